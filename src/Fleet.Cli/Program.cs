@@ -1,1 +1,4 @@
-return 0;
+using Fleet.Cli;
+using Fleet.Cli.Hosting;
+
+return await FleetApp.RunAsync(args, SystemCliConsole.Instance, CancellationToken.None);

@@ -1,0 +1,95 @@
+using System.CommandLine;
+using System.Globalization;
+using Fleet.Cli.Commands;
+using Fleet.Cli.Hosting;
+using Fleet.Paths;
+
+namespace Fleet.Cli;
+
+/// <summary>The command tree and the top-level error policy: usage errors exit 2, surprises exit 4 with a log file.</summary>
+public static class FleetApp
+{
+    public static RootCommand BuildRootCommand(ICliConsole console)
+    {
+        var root = new RootCommand("fleet runs fleets of coding agents (claude -p, codex exec, or any command) as supervised workers.");
+        root.Subcommands.Add(InitCommand.Create(console));
+        root.Subcommands.Add(ValidateCommand.Create(console));
+        root.Subcommands.Add(SchemaCommand.Create(console));
+        root.Subcommands.Add(LaunchCommand.Create(console));
+        return root;
+    }
+
+    public static async Task<int> RunAsync(string[] args, ICliConsole console, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(console);
+        try
+        {
+            var root = BuildRootCommand(console);
+            var parseResult = root.Parse(args);
+            if (parseResult.Errors.Count > 0)
+            {
+                // "Required command was not provided" only repeats what a more precise error already says.
+                var errors = parseResult.Errors.Count > 1 && parseResult.CommandResult.Command is RootCommand
+                    ? parseResult.Errors.Where(e => !e.Message.StartsWith("Required command", StringComparison.Ordinal))
+                    : parseResult.Errors;
+                foreach (var error in errors)
+                {
+                    await console.Error.WriteLineAsync($"fleet: {error.Message}");
+                }
+
+                var commandPath = string.Join(' ', parseResult.CommandResult.Command is RootCommand ? ["fleet"] : new[] { "fleet", parseResult.CommandResult.Command.Name });
+                await console.Error.WriteLineAsync($"Run '{commandPath} --help' for usage.");
+                return ExitCodes.Usage;
+            }
+
+            var configuration = new InvocationConfiguration
+            {
+                Output = console.Out,
+                Error = console.Error,
+                EnableDefaultExceptionHandler = false,
+            };
+            return await parseResult.InvokeAsync(configuration, cancellationToken);
+        }
+        catch (CliException ex)
+        {
+            await console.Error.WriteLineAsync($"fleet: {ex.Message}");
+            return ex.ExitCode;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            await console.Error.WriteLineAsync("fleet: cancelled");
+            return ExitCodes.NeedsPerson;
+        }
+#pragma warning disable CA1031 // The last line of defence: no stack trace ever reaches the terminal.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            var log = WriteCrashLog(console, args, ex);
+            await console.Error.WriteLineAsync(log is null
+                ? $"fleet: internal error: {ex.Message}"
+                : $"fleet: internal error: {ex.Message} (details in {log})");
+            return ExitCodes.Internal;
+        }
+    }
+
+    private static string? WriteCrashLog(ICliConsole console, string[] args, Exception ex)
+    {
+        try
+        {
+            var dirs = new UserDirs(console.GetEnvironmentVariable);
+            Directory.CreateDirectory(dirs.LogDir);
+            var stamp = DateTimeOffset.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
+            var path = Path.Combine(dirs.LogDir, $"fleet-{stamp}-{Environment.ProcessId}.log");
+            File.WriteAllText(path, $"fleet {string.Join(' ', args)}\n{ex}\n");
+            return path;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+}

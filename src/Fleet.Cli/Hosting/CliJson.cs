@@ -1,0 +1,25 @@
+using System.Text.Json.Serialization;
+
+namespace Fleet.Cli.Hosting;
+
+// The shapes of --json output: a contract for scripts, so they are records of their own rather than core types.
+
+public sealed record DiagnosticJson(string Severity, string File, int Line, int Column, string Path, string Message);
+
+public sealed record FleetSummaryJson(string Name, string Type, int Workers, IReadOnlyList<IReadOnlyList<string>> Layers);
+
+public sealed record ValidateJson(string File, bool Valid, int Errors, int Warnings, IReadOnlyList<DiagnosticJson> Diagnostics, FleetSummaryJson? Fleet);
+
+public sealed record PlannedWorkerJson(string Id, string Type, string Provider, string? Model, string? FallbackModel, string? ReasoningEffort, decimal? MaxBudgetPerIter, int Layer, string Prompt, IReadOnlyList<string> Argv, IReadOnlyList<string> DependsOn);
+
+public sealed record StopRulesJson(int? ReviewerLgtmCount, int MaxIterations, decimal? CostCapUsd);
+
+public sealed record DryRunJson(string Root, string Name, string Type, int MaxConcurrent, IReadOnlyList<IReadOnlyList<string>> Layers, StopRulesJson StopRules, IReadOnlyList<PlannedWorkerJson> Workers, IReadOnlyList<DiagnosticJson> Warnings);
+
+public sealed record InitJson(string Root, string Type, string Provider, IReadOnlyList<string> Files);
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true)]
+[JsonSerializable(typeof(ValidateJson))]
+[JsonSerializable(typeof(DryRunJson))]
+[JsonSerializable(typeof(InitJson))]
+internal sealed partial class CliJsonContext : JsonSerializerContext;

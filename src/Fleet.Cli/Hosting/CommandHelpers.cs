@@ -1,0 +1,49 @@
+using System.CommandLine;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Fleet.Validation;
+
+namespace Fleet.Cli.Hosting;
+
+internal static class CommandHelpers
+{
+    public static Option<bool> JsonOption() => new("--json") { Description = "Write machine-readable JSON to stdout; human messages go to stderr." };
+
+    /// <summary>A path as the user typed it, made absolute against the invocation's working directory.</summary>
+    public static string Resolve(ICliConsole console, string path) => Path.GetFullPath(path, console.CurrentDirectory);
+
+    public static async Task WriteJsonAsync<T>(ICliConsole console, T value, JsonTypeInfo<T> typeInfo)
+    {
+        await console.Out.WriteLineAsync(JsonSerializer.Serialize(value, typeInfo));
+    }
+
+    /// <summary>Validates the fleet at PATH, or turns "no such fleet" into a usage error.</summary>
+    public static ValidationResult Validate(ICliConsole console, string path)
+    {
+        try
+        {
+            return FleetValidator.ValidatePath(Resolve(console, path), path);
+        }
+        catch (FleetNotFoundException ex)
+        {
+            throw new CliException(ex.Message);
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            throw new CliException($"{path}: {ex.Message}");
+        }
+    }
+
+    public static DiagnosticJson ToJson(Diagnostic d) =>
+        new(d.Severity == Severity.Error ? "error" : "warning", d.File, d.Line, d.Column, d.JsonPath, d.Message);
+
+    public static async Task WriteDiagnosticsAsync(ICliConsole console, IEnumerable<Diagnostic> diagnostics)
+    {
+        foreach (var diagnostic in diagnostics)
+        {
+            await console.Error.WriteLineAsync(diagnostic.ToString());
+        }
+    }
+
+    public static string Plural(int n, string word) => n == 1 ? $"{n} {word}" : $"{n} {word}s";
+}

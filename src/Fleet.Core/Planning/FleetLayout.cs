@@ -1,0 +1,41 @@
+using System.Globalization;
+
+namespace Fleet.Planning;
+
+/// <summary>The fleet root layout of DESIGN.md: one place that knows where each file lives.</summary>
+public sealed class FleetLayout(string root)
+{
+    public string Root { get; } = Path.GetFullPath(root);
+
+    public string FleetFile => Path.Combine(Root, "fleet.json");
+
+    public string WorkerDir(string worker) => Path.Combine(Root, "workers", worker);
+
+    public string PromptFile(string worker) => Path.Combine(WorkerDir(worker), "prompt.md");
+
+    public string IterationDir(int iteration) => Path.Combine(Root, "iterations", iteration.ToString(CultureInfo.InvariantCulture));
+
+    public string LogFile(int iteration, string worker) => Path.Combine(IterationDir(iteration), $"{worker}.log");
+
+    public string StderrFile(int iteration, string worker) => Path.Combine(IterationDir(iteration), $"{worker}.stderr.log");
+
+    public string ExitFile(int iteration, string worker) => Path.Combine(IterationDir(iteration), $"{worker}.exit.json");
+
+    public string LastMessageFile(int iteration, string worker) => Path.Combine(IterationDir(iteration), $"{worker}.last-message.md");
+
+    /// <summary>The brief fleet writes for a worker that has only a <c>task</c>.</summary>
+    public string TaskPromptFile(int iteration, string worker) => Path.Combine(IterationDir(iteration), $"{worker}.prompt.md");
+
+    public string ReviewFile(int iteration) => Path.Combine(IterationDir(iteration), "review.md");
+
+    public string PausedFile => Path.Combine(Root, ".paused");
+
+    public string StateDir => Path.Combine(Root, ".fleet");
+
+    public string LaunchFile => Path.Combine(StateDir, "launch.json");
+
+    public string JournalFile => Path.Combine(StateDir, "journal.jsonl");
+
+    /// <summary>The path relative to the root, for messages.</summary>
+    public string Relative(string path) => Path.GetRelativePath(Root, path);
+}

@@ -1,0 +1,75 @@
+using System.Globalization;
+using Fleet.Providers;
+using Fleet.Spec;
+
+namespace Fleet.Planning;
+
+/// <summary>One worker as the first iteration would start it.</summary>
+/// <param name="Worker">The resolved worker.</param>
+/// <param name="Layer">Its layer, from 0.</param>
+/// <param name="PromptSource">Where its brief comes from, relative to the root (or "task").</param>
+/// <param name="Argv">The exact argv, with the brief and the fleet context replaced by short placeholders for display.</param>
+public sealed record PlannedWorker(ResolvedWorker Worker, int Layer, string PromptSource, IReadOnlyList<string> Argv);
+
+/// <summary>What <c>fleet launch --dry-run</c> shows: layers, workers with their command lines, stop rules. Reads only.</summary>
+public sealed record LaunchPlan(ResolvedFleet Fleet, IReadOnlyList<IReadOnlyList<string>> Layers, IReadOnlyList<PlannedWorker> Workers)
+{
+    public const string SessionPlaceholder = "<session-uuid>";
+
+    public static LaunchPlan Create(ResolvedFleet fleet)
+    {
+        ArgumentNullException.ThrowIfNull(fleet);
+        var layout = new FleetLayout(fleet.Root);
+        var layers = fleet.Graph.Layers();
+        var planned = new List<PlannedWorker>();
+        for (var layer = 0; layer < layers.Count; layer++)
+        {
+            foreach (var id in layers[layer])
+            {
+                var worker = fleet.Worker(id);
+                var promptFile = File.Exists(layout.PromptFile(id)) ? layout.PromptFile(id) : layout.TaskPromptFile(1, id);
+                var source = File.Exists(layout.PromptFile(id)) ? layout.Relative(layout.PromptFile(id)) : "task";
+                var context = new InvocationContext(
+                    Root: layout.Root,
+                    Iteration: 1,
+                    WorkingDirectory: layout.Root,
+                    Prompt: $"<brief from {source}>",
+                    PromptFile: promptFile,
+                    FleetContext: "<fleet context>",
+                    SessionId: worker.Provider == Provider.Claude ? SessionPlaceholder : null,
+                    Resume: false,
+                    LastMessageFile: layout.LastMessageFile(1, id));
+                planned.Add(new PlannedWorker(worker, layer, source, AgentCommand.Build(worker, context)));
+            }
+        }
+
+        return new LaunchPlan(fleet, layers, planned);
+    }
+
+    /// <summary><c>[builder-a, builder-b] -> [reviewer]</c></summary>
+    public string LayerLine => string.Join(" -> ", Layers.Select(l => $"[{string.Join(", ", l)}]"));
+
+    /// <summary>The stop rules in words.</summary>
+    public string StopRulesLine
+    {
+        get
+        {
+            var rules = Fleet.StopRules;
+            var parts = new List<string>();
+            if (Fleet.Type == FleetType.Iterative)
+            {
+                parts.Add($"success after {rules.ReviewerLgtmCount} lgtm verdict{(rules.ReviewerLgtmCount == 1 ? "" : "s")} (cumulative)");
+                parts.Add($"stop after {rules.MaxIterations} iteration{(rules.MaxIterations == 1 ? "" : "s")}");
+            }
+            else
+            {
+                parts.Add("one pass");
+            }
+
+            parts.Add(rules.CostCapUsd is { } cap
+                ? $"start no worker once the run has cost ${cap.ToString("0.00", CultureInfo.InvariantCulture)}"
+                : "no cost cap");
+            return string.Join("; ", parts);
+        }
+    }
+}

@@ -1,0 +1,97 @@
+using System.Globalization;
+using Fleet.Spec;
+
+namespace Fleet.Providers;
+
+/// <summary>Everything about one (worker, iteration) that its command line depends on.</summary>
+/// <param name="Root">The fleet root (absolute).</param>
+/// <param name="Iteration">Iteration number, from 1.</param>
+/// <param name="WorkingDirectory">Where the agent runs: the fleet root, or the worker's worktree.</param>
+/// <param name="Prompt">The brief as the agent receives it.</param>
+/// <param name="PromptFile">The file that holds the brief (for command workers' {prompt_file}).</param>
+/// <param name="FleetContext">What fleet tells the agent about its place in the run (claude: --append-system-prompt).</param>
+/// <param name="SessionId">Claude: the session id fleet chose for this worker; Codex: the thread id to resume, if any.</param>
+/// <param name="Resume">True from the worker's second iteration on: continue its own session so the prompt cache is reused.</param>
+/// <param name="LastMessageFile">Codex: where <c>-o</c> writes the final message.</param>
+public sealed record InvocationContext(
+    string Root,
+    int Iteration,
+    string WorkingDirectory,
+    string Prompt,
+    string PromptFile,
+    string FleetContext,
+    string? SessionId,
+    bool Resume,
+    string LastMessageFile);
+
+/// <summary>
+/// Builds the argv that runs a worker: an array, never a shell string. The flags follow
+/// shared/reference/agent-clis.md §1 for claude 2.1.197 and codex 0.169.0.
+/// </summary>
+public static class AgentCommand
+{
+    public static IReadOnlyList<string> Build(ResolvedWorker worker, InvocationContext context)
+    {
+        ArgumentNullException.ThrowIfNull(worker);
+        ArgumentNullException.ThrowIfNull(context);
+        return worker.Provider switch
+        {
+            Provider.Claude => Claude(worker, context),
+            Provider.Codex => Codex(worker, context),
+            _ => Command(worker, context),
+        };
+    }
+
+    private static List<string> Claude(ResolvedWorker worker, InvocationContext context)
+    {
+        var argv = new List<string> { "claude", "-p", "--output-format", "stream-json", "--verbose" };
+        if (context.SessionId is { } session)
+        {
+            argv.AddRange(context.Resume ? ["--resume", session] : ["--session-id", session]);
+        }
+
+        AddIf(argv, "--model", worker.Model);
+        AddIf(argv, "--fallback-model", worker.FallbackModel);
+        AddIf(argv, "--max-budget-usd", worker.MaxBudgetPerIter?.ToString(CultureInfo.InvariantCulture));
+        argv.AddRange(["--permission-mode", worker.PermissionMode.Name()]);
+        AddIf(argv, "--effort", worker.ReasoningEffort?.Name());
+        argv.AddRange(["--append-system-prompt", context.FleetContext]);
+        argv.Add(context.Prompt);
+        return argv;
+    }
+
+    private static List<string> Codex(ResolvedWorker worker, InvocationContext context)
+    {
+        var argv = new List<string> { "codex", "exec", "--json", "--skip-git-repo-check", "-C", context.WorkingDirectory };
+        AddIf(argv, "-m", worker.Model);
+        if (worker.ReasoningEffort is { } effort)
+        {
+            // -c values are parsed as TOML: the quotes make the value a TOML string.
+            argv.AddRange(["-c", $"model_reasoning_effort=\"{effort.Name()}\""]);
+        }
+
+        argv.AddRange(["-s", "workspace-write", "-o", context.LastMessageFile]);
+        if (context.Resume && context.SessionId is { } thread)
+        {
+            argv.AddRange(["resume", thread]);
+        }
+
+        argv.Add(context.Prompt);
+        return argv;
+    }
+
+    private static List<string> Command(ResolvedWorker worker, InvocationContext context) =>
+        [.. worker.Command.Select(arg => arg
+            .Replace("{iteration}", context.Iteration.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)
+            .Replace("{prompt_file}", context.PromptFile, StringComparison.Ordinal)
+            .Replace("{root}", context.Root, StringComparison.Ordinal)
+            .Replace("{worker}", worker.Id, StringComparison.Ordinal))];
+
+    private static void AddIf(List<string> argv, string flag, string? value)
+    {
+        if (value is not null)
+        {
+            argv.AddRange([flag, value]);
+        }
+    }
+}

@@ -1,0 +1,11 @@
+using System.Text.Json.Serialization;
+
+namespace Fleet.Spec;
+
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    WriteIndented = true,
+    NumberHandling = JsonNumberHandling.Strict)]
+[JsonSerializable(typeof(FleetSpec))]
+public sealed partial class FleetJsonContext : JsonSerializerContext;

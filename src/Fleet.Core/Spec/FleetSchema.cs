@@ -1,0 +1,151 @@
+using System.ComponentModel;
+using System.Globalization;
+using System.Reflection;
+using System.Text.Json.Nodes;
+using System.Text.Json.Schema;
+using System.Text.Json.Serialization.Metadata;
+
+namespace Fleet.Spec;
+
+/// <summary>
+/// The JSON Schema of fleet.json, generated from the model and its attributes. The validator checks
+/// structure against this very schema, so the published schema and the checks cannot drift apart.
+/// </summary>
+public static class FleetSchema
+{
+    public const string Id = "https://fleet.invalid/fleet.schema.json";
+
+    private static readonly Lazy<JsonObject> Cached = new(Build);
+
+    /// <summary>A fresh copy of the schema (callers may modify it).</summary>
+    public static JsonObject Generate() => (JsonObject)Cached.Value.DeepClone();
+
+    /// <summary>The schema as published by <c>fleet schema</c>.</summary>
+    public static string ToJson() => Cached.Value.ToJsonString(JsonText.Indented) + "\n";
+
+    internal static JsonObject Shared => Cached.Value;
+
+    private static JsonObject Build()
+    {
+        var options = new JsonSchemaExporterOptions
+        {
+            TreatNullObliviousAsNonNullable = true,
+            TransformSchemaNode = Transform,
+        };
+        var node = (JsonObject)FleetJsonContext.Default.FleetSpec.GetJsonSchemaAsNode(options);
+        var schema = new JsonObject
+        {
+            ["$schema"] = "https://json-schema.org/draft/2020-12/schema",
+            ["$id"] = Id,
+            ["title"] = "fleet.json",
+        };
+        foreach (var (key, value) in node.ToList())
+        {
+            node.Remove(key);
+            schema[key] = value;
+        }
+
+        return schema;
+    }
+
+    private static JsonNode Transform(JsonSchemaExporterContext context, JsonNode node)
+    {
+        if (node is not JsonObject schema)
+        {
+            return node;
+        }
+
+        // fleet.json never holds null: the model is nullable only so that a missing key can be told apart.
+        StripNull(schema);
+
+        if (context.PropertyInfo is null && context.TypeInfo.Kind == JsonTypeInfoKind.Object)
+        {
+            AddTypeAnnotations(context.TypeInfo, schema);
+        }
+
+        if (context.PropertyInfo?.AttributeProvider is { } attributes)
+        {
+            AddPropertyAnnotations(attributes, schema);
+        }
+
+        return schema;
+    }
+
+    private static void StripNull(JsonObject schema)
+    {
+        if (schema["type"] is JsonArray types)
+        {
+            var kept = types.Select(t => t!.GetValue<string>()).Where(t => t != "null").ToList();
+            schema["type"] = kept.Count == 1 ? JsonValue.Create(kept[0]) : new JsonArray([.. kept.Select(k => (JsonNode)JsonValue.Create(k))]);
+        }
+
+        if (schema["enum"] is JsonArray values)
+        {
+            foreach (var nullValue in values.Where(v => v is null).ToList())
+            {
+                values.Remove(nullValue);
+            }
+        }
+    }
+
+    private static void AddTypeAnnotations(JsonTypeInfo typeInfo, JsonObject schema)
+    {
+        if (typeInfo.Type.GetCustomAttribute<DescriptionAttribute>() is { } description && !schema.ContainsKey("description"))
+        {
+            schema.Insert(0, "description", description.Description);
+        }
+
+        var required = typeInfo.Properties
+            .Where(p => p.AttributeProvider?.IsDefined(typeof(RequiredKeyAttribute), inherit: false) == true)
+            .Select(p => (JsonNode)JsonValue.Create(p.Name))
+            .ToArray();
+        if (required.Length > 0)
+        {
+            schema["required"] = new JsonArray(required);
+        }
+    }
+
+    private static void AddPropertyAnnotations(ICustomAttributeProvider attributes, JsonObject schema)
+    {
+        foreach (var attribute in attributes.GetCustomAttributes(inherit: false))
+        {
+            switch (attribute)
+            {
+                case DescriptionAttribute d:
+                    schema.Insert(0, "description", d.Description);
+                    break;
+                case PatternAttribute p:
+                    schema["pattern"] = p.Pattern;
+                    break;
+                case MinimumAttribute m:
+                    schema["minimum"] = m.Value;
+                    break;
+                case ExclusiveMinimumAttribute m:
+                    schema["exclusiveMinimum"] = m.Value;
+                    break;
+                case MinItemsAttribute m:
+                    schema["minItems"] = m.Count;
+                    break;
+                case NonEmptyItemsAttribute when schema["items"] is JsonObject items:
+                    items["minLength"] = 1;
+                    break;
+                case DefaultValueAttribute { Value: { } value }:
+                    schema["default"] = value switch
+                    {
+                        int i => JsonValue.Create(i),
+                        Enum e => JsonValue.Create(EnumName(e)),
+                        _ => JsonValue.Create(Convert.ToString(value, CultureInfo.InvariantCulture)),
+                    };
+                    break;
+                default:
+                    break;
+            }
+        }
+    }
+
+    private static string EnumName(Enum value)
+    {
+        var member = value.GetType().GetField(value.ToString())!;
+        return member.GetCustomAttribute<System.Text.Json.Serialization.JsonStringEnumMemberNameAttribute>()?.Name ?? value.ToString();
+    }
+}

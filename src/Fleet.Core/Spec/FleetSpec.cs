@@ -1,0 +1,194 @@
+using System.ComponentModel;
+using System.Text.Json.Serialization;
+
+namespace Fleet.Spec;
+
+/// <summary>A fleet.json as the user wrote it (snake_case on disk).</summary>
+[Description("A fleet of coding agents: its workers, their dependencies and the rules that stop it.")]
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+public sealed class FleetSpec
+{
+    [JsonPropertyName("$schema")]
+    [Description("Where editors find this file's JSON Schema (fleet init writes ./fleet.schema.json).")]
+    public string? Schema { get; set; }
+
+    [RequiredKey]
+    [Pattern(Ids.Pattern)]
+    [Description("The fleet's name: lower-case letters, digits, '.', '_' and '-', at most 64 characters.")]
+    public string? FleetName { get; set; }
+
+    [RequiredKey]
+    [Description("dag: one pass over the workers in dependency order. iterative: passes repeated until the reviewer approves or a stop rule fires. worktree: independent tasks, each in its own git worktree, one pass.")]
+    public FleetType? Type { get; set; }
+
+    [Description("Defaults for every worker, and fleet-wide limits.")]
+    public FleetConfig? Config { get; set; }
+
+    [RequiredKey]
+    [MinItems(1)]
+    [Description("The workers, in the order they are shown and started within a layer.")]
+    public List<WorkerSpec>? Workers { get; set; }
+
+    [Description("When an iterative fleet stops. Values here win over the same keys in config.")]
+    public StopRules? StopWhen { get; set; }
+}
+
+/// <summary>Fleet-wide defaults and limits.</summary>
+[Description("Defaults for every worker, and fleet-wide limits.")]
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+public sealed class FleetConfig
+{
+    [Minimum(1)]
+    [DefaultValue(FleetDefaults.MaxConcurrent)]
+    [Description("At most this many workers run at once.")]
+    public int? MaxConcurrent { get; set; }
+
+    [DefaultValue("claude")]
+    [Description("The default provider of workers: claude (claude -p), codex (codex exec) or command (any argv).")]
+    public Provider? Provider { get; set; }
+
+    [Description("The default model: an alias or a full model id of the provider.")]
+    public string? Model { get; set; }
+
+    [Description("Claude only: the model to use when the primary one is overloaded.")]
+    public string? FallbackModel { get; set; }
+
+    [Description("The default reasoning effort. claude: low, medium, high, xhigh, max. codex: minimal, low, medium, high, xhigh.")]
+    public ReasoningEffort? ReasoningEffort { get; set; }
+
+    [Minimum(1)]
+    [Description("Iterative fleets: stop after this many iterations (stop_when.max_iterations wins).")]
+    public int? MaxIterations { get; set; }
+
+    [ExclusiveMinimum(0)]
+    [Description("Start no worker once the run has cost this many US dollars (stop_when.cost_cap_usd wins).")]
+    public decimal? CostCapUsd { get; set; }
+
+    [DefaultValue("acceptEdits")]
+    [Description("Claude's permission mode for every claude worker. bypassPermissions skips all permission checks: only when the fleet really asks for it.")]
+    public PermissionMode? PermissionMode { get; set; }
+}
+
+/// <summary>One worker of the fleet.</summary>
+[Description("One worker: an agent (claude, codex) or a command, run once per iteration.")]
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+public sealed class WorkerSpec
+{
+    [RequiredKey]
+    [Pattern(Ids.Pattern)]
+    [Description("Unique id: lower-case letters, digits, '.', '_' and '-', at most 64 characters. Names workers/<id>/ and iterations/<N>/<id>.log.")]
+    public string? Id { get; set; }
+
+    [RequiredKey]
+    [Description("code-run: does the work. reviewer: reads the iteration's results and writes iterations/<N>/review.md with a verdict.")]
+    public WorkerType? Type { get; set; }
+
+    [Description("What the worker is asked to do, when workers/<id>/prompt.md does not exist.")]
+    public string? Task { get; set; }
+
+    [Description("Ids of the workers that must finish before this one starts.")]
+    public List<string>? DependsOn { get; set; }
+
+    [Description("claude, codex or command; falls back to config.provider.")]
+    public Provider? Provider { get; set; }
+
+    [Description("Model alias or id; falls back to config.model.")]
+    public string? Model { get; set; }
+
+    [Description("Claude only; falls back to config.fallback_model.")]
+    public string? FallbackModel { get; set; }
+
+    [Description("Reasoning effort; falls back to config.reasoning_effort.")]
+    public ReasoningEffort? ReasoningEffort { get; set; }
+
+    [ExclusiveMinimum(0)]
+    [Description("Claude only: the most one iteration of this worker may spend, in US dollars (--max-budget-usd).")]
+    public decimal? MaxBudgetPerIter { get; set; }
+
+    [MinItems(1)]
+    [NonEmptyItems]
+    [Description("Provider command only: the argv to run, never a shell string. Placeholders: {iteration}, {prompt_file}, {root}, {worker}.")]
+    public List<string>? Command { get; set; }
+}
+
+/// <summary>The rules that stop an iterative fleet.</summary>
+[Description("When an iterative fleet stops.")]
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+public sealed class StopRules
+{
+    [Minimum(1)]
+    [DefaultValue(FleetDefaults.ReviewerLgtmCount)]
+    [Description("Stop with success after this many lgtm verdicts in the run (cumulative, not necessarily consecutive).")]
+    public int? ReviewerLgtmCount { get; set; }
+
+    [Minimum(1)]
+    [DefaultValue(FleetDefaults.MaxIterations)]
+    [Description("Stop without success after this many iterations.")]
+    public int? MaxIterations { get; set; }
+
+    [ExclusiveMinimum(0)]
+    [Description("Start no worker once the run has cost this many US dollars; running workers are never stopped for cost.")]
+    public decimal? CostCapUsd { get; set; }
+}
+
+[JsonConverter(typeof(JsonStringEnumConverter<FleetType>))]
+public enum FleetType
+{
+    [JsonStringEnumMemberName("dag")] Dag,
+    [JsonStringEnumMemberName("iterative")] Iterative,
+    [JsonStringEnumMemberName("worktree")] Worktree,
+}
+
+[JsonConverter(typeof(JsonStringEnumConverter<WorkerType>))]
+public enum WorkerType
+{
+    [JsonStringEnumMemberName("code-run")] CodeRun,
+    [JsonStringEnumMemberName("reviewer")] Reviewer,
+}
+
+[JsonConverter(typeof(JsonStringEnumConverter<Provider>))]
+public enum Provider
+{
+    [JsonStringEnumMemberName("claude")] Claude,
+    [JsonStringEnumMemberName("codex")] Codex,
+    [JsonStringEnumMemberName("command")] Command,
+}
+
+[JsonConverter(typeof(JsonStringEnumConverter<ReasoningEffort>))]
+public enum ReasoningEffort
+{
+    [JsonStringEnumMemberName("minimal")] Minimal,
+    [JsonStringEnumMemberName("low")] Low,
+    [JsonStringEnumMemberName("medium")] Medium,
+    [JsonStringEnumMemberName("high")] High,
+    [JsonStringEnumMemberName("xhigh")] XHigh,
+    [JsonStringEnumMemberName("max")] Max,
+}
+
+/// <summary>Claude's permission modes (claude 2.1.197 --help).</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<PermissionMode>))]
+public enum PermissionMode
+{
+    [JsonStringEnumMemberName("acceptEdits")] AcceptEdits,
+    [JsonStringEnumMemberName("auto")] Auto,
+    [JsonStringEnumMemberName("bypassPermissions")] BypassPermissions,
+    [JsonStringEnumMemberName("default")] Default,
+    [JsonStringEnumMemberName("dontAsk")] DontAsk,
+    [JsonStringEnumMemberName("plan")] Plan,
+}
+
+/// <summary>The defaults that apply when fleet.json says nothing.</summary>
+public static class FleetDefaults
+{
+    public const int MaxConcurrent = 3;
+    public const int ReviewerLgtmCount = 1;
+    public const int MaxIterations = 10;
+    public const Provider DefaultProvider = Provider.Claude;
+    public const PermissionMode DefaultPermissionMode = PermissionMode.AcceptEdits;
+}
+
+/// <summary>Worker and fleet ids: safe as a single path segment, so an id can never escape the fleet root.</summary>
+public static class Ids
+{
+    public const string Pattern = "^[a-z0-9][a-z0-9._-]{0,63}$";
+}

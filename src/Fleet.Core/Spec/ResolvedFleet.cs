@@ -1,0 +1,66 @@
+using Fleet.Graph;
+
+namespace Fleet.Spec;
+
+/// <summary>A worker with every setting resolved: its own value, else config's, else the default.</summary>
+public sealed record ResolvedWorker(
+    string Id,
+    WorkerType Type,
+    Provider Provider,
+    string? Model,
+    string? FallbackModel,
+    ReasoningEffort? ReasoningEffort,
+    decimal? MaxBudgetPerIter,
+    PermissionMode PermissionMode,
+    string? Task,
+    IReadOnlyList<string> DependsOn,
+    IReadOnlyList<string> Command);
+
+/// <summary>The effective stop rules of a fleet.</summary>
+/// <param name="ReviewerLgtmCount">Approvals needed (cumulative over the run); iterative fleets only.</param>
+/// <param name="MaxIterations">Iterations at most; 1 for dag and worktree fleets.</param>
+/// <param name="CostCapUsd">No worker starts once the run has cost this much; null = no cap.</param>
+public sealed record EffectiveStopRules(int ReviewerLgtmCount, int MaxIterations, decimal? CostCapUsd);
+
+/// <summary>A valid fleet with its settings resolved and its graph built.</summary>
+public sealed record ResolvedFleet(
+    string Root,
+    string Name,
+    FleetType Type,
+    int MaxConcurrent,
+    IReadOnlyList<ResolvedWorker> Workers,
+    EffectiveStopRules StopRules,
+    DependencyGraph Graph)
+{
+    public ResolvedWorker Worker(string id) => Workers.First(w => w.Id == id);
+
+    /// <summary>Builds the resolved form of a spec that validated without errors.</summary>
+    public static ResolvedFleet From(string root, FleetSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var config = spec.Config ?? new FleetConfig();
+        var workers = spec.Workers!.Select(w => Resolve(w, config)).ToList();
+        var type = spec.Type!.Value;
+        var stop = new EffectiveStopRules(
+            ReviewerLgtmCount: spec.StopWhen?.ReviewerLgtmCount ?? FleetDefaults.ReviewerLgtmCount,
+            MaxIterations: type == FleetType.Iterative
+                ? spec.StopWhen?.MaxIterations ?? config.MaxIterations ?? FleetDefaults.MaxIterations
+                : 1,
+            CostCapUsd: spec.StopWhen?.CostCapUsd ?? config.CostCapUsd);
+        var graph = new DependencyGraph(workers.Select(w => w.Id), id => workers.First(w => w.Id == id).DependsOn);
+        return new ResolvedFleet(root, spec.FleetName!, type, config.MaxConcurrent ?? FleetDefaults.MaxConcurrent, workers, stop, graph);
+    }
+
+    internal static ResolvedWorker Resolve(WorkerSpec w, FleetConfig config) => new(
+        Id: w.Id!,
+        Type: w.Type!.Value,
+        Provider: w.Provider ?? config.Provider ?? FleetDefaults.DefaultProvider,
+        Model: w.Model ?? config.Model,
+        FallbackModel: w.FallbackModel ?? config.FallbackModel,
+        ReasoningEffort: w.ReasoningEffort ?? config.ReasoningEffort,
+        MaxBudgetPerIter: w.MaxBudgetPerIter,
+        PermissionMode: config.PermissionMode ?? FleetDefaults.DefaultPermissionMode,
+        Task: w.Task,
+        DependsOn: w.DependsOn ?? [],
+        Command: w.Command ?? []);
+}

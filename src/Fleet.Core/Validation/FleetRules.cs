@@ -1,0 +1,316 @@
+using Fleet.Graph;
+using Fleet.Spec;
+
+namespace Fleet.Validation;
+
+/// <summary>The rules that tie fields together, checked after the schema on the well-formed parts of the file.</summary>
+internal sealed class FleetRules(string file, string root, SourceNode document, List<Diagnostic> diagnostics)
+{
+    private readonly Dictionary<string, SourceNode> _nodes = Index(document);
+
+    public void Check(FleetSpec spec)
+    {
+        var config = spec.Config ?? new FleetConfig();
+        var workers = (spec.Workers ?? []).Select((w, i) => (Spec: w, Path: $"$.workers[{i}]")).Where(w => w.Spec.Id is not null && w.Spec.Type is not null).ToList();
+        var ids = CheckUniqueIds(workers);
+        var graph = new DependencyGraph(ids.Keys, id => workers[ids[id]].Spec.DependsOn ?? []);
+        foreach (var (worker, path) in workers)
+        {
+            CheckDependsOn(worker, path, ids.Keys, spec.Type);
+            CheckProvider(worker, path, config);
+            CheckBrief(worker, path);
+        }
+
+        var cycles = graph.FindCycles();
+        foreach (var cycle in cycles)
+        {
+            var first = workers[ids[cycle[0]]];
+            Error($"{first.Path}.depends_on", $"dependency cycle: {string.Join(" -> ", cycle)}");
+        }
+
+        if (spec.Type == FleetType.Iterative)
+        {
+            CheckReviewer(workers, graph, cycles.Count > 0);
+        }
+
+        CheckConfigEfforts(config, workers);
+        CheckStopRules(spec, config);
+    }
+
+    private Dictionary<string, int> CheckUniqueIds(List<(WorkerSpec Spec, string Path)> workers)
+    {
+        var ids = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < workers.Count; i++)
+        {
+            var (worker, path) = workers[i];
+            if (ids.TryGetValue(worker.Id!, out var first))
+            {
+                Error($"{path}.id", $"duplicate worker id \"{worker.Id}\" (also {workers[first].Path}, line {Locate(workers[first].Path).Line})");
+            }
+            else
+            {
+                ids[worker.Id!] = i;
+            }
+        }
+
+        return ids;
+    }
+
+    private void CheckDependsOn(WorkerSpec worker, string path, IEnumerable<string> ids, FleetType? fleetType)
+    {
+        if (worker.DependsOn is not { } dependsOn)
+        {
+            return;
+        }
+
+        if (fleetType == FleetType.Worktree && dependsOn.Count > 0)
+        {
+            Error($"{path}.depends_on", "a worktree fleet runs independent tasks, each in its own worktree: remove depends_on (or use type dag)");
+            return;
+        }
+
+        var known = ids.ToList();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < dependsOn.Count; i++)
+        {
+            var target = dependsOn[i];
+            var itemPath = $"{path}.depends_on[{i}]";
+            if (target == worker.Id)
+            {
+                Error(itemPath, $"worker \"{worker.Id}\" cannot depend on itself");
+            }
+            else if (!known.Contains(target))
+            {
+                Error(itemPath, $"unknown worker \"{target}\"{DidYouMean.Hint(target, known)}");
+            }
+            else if (!seen.Add(target))
+            {
+                Warning(itemPath, $"\"{target}\" is listed twice");
+            }
+        }
+    }
+
+    private void CheckProvider(WorkerSpec worker, string path, FleetConfig config)
+    {
+        var provider = worker.Provider ?? config.Provider ?? FleetDefaults.DefaultProvider;
+        var providerName = provider.Name();
+        if (provider == Provider.Command)
+        {
+            if (worker.Command is null)
+            {
+                Error(path, $"worker \"{worker.Id}\" has provider command but no \"command\": give an argv array such as [\"npm\", \"test\"]");
+            }
+
+            foreach (var (arg, i) in (worker.Command ?? []).Select((a, i) => (a, i)))
+            {
+                foreach (var placeholder in Placeholders(arg).Where(p => !ProviderCatalog.CommandPlaceholders.Contains(p)))
+                {
+                    Error($"{path}.command[{i}]", $"unknown placeholder {placeholder}; known: {string.Join(", ", ProviderCatalog.CommandPlaceholders)}");
+                }
+            }
+
+            foreach (var key in new[] { ("model", worker.Model), ("fallback_model", worker.FallbackModel) }.Where(k => k.Item2 is not null))
+            {
+                Warning($"{path}.{key.Item1}", $"{key.Item1} has no effect on a command worker");
+            }
+
+            if (worker.ReasoningEffort is not null)
+            {
+                Warning($"{path}.reasoning_effort", "reasoning_effort has no effect on a command worker");
+            }
+
+            if (worker.MaxBudgetPerIter is not null)
+            {
+                Warning($"{path}.max_budget_per_iter", "max_budget_per_iter has no effect on a command worker");
+            }
+
+            return;
+        }
+
+        if (worker.Command is not null)
+        {
+            Error($"{path}.command", $"\"command\" is only for provider command; this worker's provider is {providerName}");
+        }
+
+        if (worker.ReasoningEffort is { } effort && !ProviderCatalog.EffortsOf(provider).Contains(effort))
+        {
+            Error($"{path}.reasoning_effort", $"{providerName} does not accept reasoning effort \"{effort.Name()}\"; use one of: {string.Join(", ", ProviderCatalog.EffortsOf(provider).Select(e => e.Name()))}");
+        }
+
+        if (worker.Model is { } model && ProviderCatalog.LooksForeign(provider, model))
+        {
+            Warning($"{path}.model", $"\"{model}\" looks like a model of another provider, but this worker's provider is {providerName}");
+        }
+
+        if (provider == Provider.Codex)
+        {
+            if (worker.FallbackModel is not null)
+            {
+                Warning($"{path}.fallback_model", "fallback_model is a claude option; codex ignores it");
+            }
+
+            if (worker.MaxBudgetPerIter is not null)
+            {
+                Warning($"{path}.max_budget_per_iter", "codex has no per-run budget flag; only the fleet's cost_cap_usd limits this worker");
+            }
+        }
+    }
+
+    private void CheckBrief(WorkerSpec worker, string path)
+    {
+        if (string.IsNullOrWhiteSpace(worker.Task) && (worker.Provider ?? Provider.Claude) != Provider.Command
+            && !File.Exists(Path.Combine(root, "workers", worker.Id!, "prompt.md")))
+        {
+            Warning(path, $"worker \"{worker.Id}\" has no task and workers/{worker.Id}/prompt.md does not exist: it would start with an empty brief");
+        }
+    }
+
+    private void CheckReviewer(List<(WorkerSpec Spec, string Path)> workers, DependencyGraph graph, bool hasCycles)
+    {
+        var reviewers = workers.Where(w => w.Spec.Type == WorkerType.Reviewer).ToList();
+        if (reviewers.Count == 0)
+        {
+            Error("$.workers", "an iterative fleet needs exactly one worker of type \"reviewer\" to give each iteration its verdict; found none");
+            return;
+        }
+
+        foreach (var extra in reviewers.Skip(1))
+        {
+            Error($"{extra.Path}.type", $"an iterative fleet has exactly one reviewer; \"{extra.Spec.Id}\" is a second one (the first is \"{reviewers[0].Spec.Id}\")");
+        }
+
+        if (hasCycles || !graph.Nodes.Contains(reviewers[0].Spec.Id!))
+        {
+            return;
+        }
+
+        var reviewer = reviewers[0];
+        var reviewed = graph.TransitiveDependencies(reviewer.Spec.Id!);
+        var missing = workers.Where(w => w.Spec.Type == WorkerType.CodeRun && !reviewed.Contains(w.Spec.Id!)).Select(w => w.Spec.Id!).Distinct().ToList();
+        if (missing.Count > 0)
+        {
+            Error(reviewer.Spec.DependsOn is null ? reviewer.Path : $"{reviewer.Path}.depends_on",
+                $"the reviewer \"{reviewer.Spec.Id}\" must depend, directly or not, on every code-run worker; missing: {string.Join(", ", missing)}");
+        }
+    }
+
+    private void CheckConfigEfforts(FleetConfig config, List<(WorkerSpec Spec, string Path)> workers)
+    {
+        if (config.ReasoningEffort is not { } effort)
+        {
+            return;
+        }
+
+        var inheriting = workers.Where(w => w.Spec.ReasoningEffort is null).Select(w => (w.Spec.Id, Provider: w.Spec.Provider ?? config.Provider ?? FleetDefaults.DefaultProvider));
+        foreach (var group in inheriting.Where(w => w.Provider != Provider.Command && !ProviderCatalog.EffortsOf(w.Provider).Contains(effort)).GroupBy(w => w.Provider))
+        {
+            Error("$.config.reasoning_effort", $"{group.Key.Name()} does not accept reasoning effort \"{effort.Name()}\", which {string.Join(", ", group.Select(g => $"\"{g.Id}\""))} inherit{(group.Count() == 1 ? "s" : "")}; use one of: {string.Join(", ", ProviderCatalog.EffortsOf(group.Key).Select(e => e.Name()))}");
+        }
+    }
+
+    private void CheckStopRules(FleetSpec spec, FleetConfig config)
+    {
+        if (spec.Type is FleetType.Dag or FleetType.Worktree)
+        {
+            var kind = spec.Type.Value.Name();
+            if (spec.StopWhen?.ReviewerLgtmCount is not null)
+            {
+                Warning("$.stop_when.reviewer_lgtm_count", $"a {kind} fleet runs one pass; reviewer_lgtm_count is ignored");
+            }
+
+            if (spec.StopWhen?.MaxIterations is not null)
+            {
+                Warning("$.stop_when.max_iterations", $"a {kind} fleet runs one pass; max_iterations is ignored");
+            }
+
+            if (config.MaxIterations is not null)
+            {
+                Warning("$.config.max_iterations", $"a {kind} fleet runs one pass; max_iterations is ignored");
+            }
+        }
+
+        if (spec.StopWhen?.MaxIterations is { } a && config.MaxIterations is { } b && a != b)
+        {
+            Warning("$.config.max_iterations", $"stop_when.max_iterations ({a}) wins over config.max_iterations ({b})");
+        }
+
+        if (spec.StopWhen?.CostCapUsd is { } c && config.CostCapUsd is { } d && c != d)
+        {
+            Warning("$.config.cost_cap_usd", $"stop_when.cost_cap_usd ({c}) wins over config.cost_cap_usd ({d})");
+        }
+    }
+
+    private static IEnumerable<string> Placeholders(string arg)
+    {
+        for (var start = arg.IndexOf('{', StringComparison.Ordinal); start >= 0; start = arg.IndexOf('{', start + 1))
+        {
+            var end = arg.IndexOf('}', start);
+            if (end < 0)
+            {
+                yield break;
+            }
+
+            var candidate = arg[start..(end + 1)];
+            if (candidate.Length > 2 && candidate[1..^1].All(c => char.IsAsciiLetterLower(c) || c == '_'))
+            {
+                yield return candidate;
+            }
+        }
+    }
+
+    private void Error(string path, string message) => Add(Severity.Error, path, message);
+
+    private void Warning(string path, string message) => Add(Severity.Warning, path, message);
+
+    private void Add(Severity severity, string path, string message)
+    {
+        var node = Locate(path);
+        diagnostics.Add(new Diagnostic(severity, file, node.Line, node.Column, path, message));
+    }
+
+    /// <summary>The node at a path, or its nearest ancestor when the key is absent.</summary>
+    private SourceNode Locate(string path)
+    {
+        for (var p = path; ; p = Parent(p))
+        {
+            if (_nodes.TryGetValue(p, out var node))
+            {
+                return node;
+            }
+
+            if (p == "$")
+            {
+                return document;
+            }
+        }
+    }
+
+    private static string Parent(string path)
+    {
+        var cut = Math.Max(path.LastIndexOf('.'), path.LastIndexOf('['));
+        return cut > 0 ? path[..cut] : "$";
+    }
+
+    private static Dictionary<string, SourceNode> Index(SourceNode root)
+    {
+        var index = new Dictionary<string, SourceNode>(StringComparer.Ordinal);
+        var pending = new Stack<SourceNode>([root]);
+        while (pending.Count > 0)
+        {
+            var node = pending.Pop();
+            index.TryAdd(node.Path, node);
+            var children = node switch
+            {
+                SourceObject o => o.Properties.Select(p => p.Value),
+                SourceArray a => a.Items,
+                _ => [],
+            };
+            foreach (var child in children)
+            {
+                pending.Push(child);
+            }
+        }
+
+        return index;
+    }
+}

@@ -1,0 +1,86 @@
+using System.Text.Json;
+using Fleet.Spec;
+
+namespace Fleet.Validation;
+
+/// <summary>The outcome of validating a fleet: every problem found, and the fleet itself when it has no errors.</summary>
+public sealed record ValidationResult(string File, string Root, IReadOnlyList<Diagnostic> Diagnostics, ResolvedFleet? Fleet)
+{
+    public bool IsValid => Fleet is not null;
+
+    public IEnumerable<Diagnostic> Errors => Diagnostics.Where(d => d.Severity == Severity.Error);
+
+    public IEnumerable<Diagnostic> Warnings => Diagnostics.Where(d => d.Severity == Severity.Warning);
+}
+
+/// <summary>A fleet that cannot even be read: no such file or folder.</summary>
+public sealed class FleetNotFoundException(string message) : Exception(message);
+
+/// <summary>Validates fleet.json: JSON syntax, then the schema, then the rules between fields, all problems at once.</summary>
+public static class FleetValidator
+{
+    public const string FileName = "fleet.json";
+
+    /// <summary>Validates the fleet at <paramref name="path"/>: a fleet root or its fleet.json.</summary>
+    /// <param name="path">Absolute path of the fleet root or of fleet.json.</param>
+    /// <param name="displayPath">How the user named it; diagnostics show the file under this name.</param>
+    public static ValidationResult ValidatePath(string path, string? displayPath = null)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        displayPath ??= path;
+        string file;
+        string displayFile;
+        if (Directory.Exists(path))
+        {
+            file = Path.Combine(path, FileName);
+            displayFile = Path.Combine(displayPath, FileName);
+            if (!File.Exists(file))
+            {
+                throw new FleetNotFoundException($"no {FileName} in {displayPath} (create one with: fleet init {displayPath} --type iterative)");
+            }
+        }
+        else if (File.Exists(path))
+        {
+            file = path;
+            displayFile = displayPath;
+        }
+        else
+        {
+            throw new FleetNotFoundException($"{displayPath}: no such file or folder");
+        }
+
+        return Validate(File.ReadAllText(file), displayFile, Path.GetDirectoryName(Path.GetFullPath(file))!);
+    }
+
+    /// <summary>Validates fleet.json text; <paramref name="root"/> is where workers/&lt;id&gt;/prompt.md are looked for.</summary>
+    public static ValidationResult Validate(string text, string displayFile, string root)
+    {
+        var diagnostics = new List<Diagnostic>();
+        SourceNode document;
+        try
+        {
+            document = SourceJson.Parse(text);
+        }
+        catch (SourceJsonException ex)
+        {
+            diagnostics.Add(new Diagnostic(Severity.Error, displayFile, ex.Line, ex.Column, "$", $"invalid JSON: {ex.Message}"));
+            return new ValidationResult(displayFile, root, diagnostics, null);
+        }
+
+        var clean = new SchemaChecker(displayFile, diagnostics).Check(document, FleetSchema.Shared);
+        FleetSpec? spec = null;
+        if (clean is not null)
+        {
+            spec = clean.Deserialize(FleetJsonContext.Default.FleetSpec);
+        }
+
+        if (spec is not null)
+        {
+            new FleetRules(displayFile, root, document, diagnostics).Check(spec);
+        }
+
+        var sorted = diagnostics.OrderBy(d => d.Line).ThenBy(d => d.Column).ThenBy(d => d.Severity).ToList();
+        var valid = spec is not null && sorted.All(d => d.Severity != Severity.Error);
+        return new ValidationResult(displayFile, root, sorted, valid ? ResolvedFleet.From(root, spec!) : null);
+    }
+}
