@@ -18,11 +18,12 @@ internal sealed class FleetRules(string file, string root, SourceNode document, 
         {
             CheckDependsOn(worker, path, ids.Keys, spec.Type);
             CheckProvider(worker, path, config);
-            CheckBrief(worker, path);
+            CheckBrief(worker, path, config);
         }
 
         var cycles = graph.FindCycles();
-        foreach (var cycle in cycles)
+        // A worker that depends on itself was reported above, at the exact item.
+        foreach (var cycle in cycles.Where(c => c.Count > 2))
         {
             var first = workers[ids[cycle[0]]];
             Error($"{first.Path}.depends_on", $"dependency cycle: {string.Join(" -> ", cycle)}");
@@ -96,7 +97,7 @@ internal sealed class FleetRules(string file, string root, SourceNode document, 
         var providerName = provider.Name();
         if (provider == Provider.Command)
         {
-            if (worker.Command is null)
+            if (worker.Command is null && !_nodes.ContainsKey($"{path}.command"))
             {
                 Error(path, $"worker \"{worker.Id}\" has provider command but no \"command\": give an argv array such as [\"npm\", \"test\"]");
             }
@@ -156,9 +157,9 @@ internal sealed class FleetRules(string file, string root, SourceNode document, 
         }
     }
 
-    private void CheckBrief(WorkerSpec worker, string path)
+    private void CheckBrief(WorkerSpec worker, string path, FleetConfig config)
     {
-        if (string.IsNullOrWhiteSpace(worker.Task) && (worker.Provider ?? Provider.Claude) != Provider.Command
+        if (string.IsNullOrWhiteSpace(worker.Task) && (worker.Provider ?? config.Provider ?? FleetDefaults.DefaultProvider) != Provider.Command
             && !File.Exists(Path.Combine(root, "workers", worker.Id!, "prompt.md")))
         {
             Warning(path, $"worker \"{worker.Id}\" has no task and workers/{worker.Id}/prompt.md does not exist: it would start with an empty brief");
@@ -168,6 +169,12 @@ internal sealed class FleetRules(string file, string root, SourceNode document, 
     private void CheckReviewer(List<(WorkerSpec Spec, string Path)> workers, DependencyGraph graph, bool hasCycles)
     {
         var reviewers = workers.Where(w => w.Spec.Type == WorkerType.Reviewer).ToList();
+        // A worker entry the schema rejected may well be the reviewer: saying "none" then would mislead.
+        if (reviewers.Count == 0 && workers.Count < ((_nodes.GetValueOrDefault("$.workers") as SourceArray)?.Items.Count ?? 0))
+        {
+            return;
+        }
+
         if (reviewers.Count == 0)
         {
             Error("$.workers", "an iterative fleet needs exactly one worker of type \"reviewer\" to give each iteration its verdict; found none");

@@ -90,8 +90,10 @@ public static class SourceJson
         {
             // The reader's LineNumber and BytePositionInLine are 0-based and in bytes; report 1-based characters.
             var line = (int)(ex.LineNumber ?? 0);
-            var column = lines.CharacterColumn(line, (int)(ex.BytePositionInLine ?? 0));
-            throw new SourceJsonException(TrimReaderPosition(ex.Message), line + 1, column);
+            var bytePosition = (int)(ex.BytePositionInLine ?? 0);
+            var column = lines.CharacterColumn(line, bytePosition);
+            var message = lines.StartsComment(line, bytePosition) ? "comments are not allowed in JSON" : TrimReaderPosition(ex.Message);
+            throw new SourceJsonException(message, line + 1, column);
         }
     }
 
@@ -164,6 +166,13 @@ public static class SourceJson
             var index = _lineStarts.BinarySearch((int)byteOffset);
             var line = index >= 0 ? index : ~index - 1;
             return (line + 1, CharacterColumn(line, (int)byteOffset - _lineStarts[line]));
+        }
+
+        /// <summary>True when <c>//</c> or <c>/*</c> starts at a 0-based byte position in a 0-based line.</summary>
+        public bool StartsComment(int line, int bytePositionInLine)
+        {
+            var at = line < _lineStarts.Count ? _lineStarts[line] + bytePositionInLine : -1;
+            return at >= 0 && at + 1 < _bytes.Length && _bytes[at] == (byte)'/' && _bytes[at + 1] is (byte)'/' or (byte)'*';
         }
 
         /// <summary>1-based character column of a 0-based byte position in a 0-based line.</summary>
