@@ -1,0 +1,42 @@
+using Fleet.Cli;
+using Fleet.Cli.Hosting;
+
+namespace Fleet.Tests.Infrastructure;
+
+/// <summary>An in-memory console: runs the real command tree in-process and keeps what it printed.</summary>
+public sealed class TestConsole(string currentDirectory, IReadOnlyDictionary<string, string>? environment = null) : ICliConsole, IDisposable
+{
+    private readonly StringWriter _out = new();
+    private readonly StringWriter _error = new();
+
+    public TextWriter Out => _out;
+
+    public TextWriter Error => _error;
+
+    public bool IsInteractive => false;
+
+    public string CurrentDirectory { get; } = currentDirectory;
+
+    public string Stdout => _out.ToString();
+
+    public string Stderr => _error.ToString();
+
+    public void Dispose()
+    {
+        _out.Dispose();
+        _error.Dispose();
+    }
+
+    public string? GetEnvironmentVariable(string name) =>
+        environment is not null && environment.TryGetValue(name, out var value) ? value : null;
+
+    /// <summary>Runs <c>fleet ARGS</c> in-process; returns the exit code.</summary>
+    public static async Task<(int ExitCode, TestConsole Console)> RunAsync(string currentDirectory, params string[] args)
+    {
+#pragma warning disable CA2000 // The caller owns the console it gets back.
+        var console = new TestConsole(currentDirectory, new Dictionary<string, string> { ["FLEET_HOME"] = Path.Combine(currentDirectory, ".fleet-home") });
+#pragma warning restore CA2000
+        var code = await FleetApp.RunAsync(args, console, TestContext.Current.CancellationToken).DefaultTimeout();
+        return (code, console);
+    }
+}
