@@ -104,7 +104,7 @@ public sealed class ClaudeStreamReader : IAgentStreamReader
             cacheWrite = r.Usage?.CacheCreationInputTokens;
         }
 
-        return new AgentStreamSummary(_sessionId, r.TotalCostUsd, r.NumTurns, r.Subtype, r.IsError, errorText, _malformed, input, output)
+        return new AgentStreamSummary(_sessionId, r.TotalCostUsd, r.NumTurns, r.Subtype.Length > 0 ? r.Subtype : "unknown", r.IsError, errorText, _malformed, input, output)
         {
             Failure = failure,
             Model = _model ?? (r.ModelUsage.Count == 1 ? r.ModelUsage.Keys.First() : null),

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace Fleet.Streams;
 
@@ -26,6 +27,10 @@ internal static class JsonLine
 
         if (line.Trim(" \t\r\n"u8).IsEmpty)
             return Kind.Blank;
+
+        // The JSON reader does not validate UTF-8 inside strings until they are read; a bad byte would throw later.
+        if (!Utf8.IsValid(line))
+            return Kind.Malformed;
 
         try
         {

@@ -38,7 +38,7 @@ public static class StreamRenderer
             CompactBoundary c => [Cut(string.Create(Inv, $"⋯ context compacted ({c.Trigger ?? "?"}{(c.PreTokens is { } n ? $", {n:N0} tokens before" : "")})"), width)],
             ClaudeResult r => Result(r, width),
             TurnCompleted c => [Cut(string.Create(Inv, $"· turn completed · thread total {c.CumulativeUsage.InputTokens:N0} in ({c.CumulativeUsage.CachedInputTokens:N0} cached), {c.CumulativeUsage.OutputTokens:N0} out"), width)],
-            TurnFailed f => [Cut($"✗ failed: {FirstLine(f.Message)}", width)],
+            TurnFailed f => [Cut($"✗ turn failed: {FirstLine(f.Message)}", width)],
             StreamError s => [Cut($"! error: {FirstLine(s.Message)}", width)],
             ItemEvent i => Item(i, width),
             _ => [],
@@ -64,7 +64,9 @@ public static class StreamRenderer
         if (r.PermissionDenials.Count > 0)
             lines.Add(Cut($"  ⚠ permission denied: {string.Join(", ", r.PermissionDenials.Select(d => d.ToolName))}", width));
 
-        var (_, error) = ClaudeStreamReader.Outcome(r);
+        var (failure, error) = ClaudeStreamReader.Outcome(r);
+        if (failure == StreamFailure.ApiError && r.ApiErrorStatus is { } status)
+            error = string.Create(Inv, $"API error {status}"); // the full message was shown by the ApiError event just before
         var facts = Join(", ", Turns(r.NumTurns), Cost(r.TotalCostUsd));
         lines.Add(r.IsError
             ? Cut($"✗ failed: {FirstLine(error ?? r.Subtype)}{(facts.Length > 0 ? " · " + facts : "")}", width)
