@@ -36,4 +36,68 @@ public sealed record AgentStreamSummary(
     long? OutputTokens = null)
 {
     public static AgentStreamSummary Empty { get; } = new(null, null, null, null, false, null, 0);
+
+    /// <summary>Why the run failed, in a form code can branch on; <see cref="StreamFailure.None"/> when it did not.</summary>
+    public StreamFailure Failure { get; init; }
+
+    /// <summary>The model the stream named (Claude <c>system/init</c>) or the caller priced with (Codex).</summary>
+    public string? Model { get; init; }
+
+    /// <summary>Cache-read input tokens of this run (Claude <c>cacheReadInputTokens</c>, Codex <c>cached_input_tokens</c>).</summary>
+    public long? CachedInputTokens { get; init; }
+
+    /// <summary>Cache-write input tokens of this run (Claude <c>cacheCreationInputTokens</c>).</summary>
+    public long? CacheCreationInputTokens { get; init; }
+
+    /// <summary>Claude: the final <c>result.modelUsage</c>, per model (includes subagents and compaction).</summary>
+    public IReadOnlyDictionary<string, ModelUsage>? ModelUsage { get; init; }
+
+    /// <summary>Codex: the thread's cumulative usage after this run; the next resumed run's baseline.</summary>
+    public CodexUsage? CumulativeUsage { get; init; }
+
+    /// <summary>Wall time the agent reported for the run, in milliseconds (Claude <c>duration_ms</c>).</summary>
+    public long? DurationMs { get; init; }
+
+    /// <summary>HTTP status of the API error that ended the run, when the stream says (Claude <c>api_error_status</c>).</summary>
+    public int? ApiErrorStatus { get; init; }
+
+    /// <summary>API retries the stream announced (Claude <c>system/api_retry</c>).</summary>
+    public int ApiRetries { get; init; }
+
+    /// <summary>Tools the run was refused without a person (Claude <c>result.permission_denials[].tool_name</c>).</summary>
+    public IReadOnlyList<string> PermissionDenials { get; init; } = [];
+
+    /// <summary>Things the reader could not decide and did not guess (unknown price, ignored baseline, exit code disagreeing with the result).</summary>
+    public IReadOnlyList<string> Notes { get; init; } = [];
+}
+
+/// <summary>Why a run failed, as far as its own stream (and exit code) tells.</summary>
+public enum StreamFailure
+{
+    /// <summary>The run did not fail.</summary>
+    None,
+
+    /// <summary>Claude <c>error_max_budget_usd</c>: the <c>--max-budget-usd</c> cap was reached.</summary>
+    MaxBudget,
+
+    /// <summary>Claude <c>error_max_turns</c>: the <c>--max-turns</c> cap was reached.</summary>
+    MaxTurns,
+
+    /// <summary>The model API failed (Claude <c>is_error</c> with <c>api_error_status</c>, often under <c>subtype:"success"</c>).</summary>
+    ApiError,
+
+    /// <summary>Claude <c>error_during_execution</c> or another error result.</summary>
+    ExecutionError,
+
+    /// <summary>Codex <c>turn.failed</c>.</summary>
+    TurnFailed,
+
+    /// <summary>Codex top-level <c>error</c> event without a <c>turn.failed</c>.</summary>
+    StreamError,
+
+    /// <summary>The stream ended without a result line (crash, kill, bad flags).</summary>
+    NoResult,
+
+    /// <summary>The stream looked fine but the process exited non-zero.</summary>
+    ExitCode,
 }
