@@ -19,12 +19,17 @@ public static class FleetApp
         return root;
     }
 
-    public static async Task<int> RunAsync(string[] args, ICliConsole console, CancellationToken cancellationToken)
+    public static Task<int> RunAsync(string[] args, ICliConsole console, CancellationToken cancellationToken) =>
+        RunAsync(args, console, BuildRootCommand, cancellationToken);
+
+    /// <summary>Runs a command tree under fleet's error policy; tests pass their own tree to exercise it.</summary>
+    public static async Task<int> RunAsync(string[] args, ICliConsole console, Func<ICliConsole, RootCommand> buildRootCommand, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(console);
+        ArgumentNullException.ThrowIfNull(buildRootCommand);
         try
         {
-            var root = BuildRootCommand(console);
+            var root = buildRootCommand(console);
             var parseResult = root.Parse(args);
             if (parseResult.Errors.Count > 0)
             {

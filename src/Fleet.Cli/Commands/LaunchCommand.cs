@@ -64,7 +64,8 @@ internal static class LaunchCommand
         foreach (var planned in plan.Workers)
         {
             var worker = planned.Worker;
-            w.WriteLine($"  {worker.Id} ({worker.Type.Name()}, {Describe(worker)}), brief: {planned.PromptSource}");
+            var brief = worker.Provider == Provider.Command ? "" : $", brief: {planned.PromptSource}";
+            w.WriteLine($"  {worker.Id} ({worker.Type.Name()}, {Describe(worker)}){brief}");
             w.WriteLine($"    $ {ShellQuote.Join(planned.Argv)}");
         }
 
