@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what fleet's tests and demo need on a fresh machine that has only the .NET SDK, npm and apt.
+# Idempotent: a second run changes nothing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+for tool in git setsid; do
+  command -v "$tool" >/dev/null 2>&1 || need_apt+=("$tool")
+done
+if [ "${#need_apt[@]}" -gt 0 ]; then
+  echo "== apt: installing ${need_apt[*]}"
+  packages=()
+  for tool in "${need_apt[@]}"; do
+    case "$tool" in
+      setsid) packages+=(util-linux) ;;
+      *) packages+=("$tool") ;;
+    esac
+  done
+  if [ "$(id -u)" -eq 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}"
+  else
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}"
+  fi
+fi
+
+echo "== restore"
+dotnet restore fleet.slnx --nologo -v quiet
