@@ -94,7 +94,7 @@ internal static class AnthropicWire
             }
             else
             {
-                var input = b["input"]!.ToJsonString();
+                var input = b["input"]!.ToJsonString(Wire.JsonOptions);
                 await sse.EventAsync("content_block_start", new JsonObject
                 {
                     ["type"] = "content_block_start", ["index"] = k,

@@ -31,7 +31,7 @@ internal static class OpenAIWire
                 items.Add(new JsonObject
                 {
                     ["type"] = "function_call", ["id"] = $"fc_rehearsal_{n}", ["call_id"] = $"call_rehearsal_{n}",
-                    ["name"] = tool.Name, ["arguments"] = tool.Input.ToJsonString(), ["status"] = "completed",
+                    ["name"] = tool.Name, ["arguments"] = tool.Input.ToJsonString(Wire.JsonOptions), ["status"] = "completed",
                 });
                 break;
             default:

@@ -1,4 +1,6 @@
 using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 
@@ -7,9 +9,12 @@ namespace Fleet.Rehearsal;
 /// <summary>HTTP plumbing shared by both protocols.</summary>
 internal static class Wire
 {
+    /// <summary>Readable JSON on the wire and in logs: no \u0027 for every quote (still valid JSON for the CLIs).</summary>
+    public static readonly JsonSerializerOptions JsonOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     public static async Task WriteJsonAsync(HttpContext ctx, int status, JsonNode body, CancellationToken ct)
     {
-        var bytes = Encoding.UTF8.GetBytes(body.ToJsonString());
+        var bytes = Encoding.UTF8.GetBytes(body.ToJsonString(JsonOptions));
         ctx.Response.StatusCode = status;
         ctx.Response.ContentType = "application/json";
         ctx.Response.ContentLength = bytes.Length;
@@ -51,7 +56,7 @@ internal static class Wire
     {
         public async Task EventAsync(string name, JsonObject data)
         {
-            var bytes = Encoding.UTF8.GetBytes($"event: {name}\ndata: {data.ToJsonString()}\n\n");
+            var bytes = Encoding.UTF8.GetBytes($"event: {name}\ndata: {data.ToJsonString(JsonOptions)}\n\n");
             await body.WriteAsync(bytes, ct);
             await body.FlushAsync(ct);
         }
