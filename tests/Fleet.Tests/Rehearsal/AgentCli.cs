@@ -54,7 +54,9 @@ internal static class AgentCli
             throw;
         }
 
-        return new AgentRunResult(process.ExitCode, await stdout.DefaultTimeout(), await stderr.DefaultTimeout());
+        var result = new AgentRunResult(process.ExitCode, await stdout.DefaultTimeout(), await stderr.DefaultTimeout());
+        TestContext.Current.TestOutputHelper?.WriteLine($"$ {exe} {string.Join(' ', psi.ArgumentList)}\n{result}");
+        return result;
     }
 }
 
