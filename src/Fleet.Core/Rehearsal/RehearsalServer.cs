@@ -42,7 +42,22 @@ public sealed record RehearsalLogEntry(
     string? Key,
     int? Position,
     int Status,
-    string Outcome);
+    string Outcome)
+{
+    /// <summary>One JSON line (snake_case), for a JSONL log file.</summary>
+    public string ToJsonLine() => new JsonObject
+    {
+        ["at"] = At.ToString("O", CultureInfo.InvariantCulture),
+        ["n"] = Number,
+        ["method"] = Method,
+        ["path"] = Path,
+        ["provider"] = Provider is null ? null : RehearsalPlayer.Name(Provider.Value),
+        ["key"] = Key,
+        ["position"] = Position,
+        ["status"] = Status,
+        ["outcome"] = Outcome,
+    }.ToJsonString(Wire.JsonOptions);
+}
 
 /// <summary>
 /// Fleet's scripted model server on 127.0.0.1: the Anthropic Messages API (<c>POST /v1/messages</c>, plus

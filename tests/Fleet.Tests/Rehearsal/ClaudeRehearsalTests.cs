@@ -20,6 +20,12 @@ public class ClaudeRehearsalTests
             { "worker": "builder", "iteration": 2, "turns": [
                 { "type": "edit_file", "path": "out/hello.txt", "old_string": "line two", "new_string": "line two, edited on resume" },
                 { "type": "text", "text": "Second pass done." } ] },
+            { "worker": "flaky", "turns": [
+                { "type": "fail", "status": 529, "message": "rehearsal: overloaded once", "times": 1 },
+                { "type": "text", "text": "Recovered after a retry." } ] },
+            { "worker": "trespasser", "turns": [
+                { "type": "write_file", "path": "{cwd}/../outside/secret.txt", "content": "should not be written\n" },
+                { "type": "text", "text": "Tried." } ] },
             { "worker": "rejected", "turns": [
                 { "type": "fail", "status": 400, "message": "rehearsal: prompt rejected by the script" } ] } ] }
         """;
@@ -133,5 +139,40 @@ public class ClaudeRehearsalTests
 
         File.ReadAllText(Path.Combine(root, "iterations", "1", "review.md")).ShouldStartWith("verdict: iterate\n");
         File.ReadAllText(Path.Combine(root, "iterations", "2", "review.md")).ShouldStartWith("verdict: lgtm\n");
+    }
+
+    [Fact]
+    public async Task A_scripted_529_with_times_1_is_retried_by_claude_and_the_run_then_succeeds()
+    {
+        var claude = AgentCli.RequireOrSkip("claude");
+        using var dir = new TempDir("fleet-rehearsal-claude-");
+        var work = Directory.CreateDirectory(dir.Combine("work")).FullName;
+        await using var server = await RehearsalServer.StartAsync(new RehearsalOptions { Script = RehearsalScript.Parse(Script) }, TestContext.Current.CancellationToken).DefaultTimeout();
+
+        var run = await RunClaudeAsync(claude, server, RehearsalKey.Create("demo", "flaky", 1), dir, work,
+            "--session-id", Guid.NewGuid().ToString(), "Hello.");
+
+        run.ExitCode.ShouldBe(0, run.ToString());
+        var retry = run.Events.Single(e => e.GetProperty("type").GetString() == "system" && e.GetProperty("subtype").GetString() == "api_retry");
+        retry.GetProperty("error_status").GetInt32().ShouldBe(529);
+        run.Result.GetProperty("result").GetString().ShouldBe("Recovered after a retry.");
+        server.ModelCalls(RehearsalKey.Create("demo", "flaky", 1)).ShouldBe(2);
+    }
+
+    [Fact]
+    public async Task A_write_outside_the_working_folder_needs_permission_and_headless_claude_records_a_denial()
+    {
+        var claude = AgentCli.RequireOrSkip("claude");
+        using var dir = new TempDir("fleet-rehearsal-claude-");
+        var work = Directory.CreateDirectory(dir.Combine("work")).FullName;
+        await using var server = await RehearsalServer.StartAsync(new RehearsalOptions { Script = RehearsalScript.Parse(Script) }, TestContext.Current.CancellationToken).DefaultTimeout();
+
+        var run = await RunClaudeAsync(claude, server, RehearsalKey.Create("demo", "trespasser", 1), dir, work,
+            "--session-id", Guid.NewGuid().ToString(), "--permission-mode", "acceptEdits", "Write outside.");
+
+        run.ExitCode.ShouldBe(0, run.ToString());
+        File.Exists(dir.Combine("outside", "secret.txt")).ShouldBeFalse();
+        var denial = run.Result.GetProperty("permission_denials").EnumerateArray().ShouldHaveSingleItem();
+        denial.GetProperty("tool_name").GetString().ShouldBe("Write");
     }
 }
