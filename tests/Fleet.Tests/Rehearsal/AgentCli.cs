@@ -37,7 +37,6 @@ internal static class AgentCli
         Directory.CreateDirectory(home);
         psi.Environment["HOME"] = home;
         psi.Environment["TERM"] = "dumb";
-        psi.Environment.Remove("CI");
         env.ApplyTo(psi);
 
         using var process = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {exe}");
@@ -48,9 +47,9 @@ internal static class AgentCli
         {
             await process.WaitForExitAsync().SlowTimeout();
         }
-        catch (TimeoutException)
+        catch (Exception e) when (e is TimeoutException or OperationCanceledException)
         {
-            process.Kill(entireProcessTree: true);
+            process.Kill(entireProcessTree: true); // only the process this test started, and its children
             throw;
         }
 
