@@ -1,0 +1,109 @@
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+
+namespace Fleet.Rehearsal;
+
+/// <summary>Writes OpenAI Responses API answers: SSE <c>response.created</c>, output items, <c>response.completed</c> with usage.</summary>
+internal static class OpenAIWire
+{
+    public static async Task WriteAsync(HttpContext ctx, RehearsalStep step, RehearsalConversation conversation, long n, CancellationToken ct)
+    {
+        ctx.Response.Headers["x-request-id"] = $"req_rehearsal_{n}";
+        if (step is FailStep fail)
+        {
+            await WriteErrorAsync(ctx, fail.Status, fail.ErrorType, fail.Message, ct);
+            return;
+        }
+
+        var id = $"resp_rehearsal_{n}";
+        var items = new List<JsonObject>();
+        switch (step)
+        {
+            case TextStep t:
+                items.Add(Message(n, 0, t.Text));
+                break;
+            case ToolStep tool:
+                if (tool.Say is not null)
+                {
+                    items.Add(Message(n, 0, tool.Say));
+                }
+
+                items.Add(new JsonObject
+                {
+                    ["type"] = "function_call", ["id"] = $"fc_rehearsal_{n}", ["call_id"] = $"call_rehearsal_{n}",
+                    ["name"] = tool.Name, ["arguments"] = tool.Input.ToJsonString(Wire.JsonOptions), ["status"] = "completed",
+                });
+                break;
+            default:
+                throw new InvalidOperationException(step.GetType().Name);
+        }
+
+        var u = step.Usage;
+        var input = u.InputTokens + u.CacheCreationInputTokens + u.CacheReadInputTokens;
+        var usage = new JsonObject
+        {
+            ["input_tokens"] = input,
+            ["input_tokens_details"] = new JsonObject { ["cached_tokens"] = u.CacheReadInputTokens },
+            ["output_tokens"] = u.OutputTokens,
+            ["output_tokens_details"] = new JsonObject { ["reasoning_tokens"] = u.ReasoningOutputTokens },
+            ["total_tokens"] = input + u.OutputTokens,
+        };
+
+        JsonObject Response(string status, JsonArray output, JsonObject? usageOrNull) => new()
+        {
+            ["id"] = id, ["object"] = "response", ["status"] = status, ["model"] = conversation.Model,
+            ["output"] = output, ["usage"] = usageOrNull,
+        };
+
+        var all = new JsonArray();
+        foreach (var item in items)
+        {
+            all.Add(item.DeepClone());
+        }
+
+        if (!conversation.Stream)
+        {
+            await Wire.WriteJsonAsync(ctx, 200, Response("completed", all, usage), ct);
+            return;
+        }
+
+        var sse = await Wire.StartSseAsync(ctx, ct);
+        await sse.EventAsync("response.created", new JsonObject { ["type"] = "response.created", ["response"] = Response("in_progress", [], null) });
+        for (var k = 0; k < items.Count; k++)
+        {
+            var item = items[k];
+            var added = (JsonObject)item.DeepClone();
+            added["status"] = "in_progress";
+            if ((string?)item["type"] == "message")
+            {
+                added["content"] = new JsonArray();
+            }
+
+            await sse.EventAsync("response.output_item.added", new JsonObject { ["type"] = "response.output_item.added", ["output_index"] = k, ["item"] = added });
+            if ((string?)item["type"] == "message")
+            {
+                var text = (string)item["content"]![0]!["text"]!;
+                foreach (var part in Wire.Halves(text))
+                {
+                    await sse.EventAsync("response.output_text.delta", new JsonObject
+                    {
+                        ["type"] = "response.output_text.delta", ["item_id"] = item["id"]!.DeepClone(), ["output_index"] = k, ["content_index"] = 0, ["delta"] = part,
+                    });
+                }
+            }
+
+            await sse.EventAsync("response.output_item.done", new JsonObject { ["type"] = "response.output_item.done", ["output_index"] = k, ["item"] = item.DeepClone() });
+        }
+
+        await sse.EventAsync("response.completed", new JsonObject { ["type"] = "response.completed", ["response"] = Response("completed", all, usage) });
+    }
+
+    private static JsonObject Message(long n, int k, string text) => new()
+    {
+        ["type"] = "message", ["id"] = $"msg_rehearsal_{n}_{k}", ["role"] = "assistant", ["status"] = "completed",
+        ["content"] = new JsonArray(new JsonObject { ["type"] = "output_text", ["text"] = text, ["annotations"] = new JsonArray() }),
+    };
+
+    public static Task WriteErrorAsync(HttpContext ctx, int status, string type, string message, CancellationToken ct) =>
+        Wire.WriteJsonAsync(ctx, status, new JsonObject { ["error"] = new JsonObject { ["message"] = message, ["type"] = type, ["code"] = null } }, ct);
+}

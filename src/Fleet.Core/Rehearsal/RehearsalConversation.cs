@@ -1,0 +1,135 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace Fleet.Rehearsal;
+
+/// <summary>
+/// What the endpoint reads from a model request to decide which scripted step to play. The position is
+/// <b>stateless</b>: the number of model responses in the request's history since the last real user prompt
+/// (a user message that is not a tool result). So a retried request gets the same answer, a resumed session
+/// (new prompt) starts its script again from the top, and a server restart changes nothing.
+/// </summary>
+internal sealed partial record RehearsalConversation(int Position, string? Cwd, IReadOnlyList<string> ToolNames, string Model, bool Stream)
+{
+    /// <summary>Anthropic Messages request: <c>messages[]</c> of user/assistant turns; tool results are user messages.</summary>
+    public static RehearsalConversation FromAnthropic(JsonElement body)
+    {
+        var position = 0;
+        if (body.TryGetProperty("messages", out var messages) && messages.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var message in messages.EnumerateArray())
+            {
+                var role = Str(message, "role");
+                if (role == "user" && !HasToolResult(message))
+                {
+                    position = 0;
+                }
+                else if (role == "assistant")
+                {
+                    position++;
+                }
+            }
+        }
+
+        string? cwd = null;
+        if (body.TryGetProperty("system", out var system))
+        {
+            var text = system.ValueKind == JsonValueKind.String ? system.GetString() : system.GetRawText();
+            var m = ClaudeCwd().Match(text ?? string.Empty);
+            if (m.Success)
+            {
+                cwd = JsonUnescape(m.Groups[1].Value.Trim());
+            }
+        }
+
+        return new RehearsalConversation(position, cwd, ReadToolNames(body), Str(body, "model") ?? "claude-rehearsal", IsStream(body));
+    }
+
+    /// <summary>OpenAI Responses request: <c>input[]</c> items; a model response is a run of items between tool outputs.</summary>
+    public static RehearsalConversation FromOpenAI(JsonElement body)
+    {
+        var position = 0;
+        string? cwd = null;
+        if (body.TryGetProperty("input", out var input) && input.ValueKind == JsonValueKind.Array)
+        {
+            var inModelRun = false;
+            foreach (var item in input.EnumerateArray())
+            {
+                var type = Str(item, "type") ?? "message";
+                var role = Str(item, "role");
+                if (type == "message" && role is "user" or "developer" or "system")
+                {
+                    if (role == "user")
+                    {
+                        position = 0;
+                        var m = CodexCwd().Match(item.GetRawText());
+                        if (m.Success)
+                        {
+                            cwd = JsonUnescape(m.Groups[1].Value);
+                        }
+                    }
+
+                    inModelRun = false;
+                }
+                else if (type.EndsWith("_output", StringComparison.Ordinal))
+                {
+                    inModelRun = false;
+                }
+                else if (!inModelRun)
+                {
+                    position++;
+                    inModelRun = true;
+                }
+            }
+        }
+
+        return new RehearsalConversation(position, cwd, ReadToolNames(body), Str(body, "model") ?? "rehearsal-model", IsStream(body));
+    }
+
+    private static bool HasToolResult(JsonElement message) =>
+        message.TryGetProperty("content", out var content)
+        && content.ValueKind == JsonValueKind.Array
+        && content.EnumerateArray().Any(b => Str(b, "type") == "tool_result");
+
+    private static List<string> ReadToolNames(JsonElement body)
+    {
+        var names = new List<string>();
+        if (body.TryGetProperty("tools", out var tools) && tools.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var tool in tools.EnumerateArray())
+            {
+                if ((Str(tool, "name") ?? Str(tool, "type")) is { } name)
+                {
+                    names.Add(name);
+                }
+            }
+        }
+
+        return names;
+    }
+
+    private static bool IsStream(JsonElement body) =>
+        body.TryGetProperty("stream", out var s) && s.ValueKind == JsonValueKind.True;
+
+    private static string? Str(JsonElement e, string name) =>
+        e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+
+    // The cwd regexes run over raw JSON text, so undo JSON string escaping of what they captured.
+    private static string JsonUnescape(string raw)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<string>("\"" + raw + "\"") ?? raw;
+        }
+        catch (JsonException)
+        {
+            return raw;
+        }
+    }
+
+    [GeneratedRegex(@"Primary working directory: ([^\r\n\\]+)")]
+    private static partial Regex ClaudeCwd();
+
+    [GeneratedRegex(@"<cwd>(.*?)</cwd>")]
+    private static partial Regex CodexCwd();
+}

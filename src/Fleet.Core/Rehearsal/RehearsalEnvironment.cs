@@ -1,0 +1,121 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Fleet.Rehearsal;
+
+/// <summary>A file to write before starting the agent.</summary>
+public sealed record RehearsalFile(string Path, string Content);
+
+/// <summary>
+/// How to point an agent CLI at the rehearsal endpoint: environment variables to set and to remove, and
+/// files to write first. One place for this knowledge; the orchestrator and the tests both use it.
+/// <list type="bullet">
+/// <item>claude: <c>ANTHROPIC_BASE_URL</c> = the endpoint, <c>ANTHROPIC_API_KEY</c> = the rehearsal key,
+/// <c>CLAUDE_CONFIG_DIR</c> = a fresh folder (transcripts land in its <c>projects/</c>),
+/// <c>CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1</c>, no auto-update/telemetry/error reporting, and
+/// <c>CLAUDE_CODE_MAX_RETRIES</c> so a scripted 529 does not back off for minutes.</item>
+/// <item>codex: <c>CODEX_HOME</c> = a fresh folder holding <c>config.toml</c> with a model provider
+/// <c>fleet_rehearsal</c> (<c>base_url</c> = endpoint + <c>/v1</c>, <c>wire_api = "responses"</c>,
+/// <c>env_key = "FLEET_REHEARSAL_API_KEY"</c>), and that variable = the rehearsal key.</item>
+/// </list>
+/// </summary>
+public sealed record RehearsalEnvironment(
+    RehearsalProvider Provider,
+    IReadOnlyDictionary<string, string> Variables,
+    IReadOnlyList<string> VariablesToRemove,
+    IReadOnlyList<RehearsalFile> Files,
+    string ConfigDir)
+{
+    /// <summary>The variable codex reads the rehearsal key from (named by the provider's <c>env_key</c>).</summary>
+    public const string CodexKeyVariable = "FLEET_REHEARSAL_API_KEY";
+
+    /// <summary>The model provider id written into codex's config.toml.</summary>
+    public const string CodexProviderId = "fleet_rehearsal";
+
+    /// <param name="provider">Which CLI.</param>
+    /// <param name="baseUrl">The endpoint, <see cref="RehearsalServer.BaseUrl"/>.</param>
+    /// <param name="key">The worker's key, <see cref="RehearsalKey.ToString"/>.</param>
+    /// <param name="tempDir">A folder of this run's own; the CLI's config home is made inside it.</param>
+    /// <param name="maxRetries">How often the CLI retries a failed model call (claude: CLAUDE_CODE_MAX_RETRIES; codex: request/stream retries).</param>
+    public static RehearsalEnvironment For(RehearsalProvider provider, Uri baseUrl, string key, string tempDir, int maxRetries = 1)
+    {
+        ArgumentNullException.ThrowIfNull(baseUrl);
+        ArgumentException.ThrowIfNullOrEmpty(key);
+        ArgumentException.ThrowIfNullOrEmpty(tempDir);
+        ArgumentOutOfRangeException.ThrowIfNegative(maxRetries);
+        var root = baseUrl.GetLeftPart(UriPartial.Authority);
+        var retries = maxRetries.ToString(CultureInfo.InvariantCulture);
+        if (provider == RehearsalProvider.Claude)
+        {
+            var config = Path.Combine(tempDir, "claude-config");
+            return new RehearsalEnvironment(
+                provider,
+                new Dictionary<string, string>(StringComparer.Ordinal)
+                {
+                    ["ANTHROPIC_BASE_URL"] = root,
+                    ["ANTHROPIC_API_KEY"] = key,
+                    ["CLAUDE_CONFIG_DIR"] = config,
+                    ["CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC"] = "1",
+                    ["DISABLE_AUTOUPDATER"] = "1",
+                    ["DISABLE_TELEMETRY"] = "1",
+                    ["DISABLE_ERROR_REPORTING"] = "1",
+                    ["CLAUDE_CODE_MAX_RETRIES"] = retries,
+                },
+                ["ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_MODEL", "ANTHROPIC_SMALL_FAST_MODEL", "ANTHROPIC_CUSTOM_HEADERS", "CLAUDE_CODE_USE_BEDROCK", "CLAUDE_CODE_USE_VERTEX", "CLAUDE_CODE_OAUTH_TOKEN"],
+                [],
+                config);
+        }
+
+        var home = Path.Combine(tempDir, "codex-home");
+        var toml = $"""
+            # Written by fleet for a rehearsal: every model call goes to fleet's scripted endpoint on 127.0.0.1.
+            model_provider = "{CodexProviderId}"
+
+            [model_providers.{CodexProviderId}]
+            name = "fleet rehearsal"
+            base_url = "{root}/v1"
+            env_key = "{CodexKeyVariable}"
+            wire_api = "responses"
+            request_max_retries = {retries}
+            stream_max_retries = {retries}
+
+            """;
+        return new RehearsalEnvironment(
+            provider,
+            new Dictionary<string, string>(StringComparer.Ordinal)
+            {
+                ["CODEX_HOME"] = home,
+                [CodexKeyVariable] = key,
+            },
+            ["OPENAI_API_KEY", "OPENAI_BASE_URL", "CODEX_API_KEY"],
+            [new RehearsalFile(Path.Combine(home, "config.toml"), toml)],
+            home);
+    }
+
+    /// <summary>Creates the config folder and writes the files.</summary>
+    public void WriteFiles()
+    {
+        Directory.CreateDirectory(ConfigDir);
+        foreach (var file in Files)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(file.Path)!);
+            File.WriteAllText(file.Path, file.Content);
+        }
+    }
+
+    /// <summary>Writes the files, then sets and removes the variables on a start info.</summary>
+    public void ApplyTo(ProcessStartInfo startInfo)
+    {
+        ArgumentNullException.ThrowIfNull(startInfo);
+        WriteFiles();
+        foreach (var name in VariablesToRemove)
+        {
+            startInfo.Environment.Remove(name);
+        }
+
+        foreach (var (name, value) in Variables)
+        {
+            startInfo.Environment[name] = value;
+        }
+    }
+}

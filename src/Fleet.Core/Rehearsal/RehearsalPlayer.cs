@@ -1,0 +1,186 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace Fleet.Rehearsal;
+
+/// <summary>What the endpoint answers to one model call.</summary>
+internal abstract record RehearsalStep(RehearsalUsage Usage);
+
+internal sealed record TextStep(string Text, RehearsalUsage Usage) : RehearsalStep(Usage);
+
+internal sealed record ToolStep(string? Say, string Name, JsonObject Input, RehearsalUsage Usage) : RehearsalStep(Usage);
+
+internal sealed record FailStep(int Status, string ErrorType, string Message, int? Times, RehearsalUsage Usage) : RehearsalStep(Usage);
+
+/// <summary>
+/// Turns a script into the answer for one call: picks the rule for the key, expands its turns into
+/// provider-specific steps, and plays the step at the conversation's position (see <see cref="RehearsalConversation"/>).
+/// A fail step does not produce a model response, so it sits between positions: while it has failures left
+/// (all of them when <c>times</c> is not given), the call at its position fails; then the script goes on.
+/// </summary>
+internal sealed class RehearsalPlayer(RehearsalScript script)
+{
+    private readonly ConcurrentDictionary<string, int> _failuresServed = new(StringComparer.Ordinal);
+
+    public RehearsalStep Decide(RehearsalKey key, RehearsalProvider provider, RehearsalConversation conversation, out string description)
+    {
+        var rule = script.Find(key, provider);
+        if (rule is null)
+        {
+            description = "no rule";
+            return new FailStep(400, "invalid_request_error", $"rehearsal: no script rule matches fleet '{key.Fleet}' worker '{key.Worker}' iteration {key.Iteration} ({Name(provider)})", null, RehearsalUsage.Default);
+        }
+
+        var steps = new List<RehearsalStep>();
+        foreach (var turn in rule.Turns)
+        {
+            steps.AddRange(Expand(turn, key, provider, conversation));
+        }
+
+        var position = 0;
+        for (var i = 0; i < steps.Count; i++)
+        {
+            var step = steps[i];
+            if (step is FailStep fail)
+            {
+                if (position == conversation.Position && TryServeFailure(key, i, fail.Times))
+                {
+                    description = string.Create(CultureInfo.InvariantCulture, $"step {i}: fail {fail.Status}");
+                    return fail;
+                }
+
+                continue;
+            }
+
+            if (position == conversation.Position)
+            {
+                description = string.Create(CultureInfo.InvariantCulture, $"step {i}: {(step is ToolStep t ? "tool " + t.Name : "text")}");
+                return step;
+            }
+
+            position++;
+        }
+
+        description = "script exhausted";
+        return new TextStep($"rehearsal: the script for {key} has no more turns.", RehearsalUsage.Default);
+    }
+
+    private bool TryServeFailure(RehearsalKey key, int stepIndex, int? times)
+    {
+        if (times is null)
+        {
+            return true;
+        }
+
+        var id = string.Create(CultureInfo.InvariantCulture, $"{key}#{stepIndex}");
+        var served = false;
+        _failuresServed.AddOrUpdate(id, _ => { served = true; return 1; }, (_, n) =>
+        {
+            served = n < times;
+            return served ? n + 1 : n;
+        });
+        return served;
+    }
+
+    internal static IEnumerable<RehearsalStep> Expand(RehearsalTurn turn, RehearsalKey key, RehearsalProvider provider, RehearsalConversation conversation)
+    {
+        string Fill(string s) => s
+            .Replace("{fleet}", key.Fleet, StringComparison.Ordinal)
+            .Replace("{worker}", key.Worker, StringComparison.Ordinal)
+            .Replace("{iteration}", key.Iteration.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)
+            .Replace("{cwd}", conversation.Cwd ?? ".", StringComparison.Ordinal);
+
+        var say = turn.Say is null ? null : Fill(turn.Say);
+        var usage = turn.Usage;
+        switch (turn)
+        {
+            case TextTurn t:
+                yield return new TextStep(Fill(t.Text), usage);
+                break;
+            case FailTurn f:
+                yield return new FailStep(f.Status, f.EffectiveErrorType, Fill(f.Message), f.Times, usage);
+                break;
+            case ToolCallTurn c:
+                yield return new ToolStep(say, c.Name, (JsonObject)c.Input.DeepClone(), usage);
+                break;
+            case ShellTurn s when provider == RehearsalProvider.Claude:
+                yield return new ToolStep(say, "Bash", new JsonObject { ["command"] = Fill(s.Command), ["description"] = "Run a rehearsal command" }, usage);
+                break;
+            case ShellTurn s:
+                yield return CodexShell(say, Fill(s.Command), conversation, usage);
+                break;
+            case WriteFileTurn w when provider == RehearsalProvider.Claude:
+                yield return new ToolStep(say, "Write", new JsonObject { ["file_path"] = Absolute(Fill(w.Path), conversation), ["content"] = Fill(w.Content) }, usage);
+                break;
+            case WriteFileTurn w:
+                yield return CodexShell(say, WriteCommand(Fill(w.Path), Fill(w.Content)), conversation, usage);
+                break;
+            case EditFileTurn e when provider == RehearsalProvider.Claude:
+                // Claude's Edit refuses a file the session has not read, so read it first.
+                var path = Absolute(Fill(e.Path), conversation);
+                yield return new ToolStep(say, "Read", new JsonObject { ["file_path"] = path }, usage);
+                yield return new ToolStep(null, "Edit", new JsonObject { ["file_path"] = path, ["old_string"] = Fill(e.OldString), ["new_string"] = Fill(e.NewString), ["replace_all"] = false }, usage);
+                break;
+            case EditFileTurn e:
+                yield return CodexShell(say, PatchCommand(Fill(e.Path), Fill(e.OldString), Fill(e.NewString)), conversation, usage);
+                break;
+            default:
+                throw new InvalidOperationException($"unknown turn {turn.GetType().Name}");
+        }
+    }
+
+    /// <summary>Codex's shell tool as the request offers it: exec_command (0.169), shell_command, or the older shell.</summary>
+    private static ToolStep CodexShell(string? say, string command, RehearsalConversation conversation, RehearsalUsage usage)
+    {
+        var tools = conversation.ToolNames;
+        if (!tools.Contains("exec_command") && tools.Contains("shell_command"))
+        {
+            return new ToolStep(say, "shell_command", new JsonObject { ["command"] = command }, usage);
+        }
+
+        if (!tools.Contains("exec_command") && tools.Contains("shell"))
+        {
+            return new ToolStep(say, "shell", new JsonObject { ["command"] = new JsonArray("bash", "-lc", command) }, usage);
+        }
+
+        return new ToolStep(say, "exec_command", new JsonObject { ["cmd"] = command }, usage);
+    }
+
+    private static string Absolute(string path, RehearsalConversation conversation) =>
+        Path.IsPathRooted(path) || conversation.Cwd is null ? path : Path.Combine(conversation.Cwd, path);
+
+    internal static string Quote(string s) => "'" + s.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+
+    /// <summary>A shell command that writes exactly <paramref name="content"/> to <paramref name="path"/>.</summary>
+    internal static string WriteCommand(string path, string content)
+    {
+        var dir = Path.GetDirectoryName(path);
+        var mkdir = string.IsNullOrEmpty(dir) ? string.Empty : $"mkdir -p {Quote(dir)} && ";
+        return $"{mkdir}printf '%s' {Quote(content)} > {Quote(path)}";
+    }
+
+    /// <summary>An <c>apply_patch</c> heredoc, which codex intercepts from its shell tool and applies itself.</summary>
+    internal static string PatchCommand(string path, string oldString, string newString)
+    {
+        var sb = new StringBuilder();
+        sb.Append("apply_patch <<'FLEET_PATCH'\n*** Begin Patch\n*** Update File: ").Append(path).Append("\n@@\n");
+        foreach (var line in Lines(oldString))
+        {
+            sb.Append('-').Append(line).Append('\n');
+        }
+
+        foreach (var line in Lines(newString))
+        {
+            sb.Append('+').Append(line).Append('\n');
+        }
+
+        sb.Append("*** End Patch\nFLEET_PATCH");
+        return sb.ToString();
+    }
+
+    private static string[] Lines(string s) => s.TrimEnd('\n').Split('\n');
+
+    internal static string Name(RehearsalProvider provider) => provider == RehearsalProvider.Claude ? "claude" : "codex";
+}

@@ -1,0 +1,406 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Fleet.Rehearsal;
+
+/// <summary>Which iterations a rule applies to: one (<c>2</c>), from one on (<c>"2+"</c>), a range (<c>"1-3"</c>) or any (<c>"*"</c>).</summary>
+public sealed record IterationMatch(int From, int? To)
+{
+    public static IterationMatch Any { get; } = new(1, null);
+
+    public static IterationMatch Exactly(int iteration) => new(iteration, iteration);
+
+    public static IterationMatch FromOn(int iteration) => new(iteration, null);
+
+    public bool Matches(int iteration) => iteration >= From && (To is null || iteration <= To);
+
+    public static bool TryParse(string text, out IterationMatch match)
+    {
+        match = Any;
+        text = text.Trim();
+        if (text == "*")
+        {
+            return true;
+        }
+
+        if (text.EndsWith('+') && TryInt(text[..^1], out var from))
+        {
+            match = FromOn(from);
+            return true;
+        }
+
+        var dash = text.IndexOf('-', StringComparison.Ordinal);
+        if (dash > 0 && TryInt(text[..dash], out var a) && TryInt(text[(dash + 1)..], out var b) && b >= a)
+        {
+            match = new IterationMatch(a, b);
+            return true;
+        }
+
+        if (TryInt(text, out var one))
+        {
+            match = Exactly(one);
+            return true;
+        }
+
+        return false;
+    }
+
+    private static bool TryInt(string s, out int value) =>
+        int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out value) && value >= 1;
+}
+
+/// <summary>
+/// One rule of a script: the turns a matching worker plays, in order. Null/"*" fields match anything;
+/// <see cref="Fleet"/> and <see cref="Worker"/> take '*' and '?' wildcards.
+/// </summary>
+public sealed record RehearsalRule(
+    IReadOnlyList<RehearsalTurn> Turns,
+    string? Fleet = null,
+    string? Worker = null,
+    IterationMatch? Iteration = null,
+    RehearsalProvider? Provider = null)
+{
+    public bool Matches(RehearsalKey key, RehearsalProvider provider) =>
+        Glob(Fleet, key.Fleet)
+        && Glob(Worker, key.Worker)
+        && (Iteration ?? IterationMatch.Any).Matches(key.Iteration)
+        && (Provider is null || Provider == provider);
+
+    internal static bool Glob(string? pattern, string text)
+    {
+        if (pattern is null or "*")
+        {
+            return true;
+        }
+
+        return GlobAt(pattern, 0, text, 0);
+    }
+
+    private static bool GlobAt(string p, int pi, string t, int ti)
+    {
+        while (pi < p.Length)
+        {
+            var c = p[pi];
+            if (c == '*')
+            {
+                for (var k = ti; k <= t.Length; k++)
+                {
+                    if (GlobAt(p, pi + 1, t, k))
+                    {
+                        return true;
+                    }
+                }
+
+                return false;
+            }
+
+            if (ti >= t.Length || (c != '?' && c != t[ti]))
+            {
+                return false;
+            }
+
+            pi++;
+            ti++;
+        }
+
+        return ti == t.Length;
+    }
+}
+
+/// <summary>A problem in a script file, with the JSON path where it is.</summary>
+public sealed class RehearsalScriptException : Exception
+{
+    public RehearsalScriptException(string message)
+        : base(message)
+    {
+    }
+
+    public RehearsalScriptException(string message, Exception inner)
+        : base(message, inner)
+    {
+    }
+
+    public RehearsalScriptException()
+    {
+    }
+}
+
+/// <summary>
+/// What the rehearsal endpoint plays: an ordered list of rules, the first rule matching the call's
+/// key (fleet, worker, iteration) and provider wins. JSON (snake_case):
+/// <code>
+/// { "rules": [
+///     { "worker": "reviewer", "iteration": 1, "turns": [
+///         { "type": "write_file", "path": "iterations/{iteration}/review.md", "content": "verdict: iterate\n",
+///           "usage": { "input_tokens": 1000, "output_tokens": 50 } },
+///         { "type": "text", "text": "Review written." } ] },
+///     { "worker": "*", "turns": [ { "type": "shell", "command": "echo hi" },
+///                                 { "type": "fail", "status": 529, "message": "overloaded", "times": 1 },
+///                                 { "type": "text", "text": "done" } ] } ] }
+/// </code>
+/// Turn types: <c>text{text}</c>, <c>write_file{path,content}</c>, <c>edit_file{path,old_string,new_string}</c>,
+/// <c>shell{command}</c>, <c>tool_call{name,input}</c>, <c>fail{status,message,error_type?,times?}</c>; every turn
+/// takes <c>usage</c> and (tool turns) <c>say</c>. Rule fields: <c>fleet</c>, <c>worker</c>, <c>iteration</c>
+/// (<c>2</c>, <c>"2+"</c>, <c>"1-3"</c>, <c>"*"</c>), <c>provider</c> (<c>claude</c>|<c>codex</c>), <c>turns</c>.
+/// </summary>
+public sealed record RehearsalScript(IReadOnlyList<RehearsalRule> Rules)
+{
+    public RehearsalRule? Find(RehearsalKey key, RehearsalProvider provider) =>
+        Rules.FirstOrDefault(r => r.Matches(key, provider));
+
+    public static RehearsalScript LoadFile(string path)
+    {
+        string json;
+        try
+        {
+            json = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new RehearsalScriptException($"{path}: cannot read the script: {e.Message}", e);
+        }
+
+        try
+        {
+            return Parse(json);
+        }
+        catch (RehearsalScriptException e)
+        {
+            throw new RehearsalScriptException($"{path}: {e.Message}", e);
+        }
+    }
+
+    public static RehearsalScript Parse(string json)
+    {
+        JsonNode? root;
+        try
+        {
+            root = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        }
+        catch (JsonException e)
+        {
+            throw new RehearsalScriptException($"not valid JSON: {e.Message}", e);
+        }
+
+        var obj = AsObject(root, "$");
+        CheckKeys(obj, "$", "rules", "$schema");
+        var rules = AsArray(Required(obj, "rules", "$"), "$.rules");
+        var list = new List<RehearsalRule>();
+        for (var i = 0; i < rules.Count; i++)
+        {
+            list.Add(ParseRule(rules[i], $"$.rules[{i}]"));
+        }
+
+        return new RehearsalScript(list);
+    }
+
+    private static RehearsalRule ParseRule(JsonNode? node, string at)
+    {
+        var obj = AsObject(node, at);
+        CheckKeys(obj, at, "fleet", "worker", "iteration", "provider", "turns");
+        var turnsNode = AsArray(Required(obj, "turns", at), at + ".turns");
+        var turns = new List<RehearsalTurn>();
+        for (var i = 0; i < turnsNode.Count; i++)
+        {
+            turns.Add(ParseTurn(turnsNode[i], $"{at}.turns[{i}]"));
+        }
+
+        if (turns.Count == 0)
+        {
+            throw new RehearsalScriptException($"{at}.turns: a rule needs at least one turn");
+        }
+
+        IterationMatch? iteration = null;
+        if (obj["iteration"] is JsonNode it)
+        {
+            var text = it.GetValueKind() switch
+            {
+                JsonValueKind.Number => it.ToJsonString(),
+                JsonValueKind.String => it.GetValue<string>(),
+                _ => throw new RehearsalScriptException($"{at}.iteration: expected a number or a string like \"2+\", \"1-3\" or \"*\""),
+            };
+            if (!IterationMatch.TryParse(text, out var m))
+            {
+                throw new RehearsalScriptException($"{at}.iteration: '{text}' is not an iteration (1), a start (\"2+\"), a range (\"1-3\") or \"*\"");
+            }
+
+            iteration = m;
+        }
+
+        RehearsalProvider? provider = OptionalString(obj, "provider", at) switch
+        {
+            null => null,
+            "claude" => RehearsalProvider.Claude,
+            "codex" => RehearsalProvider.Codex,
+            var other => throw new RehearsalScriptException($"{at}.provider: '{other}' is not claude or codex"),
+        };
+
+        return new RehearsalRule(turns, OptionalString(obj, "fleet", at), OptionalString(obj, "worker", at), iteration, provider);
+    }
+
+    private static RehearsalTurn ParseTurn(JsonNode? node, string at)
+    {
+        var obj = AsObject(node, at);
+        var type = RequiredString(obj, "type", at);
+        RehearsalTurn turn;
+        switch (type)
+        {
+            case "text":
+                CheckKeys(obj, at, "type", "text", "usage");
+                turn = new TextTurn(RequiredString(obj, "text", at));
+                break;
+            case "write_file":
+                CheckKeys(obj, at, "type", "path", "content", "usage", "say");
+                turn = new WriteFileTurn(RequiredString(obj, "path", at), RequiredString(obj, "content", at));
+                break;
+            case "edit_file":
+                CheckKeys(obj, at, "type", "path", "old_string", "new_string", "usage", "say");
+                turn = new EditFileTurn(RequiredString(obj, "path", at), RequiredString(obj, "old_string", at), RequiredString(obj, "new_string", at));
+                break;
+            case "shell":
+                CheckKeys(obj, at, "type", "command", "usage", "say");
+                turn = new ShellTurn(RequiredString(obj, "command", at));
+                break;
+            case "tool_call":
+                CheckKeys(obj, at, "type", "name", "input", "usage", "say");
+                var input = obj["input"] is null ? new JsonObject() : AsObject(obj["input"], at + ".input").DeepClone().AsObject();
+                turn = new ToolCallTurn(RequiredString(obj, "name", at), input);
+                break;
+            case "fail":
+                CheckKeys(obj, at, "type", "status", "message", "error_type", "times", "usage");
+                var status = RequiredInt(obj, "status", at);
+                if (status is < 400 or > 599)
+                {
+                    throw new RehearsalScriptException($"{at}.status: {status} is not an HTTP error status (400-599)");
+                }
+
+                var times = obj["times"] is null ? (int?)null : RequiredInt(obj, "times", at);
+                if (times is < 1)
+                {
+                    throw new RehearsalScriptException($"{at}.times: must be 1 or more (leave it out to fail every call)");
+                }
+
+                turn = new FailTurn(status, OptionalString(obj, "message", at) ?? $"rehearsal: scripted HTTP {status}", OptionalString(obj, "error_type", at), times);
+                break;
+            default:
+                throw new RehearsalScriptException($"{at}.type: unknown turn type '{type}' (text, write_file, edit_file, shell, tool_call, fail)");
+        }
+
+        if (obj["usage"] is JsonNode usage)
+        {
+            turn = turn with { Usage = ParseUsage(usage, at + ".usage") };
+        }
+
+        if (OptionalString(obj, "say", at) is { } say)
+        {
+            turn = turn with { Say = say };
+        }
+
+        return turn;
+    }
+
+    private static RehearsalUsage ParseUsage(JsonNode node, string at)
+    {
+        var obj = AsObject(node, at);
+        CheckKeys(obj, at, "input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens", "reasoning_output_tokens");
+        long Get(string name) => obj[name] is null ? 0 : RequiredLong(obj, name, at);
+        var usage = new RehearsalUsage(
+            obj["input_tokens"] is null ? RehearsalUsage.Default.InputTokens : Get("input_tokens"),
+            obj["output_tokens"] is null ? RehearsalUsage.Default.OutputTokens : Get("output_tokens"),
+            Get("cache_creation_input_tokens"),
+            Get("cache_read_input_tokens"),
+            Get("reasoning_output_tokens"));
+        if (usage.ReasoningOutputTokens > usage.OutputTokens)
+        {
+            throw new RehearsalScriptException($"{at}.reasoning_output_tokens: part of output_tokens, so it cannot exceed it");
+        }
+
+        return usage;
+    }
+
+    private static JsonObject AsObject(JsonNode? node, string at) =>
+        node as JsonObject ?? throw new RehearsalScriptException($"{at}: expected an object");
+
+    private static JsonArray AsArray(JsonNode? node, string at) =>
+        node as JsonArray ?? throw new RehearsalScriptException($"{at}: expected an array");
+
+    private static JsonNode Required(JsonObject obj, string name, string at) =>
+        obj[name] ?? throw new RehearsalScriptException($"{at}.{name}: required");
+
+    private static string RequiredString(JsonObject obj, string name, string at) =>
+        OptionalString(obj, name, at) ?? throw new RehearsalScriptException($"{at}.{name}: required");
+
+    private static string? OptionalString(JsonObject obj, string name, string at)
+    {
+        var node = obj[name];
+        if (node is null)
+        {
+            return null;
+        }
+
+        return node.GetValueKind() == JsonValueKind.String
+            ? node.GetValue<string>()
+            : throw new RehearsalScriptException($"{at}.{name}: expected a string");
+    }
+
+    private static int RequiredInt(JsonObject obj, string name, string at)
+    {
+        var value = RequiredLong(obj, name, at);
+        return value <= int.MaxValue ? (int)value : throw new RehearsalScriptException($"{at}.{name}: too large");
+    }
+
+    private static long RequiredLong(JsonObject obj, string name, string at)
+    {
+        var node = Required(obj, name, at);
+        if (node is JsonValue v && v.TryGetValue<long>(out var l) && l >= 0)
+        {
+            return l;
+        }
+
+        if (node is JsonValue d && d.TryGetValue<double>(out var x) && x >= 0 && x == Math.Floor(x) && x <= long.MaxValue)
+        {
+            return (long)x;
+        }
+
+        throw new RehearsalScriptException($"{at}.{name}: expected a whole number of 0 or more");
+    }
+
+    private static void CheckKeys(JsonObject obj, string at, params string[] allowed)
+    {
+        foreach (var (name, _) in obj)
+        {
+            if (Array.IndexOf(allowed, name) < 0)
+            {
+                var near = allowed.Where(a => Distance(a, name) <= 2).OrderBy(a => Distance(a, name)).FirstOrDefault();
+                var hint = near is null ? $"expected one of: {string.Join(", ", allowed)}" : $"did you mean '{near}'?";
+                throw new RehearsalScriptException($"{at}.{name}: unknown key; {hint}");
+            }
+        }
+    }
+
+    private static int Distance(string a, string b)
+    {
+        var d = new int[a.Length + 1, b.Length + 1];
+        for (var i = 0; i <= a.Length; i++)
+        {
+            d[i, 0] = i;
+        }
+
+        for (var j = 0; j <= b.Length; j++)
+        {
+            d[0, j] = j;
+        }
+
+        for (var i = 1; i <= a.Length; i++)
+        {
+            for (var j = 1; j <= b.Length; j++)
+            {
+                var cost = a[i - 1] == b[j - 1] ? 0 : 1;
+                d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + cost);
+            }
+        }
+
+        return d[a.Length, b.Length];
+    }
+}

@@ -1,0 +1,288 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Fleet.Rehearsal;
+
+/// <summary>How to run the rehearsal endpoint.</summary>
+public sealed record RehearsalOptions
+{
+    /// <summary>TCP port on 127.0.0.1; 0 picks a free one (see <see cref="RehearsalServer.BaseUrl"/>).</summary>
+    public int Port { get; init; }
+
+    /// <summary>What to play; by default <see cref="DefaultRehearsalScript"/> without reviewers.</summary>
+    public RehearsalScript Script { get; init; } = DefaultRehearsalScript.Create([]);
+
+    /// <summary>Receives one entry per HTTP request. Called from request threads; must not throw or block.</summary>
+    public Action<RehearsalLogEntry>? Log { get; init; }
+}
+
+/// <summary>One request the endpoint answered.</summary>
+/// <param name="At">When it was answered (UTC).</param>
+/// <param name="Number">Request counter since start (also in ids: msg_rehearsal_N, req_rehearsal_N).</param>
+/// <param name="Method">HTTP method.</param>
+/// <param name="Path">Request path without the query.</param>
+/// <param name="Provider">Which model API was called; null for other paths.</param>
+/// <param name="Key">The API key as sent, when it was a rehearsal key.</param>
+/// <param name="Position">Model responses since the last user prompt, as read from the request.</param>
+/// <param name="Status">HTTP status answered.</param>
+/// <param name="Outcome">What was played, e.g. <c>step 0: tool Write</c>, <c>step 2: fail 529</c>, <c>script exhausted</c>.</param>
+public sealed record RehearsalLogEntry(
+    DateTimeOffset At,
+    long Number,
+    string Method,
+    string Path,
+    RehearsalProvider? Provider,
+    string? Key,
+    int? Position,
+    int Status,
+    string Outcome)
+{
+    /// <summary>One JSON line (snake_case), for a JSONL log file.</summary>
+    public string ToJsonLine() => new JsonObject
+    {
+        ["at"] = At.ToString("O", CultureInfo.InvariantCulture),
+        ["n"] = Number,
+        ["method"] = Method,
+        ["path"] = Path,
+        ["provider"] = Provider is null ? null : RehearsalPlayer.Name(Provider.Value),
+        ["key"] = Key,
+        ["position"] = Position,
+        ["status"] = Status,
+        ["outcome"] = Outcome,
+    }.ToJsonString(Wire.JsonOptions);
+}
+
+/// <summary>
+/// Fleet's scripted model server on 127.0.0.1: the Anthropic Messages API (<c>POST /v1/messages</c>, plus
+/// <c>count_tokens</c> and model lookups) and the OpenAI Responses API (<c>POST /v1/responses</c>), streaming
+/// over SSE. Calls are routed to the script by their API key (<see cref="RehearsalKey"/>): claude sends it as
+/// <c>x-api-key</c>, codex as <c>Authorization: Bearer</c>. Dispose to stop.
+/// </summary>
+public sealed class RehearsalServer : IAsyncDisposable
+{
+    private const int KeptEntries = 1000;
+
+    private readonly WebApplication _app;
+    private readonly RehearsalPlayer _player;
+    private readonly Action<RehearsalLogEntry>? _log;
+    private readonly ConcurrentQueue<RehearsalLogEntry> _entries = new();
+    private readonly ConcurrentDictionary<string, int> _callsByKey = new(StringComparer.Ordinal);
+    private long _requests;
+    private int _disposed;
+
+    private RehearsalServer(WebApplication app, RehearsalOptions options)
+    {
+        _app = app;
+        _player = new RehearsalPlayer(options.Script);
+        _log = options.Log;
+        BaseUrl = new Uri("http://127.0.0.1/");
+    }
+
+    /// <summary>e.g. <c>http://127.0.0.1:41234</c> (no trailing path): claude's ANTHROPIC_BASE_URL; codex's base_url is this plus <c>/v1</c>.</summary>
+    public Uri BaseUrl { get; private set; }
+
+    public int Port => BaseUrl.Port;
+
+    /// <summary>The most recent requests (up to 1000), oldest first.</summary>
+    public IReadOnlyList<RehearsalLogEntry> Requests => [.. _entries];
+
+    /// <summary>Model calls (messages/responses) received for a key so far.</summary>
+    public int ModelCalls(RehearsalKey key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return _callsByKey.TryGetValue(key.ToString(), out var n) ? n : 0;
+    }
+
+    public static async Task<RehearsalServer> StartAsync(RehearsalOptions options, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentOutOfRangeException.ThrowIfNegative(options.Port);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(options.Port, 65535);
+
+        // An empty builder: no appsettings, no ASPNETCORE_* environment, no console logging.
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "fleet-rehearsal" });
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.Listen(IPAddress.Loopback, options.Port);
+        });
+        var app = builder.Build();
+        var server = new RehearsalServer(app, options);
+        app.Run(server.HandleAsync);
+        await app.StartAsync(cancellationToken);
+        var bound = app.Urls.FirstOrDefault() ?? throw new InvalidOperationException("the rehearsal endpoint did not report its address");
+        var port = new Uri(bound.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)).Port;
+        server.BaseUrl = new Uri(string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{port}"));
+        return server;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        using (var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5)))
+        {
+            await _app.StopAsync(cts.Token);
+        }
+
+        await _app.DisposeAsync();
+    }
+
+    private async Task HandleAsync(HttpContext ctx)
+    {
+        var n = Interlocked.Increment(ref _requests);
+        var ct = ctx.RequestAborted;
+        var path = ctx.Request.Path.Value ?? "/";
+        var method = ctx.Request.Method;
+        RehearsalProvider? provider = null;
+        string? keyText = null;
+        int? position = null;
+        var outcome = "ok";
+        try
+        {
+            if (HttpMethods.IsPost(method) && path == "/v1/messages")
+            {
+                provider = RehearsalProvider.Claude;
+            }
+            else if (HttpMethods.IsPost(method) && path == "/v1/responses")
+            {
+                provider = RehearsalProvider.Codex;
+            }
+            else
+            {
+                outcome = await HandleOtherAsync(ctx, method, path, ct);
+                return;
+            }
+
+            keyText = KeyOf(ctx.Request);
+            _callsByKey.AddOrUpdate(keyText ?? string.Empty, 1, (_, c) => c + 1);
+            if (!RehearsalKey.TryParse(keyText, out var key))
+            {
+                outcome = "bad key";
+                var message = $"rehearsal: the API key must be rehearsal:<fleet>:<worker>:<iteration> (got '{keyText ?? "nothing"}')";
+                await WriteErrorAsync(ctx, provider.Value, 401, "authentication_error", message, ct);
+                return;
+            }
+
+            RehearsalConversation conversation;
+            try
+            {
+                using var body = await JsonDocument.ParseAsync(ctx.Request.Body, cancellationToken: ct);
+                conversation = provider == RehearsalProvider.Claude
+                    ? RehearsalConversation.FromAnthropic(body.RootElement)
+                    : RehearsalConversation.FromOpenAI(body.RootElement);
+            }
+            catch (JsonException e)
+            {
+                outcome = "bad body";
+                await WriteErrorAsync(ctx, provider.Value, 400, "invalid_request_error", $"rehearsal: the request body is not JSON: {e.Message}", ct);
+                return;
+            }
+
+            position = conversation.Position;
+            var step = _player.Decide(key, provider.Value, conversation, out outcome);
+            if (provider == RehearsalProvider.Claude)
+            {
+                await AnthropicWire.WriteAsync(ctx, step, conversation, n, ct);
+            }
+            else
+            {
+                await OpenAIWire.WriteAsync(ctx, step, conversation, n, ct);
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            outcome = "client went away";
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException or ArgumentException)
+        {
+            outcome = $"internal error: {e.GetType().Name}: {e.Message}";
+            if (!ctx.Response.HasStarted)
+            {
+                await Wire.WriteJsonAsync(ctx, 500, new JsonObject { ["error"] = new JsonObject { ["type"] = "api_error", ["message"] = outcome } }, CancellationToken.None);
+            }
+        }
+        finally
+        {
+            Record(new RehearsalLogEntry(DateTimeOffset.UtcNow, n, method, path, provider, keyText, position, ctx.Response.StatusCode, outcome));
+        }
+    }
+
+    private static async Task<string> HandleOtherAsync(HttpContext ctx, string method, string path, CancellationToken ct)
+    {
+        if (HttpMethods.IsPost(method) && path == "/v1/messages/count_tokens")
+        {
+            // A rough count is all claude needs here: about 4 bytes per token.
+            var length = ctx.Request.ContentLength ?? 0;
+            await Wire.WriteJsonAsync(ctx, 200, new JsonObject { ["input_tokens"] = Math.Max(1, length / 4) }, ct);
+            return "count_tokens";
+        }
+
+        if (HttpMethods.IsGet(method) && path == "/v1/models")
+        {
+            var model = ModelEntry("rehearsal-model");
+            await Wire.WriteJsonAsync(ctx, 200, new JsonObject { ["object"] = "list", ["data"] = new JsonArray(model), ["has_more"] = false, ["models"] = new JsonArray() }, ct);
+            return "models";
+        }
+
+        if (HttpMethods.IsGet(method) && path.StartsWith("/v1/models/", StringComparison.Ordinal))
+        {
+            await Wire.WriteJsonAsync(ctx, 200, ModelEntry(path["/v1/models/".Length..]), ct);
+            return "model";
+        }
+
+        if (HttpMethods.IsGet(method) || HttpMethods.IsHead(method))
+        {
+            await Wire.WriteJsonAsync(ctx, 200, new JsonObject(), ct);
+            return "empty";
+        }
+
+        await Wire.WriteJsonAsync(ctx, 404, new JsonObject { ["type"] = "error", ["error"] = new JsonObject { ["type"] = "not_found_error", ["message"] = $"rehearsal: no such endpoint {method} {path}" } }, ct);
+        return "not found";
+    }
+
+    private static JsonObject ModelEntry(string id) => new()
+    {
+        ["id"] = id, ["object"] = "model", ["type"] = "model", ["display_name"] = id, ["created_at"] = "2025-01-01T00:00:00Z",
+    };
+
+    private static Task WriteErrorAsync(HttpContext ctx, RehearsalProvider provider, int status, string type, string message, CancellationToken ct) =>
+        provider == RehearsalProvider.Claude
+            ? AnthropicWire.WriteErrorAsync(ctx, status, type, message, ct)
+            : OpenAIWire.WriteErrorAsync(ctx, status, type, message, ct);
+
+    /// <summary>Anthropic: <c>x-api-key</c>; OpenAI: <c>Authorization: Bearer</c>. Either header is accepted on either path.</summary>
+    private static string? KeyOf(HttpRequest request)
+    {
+        var apiKey = request.Headers["x-api-key"].ToString();
+        if (apiKey.Length > 0)
+        {
+            return apiKey;
+        }
+
+        var auth = request.Headers.Authorization.ToString();
+        const string Bearer = "Bearer ";
+        return auth.StartsWith(Bearer, StringComparison.OrdinalIgnoreCase) ? auth[Bearer.Length..].Trim() : null;
+    }
+
+    private void Record(RehearsalLogEntry entry)
+    {
+        _entries.Enqueue(entry);
+        while (_entries.Count > KeptEntries && _entries.TryDequeue(out _))
+        {
+        }
+
+        _log?.Invoke(entry);
+    }
+}
