@@ -26,3 +26,6 @@ fi
 
 echo "== restore"
 dotnet restore fleet.slnx --nologo -v quiet
+
+echo "== npm tools"
+bash scripts/install-npm-tools.sh

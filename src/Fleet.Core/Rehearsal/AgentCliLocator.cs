@@ -26,7 +26,7 @@ public sealed class AgentCliNotFoundException : Exception
 public static class AgentCliLocator
 {
     /// <summary>The command that installs the pinned CLIs into the project.</summary>
-    public const string InstallCommand = "bash scripts/install-agent-clis.sh";
+    public const string InstallCommand = "bash scripts/install-npm-tools.sh";
 
     /// <summary>Where the install script puts the binaries, relative to the repository root.</summary>
     public static readonly string LocalBin = Path.Combine(".tools", "npm", "node_modules", ".bin");

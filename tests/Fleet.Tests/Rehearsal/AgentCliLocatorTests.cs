@@ -28,6 +28,6 @@ public class AgentCliLocatorTests
         var e = Should.Throw<AgentCliNotFoundException>(() => AgentCliLocator.Require("codex", [empty.Path], pathVariable: empty.Path));
 
         e.Message.ShouldContain("'codex' was not found");
-        e.Message.ShouldContain("bash scripts/install-agent-clis.sh");
+        e.Message.ShouldContain("bash scripts/install-npm-tools.sh");
     }
 }
