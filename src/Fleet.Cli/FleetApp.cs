@@ -16,6 +16,7 @@ public static class FleetApp
         root.Subcommands.Add(ValidateCommand.Create(console));
         root.Subcommands.Add(SchemaCommand.Create(console));
         root.Subcommands.Add(LaunchCommand.Create(console));
+        root.Subcommands.Add(RehearseCommand.Create(console));
         return root;
     }
 

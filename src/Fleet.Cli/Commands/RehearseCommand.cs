@@ -1,0 +1,83 @@
+using System.CommandLine;
+using Fleet.Cli.Hosting;
+using Fleet.Rehearsal;
+
+namespace Fleet.Cli.Commands;
+
+internal static class RehearseCommand
+{
+    public static Command Create(ICliConsole console)
+    {
+        var rehearse = new Command("rehearse", "Rehearse fleets against fleet's own scripted model endpoint: real agent CLIs, no model spend.");
+        rehearse.Subcommands.Add(Serve(console));
+        return rehearse;
+    }
+
+    private static Command Serve(ICliConsole console)
+    {
+        var port = new Option<int>("--port") { Description = "Port on 127.0.0.1 (0 picks a free one).", DefaultValueFactory = _ => 0 };
+        port.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() is < 0 or > 65535)
+            {
+                r.AddError("--port must be between 0 and 65535");
+            }
+        });
+        var script = new Option<string?>("--script") { Description = "A rehearsal script (JSON); without it, the default script: code-run workers write a file, reviewers write review.md (iterate, then lgtm)." };
+        var reviewers = new Option<string[]>("--reviewer") { Description = "Worker ids the default script treats as reviewers.", DefaultValueFactory = _ => ["reviewer"], AllowMultipleArgumentsPerToken = true };
+        var json = CommandHelpers.JsonOption();
+        var serve = new Command("serve", "Serve the Anthropic Messages and OpenAI Responses streaming APIs on 127.0.0.1 until interrupted.") { port, script, reviewers, json };
+        serve.SetAction(async (parse, cancellationToken) =>
+        {
+            RehearsalScript rehearsalScript;
+            try
+            {
+                rehearsalScript = parse.GetValue(script) is { } file
+                    ? RehearsalScript.LoadFile(CommandHelpers.Resolve(console, file))
+                    : DefaultRehearsalScript.Create(parse.GetValue(reviewers)!);
+            }
+            catch (RehearsalScriptException ex)
+            {
+                throw new CliException(ex.Message);
+            }
+
+            await using var server = await StartAsync(parse.GetValue(port), rehearsalScript, cancellationToken);
+            if (parse.GetValue(json))
+            {
+                await console.Out.WriteLineAsync($"{{\"base_url\":\"{server.BaseUrl.ToString().TrimEnd('/')}\",\"port\":{server.Port}}}");
+            }
+            else
+            {
+                var url = server.BaseUrl.ToString().TrimEnd('/');
+                await console.Out.WriteLineAsync($"rehearsal endpoint on {url} (Ctrl+C stops it)");
+                await console.Out.WriteLineAsync($"  claude: ANTHROPIC_BASE_URL={url} ANTHROPIC_API_KEY=rehearsal:<fleet>:<worker>:<iteration> CLAUDE_CONFIG_DIR=$(mktemp -d) claude -p --output-format stream-json --verbose \"hello\"");
+                await console.Out.WriteLineAsync($"  codex:  CODEX_HOME with a config.toml whose model provider has base_url = \"{url}/v1\" (see README: Rehearsal)");
+            }
+
+            await console.Out.FlushAsync(cancellationToken);
+            try
+            {
+                await Task.Delay(Timeout.Infinite, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                // Ctrl+C or SIGTERM: the normal way to stop a server.
+            }
+
+            return ExitCodes.Success;
+        });
+        return serve;
+    }
+
+    private static async Task<RehearsalServer> StartAsync(int port, RehearsalScript script, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await RehearsalServer.StartAsync(new RehearsalOptions { Port = port, Script = script }, cancellationToken);
+        }
+        catch (IOException ex)
+        {
+            throw new CliException($"cannot listen on 127.0.0.1:{port}: {ex.Message}");
+        }
+    }
+}
