@@ -6,13 +6,16 @@ public enum ExitStatusSource
     /// <summary>Read from the kernel's wait status (waitid with WNOWAIT): exact.</summary>
     WaitStatus,
 
-    /// <summary>The runtime reported 128+n and we had sent signal n to this agent: taken as that signal.</summary>
-    SentSignal,
-
     /// <summary>
-    /// Only the runtime's exit code was available (it reaped the child before our waitid read it). A value of
-    /// 128+n may then be a death by signal n or an exit(128+n); it is reported as an exit code.
+    /// The runtime reaped the child before our waitid could read it, so only its 128+n exit code was left. It is
+    /// taken as signal n when we sent n ourselves, or when 128+n is one of the codes shells and runtimes report
+    /// for a signal death (129 HUP, 130 INT, 131 QUIT, 134 ABRT, 137 KILL, 139 SEGV, 141 PIPE, 143 TERM).
+    /// An agent that calls exit(137) is then reported as killed by SIGKILL; one wrapped in <c>sh -c</c> that
+    /// really was killed reports the same 137 through the shell anyway.
     /// </summary>
+    InferredFromExitCode,
+
+    /// <summary>The runtime's exit code, taken as an exit code (no wait status, and not a 128+n we map to a signal).</summary>
     ExitCodeOnly,
 }
 
@@ -24,8 +27,28 @@ public enum ExitStatusSource
 /// <param name="ExitedAt">When we saw the exit, from the injected clock.</param>
 public sealed record ProcessExit(int? ExitCode, int? Signal, int RuntimeExitCode, ExitStatusSource Source, DateTimeOffset ExitedAt)
 {
+    private static readonly int[] ConventionalSignalDeaths =
+    [
+        (int)UnixSignal.SIGHUP, (int)UnixSignal.SIGINT, (int)UnixSignal.SIGQUIT, (int)UnixSignal.SIGABRT,
+        (int)UnixSignal.SIGKILL, (int)UnixSignal.SIGSEGV, (int)UnixSignal.SIGPIPE, (int)UnixSignal.SIGTERM,
+    ];
+
     /// <summary>"SIGKILL" and so on, or null for a normal exit.</summary>
     public string? SignalName => Signal is { } s ? UnixSignals.Name(s) : null;
+
+    /// <summary>Combines the runtime's exit code with the wait status, when we got one (see <see cref="ExitStatusSource"/>).</summary>
+    internal static ProcessExit From(int runtimeExitCode, RawWaitStatus? status, IReadOnlySet<int> sentSignals, DateTimeOffset exitedAt)
+    {
+        if (status is { } s)
+        {
+            return new ProcessExit(s.ExitCode, s.Signal, runtimeExitCode, ExitStatusSource.WaitStatus, exitedAt);
+        }
+
+        var n = runtimeExitCode - 128;
+        return n > 0 && (sentSignals.Contains(n) || Array.IndexOf(ConventionalSignalDeaths, n) >= 0)
+            ? new ProcessExit(null, n, runtimeExitCode, ExitStatusSource.InferredFromExitCode, exitedAt)
+            : new ProcessExit(runtimeExitCode, null, runtimeExitCode, ExitStatusSource.ExitCodeOnly, exitedAt);
+    }
 }
 
 /// <summary>The whole run of one agent: its exit, and whether all its output was read.</summary>
