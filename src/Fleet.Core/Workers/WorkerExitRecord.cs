@@ -23,7 +23,7 @@ public enum WorkerOutcome
 
 /// <summary>
 /// <c>iterations/&lt;N&gt;/&lt;id&gt;.exit.json</c>: written once by the worker shim when the agent ends, atomically
-/// (a temp file in the same folder, then a link to the final name), so a reader sees the whole file or none.
+/// (a temp file in the same folder, fsynced, then renamed to the final name), so a reader sees the whole file or none.
 /// </summary>
 public sealed record WorkerExitRecord
 {
@@ -37,11 +37,12 @@ public sealed record WorkerExitRecord
     /// <summary>The terminating signal's name (<c>SIGKILL</c>), or null.</summary>
     public string? Signal { get; init; }
 
+    /// <summary>Kept to the millisecond, as written, so a record read back equals the one written.</summary>
     [JsonConverter(typeof(UtcTimestampConverter))]
-    public required DateTimeOffset StartedAt { get; init; }
+    public required DateTimeOffset StartedAt { get; init => field = UtcTimestampConverter.ToMilliseconds(value); }
 
     [JsonConverter(typeof(UtcTimestampConverter))]
-    public required DateTimeOffset EndedAt { get; init; }
+    public required DateTimeOffset EndedAt { get; init => field = UtcTimestampConverter.ToMilliseconds(value); }
 
     public string? SessionId { get; init; }
 
@@ -110,8 +111,9 @@ public sealed record WorkerExitRecord
                 stream.Flush(flushToDisk: true);
             }
 
-            // Without overwrite, .NET links the temp file to the final name (then unlinks the temp): the name
-            // appears with the whole content at once, and an existing record is never replaced.
+            // rename(2) within one folder: the name appears with the whole content at once. Without overwrite,
+            // .NET checks for an existing file first (check, then rename; measured with strace). That refuses a
+            // second record; it is not a lock, but one shim owns a (worker, iteration).
             File.Move(temp, path, overwrite: false);
         }
         finally
@@ -125,6 +127,13 @@ public sealed record WorkerExitRecord
 public sealed class UtcTimestampConverter : JsonConverter<DateTimeOffset>
 {
     private const string Format = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
+
+    /// <summary>The instant in UTC, truncated to what <see cref="Write"/> keeps.</summary>
+    public static DateTimeOffset ToMilliseconds(DateTimeOffset value)
+    {
+        var utc = value.ToUniversalTime();
+        return utc.AddTicks(-(utc.Ticks % TimeSpan.TicksPerMillisecond));
+    }
 
     public override DateTimeOffset Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
         DateTimeOffset.Parse(reader.GetString()!, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
