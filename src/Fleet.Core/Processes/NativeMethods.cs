@@ -1,0 +1,89 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+
+namespace Fleet.Processes;
+
+/// <summary>
+/// The few libc calls the BCL does not expose: signals to a process group, a process's group id,
+/// and a non-reaping wait that reads a child's real wait status (the BCL folds a signal death into 128+n).
+/// </summary>
+internal static partial class NativeMethods
+{
+    internal const int ESRCH = 3;
+    internal const int EPERM = 1;
+    internal const int ECHILD = 10;
+    internal const int EINTR = 4;
+
+    private const int PPid = 1;
+    private const int WExited = 4;
+    private const int WNoWait = 0x01000000;
+
+    // siginfo_t for SIGCHLD on Linux (x86_64 and arm64 share the layout):
+    // si_signo, si_errno, si_code (3 ints), padding to 16, then si_pid, si_uid, si_status.
+    private const int SiginfoSize = 128;
+    private const int SiCodeOffset = 8;
+    private const int SiPidOffset = 16;
+    private const int SiStatusOffset = 24;
+    private const int CldExited = 1;
+    private const int CldKilled = 2;
+    private const int CldDumped = 3;
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int pid, int sig);
+
+    [LibraryImport("libc", EntryPoint = "getpgid", SetLastError = true)]
+    private static partial int GetPgid(int pid);
+
+    [LibraryImport("libc", EntryPoint = "waitid", SetLastError = true)]
+    private static partial int WaitId(int idtype, int id, Span<byte> infop, int options);
+
+    /// <summary>kill(2); returns 0 or the errno.</summary>
+    internal static int SendSignal(int pid, int signal)
+    {
+        return Kill(pid, signal) == 0 ? 0 : Marshal.GetLastPInvokeError();
+    }
+
+    /// <summary>getpgid(2); the group id, or -1 when the process does not exist.</summary>
+    internal static int GetProcessGroup(int pid) => GetPgid(pid);
+
+    /// <summary>
+    /// Blocks until the child <paramref name="pid"/> has ended and reads its wait status without reaping it
+    /// (WNOWAIT), so the runtime still reaps it and <see cref="System.Diagnostics.Process"/> keeps working.
+    /// Returns null when the runtime reaped the child first (ECHILD): then only the 128+n exit code is known.
+    /// </summary>
+    internal static RawWaitStatus? WaitForExitStatusNoReap(int pid)
+    {
+        Span<byte> info = stackalloc byte[SiginfoSize];
+        while (true)
+        {
+            info.Clear();
+            if (WaitId(PPid, pid, info, WExited | WNoWait) == 0)
+            {
+                break;
+            }
+
+            if (Marshal.GetLastPInvokeError() != EINTR)
+            {
+                return null;
+            }
+        }
+
+        var code = BinaryPrimitives.ReadInt32LittleEndian(info[SiCodeOffset..]);
+        var reportedPid = BinaryPrimitives.ReadInt32LittleEndian(info[SiPidOffset..]);
+        var status = BinaryPrimitives.ReadInt32LittleEndian(info[SiStatusOffset..]);
+        if (reportedPid != pid)
+        {
+            return null;
+        }
+
+        return code switch
+        {
+            CldExited => new RawWaitStatus(status, null),
+            CldKilled or CldDumped => new RawWaitStatus(null, status),
+            _ => null,
+        };
+    }
+}
+
+/// <summary>A child's wait status: either an exit code or the number of the signal that ended it.</summary>
+internal readonly record struct RawWaitStatus(int? ExitCode, int? Signal);

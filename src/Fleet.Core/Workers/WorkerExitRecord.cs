@@ -1,0 +1,146 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Fleet.Workers;
+
+/// <summary>How a worker's run ended.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<WorkerOutcome>))]
+public enum WorkerOutcome
+{
+    /// <summary>Exit code 0 and the stream reported no error.</summary>
+    [JsonStringEnumMemberName("succeeded")]
+    Succeeded,
+
+    /// <summary>A non-zero exit, an error result in the stream, a crash signal, or the agent could not start.</summary>
+    [JsonStringEnumMemberName("failed")]
+    Failed,
+
+    /// <summary>Ended by a stop signal (SIGINT, SIGTERM, SIGKILL, SIGHUP, SIGQUIT): someone stopped it.</summary>
+    [JsonStringEnumMemberName("killed")]
+    Killed,
+}
+
+/// <summary>
+/// <c>iterations/&lt;N&gt;/&lt;id&gt;.exit.json</c>: written once by the worker shim when the agent ends, atomically
+/// (a temp file in the same folder, fsynced, then renamed to the final name), so a reader sees the whole file or none.
+/// </summary>
+public sealed record WorkerExitRecord
+{
+    public required string Worker { get; init; }
+
+    public required int Iteration { get; init; }
+
+    /// <summary>The agent's exit code; null when a signal ended it or it never started.</summary>
+    public int? ExitCode { get; init; }
+
+    /// <summary>The terminating signal's name (<c>SIGKILL</c>), or null.</summary>
+    public string? Signal { get; init; }
+
+    /// <summary>Kept to the millisecond, as written, so a record read back equals the one written.</summary>
+    [JsonConverter(typeof(UtcTimestampConverter))]
+    public required DateTimeOffset StartedAt { get; init => field = UtcTimestampConverter.ToMilliseconds(value); }
+
+    [JsonConverter(typeof(UtcTimestampConverter))]
+    public required DateTimeOffset EndedAt { get; init => field = UtcTimestampConverter.ToMilliseconds(value); }
+
+    public string? SessionId { get; init; }
+
+    public decimal? CostUsd { get; init; }
+
+    public int? Turns { get; init; }
+
+    /// <summary>The stream's final result kind, e.g. <c>success</c> or <c>error_max_budget_usd</c>.</summary>
+    public string? ResultKind { get; init; }
+
+    /// <summary>Why the run failed (or a problem recording it), in words.</summary>
+    public string? Error { get; init; }
+
+    /// <summary>True unless <see cref="Outcome"/> is <see cref="WorkerOutcome.Succeeded"/>.</summary>
+    public bool IsError { get; init; }
+
+    public required WorkerOutcome Outcome { get; init; }
+
+    /// <summary>Stdout lines the stream reader could not parse.</summary>
+    public int MalformedLines { get; init; }
+
+    /// <summary>The agent's pid (also its process group id); null when it never started.</summary>
+    public int? Pid { get; init; }
+
+    /// <summary>False when the agent's pipes were still held open (by a grandchild) after the drain deadline.</summary>
+    public bool OutputDrained { get; init; } = true;
+
+    public long? InputTokens { get; init; }
+
+    public long? OutputTokens { get; init; }
+
+    /// <summary>Reads an exit record.</summary>
+    public static async Task<WorkerExitRecord> ReadAsync(string path, CancellationToken cancellationToken)
+    {
+        await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        return await JsonSerializer.DeserializeAsync(stream, WorkerJsonContext.Default.WorkerExitRecord, cancellationToken)
+            ?? throw new InvalidDataException($"{path}: the exit record is null.");
+    }
+
+    /// <summary>The worker's exit record for an iteration, or null while it is still running (no file yet).</summary>
+    public static async Task<WorkerExitRecord?> TryReadAsync(string iterationDir, string worker, CancellationToken cancellationToken)
+    {
+        var path = WorkerFiles.For(iterationDir, worker).ExitJson;
+        try
+        {
+            return await ReadAsync(path, cancellationToken);
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Writes the record to <paramref name="path"/> atomically; fails if the file already exists (written once).</summary>
+    public async Task WriteAtomicallyAsync(string path, CancellationToken cancellationToken)
+    {
+        var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        var temp = Path.Combine(dir, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            await using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            {
+                await JsonSerializer.SerializeAsync(stream, this, WorkerJsonContext.Default.WorkerExitRecord, cancellationToken);
+                await stream.WriteAsync("\n"u8.ToArray(), cancellationToken);
+                await stream.FlushAsync(cancellationToken);
+                stream.Flush(flushToDisk: true);
+            }
+
+            // rename(2) within one folder: the name appears with the whole content at once. Without overwrite,
+            // .NET checks for an existing file first (check, then rename; measured with strace). That refuses a
+            // second record; it is not a lock, but one shim owns a (worker, iteration).
+            File.Move(temp, path, overwrite: false);
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
+    }
+}
+
+/// <summary>ISO 8601 in UTC with a Z: <c>2026-11-21T10:04:05.123Z</c>.</summary>
+public sealed class UtcTimestampConverter : JsonConverter<DateTimeOffset>
+{
+    private const string Format = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
+
+    /// <summary>The instant in UTC, truncated to what <see cref="Write"/> keeps.</summary>
+    public static DateTimeOffset ToMilliseconds(DateTimeOffset value)
+    {
+        var utc = value.ToUniversalTime();
+        return utc.AddTicks(-(utc.Ticks % TimeSpan.TicksPerMillisecond));
+    }
+
+    public override DateTimeOffset Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        DateTimeOffset.Parse(reader.GetString()!, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
+
+    public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.WriteStringValue(value.UtcDateTime.ToString(Format, CultureInfo.InvariantCulture));
+    }
+}

@@ -1,0 +1,11 @@
+using System.Text.Json.Serialization;
+
+namespace Fleet.Workers;
+
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
+    WriteIndented = true,
+    DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
+[JsonSerializable(typeof(WorkerLaunchSpec))]
+[JsonSerializable(typeof(WorkerExitRecord))]
+internal sealed partial class WorkerJsonContext : JsonSerializerContext;

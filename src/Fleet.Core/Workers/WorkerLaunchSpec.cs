@@ -1,0 +1,85 @@
+using System.Text.Json;
+
+namespace Fleet.Workers;
+
+/// <summary>
+/// Everything the worker shim needs to run one agent for one iteration. The orchestrator writes it as JSON
+/// (snake_case) and starts <c>fleet worker --spec FILE</c>, which hands it to <see cref="WorkerShim.RunAsync(WorkerLaunchSpec, CancellationToken)"/>.
+/// </summary>
+public sealed record WorkerLaunchSpec
+{
+    /// <summary>The worker id from fleet.json; it names the files.</summary>
+    public required string Worker { get; init; }
+
+    /// <summary>The iteration number, from 1.</summary>
+    public required int Iteration { get; init; }
+
+    /// <summary><c>&lt;root&gt;/iterations/&lt;N&gt;</c>; created if missing.</summary>
+    public required string IterationDir { get; init; }
+
+    /// <summary>The agent's argv, program first. Never a shell string.</summary>
+    public required IReadOnlyList<string> Argv { get; init; }
+
+    /// <summary>The agent's working directory (the worker's worktree); null for the shim's own.</summary>
+    public string? WorkingDirectory { get; init; }
+
+    /// <summary>Environment changes: a value sets a variable, null removes it.</summary>
+    public IReadOnlyDictionary<string, string?>? Environment { get; init; }
+
+    /// <summary>Which reader parses stdout: <c>claude</c>, <c>codex</c> or <c>plain</c> (a command worker).</summary>
+    public string StreamFormat { get; init; } = WorkerStreamFormats.Plain;
+
+    /// <summary>How long after the agent's exit its pipes may stay open (grandchildren) before the shim stops reading.</summary>
+    public double? DrainTimeoutSeconds { get; init; }
+
+    public static async Task<WorkerLaunchSpec> ReadAsync(string path, CancellationToken cancellationToken)
+    {
+        await using var stream = File.OpenRead(path);
+        var spec = await JsonSerializer.DeserializeAsync(stream, WorkerJsonContext.Default.WorkerLaunchSpec, cancellationToken)
+            ?? throw new InvalidDataException($"{path}: the worker spec is null.");
+        spec.Validate();
+        return spec;
+    }
+
+    public async Task WriteAsync(string path, CancellationToken cancellationToken)
+    {
+        await using var stream = File.Create(path);
+        await JsonSerializer.SerializeAsync(stream, this, WorkerJsonContext.Default.WorkerLaunchSpec, cancellationToken);
+    }
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first bad field.</summary>
+    public void Validate()
+    {
+        ThrowIfBadWorkerId(Worker);
+        if (Iteration < 1)
+        {
+            throw new ArgumentException($"iteration must be 1 or more, not {Iteration}.", nameof(Iteration));
+        }
+
+        if (string.IsNullOrWhiteSpace(IterationDir))
+        {
+            throw new ArgumentException("iteration_dir is required.", nameof(IterationDir));
+        }
+
+        if (Argv is null || Argv.Count == 0 || string.IsNullOrEmpty(Argv[0]))
+        {
+            throw new ArgumentException("argv needs at least the program.", nameof(Argv));
+        }
+    }
+
+    internal static void ThrowIfBadWorkerId(string worker)
+    {
+        if (string.IsNullOrWhiteSpace(worker) || worker is "." or ".." || worker.IndexOfAny(['/', '\0']) >= 0)
+        {
+            throw new ArgumentException($"'{worker}' cannot be a worker id: it names files, so it may not be empty, '.', '..' or contain '/'.", nameof(worker));
+        }
+    }
+}
+
+/// <summary>The values of <see cref="WorkerLaunchSpec.StreamFormat"/>.</summary>
+public static class WorkerStreamFormats
+{
+    public const string Claude = "claude";
+    public const string Codex = "codex";
+    public const string Plain = "plain";
+}
