@@ -17,6 +17,7 @@ public static class FleetApp
         root.Subcommands.Add(SchemaCommand.Create(console));
         root.Subcommands.Add(LaunchCommand.Create(console));
         root.Subcommands.Add(RehearseCommand.Create(console));
+        root.Subcommands.Add(WorkerCommand.Create(console));
         return root;
     }
 
@@ -53,6 +54,9 @@ public static class FleetApp
                 Output = console.Out,
                 Error = console.Error,
                 EnableDefaultExceptionHandler = false,
+
+                // On SIGINT/SIGTERM commands get time to stop agents gracefully and finish their records.
+                ProcessTerminationTimeout = TimeSpan.FromSeconds(30),
             };
             return await parseResult.InvokeAsync(configuration, cancellationToken);
         }

@@ -72,6 +72,15 @@ public sealed record WorkerExitRecord
 
     public long? InputTokens { get; init; }
 
+    /// <summary>Why the run failed, in words code and people can branch on: <c>max budget</c>, <c>max turns</c>, <c>api error</c>…; null when it succeeded.</summary>
+    public string? Reason { get; init; }
+
+    /// <summary>The model the stream reported (claude), or the one the worker asked for (codex).</summary>
+    public string? Model { get; init; }
+
+    /// <summary>Codex: the thread's cumulative usage after this run; the next iteration's baseline.</summary>
+    public Fleet.Streams.CodexUsage? CumulativeUsage { get; init; }
+
     public long? OutputTokens { get; init; }
 
     /// <summary>Reads an exit record.</summary>

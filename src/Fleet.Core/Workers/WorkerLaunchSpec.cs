@@ -29,6 +29,15 @@ public sealed record WorkerLaunchSpec
     /// <summary>Which reader parses stdout: <c>claude</c>, <c>codex</c> or <c>plain</c> (a command worker).</summary>
     public string StreamFormat { get; init; } = WorkerStreamFormats.Plain;
 
+    /// <summary>The model the worker asked for; codex streams never name it, and its cost needs it.</summary>
+    public string? Model { get; init; }
+
+    /// <summary>A price file that overrides the embedded codex price table (<c>--prices</c>).</summary>
+    public string? PricesFile { get; init; }
+
+    /// <summary>Codex: the resumed thread's cumulative usage before this run, so this run's cost is the difference.</summary>
+    public Fleet.Streams.CodexBaseline? CodexBaseline { get; init; }
+
     /// <summary>How long after the agent's exit its pipes may stay open (grandchildren) before the shim stops reading.</summary>
     public double? DrainTimeoutSeconds { get; init; }
 

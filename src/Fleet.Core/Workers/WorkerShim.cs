@@ -211,8 +211,24 @@ public static class WorkerShim
             OutputDrained = result.OutputDrained,
             InputTokens = summary.InputTokens,
             OutputTokens = summary.OutputTokens,
+            Reason = outcome == WorkerOutcome.Succeeded ? null : ReasonOf(summary, exit),
+            Model = summary.Model ?? spec.Model,
+            CumulativeUsage = summary.CumulativeUsage,
         };
     }
+
+    private static string ReasonOf(AgentStreamSummary summary, ProcessExit exit) => summary.Failure switch
+    {
+        StreamFailure.MaxBudget => "max budget",
+        StreamFailure.MaxTurns => "max turns",
+        StreamFailure.ApiError => "api error",
+        StreamFailure.ExecutionError => "execution error",
+        StreamFailure.TurnFailed => "turn failed",
+        StreamFailure.StreamError => "stream error",
+        StreamFailure.NoResult => "no result",
+        _ when exit.Signal is not null => "signal",
+        _ => "exit code",
+    };
 
     private static string? Join(string? first, string? second) =>
         first is null ? second : second is null ? first : first + "; " + second;

@@ -1,0 +1,44 @@
+using System.CommandLine;
+using Fleet.Cli.Hosting;
+using Fleet.Workers;
+
+namespace Fleet.Cli.Commands;
+
+/// <summary>
+/// <c>fleet worker --spec FILE</c>: the worker shim, started by the orchestrator (internal). It runs one agent
+/// to its end, records its stream and outcome in the iteration folder, and shows a readable view on stdout.
+/// </summary>
+internal static class WorkerCommand
+{
+    public static Command Create(ICliConsole console)
+    {
+        var spec = new Option<string>("--spec") { Description = "The worker launch spec (JSON) the orchestrator wrote.", Required = true };
+        var command = new Command("worker", "Internal: run one worker's agent and record its outcome (started by the orchestrator).") { spec };
+        command.Hidden = true;
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var path = CommandHelpers.Resolve(console, parse.GetValue(spec)!);
+            WorkerLaunchSpec launch;
+            try
+            {
+                launch = await WorkerLaunchSpec.ReadAsync(path, cancellationToken);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Text.Json.JsonException or ArgumentException or InvalidDataException)
+            {
+                throw new CliException($"{path}: cannot read the worker spec: {ex.Message}");
+            }
+
+            try
+            {
+                var record = await WorkerShim.RunAsync(launch, WorkerStreams.OptionsFor(launch, console.Out), cancellationToken);
+                return record.Outcome == WorkerOutcome.Succeeded ? ExitCodes.Success : ExitCodes.Failed;
+            }
+            catch (InvalidOperationException ex) when (ex.Message.Contains("already exists", StringComparison.Ordinal))
+            {
+                // A (worker, iteration) runs once: a second start is refused, and the first record stays.
+                throw new CliException(ex.Message);
+            }
+        });
+        return command;
+    }
+}

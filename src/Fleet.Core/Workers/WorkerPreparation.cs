@@ -1,0 +1,156 @@
+using System.Globalization;
+using System.Text;
+using Fleet.Planning;
+using Fleet.Providers;
+using Fleet.Rehearsal;
+using Fleet.Spec;
+using Fleet.Streams;
+
+namespace Fleet.Workers;
+
+/// <summary>How the workers of a run are started.</summary>
+/// <param name="RehearsalEndpoint">When set, every agent talks to this rehearsal endpoint instead of a real model.</param>
+/// <param name="PricesFile">Overrides the embedded codex price table.</param>
+/// <param name="ToolSearchDirs">Where to look for the project-local agent CLIs (default: the app's folder and the current one).</param>
+public sealed record WorkerRunOptions(Uri? RehearsalEndpoint = null, string? PricesFile = null, IReadOnlyList<string>? ToolSearchDirs = null);
+
+/// <summary>
+/// Turns (fleet, worker, iteration) into the shim's launch spec: the brief, the argv, the environment and
+/// what the previous iteration left (the session to resume, codex's usage baseline). The brief of each
+/// iteration is written to <c>iterations/N/&lt;id&gt;.prompt.md</c>, so the run records what each agent was told.
+/// </summary>
+public static class WorkerPreparation
+{
+    public static async Task<WorkerLaunchSpec> PrepareAsync(
+        ResolvedFleet fleet, string workerId, int iteration, WorkerRunOptions options, string? extraBrief, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(fleet);
+        ArgumentNullException.ThrowIfNull(options);
+        var worker = fleet.Worker(workerId);
+        var layout = new FleetLayout(fleet.Root);
+        var iterationDir = layout.IterationDir(iteration);
+        Directory.CreateDirectory(iterationDir);
+
+        var previous = iteration > 1 ? await WorkerExitRecord.TryReadAsync(layout.IterationDir(iteration - 1), workerId, cancellationToken) : null;
+        var context = FleetContext(fleet, worker, iteration, layout);
+        var brief = await BriefAsync(layout, worker, cancellationToken);
+        if (!string.IsNullOrWhiteSpace(extraBrief))
+        {
+            brief = $"{brief.TrimEnd()}\n\n{extraBrief.Trim()}\n";
+        }
+
+        // Codex has no system-prompt flag: its fleet context leads the prompt.
+        var prompt = worker.Provider == Provider.Codex ? $"{context}\n\n{brief}" : brief;
+        var promptFile = layout.TaskPromptFile(iteration, workerId);
+        await File.WriteAllTextAsync(promptFile, prompt, cancellationToken);
+
+        var (sessionId, resume) = worker.Provider switch
+        {
+            Provider.Claude => previous?.SessionId is { } s ? (s, true) : (Guid.NewGuid().ToString(), false),
+            Provider.Codex => previous?.SessionId is { } t ? (t, true) : ((string?)null, false),
+            _ => ((string?)null, false),
+        };
+        var invocation = new InvocationContext(
+            Root: layout.Root,
+            Iteration: iteration,
+            WorkingDirectory: layout.Root,
+            Prompt: prompt,
+            PromptFile: promptFile,
+            FleetContext: context,
+            SessionId: sessionId,
+            Resume: resume,
+            LastMessageFile: layout.LastMessageFile(iteration, workerId));
+        var argv = AgentCommand.Build(worker, invocation).ToList();
+        if (worker.Provider != Provider.Command)
+        {
+            argv[0] = AgentCliLocator.Require(argv[0], options.ToolSearchDirs);
+        }
+
+        return new WorkerLaunchSpec
+        {
+            Worker = workerId,
+            Iteration = iteration,
+            IterationDir = iterationDir,
+            Argv = argv,
+            WorkingDirectory = layout.Root,
+            Environment = Environment(fleet, worker, iteration, options, layout),
+            StreamFormat = worker.Provider switch
+            {
+                Provider.Claude => WorkerStreamFormats.Claude,
+                Provider.Codex => WorkerStreamFormats.Codex,
+                _ => WorkerStreamFormats.Plain,
+            },
+            Model = worker.Model,
+            PricesFile = options.PricesFile,
+            CodexBaseline = worker.Provider == Provider.Codex && resume
+                ? new CodexBaseline(sessionId, previous?.CumulativeUsage ?? CodexUsage.Zero)
+                : null,
+        };
+    }
+
+    /// <summary>What fleet tells every agent about its place in the run.</summary>
+    public static string FleetContext(ResolvedFleet fleet, ResolvedWorker worker, int iteration, FleetLayout layout)
+    {
+        ArgumentNullException.ThrowIfNull(fleet);
+        ArgumentNullException.ThrowIfNull(worker);
+        ArgumentNullException.ThrowIfNull(layout);
+        var text = new StringBuilder();
+        text.Append(CultureInfo.InvariantCulture, $"You are worker \"{worker.Id}\" ({worker.Type.Name()}) of the fleet \"{fleet.Name}\", iteration {iteration}.");
+        text.Append(CultureInfo.InvariantCulture, $" The fleet root is {layout.Root}; this iteration's files are in {layout.IterationDir(iteration)}.");
+        if (worker.DependsOn.Count > 0)
+        {
+            text.Append(CultureInfo.InvariantCulture, $" You run after {string.Join(", ", worker.DependsOn)}; their logs are iterations/{iteration}/<id>.log.");
+        }
+
+        text.Append(" No person is watching this session: do the work without asking questions, and end with a short summary of what you changed.");
+        return text.ToString();
+    }
+
+    private static async Task<string> BriefAsync(FleetLayout layout, ResolvedWorker worker, CancellationToken cancellationToken)
+    {
+        // prompt.md is read again at every iteration: a person may edit it during the run.
+        var file = layout.PromptFile(worker.Id);
+        if (File.Exists(file))
+        {
+            return await File.ReadAllTextAsync(file, cancellationToken);
+        }
+
+        return worker.Task ?? string.Empty;
+    }
+
+    private static Dictionary<string, string?> Environment(ResolvedFleet fleet, ResolvedWorker worker, int iteration, WorkerRunOptions options, FleetLayout layout)
+    {
+        var environment = new Dictionary<string, string?>(StringComparer.Ordinal)
+        {
+            ["FLEET_ROOT"] = layout.Root,
+            ["FLEET_WORKER"] = worker.Id,
+            ["FLEET_ITERATION"] = iteration.ToString(CultureInfo.InvariantCulture),
+            ["NO_COLOR"] = "1",
+        };
+        if (options.RehearsalEndpoint is not { } endpoint || worker.Provider == Provider.Command)
+        {
+            return environment;
+        }
+
+        var rehearsalDir = Path.Combine(layout.StateDir, "rehearsal");
+        var key = RehearsalKey.Create(fleet.Name, worker.Id, iteration).ToString();
+        var rehearsal = RehearsalEnvironment.For(
+            worker.Provider == Provider.Claude ? RehearsalProvider.Claude : RehearsalProvider.Codex, endpoint, key, rehearsalDir);
+        rehearsal.WriteFiles();
+        foreach (var name in rehearsal.VariablesToRemove)
+        {
+            environment[name] = null;
+        }
+
+        foreach (var (name, value) in rehearsal.Variables)
+        {
+            environment[name] = value;
+        }
+
+        // A rehearsal never reads or writes the person's own agent settings.
+        var home = Path.Combine(rehearsalDir, "home");
+        Directory.CreateDirectory(home);
+        environment["HOME"] = home;
+        return environment;
+    }
+}

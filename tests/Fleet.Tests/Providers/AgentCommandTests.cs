@@ -1,0 +1,94 @@
+using System.Diagnostics;
+using Fleet.Providers;
+using Fleet.Spec;
+using Fleet.Tests.Infrastructure;
+using Fleet.Tests.Rehearsal;
+
+namespace Fleet.Tests.Providers;
+
+/// <summary>Every provider's argv for a set of worker settings, pinned; and every flag fleet uses exists in the pinned CLI.</summary>
+public class AgentCommandTests
+{
+    private static readonly InvocationContext First = new("/f", 1, "/f", "Do the work.", "/f/iterations/1/w.prompt.md", "You are worker w.", "0b9f0c8e-1111-4222-8333-444455556666", false, "/f/iterations/1/w.last-message.md");
+
+    private static readonly InvocationContext Second = First with { Iteration = 2, Resume = true, PromptFile = "/f/iterations/2/w.prompt.md", LastMessageFile = "/f/iterations/2/w.last-message.md" };
+
+    public static TheoryData<string, ResolvedWorker> Workers() => new()
+    {
+        { "claude-defaults", Worker(Provider.Claude) },
+        { "claude-full", Worker(Provider.Claude) with { Model = "opus", FallbackModel = "sonnet", ReasoningEffort = ReasoningEffort.XHigh, MaxBudgetPerIter = 1.5m, PermissionMode = PermissionMode.Plan } },
+        { "claude-bypass", Worker(Provider.Claude) with { PermissionMode = PermissionMode.BypassPermissions } },
+        { "codex-defaults", Worker(Provider.Codex) },
+        { "codex-full", Worker(Provider.Codex) with { Model = "gpt-5-codex", ReasoningEffort = ReasoningEffort.Minimal } },
+        { "command", Worker(Provider.Command) with { Command = ["run-tests", "--iteration={iteration}", "{prompt_file}", "{root}/{worker}", "{unknown}"] } },
+    };
+
+    [Theory]
+    [MemberData(nameof(Workers))]
+    public void The_argv_for_each_setting_is_pinned(string name, ResolvedWorker worker)
+    {
+        var text = $"iteration 1:\n{string.Join('\n', AgentCommand.Build(worker, First))}\n\niteration 2:\n{string.Join('\n', AgentCommand.Build(worker, Second))}\n";
+
+        Golden.Match(text, $"argv-{name}.txt");
+    }
+
+    [Fact]
+    public void Claude_never_gets_dangerously_skip_permissions()
+    {
+        foreach (var mode in Enum.GetValues<PermissionMode>())
+        {
+            AgentCommand.Build(Worker(Provider.Claude) with { PermissionMode = mode }, First).ShouldNotContain("--dangerously-skip-permissions");
+        }
+    }
+
+    [Fact]
+    public async Task Every_claude_flag_fleet_uses_exists_in_the_pinned_claude_help()
+    {
+        var help = await HelpAsync("claude", "--help");
+        var worker = Worker(Provider.Claude) with { Model = "opus", FallbackModel = "sonnet", ReasoningEffort = ReasoningEffort.High, MaxBudgetPerIter = 1m };
+
+        foreach (var flag in Flags(AgentCommand.Build(worker, First)).Concat(Flags(AgentCommand.Build(worker, Second))))
+        {
+            help.ShouldContain(flag, customMessage: $"claude --help does not list {flag}");
+        }
+    }
+
+    [Fact]
+    public async Task Every_codex_flag_fleet_uses_exists_in_the_pinned_codex_exec_help()
+    {
+        var help = await HelpAsync("codex", "exec", "--help");
+        var resumeHelp = await HelpAsync("codex", "exec", "resume", "--help");
+        var worker = Worker(Provider.Codex) with { Model = "gpt-5-codex", ReasoningEffort = ReasoningEffort.High };
+
+        foreach (var flag in Flags(AgentCommand.Build(worker, First)))
+        {
+            help.ShouldContain(flag, customMessage: $"codex exec --help does not list {flag}");
+        }
+
+        help.ShouldContain("resume");
+        resumeHelp.ShouldContain("[SESSION_ID]");
+    }
+
+    private static IEnumerable<string> Flags(IReadOnlyList<string> argv) =>
+        argv.Where(a => a.StartsWith('-') && a.Length > 1).Select(a => a.Length == 2 ? $"{a}, " : a).Distinct();
+
+    private static async Task<string> HelpAsync(string cli, params string[] args)
+    {
+        var exe = AgentCli.RequireOrSkip(cli);
+        var psi = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        foreach (var arg in args)
+        {
+            psi.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(psi)!;
+        process.StandardInput.Close();
+        var stdout = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        await process.WaitForExitAsync(TestContext.Current.CancellationToken).DefaultTimeout();
+        return await stdout.DefaultTimeout() + await stderr.DefaultTimeout();
+    }
+
+    private static ResolvedWorker Worker(Provider provider) =>
+        new("w", WorkerType.CodeRun, provider, null, null, null, null, PermissionMode.AcceptEdits, "t", [], []);
+}
