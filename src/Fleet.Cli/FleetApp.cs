@@ -16,8 +16,14 @@ public static class FleetApp
         root.Subcommands.Add(ValidateCommand.Create(console));
         root.Subcommands.Add(SchemaCommand.Create(console));
         root.Subcommands.Add(LaunchCommand.Create(console));
+        root.Subcommands.Add(RunControlCommands.Status(console));
+        root.Subcommands.Add(RunControlCommands.Ls(console));
+        root.Subcommands.Add(RunControlCommands.Pause(console));
+        root.Subcommands.Add(RunControlCommands.Resume(console));
+        root.Subcommands.Add(RunControlCommands.Kill(console));
         root.Subcommands.Add(RehearseCommand.Create(console));
         root.Subcommands.Add(WorkerCommand.Create(console));
+        root.Subcommands.Add(OrchestrateCommand.Create(console));
         return root;
     }
 

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using Fleet.Cli.Hosting;
+using Fleet.Orchestration;
+using Fleet.Paths;
 using Fleet.Planning;
 using Fleet.Providers;
 using Fleet.Spec;
@@ -13,9 +15,14 @@ internal static class LaunchCommand
     {
         var root = new Argument<string>("ROOT") { Description = "The fleet root (the folder holding fleet.json)." };
         var dryRun = new Option<bool>("--dry-run") { Description = "Show the plan (layers, commands, stop rules) and start nothing." };
+        var rehearse = new Option<bool>("--rehearse") { Description = "Run the real agent CLIs against fleet's scripted model endpoint on 127.0.0.1: no key, no model spend." };
+        var wait = new Option<bool>("--wait") { Description = "Follow the run to its end and exit with its outcome (0 success, 1 failed, 3 needs a person)." };
         var json = CommandHelpers.JsonOption();
-        var command = new Command("launch", "Start a fleet. For now only --dry-run: running fleets arrives with the orchestrator.") { root, dryRun, json };
-        command.SetAction(async (parse, _) =>
+        var command = new Command("launch", "Start a fleet: the orchestrator runs in the background; this prints the commands to watch, pause and kill it.")
+        {
+            root, dryRun, rehearse, wait, json,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
         {
             var displayRoot = parse.GetValue(root)!;
             var result = CommandHelpers.Validate(console, displayRoot);
@@ -26,24 +33,61 @@ internal static class LaunchCommand
                 return ExitCodes.Usage;
             }
 
-            if (!parse.GetValue(dryRun))
+            if (parse.GetValue(dryRun))
             {
-                throw new CliException("this build of fleet can only plan a launch: add --dry-run (running fleets arrives with the orchestrator); nothing was started");
+                var plan = LaunchPlan.Create(fleet);
+                if (parse.GetValue(json))
+                {
+                    await CommandHelpers.WriteJsonAsync(console, ToJson(plan, result.Warnings), CliJsonContext.Default.DryRunJson);
+                }
+                else
+                {
+                    await console.Out.WriteAsync(Render(plan));
+                }
+
+                return ExitCodes.Success;
             }
 
-            var plan = LaunchPlan.Create(fleet);
-            if (parse.GetValue(json))
-            {
-                await CommandHelpers.WriteJsonAsync(console, ToJson(plan, result.Warnings), CliJsonContext.Default.DryRunJson);
-            }
-            else
-            {
-                await console.Out.WriteAsync(Render(plan));
-            }
-
-            return ExitCodes.Success;
+            return await LaunchAsync(console, fleet, displayRoot, parse.GetValue(rehearse), parse.GetValue(wait), parse.GetValue(json), cancellationToken);
         });
         return command;
+    }
+
+    private static async Task<int> LaunchAsync(ICliConsole console, ResolvedFleet fleet, string displayRoot, bool rehearse, bool wait, bool json, CancellationToken cancellationToken)
+    {
+        var time = TimeProvider.System;
+        var layout = new FleetLayout(fleet.Root);
+        if (OrchestratorInfo.Running(layout) is { } running || FleetLock.IsHeld(layout))
+        {
+            var who = OrchestratorInfo.Running(layout) is { } r ? $" (orchestrator pid {r.Pid}, since {r.StartedAt.ToLocalTime():yyyy-MM-dd HH:mm:ss})" : string.Empty;
+            throw new CliException($"fleet \"{fleet.Name}\" is already running{who}; watch it with: fleet status {displayRoot}; nothing was started");
+        }
+
+        var previous = FleetRuns.Load(layout);
+        if (previous.RunId is not null && previous.Ended is null)
+        {
+            throw new CliException($"the last run of \"{fleet.Name}\" ({previous.RunId}) has not ended: continue it with fleet resume {displayRoot}, or end it with fleet kill {displayRoot}; nothing was started");
+        }
+
+        FleetProcesses.RequireAgentClis(console, fleet);
+        const string spawnMode = "background";
+        var run = await FleetRuns.BeginAsync(layout, fleet, spawnMode, rehearse, time, cancellationToken);
+        var orchestrator = await FleetProcesses.StartOrchestratorAsync(console, layout, rehearse, time, cancellationToken);
+        new FleetRegistry(new UserDirs(console.GetEnvironmentVariable)).Register(layout.Root, fleet.Name, time);
+
+        var info = $"launched \"{fleet.Name}\" ({fleet.Type.Name()}, run {run}, orchestrator pid {orchestrator.Pid}; workers run in the {spawnMode}{(rehearse ? "; rehearsal: no model spend" : "")})\n" +
+            $"  status: fleet status {displayRoot}\n  pause:  fleet pause {displayRoot}\n  kill:   fleet kill {displayRoot}";
+        if (json)
+        {
+            await console.Out.WriteLineAsync($"{{\"run\":\"{run}\",\"root\":{System.Text.Json.JsonSerializer.Serialize(layout.Root, CliJsonContext.Default.String)},\"orchestrator_pid\":{orchestrator.Pid}}}");
+            await console.Error.WriteLineAsync(info);
+        }
+        else
+        {
+            await console.Out.WriteLineAsync(info);
+        }
+
+        return wait ? await RunFollower.FollowAsync(console, layout, run, time, cancellationToken) : ExitCodes.Success;
     }
 
     internal static string Render(LaunchPlan plan)

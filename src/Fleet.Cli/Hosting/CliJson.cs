@@ -22,4 +22,20 @@ public sealed record InitJson(string Root, string Type, string Provider, IReadOn
 [JsonSerializable(typeof(ValidateJson))]
 [JsonSerializable(typeof(DryRunJson))]
 [JsonSerializable(typeof(InitJson))]
+[JsonSerializable(typeof(string))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;
+
+public sealed record VerdictJson(int Iteration, string Verdict, string? Reason, string Source);
+
+public sealed record WorkerStatusJson(string Worker, string State, double? DurationSeconds, decimal? CostUsd, string? Reason);
+
+public sealed record StatusJson(string Root, string Name, string? Type, string? Run, string State, int Iteration, int? MaxIterations,
+    IReadOnlyList<VerdictJson> Verdicts, IReadOnlyList<WorkerStatusJson> Workers, decimal SpentUsd, decimal? CostCapUsd, string? Why, int? OrchestratorPid, string? SpawnMode);
+
+public sealed record KillActionJson(string What, string Result);
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true)]
+[JsonSerializable(typeof(StatusJson))]
+[JsonSerializable(typeof(List<StatusJson>))]
+[JsonSerializable(typeof(List<KillActionJson>))]
+internal sealed partial class RunJsonContext : JsonSerializerContext;

@@ -8,4 +8,5 @@ namespace Fleet.Workers;
     DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
 [JsonSerializable(typeof(WorkerLaunchSpec))]
 [JsonSerializable(typeof(WorkerExitRecord))]
+[JsonSerializable(typeof(WorkerClaim))]
 internal sealed partial class WorkerJsonContext : JsonSerializerContext;

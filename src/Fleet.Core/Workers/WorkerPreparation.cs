@@ -12,7 +12,8 @@ namespace Fleet.Workers;
 /// <param name="RehearsalEndpoint">When set, every agent talks to this rehearsal endpoint instead of a real model.</param>
 /// <param name="PricesFile">Overrides the embedded codex price table.</param>
 /// <param name="ToolSearchDirs">Where to look for the project-local agent CLIs (default: the app's folder and the current one).</param>
-public sealed record WorkerRunOptions(Uri? RehearsalEndpoint = null, string? PricesFile = null, IReadOnlyList<string>? ToolSearchDirs = null);
+/// <param name="WorkingDirectory">Where the agent runs; the fleet root when null (worktree fleets give the worker's worktree).</param>
+public sealed record WorkerRunOptions(Uri? RehearsalEndpoint = null, string? PricesFile = null, IReadOnlyList<string>? ToolSearchDirs = null, string? WorkingDirectory = null);
 
 /// <summary>
 /// Turns (fleet, worker, iteration) into the shim's launch spec: the brief, the argv, the environment and
@@ -53,7 +54,7 @@ public static class WorkerPreparation
         var invocation = new InvocationContext(
             Root: layout.Root,
             Iteration: iteration,
-            WorkingDirectory: layout.Root,
+            WorkingDirectory: options.WorkingDirectory ?? layout.Root,
             Prompt: prompt,
             PromptFile: promptFile,
             FleetContext: context,
@@ -72,7 +73,7 @@ public static class WorkerPreparation
             Iteration = iteration,
             IterationDir = iterationDir,
             Argv = argv,
-            WorkingDirectory = layout.Root,
+            WorkingDirectory = options.WorkingDirectory ?? layout.Root,
             Environment = Environment(fleet, worker, iteration, options, layout),
             StreamFormat = worker.Provider switch
             {

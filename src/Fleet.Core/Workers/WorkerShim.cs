@@ -66,6 +66,16 @@ public static class WorkerShim
             throw new InvalidOperationException($"{files.ExitJson} already exists: worker {spec.Worker} has run iteration {spec.Iteration}.");
         }
 
+        if (!WorkerClaim.TryCreate(spec.IterationDir, spec.Worker, out var claimHandle))
+        {
+            throw new InvalidOperationException($"{WorkerClaim.PathFor(spec.IterationDir, spec.Worker)} already exists: another shim runs worker {spec.Worker} iteration {spec.Iteration}.");
+        }
+
+        await using var claimFile = claimHandle!;
+        var self = ProcessIdentity.TryCapture(Environment.ProcessId) ?? new ProcessIdentity(Environment.ProcessId, 0);
+        var claim = new WorkerClaim { ShimPid = self.Pid, ShimStartTime = self.StartTime };
+        await claim.WriteAsync(claimFile, CancellationToken.None);
+
         var reader = (options.ReaderFactory ?? DefaultReader)(spec);
         var view = new View(options.View, options.Renderer);
         var lines = new LineSplitter(line =>
@@ -108,6 +118,8 @@ public static class WorkerShim
         try
         {
             agent = await AgentProcess.StartAsync(agentOptions, cancellationToken);
+            claim = claim with { AgentPid = agent.Pid, AgentStartTime = agent.Identity.StartTime, AgentStartedAt = agent.StartedAt };
+            await claim.WriteAsync(claimFile, CancellationToken.None);
         }
         catch (AgentStartException e)
         {

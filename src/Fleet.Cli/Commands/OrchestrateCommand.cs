@@ -1,0 +1,80 @@
+using System.CommandLine;
+using System.Globalization;
+using Fleet.Cli.Hosting;
+using Fleet.Orchestration;
+using Fleet.Planning;
+using Fleet.Processes;
+using Fleet.Rehearsal;
+using Fleet.Spec;
+using Fleet.Workers;
+
+namespace Fleet.Cli.Commands;
+
+/// <summary><c>fleet orchestrate ROOT</c>: the orchestrator process itself, started detached by launch and resume (internal).</summary>
+internal static class OrchestrateCommand
+{
+    public static Command Create(ICliConsole console)
+    {
+        var root = new Argument<string>("ROOT") { Description = "The fleet root." };
+        var rehearse = new Option<bool>("--rehearse") { Description = "Host the rehearsal endpoint and point every worker at it." };
+        var command = new Command("orchestrate", "Internal: run a launched fleet's orchestrator in this process.") { root, rehearse };
+        command.Hidden = true;
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var layout = new FleetLayout(CommandHelpers.Resolve(console, parse.GetValue(root)!));
+            using var fleetLock = FleetLock.TryAcquire(layout)
+                ?? throw new CliException($"another orchestrator holds {FleetLock.PathFor(layout)}");
+            var fleet = FleetRuns.LoadLaunched(layout);
+            var time = TimeProvider.System;
+            var previous = OrchestratorInfo.TryRead(layout);
+            RehearsalServer? server = null;
+            if (parse.GetValue(rehearse) || FleetRuns.Load(layout).Rehearsal is not null)
+            {
+                // Same port as the last orchestrator of this run, so agents that outlived it can still reach it.
+                var port = previous?.RehearsalUrl is { } url && Uri.TryCreate(url, UriKind.Absolute, out var u) ? u.Port : 0;
+                var script = DefaultRehearsalScript.Create(fleet.Workers.Where(w => w.Type == WorkerType.Reviewer).Select(w => w.Id));
+                server = await StartRehearsalAsync(port, script, cancellationToken);
+            }
+
+            await using (server)
+            {
+                var self = ProcessIdentity.TryCapture(Environment.ProcessId);
+                var info = new OrchestratorInfo(Environment.ProcessId, self?.StartTime ?? 0, time.GetUtcNow(), Path.Combine(layout.StateDir, FleetRuns.LaunchLog), server?.BaseUrl.ToString());
+                await WriteInfoAsync(layout, info, cancellationToken);
+                var orchestrator = new Orchestrator(new OrchestratorOptions
+                {
+                    Fleet = fleet,
+                    Spawner = new DetachedSpawner(),
+                    FleetCommand = SelfCommand.Argv(console),
+                    WorkerOptions = new WorkerRunOptions(server?.BaseUrl, ToolSearchDirs: FleetProcesses.ToolSearchDirs(console, layout.Root)),
+                    Time = time,
+                    Log = line => console.Out.WriteLine($"{time.GetLocalNow().ToString("HH:mm:ss", CultureInfo.InvariantCulture)} {line}"),
+                });
+                var outcome = await orchestrator.RunAsync(cancellationToken);
+                await console.Out.WriteLineAsync($"{outcome.Outcome}: {outcome.Reason}");
+                return outcome.ExitCode;
+            }
+        });
+        return command;
+    }
+
+    private static async Task<RehearsalServer> StartRehearsalAsync(int port, RehearsalScript script, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await RehearsalServer.StartAsync(new RehearsalOptions { Port = port, Script = script }, cancellationToken);
+        }
+        catch (IOException) when (port != 0)
+        {
+            return await RehearsalServer.StartAsync(new RehearsalOptions { Port = 0, Script = script }, cancellationToken);
+        }
+    }
+
+    private static async Task WriteInfoAsync(FleetLayout layout, OrchestratorInfo info, CancellationToken cancellationToken)
+    {
+        var path = OrchestratorInfo.PathFor(layout);
+        var temp = path + ".tmp";
+        await File.WriteAllTextAsync(temp, System.Text.Json.JsonSerializer.Serialize(info, OrchestrationJson.Info), cancellationToken);
+        File.Move(temp, path, overwrite: true);
+    }
+}

@@ -1,0 +1,58 @@
+using Fleet.Orchestration;
+using Fleet.Planning;
+using Fleet.Processes;
+using Fleet.Rehearsal;
+using Fleet.Spec;
+
+namespace Fleet.Cli.Hosting;
+
+/// <summary>Starting the detached orchestrator, and the checks that must pass before anything starts.</summary>
+internal static class FleetProcesses
+{
+    /// <summary>Where the agent CLIs are looked for: the project-local install near the fleet or near fleet itself, then PATH.</summary>
+    public static IReadOnlyList<string> ToolSearchDirs(ICliConsole console, string root) =>
+        [root, console.CurrentDirectory, AppContext.BaseDirectory];
+
+    /// <summary>Every agent CLI the fleet needs is installed; otherwise a usage error that names the install command.</summary>
+    public static void RequireAgentClis(ICliConsole console, ResolvedFleet fleet)
+    {
+        var missing = fleet.Workers.Select(w => w.Provider).Where(p => p != Provider.Command).Distinct()
+            .Select(ProviderCatalog.ExecutableOf)
+            .Where(name => AgentCliLocator.Find(name, ToolSearchDirs(console, fleet.Root)) is null)
+            .ToList();
+        if (missing.Count > 0)
+        {
+            throw new CliException(string.Join("; ", missing.Select(AgentCliLocator.MissingMessage)) + "; nothing was started");
+        }
+    }
+
+    /// <summary>Starts <c>fleet orchestrate ROOT</c> detached and waits until it holds the root's lock.</summary>
+    public static async Task<OrchestratorInfo> StartOrchestratorAsync(ICliConsole console, FleetLayout layout, bool rehearse, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var log = Path.Combine(layout.StateDir, FleetRuns.LaunchLog);
+        var previous = OrchestratorInfo.TryRead(layout);
+        string[] args = ["orchestrate", layout.Root, .. rehearse ? new[] { "--rehearse" } : []];
+        var environment = new Dictionary<string, string?>();
+        foreach (var name in new[] { "FLEET_HOME", "FLEET_COMMAND", "FLEET_TMUX_SOCKET" })
+        {
+            if (console.GetEnvironmentVariable(name) is { } value)
+            {
+                environment[name] = value;
+            }
+        }
+
+        await DetachedProcess.StartAsync([.. SelfCommand.Argv(console), .. args], log, environment, cancellationToken);
+        var deadline = time.GetUtcNow() + TimeSpan.FromSeconds(30);
+        while (time.GetUtcNow() < deadline)
+        {
+            if (OrchestratorInfo.Running(layout) is { } info && info != previous)
+            {
+                return info;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(50), time, cancellationToken);
+        }
+
+        throw new CliException($"the orchestrator did not start within 30 s; its log is {log}", ExitCodes.Internal);
+    }
+}

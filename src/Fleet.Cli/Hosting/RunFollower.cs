@@ -1,0 +1,68 @@
+using System.Globalization;
+using Fleet.Orchestration;
+using Fleet.Planning;
+
+namespace Fleet.Cli.Hosting;
+
+/// <summary>Follows a run's journal for <c>launch --wait</c>: one line per decision, then the outcome's exit code.</summary>
+internal static class RunFollower
+{
+    public static async Task<int> FollowAsync(ICliConsole console, FleetLayout layout, string runId, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var seen = 0;
+        var orchestratorSeen = false;
+        while (true)
+        {
+            var entries = Journal.Read(layout.JournalFile);
+            var run = entries.SkipWhile(e => !(e.Type == JournalTypes.RunStarted && e.Run == runId)).ToList();
+            foreach (var entry in run.Skip(seen))
+            {
+                await console.Error.WriteLineAsync(Describe(entry));
+            }
+
+            seen = run.Count;
+            var state = RunState.Fold(run);
+            if (state.Ended is { } ended)
+            {
+                await console.Out.WriteLineAsync($"{ended.Outcome}: {ended.Reason}");
+                return ended.ExitCode ?? ExitCodes.Failed;
+            }
+
+            if (state.Paused)
+            {
+                await console.Out.WriteLineAsync($"{(state.Escalated ? "escalated" : "paused")}: {state.PauseReason} (fleet resume {layout.Root} continues)");
+                return ExitCodes.NeedsPerson;
+            }
+
+            var alive = OrchestratorInfo.Running(layout) is not null;
+            orchestratorSeen |= alive;
+            if (orchestratorSeen && !alive && RunState.Fold(Journal.Read(layout.JournalFile).SkipWhile(e => e.Run != runId)).Ended is null)
+            {
+                await console.Error.WriteLineAsync($"fleet: the orchestrator stopped before the run ended; see {Path.Combine(layout.StateDir, FleetRuns.LaunchLog)}; continue with: fleet resume {layout.Root}");
+                return ExitCodes.Internal;
+            }
+
+            // The person's terminal, not the orchestrator's hot path: a short poll keeps this simple.
+            await Task.Delay(TimeSpan.FromMilliseconds(200), time, cancellationToken);
+        }
+    }
+
+    private static string Describe(JournalEntry e)
+    {
+        var at = e.Ts.ToLocalTime().ToString("HH:mm:ss", CultureInfo.InvariantCulture);
+        var what = e.Type switch
+        {
+            JournalTypes.RunStarted => $"run {e.Run} of {e.Fleet} ({e.FleetType}) started; workers: {e.SpawnMode}{(e.Rehearsal is null ? "" : ", rehearsal")}",
+            JournalTypes.OrchestratorStarted => $"orchestrator running (pid {e.Pid})",
+            JournalTypes.IterationStarted => $"iteration {e.Iteration}",
+            JournalTypes.WorkerSpawning => $"  ▸ {e.Worker} started",
+            JournalTypes.WorkerEnded => $"  {(e.Outcome == "succeeded" ? "✓" : "✗")} {e.Worker} {e.Outcome}{(e.CostUsd is { } c ? $" (${c.ToString("0.0000", CultureInfo.InvariantCulture)})" : "")}{(e.Reason is null ? "" : ": " + e.Reason)}",
+            JournalTypes.WorkerSkipped => $"  - {e.Worker} skipped: {e.Reason}",
+            JournalTypes.Verdict => $"  verdict: {e.Outcome} ({e.Source})",
+            JournalTypes.CostCapReached => $"  cost cap reached: {e.Reason}",
+            JournalTypes.Killed => $"  {e.Worker} killed by a person",
+            _ => $"{e.Type}{(e.Reason is null ? "" : ": " + e.Reason)}",
+        };
+        return $"[{at}] {what}";
+    }
+}

@@ -1,0 +1,78 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Fleet.Planning;
+using Fleet.Processes;
+
+namespace Fleet.Orchestration;
+
+/// <summary>Who runs a fleet: written by the orchestrator once it holds the root's lock.</summary>
+public sealed record OrchestratorInfo(int Pid, ulong StartTime, DateTimeOffset StartedAt, string? Log, string? RehearsalUrl)
+{
+    [JsonIgnore]
+    public ProcessIdentity Identity => new(Pid, StartTime);
+
+    public static string PathFor(FleetLayout layout) => Path.Combine(layout.StateDir, "orchestrator.json");
+
+    public static OrchestratorInfo? TryRead(FleetLayout layout)
+    {
+        ArgumentNullException.ThrowIfNull(layout);
+        try
+        {
+            return JsonSerializer.Deserialize(File.ReadAllText(PathFor(layout)), OrchestrationJsonContext.Default.OrchestratorInfo);
+        }
+        catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The orchestrator that runs the fleet now, or null (never started, ended, or killed).</summary>
+    public static OrchestratorInfo? Running(FleetLayout layout) => TryRead(layout) is { } info && info.Identity.IsAlive ? info : null;
+}
+
+/// <summary>
+/// One orchestrator per fleet root: an exclusive lock on <c>.fleet/lock</c> held for the orchestrator's
+/// lifetime (an OS lock, so it is released however the process dies).
+/// </summary>
+public sealed class FleetLock : IDisposable
+{
+    private readonly FileStream _handle;
+
+    private FleetLock(FileStream handle) => _handle = handle;
+
+    public static string PathFor(FleetLayout layout) => Path.Combine(layout.StateDir, "lock");
+
+    /// <summary>The lock, or null when another process holds it.</summary>
+    public static FleetLock? TryAcquire(FleetLayout layout)
+    {
+        ArgumentNullException.ThrowIfNull(layout);
+        Directory.CreateDirectory(layout.StateDir);
+        try
+        {
+            return new FleetLock(new FileStream(PathFor(layout), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None));
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>True when some process holds the lock now.</summary>
+    public static bool IsHeld(FleetLayout layout)
+    {
+        using var probe = TryAcquire(layout);
+        return probe is null;
+    }
+
+    public void Dispose() => _handle.Dispose();
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true)]
+[JsonSerializable(typeof(OrchestratorInfo))]
+internal sealed partial class OrchestrationJsonContext : JsonSerializerContext;
+
+/// <summary>The JSON shapes of orchestration files, for callers outside this namespace.</summary>
+public static class OrchestrationJson
+{
+    public static System.Text.Json.Serialization.Metadata.JsonTypeInfo<OrchestratorInfo> Info => OrchestrationJsonContext.Default.OrchestratorInfo;
+}

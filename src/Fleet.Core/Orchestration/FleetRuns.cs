@@ -1,0 +1,122 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Fleet.Paths;
+using Fleet.Planning;
+using Fleet.Spec;
+using Fleet.Validation;
+
+namespace Fleet.Orchestration;
+
+/// <summary>Starting a run: archive the last one, snapshot the rules in force, journal the start.</summary>
+public static class FleetRuns
+{
+    public const string LaunchLog = "orchestrator.log";
+
+    /// <summary>The latest run of the fleet at <paramref name="layout"/>.</summary>
+    public static RunState Load(FleetLayout layout)
+    {
+        ArgumentNullException.ThrowIfNull(layout);
+        return RunState.Fold(Journal.Read(layout.JournalFile));
+    }
+
+    public static string NewRunId(TimeProvider time) =>
+        $"r-{time.GetUtcNow():yyyyMMdd-HHmmss}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(2))}";
+
+    /// <summary>
+    /// Begins a new run: the previous run's iterations move to <c>.fleet/runs/&lt;run&gt;/</c> (nothing is lost),
+    /// fleet.json is snapshotted to <c>.fleet/launch.json</c> (edits apply from the next launch), and the journal
+    /// gets its <c>run_started</c> entry.
+    /// </summary>
+    public static async Task<string> BeginAsync(FleetLayout layout, ResolvedFleet fleet, string spawnMode, bool rehearse, TimeProvider time, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(layout);
+        ArgumentNullException.ThrowIfNull(fleet);
+        var previous = Load(layout);
+        var iterations = Path.Combine(layout.Root, "iterations");
+        if (Directory.Exists(iterations) && Directory.EnumerateFileSystemEntries(iterations).Any())
+        {
+            var archive = Path.Combine(layout.StateDir, "runs", previous.RunId ?? $"before-{time.GetUtcNow():yyyyMMdd-HHmmss}");
+            Directory.CreateDirectory(archive);
+            Directory.Move(iterations, Path.Combine(archive, "iterations"));
+        }
+
+        Directory.CreateDirectory(layout.StateDir);
+        File.Copy(layout.FleetFile, layout.LaunchFile, overwrite: true);
+        File.Delete(layout.PausedFile);
+        var run = NewRunId(time);
+        await new Journal(layout.JournalFile, time).AppendAsync(new JournalEntry
+        {
+            Type = JournalTypes.RunStarted,
+            Run = run,
+            Fleet = fleet.Name,
+            FleetType = fleet.Type.Name(),
+            SpawnMode = spawnMode,
+            Rehearsal = rehearse ? "yes" : null,
+        }, cancellationToken);
+        return run;
+    }
+
+    /// <summary>The fleet as launched: <c>.fleet/launch.json</c>, the rules in force for this run.</summary>
+    public static ResolvedFleet LoadLaunched(FleetLayout layout)
+    {
+        ArgumentNullException.ThrowIfNull(layout);
+        var result = FleetValidator.Validate(File.ReadAllText(layout.LaunchFile), layout.Relative(layout.LaunchFile), layout.Root);
+        return result.Fleet ?? throw new InvalidDataException(
+            $"{layout.LaunchFile} is not a valid fleet: {string.Join("; ", result.Errors.Select(e => e.ToString()))}");
+    }
+}
+
+/// <summary>One line per fleet this user launched on this machine, for <c>fleet ls</c>.</summary>
+public sealed record RegistryEntry(string Root, string Name, DateTimeOffset RegisteredAt);
+
+/// <summary>The per-user registry of fleets: one small file per fleet root under the state dir.</summary>
+public sealed class FleetRegistry(UserDirs dirs)
+{
+    public string Dir => Path.Combine(dirs.StateDir, "fleets");
+
+    public void Register(string root, string name, TimeProvider time)
+    {
+        Directory.CreateDirectory(Dir);
+        var entry = new RegistryEntry(Path.GetFullPath(root), name, time.GetUtcNow());
+        var file = FileFor(root);
+        var temp = file + ".tmp";
+        File.WriteAllText(temp, JsonSerializer.Serialize(entry, RegistryJsonContext.Default.RegistryEntry));
+        File.Move(temp, file, overwrite: true);
+    }
+
+    public void Unregister(string root) => File.Delete(FileFor(root));
+
+    public IReadOnlyList<RegistryEntry> List()
+    {
+        if (!Directory.Exists(Dir))
+        {
+            return [];
+        }
+
+        var entries = new List<RegistryEntry>();
+        foreach (var file in Directory.GetFiles(Dir, "*.json"))
+        {
+            try
+            {
+                if (JsonSerializer.Deserialize(File.ReadAllText(file), RegistryJsonContext.Default.RegistryEntry) is { } entry)
+                {
+                    entries.Add(entry);
+                }
+            }
+            catch (Exception e) when (e is IOException or JsonException)
+            {
+            }
+        }
+
+        return [.. entries.OrderBy(e => e.Name, StringComparer.Ordinal).ThenBy(e => e.Root, StringComparer.Ordinal)];
+    }
+
+    private string FileFor(string root) =>
+        Path.Combine(Dir, Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Path.GetFullPath(root))))[..16] + ".json");
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true)]
+[JsonSerializable(typeof(RegistryEntry))]
+internal sealed partial class RegistryJsonContext : JsonSerializerContext;

@@ -1,0 +1,86 @@
+using Fleet.Planning;
+using Fleet.Spec;
+using Fleet.Workers;
+
+namespace Fleet.Orchestration;
+
+/// <summary>One worker's line in <c>fleet status</c>.</summary>
+public sealed record WorkerStatusLine(string Worker, string State, double? DurationSeconds, decimal? CostUsd, string? Reason);
+
+/// <summary>Where a fleet stands, from its journal and files alone: it works when the orchestrator is dead.</summary>
+/// <param name="State"><c>running</c>, <c>paused</c>, <c>escalated</c>, <c>done</c>, <c>failed</c>, <c>killed</c>, <c>orchestrator not running</c> or <c>not launched</c>.</param>
+public sealed record FleetStatus(
+    string Root,
+    string Name,
+    string? Type,
+    string? RunId,
+    string State,
+    int Iteration,
+    int? MaxIterations,
+    IReadOnlyList<VerdictRecord> Verdicts,
+    IReadOnlyList<WorkerStatusLine> Workers,
+    decimal Spent,
+    decimal? CostCapUsd,
+    string? Why,
+    int? OrchestratorPid,
+    string? SpawnMode)
+{
+    public static FleetStatus Read(string root, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(time);
+        var layout = new FleetLayout(root);
+        var state = FleetRuns.Load(layout);
+        ResolvedFleet? fleet = null;
+        if (File.Exists(layout.LaunchFile))
+        {
+            try
+            {
+                fleet = FleetRuns.LoadLaunched(layout);
+            }
+            catch (InvalidDataException)
+            {
+            }
+        }
+
+        var orchestrator = OrchestratorInfo.Running(layout);
+        var name = state.FleetName ?? fleet?.Name ?? Path.GetFileName(layout.Root);
+        if (state.RunId is null)
+        {
+            return new FleetStatus(layout.Root, name, null, null, "not launched", 0, null, [], [], 0m, null, null, null, null);
+        }
+
+        var (label, why) = state switch
+        {
+            { Ended: { } e } => (e.Outcome switch { "success" => "done", "killed" => "killed", _ => "failed" }, e.Reason),
+            { Paused: true, Escalated: true } => ("escalated", state.PauseReason),
+            { Paused: true } => ("paused", state.PauseReason),
+            _ when orchestrator is not null => ("running", null),
+            _ => ("orchestrator not running", "the run has not ended and no orchestrator runs it: fleet resume ROOT continues it"),
+        };
+
+        var iteration = Math.Max(state.Iteration, 1);
+        var ids = fleet?.Workers.Select(w => w.Id) ?? state.Workers.Select(w => w.Worker).Distinct();
+        var now = time.GetUtcNow();
+        var workers = ids.Select(id => Line(layout, state.Worker(id, iteration), now)).ToList();
+        return new FleetStatus(layout.Root, name, state.FleetType, state.RunId, label, state.Iteration, fleet?.Type == FleetType.Iterative ? fleet.StopRules.MaxIterations : null,
+            state.Verdicts, workers, state.Spent, fleet?.StopRules.CostCapUsd, why, orchestrator?.Pid, state.SpawnMode);
+    }
+
+    private static WorkerStatusLine Line(FleetLayout layout, WorkerState worker, DateTimeOffset now)
+    {
+        var dir = layout.IterationDir(worker.Iteration);
+        switch (worker.Status)
+        {
+            case WorkerStatus.Started:
+                var claim = WorkerClaim.TryRead(dir, worker.Worker);
+                var running = claim?.AgentStartedAt is { } since ? (now - since).TotalSeconds : (double?)null;
+                var label = claim is null ? "starting" : claim.Agent?.IsAlive == true || claim.Shim.IsAlive ? "running" : "ended (not yet recorded)";
+                return new WorkerStatusLine(worker.Worker, label, running, null, null);
+            case WorkerStatus.Pending:
+                return new WorkerStatusLine(worker.Worker, "pending", null, null, null);
+            default:
+                var duration = worker.StartedAt is { } s && worker.EndedAt is { } e ? (e - s).TotalSeconds : (double?)null;
+                return new WorkerStatusLine(worker.Worker, worker.Status.ToString().ToLowerInvariant(), duration, worker.CostUsd, worker.Reason);
+        }
+    }
+}

@@ -1,0 +1,141 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Fleet.Orchestration;
+
+/// <summary>The kinds of journal entries. Strings on disk: the journal is read by people and by other tools.</summary>
+public static class JournalTypes
+{
+    public const string RunStarted = "run_started";
+    public const string OrchestratorStarted = "orchestrator_started";
+    public const string IterationStarted = "iteration_started";
+    public const string WorkerSpawning = "worker_spawning";
+    public const string WorkerEnded = "worker_ended";
+    public const string WorkerSkipped = "worker_skipped";
+    public const string Verdict = "verdict";
+    public const string CostCapReached = "cost_cap_reached";
+    public const string Paused = "paused";
+    public const string Resumed = "resumed";
+    public const string Killed = "killed";
+    public const string RunEnded = "run_ended";
+}
+
+/// <summary>
+/// One line of <c>.fleet/journal.jsonl</c>. One flat record for every kind keeps the file greppable and the
+/// fold simple; each kind uses the fields that apply to it.
+/// </summary>
+public sealed record JournalEntry
+{
+    public DateTimeOffset Ts { get; init; }
+
+    public required string Type { get; init; }
+
+    public string? Run { get; init; }
+
+    public string? Worker { get; init; }
+
+    public int? Iteration { get; init; }
+
+    /// <summary>Worker outcome (<c>succeeded|failed|killed</c>), verdict (<c>lgtm|iterate|escalate</c>) or run outcome (<c>success|failed|escalated|paused|killed</c>).</summary>
+    public string? Outcome { get; init; }
+
+    public string? Reason { get; init; }
+
+    public decimal? CostUsd { get; init; }
+
+    public int? ExitCode { get; init; }
+
+    public string? Signal { get; init; }
+
+    public int? Pid { get; init; }
+
+    public ulong? StartTime { get; init; }
+
+    /// <summary>run_started: the fleet's name, type and how workers are spawned and pointed.</summary>
+    public string? Fleet { get; init; }
+
+    public string? FleetType { get; init; }
+
+    public string? SpawnMode { get; init; }
+
+    public string? Rehearsal { get; init; }
+
+    /// <summary>verdict: where it came from (<c>review.md</c>, or <c>no verdict</c> when the file was missing or ambiguous).</summary>
+    public string? Source { get; init; }
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(JournalEntry))]
+internal sealed partial class JournalJsonContext : JsonSerializerContext;
+
+/// <summary>
+/// The append-only record of every orchestrator decision: intent before acting, outcome after, each line
+/// flushed to disk before the action it announces. State is a fold over it (<see cref="RunState"/>).
+/// </summary>
+public sealed class Journal(string path, TimeProvider time)
+{
+    private readonly Lock _gate = new();
+
+    public string Path { get; } = path;
+
+    public Task<JournalEntry> AppendAsync(JournalEntry entry, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        var stamped = entry.Ts == default ? entry with { Ts = time.GetUtcNow() } : entry;
+        var line = JsonSerializer.Serialize(stamped, JournalJsonContext.Default.JournalEntry) + "\n";
+        cancellationToken.ThrowIfCancellationRequested();
+
+        // Synchronous on purpose: one small line, flushed to disk before the caller acts on it.
+        lock (_gate)
+        {
+            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
+            using var file = new FileStream(Path, new FileStreamOptions
+            {
+                Mode = FileMode.Append,
+                Access = FileAccess.Write,
+                Share = FileShare.ReadWrite,
+            });
+            file.Write(Encoding.UTF8.GetBytes(line));
+            file.Flush(flushToDisk: true);
+        }
+
+        return Task.FromResult(stamped);
+    }
+
+    /// <summary>
+    /// Every entry in order. A torn last line (the writer was killed mid-write) is skipped; so is any line
+    /// that is not an entry, so a damaged journal still yields what it can.
+    /// </summary>
+    public static IReadOnlyList<JournalEntry> Read(string path)
+    {
+        if (!File.Exists(path))
+        {
+            return [];
+        }
+
+        var entries = new List<JournalEntry>();
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        while (reader.ReadLine() is { } line)
+        {
+            if (line.Length == 0)
+            {
+                continue;
+            }
+
+            try
+            {
+                if (JsonSerializer.Deserialize(line, JournalJsonContext.Default.JournalEntry) is { Type.Length: > 0 } entry)
+                {
+                    entries.Add(entry);
+                }
+            }
+            catch (JsonException)
+            {
+            }
+        }
+
+        return entries;
+    }
+}

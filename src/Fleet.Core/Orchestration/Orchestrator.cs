@@ -1,0 +1,402 @@
+using System.Globalization;
+using Fleet.Planning;
+using Fleet.Spec;
+using Fleet.Workers;
+
+namespace Fleet.Orchestration;
+
+/// <summary>How a run ended, or why it stopped for now.</summary>
+/// <param name="Outcome"><c>success</c>, <c>failed</c>, <c>escalated</c>, <c>paused</c> or <c>killed</c>.</param>
+/// <param name="Reason">In words, for status and the person.</param>
+/// <param name="ExitCode">The exit code of DESIGN.md: 0 success, 1 failed, 3 needs a person.</param>
+public sealed record RunOutcome(string Outcome, string Reason, int ExitCode);
+
+/// <summary>Where a worker runs and what happens to its work when it ends (worktree fleets commit it).</summary>
+public interface IWorkspace
+{
+    Task<string> PrepareAsync(ResolvedWorker worker, int iteration, CancellationToken cancellationToken);
+
+    Task FinishAsync(ResolvedWorker worker, int iteration, WorkerExitRecord record, CancellationToken cancellationToken);
+}
+
+/// <summary>Every worker runs in the fleet root.</summary>
+public sealed class RootWorkspace(string root) : IWorkspace
+{
+    public Task<string> PrepareAsync(ResolvedWorker worker, int iteration, CancellationToken cancellationToken) => Task.FromResult(root);
+
+    public Task FinishAsync(ResolvedWorker worker, int iteration, WorkerExitRecord record, CancellationToken cancellationToken) => Task.CompletedTask;
+}
+
+public sealed record OrchestratorOptions
+{
+    public required ResolvedFleet Fleet { get; init; }
+
+    public required IWorkerSpawner Spawner { get; init; }
+
+    /// <summary>The argv that runs fleet itself (e.g. <c>[dotnet, /path/fleet.dll]</c>); the shim is this plus <c>worker --spec FILE</c>.</summary>
+    public required IReadOnlyList<string> FleetCommand { get; init; }
+
+    public WorkerRunOptions WorkerOptions { get; init; } = new();
+
+    public IWorkspace? Workspace { get; init; }
+
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>A safety net under the file-system events: how often to look at the files anyway.</summary>
+    public TimeSpan SafetyPoll { get; init; } = TimeSpan.FromSeconds(2);
+
+    public Action<string>? Log { get; init; }
+}
+
+/// <summary>
+/// Runs a fleet: layer after layer, iteration after iteration, within the stop rules. It reads and decides;
+/// it never kills or restarts a worker, and no timeout ends one. Every decision is journaled before it is
+/// acted on, so a restarted orchestrator continues where the last one stopped: it re-adopts running workers,
+/// reads the exit files of those that ended meanwhile, and never starts a (worker, iteration) twice.
+/// </summary>
+public sealed class Orchestrator
+{
+    private readonly OrchestratorOptions _options;
+    private readonly ResolvedFleet _fleet;
+    private readonly FleetLayout _layout;
+    private readonly Journal _journal;
+    private readonly IWorkspace _workspace;
+    private readonly IReadOnlyList<string> _order;
+    private readonly HashSet<(string Worker, int Iteration)> _spawnedHere = [];
+    private RunState _state = new();
+    private bool _progressed;
+
+    public Orchestrator(OrchestratorOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options;
+        _fleet = options.Fleet;
+        _layout = new FleetLayout(_fleet.Root);
+        _journal = new Journal(_layout.JournalFile, options.Time);
+        _workspace = options.Workspace ?? new RootWorkspace(_layout.Root);
+        _order = [.. _fleet.Graph.Layers().SelectMany(l => l)];
+    }
+
+    public async Task<RunOutcome> RunAsync(CancellationToken cancellationToken)
+    {
+        using var wake = new SemaphoreSlim(0);
+        using var watcher = Watch(wake);
+        _state = RunState.Fold(Journal.Read(_layout.JournalFile));
+        if (_state.RunId is null)
+        {
+            throw new InvalidOperationException($"{_layout.JournalFile} has no run_started entry: start runs with fleet launch");
+        }
+
+        var self = Processes.ProcessIdentity.TryCapture(Environment.ProcessId);
+        await AppendAsync(new JournalEntry { Type = JournalTypes.OrchestratorStarted, Pid = Environment.ProcessId, StartTime = self?.StartTime }, cancellationToken);
+        while (true)
+        {
+            if (_state.Ended is { } ended)
+            {
+                return new RunOutcome(ended.Outcome ?? "failed", ended.Reason ?? string.Empty, ended.ExitCode ?? ExitCodes.Failed);
+            }
+
+            if (_state.Paused)
+            {
+                return Paused();
+            }
+
+            _progressed = false;
+            if (await StepAsync(cancellationToken) is { } outcome)
+            {
+                return outcome;
+            }
+
+            if (_progressed)
+            {
+                // A decision may have made the next one possible (a new iteration, a skip): decide again at once.
+                continue;
+            }
+
+            // Event-driven: an exit.json, a claim or .paused appearing wakes us; the poll is only a safety net.
+            await wake.WaitAsync(_options.SafetyPoll, cancellationToken);
+        }
+    }
+
+    private RunOutcome Paused() => _state.Escalated
+        ? new RunOutcome("escalated", _state.PauseReason ?? "the reviewer escalated", ExitCodes.NeedsPerson)
+        : new RunOutcome("paused", _state.PauseReason ?? "paused", ExitCodes.NeedsPerson);
+
+    /// <summary>One round of decisions; an outcome when the run ended or paused.</summary>
+    private async Task<RunOutcome?> StepAsync(CancellationToken cancellationToken)
+    {
+        var n = _state.Iteration;
+        if (n == 0)
+        {
+            n = 1;
+            await AppendAsync(new JournalEntry { Type = JournalTypes.IterationStarted, Iteration = 1 }, cancellationToken);
+        }
+
+        await CollectEndedAsync(n, cancellationToken);
+        await SpawnReadyAsync(n, cancellationToken);
+
+        if (_fleet.Workers.All(w => _state.Worker(w.Id, n).IsDone))
+        {
+            return await EndIterationAsync(n, cancellationToken);
+        }
+
+        var running = _fleet.Workers.Count(w => _state.Worker(w.Id, n).Status == WorkerStatus.Started);
+        if (running == 0 && _state.CostCapReached)
+        {
+            var notStarted = _fleet.Workers.Where(w => _state.Worker(w.Id, n).Status == WorkerStatus.Pending).Select(w => w.Id);
+            return await EndRunAsync("failed", $"cost cap reached: spent {Money(_state.Spent)} of {Money(_fleet.StopRules.CostCapUsd ?? 0)}; not started: {string.Join(", ", notStarted)}", ExitCodes.Failed, cancellationToken);
+        }
+
+        return null;
+    }
+
+    private async Task CollectEndedAsync(int n, CancellationToken cancellationToken)
+    {
+        var iterationDir = _layout.IterationDir(n);
+        foreach (var worker in _fleet.Workers.Where(w => _state.Worker(w.Id, n).Status == WorkerStatus.Started))
+        {
+            var record = await WorkerExitRecord.TryReadAsync(iterationDir, worker.Id, cancellationToken);
+            if (record is not null)
+            {
+                await _workspace.FinishAsync(worker, n, record, cancellationToken);
+                await AppendAsync(new JournalEntry
+                {
+                    Type = JournalTypes.WorkerEnded,
+                    Worker = worker.Id,
+                    Iteration = n,
+                    Outcome = record.Outcome.ToString().ToLowerInvariant(),
+                    Reason = record.Error,
+                    CostUsd = record.CostUsd,
+                    ExitCode = record.ExitCode,
+                    Signal = record.Signal,
+                }, cancellationToken);
+                continue;
+            }
+
+            var claim = WorkerClaim.TryRead(iterationDir, worker.Id);
+            if (claim is null)
+            {
+                // Journaled but never claimed: a previous orchestrator died between its intent and the spawn, or the
+                // shim is still starting. Spawning again is safe: only one shim can claim the pair.
+                if (!_spawnedHere.Contains((worker.Id, n)))
+                {
+                    await SpawnAsync(worker, n, journal: false, cancellationToken);
+                }
+
+                continue;
+            }
+
+            var shimAlive = claim.Shim.IsAlive;
+            var agentAlive = claim.Agent?.IsAlive ?? false;
+            if (!shimAlive && !agentAlive && await WorkerExitRecord.TryReadAsync(iterationDir, worker.Id, cancellationToken) is null)
+            {
+                await AppendAsync(new JournalEntry
+                {
+                    Type = JournalTypes.WorkerEnded,
+                    Worker = worker.Id,
+                    Iteration = n,
+                    Outcome = "failed",
+                    Reason = "lost: the worker shim ended without recording an outcome (was it killed?)",
+                }, cancellationToken);
+            }
+        }
+    }
+
+    private async Task SpawnReadyAsync(int n, CancellationToken cancellationToken)
+    {
+        var running = _fleet.Workers.Count(w => _state.Worker(w.Id, n).Status == WorkerStatus.Started);
+        foreach (var id in _order)
+        {
+            if (_state.Worker(id, n).Status != WorkerStatus.Pending)
+            {
+                continue;
+            }
+
+            var worker = _fleet.Worker(id);
+            var dependencies = worker.DependsOn.Select(d => _state.Worker(d, n)).ToList();
+            if (dependencies.Any(d => !d.IsDone))
+            {
+                continue;
+            }
+
+            // A dag's dependents of a failed worker are skipped; in an iterative fleet the reviewer sees the failure and decides.
+            var broken = dependencies.Where(d => d.Status != WorkerStatus.Succeeded).ToList();
+            if (_fleet.Type != FleetType.Iterative && broken.Count > 0)
+            {
+                await AppendAsync(new JournalEntry
+                {
+                    Type = JournalTypes.WorkerSkipped,
+                    Worker = id,
+                    Iteration = n,
+                    Reason = string.Join("; ", broken.Select(d => $"{d.Worker} {d.Status.ToString().ToLowerInvariant()}")),
+                }, cancellationToken);
+                continue;
+            }
+
+            if (running >= _fleet.MaxConcurrent)
+            {
+                continue;
+            }
+
+            // The cap is checked before every spawn; running workers are never stopped for cost.
+            if (_fleet.StopRules.CostCapUsd is { } cap && _state.Spent >= cap)
+            {
+                if (!_state.CostCapReached)
+                {
+                    await AppendAsync(new JournalEntry { Type = JournalTypes.CostCapReached, CostUsd = _state.Spent, Reason = $"spent {Money(_state.Spent)} of {Money(cap)}" }, cancellationToken);
+                }
+
+                return;
+            }
+
+            await SpawnAsync(worker, n, journal: true, cancellationToken);
+            running++;
+        }
+    }
+
+    private async Task SpawnAsync(ResolvedWorker worker, int n, bool journal, CancellationToken cancellationToken)
+    {
+        if (journal)
+        {
+            await AppendAsync(new JournalEntry { Type = JournalTypes.WorkerSpawning, Worker = worker.Id, Iteration = n }, cancellationToken);
+        }
+
+        _spawnedHere.Add((worker.Id, n));
+        var iterationDir = _layout.IterationDir(n);
+        Directory.CreateDirectory(iterationDir);
+        var specFile = Path.Combine(iterationDir, $"{worker.Id}.spec.json");
+        try
+        {
+            var directory = await _workspace.PrepareAsync(worker, n, cancellationToken);
+            var extra = worker.Type == WorkerType.Reviewer
+                ? Briefs.ForReviewer(_fleet, worker, n, _state, _layout)
+                : Briefs.ForCodeRun(worker, n, _layout);
+            var spec = await WorkerPreparation.PrepareAsync(_fleet, worker.Id, n, _options.WorkerOptions with { WorkingDirectory = directory }, extra, cancellationToken);
+            await spec.WriteAsync(specFile, cancellationToken);
+            var spawned = await _options.Spawner.SpawnAsync(
+                new SpawnRequest(_fleet.Name, _layout.Root, worker.Id, n, [.. _options.FleetCommand, "worker", "--spec", specFile], Path.Combine(iterationDir, $"{worker.Id}.shim.log")),
+                cancellationToken);
+            _options.Log?.Invoke($"iteration {n}: started {worker.Id} ({spawned.Mode}: {spawned.Detail})");
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Nothing started: record the failure where every outcome lives, so the run goes on the same way.
+            var now = _options.Time.GetUtcNow();
+            var record = new WorkerExitRecord { Worker = worker.Id, Iteration = n, StartedAt = now, EndedAt = now, Outcome = WorkerOutcome.Failed, IsError = true, Error = $"could not start: {e.Message}" };
+            if (!File.Exists(Path.Combine(iterationDir, $"{worker.Id}.exit.json")))
+            {
+                await record.WriteAtomicallyAsync(Path.Combine(iterationDir, $"{worker.Id}.exit.json"), cancellationToken);
+            }
+        }
+    }
+
+    private async Task<RunOutcome?> EndIterationAsync(int n, CancellationToken cancellationToken)
+    {
+        if (_fleet.Type != FleetType.Iterative)
+        {
+            var notOk = _fleet.Workers.Select(w => _state.Worker(w.Id, n)).Where(w => w.Status != WorkerStatus.Succeeded).ToList();
+            return notOk.Count == 0
+                ? await EndRunAsync("success", $"all {_fleet.Workers.Count} workers succeeded", ExitCodes.Success, cancellationToken)
+                : await EndRunAsync("failed", string.Join("; ", notOk.Select(w => $"{w.Worker} {w.Status.ToString().ToLowerInvariant()}{(w.Reason is null ? "" : ": " + w.Reason)}")), ExitCodes.Failed, cancellationToken);
+        }
+
+        var resumedHere = _state.ResumedAtIteration == n;
+        if (_state.Verdicts.All(v => v.Iteration != n))
+        {
+            var review = Reviews.Read(_layout.ReviewFile(n));
+            await AppendAsync(new JournalEntry { Type = JournalTypes.Verdict, Iteration = n, Outcome = review.Verdict, Reason = review.Reason, Source = review.Source }, cancellationToken);
+        }
+
+        var verdict = _state.Verdicts.First(v => v.Iteration == n);
+        var rules = _fleet.StopRules;
+        if (verdict.Verdict == Reviews.Lgtm && _state.LgtmCount >= rules.ReviewerLgtmCount)
+        {
+            return await EndRunAsync("success", $"{_state.LgtmCount} lgtm verdict{(_state.LgtmCount == 1 ? "" : "s")} (needed {rules.ReviewerLgtmCount})", ExitCodes.Success, cancellationToken);
+        }
+
+        if (verdict.Verdict == Reviews.Escalate && !resumedHere)
+        {
+            await AppendAsync(new JournalEntry { Type = JournalTypes.Paused, Iteration = n, Outcome = "escalated", Reason = verdict.Reason ?? "the reviewer escalated without a reason" }, cancellationToken);
+            return Paused();
+        }
+
+        if (n >= rules.MaxIterations)
+        {
+            return await EndRunAsync("failed", $"max iterations ({rules.MaxIterations}) reached with {_state.LgtmCount} of {rules.ReviewerLgtmCount} lgtm verdicts", ExitCodes.Failed, cancellationToken);
+        }
+
+        if (rules.CostCapUsd is { } cap && _state.Spent >= cap)
+        {
+            return await EndRunAsync("failed", $"cost cap reached: spent {Money(_state.Spent)} of {Money(cap)}", ExitCodes.Failed, cancellationToken);
+        }
+
+        if (File.Exists(_layout.PausedFile) && !resumedHere)
+        {
+            await AppendAsync(new JournalEntry { Type = JournalTypes.Paused, Iteration = n, Outcome = "paused", Reason = $"paused by a person ({_layout.Relative(_layout.PausedFile)}) after iteration {n}" }, cancellationToken);
+            return Paused();
+        }
+
+        await AppendAsync(new JournalEntry { Type = JournalTypes.IterationStarted, Iteration = n + 1 }, cancellationToken);
+        return null;
+    }
+
+    private async Task<RunOutcome> EndRunAsync(string outcome, string reason, int exitCode, CancellationToken cancellationToken)
+    {
+        await AppendAsync(new JournalEntry { Type = JournalTypes.RunEnded, Outcome = outcome, Reason = reason, ExitCode = exitCode, CostUsd = _state.Spent }, cancellationToken);
+        return new RunOutcome(outcome, reason, exitCode);
+    }
+
+    private async Task AppendAsync(JournalEntry entry, CancellationToken cancellationToken)
+    {
+        var written = await _journal.AppendAsync(entry with { Run = _state.RunId }, cancellationToken);
+        _state.Apply(written);
+        _progressed = true;
+        _options.Log?.Invoke(Describe(written));
+    }
+
+    private static string Describe(JournalEntry e) => string.Join(' ', new[]
+    {
+        e.Type,
+        e.Worker,
+        e.Iteration?.ToString(CultureInfo.InvariantCulture) is { } i ? $"#{i}" : null,
+        e.Outcome,
+        e.Reason,
+    }.Where(p => p is not null));
+
+    private static string Money(decimal value) => value.ToString("$0.00##", CultureInfo.InvariantCulture);
+
+    private FileSystemWatcher? Watch(SemaphoreSlim wake)
+    {
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(_layout.Root, "iterations"));
+            var watcher = new FileSystemWatcher(_layout.Root)
+            {
+                IncludeSubdirectories = true,
+                NotifyFilter = NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.LastWrite,
+            };
+            void Signal(object sender, FileSystemEventArgs e)
+            {
+                var name = Path.GetFileName(e.FullPath);
+                if (name.EndsWith(".exit.json", StringComparison.Ordinal) || name.EndsWith(".run.json", StringComparison.Ordinal) || name == ".paused")
+                {
+                    if (wake.CurrentCount == 0)
+                    {
+                        wake.Release();
+                    }
+                }
+            }
+
+            watcher.Created += Signal;
+            watcher.Renamed += (s, e) => Signal(s, e);
+            watcher.Changed += Signal;
+            watcher.EnableRaisingEvents = true;
+            return watcher;
+        }
+        catch (IOException)
+        {
+            // Out of inotify watches: the safety poll still finds every change, only later.
+            return null;
+        }
+    }
+}

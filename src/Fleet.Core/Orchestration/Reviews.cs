@@ -1,0 +1,108 @@
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace Fleet.Orchestration;
+
+/// <summary>A reviewer's verdict as read from review.md.</summary>
+/// <param name="Verdict"><c>lgtm</c>, <c>iterate</c> or <c>escalate</c>.</param>
+/// <param name="Reason">The reviewer's words around the verdict line, shortened.</param>
+/// <param name="Source"><c>review.md</c>, or <c>no verdict: …</c> when the file gave none and iterate was assumed.</param>
+public sealed record ReviewVerdict(string Verdict, string? Reason, string Source);
+
+/// <summary>Reads verdicts and per-worker review sections. Only an exact <c>verdict: X</c> line counts.</summary>
+public static partial class Reviews
+{
+    public const string Lgtm = "lgtm";
+    public const string Iterate = "iterate";
+    public const string Escalate = "escalate";
+
+    private const int MaxReasonLength = 600;
+
+    public static ReviewVerdict Read(string reviewFile)
+    {
+        if (!File.Exists(reviewFile))
+        {
+            return new ReviewVerdict(Iterate, null, "no verdict: review.md was not written");
+        }
+
+        return Parse(File.ReadAllText(reviewFile));
+    }
+
+    public static ReviewVerdict Parse(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var lines = text.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n');
+        var found = lines.Select((line, index) => (Match: VerdictLine().Match(line), Index: index)).Where(m => m.Match.Success).ToList();
+        var values = found.Select(m => m.Match.Groups[1].Value.ToLowerInvariant()).Distinct().ToList();
+        if (values.Count == 0)
+        {
+            return new ReviewVerdict(Iterate, Shorten(text), "no verdict: review.md has no line 'verdict: lgtm|iterate|escalate'");
+        }
+
+        if (values.Count > 1)
+        {
+            return new ReviewVerdict(Iterate, Shorten(text), $"no verdict: review.md is ambiguous ({string.Join(", ", values)})");
+        }
+
+        var at = found[0].Index;
+        var after = string.Join('\n', lines.Skip(at + 1)).Trim();
+        var before = string.Join('\n', lines.Take(at)).Trim();
+        return new ReviewVerdict(values[0], Shorten(after.Length > 0 ? after : before), "review.md");
+    }
+
+    /// <summary>
+    /// The part of review.md meant for one worker: the section under a heading that names it
+    /// (<c>## builder-a</c>, <c>### Fixes for builder-a</c>), up to the next heading of the same or a higher level.
+    /// Null when no heading names the worker.
+    /// </summary>
+    public static string? SectionFor(string review, string worker)
+    {
+        ArgumentNullException.ThrowIfNull(review);
+        var lines = review.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n');
+        for (var i = 0; i < lines.Length; i++)
+        {
+            var heading = Heading().Match(lines[i]);
+            if (!heading.Success || !NamesWorker(heading.Groups[2].Value, worker))
+            {
+                continue;
+            }
+
+            var level = heading.Groups[1].Value.Length;
+            var section = new StringBuilder();
+            for (var j = i + 1; j < lines.Length; j++)
+            {
+                var next = Heading().Match(lines[j]);
+                if (next.Success && next.Groups[1].Value.Length <= level)
+                {
+                    break;
+                }
+
+                section.AppendLine(lines[j]);
+            }
+
+            return section.ToString().Trim();
+        }
+
+        return null;
+    }
+
+    private static bool NamesWorker(string heading, string worker) =>
+        Regex.IsMatch(heading, $@"(^|[^a-z0-9._-]){Regex.Escape(worker)}($|[^a-z0-9._-])", RegexOptions.IgnoreCase, TimeSpan.FromSeconds(1));
+
+    private static string? Shorten(string text)
+    {
+        var trimmed = text.Trim();
+        if (trimmed.Length == 0)
+        {
+            return null;
+        }
+
+        return trimmed.Length <= MaxReasonLength ? trimmed : string.Concat(trimmed.AsSpan(0, MaxReasonLength - 1), "…");
+    }
+
+    [GeneratedRegex(@"^\s*verdict:\s*(lgtm|iterate|escalate)\s*$", RegexOptions.IgnoreCase)]
+    private static partial Regex VerdictLine();
+
+    [GeneratedRegex(@"^(#{1,6})\s+(.*)$")]
+    private static partial Regex Heading();
+}

@@ -1,0 +1,151 @@
+namespace Fleet.Orchestration;
+
+public enum WorkerStatus
+{
+    Pending,
+
+    /// <summary>Journaled as spawned and not yet ended: starting or running.</summary>
+    Started,
+    Succeeded,
+    Failed,
+    Killed,
+    Skipped,
+}
+
+/// <summary>One (worker, iteration) as the journal tells it.</summary>
+public sealed record WorkerState(
+    string Worker,
+    int Iteration,
+    WorkerStatus Status,
+    DateTimeOffset? StartedAt = null,
+    DateTimeOffset? EndedAt = null,
+    decimal? CostUsd = null,
+    string? Reason = null,
+    int? ExitCode = null,
+    string? Signal = null)
+{
+    public bool IsDone => Status is WorkerStatus.Succeeded or WorkerStatus.Failed or WorkerStatus.Killed or WorkerStatus.Skipped;
+}
+
+public sealed record VerdictRecord(int Iteration, string Verdict, string? Reason, string Source, DateTimeOffset At);
+
+/// <summary>
+/// Where the latest run of a fleet stands: a fold over its journal. Nothing else is state: the orchestrator,
+/// <c>fleet status</c> and a restarted orchestrator all compute it the same way.
+/// </summary>
+public sealed class RunState
+{
+    private readonly Dictionary<(string Worker, int Iteration), WorkerState> _workers = [];
+
+    public string? RunId { get; private set; }
+
+    public string? FleetName { get; private set; }
+
+    public string? FleetType { get; private set; }
+
+    public string? SpawnMode { get; private set; }
+
+    public string? Rehearsal { get; private set; }
+
+    public DateTimeOffset? StartedAt { get; private set; }
+
+    /// <summary>The iteration in progress (or the last one), 0 before the first.</summary>
+    public int Iteration { get; private set; }
+
+    public List<VerdictRecord> Verdicts { get; } = [];
+
+    public bool Paused { get; private set; }
+
+    public string? PauseReason { get; private set; }
+
+    /// <summary>The pause came from a reviewer's escalate verdict.</summary>
+    public bool Escalated { get; private set; }
+
+    public bool CostCapReached { get; private set; }
+
+    /// <summary>The iteration at whose end the run was paused and then resumed by a person: its verdict was acted on.</summary>
+    public int? ResumedAtIteration { get; private set; }
+
+    public JournalEntry? Ended { get; private set; }
+
+    public decimal Spent { get; private set; }
+
+    public DateTimeOffset? LastEventAt { get; private set; }
+
+    public IEnumerable<WorkerState> Workers => _workers.Values;
+
+    public int LgtmCount => Verdicts.Count(v => v.Verdict == Reviews.Lgtm);
+
+    public WorkerState Worker(string worker, int iteration) =>
+        _workers.TryGetValue((worker, iteration), out var state) ? state : new WorkerState(worker, iteration, WorkerStatus.Pending);
+
+    public IEnumerable<WorkerState> InIteration(int iteration) => _workers.Values.Where(w => w.Iteration == iteration);
+
+    public static RunState Fold(IEnumerable<JournalEntry> entries)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+        var state = new RunState();
+        foreach (var entry in entries)
+        {
+            state.Apply(entry);
+        }
+
+        return state;
+    }
+
+    public void Apply(JournalEntry e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        LastEventAt = e.Ts;
+        switch (e.Type)
+        {
+            case JournalTypes.RunStarted:
+                _workers.Clear();
+                Verdicts.Clear();
+                (RunId, FleetName, FleetType, SpawnMode, Rehearsal, StartedAt) = (e.Run, e.Fleet, e.FleetType, e.SpawnMode, e.Rehearsal, e.Ts);
+                (Iteration, Paused, PauseReason, Escalated, CostCapReached, Ended, Spent, ResumedAtIteration) = (0, false, null, false, false, null, 0m, null);
+                break;
+            case JournalTypes.IterationStarted:
+                Iteration = e.Iteration ?? Iteration;
+                break;
+            case JournalTypes.WorkerSpawning when Key(e) is { } key && !Worker(key.Worker, key.Iteration).IsDone:
+                _workers[key] = new WorkerState(key.Worker, key.Iteration, WorkerStatus.Started, StartedAt: e.Ts);
+                break;
+            case JournalTypes.WorkerEnded when Key(e) is { } key && !Worker(key.Worker, key.Iteration).IsDone:
+                var started = Worker(key.Worker, key.Iteration).StartedAt;
+                _workers[key] = new WorkerState(key.Worker, key.Iteration, ParseOutcome(e.Outcome), started, e.Ts, e.CostUsd, e.Reason, e.ExitCode, e.Signal);
+                Spent += e.CostUsd ?? 0m;
+                break;
+            case JournalTypes.WorkerSkipped when Key(e) is { } key && !Worker(key.Worker, key.Iteration).IsDone:
+                _workers[key] = new WorkerState(key.Worker, key.Iteration, WorkerStatus.Skipped, EndedAt: e.Ts, Reason: e.Reason);
+                break;
+            case JournalTypes.Verdict when e.Iteration is { } n && Verdicts.All(v => v.Iteration != n):
+                Verdicts.Add(new VerdictRecord(n, e.Outcome ?? Reviews.Iterate, e.Reason, e.Source ?? "review.md", e.Ts));
+                break;
+            case JournalTypes.CostCapReached:
+                CostCapReached = true;
+                break;
+            case JournalTypes.Paused:
+                (Paused, PauseReason, Escalated) = (true, e.Reason, e.Outcome == "escalated");
+                break;
+            case JournalTypes.Resumed:
+                ResumedAtIteration = Paused ? Iteration : ResumedAtIteration;
+                (Paused, PauseReason, Escalated) = (false, null, false);
+                break;
+            case JournalTypes.RunEnded:
+                Ended = e;
+                break;
+            default:
+                break;
+        }
+    }
+
+    private static (string Worker, int Iteration)? Key(JournalEntry e) => e.Worker is { } w && e.Iteration is { } n ? (w, n) : null;
+
+    private static WorkerStatus ParseOutcome(string? outcome) => outcome switch
+    {
+        "succeeded" => WorkerStatus.Succeeded,
+        "killed" => WorkerStatus.Killed,
+        _ => WorkerStatus.Failed,
+    };
+}

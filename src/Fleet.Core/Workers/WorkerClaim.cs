@@ -1,0 +1,72 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Fleet.Processes;
+
+namespace Fleet.Workers;
+
+/// <summary>
+/// <c>iterations/N/&lt;id&gt;.run.json</c>: created exclusively by the one shim that runs (worker, iteration),
+/// before the agent starts. A second shim for the same pair finds it and refuses, which is what lets a
+/// restarted orchestrator re-spawn a worker it is unsure about without ever starting the agent twice.
+/// Once the agent runs, the file also names the shim and the agent (pid plus start time), so the
+/// orchestrator can re-adopt them and <c>fleet kill</c> can reach the agent's process group.
+/// </summary>
+public sealed record WorkerClaim
+{
+    public required int ShimPid { get; init; }
+
+    public required ulong ShimStartTime { get; init; }
+
+    public int? AgentPid { get; init; }
+
+    public ulong? AgentStartTime { get; init; }
+
+    public DateTimeOffset? AgentStartedAt { get; init; }
+
+    [JsonIgnore]
+    public ProcessIdentity Shim => new(ShimPid, ShimStartTime);
+
+    /// <summary>The agent, which leads its own process group (pgid = pid).</summary>
+    [JsonIgnore]
+    public ProcessIdentity? Agent => AgentPid is { } pid && AgentStartTime is { } start ? new ProcessIdentity(pid, start) : null;
+
+    public static string PathFor(string iterationDir, string worker) => Path.Combine(iterationDir, worker + ".run.json");
+
+    /// <summary>The claim, or null when there is none or it is still being written.</summary>
+    public static WorkerClaim? TryRead(string iterationDir, string worker)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(File.ReadAllText(PathFor(iterationDir, worker)), WorkerJsonContext.Default.WorkerClaim);
+        }
+        catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Claims the pair for this process; false when another shim already has.</summary>
+    internal static bool TryCreate(string iterationDir, string worker, out FileStream? handle)
+    {
+        try
+        {
+            handle = new FileStream(PathFor(iterationDir, worker), FileMode.CreateNew, FileAccess.Write, FileShare.Read);
+        }
+        catch (IOException) when (File.Exists(PathFor(iterationDir, worker)))
+        {
+            handle = null;
+            return false;
+        }
+
+        return true;
+    }
+
+    internal async Task WriteAsync(FileStream handle, CancellationToken cancellationToken)
+    {
+        handle.SetLength(0);
+        handle.Position = 0;
+        await JsonSerializer.SerializeAsync(handle, this, WorkerJsonContext.Default.WorkerClaim, cancellationToken);
+        await handle.FlushAsync(cancellationToken);
+        handle.Flush(flushToDisk: true);
+    }
+}
