@@ -115,6 +115,12 @@ internal static class RunControlCommands
                 await new Journal(layout.JournalFile, TimeProvider.System).AppendAsync(new JournalEntry { Type = JournalTypes.Resumed, Run = state.RunId, Reason = "resumed by a person" }, cancellationToken);
             }
 
+            // A paused run's orchestrator has finished its work and is on its way out: let it go, then start anew.
+            if (state.Paused)
+            {
+                await WaitForOrchestratorExitAsync(layout, cancellationToken);
+            }
+
             if (OrchestratorInfo.Running(layout) is { } running)
             {
                 await console.Out.WriteLineAsync($"resumed: the orchestrator (pid {running.Pid}) goes on");
@@ -171,6 +177,15 @@ internal static class RunControlCommands
             return ExitCodes.Success;
         });
         return command;
+    }
+
+    private static async Task WaitForOrchestratorExitAsync(FleetLayout layout, CancellationToken cancellationToken)
+    {
+        var deadline = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(15);
+        while ((OrchestratorInfo.Running(layout) is not null || FleetLock.IsHeld(layout)) && DateTimeOffset.UtcNow < deadline)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(50), cancellationToken);
+        }
     }
 
     internal static string Render(FleetStatus s)

@@ -34,7 +34,11 @@ public sealed class TestConsole(string currentDirectory, IReadOnlyDictionary<str
     public static async Task<(int ExitCode, TestConsole Console)> RunAsync(string currentDirectory, params string[] args)
     {
 #pragma warning disable CA2000 // The caller owns the console it gets back.
-        var console = new TestConsole(currentDirectory, new Dictionary<string, string> { ["FLEET_HOME"] = Path.Combine(currentDirectory, ".fleet-home") });
+        var console = new TestConsole(currentDirectory, new Dictionary<string, string>
+        {
+            ["FLEET_HOME"] = Path.Combine(currentDirectory, ".fleet-home"),
+            ["FLEET_COMMAND"] = RepoPaths.FleetDll,
+        });
 #pragma warning restore CA2000
         var code = await FleetApp.RunAsync(args, console, TestContext.Current.CancellationToken).DefaultTimeout();
         return (code, console);
