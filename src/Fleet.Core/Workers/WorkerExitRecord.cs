@@ -99,8 +99,9 @@ public sealed record WorkerExitRecord
         {
             return await ReadAsync(path, cancellationToken);
         }
-        catch (FileNotFoundException)
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
+            // No record yet; the iteration's folder may not even exist (an orchestrator died before creating it).
             return null;
         }
     }
