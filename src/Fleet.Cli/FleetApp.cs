@@ -18,6 +18,7 @@ public static class FleetApp
         root.Subcommands.Add(LaunchCommand.Create(console));
         root.Subcommands.Add(RehearseCommand.Create(console));
         root.Subcommands.Add(WorkerCommand.Create(console));
+        root.Subcommands.Add(CleanCommand.Create(console));
         return root;
     }
 
