@@ -22,6 +22,9 @@ public sealed partial class WorktreeManager
 
     public const string BaseConfigKey = "fleetBase";
 
+    /// <summary>How the reason of every lock fleet takes begins.</summary>
+    public const string LockReasonPrefix = "fleet: ";
+
     // One mutation at a time in this process: concurrent `git config` writes fail on config.lock, and so would
     // concurrent appends to info/exclude.
     private static readonly SemaphoreSlim Gate = new(1, 1);
@@ -70,9 +73,15 @@ public sealed partial class WorktreeManager
             var worktrees = await ListAllAsync(top, cancellationToken);
 
             var here = worktrees.FirstOrDefault(w => SamePath(w.Path, path));
-            if (here is not null && here.Prunable && here.LockReason is null)
+            if (here is not null && here.Prunable && (here.LockReason is null || here.LockReason.StartsWith(LockReasonPrefix, StringComparison.Ordinal)))
             {
-                // Its folder is gone (deleted by hand): drop the stale entry; the branch and its commits stay.
+                // Its folder is gone (deleted by hand): drop the stale entry, even under fleet's own lock (there is
+                // nothing left there to protect); the branch and its commits stay, and are checked out again below.
+                if (here.LockReason is not null)
+                {
+                    await _git.RunCheckedAsync(top, ["worktree", "unlock", path], cancellationToken);
+                }
+
                 await _git.RunCheckedAsync(top, ["worktree", "prune"], cancellationToken);
                 here = null;
             }
@@ -453,7 +462,7 @@ public sealed partial class WorktreeManager
             return;
         }
 
-        var reason = $"fleet: worker {workerId} of fleet {fleetName} may be running here (fleet unlocks it when the worker ends)";
+        var reason = $"{LockReasonPrefix}worker {workerId} of fleet {fleetName} may be running here (fleet unlocks it when the worker ends)";
         await _git.RunCheckedAsync(top, ["worktree", "lock", "--reason", reason, path], cancellationToken);
     }
 
