@@ -73,7 +73,7 @@ public sealed partial class WorktreeManager
             var worktrees = await ListAllAsync(top, cancellationToken);
 
             var here = worktrees.FirstOrDefault(w => SamePath(w.Path, path));
-            if (here is not null && here.Prunable && (here.LockReason is null || here.LockReason.StartsWith(LockReasonPrefix, StringComparison.Ordinal)))
+            if (here is not null && (here.Prunable || !Directory.Exists(path)) && (here.LockReason is null || here.LockReason.StartsWith(LockReasonPrefix, StringComparison.Ordinal)))
             {
                 // Its folder is gone (deleted by hand): drop the stale entry, even under fleet's own lock (there is
                 // nothing left there to protect); the branch and its commits stay, and are checked out again below.
@@ -99,7 +99,7 @@ public sealed partial class WorktreeManager
                 return path;
             }
 
-            var elsewhere = worktrees.FirstOrDefault(w => w.Branch == branch && !w.Prunable);
+            var elsewhere = worktrees.FirstOrDefault(w => w.Branch == branch && !w.Prunable && !SamePath(w.Path, path));
             if (elsewhere is not null)
             {
                 throw new WorktreeException($"branch {branch} is already checked out at {elsewhere.Path}: fleet will not check it out twice (remove that worktree, or rename the branch)");
@@ -276,7 +276,8 @@ public sealed partial class WorktreeManager
             reasons.Add(worktree.Branch is null ? $"HEAD is detached (not on {branch})" : $"on branch {worktree.Branch}, not {branch}");
         }
 
-        if (!worktree.Prunable)
+        var missing = worktree.Prunable || !Directory.Exists(worktree.Path);
+        if (!missing)
         {
             var dirt = await UncommittedAsync(worktree.Path, cancellationToken);
             if (dirt is not null)
@@ -297,7 +298,7 @@ public sealed partial class WorktreeManager
 
         if (dryRun)
         {
-            return new CleanOutcome(worktree.WorkerId, worktree.Path, branch, CleanAction.WouldRemove, worktree.Prunable ? "stale entry: its folder is gone" : null, false);
+            return new CleanOutcome(worktree.WorkerId, worktree.Path, branch, CleanAction.WouldRemove, missing ? "stale entry: its folder is gone" : null, false);
         }
 
         // No --force: git itself refuses a worktree that changed since we looked.
