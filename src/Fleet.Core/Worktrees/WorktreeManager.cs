@@ -271,6 +271,11 @@ public sealed partial class WorktreeManager
             reasons.Add(lockReason.Length > 0 ? $"locked ({lockReason})" : "locked");
         }
 
+        if (SamePath(worktree.Path, top))
+        {
+            reasons.Add("fleet clean was run from inside this worktree (run it from the main checkout)");
+        }
+
         if (worktree.Branch != branch)
         {
             reasons.Add(worktree.Branch is null ? $"HEAD is detached (not on {branch})" : $"on branch {worktree.Branch}, not {branch}");

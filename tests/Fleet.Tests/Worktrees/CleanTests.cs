@@ -167,4 +167,16 @@ public sealed class CleanTests
         (await BranchExistsAsync(repo, "fleet/other/a")).ShouldBeTrue();
         (await BranchExistsAsync(repo, "feature")).ShouldBeTrue();
     }
+
+    [Fact]
+    public async Task Clean_run_from_inside_a_worker_s_worktree_does_not_remove_that_worktree()
+    {
+        using var repo = await TestRepo.CreateAsync();
+        var path = await WorkerAsync(repo, "a", commits: 0);
+
+        var report = await _manager.CleanAsync(path, "sweep", null, false, Ct).DefaultTimeout();
+
+        report.Outcomes.ShouldHaveSingleItem().Reason.ShouldBe("fleet clean was run from inside this worktree (run it from the main checkout)");
+        Directory.Exists(path).ShouldBeTrue();
+    }
 }
