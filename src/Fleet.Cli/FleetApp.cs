@@ -24,6 +24,7 @@ public static class FleetApp
         root.Subcommands.Add(RehearseCommand.Create(console));
         root.Subcommands.Add(WorkerCommand.Create(console));
         root.Subcommands.Add(OrchestrateCommand.Create(console));
+        root.Subcommands.Add(CleanCommand.Create(console));
         return root;
     }
 

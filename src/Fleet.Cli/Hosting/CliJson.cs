@@ -18,11 +18,17 @@ public sealed record DryRunJson(string Root, string Name, string Type, int MaxCo
 
 public sealed record InitJson(string Root, string Type, string Provider, IReadOnlyList<string> Files);
 
+/// <summary>One worker's worktree or branch as <c>fleet clean --json</c> reports it; action is removed, would_remove or refused.</summary>
+public sealed record CleanedWorktreeJson(string Worker, string? Path, string Branch, string Action, bool BranchDeleted, string? Reason);
+
+public sealed record CleanJson(string Repository, string Fleet, bool DryRun, int Removed, int WouldRemove, int Refused, IReadOnlyList<CleanedWorktreeJson> Worktrees);
+
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true)]
 [JsonSerializable(typeof(ValidateJson))]
 [JsonSerializable(typeof(DryRunJson))]
 [JsonSerializable(typeof(InitJson))]
 [JsonSerializable(typeof(string))]
+[JsonSerializable(typeof(CleanJson))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;
 
 public sealed record VerdictJson(int Iteration, string Verdict, string? Reason, string Source);
