@@ -18,6 +18,8 @@ public static class FleetApp
         root.Subcommands.Add(LaunchCommand.Create(console));
         root.Subcommands.Add(RehearseCommand.Create(console));
         root.Subcommands.Add(WorkerCommand.Create(console));
+        root.Subcommands.Add(AttachCommand.Create(console));
+        root.Subcommands.Add(DoctorCommand.Create(console));
         return root;
     }
 

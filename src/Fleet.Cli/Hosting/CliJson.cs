@@ -18,8 +18,15 @@ public sealed record DryRunJson(string Root, string Name, string Type, int MaxCo
 
 public sealed record InitJson(string Root, string Type, string Provider, IReadOnlyList<string> Files);
 
+public sealed record DoctorToolJson(string Name, bool Found, string? Path, string? Version, string? Error, bool Required, string? Install);
+
+public sealed record DoctorKeyJson(string Name, bool Set, string Display);
+
+public sealed record DoctorJson(bool CanLaunch, string Mode, string Reason, bool InsideTmux, IReadOnlyList<DoctorToolJson> Tools, IReadOnlyList<DoctorKeyJson> Keys);
+
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true)]
 [JsonSerializable(typeof(ValidateJson))]
 [JsonSerializable(typeof(DryRunJson))]
 [JsonSerializable(typeof(InitJson))]
+[JsonSerializable(typeof(DoctorJson))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;
