@@ -18,6 +18,8 @@ namespace Fleet.Orchestration.Spawning;
 /// <item>We read setsid's own stdout and stderr to their end: the end comes when <c>sh</c> has replaced them
 /// (at its <c>exec</c>), so errors of setsid or of the redirection (an unwritable log) are reported here.
 /// After that nothing of ours is attached to the shim.</item>
+/// <item>Descriptors this process inherited without close-on-exec are marked close-on-exec first
+/// (<see cref="InheritedDescriptors"/>), so the shim holds none of them either.</item>
 /// </list>
 /// </summary>
 public sealed class BackgroundSpawner : IWorkerSpawner
@@ -77,6 +79,7 @@ public sealed class BackgroundSpawner : IWorkerSpawner
         psi.Environment[LogVariable] = request.ShimLog;
 
         cancellationToken.ThrowIfCancellationRequested();
+        InheritedDescriptors.MarkCloseOnExec();
         using var setsid = new Process { StartInfo = psi };
         try
         {
