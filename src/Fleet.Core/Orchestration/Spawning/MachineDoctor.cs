@@ -45,7 +45,7 @@ public static class MachineDoctor
         var checks = new (Task<ToolInfo> Probe, bool Required, string Install)[]
         {
             (Probe("git", ToolProbe.FindOnPath("git", path)), true, apt + "git"),
-            (Probe("sh", ToolProbe.FindOnPath("sh", path), "-c", "echo ok"), true, apt + "dash"),
+            (Probe("sh", ToolProbe.FindOnPath("sh", path), "-c", "echo works"), true, apt + "dash"),
             (Probe("setsid", ToolProbe.FindOnPath("setsid", path)), true, apt + "util-linux"),
             (Probe("claude", AgentCliLocator.Find("claude", dirs, path)), false, AgentCliLocator.InstallCommand),
             (Probe("codex", AgentCliLocator.Find("codex", dirs, path)), false, AgentCliLocator.InstallCommand),
