@@ -169,6 +169,18 @@ public sealed class TmuxSpawnerTests : IAsyncDisposable
         (await _world.Session.ExistsAsync(Ct).DefaultTimeout()).ShouldBeFalse();
     }
 
+    [Fact]
+    public async Task Killing_the_server_also_removes_the_socket_file_tmux_leaves_behind()
+    {
+        await _world.TmuxSpawner().SpawnAsync(await _world.GatedRequestAsync("builder-a"), Ct).DefaultTimeout();
+        File.Exists(_world.Server.SocketPath).ShouldBeTrue();
+
+        (await _world.Server.KillServerAsync(Ct).DefaultTimeout()).ShouldBeTrue();
+
+        File.Exists(_world.Server.SocketPath).ShouldBeFalse();
+        (await _world.Server.KillServerAsync(Ct).DefaultTimeout()).ShouldBeFalse();
+    }
+
     private async Task EventuallyShowsAsync(string window, string text)
     {
         var last = string.Empty;

@@ -98,9 +98,47 @@ public sealed class TmuxServer
             : throw new WorkerSpawnException(string.Create(CultureInfo.InvariantCulture, $"`{string.Join(' ', Argv(list))}` failed (exit {result.ExitCode}): {result.Stderr.Trim()}"));
     }
 
-    /// <summary>Ends the whole server (every session on this socket). False when no server was running.</summary>
-    public async Task<bool> KillServerAsync(CancellationToken cancellationToken) =>
-        (await RunAsync(["kill-server"], cancellationToken)).Succeeded;
+    /// <summary>
+    /// Ends the whole server (every session on this socket) and removes its socket file, which tmux 3.3a leaves
+    /// behind (measured). False when no server was running.
+    /// </summary>
+    public async Task<bool> KillServerAsync(CancellationToken cancellationToken)
+    {
+        var killed = (await RunAsync(["kill-server"], cancellationToken)).Succeeded;
+        if (SocketPath is { } socket && !(await RunAsync(["list-sessions"], cancellationToken)).Succeeded)
+        {
+            try
+            {
+                File.Delete(socket);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+            }
+        }
+
+        return killed;
+    }
+
+    /// <summary>Where tmux puts this server's socket: <c>${TMUX_TMPDIR:-/tmp}/tmux-UID/NAME</c>; null when the uid cannot be read.</summary>
+    public string? SocketPath
+    {
+        get
+        {
+            string status;
+            try
+            {
+                status = File.ReadAllText("/proc/self/status");
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return null;
+            }
+
+            var uid = status.Split('\n').FirstOrDefault(l => l.StartsWith("Uid:", StringComparison.Ordinal))?.Split('\t', StringSplitOptions.RemoveEmptyEntries).ElementAtOrDefault(1);
+            var dir = Environment.GetEnvironmentVariable("TMUX_TMPDIR") is { Length: > 0 } tmp ? tmp : "/tmp";
+            return uid is null ? null : Path.Combine(dir, "tmux-" + uid, SocketName ?? "default");
+        }
+    }
 
     /// <summary>
     /// An argv element as a tmux command-sequence argument: tmux splits a sequence at any argument that ends in
