@@ -170,6 +170,26 @@ public sealed class TmuxSpawnerTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task The_tmux_server_fleet_starts_holds_none_of_the_callers_pipes()
+    {
+        await _world.TmuxSpawner().SpawnAsync(await _world.GatedRequestAsync("builder-a"), Ct).DefaultTimeout();
+        var serverPid = int.Parse((await _world.Server.RunCheckedAsync(["display-message", "-p", "#{pid}"], Ct).DefaultTimeout()).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+
+        var ours = Pipes(Environment.ProcessId);
+        var servers = Pipes(serverPid);
+
+        servers.ShouldNotBeEmpty("tmux keeps a pipe of its own");
+        servers.Intersect(ours).ShouldBeEmpty();
+    }
+
+    private static HashSet<string> Pipes(int pid) =>
+    [
+        .. Directory.EnumerateFileSystemEntries($"/proc/{pid}/fd")
+            .Select(fd => new FileInfo(fd).LinkTarget ?? string.Empty)
+            .Where(target => target.StartsWith("pipe:", StringComparison.Ordinal)),
+    ];
+
+    [Fact]
     public async Task Killing_the_server_also_removes_the_socket_file_tmux_leaves_behind()
     {
         await _world.TmuxSpawner().SpawnAsync(await _world.GatedRequestAsync("builder-a"), Ct).DefaultTimeout();

@@ -83,6 +83,10 @@ public sealed class TmuxServer
     {
         var argv = Argv(args);
 
+        // The first client starts the server, which keeps every descriptor it inherits for its whole life
+        // (measured: a caller's pipe, fd 251, stayed open in the tmux server).
+        InheritedDescriptors.MarkCloseOnExec();
+
         // A client started inside a person's tmux must not talk to (or nest into) that server by accident.
         var environment = new Dictionary<string, string?> { ["TMUX"] = null, ["TMUX_PANE"] = null };
         return ShortCommand.RunAsync(argv[0], argv.Skip(1), CommandTimeout, _timeProvider, cancellationToken, environment);
