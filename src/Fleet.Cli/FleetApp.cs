@@ -25,6 +25,8 @@ public static class FleetApp
         root.Subcommands.Add(WorkerCommand.Create(console));
         root.Subcommands.Add(OrchestrateCommand.Create(console));
         root.Subcommands.Add(CleanCommand.Create(console));
+        root.Subcommands.Add(AttachCommand.Create(console));
+        root.Subcommands.Add(DoctorCommand.Create(console));
         return root;
     }
 

@@ -22,6 +22,11 @@ public sealed record InitJson(string Root, string Type, string Provider, IReadOn
 public sealed record CleanedWorktreeJson(string Worker, string? Path, string Branch, string Action, bool BranchDeleted, string? Reason);
 
 public sealed record CleanJson(string Repository, string Fleet, bool DryRun, int Removed, int WouldRemove, int Refused, IReadOnlyList<CleanedWorktreeJson> Worktrees);
+public sealed record DoctorToolJson(string Name, bool Found, string? Path, string? Version, string? Error, bool Required, string? Install);
+
+public sealed record DoctorKeyJson(string Name, bool Set, string Display);
+
+public sealed record DoctorJson(bool CanLaunch, string Mode, string Reason, bool InsideTmux, IReadOnlyList<DoctorToolJson> Tools, IReadOnlyList<DoctorKeyJson> Keys);
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true)]
 [JsonSerializable(typeof(ValidateJson))]
@@ -29,6 +34,7 @@ public sealed record CleanJson(string Repository, string Fleet, bool DryRun, int
 [JsonSerializable(typeof(InitJson))]
 [JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(CleanJson))]
+[JsonSerializable(typeof(DoctorJson))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;
 
 public sealed record VerdictJson(int Iteration, string Verdict, string? Reason, string Source);

@@ -1,0 +1,79 @@
+using System.CommandLine;
+using System.Globalization;
+using Fleet.Cli.Hosting;
+using Fleet.Orchestration.Spawning;
+
+namespace Fleet.Cli.Commands;
+
+/// <summary><c>fleet doctor</c>: what launch will do on this machine (tmux or background, the agent CLIs, gh, git, keys).</summary>
+internal static class DoctorCommand
+{
+    public static Command Create(ICliConsole console)
+    {
+        var json = CommandHelpers.JsonOption();
+        var command = new Command("doctor", "Diagnose the machine: tmux, agent CLIs, gh, git, API keys, and how launch will run workers.") { json };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var diagnosis = await MachineDoctor.DiagnoseAsync(console.GetEnvironmentVariable, [AppContext.BaseDirectory, console.CurrentDirectory], TimeProvider.System, cancellationToken);
+            if (parse.GetValue(json))
+            {
+                await CommandHelpers.WriteJsonAsync(console, ToJson(diagnosis), CliJsonContext.Default.DoctorJson);
+            }
+            else
+            {
+                await console.Out.WriteAsync(Render(diagnosis));
+            }
+
+            if (!diagnosis.CanLaunch)
+            {
+                var missing = diagnosis.Tools.Where(t => t.Required && !t.Tool.Found).Select(t => t.Tool.Name);
+                await console.Error.WriteLineAsync($"fleet: launch cannot work here: {string.Join(", ", missing)} missing");
+            }
+
+            return diagnosis.CanLaunch ? ExitCodes.Success : ExitCodes.Failed;
+        });
+        return command;
+    }
+
+    internal static DoctorJson ToJson(MachineDiagnosis d) => new(
+        d.CanLaunch,
+        d.Mode,
+        d.Reason,
+        d.InsideTmux,
+        [.. d.Tools.Select(t => new DoctorToolJson(t.Tool.Name, t.Tool.Found, t.Tool.Path, t.Tool.Version, t.Tool.Error, t.Required, t.Tool.Found ? null : t.Install))],
+        [.. d.Keys.Select(k => new DoctorKeyJson(k.Name, k.IsSet, k.Display))]);
+
+    internal static string Render(MachineDiagnosis d)
+    {
+        var rows = new List<(string Name, string State, string Detail)>();
+        foreach (var check in d.Tools)
+        {
+            var tool = check.Tool;
+            var need = check.Required ? "required" : "optional";
+            rows.Add(tool switch
+            {
+                { Found: false } => (tool.Name, "missing", $"{need}; install: {check.Install}"),
+                { Version: null } => (tool.Name, "broken", $"{tool.Path}: {tool.Error}"),
+                _ => (tool.Name, tool.Version!, tool.Path!),
+            });
+        }
+
+        rows.Add(("$TMUX", d.InsideTmux ? "set" : "not set", d.InsideTmux ? "inside tmux: fleet attach nests a tmux client" : "outside tmux"));
+        foreach (var key in d.Keys)
+        {
+            rows.Add((key.Name, key.Display, string.Empty));
+        }
+
+        rows.Add(("mode", d.Mode, d.Reason));
+        var nameWidth = rows.Max(r => r.Name.Length);
+        var stateWidth = rows.Max(r => r.State.Length);
+        var w = new StringWriter(CultureInfo.InvariantCulture);
+        foreach (var (name, state, detail) in rows)
+        {
+            w.WriteLine($"{name.PadRight(nameWidth)}  {(detail.Length == 0 ? state : state.PadRight(stateWidth) + "  " + detail)}");
+        }
+
+        w.WriteLine(d.CanLaunch ? "launch can run here." : "launch cannot run here: install the missing required programs.");
+        return w.ToString();
+    }
+}
