@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Fleet.Cli.Hosting;
 using Fleet.Orchestration;
+using Fleet.Orchestration.Spawning;
 using Fleet.Paths;
 using Fleet.Planning;
 using Fleet.Providers;
@@ -17,11 +18,20 @@ internal static class LaunchCommand
         var dryRun = new Option<bool>("--dry-run") { Description = "Show the plan (layers, commands, stop rules) and start nothing." };
         var rehearse = new Option<bool>("--rehearse") { Description = "Run the real agent CLIs against fleet's scripted model endpoint on 127.0.0.1: no key, no model spend." };
         var wait = new Option<bool>("--wait") { Description = "Follow the run to its end and exit with its outcome (0 success, 1 failed, 3 needs a person)." };
+        var tmux = new Option<bool>("--tmux") { Description = "Run each worker in a window of the tmux session fleet-<name> (the default when tmux is installed)." };
+        var noTmux = new Option<bool>("--no-tmux") { Description = "Run workers in the background; their readable views go to iterations/N/<id>.shim.log." };
         var json = CommandHelpers.JsonOption();
         var command = new Command("launch", "Start a fleet: the orchestrator runs in the background; this prints the commands to watch, pause and kill it.")
         {
-            root, dryRun, rehearse, wait, json,
+            root, dryRun, rehearse, wait, tmux, noTmux, json,
         };
+        command.Validators.Add(r =>
+        {
+            if (r.GetValue(tmux) && r.GetValue(noTmux))
+            {
+                r.AddError("--tmux and --no-tmux contradict each other: choose one");
+            }
+        });
         command.SetAction(async (parse, cancellationToken) =>
         {
             var displayRoot = parse.GetValue(root)!;
@@ -48,12 +58,13 @@ internal static class LaunchCommand
                 return ExitCodes.Success;
             }
 
-            return await LaunchAsync(console, fleet, displayRoot, parse.GetValue(rehearse), parse.GetValue(wait), parse.GetValue(json), cancellationToken);
+            var preference = parse.GetValue(tmux) ? TmuxPreference.Always : parse.GetValue(noTmux) ? TmuxPreference.Never : TmuxPreference.Auto;
+            return await LaunchAsync(console, fleet, displayRoot, parse.GetValue(rehearse), parse.GetValue(wait), parse.GetValue(json), preference, cancellationToken);
         });
         return command;
     }
 
-    private static async Task<int> LaunchAsync(ICliConsole console, ResolvedFleet fleet, string displayRoot, bool rehearse, bool wait, bool json, CancellationToken cancellationToken)
+    private static async Task<int> LaunchAsync(ICliConsole console, ResolvedFleet fleet, string displayRoot, bool rehearse, bool wait, bool json, TmuxPreference preference, CancellationToken cancellationToken)
     {
         var time = TimeProvider.System;
         var layout = new FleetLayout(fleet.Root);
@@ -70,12 +81,19 @@ internal static class LaunchCommand
         }
 
         FleetProcesses.RequireAgentClis(console, fleet);
-        const string spawnMode = "background";
+        if (fleet.Type == FleetType.Worktree)
+        {
+            await FleetProcesses.RequireRepositoryAsync(fleet, displayRoot, cancellationToken);
+        }
+
+        var spawner = await FleetProcesses.SpawnerAsync(console, preference, cancellationToken);
+        var spawnMode = spawner.Mode;
         var run = await FleetRuns.BeginAsync(layout, fleet, spawnMode, rehearse, time, cancellationToken);
         var orchestrator = await FleetProcesses.StartOrchestratorAsync(console, layout, rehearse, time, cancellationToken);
         new FleetRegistry(new UserDirs(console.GetEnvironmentVariable)).Register(layout.Root, fleet.Name, time);
 
-        var info = $"launched \"{fleet.Name}\" ({fleet.Type.Name()}, run {run}, orchestrator pid {orchestrator.Pid}; workers run in the {spawnMode}{(rehearse ? "; rehearsal: no model spend" : "")})\n" +
+        var info = $"launched \"{fleet.Name}\" ({fleet.Type.Name()}, run {run}, orchestrator pid {orchestrator.Pid}{(rehearse ? "; rehearsal: no model spend" : "")})\n" +
+            $"  workers: {spawner.Reason}{(spawnMode == "tmux" ? $"; watch them with: fleet attach {displayRoot}" : "")}\n" +
             $"  status: fleet status {displayRoot}\n  pause:  fleet pause {displayRoot}\n  kill:   fleet kill {displayRoot}";
         if (json)
         {

@@ -2,11 +2,13 @@ using System.CommandLine;
 using System.Globalization;
 using Fleet.Cli.Hosting;
 using Fleet.Orchestration;
+using Fleet.Orchestration.Spawning;
 using Fleet.Planning;
 using Fleet.Processes;
 using Fleet.Rehearsal;
 using Fleet.Spec;
 using Fleet.Workers;
+using Fleet.Worktrees;
 
 namespace Fleet.Cli.Commands;
 
@@ -41,10 +43,13 @@ internal static class OrchestrateCommand
                 var self = ProcessIdentity.TryCapture(Environment.ProcessId);
                 var info = new OrchestratorInfo(Environment.ProcessId, self?.StartTime ?? 0, time.GetUtcNow(), Path.Combine(layout.StateDir, FleetRuns.LaunchLog), server?.BaseUrl.ToString());
                 await WriteInfoAsync(layout, info, cancellationToken);
+                var mode = FleetRuns.Load(layout).SpawnMode == "tmux" ? TmuxPreference.Always : TmuxPreference.Never;
+                var spawner = await FleetProcesses.SpawnerAsync(console, mode, cancellationToken);
                 var orchestrator = new Orchestrator(new OrchestratorOptions
                 {
                     Fleet = fleet,
-                    Spawner = new DetachedSpawner(),
+                    Spawner = spawner.Spawner,
+                    Workspace = fleet.Type == FleetType.Worktree ? new WorktreeWorkspace(fleet) : null,
                     FleetCommand = SelfCommand.Argv(console),
                     WorkerOptions = new WorkerRunOptions(server?.BaseUrl, ToolSearchDirs: FleetProcesses.ToolSearchDirs(console, layout.Root)),
                     Time = time,

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using Fleet.Cli.Hosting;
 using Fleet.Orchestration;
+using Fleet.Orchestration.Spawning;
 using Fleet.Paths;
 using Fleet.Planning;
 using Fleet.Processes;
@@ -157,6 +158,19 @@ internal static class RunControlCommands
             var actions = await FleetKiller.KillAsync(layout, worker, parse.GetValue(force), ladder, TimeProvider.System, cancellationToken);
             if (worker is null)
             {
+                if (FleetRuns.Load(layout).FleetName is { } name)
+                {
+                    // The windows stay open after their workers end (remain-on-exit): a kill closes them too.
+                    var server = TmuxServer.ForFleet(name, console.GetEnvironmentVariable(TmuxServer.SocketVariable));
+                    if (await TmuxSession.ForFleet(name, console.GetEnvironmentVariable(TmuxServer.SocketVariable)).ExistsAsync(cancellationToken))
+                    {
+                        await TmuxSession.ForFleet(name, console.GetEnvironmentVariable(TmuxServer.SocketVariable)).KillAsync(cancellationToken);
+                        actions = [.. actions, new KillAction($"tmux session {TmuxSession.NameFor(name)}", "closed")];
+                    }
+
+                    await server.KillServerAsync(cancellationToken);
+                }
+
                 new FleetRegistry(new UserDirs(console.GetEnvironmentVariable)).Unregister(layout.Root);
             }
 

@@ -1,4 +1,5 @@
 using Fleet.Orchestration;
+using Fleet.Orchestration.Spawning;
 using Fleet.Planning;
 using Fleet.Processes;
 using Fleet.Rehearsal;
@@ -26,6 +27,33 @@ internal static class FleetProcesses
         }
     }
 
+    /// <summary>A worktree fleet needs its root inside a git repository with at least one commit to branch from.</summary>
+    public static async Task RequireRepositoryAsync(ResolvedFleet fleet, string displayRoot, CancellationToken cancellationToken)
+    {
+        var git = new Fleet.Worktrees.GitCli();
+        var head = await git.RunAsync(fleet.Root, ["rev-parse", "--verify", "--quiet", "HEAD"], cancellationToken);
+        if (head.ExitCode != 0)
+        {
+            var inRepo = await git.RunAsync(fleet.Root, ["rev-parse", "--show-toplevel"], cancellationToken);
+            throw new CliException(inRepo.ExitCode != 0
+                ? $"a worktree fleet runs each task in a git worktree, but {displayRoot} is not inside a git repository (git init, and commit); nothing was started"
+                : $"a worktree fleet branches from HEAD, but the repository of {displayRoot} has no commit yet; nothing was started");
+        }
+    }
+
+    /// <summary>The spawner for a mode: from the flags at launch, from the journal when an orchestrator restarts.</summary>
+    public static async Task<SpawnerChoice> SpawnerAsync(ICliConsole console, TmuxPreference preference, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await SpawnerSelector.SelectAsync(preference, console.GetEnvironmentVariable("PATH"), console.GetEnvironmentVariable(TmuxServer.SocketVariable), TimeProvider.System, cancellationToken);
+        }
+        catch (TmuxUnavailableException e)
+        {
+            throw new CliException(e.Message);
+        }
+    }
+
     /// <summary>Starts <c>fleet orchestrate ROOT</c> detached and waits until it holds the root's lock.</summary>
     public static async Task<OrchestratorInfo> StartOrchestratorAsync(ICliConsole console, FleetLayout layout, bool rehearse, TimeProvider time, CancellationToken cancellationToken)
     {
@@ -41,7 +69,15 @@ internal static class FleetProcesses
             }
         }
 
-        await DetachedProcess.StartAsync([.. SelfCommand.Argv(console), .. args], log, environment, cancellationToken);
+        try
+        {
+            await DetachedProcess.StartAsync([.. SelfCommand.Argv(console), .. args], log, layout.Root, environment, time, cancellationToken);
+        }
+        catch (DetachedStartException e)
+        {
+            throw new CliException($"cannot start the orchestrator: {e.Message}", ExitCodes.Internal);
+        }
+
         var deadline = time.GetUtcNow() + TimeSpan.FromSeconds(30);
         while (time.GetUtcNow() < deadline)
         {

@@ -60,8 +60,25 @@ public sealed class FleetLock : IDisposable
     /// <summary>True when some process holds the lock now.</summary>
     public static bool IsHeld(FleetLayout layout)
     {
-        using var probe = TryAcquire(layout);
-        return probe is null;
+        ArgumentNullException.ThrowIfNull(layout);
+        if (!File.Exists(PathFor(layout)))
+        {
+            return false;
+        }
+
+        try
+        {
+            using var probe = new FileStream(PathFor(layout), FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+            return false;
+        }
+        catch (FileNotFoundException)
+        {
+            return false;
+        }
+        catch (IOException)
+        {
+            return true;
+        }
     }
 
     public void Dispose() => _handle.Dispose();

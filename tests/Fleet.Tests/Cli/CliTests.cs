@@ -206,15 +206,24 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
-    public async Task Launch_without_dry_run_says_what_this_build_can_do_and_exits_2()
+    public async Task Launching_a_worktree_fleet_outside_a_git_repository_starts_nothing_and_exits_2()
     {
         var root = CopyExample("worktree");
 
-        var (code, console) = await Fleet("launch", root);
+        var (code, console) = await Fleet("launch", root, "--no-tmux");
 
         code.ShouldBe(2);
-        console.Stderr.ShouldContain("add --dry-run");
+        console.Stderr.ShouldBe($"fleet: a worktree fleet runs each task in a git worktree, but {root} is not inside a git repository (git init, and commit); nothing was started\n");
         Directory.Exists(Path.Combine(root, ".fleet")).ShouldBeFalse();
+    }
+
+    [Fact]
+    public async Task Tmux_and_no_tmux_together_are_a_usage_error()
+    {
+        var (code, console) = await Fleet("launch", CopyExample("worktree"), "--tmux", "--no-tmux");
+
+        code.ShouldBe(2);
+        console.Stderr.ShouldContain("--tmux and --no-tmux contradict each other");
     }
 
     [Fact]

@@ -26,10 +26,10 @@ public class ChaosTests
         var journalLength = baseline.Journal.Count;
 
         var killedAt = new HashSet<int>();
-        for (var round = 0; round < 5; round++)
+        for (var round = 0; round < 6; round++)
         {
             await using var run = new FleetRun(Fleet("chaos"));
-            var (launched, _) = await run.FleetAsync("launch", run.Root);
+            var (launched, _) = await run.FleetAsync("launch", run.Root, "--no-tmux");
             launched.ShouldBe(0);
             for (var point = 2 + round; point < journalLength; point += 5)
             {
@@ -108,7 +108,7 @@ public class KillTests
               { "id": "forker", "type": "code-run", "command": {{argv}} },
               { "id": "after", "type": "code-run", "command": {{argv}}, "depends_on": ["forker"] } ] }
             """);
-        await run.FleetAsync("launch", run.Root);
+        await run.FleetAsync("launch", run.Root, "--no-tmux");
         var iterationDir = Path.Combine(run.Root, "iterations", "1");
         int grandchild = 0;
         await run.WaitForAsync(_ => TryGrandchild(Path.Combine(iterationDir, "forker.log"), out grandchild));
@@ -138,7 +138,7 @@ public class KillTests
               { "id": "stuck", "type": "code-run", "command": {{argv}} },
               { "id": "after", "type": "code-run", "command": {{argv}}, "depends_on": ["stuck"] } ] }
             """);
-        await run.FleetAsync("launch", run.Root);
+        await run.FleetAsync("launch", run.Root, "--no-tmux");
         await run.WaitForAsync(_ => Fleet.Workers.WorkerClaim.TryRead(Path.Combine(run.Root, "iterations", "1"), "stuck")?.AgentPid is not null);
 
         var (code, _) = await run.FleetAsync("kill", run.Root, "stuck");

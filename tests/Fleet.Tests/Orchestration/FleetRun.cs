@@ -41,7 +41,7 @@ internal sealed class FleetRun : IAsyncDisposable
 
     public async Task<int> LaunchAndWaitAsync()
     {
-        var (code, console) = await FleetAsync("launch", Root, "--wait").SlowTimeout();
+        var (code, console) = await FleetAsync("launch", Root, "--wait", "--no-tmux").SlowTimeout();
         TestContext.Current.TestOutputHelper?.WriteLine(console.Stdout + console.Stderr);
         return code;
     }

@@ -161,7 +161,7 @@ public class OrchestratorTests
               { "id": "builder", "type": "code-run", "command": {{builder}} },
               { "id": "reviewer", "type": "reviewer", "command": {{FleetRun.Reviewer(approveFrom: 2)}}, "depends_on": ["builder"] } ] }
             """);
-        var (launched, _) = await run.FleetAsync("launch", run.Root);
+        var (launched, _) = await run.FleetAsync("launch", run.Root, "--no-tmux");
         launched.ShouldBe(0);
         await run.WaitForAsync(s => s.Worker("builder", 1).Status == WorkerStatus.Started);
 
@@ -185,11 +185,11 @@ public class OrchestratorTests
             { "fleet_name": "once", "type": "dag", "config": { "provider": "command" }, "workers": [
               { "id": "slow", "type": "code-run", "command": {{FleetRun.Sh("while [ ! -f \"$0/go\" ]; do sleep 0.05; done")}} } ] }
             """);
-        await run.FleetAsync("launch", run.Root);
+        await run.FleetAsync("launch", run.Root, "--no-tmux");
         await run.WaitForAsync(s => s.Worker("slow", 1).Status == WorkerStatus.Started);
         var journalBefore = run.Journal.Count;
 
-        var (code, console) = await run.FleetAsync("launch", run.Root);
+        var (code, console) = await run.FleetAsync("launch", run.Root, "--no-tmux");
 
         code.ShouldBe(2);
         console.Stderr.ShouldContain("fleet \"once\" is already running (orchestrator pid");

@@ -60,8 +60,8 @@ public sealed class BackgroundSpawnerTests : IAsyncDisposable
         fds["2"].ShouldBe(log);
         fds.Select(f => f.Key + "=" + f.Value).ShouldAllBe(fd => !fd.Contains("=pipe:", StringComparison.Ordinal) && !fd.Contains("=socket:", StringComparison.Ordinal) && !fd.Contains("=/dev/pts", StringComparison.Ordinal));
         await Eventually.TrueAsync(() => File.ReadAllText(log) == "started\n", "the shim's output is in its log");
-        Environment.GetEnvironmentVariable(BackgroundSpawner.LogVariable).ShouldBeNull();
-        (await File.ReadAllTextAsync($"/proc/{sleeper.Pid}/environ", Ct).DefaultTimeout()).ShouldNotContain(BackgroundSpawner.LogVariable + "=");
+        Environment.GetEnvironmentVariable(DetachedProcess.LogVariable).ShouldBeNull();
+        (await File.ReadAllTextAsync($"/proc/{sleeper.Pid}/environ", Ct).DefaultTimeout()).ShouldNotContain(DetachedProcess.LogVariable + "=");
     }
 
     [Fact]

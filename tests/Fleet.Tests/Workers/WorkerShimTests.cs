@@ -144,7 +144,7 @@ public sealed class WorkerShimTests : IDisposable
         var record = await WorkerShim.RunAsync(Spec(FakeAgent.Argv("echo", "hi")), Ct).DefaultTimeout();
 
         Directory.GetFiles(IterationDir).Select(Path.GetFileName).Order(StringComparer.Ordinal)
-            .ShouldBe(["builder-a.exit.json", "builder-a.log", "builder-a.stderr.log"]);
+            .ShouldBe(["builder-a.exit.json", "builder-a.log", "builder-a.run.json", "builder-a.stderr.log"]);
         var text = await File.ReadAllTextAsync(Files.ExitJson, Ct);
         using (var json = JsonDocument.Parse(text))
         {
@@ -167,7 +167,7 @@ public sealed class WorkerShimTests : IDisposable
         // Written once: a second record for the same file is refused and leaves the first intact.
         await Should.ThrowAsync<IOException>((record with { ExitCode = 99 }).WriteAtomicallyAsync(Files.ExitJson, Ct).DefaultTimeout());
         (await File.ReadAllTextAsync(Files.ExitJson, Ct)).ShouldBe(text);
-        Directory.GetFiles(IterationDir).Length.ShouldBe(3);
+        Directory.GetFiles(IterationDir).Length.ShouldBe(4);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Fleet.Processes;
 using System.Globalization;
 
 namespace Fleet.Orchestration.Spawning;

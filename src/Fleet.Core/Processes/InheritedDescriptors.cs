@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 
-namespace Fleet.Orchestration.Spawning;
+namespace Fleet.Processes;
 
 /// <summary>
 /// Descriptors above 2 that this process inherited without close-on-exec (a CI runner's or a shell's pipe,
