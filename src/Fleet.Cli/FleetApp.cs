@@ -16,6 +16,8 @@ public static class FleetApp
         root.Subcommands.Add(ValidateCommand.Create(console));
         root.Subcommands.Add(SchemaCommand.Create(console));
         root.Subcommands.Add(LaunchCommand.Create(console));
+        root.Subcommands.Add(UsageCommand.Create(console));
+        root.Subcommands.Add(TelemetryCommand.Create(console));
         return root;
     }
 
