@@ -33,6 +33,7 @@ internal sealed class ClaudeStreamTranscriptReader(ReaderContext context) : Tran
             {
                 case SessionStarted s:
                     _state.SessionId = s.SessionId;
+                    _state.Model = s.Model;
                     Add(new SessionRecord { Provider = AgentProvider.Claude, Source = Context.At(line), Project = Context.Project, Version = s.Version, Entrypoint = "stream-json" }, time, false);
                     break;
                 case ToolCall call:
@@ -74,7 +75,14 @@ internal sealed class ClaudeStreamTranscriptReader(ReaderContext context) : Tran
         foreach (var denial in result.PermissionDenials)
             Add(new PermissionDeniedRecord { Provider = AgentProvider.Claude, Source = Context.At(line), ToolName = denial.ToolName, ToolUseId = denial.ToolUseId }, time, false);
 
-        foreach (var (model, usage) in result.ModelUsage)
+        // Older CLIs (2.1.7) give no modelUsage: the whole run is the init model's, at total_cost_usd.
+        var models = result.ModelUsage.Count > 0 || result.Usage is null || _state.Model is null
+            ? result.ModelUsage
+            : new Dictionary<string, ModelUsage>(StringComparer.Ordinal)
+            {
+                [_state.Model] = new(result.Usage.InputTokens, result.Usage.OutputTokens, result.Usage.CacheReadInputTokens, result.Usage.CacheCreationInputTokens, 0, result.TotalCostUsd, null, null),
+            };
+        foreach (var (model, usage) in models)
         {
             var before = _state.Models.GetValueOrDefault(model) ?? new ModelTotals();
             var now = new ModelTotals
@@ -205,6 +213,8 @@ internal sealed class CodexExecTranscriptReader(ReaderContext context) : Transcr
 internal sealed class ClaudeStreamState
 {
     public string? SessionId { get; set; }
+
+    public string? Model { get; set; }
 
     public Dictionary<string, ModelTotals> Models { get; set; } = new(StringComparer.Ordinal);
 }

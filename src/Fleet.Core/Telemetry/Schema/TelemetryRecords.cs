@@ -110,14 +110,27 @@ public abstract record TelemetryRecord
 
     /// <summary>The discriminator as stored (<c>model_call</c> …).</summary>
     [JsonIgnore]
-    public abstract string Kind { get; }
+    public string Kind => this switch
+    {
+        SessionRecord => "session",
+        ModelCallRecord => "model_call",
+        ToolCallRecord => "tool_call",
+        HumanPromptRecord => "human_prompt",
+        QuestionRecord => "question",
+        AnswerRecord => "answer",
+        ApprovalRecord => "approval",
+        RejectionRecord => "rejection",
+        PermissionDeniedRecord => "permission_denied",
+        InterruptRecord => "interrupt",
+        CompactionRecord => "compaction",
+        ApiErrorRecord => "api_error",
+        _ => throw new InvalidOperationException($"unknown record type {GetType().Name}"),
+    };
 }
 
 /// <summary>A session (Claude transcript file, Codex rollout or stream) was seen.</summary>
 public sealed record SessionRecord : TelemetryRecord
 {
-    public override string Kind => "session";
-
     [Description("Claude project folder (the cwd slug) or the session's working directory.")]
     public string? Project { get; init; }
 
@@ -134,8 +147,6 @@ public sealed record SessionRecord : TelemetryRecord
 /// <summary>One billable model call (a Claude API response after dedup, a Codex usage delta).</summary>
 public sealed record ModelCallRecord : TelemetryRecord
 {
-    public override string Kind => "model_call";
-
     public string? Model { get; init; }
 
     [Description("Claude message.id (the dedup key with request_id).")]
@@ -178,8 +189,6 @@ public sealed record ModelCallRecord : TelemetryRecord
 /// <summary>A tool call and how it ended.</summary>
 public sealed record ToolCallRecord : TelemetryRecord
 {
-    public override string Kind => "tool_call";
-
     public required string Name { get; init; }
 
     [Description("Claude tool_use id / Codex call_id.")]
@@ -194,8 +203,6 @@ public sealed record ToolCallRecord : TelemetryRecord
 /// <summary>A prompt a person typed (not tool results, wrappers, injected context or interrupts).</summary>
 public sealed record HumanPromptRecord : TelemetryRecord
 {
-    public override string Kind => "human_prompt";
-
     [Description("Length of the prompt in characters (always kept).")]
     public int Length { get; init; }
 
@@ -209,8 +216,6 @@ public sealed record HumanPromptRecord : TelemetryRecord
 /// <summary>The agent asked the person (AskUserQuestion, request_user_input).</summary>
 public sealed record QuestionRecord : TelemetryRecord
 {
-    public override string Kind => "question";
-
     public required string Tool { get; init; }
 
     public string? ToolUseId { get; init; }
@@ -224,8 +229,6 @@ public sealed record QuestionRecord : TelemetryRecord
 /// <summary>The person's answer to a question.</summary>
 public sealed record AnswerRecord : TelemetryRecord
 {
-    public override string Kind => "answer";
-
     public string? ToolUseId { get; init; }
 
     public int Answers { get; init; }
@@ -237,8 +240,6 @@ public sealed record AnswerRecord : TelemetryRecord
 /// <summary>A person approved a plan (ExitPlanMode) or a tool call.</summary>
 public sealed record ApprovalRecord : TelemetryRecord
 {
-    public override string Kind => "approval";
-
     public GateSubject Subject { get; init; }
 
     public string? ToolUseId { get; init; }
@@ -249,8 +250,6 @@ public sealed record ApprovalRecord : TelemetryRecord
 /// <summary>A person rejected a plan or a tool call.</summary>
 public sealed record RejectionRecord : TelemetryRecord
 {
-    public override string Kind => "rejection";
-
     public GateSubject Subject { get; init; }
 
     public string? ToolUseId { get; init; }
@@ -264,8 +263,6 @@ public sealed record RejectionRecord : TelemetryRecord
 /// <summary>A tool call refused by a permission rule or mode, without a person.</summary>
 public sealed record PermissionDeniedRecord : TelemetryRecord
 {
-    public override string Kind => "permission_denied";
-
     public string? ToolName { get; init; }
 
     public string? ToolUseId { get; init; }
@@ -274,8 +271,6 @@ public sealed record PermissionDeniedRecord : TelemetryRecord
 /// <summary>A person interrupted the agent (Esc, Ctrl-C, Codex turn_aborted).</summary>
 public sealed record InterruptRecord : TelemetryRecord
 {
-    public override string Kind => "interrupt";
-
     [Description("user, user_for_tool_use, or Codex's reason (interrupted, replaced …).")]
     public required string Reason { get; init; }
 }
@@ -283,8 +278,6 @@ public sealed record InterruptRecord : TelemetryRecord
 /// <summary>The context was compacted.</summary>
 public sealed record CompactionRecord : TelemetryRecord
 {
-    public override string Kind => "compaction";
-
     [Description("manual or auto, when known.")]
     public string? Trigger { get; init; }
 
@@ -294,8 +287,6 @@ public sealed record CompactionRecord : TelemetryRecord
 /// <summary>A model call failed (Claude synthetic API-error message, Codex error event, stream error).</summary>
 public sealed record ApiErrorRecord : TelemetryRecord
 {
-    public override string Kind => "api_error";
-
     public int? Status { get; init; }
 
     [Description("The agent's error class (rate_limit, server_error …).")]
