@@ -27,6 +27,9 @@ public sealed partial class PrivacyPolicy(PrivacyLevel level)
 
     public PrivacyLevel Level { get; } = level;
 
+    /// <summary>True when this level keeps prompt, answer and tool-input text (so readers need not build it otherwise).</summary>
+    public bool KeepsText => Level != PrivacyLevel.Metadata;
+
     /// <summary>Parses <c>metadata|redacted|full</c>; null when the name is unknown.</summary>
     public static PrivacyLevel? Parse(string? name) => name?.ToLowerInvariant() switch
     {

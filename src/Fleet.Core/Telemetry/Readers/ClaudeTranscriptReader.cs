@@ -20,6 +20,13 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
 
     private string? _sessionId;
 
+    // Hook and shell progress ticks and file-history snapshots: a third of a session's lines, no telemetry.
+    public override bool CanSkip(ReadOnlySpan<byte> line) =>
+        line.StartsWith("{\"type\":\"file-history-snapshot\""u8)
+        || line.IndexOf("\"type\":\"hook_progress\""u8) >= 0
+        || line.IndexOf("\"type\":\"bash_progress\""u8) >= 0
+        || line.IndexOf("\"type\":\"waiting_for_task\""u8) >= 0;
+
     public override string? SaveState() => _sessionId;
 
     public override void LoadState(string state) => _sessionId = state;
@@ -164,7 +171,7 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
                 Name = name,
                 ToolUseId = id,
                 Outcome = ToolOutcome.Pending,
-                Input = input is { } i ? Privacy.Text(i.GetRawText()) : null,
+                Input = Privacy.KeepsText && input is { } i ? Privacy.Text(i.GetRawText()) : null,
             }, root));
 
             if (name == "AskUserQuestion")
@@ -177,7 +184,7 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
                     Tool = name,
                     ToolUseId = id,
                     Questions = questions.Count,
-                    Text = Privacy.Text(string.Join('\n', questions.Select(q => q.Str("question")).Where(q => q is not null))),
+                    Text = Privacy.KeepsText ? Privacy.Text(string.Join('\n', questions.Select(q => q.Str("question")).Where(q => q is not null))) : null,
                 }, root));
             }
         }
@@ -252,7 +259,8 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
     {
         var id = block.Str("tool_use_id");
         var isError = block.Bool("is_error") ?? false;
-        var text = TextOfContent(block.Prop("content"));
+        // Only the start of a tool's output tells a rejection, an approval, an answer or a denial: never decode a whole file read.
+        var text = HeadOfContent(block.Prop("content"), 1024);
         var result = root.Prop("toolUseResult");
         var resultText = result is { ValueKind: JsonValueKind.String } s ? s.GetString() ?? "" : "";
         var name = id is null ? null : Sink.NameOf(id);
@@ -261,7 +269,7 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
         if (text.Contains(RejectedText, StringComparison.Ordinal) || resultText.StartsWith(RejectedTool, StringComparison.Ordinal) || resultText.Contains(RejectedText, StringComparison.Ordinal))
         {
             outcome = ToolOutcome.Rejected;
-            var said = text.IndexOf(SaidMarker, StringComparison.Ordinal);
+            var said = text.Contains(SaidMarker, StringComparison.Ordinal);
             Sink.Add(Envelope(new RejectionRecord
             {
                 Provider = AgentProvider.Claude,
@@ -269,7 +277,7 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
                 Subject = name == "ExitPlanMode" ? GateSubject.Plan : GateSubject.Tool,
                 ToolUseId = id,
                 ToolName = name,
-                Text = said >= 0 ? Privacy.Text(text[(said + SaidMarker.Length)..].Trim()) : null,
+                Text = said && Privacy.KeepsText ? Privacy.Text(Feedback(block)) : null,
             }, root));
         }
         else if (!isError && text.StartsWith("User has approved", StringComparison.Ordinal))
@@ -296,7 +304,7 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
                 Source = Context.At(line),
                 ToolUseId = id,
                 Answers = answers?.Count ?? CountAnswers(text),
-                Text = Privacy.Text(answers is null ? text : string.Join('\n', answers)),
+                Text = Privacy.KeepsText ? Privacy.Text(answers is null ? TextOfContent(block.Prop("content")) : string.Join('\n', answers)) : null,
             }, root));
         }
         else if (text.Contains("requested permissions to", StringComparison.Ordinal) && text.Contains("haven't granted it yet", StringComparison.Ordinal))
@@ -345,6 +353,13 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
                 }, root));
                 break;
         }
+    }
+
+    private static string Feedback(JsonElement block)
+    {
+        var full = TextOfContent(block.Prop("content"));
+        var said = full.IndexOf(SaidMarker, StringComparison.Ordinal);
+        return said >= 0 ? full[(said + SaidMarker.Length)..].Trim() : "";
     }
 
     // "User has answered your questions: "q1"="a1", "q2"="a2". You can now continue …"

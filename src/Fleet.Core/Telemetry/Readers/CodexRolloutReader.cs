@@ -21,6 +21,18 @@ internal sealed class CodexRolloutReader(ReaderContext context) : TranscriptRead
 
     private CodexState _state = new();
 
+    // Model-visible messages and reasoning (with its encrypted content) are most of a rollout's bytes and
+    // carry nothing recorded here: prompts come from event_msg/user_message, usage from token_count.
+    public override bool CanSkip(ReadOnlySpan<byte> line)
+    {
+        var at = line.IndexOf("\"payload\":{\"type\":\""u8);
+        if (at < 0)
+            return false;
+        var type = line[(at + "\"payload\":{\"type\":\""u8.Length)..];
+        return type.StartsWith("reasoning\""u8) || type.StartsWith("message\""u8)
+            || type.StartsWith("agent_reasoning\""u8) || type.StartsWith("agent_message\""u8);
+    }
+
     public override string? SaveState() => JsonSerializer.Serialize(_state, ReaderStateJsonContext.Default.CodexState);
 
     public override void LoadState(string state) =>
@@ -165,7 +177,7 @@ internal sealed class CodexRolloutReader(ReaderContext context) : TranscriptRead
                     Name = name,
                     ToolUseId = callId,
                     Outcome = ToolOutcome.Pending,
-                    Input = Privacy.Text(input),
+                    Input = Privacy.KeepsText ? Privacy.Text(input) : null,
                 }, time));
                 if (name == "request_user_input")
                 {
@@ -188,7 +200,7 @@ internal sealed class CodexRolloutReader(ReaderContext context) : TranscriptRead
                     Source = Context.At(line),
                     Name = "web_search",
                     Outcome = ToolOutcome.Ok,
-                    Input = Privacy.Text(payload.Prop("action")?.GetRawText()),
+                    Input = Privacy.KeepsText ? Privacy.Text(payload.Prop("action")?.GetRawText()) : null,
                 }, time));
                 break;
             case "function_call_output" or "custom_tool_call_output":
@@ -196,7 +208,7 @@ internal sealed class CodexRolloutReader(ReaderContext context) : TranscriptRead
                     return;
                 var output = payload.Prop("output") switch
                 {
-                    { ValueKind: JsonValueKind.String } s => s.GetString() ?? "",
+                    { ValueKind: JsonValueKind.String } s => HeadOfContent(s, 2048),
                     { } o => o.GetRawText(),
                     _ => "",
                 };
@@ -209,7 +221,7 @@ internal sealed class CodexRolloutReader(ReaderContext context) : TranscriptRead
                         Source = Context.At(line),
                         ToolUseId = id,
                         Answers = 1,
-                        Text = Privacy.Text(output),
+                        Text = Privacy.KeepsText ? Privacy.Text(payload.Str("output") ?? output) : null,
                     }, time));
                 }
                 else if (outcome == ToolOutcome.Rejected)

@@ -61,6 +61,13 @@ internal abstract class TranscriptReader(ReaderContext context)
 
     public abstract void Read(JsonElement root, long line);
 
+    /// <summary>
+    /// True when the raw line certainly holds nothing this reader records, so it need not be parsed. Only
+    /// structural byte patterns count: inside a JSON string every quote is escaped, so <c>"type":"x"</c>
+    /// can only be a real key and value. When in doubt, false.
+    /// </summary>
+    public virtual bool CanSkip(ReadOnlySpan<byte> line) => false;
+
     /// <summary>State to resume from at the next pass (JSON), or null.</summary>
     public virtual string? SaveState() => null;
 
@@ -98,6 +105,60 @@ internal abstract class TranscriptReader(ReaderContext context)
         root.Str(name) is { } text && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var t)
             ? t
             : null;
+
+    /// <summary>
+    /// At most the first <paramref name="max"/> characters of a content's text: decodes only that much of a
+    /// long string (escapes in the cut part are left as written), so a 1 MB tool output costs nothing.
+    /// </summary>
+    protected static string HeadOfContent(JsonElement? content, int max)
+    {
+        switch (content)
+        {
+            case { ValueKind: JsonValueKind.String } s:
+                return Head(s, max);
+            case { ValueKind: JsonValueKind.Array } a:
+                foreach (var block in a.EnumerateArray())
+                {
+                    if (block.Str("type") is "text" && block.Prop("text") is { ValueKind: JsonValueKind.String } t)
+                        return Head(t, max);
+                }
+
+                return "";
+            default:
+                return "";
+        }
+    }
+
+    private static string Head(JsonElement text, int max)
+    {
+        var raw = System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(text);
+        if (raw.Length <= (max * 2) + 2)
+            return text.GetString() ?? "";
+
+        // Decode a prefix of the escaped value as a JSON string of its own; a cut inside an escape or a UTF-8
+        // sequence fails to parse, so cut a byte earlier until it does.
+        Span<byte> quoted = stackalloc byte[(max * 2) + 2];
+        for (var length = max * 2; length > (max * 2) - 8; length--)
+        {
+            quoted[0] = (byte)'"';
+            raw.Slice(1, length).CopyTo(quoted[1..]);
+            quoted[length + 1] = (byte)'"';
+            try
+            {
+                var reader = new Utf8JsonReader(quoted[..(length + 2)]);
+                if (reader.Read() && reader.TokenType == JsonTokenType.String)
+                    return reader.GetString() ?? "";
+            }
+            catch (JsonException)
+            {
+            }
+            catch (InvalidOperationException)
+            {
+            }
+        }
+
+        return text.GetString() ?? "";
+    }
 
     protected static string TextOfContent(JsonElement? content) => content switch
     {

@@ -12,17 +12,26 @@ namespace Fleet.Telemetry.Store;
 /// every file ever ingested, by ccusage's rule (agent-clis.md §5.1): the same <c>(message.id, requestId)</c>
 /// is one call, the line with the largest token total wins, a non-sidechain line beats a sidechain one, and a
 /// sidechain line with the parent's <c>message.id</c> but another <c>requestId</c> is a replay of it.
+/// Codex usage events are deduplicated on (time, model, tokens), which is how a fork's copied history is
+/// told from new spend (ccusage does the same).
 /// </summary>
 internal sealed class StoreWriter : IDisposable
 {
     private readonly SqliteConnection _connection;
     private readonly SqliteTransaction _transaction;
-    private readonly SqliteCommand _insertEvent;
-    private readonly SqliteCommand _insertCall;
-    private readonly SqliteCommand _updateCall;
-    private readonly SqliteCommand _outcome;
+    private readonly RawStatement _insertEvent;
+    private readonly RawStatement _insertCall;
+    private readonly RawStatement _updateCall;
+    private readonly RawStatement _outcome;
     private readonly Dictionary<string, List<DedupEntry>> _byMessage = new(StringComparer.Ordinal);
+    private readonly HashSet<CodexKey> _codexSeen = [];
     private bool _committed;
+
+    /// <summary>
+    /// A Codex usage event as ccusage identifies it: a fork or a sub-agent rollout copies its parent's history,
+    /// token_count events included, with the same timestamps; the copy is the same spend, not more.
+    /// </summary>
+    private readonly record struct CodexKey(long? Ts, string? Model, long Input, long Cached, long Output, long Reasoning);
 
     private sealed class DedupEntry
     {
@@ -37,15 +46,15 @@ internal sealed class StoreWriter : IDisposable
     {
         _connection = connection;
         _transaction = connection.BeginTransaction();
-        _insertEvent = Prepare("""
+        _insertEvent = new RawStatement(connection, """
             INSERT INTO events(source_id, line, kind, provider, session_id, agent_id, sidechain, ts, name, tool_use_id, outcome, subject, count, number, text, run, fleet, worker, iteration, issue)
             VALUES ($source, $line, $kind, $provider, $session, $agent, $sidechain, $ts, $name, $tool_use_id, $outcome, $subject, $count, $number, $text, $run, $fleet, $worker, $iteration, $issue)
             """);
         const string CallColumns = "source_id, line, provider, session_id, agent_id, sidechain, project, ts, model, model_assumed, message_id, request_id, input, output, cache_write_5m, cache_write_1h, cache_read, reasoning, fast, reported_cost, run, fleet, worker, iteration, issue";
         const string CallValues = "$source, $line, $provider, $session, $agent, $sidechain, $project, $ts, $model, $model_assumed, $message_id, $request_id, $input, $output, $cache_write_5m, $cache_write_1h, $cache_read, $reasoning, $fast, $reported_cost, $run, $fleet, $worker, $iteration, $issue";
-        _insertCall = Prepare($"INSERT INTO model_calls({CallColumns}) VALUES ({CallValues}) RETURNING id");
-        _updateCall = Prepare($"UPDATE model_calls SET ({CallColumns}) = ({CallValues}) WHERE id = $id");
-        _outcome = Prepare("UPDATE events SET outcome = $outcome WHERE tool_use_id = $tool_use_id AND kind = 'tool_call' AND outcome = 'pending'");
+        _insertCall = new RawStatement(connection, $"INSERT INTO model_calls({CallColumns}) VALUES ({CallValues})");
+        _updateCall = new RawStatement(connection, $"UPDATE model_calls SET ({CallColumns}) = ({CallValues}) WHERE id = $id");
+        _outcome = new RawStatement(connection, "UPDATE events SET outcome = $outcome WHERE tool_use_id = $tool_use_id AND kind = 'tool_call' AND outcome = 'pending'");
     }
 
     public static async Task<StoreWriter> BeginAsync(TelemetryStore store, CancellationToken cancellationToken)
@@ -67,6 +76,21 @@ internal sealed class StoreWriter : IDisposable
                     Total = reader.GetInt64(4),
                     Fast = reader.GetInt64(5) != 0,
                 });
+            }
+
+            await using var codex = store.Connection.CreateCommand();
+            codex.Transaction = writer._transaction;
+            codex.CommandText = "SELECT ts, model, input, cache_read, output, reasoning FROM model_calls WHERE provider = 'codex'";
+            await using var rows = await codex.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await rows.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                writer._codexSeen.Add(new CodexKey(
+                    rows.IsDBNull(0) ? null : rows.GetInt64(0),
+                    rows.IsDBNull(1) ? null : rows.GetString(1),
+                    rows.GetInt64(2),
+                    rows.GetInt64(3),
+                    rows.GetInt64(4),
+                    rows.GetInt64(5)));
             }
 
             return writer;
@@ -99,22 +123,30 @@ internal sealed class StoreWriter : IDisposable
         using var command = Prepare("DELETE FROM events WHERE source_id = $id; DELETE FROM model_calls WHERE source_id = $id;");
         command.Parameters.AddWithValue("$id", sourceId);
         command.ExecuteNonQuery();
-        foreach (var list in _byMessage.Values)
-            list.Clear(); // rebuilt lazily below: cheap compared with a replaced file, and rare
+
+        // Rare (a replaced file): rebuild both dedup indexes from what is left.
         _byMessage.Clear();
+        _codexSeen.Clear();
         using var reload = Prepare("SELECT id, message_id, request_id, sidechain, input + output + cache_write_5m + cache_write_1h + cache_read, fast FROM model_calls WHERE provider = 'claude' AND message_id IS NOT NULL");
-        using var reader = reload.ExecuteReader();
-        while (reader.Read())
+        using (var reader = reload.ExecuteReader())
         {
-            Index(reader.GetString(1), new DedupEntry
+            while (reader.Read())
             {
-                RowId = reader.GetInt64(0),
-                RequestId = reader.IsDBNull(2) ? null : reader.GetString(2),
-                Sidechain = reader.GetInt64(3) != 0,
-                Total = reader.GetInt64(4),
-                Fast = reader.GetInt64(5) != 0,
-            });
+                Index(reader.GetString(1), new DedupEntry
+                {
+                    RowId = reader.GetInt64(0),
+                    RequestId = reader.IsDBNull(2) ? null : reader.GetString(2),
+                    Sidechain = reader.GetInt64(3) != 0,
+                    Total = reader.GetInt64(4),
+                    Fast = reader.GetInt64(5) != 0,
+                });
+            }
         }
+
+        using var codex = Prepare("SELECT ts, model, input, cache_read, output, reasoning FROM model_calls WHERE provider = 'codex'");
+        using var rows = codex.ExecuteReader();
+        while (rows.Read())
+            _codexSeen.Add(new CodexKey(rows.IsDBNull(0) ? null : rows.GetInt64(0), rows.IsDBNull(1) ? null : rows.GetString(1), rows.GetInt64(2), rows.GetInt64(3), rows.GetInt64(4), rows.GetInt64(5)));
     }
 
     /// <summary>Creates or updates a source's row; returns its id.</summary>
@@ -165,10 +197,9 @@ internal sealed class StoreWriter : IDisposable
 
         foreach (var update in batch.Outcomes)
         {
-            _outcome.Parameters.Clear();
             Bind(_outcome, "$outcome", Name(update.Outcome));
             Bind(_outcome, "$tool_use_id", update.ToolUseId);
-            _outcome.ExecuteNonQuery();
+            _outcome.Execute();
         }
 
         return (records, calls);
@@ -176,6 +207,12 @@ internal sealed class StoreWriter : IDisposable
 
     private bool WriteCall(long sourceId, string? project, ModelCallRecord call)
     {
+        if (call.Provider == AgentProvider.Codex
+            && !_codexSeen.Add(new CodexKey(call.Timestamp?.ToUnixTimeMilliseconds(), call.Model, call.InputTokens, call.CacheReadTokens, call.OutputTokens, call.ReasoningOutputTokens)))
+        {
+            return false;
+        }
+
         DedupEntry? existing = null;
         if (call.Provider == AgentProvider.Claude && call.MessageId is { } messageId && _byMessage.TryGetValue(messageId, out var list))
         {
@@ -189,7 +226,7 @@ internal sealed class StoreWriter : IDisposable
                 return false;
             BindCall(_updateCall, sourceId, project, call);
             Bind(_updateCall, "$id", existing.RowId);
-            _updateCall.ExecuteNonQuery();
+            _updateCall.Execute();
             existing.RequestId = call.RequestId;
             existing.Sidechain = call.Sidechain;
             existing.Total = call.TotalTokens;
@@ -198,7 +235,7 @@ internal sealed class StoreWriter : IDisposable
         }
 
         BindCall(_insertCall, sourceId, project, call);
-        var id = Convert.ToInt64(_insertCall.ExecuteScalar(), CultureInfo.InvariantCulture);
+        var id = _insertCall.Execute();
         if (call.Provider == AgentProvider.Claude && call.MessageId is { } key)
             Index(key, new DedupEntry { RowId = id, RequestId = call.RequestId, Sidechain = call.Sidechain, Total = call.TotalTokens, Fast = call.Fast });
         return true;
@@ -213,9 +250,8 @@ internal sealed class StoreWriter : IDisposable
         return candidate.Fast && !existing.Fast;
     }
 
-    private static void BindCall(SqliteCommand command, long sourceId, string? project, ModelCallRecord call)
+    private static void BindCall(RawStatement command, long sourceId, string? project, ModelCallRecord call)
     {
-        command.Parameters.Clear();
         Bind(command, "$source", sourceId);
         Bind(command, "$line", call.Source.Line);
         Bind(command, "$provider", Name(call.Provider));
@@ -282,7 +318,6 @@ internal sealed class StoreWriter : IDisposable
         }
 
         var command = _insertEvent;
-        command.Parameters.Clear();
         Bind(command, "$source", sourceId);
         Bind(command, "$line", record.Source.Line);
         Bind(command, "$kind", record.Kind);
@@ -299,24 +334,49 @@ internal sealed class StoreWriter : IDisposable
         Bind(command, "$number", number);
         Bind(command, "$text", text);
         BindTags(command, record.Tags);
-        command.ExecuteNonQuery();
+        command.Execute();
     }
 
-    private static void BindTags(SqliteCommand command, RunTags tags)
+    private static void BindTags(RawStatement command, RunTags tags)
     {
         Bind(command, "$run", tags.Run);
         Bind(command, "$fleet", tags.Fleet);
         Bind(command, "$worker", tags.Worker);
-        Bind(command, "$iteration", tags.Iteration);
+        Bind(command, "$iteration", (long?)tags.Iteration);
         Bind(command, "$issue", tags.Issue);
     }
+
+    private static void BindTags(SqliteCommand command, RunTags tags) => BindTags((name, value) => Bind(command, name, value), tags);
+
+    private static void BindTags(Action<string, object?> bind, RunTags tags)
+    {
+        bind("$run", tags.Run);
+        bind("$fleet", tags.Fleet);
+        bind("$worker", tags.Worker);
+        bind("$iteration", tags.Iteration);
+        bind("$issue", tags.Issue);
+    }
+
+    /// <summary>Binds a value; strings go through the secret masker first, whatever the privacy level.</summary>
+    private static void Bind(RawStatement command, string name, string? value) =>
+        command.Bind(name, value is null ? null : SecretMasker.Mask(value));
+
+    private static void Bind(RawStatement command, string name, long value) => command.Bind(name, value);
+
+    private static void Bind(RawStatement command, string name, long? value) => command.Bind(name, value);
+
+    private static void Bind(RawStatement command, string name, double? value) => command.Bind(name, value);
 
     /// <summary>Binds a value; strings go through the secret masker first, whatever the privacy level.</summary>
     private static void Bind(SqliteCommand command, string name, object? value)
     {
         if (value is string s)
             value = SecretMasker.Mask(s);
-        command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        var index = command.Parameters.IndexOf(name);
+        if (index >= 0)
+            command.Parameters[index].Value = value ?? DBNull.Value; // prepared once, rebound per row
+        else
+            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
     }
 
     internal static string Name(AgentProvider provider) => provider == AgentProvider.Claude ? "claude" : "codex";
