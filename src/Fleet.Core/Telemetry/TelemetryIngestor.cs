@@ -67,6 +67,7 @@ public sealed record IngestReport(IReadOnlyList<IngestFileReport> Files)
 public sealed class TelemetryIngestor(TelemetryStore store, TimeProvider time)
 {
     private const int PrefixLength = 4096;
+    private const int SniffLength = 64 * 1024;
 
     /// <summary>Ingests one file or folder tagged with a fleet run.</summary>
     public Task<IngestReport> IngestAsync(string path, RunTags tags, CancellationToken cancellationToken) =>
@@ -83,9 +84,11 @@ public sealed class TelemetryIngestor(TelemetryStore store, TimeProvider time)
         var privacy = new PrivacyPolicy(options.Privacy);
 
         // Plan: what to read from where. Cheap (a stat and the first 4 KB per file).
-        var plans = new List<FilePlan>(files.Count);
-        foreach (var file in files)
-            plans.Add(await PlanAsync(file, sources.GetValueOrDefault(file.Path), cancellationToken).ConfigureAwait(false));
+        var parallelism = Math.Max(1, options.Parallelism ?? Environment.ProcessorCount);
+        var planned = new FilePlan[files.Count];
+        await Parallel.ForAsync(0, files.Count, new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken }, async (i, ct) =>
+            planned[i] = await PlanAsync(files[i], sources.GetValueOrDefault(files[i].Path), ct).ConfigureAwait(false)).ConfigureAwait(false);
+        var plans = planned.ToList();
 
         foreach (var plan in plans.Where(p => p.Reread && p.Existing is not null))
             writer.DeleteSourceRows(plan.Existing!.Id);
@@ -94,7 +97,6 @@ public sealed class TelemetryIngestor(TelemetryStore store, TimeProvider time)
         var channels = plans.Select(_ => Channel.CreateBounded<RecordBatch>(new BoundedChannelOptions(4) { SingleReader = true, SingleWriter = true })).ToArray();
         var results = new FileProgress?[plans.Count];
         var next = -1;
-        var parallelism = Math.Max(1, options.Parallelism ?? Environment.ProcessorCount);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var workers = Enumerable.Range(0, Math.Min(parallelism, Math.Max(1, plans.Count))).Select(_ => Task.Run(async () =>
         {
@@ -213,15 +215,17 @@ public sealed class TelemetryIngestor(TelemetryStore store, TimeProvider time)
         {
             var info = new FileInfo(file.Path);
             plan.Size = info.Length;
-            var head = await TranscriptFile.HeadAsync(file.Path, PrefixLength, cancellationToken).ConfigureAwait(false);
+            // One read serves the identity hash (first 4 KB) and, usually, the format sniff (first 64 KB).
+            var start = await TranscriptFile.HeadAsync(file.Path, (int)Math.Min(SniffLength, plan.Size), cancellationToken).ConfigureAwait(false);
+            var head = start.AsMemory(0, Math.Min(PrefixLength, start.Length));
             plan.PrefixLength = head.Length;
-            plan.PrefixHash = Convert.ToHexString(SHA256.HashData(head));
-            plan.Document = TranscriptFile.IsDocument(file.Path, head);
+            plan.PrefixHash = Convert.ToHexString(SHA256.HashData(head.Span));
+            plan.Document = TranscriptFile.IsDocument(file.Path, head.Span);
 
             if (existing is not null)
             {
                 var sameStart = existing.PrefixLength <= head.Length
-                    && Convert.ToHexString(SHA256.HashData(head.AsSpan(0, existing.PrefixLength))) == existing.PrefixHash;
+                    && Convert.ToHexString(SHA256.HashData(head.Span[..existing.PrefixLength])) == existing.PrefixHash;
                 if (!sameStart || plan.Size < existing.Offset)
                 {
                     plan.Reread = true;
@@ -256,7 +260,9 @@ public sealed class TelemetryIngestor(TelemetryStore store, TimeProvider time)
             plan.StartLine = 0;
             plan.Format = plan.Document
                 ? await TranscriptFile.SniffDocumentAsync(file.Path, cancellationToken).ConfigureAwait(false)
-                : await TranscriptFile.SniffLinesAsync(file.Path, cancellationToken).ConfigureAwait(false);
+                : TranscriptFile.SniffLines(start) is var sniffed && (sniffed != TranscriptFormat.Unknown || start.Length >= plan.Size)
+                    ? sniffed
+                    : await TranscriptFile.SniffLinesAsync(file.Path, cancellationToken).ConfigureAwait(false);
             if (plan.Format == TranscriptFormat.Unknown)
                 plan.Skip = head.Length == 0 ? "empty" : "not a transcript fleet knows";
         }

@@ -61,7 +61,7 @@ internal static class TranscriptFile
         }
     }
 
-    private static TranscriptFormat SniffLines(ReadOnlySpan<byte> head)
+    public static TranscriptFormat SniffLines(ReadOnlySpan<byte> head)
     {
         for (var i = 0; i < 200 && !head.IsEmpty; i++)
         {
