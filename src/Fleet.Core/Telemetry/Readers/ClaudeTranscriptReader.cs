@@ -126,13 +126,13 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
     }
 
     private TelemetryRecord Envelope(TelemetryRecord record, JsonElement root) => record with
-        {
-            SessionId = root.Str("sessionId") ?? _sessionId,
-            AgentId = root.Str("agentId"),
-            Sidechain = root.Bool("isSidechain") ?? false,
-            Timestamp = Time(root),
-            Tags = Context.Tags,
-        };
+    {
+        SessionId = root.Str("sessionId") ?? _sessionId,
+        AgentId = root.Str("agentId"),
+        Sidechain = root.Bool("isSidechain") ?? false,
+        Timestamp = Time(root),
+        Tags = Context.Tags,
+    };
 
     private void ReadAssistant(JsonElement root, long line)
     {
