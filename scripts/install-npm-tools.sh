@@ -3,6 +3,8 @@
 # .tools/npm (gitignored):
 #   @anthropic-ai/claude-code, @openai/codex  the real agent CLIs (rehearsal and end-to-end tests)
 #   ajv                                        a real JSON Schema validator (schema tests)
+#   ccusage (+ its native linux-x64 binary)    the peer that fleet usage is compared with (scripts/compare-ccusage.sh,
+#                                              scripts/bench-usage.sh); 20.0.24 is the newest version that exists for both
 # Idempotent: when every pinned version is already installed it only prints where the binaries are.
 #
 # usage: scripts/install-npm-tools.sh            (from anywhere inside the repository)
@@ -13,7 +15,12 @@ PINS=(
   "@anthropic-ai/claude-code@2.1.197"
   "@openai/codex@0.169.0"
   "ajv@8.20.0"
+  "ccusage@20.0.24"
 )
+# ccusage's native binary is published per platform; npm refuses the package on any other OS or CPU.
+if [[ "$(uname -s)" == "Linux" && "$(uname -m)" == "x86_64" ]]; then
+  PINS+=("@ccusage/ccusage-linux-x64@20.0.24")
+fi
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
@@ -56,3 +63,4 @@ done
 
 echo "claude: $bin/claude ($("$bin/claude" --version 2>/dev/null | head -n1))"
 echo "codex:  $bin/codex ($("$bin/codex" --version 2>/dev/null | head -n1))"
+echo "ccusage: $bin/ccusage ($("$bin/ccusage" --version 2>/dev/null | head -n1))"

@@ -27,6 +27,8 @@ public static class FleetApp
         root.Subcommands.Add(CleanCommand.Create(console));
         root.Subcommands.Add(AttachCommand.Create(console));
         root.Subcommands.Add(DoctorCommand.Create(console));
+        root.Subcommands.Add(UsageCommand.Create(console));
+        root.Subcommands.Add(TelemetryCommand.Create(console));
         return root;
     }
 

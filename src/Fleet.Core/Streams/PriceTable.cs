@@ -30,6 +30,27 @@ public sealed record ModelPrice(
             + (usage.CachedInputTokens * CachedInputPerMTok)
             + (usage.OutputTokens * OutputPerMTok)) / 1_000_000m;
     }
+
+    // Transcript pricing (Claude cache writes, long-context tiers, fast mode). Optional: Codex stream
+    // pricing above never reads them, and a table entry without them prices writes at the input price.
+
+    /// <summary>Cache writes with a 5-minute lifetime (Claude: 1.25 × input); null means the input price.</summary>
+    public decimal? CacheWritePerMTok { get; init; }
+
+    /// <summary>Cache writes with a 1-hour lifetime (Claude: 2 × input); null means 2 × the input price.</summary>
+    public decimal? CacheWrite1hPerMTok { get; init; }
+
+    /// <summary>Per-token-kind prices above 200K tokens of one call (Claude long context); null: no tier.</summary>
+    public decimal? InputAbove200kPerMTok { get; init; }
+
+    public decimal? OutputAbove200kPerMTok { get; init; }
+
+    public decimal? CacheWriteAbove200kPerMTok { get; init; }
+
+    public decimal? CachedInputAbove200kPerMTok { get; init; }
+
+    /// <summary>Multiplier for calls made in fast mode (Claude <c>usage.speed:"fast"</c>).</summary>
+    public decimal FastMultiplier { get; init; } = 1m;
 }
 
 /// <summary>
@@ -107,6 +128,8 @@ public sealed partial class PriceTable
     /// <see cref="Default"/> with the models of a user's price file added or replaced. The file:
     /// <c>{"models": {"gpt-5-codex": {"input": 1.25, "cached_input": 0.125, "output": 10, "as_of": "2026-11-21", "source": "…"}}}</c>;
     /// <c>cached_input</c> defaults to <c>input</c> (no discount), <c>as_of</c> to the file's date, <c>source</c> to its path.
+    /// Optional for transcript pricing: <c>cache_write</c>, <c>cache_write_1h</c>, <c>input_above_200k</c>,
+    /// <c>output_above_200k</c>, <c>cache_write_above_200k</c>, <c>cached_input_above_200k</c>, <c>fast_multiplier</c>.
     /// Unknown keys, missing or negative prices are errors (<see cref="InvalidDataException"/> naming the file).
     /// </summary>
     public static PriceTable Load(string path) => Default.With(path);
@@ -139,7 +162,16 @@ public sealed partial class PriceTable
             var cached = entry.CachedInput ?? input;
             if (input < 0 || output < 0 || cached < 0)
                 throw new InvalidDataException($"{path}: models.{model} has a negative price");
-            merged[Normalize(model)] = new ModelPrice(model, input, cached, output, entry.AsOf ?? asOf, entry.Source ?? path);
+            merged[Normalize(model)] = new ModelPrice(model, input, cached, output, entry.AsOf ?? asOf, entry.Source ?? path)
+            {
+                CacheWritePerMTok = entry.CacheWrite,
+                CacheWrite1hPerMTok = entry.CacheWrite1h,
+                InputAbove200kPerMTok = entry.InputAbove200k,
+                OutputAbove200kPerMTok = entry.OutputAbove200k,
+                CacheWriteAbove200kPerMTok = entry.CacheWriteAbove200k,
+                CachedInputAbove200kPerMTok = entry.CachedInputAbove200k,
+                FastMultiplier = entry.FastMultiplier ?? 1m,
+            };
         }
 
         return new PriceTable(merged.Values);
@@ -168,6 +200,25 @@ internal sealed class PriceFileEntry
     public DateOnly? AsOf { get; set; }
 
     public string? Source { get; set; }
+
+    public decimal? CacheWrite { get; set; }
+
+    [JsonPropertyName("cache_write_1h")]
+    public decimal? CacheWrite1h { get; set; }
+
+    [JsonPropertyName("input_above_200k")]
+    public decimal? InputAbove200k { get; set; }
+
+    [JsonPropertyName("output_above_200k")]
+    public decimal? OutputAbove200k { get; set; }
+
+    [JsonPropertyName("cache_write_above_200k")]
+    public decimal? CacheWriteAbove200k { get; set; }
+
+    [JsonPropertyName("cached_input_above_200k")]
+    public decimal? CachedInputAbove200k { get; set; }
+
+    public decimal? FastMultiplier { get; set; }
 }
 
 [JsonSourceGenerationOptions(

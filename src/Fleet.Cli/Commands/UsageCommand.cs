@@ -1,0 +1,104 @@
+using System.CommandLine;
+using System.Globalization;
+using Fleet.Cli.Hosting;
+using Fleet.Telemetry;
+using Fleet.Telemetry.Pricing;
+using Fleet.Telemetry.Reports;
+
+namespace Fleet.Cli.Commands;
+
+/// <summary><c>fleet usage</c>: tokens and cost over Claude and Codex transcripts, like <c>ccusage daily</c>.</summary>
+internal static class UsageCommand
+{
+    public static Command Create(ICliConsole console)
+    {
+        var by = new Option<string>("--by") { Description = "Group by day (UTC), model, session, project, fleet or worker.", DefaultValueFactory = _ => "day" };
+        by.AcceptOnlyFromAmong("day", "model", "session", "project", "fleet", "worker");
+        var since = new Option<string?>("--since") { Description = "Only usage on or after this day (YYYY-MM-DD or YYYYMMDD, UTC)." };
+        var until = new Option<string?>("--until") { Description = "Only usage on or before this day (inclusive)." };
+        var json = CommandHelpers.JsonOption();
+        var db = TelemetryCli.DbOption();
+        var prices = new Option<string?>("--prices") { Description = "A price file that adds or replaces models of the embedded, dated table (USD per 1M tokens)." };
+        var paths = new Option<string[]>("--path") { Description = "Transcript files or folders to ingest first, instead of the Claude and Codex data folders.", AllowMultipleArgumentsPerToken = true };
+        var noIngest = new Option<bool>("--no-ingest") { Description = "Report from the store as it is; read no transcripts." };
+        var privacy = TelemetryCli.PrivacyOption();
+        var command = new Command("usage", "Tokens by kind and cost per model, from the agents' own transcripts (ingested into the telemetry store first).")
+        {
+            by, since, until, json, db, prices, paths, noIngest, privacy,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var grouping = Enum.Parse<UsageGrouping>(parse.GetValue(by)!, ignoreCase: true);
+            var from = TelemetryCli.Date("--since", parse.GetValue(since));
+            var to = TelemetryCli.Date("--until", parse.GetValue(until));
+            var priceFile = parse.GetValue(prices) is { } p ? CommandHelpers.Resolve(console, p) : null;
+            Streams.PriceTable table;
+            try
+            {
+                table = TranscriptPrices.Load(priceFile);
+            }
+            catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
+            {
+                throw new CliException($"--prices: {e.Message}");
+            }
+
+            await using var store = await TelemetryCli.OpenAsync(console, parse.GetValue(db), cancellationToken);
+            if (!parse.GetValue(noIngest))
+            {
+                var options = new IngestOptions { Privacy = TelemetryCli.Privacy(parse.GetValue(privacy)) };
+                var ingested = await TelemetryCli.IngestAsync(console, store, parse.GetValue(paths) ?? [], options, cancellationToken);
+                var human = parse.GetValue(json) ? console.Error : console.Out;
+                if (ingested.Malformed > 0 || ingested.Files.Any(f => f.TruncatedTail))
+                    await TelemetryCli.WriteIngestSummaryAsync(console.Error, store.Path, ingested);
+                else if (!parse.GetValue(json))
+                    await human.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"ingested {ingested.Files.Count} files ({ingested.ModelCalls} new model calls) into {store.Path}"));
+            }
+
+            var report = await UsageReport.BuildAsync(store, grouping, from, to, table, cancellationToken);
+            if (parse.GetValue(json))
+            {
+                await CommandHelpers.WriteJsonAsync(console, report, UsageJsonContext.Default.UsageReportJson);
+            }
+            else
+            {
+                await WriteTableAsync(console.Out, report);
+                if (report.UnpricedModels.Count > 0)
+                    await console.Error.WriteLineAsync($"no price for {string.Join(", ", report.UnpricedModels)}: their cost is left out (add them with --prices FILE)");
+            }
+
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static async Task WriteTableAsync(TextWriter writer, UsageReportJson report)
+    {
+        var header = string.Format(CultureInfo.InvariantCulture, "{0,-40} {1,-28} {2,12} {3,12} {4,14} {5,14} {6,11}", report.By, "model", "input", "output", "cache write", "cache read", "cost USD");
+        await writer.WriteLineAsync(header);
+        await writer.WriteLineAsync(new string('-', header.Length));
+        foreach (var row in report.Rows)
+        {
+            var first = true;
+            foreach (var m in row.Models)
+            {
+                await writer.WriteLineAsync(string.Format(
+                    CultureInfo.InvariantCulture,
+                    "{0,-40} {1,-28} {2,12:N0} {3,12:N0} {4,14:N0} {5,14:N0} {6,11}",
+                    first ? Cut(row.Key, 40) : "",
+                    Cut(m.Model, 28),
+                    m.InputTokens,
+                    m.OutputTokens,
+                    m.CacheCreationTokens,
+                    m.CacheReadTokens,
+                    m.CostUsd is { } c ? c.ToString("0.00", CultureInfo.InvariantCulture) : "?"));
+                first = false;
+            }
+        }
+
+        var t = report.Totals;
+        await writer.WriteLineAsync(new string('-', header.Length));
+        await writer.WriteLineAsync(string.Format(CultureInfo.InvariantCulture, "{0,-40} {1,-28} {2,12:N0} {3,12:N0} {4,14:N0} {5,14:N0} {6,11:0.00}", "total", "", t.InputTokens, t.OutputTokens, t.CacheCreationTokens, t.CacheReadTokens, t.CostUsd));
+    }
+
+    private static string Cut(string text, int width) => text.Length <= width ? text : string.Concat(text.AsSpan(0, width - 1), "…");
+}

@@ -1,0 +1,381 @@
+using System.Globalization;
+using System.Text.Json;
+using Fleet.Streams;
+using Fleet.Telemetry.Schema;
+
+namespace Fleet.Telemetry.Readers;
+
+/// <summary>
+/// Claude Code's on-disk transcript (agent-clis.md §3.1, §4.1): one entry per line, the same for main
+/// sessions, <c>subagents/agent-*.jsonl</c> and compaction files. Assistant lines become model-call
+/// candidates (deduplicated by the store across files) and tool calls; user lines become prompts,
+/// tool outcomes, answers, approvals, rejections, denials and interrupts.
+/// </summary>
+internal sealed class ClaudeTranscriptReader(ReaderContext context) : TranscriptReader(context)
+{
+    internal const string SyntheticModel = "<synthetic>";
+    private const string RejectedText = "The user doesn't want to proceed with this tool use";
+    private const string RejectedTool = "User rejected tool use";
+    private const string SaidMarker = "the user said:";
+
+    private string? _sessionId;
+
+    // Hook and shell progress ticks and file-history snapshots: a third of a session's lines, no telemetry.
+    public override bool CanSkip(ReadOnlySpan<byte> line) =>
+        line.StartsWith("{\"type\":\"file-history-snapshot\""u8)
+        || line.IndexOf("\"type\":\"hook_progress\""u8) >= 0
+        || line.IndexOf("\"type\":\"bash_progress\""u8) >= 0
+        || line.IndexOf("\"type\":\"waiting_for_task\""u8) >= 0;
+
+    public override string? SaveState() => _sessionId;
+
+    public override void LoadState(string state) => _sessionId = state;
+
+    public override void Read(JsonElement root, long line)
+    {
+        var type = root.Str("type");
+        var sessionId = root.Str("sessionId");
+        if (sessionId is not null && sessionId != _sessionId && type is "user" or "assistant" or "system")
+        {
+            _sessionId = sessionId;
+            Sink.Add(new SessionRecord
+            {
+                Provider = AgentProvider.Claude,
+                SessionId = sessionId,
+                AgentId = root.Str("agentId"),
+                Sidechain = root.Bool("isSidechain") ?? false,
+                Timestamp = Time(root),
+                Source = Context.At(line),
+                Tags = Context.Tags,
+                Project = Context.Project,
+                Version = root.Str("version"),
+                Entrypoint = root.Str("entrypoint"),
+                GitBranch = root.Str("gitBranch"),
+            });
+        }
+
+        switch (type)
+        {
+            case "assistant":
+                ReadAssistant(root, line);
+                break;
+            case "user":
+                ReadUser(root, line);
+                break;
+            case "system":
+                ReadSystem(root, line);
+                break;
+            case "progress":
+                ReadProgress(root, line);
+                break;
+        }
+    }
+
+    /// <summary>
+    /// <c>progress/agent_progress</c> embeds a subagent's messages, usage included. Older versions wrote no
+    /// subagent file, so this is the only record of that spend; where the subagent file exists, the store's
+    /// dedup on (message.id, requestId) keeps one of the two. Only the usage is taken: tool calls and
+    /// prompts are the subagent file's to report.
+    /// </summary>
+    private void ReadProgress(JsonElement root, long line)
+    {
+        if (root.Prop("data") is not { ValueKind: JsonValueKind.Object } data
+            || data.Prop("message") is not { ValueKind: JsonValueKind.Object } embedded
+            || embedded.Str("type") != "assistant"
+            || embedded.Prop("message") is not { ValueKind: JsonValueKind.Object } message
+            || message.Str("model") == SyntheticModel
+            || message.Prop("usage") is not { ValueKind: JsonValueKind.Object } usage)
+        {
+            return;
+        }
+
+        Sink.Add(UsageCall(message, usage, line) with
+        {
+            RequestId = embedded.Str("requestId"),
+            SessionId = root.Str("sessionId") ?? _sessionId,
+            AgentId = data.Str("agentId"),
+            Sidechain = true,
+            Timestamp = Time(embedded) ?? Time(root),
+            Tags = Context.Tags,
+        });
+    }
+
+    private ModelCallRecord UsageCall(JsonElement message, JsonElement usage, long line)
+    {
+        var cacheCreation = usage.Long("cache_creation_input_tokens") ?? 0;
+        long write5m = cacheCreation, write1h = 0;
+        if (usage.Prop("cache_creation") is { ValueKind: JsonValueKind.Object } breakdown)
+        {
+            write5m = breakdown.Long("ephemeral_5m_input_tokens") ?? 0;
+            write1h = breakdown.Long("ephemeral_1h_input_tokens") ?? 0;
+        }
+
+        return new ModelCallRecord
+        {
+            Provider = AgentProvider.Claude,
+            Source = Context.At(line),
+            Model = message.Str("model"),
+            MessageId = message.Str("id"),
+            InputTokens = usage.Long("input_tokens") ?? 0,
+            OutputTokens = usage.Long("output_tokens") ?? 0,
+            CacheWrite5mTokens = write5m,
+            CacheWrite1hTokens = write1h,
+            CacheReadTokens = usage.Long("cache_read_input_tokens") ?? 0,
+            Fast = usage.Str("speed") == "fast",
+        };
+    }
+
+    private TelemetryRecord Envelope(TelemetryRecord record, JsonElement root) => record with
+    {
+        SessionId = root.Str("sessionId") ?? _sessionId,
+        AgentId = root.Str("agentId"),
+        Sidechain = root.Bool("isSidechain") ?? false,
+        Timestamp = Time(root),
+        Tags = Context.Tags,
+    };
+
+    private void ReadAssistant(JsonElement root, long line)
+    {
+        if (root.Prop("message") is not { ValueKind: JsonValueKind.Object } message)
+            return;
+
+        var model = message.Str("model");
+        if (root.Bool("isApiErrorMessage") == true || (model == SyntheticModel && root.Str("error") is not null))
+        {
+            var text = TextOfContent(message.Prop("content"));
+            Sink.Add(Envelope(new ApiErrorRecord
+            {
+                Provider = AgentProvider.Claude,
+                Source = Context.At(line),
+                Status = root.Int("apiErrorStatus") ?? StatusOf(text),
+                ErrorKind = root.Str("error"),
+                Message = text.Length > 0 ? text : null,
+            }, root));
+        }
+
+        // <synthetic> lines (API errors, "No response requested.") are not billable (agent-clis.md §5.1).
+        if (model != SyntheticModel && message.Prop("usage") is { ValueKind: JsonValueKind.Object } usage)
+            Sink.Add(Envelope(UsageCall(message, usage, line) with { RequestId = root.Str("requestId") }, root));
+
+        foreach (var block in message.Array("content"))
+        {
+            if (block.Str("type") != "tool_use")
+                continue;
+            var name = block.Str("name") ?? "?";
+            var id = block.Str("id");
+            var input = block.Prop("input");
+            Sink.Add(Envelope(new ToolCallRecord
+            {
+                Provider = AgentProvider.Claude,
+                Source = Context.At(line),
+                Name = name,
+                ToolUseId = id,
+                Outcome = ToolOutcome.Pending,
+                Input = Privacy.KeepsText && input is { } i ? Privacy.Text(i.GetRawText()) : null,
+            }, root));
+
+            if (name == "AskUserQuestion")
+            {
+                var questions = input?.Array("questions").ToList() ?? [];
+                Sink.Add(Envelope(new QuestionRecord
+                {
+                    Provider = AgentProvider.Claude,
+                    Source = Context.At(line),
+                    Tool = name,
+                    ToolUseId = id,
+                    Questions = questions.Count,
+                    Text = Privacy.KeepsText ? Privacy.Text(string.Join('\n', questions.Select(q => q.Str("question")).Where(q => q is not null))) : null,
+                }, root));
+            }
+        }
+    }
+
+    private void ReadUser(JsonElement root, long line)
+    {
+        if (root.Bool("isCompactSummary") == true || root.Prop("message") is not { ValueKind: JsonValueKind.Object } message)
+            return;
+
+        var content = message.Prop("content");
+        var sawToolResult = false;
+        if (content is { ValueKind: JsonValueKind.Array } blocks)
+        {
+            foreach (var block in blocks.EnumerateArray())
+            {
+                if (block.Str("type") != "tool_result")
+                    continue;
+                sawToolResult = true;
+                ReadToolResult(root, block, line);
+            }
+        }
+
+        if (sawToolResult || root.Bool("isMeta") == true)
+            return;
+
+        var text = TextOfContent(content);
+        var trimmed = text.AsSpan().TrimStart();
+        if (trimmed.StartsWith("[Request interrupted by user", StringComparison.Ordinal))
+        {
+            Sink.Add(Envelope(new InterruptRecord
+            {
+                Provider = AgentProvider.Claude,
+                Source = Context.At(line),
+                Reason = trimmed.Contains("for tool use", StringComparison.Ordinal) ? "user_for_tool_use" : "user",
+            }, root));
+            return;
+        }
+
+        // A subagent's prompt comes from its parent agent, not from a person.
+        if (root.Bool("isSidechain") == true || trimmed.IsEmpty)
+            return;
+
+        string? command = null;
+        var at = text.IndexOf("<command-name>", StringComparison.Ordinal);
+        if (at >= 0)
+        {
+            var end = text.IndexOf("</command-name>", at, StringComparison.Ordinal);
+            command = end > at ? text[(at + "<command-name>".Length)..end].Trim() : "?";
+        }
+        else if (trimmed.StartsWith("<local-command-", StringComparison.Ordinal)
+            || trimmed.StartsWith("<task-notification>", StringComparison.Ordinal)
+            || trimmed.StartsWith("<session-start-hook>", StringComparison.Ordinal)
+            || trimmed.StartsWith("<system-reminder>", StringComparison.Ordinal)
+            || trimmed.StartsWith("<user-prompt-submit-hook>", StringComparison.Ordinal)
+            || trimmed.StartsWith("Caveat: The messages below were generated by the user while running local commands", StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        Sink.Add(Envelope(new HumanPromptRecord
+        {
+            Provider = AgentProvider.Claude,
+            Source = Context.At(line),
+            Length = text.Length,
+            Command = command,
+            Text = Privacy.Text(text),
+        }, root));
+    }
+
+    private void ReadToolResult(JsonElement root, JsonElement block, long line)
+    {
+        var id = block.Str("tool_use_id");
+        var isError = block.Bool("is_error") ?? false;
+        // Only the start of a tool's output tells a rejection, an approval, an answer or a denial: never decode a whole file read.
+        var text = HeadOfContent(block.Prop("content"), 1024);
+        var result = root.Prop("toolUseResult");
+        var resultText = result is { ValueKind: JsonValueKind.String } s ? s.GetString() ?? "" : "";
+        var name = id is null ? null : Sink.NameOf(id);
+
+        ToolOutcome outcome;
+        if (text.Contains(RejectedText, StringComparison.Ordinal) || resultText.StartsWith(RejectedTool, StringComparison.Ordinal) || resultText.Contains(RejectedText, StringComparison.Ordinal))
+        {
+            outcome = ToolOutcome.Rejected;
+            var said = text.Contains(SaidMarker, StringComparison.Ordinal);
+            Sink.Add(Envelope(new RejectionRecord
+            {
+                Provider = AgentProvider.Claude,
+                Source = Context.At(line),
+                Subject = name == "ExitPlanMode" ? GateSubject.Plan : GateSubject.Tool,
+                ToolUseId = id,
+                ToolName = name,
+                Text = said && Privacy.KeepsText ? Privacy.Text(Feedback(block)) : null,
+            }, root));
+        }
+        else if (!isError && text.StartsWith("User has approved", StringComparison.Ordinal))
+        {
+            outcome = ToolOutcome.Ok;
+            Sink.Add(Envelope(new ApprovalRecord
+            {
+                Provider = AgentProvider.Claude,
+                Source = Context.At(line),
+                Subject = GateSubject.Plan,
+                ToolUseId = id,
+                ToolName = name ?? "ExitPlanMode",
+            }, root));
+        }
+        else if (!isError && (text.StartsWith("User has answered your question", StringComparison.Ordinal) || result?.Prop("answers") is { ValueKind: JsonValueKind.Object }))
+        {
+            outcome = ToolOutcome.Ok;
+            var answers = result?.Prop("answers") is { ValueKind: JsonValueKind.Object } map
+                ? map.EnumerateObject().Select(p => $"{p.Name} = {(p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString() : p.Value.GetRawText())}").ToList()
+                : null;
+            Sink.Add(Envelope(new AnswerRecord
+            {
+                Provider = AgentProvider.Claude,
+                Source = Context.At(line),
+                ToolUseId = id,
+                Answers = answers?.Count ?? CountAnswers(text),
+                Text = Privacy.KeepsText ? Privacy.Text(answers is null ? TextOfContent(block.Prop("content")) : string.Join('\n', answers)) : null,
+            }, root));
+        }
+        else if (text.Contains("requested permissions to", StringComparison.Ordinal) && text.Contains("haven't granted it yet", StringComparison.Ordinal))
+        {
+            outcome = ToolOutcome.Denied;
+            Sink.Add(Envelope(new PermissionDeniedRecord
+            {
+                Provider = AgentProvider.Claude,
+                Source = Context.At(line),
+                ToolName = name,
+                ToolUseId = id,
+            }, root));
+        }
+        else
+        {
+            outcome = isError ? ToolOutcome.Error : ToolOutcome.Ok;
+        }
+
+        if (id is not null)
+            Sink.Resolve(id, outcome);
+    }
+
+    private void ReadSystem(JsonElement root, long line)
+    {
+        switch (root.Str("subtype"))
+        {
+            case "compact_boundary":
+                var meta = root.Prop("compactMetadata");
+                Sink.Add(Envelope(new CompactionRecord
+                {
+                    Provider = AgentProvider.Claude,
+                    Source = Context.At(line),
+                    Trigger = meta?.Str("trigger"),
+                    PreTokens = meta?.Long("preTokens"),
+                }, root));
+                break;
+            case "api_error":
+                var error = root.Prop("error");
+                Sink.Add(Envelope(new ApiErrorRecord
+                {
+                    Provider = AgentProvider.Claude,
+                    Source = Context.At(line),
+                    Status = error?.Int("status") ?? root.Int("status"),
+                    ErrorKind = error?.Prop("error")?.Str("type"),
+                    Message = root.Str("content") ?? error?.Prop("error")?.Str("message"),
+                }, root));
+                break;
+        }
+    }
+
+    private static string Feedback(JsonElement block)
+    {
+        var full = TextOfContent(block.Prop("content"));
+        var said = full.IndexOf(SaidMarker, StringComparison.Ordinal);
+        return said >= 0 ? full[(said + SaidMarker.Length)..].Trim() : "";
+    }
+
+    // "User has answered your questions: "q1"="a1", "q2"="a2". You can now continue …"
+    private static int CountAnswers(string text)
+    {
+        var count = 0;
+        for (var i = text.IndexOf("\"=\"", StringComparison.Ordinal); i >= 0; i = text.IndexOf("\"=\"", i + 3, StringComparison.Ordinal))
+            count++;
+        return Math.Max(count, 1);
+    }
+
+    internal static int? StatusOf(string text)
+    {
+        const string Prefix = "API Error: ";
+        if (!text.StartsWith(Prefix, StringComparison.Ordinal) || text.Length < Prefix.Length + 3)
+            return null;
+        return int.TryParse(text.AsSpan(Prefix.Length, 3), NumberStyles.None, CultureInfo.InvariantCulture, out var status) ? status : null;
+    }
+}

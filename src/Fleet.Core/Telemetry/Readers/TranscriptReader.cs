@@ -1,0 +1,171 @@
+using System.Globalization;
+using System.Text.Json;
+using Fleet.Streams;
+using Fleet.Telemetry.Privacy;
+using Fleet.Telemetry.Schema;
+
+namespace Fleet.Telemetry.Readers;
+
+/// <summary>The transcript shapes fleet reads.</summary>
+public enum TranscriptFormat
+{
+    Unknown,
+
+    /// <summary>Claude Code's on-disk session JSONL (or its JSON-array dump, <c>.chat.json</c>).</summary>
+    ClaudeTranscript,
+
+    /// <summary><c>claude -p --output-format stream-json</c> (a fleet worker's log).</summary>
+    ClaudeStream,
+
+    /// <summary>Codex's on-disk rollout (<c>sessions/YYYY/MM/DD/rollout-*.jsonl</c>).</summary>
+    CodexRollout,
+
+    /// <summary><c>codex exec --json</c> (a fleet worker's log).</summary>
+    CodexExec,
+}
+
+/// <summary>What every reader of one file needs.</summary>
+internal sealed class ReaderContext
+{
+    public required string File { get; init; }
+
+    public required RecordSink Sink { get; init; }
+
+    public required PrivacyPolicy Privacy { get; init; }
+
+    public RunTags Tags { get; init; } = RunTags.None;
+
+    /// <summary>The Claude project folder or another grouping name derived from the path.</summary>
+    public string? Project { get; init; }
+
+    /// <summary>The model to assume where the stream does not say (Codex exec).</summary>
+    public string? Model { get; init; }
+
+    /// <summary>When a line carries no time: the file's last write time.</summary>
+    public DateTimeOffset? FallbackTime { get; init; }
+
+    public SourceRef At(long line) => new(File, line);
+}
+
+/// <summary>
+/// Turns the parsed lines of one transcript into records. Never throws on odd input: unknown types are
+/// skipped, missing fields are nulls. A reader may keep state across incremental passes (<see cref="SaveState"/>).
+/// </summary>
+internal abstract class TranscriptReader(ReaderContext context)
+{
+    protected ReaderContext Context { get; } = context;
+
+    protected RecordSink Sink => Context.Sink;
+
+    protected PrivacyPolicy Privacy => Context.Privacy;
+
+    public abstract void Read(JsonElement root, long line);
+
+    /// <summary>
+    /// True when the raw line certainly holds nothing this reader records, so it need not be parsed. Only
+    /// structural byte patterns count: inside a JSON string every quote is escaped, so <c>"type":"x"</c>
+    /// can only be a real key and value. When in doubt, false.
+    /// </summary>
+    public virtual bool CanSkip(ReadOnlySpan<byte> line) => false;
+
+    /// <summary>State to resume from at the next pass (JSON), or null.</summary>
+    public virtual string? SaveState() => null;
+
+    public virtual void LoadState(string state)
+    {
+    }
+
+    public static TranscriptReader Create(TranscriptFormat format, ReaderContext context) => format switch
+    {
+        TranscriptFormat.ClaudeTranscript => new ClaudeTranscriptReader(context),
+        TranscriptFormat.ClaudeStream => new ClaudeStreamTranscriptReader(context),
+        TranscriptFormat.CodexRollout => new CodexRolloutReader(context),
+        TranscriptFormat.CodexExec => new CodexExecTranscriptReader(context),
+        _ => throw new ArgumentOutOfRangeException(nameof(format), format, "no reader for this format"),
+    };
+
+    /// <summary>The format one parsed line belongs to, or <see cref="TranscriptFormat.Unknown"/> when it does not tell.</summary>
+    public static TranscriptFormat Sniff(JsonElement root)
+    {
+        var type = root.Str("type");
+        if (root.Prop("payload") is { ValueKind: JsonValueKind.Object } && type is not null)
+            return TranscriptFormat.CodexRollout;
+        if (type is not null && (type.StartsWith("thread.", StringComparison.Ordinal) || type.StartsWith("turn.", StringComparison.Ordinal) || type.StartsWith("item.", StringComparison.Ordinal)))
+            return TranscriptFormat.CodexExec;
+        if (root.Prop("sessionId") is not null || root.Prop("parentUuid") is not null || root.Prop("leafUuid") is not null)
+            return TranscriptFormat.ClaudeTranscript;
+        if (root.Prop("session_id") is not null || type is "result" or "stream_event")
+            return TranscriptFormat.ClaudeStream;
+        return type is "user" or "assistant" or "summary" or "file-history-snapshot" or "queue-operation" or "progress"
+            ? TranscriptFormat.ClaudeTranscript
+            : TranscriptFormat.Unknown;
+    }
+
+    protected static DateTimeOffset? Time(JsonElement root, string name = "timestamp") =>
+        root.Str(name) is { } text && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var t)
+            ? t
+            : null;
+
+    /// <summary>
+    /// At most the first <paramref name="max"/> characters of a content's text: decodes only that much of a
+    /// long string (escapes in the cut part are left as written), so a 1 MB tool output costs nothing.
+    /// </summary>
+    protected static string HeadOfContent(JsonElement? content, int max)
+    {
+        switch (content)
+        {
+            case { ValueKind: JsonValueKind.String } s:
+                return Head(s, max);
+            case { ValueKind: JsonValueKind.Array } a:
+                foreach (var block in a.EnumerateArray())
+                {
+                    if (block.Str("type") is "text" && block.Prop("text") is { ValueKind: JsonValueKind.String } t)
+                        return Head(t, max);
+                }
+
+                return "";
+            default:
+                return "";
+        }
+    }
+
+    private static string Head(JsonElement text, int max)
+    {
+        var raw = System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(text);
+        if (raw.Length <= (max * 2) + 2)
+            return text.GetString() ?? "";
+
+        // Decode a prefix of the escaped value as a JSON string of its own; a cut inside an escape or a UTF-8
+        // sequence fails to parse, so cut a byte earlier until it does.
+        Span<byte> quoted = stackalloc byte[(max * 2) + 2];
+        for (var length = max * 2; length > (max * 2) - 8; length--)
+        {
+            quoted[0] = (byte)'"';
+            raw.Slice(1, length).CopyTo(quoted[1..]);
+            quoted[length + 1] = (byte)'"';
+            try
+            {
+                var reader = new Utf8JsonReader(quoted[..(length + 2)]);
+                if (reader.Read() && reader.TokenType == JsonTokenType.String)
+                    return reader.GetString() ?? "";
+            }
+            catch (JsonException)
+            {
+            }
+            catch (InvalidOperationException)
+            {
+            }
+        }
+
+        return text.GetString() ?? "";
+    }
+
+    protected static string TextOfContent(JsonElement? content) => content switch
+    {
+        { ValueKind: JsonValueKind.String } s => s.GetString()!,
+        { ValueKind: JsonValueKind.Array } a => string.Join('\n', a.EnumerateArray()
+            .Where(b => b.Str("type") is "text" or "input_text" or "output_text")
+            .Select(b => b.Str("text"))),
+        _ => "",
+    };
+}
