@@ -7,6 +7,7 @@ using Fleet.Planning;
 using Fleet.Processes;
 using Fleet.Rehearsal;
 using Fleet.Spec;
+using Fleet.Telemetry;
 using Fleet.Workers;
 using Fleet.Worktrees;
 
@@ -45,6 +46,7 @@ internal static class OrchestrateCommand
                 await WriteInfoAsync(layout, info, cancellationToken);
                 var mode = FleetRuns.Load(layout).SpawnMode == "tmux" ? TmuxPreference.Always : TmuxPreference.Never;
                 var spawner = await FleetProcesses.SpawnerAsync(console, mode, cancellationToken);
+                await using var recorder = FleetRunRecorder.ForUser(new Paths.UserDirs(console.GetEnvironmentVariable), time);
                 var orchestrator = new Orchestrator(new OrchestratorOptions
                 {
                     Fleet = fleet,
@@ -53,6 +55,7 @@ internal static class OrchestrateCommand
                     FleetCommand = SelfCommand.Argv(console),
                     WorkerOptions = new WorkerRunOptions(server?.BaseUrl, ToolSearchDirs: FleetProcesses.ToolSearchDirs(console, layout.Root)),
                     Time = time,
+                    Recorder = recorder,
                     Log = line => console.Out.WriteLine($"{time.GetLocalNow().ToString("HH:mm:ss", CultureInfo.InvariantCulture)} {line}"),
                 });
                 var outcome = await orchestrator.RunAsync(cancellationToken);

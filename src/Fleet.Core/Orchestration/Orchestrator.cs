@@ -27,6 +27,15 @@ public sealed class RootWorkspace(string root) : IWorkspace
     public Task FinishAsync(ResolvedWorker worker, int iteration, WorkerExitRecord record, CancellationToken cancellationToken) => Task.CompletedTask;
 }
 
+/// <summary>One ended worker, for the flight recorder.</summary>
+public sealed record WorkerRecording(string? Run, string Fleet, ResolvedWorker Worker, int Iteration, string LogFile, WorkerExitRecord Record);
+
+/// <summary>Records ended workers (the flight recorder); called off the path from one worker's end to the next one's start.</summary>
+public interface IRunRecorder
+{
+    Task RecordAsync(WorkerRecording recording, CancellationToken cancellationToken);
+}
+
 public sealed record OrchestratorOptions
 {
     public required ResolvedFleet Fleet { get; init; }
@@ -46,6 +55,8 @@ public sealed record OrchestratorOptions
     public TimeSpan SafetyPoll { get; init; } = TimeSpan.FromSeconds(2);
 
     public Action<string>? Log { get; init; }
+
+    public IRunRecorder? Recorder { get; init; }
 }
 
 /// <summary>
@@ -63,6 +74,7 @@ public sealed class Orchestrator
     private readonly IWorkspace _workspace;
     private readonly IReadOnlyList<string> _order;
     private readonly HashSet<(string Worker, int Iteration)> _spawnedHere = [];
+    private readonly List<WorkerRecording> _toRecord = [];
     private RunState _state = new();
     private bool _progressed;
 
@@ -134,6 +146,7 @@ public sealed class Orchestrator
 
         await CollectEndedAsync(n, cancellationToken);
         await SpawnReadyAsync(n, cancellationToken);
+        await RecordEndedAsync(cancellationToken);
 
         if (_fleet.Workers.All(w => _state.Worker(w.Id, n).IsDone))
         {
@@ -159,6 +172,7 @@ public sealed class Orchestrator
             if (record is not null)
             {
                 await _workspace.FinishAsync(worker, n, record, cancellationToken);
+                _toRecord.Add(new WorkerRecording(_state.RunId, _fleet.Name, worker, n, _layout.LogFile(n, worker.Id), record));
                 await AppendAsync(new JournalEntry
                 {
                     Type = JournalTypes.WorkerEnded,
@@ -200,6 +214,30 @@ public sealed class Orchestrator
                 }, cancellationToken);
             }
         }
+    }
+
+    /// <summary>After the dependents have started: the flight recorder never delays a worker.</summary>
+    private async Task RecordEndedAsync(CancellationToken cancellationToken)
+    {
+        if (_options.Recorder is not { } recorder)
+        {
+            _toRecord.Clear();
+            return;
+        }
+
+        foreach (var recording in _toRecord)
+        {
+            try
+            {
+                await recorder.RecordAsync(recording, cancellationToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                _options.Log?.Invoke($"telemetry: could not record {recording.Worker.Id} iteration {recording.Iteration}: {e.Message}");
+            }
+        }
+
+        _toRecord.Clear();
     }
 
     private async Task SpawnReadyAsync(int n, CancellationToken cancellationToken)

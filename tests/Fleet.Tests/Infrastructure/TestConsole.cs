@@ -31,14 +31,19 @@ public sealed class TestConsole(string currentDirectory, IReadOnlyDictionary<str
         environment is not null && environment.TryGetValue(name, out var value) ? value : null;
 
     /// <summary>Runs <c>fleet ARGS</c> in-process; returns the exit code.</summary>
-    public static async Task<(int ExitCode, TestConsole Console)> RunAsync(string currentDirectory, params string[] args)
+    public static Task<(int ExitCode, TestConsole Console)> RunAsync(string currentDirectory, params string[] args) =>
+        RunAsync(currentDirectory, new Dictionary<string, string>(), args);
+
+    /// <summary>Runs <c>fleet ARGS</c> in-process with extra environment variables.</summary>
+    public static async Task<(int ExitCode, TestConsole Console)> RunAsync(string currentDirectory, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
 #pragma warning disable CA2000 // The caller owns the console it gets back.
         var console = new TestConsole(currentDirectory, new Dictionary<string, string>
         {
             ["FLEET_HOME"] = Path.Combine(currentDirectory, ".fleet-home"),
             ["FLEET_COMMAND"] = RepoPaths.FleetDll,
-        });
+            ["PATH"] = Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin",
+        }.Concat(environment).ToDictionary(p => p.Key, p => p.Value));
 #pragma warning restore CA2000
         var code = await FleetApp.RunAsync(args, console, TestContext.Current.CancellationToken).DefaultTimeout();
         return (code, console);

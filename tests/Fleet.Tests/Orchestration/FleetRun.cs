@@ -37,7 +37,10 @@ internal sealed class FleetRun : IAsyncDisposable
     public static string Reviewer(int approveFrom, string before = "iterate") =>
         Sh(RecordStart + $"if [ \"$1\" -ge {approveFrom} ]; then v=lgtm; else v={before}; fi; printf 'verdict: %s\\nreason for %s at %s\\n' \"$v\" \"$v\" \"$1\" > \"$0/iterations/$1/review.md\"");
 
-    public Task<(int ExitCode, TestConsole Console)> FleetAsync(params string[] args) => TestConsole.RunAsync(Dir.Path, args);
+    /// <summary>Extra environment for every command of this run (e.g. a private tmux socket).</summary>
+    public Dictionary<string, string> Environment { get; } = [];
+
+    public Task<(int ExitCode, TestConsole Console)> FleetAsync(params string[] args) => TestConsole.RunAsync(Dir.Path, Environment, args);
 
     public async Task<int> LaunchAndWaitAsync()
     {
