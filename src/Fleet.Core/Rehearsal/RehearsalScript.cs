@@ -372,35 +372,10 @@ public sealed record RehearsalScript(IReadOnlyList<RehearsalRule> Rules)
         {
             if (Array.IndexOf(allowed, name) < 0)
             {
-                var near = allowed.Where(a => Distance(a, name) <= 2).OrderBy(a => Distance(a, name)).FirstOrDefault();
+                var near = Validation.DidYouMean.Suggest(name, allowed);
                 var hint = near is null ? $"expected one of: {string.Join(", ", allowed)}" : $"did you mean '{near}'?";
                 throw new RehearsalScriptException($"{at}.{name}: unknown key; {hint}");
             }
         }
-    }
-
-    private static int Distance(string a, string b)
-    {
-        var d = new int[a.Length + 1, b.Length + 1];
-        for (var i = 0; i <= a.Length; i++)
-        {
-            d[i, 0] = i;
-        }
-
-        for (var j = 0; j <= b.Length; j++)
-        {
-            d[0, j] = j;
-        }
-
-        for (var i = 1; i <= a.Length; i++)
-        {
-            for (var j = 1; j <= b.Length; j++)
-            {
-                var cost = a[i - 1] == b[j - 1] ? 0 : 1;
-                d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + cost);
-            }
-        }
-
-        return d[a.Length, b.Length];
     }
 }
