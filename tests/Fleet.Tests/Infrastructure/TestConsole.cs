@@ -45,7 +45,8 @@ public sealed class TestConsole(string currentDirectory, IReadOnlyDictionary<str
             ["PATH"] = Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin",
         }.Concat(environment).ToDictionary(p => p.Key, p => p.Value));
 #pragma warning restore CA2000
-        var code = await FleetApp.RunAsync(args, console, TestContext.Current.CancellationToken).DefaultTimeout();
+        // launch --wait and resume --wait follow whole runs: bounded, but by the slow limit.
+        var code = await FleetApp.RunAsync(args, console, TestContext.Current.CancellationToken).SlowTimeout();
         return (code, console);
     }
 }
