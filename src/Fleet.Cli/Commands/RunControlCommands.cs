@@ -59,10 +59,11 @@ internal static class RunControlCommands
             }
 
             var width = Math.Max(4, rows.Max(r => r.Name.Length));
-            await console.Out.WriteLineAsync($"{"NAME".PadRight(width)}  {"STATE",-26}  ITER  SPENT     ROOT");
+            var stateWidth = Math.Max(5, rows.Max(r => r.State.Length));
+            await console.Out.WriteLineAsync($"{"NAME".PadRight(width)}  {"STATE".PadRight(stateWidth)}  ITER  SPENT     ROOT");
             foreach (var r in rows)
             {
-                await console.Out.WriteLineAsync($"{r.Name.PadRight(width)}  {r.State,-26}  {r.Iteration,4}  {Money(r.SpentUsd),-8}  {r.Root}");
+                await console.Out.WriteLineAsync($"{r.Name.PadRight(width)}  {r.State.PadRight(stateWidth)}  {r.Iteration,4}  {Money(r.SpentUsd),-8}  {r.Root}");
             }
 
             return ExitCodes.Success;
