@@ -199,6 +199,27 @@ public class OrchestratorTests
         run.State.Ended!.Outcome.ShouldBe("success");
     }
 
+    [Fact]
+    public async Task Fleet_ls_lists_launched_fleets_with_their_state_and_kill_unregisters_them()
+    {
+        await using var run = new FleetRun($$"""
+            { "fleet_name": "listed", "type": "dag", "config": { "provider": "command" }, "workers": [
+              { "id": "only", "type": "code-run", "command": {{FleetRun.Sh("true")}} } ] }
+            """);
+        (await run.LaunchAndWaitAsync()).ShouldBe(0);
+
+        var (code, ls) = await run.FleetAsync("ls");
+        var (_, json) = await run.FleetAsync("ls", "--json");
+        await run.FleetAsync("kill", run.Root);
+        var (_, after) = await run.FleetAsync("ls");
+
+        code.ShouldBe(0);
+        ls.Stdout.ShouldContain("listed  done");
+        ls.Stdout.ShouldContain(run.Root);
+        System.Text.Json.JsonDocument.Parse(json.Stdout).RootElement[0].GetProperty("name").GetString().ShouldBe("listed");
+        after.Stdout.ShouldBe("no fleets launched yet (fleet launch ROOT starts one)\n");
+    }
+
     internal static Dictionary<string, (DateTimeOffset Start, DateTimeOffset End)> Spans(IEnumerable<JournalEntry> journal)
     {
         var entries = journal.ToList();
