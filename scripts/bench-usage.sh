@@ -13,6 +13,8 @@
 #
 # usage: scripts/bench-usage.sh [RUNS]     (default 3 runs of each)
 # env:   FLEET_CORPUS_DIR   the shared corpus (default <repo>/../shared/corpus)
+#        BENCH_ALT_ENV      runtime settings for an extra cold run per round, side by side with the default
+#                           (e.g. BENCH_ALT_ENV=DOTNET_TieredPGO=0), labelled fleet-cold-alt
 #        BENCH_MB           target corpus size in MB (default 500)
 #        BENCH_KEEP=1       keep the temp dir
 set -euo pipefail
@@ -69,35 +71,48 @@ PY
 mkdir -p "$tmp/home"
 export TZ=UTC HOME="$tmp/home" CLAUDE_CONFIG_DIR="$tmp/claude" CODEX_HOME="$tmp/codex"
 
-measure() { # label, command… -> appends "label seconds maxrss_kb" to $tmp/times
+# CPU seconds (user + system) are printed too: on a shared machine they move less with the load than wall time.
+measure() { # label, command… -> appends "label seconds maxrss_kb cpu_seconds" to $tmp/times
   local label="$1"; shift
-  /usr/bin/time -f "%e %M" -o "$tmp/one" "$@" > "$tmp/$label.out" 2> "$tmp/$label.err" || { echo "$label failed:"; cat "$tmp/$label.err"; exit 1; }
-  read -r secs rss < "$tmp/one"
-  echo "$label $secs $rss" >> "$tmp/times"
-  printf '  %-14s %6.2f s  %5d MB\n' "$label" "$secs" "$((rss / 1024))"
+  /usr/bin/time -f "%e %M %U %S" -o "$tmp/one" "$@" > "$tmp/$label.out" 2> "$tmp/$label.err" || { echo "$label failed:"; cat "$tmp/$label.err"; exit 1; }
+  read -r secs rss user sys < "$tmp/one"
+  cpu="$(python3 -c "print(f'{$user + $sys:.2f}')")"
+  echo "$label $secs $rss $cpu" >> "$tmp/times"
+  printf '  %-14s %6.2f s  %5d MB  cpu %6.2f s\n' "$label" "$secs" "$((rss / 1024))" "$cpu"
 }
 
 echo "== warming the page cache (one untimed read of every file)"
 cat $(find "$tmp/claude" "$tmp/codex" -type f) > /dev/null
-echo "== $runs alternating runs"
+echo "== $runs alternating runs (load average before: $(cut -d' ' -f1-3 /proc/loadavg))"
 for i in $(seq 1 "$runs"); do
   rm -f "$tmp/cold.db" "$tmp/cold.db-wal" "$tmp/cold.db-shm"
   measure fleet-cold dotnet "$fleet_dll" usage --by day --json --db "$tmp/cold.db"
   cp "$tmp/fleet-cold.out" "$tmp/fleet.json"
+  if [[ -n "${BENCH_ALT_ENV:-}" ]]; then
+    rm -f "$tmp/alt.db" "$tmp/alt.db-wal" "$tmp/alt.db-shm"
+    # shellcheck disable=SC2086 # BENCH_ALT_ENV is a list of NAME=VALUE words
+    measure fleet-cold-alt env $BENCH_ALT_ENV dotnet "$fleet_dll" usage --by day --json --db "$tmp/alt.db"
+  fi
   measure ccusage "$ccusage" daily --offline --json
   measure fleet-warm dotnet "$fleet_dll" usage --by day --json --db "$tmp/cold.db"
 done
 
+echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 python3 - "$tmp/times" "$tmp/fleet.json" "$tmp/ccusage.out" <<'PY'
 import json, statistics, sys
 rows = [l.split() for l in open(sys.argv[1])]
 med = {}
-for label in ["fleet-cold", "fleet-warm", "ccusage"]:
+for label in ["fleet-cold", "fleet-cold-alt", "fleet-warm", "ccusage"]:
+    if not any(r[0] == label for r in rows):
+        continue
     secs = [float(r[1]) for r in rows if r[0] == label]
     rss = [int(r[2]) for r in rows if r[0] == label]
+    cpu = [float(r[3]) for r in rows if r[0] == label]
     med[label] = statistics.median(secs)
-    print(f"{label:<11} median {med[label]:6.2f} s   peak RSS max {max(rss) / 1024:6.0f} MB   runs {secs}")
+    print(f"{label:<14} median {med[label]:6.2f} s   cpu median {statistics.median(cpu):6.2f} s   peak RSS max {max(rss) / 1024:6.0f} MB   runs {secs}")
 print(f"ratio fleet-cold / ccusage = {med['fleet-cold'] / med['ccusage']:.2f}   fleet-warm / ccusage = {med['fleet-warm'] / med['ccusage']:.2f}")
+if "fleet-cold-alt" in med:
+    print(f"ratio fleet-cold-alt / ccusage = {med['fleet-cold-alt'] / med['ccusage']:.2f}")
 f = json.load(open(sys.argv[2]))["totals"]
 c = json.load(open(sys.argv[3]))["totals"]
 print(f"totals fleet:   tokens {f['total_tokens']:,}  cost {f['cost_usd']:.4f}")

@@ -20,6 +20,9 @@ public sealed record IngestOptions
     /// <summary>The model a <c>codex exec --json</c> log ran with (the stream never names it).</summary>
     public string? Model { get; init; }
 
+    /// <summary>Readers' own line scans (see <c>TranscriptReader.Scan</c>); off only to prove they store what the full parse stores.</summary>
+    internal bool Scans { get; init; } = true;
+
     /// <summary>Files parsed at once (the store is written by one writer in file order). Default: processor count.</summary>
     public int? Parallelism { get; init; }
 }
@@ -193,6 +196,7 @@ public sealed class TelemetryIngestor(TelemetryStore store, TimeProvider time)
             Project = plan.File.Project,
             Model = options.Model,
             FallbackTime = new DateTimeOffset(File.GetLastWriteTimeUtc(plan.File.Path), TimeSpan.Zero),
+            Scans = options.Scans,
         };
         var reader = TranscriptReader.Create(plan.Format, context);
         if (!plan.Reread && plan.Existing?.State is { } state)

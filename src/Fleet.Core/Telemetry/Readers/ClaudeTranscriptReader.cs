@@ -27,9 +27,181 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
         || line.IndexOf("\"type\":\"bash_progress\""u8) >= 0
         || line.IndexOf("\"type\":\"waiting_for_task\""u8) >= 0;
 
+    // What a tool result's text must contain for it to be more than ok/error (see ReadToolResult): a line that
+    // has none of these bytes, and no \u escape that could spell one of their ASCII letters, is a plain outcome.
+    private static readonly byte[][] GateMarkers =
+    [
+        "User "u8.ToArray(), // "User rejected tool use", "User has approved …", "User has answered your question…"
+        "want to proceed with this tool use"u8.ToArray(), // RejectedText
+        "requested permissions to"u8.ToArray(),
+        "\"answers\""u8.ToArray(), // toolUseResult.answers
+    ];
+
+    private readonly List<(string? Id, bool IsError)> _scannedResults = [];
+
     public override string? SaveState() => _sessionId;
 
     public override void LoadState(string state) => _sessionId = state;
+
+    /// <summary>
+    /// The user line that only carries tool results (a third of a transcript's bytes, mostly the tools' output,
+    /// twice: in <c>message.content</c> and in <c>toolUseResult</c>) with no gate marker: all it records is
+    /// each call's ok/error outcome, so one validating pass of a <see cref="Utf8JsonReader"/> that keeps
+    /// <c>tool_use_id</c> and <c>is_error</c> replaces a <see cref="JsonDocument"/>. Anything else (another
+    /// type, a new session, a compact summary, a gate marker) goes to <see cref="Read"/>.
+    /// </summary>
+    protected override LineScan ScanLine(ReadOnlySpan<byte> line, long lineNumber)
+    {
+        if (_sessionId is null || line.IndexOf("\"tool_result\""u8) < 0 || MayHoldGate(line))
+            return LineScan.NeedsDocument;
+
+        _scannedResults.Clear();
+        bool user = false, sameSession = true, compact = false, results = false;
+        var reader = new Utf8JsonReader(line, new JsonReaderOptions { MaxDepth = TranscriptFile.MaxDepth });
+        try
+        {
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+                return LineScan.Malformed;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                // A repeated key: the last one counts, as with JsonDocument.
+                if (reader.ValueTextEquals("type"u8))
+                {
+                    reader.Read();
+                    user = reader.TokenType == JsonTokenType.String && reader.ValueTextEquals("user"u8);
+                    reader.Skip(); // a no-op on a scalar; an object or array is stepped over
+                }
+                else if (reader.ValueTextEquals("sessionId"u8))
+                {
+                    reader.Read();
+                    sameSession = reader.TokenType != JsonTokenType.String || reader.ValueTextEquals(_sessionId);
+                    reader.Skip();
+                }
+                else if (reader.ValueTextEquals("isCompactSummary"u8))
+                {
+                    reader.Read();
+                    compact = reader.TokenType == JsonTokenType.True;
+                    reader.Skip();
+                }
+                else if (reader.ValueTextEquals("message"u8))
+                {
+                    reader.Read();
+                    results = reader.TokenType == JsonTokenType.StartObject && ScanMessage(ref reader);
+                    if (reader.TokenType != JsonTokenType.EndObject)
+                        reader.Skip();
+                }
+                else
+                {
+                    reader.Read();
+                    reader.Skip();
+                }
+            }
+
+            if (reader.Read())
+                return LineScan.Malformed; // a second value after the object
+        }
+        catch (JsonException)
+        {
+            return LineScan.Malformed;
+        }
+
+        if (!user || !sameSession || compact || !results)
+            return LineScan.NeedsDocument;
+        foreach (var (id, isError) in _scannedResults)
+        {
+            if (id is not null)
+                Sink.Resolve(id, isError ? ToolOutcome.Error : ToolOutcome.Ok);
+        }
+
+        return LineScan.Done;
+    }
+
+    /// <summary>Reads a <c>message</c> object up to its end; true when its <c>content</c> is an array with a tool result.</summary>
+    private bool ScanMessage(ref Utf8JsonReader reader)
+    {
+        var results = false;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var content = reader.ValueTextEquals("content"u8);
+            reader.Read();
+            if (!content || reader.TokenType != JsonTokenType.StartArray)
+            {
+                if (content)
+                {
+                    results = false; // a later "content" replaces an earlier one
+                    _scannedResults.Clear();
+                }
+
+                reader.Skip();
+                continue;
+            }
+
+            _scannedResults.Clear();
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+            {
+                if (reader.TokenType != JsonTokenType.StartObject)
+                {
+                    reader.Skip();
+                    continue;
+                }
+
+                bool toolResult = false, isError = false;
+                string? id = null;
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    if (reader.ValueTextEquals("type"u8))
+                    {
+                        reader.Read();
+                        toolResult = reader.TokenType == JsonTokenType.String && reader.ValueTextEquals("tool_result"u8);
+                        reader.Skip();
+                    }
+                    else if (reader.ValueTextEquals("tool_use_id"u8))
+                    {
+                        reader.Read();
+                        id = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                        reader.Skip();
+                    }
+                    else if (reader.ValueTextEquals("is_error"u8))
+                    {
+                        reader.Read();
+                        isError = reader.TokenType == JsonTokenType.True;
+                        reader.Skip();
+                    }
+                    else
+                    {
+                        reader.Read();
+                        reader.Skip();
+                    }
+                }
+
+                if (toolResult)
+                    _scannedResults.Add((id, isError));
+            }
+
+            results = _scannedResults.Count > 0;
+        }
+
+        return results;
+    }
+
+    private static bool MayHoldGate(ReadOnlySpan<byte> line)
+    {
+        foreach (var marker in GateMarkers)
+        {
+            if (line.IndexOf(marker) >= 0)
+                return true;
+        }
+
+        // JSON may spell any character as \uXXXX; writers only do so for control characters, but a marker's
+        // letters written that way (\u0020-\u007F) would hide it from the byte search above.
+        for (var rest = line; rest.IndexOf("\\u00"u8) is var at and >= 0; rest = rest[(at + 4)..])
+        {
+            if (at + 4 < rest.Length && rest[at + 4] is >= (byte)'2' and <= (byte)'7')
+                return true;
+        }
+
+        return false;
+    }
 
     public override void Read(JsonElement root, long line)
     {

@@ -174,7 +174,7 @@ internal static class TranscriptFile
         await using var stream = Open(path);
         try
         {
-            return await JsonDocument.ParseAsync(stream, new JsonDocumentOptions { MaxDepth = 256 }, cancellationToken).ConfigureAwait(false);
+            return await JsonDocument.ParseAsync(stream, new JsonDocumentOptions { MaxDepth = MaxDepth }, cancellationToken).ConfigureAwait(false);
         }
         catch (JsonException)
         {
@@ -226,16 +226,17 @@ internal static class TranscriptFile
     internal static JsonLine.Kind Parse(ReadOnlyMemory<byte> line, out JsonDocument? document)
     {
         document = null;
-        if (line.Span.StartsWith("\uFEFF"u8))
-            line = line[3..];
-        var span = line.Span;
-        if (span.Trim(" \t\r\n"u8).IsEmpty)
-            return JsonLine.Kind.Blank;
-        if (!System.Text.Unicode.Utf8.IsValid(span))
-            return JsonLine.Kind.Malformed;
+        var kind = Check(ref line);
+        return kind == JsonLine.Kind.Object ? ParseObject(line, out document) : kind;
+    }
+
+    /// <summary><see cref="Parse"/> after <see cref="Check"/>.</summary>
+    private static JsonLine.Kind ParseObject(ReadOnlyMemory<byte> line, out JsonDocument? document)
+    {
+        document = null;
         try
         {
-            var doc = JsonDocument.Parse(line, new JsonDocumentOptions { MaxDepth = 256 });
+            var doc = JsonDocument.Parse(line, new JsonDocumentOptions { MaxDepth = MaxDepth });
             if (doc.RootElement.ValueKind != JsonValueKind.Object)
             {
                 doc.Dispose();
@@ -251,21 +252,53 @@ internal static class TranscriptFile
         }
     }
 
+    /// <summary>The nesting a line may have (the same for documents and for readers' own scans).</summary>
+    internal const int MaxDepth = 256;
+
+    /// <summary>
+    /// What can be told before any JSON is read: blank, not UTF-8 (the JSON reader does not validate UTF-8
+    /// inside strings until they are decoded), or worth parsing (<see cref="JsonLine.Kind.Object"/>, not yet proven).
+    /// Removes a leading BOM.
+    /// </summary>
+    private static JsonLine.Kind Check(ref ReadOnlyMemory<byte> line)
+    {
+        if (line.Span.StartsWith("\uFEFF"u8))
+            line = line[3..];
+        var span = line.Span;
+        if (span.Trim(" \t\r\n"u8).IsEmpty)
+            return JsonLine.Kind.Blank;
+        return System.Text.Unicode.Utf8.IsValid(span) ? JsonLine.Kind.Object : JsonLine.Kind.Malformed;
+    }
+
     private static void Feed(ReadOnlyMemory<byte> line, TranscriptReader reader, ref LineState state)
     {
         state.Line++;
         state.LinesRead++;
         if (reader.CanSkip(line.Span))
             return;
-        switch (Parse(line, out var doc))
+        var kind = Check(ref line);
+        if (kind == JsonLine.Kind.Object)
         {
-            case JsonLine.Kind.Object:
+            // The reader's own scan first: the common big lines need a few fields, not a document.
+            switch (reader.Scan(line.Span, state.Line))
+            {
+                case LineScan.Done:
+                    return;
+                case LineScan.Malformed:
+                    state.Malformed++;
+                    return;
+            }
+
+            kind = ParseObject(line, out var doc);
+            if (kind == JsonLine.Kind.Object)
+            {
                 using (doc)
                     reader.Read(doc!.RootElement, state.Line);
-                break;
-            case JsonLine.Kind.Malformed:
-                state.Malformed++;
-                break;
+                return;
+            }
         }
+
+        if (kind == JsonLine.Kind.Malformed)
+            state.Malformed++;
     }
 }

@@ -24,6 +24,19 @@ public enum TranscriptFormat
     CodexExec,
 }
 
+/// <summary>What a reader's own scan of a raw line decided.</summary>
+internal enum LineScan
+{
+    /// <summary>The scan does not cover this line: parse it into a document and call <see cref="TranscriptReader.Read"/>.</summary>
+    NeedsDocument,
+
+    /// <summary>The line was read completely (and validated) by the scan.</summary>
+    Done,
+
+    /// <summary>The line is not one JSON object.</summary>
+    Malformed,
+}
+
 /// <summary>What every reader of one file needs.</summary>
 internal sealed class ReaderContext
 {
@@ -43,6 +56,12 @@ internal sealed class ReaderContext
 
     /// <summary>When a line carries no time: the file's last write time.</summary>
     public DateTimeOffset? FallbackTime { get; init; }
+
+    /// <summary>
+    /// Let readers read common line shapes with their own <see cref="Utf8JsonReader"/> scan instead of a
+    /// <see cref="JsonDocument"/>. Off only in tests that prove both paths store the same rows.
+    /// </summary>
+    public bool Scans { get; init; } = true;
 
     public SourceRef At(long line) => new(File, line);
 }
@@ -67,6 +86,18 @@ internal abstract class TranscriptReader(ReaderContext context)
     /// can only be a real key and value. When in doubt, false.
     /// </summary>
     public virtual bool CanSkip(ReadOnlySpan<byte> line) => false;
+
+    /// <summary>
+    /// Reads a line (UTF-8 valid, not blank, BOM removed) without a <see cref="JsonDocument"/> when its shape is
+    /// one the reader scans; must store exactly what <see cref="Read"/> would, validate the whole line the way
+    /// <see cref="JsonDocument"/> does, and return <see cref="LineScan.NeedsDocument"/> before adding anything
+    /// when in doubt.
+    /// </summary>
+    public LineScan Scan(ReadOnlySpan<byte> line, long lineNumber) =>
+        Context.Scans ? ScanLine(line, lineNumber) : LineScan.NeedsDocument;
+
+    /// <summary>See <see cref="Scan"/>.</summary>
+    protected virtual LineScan ScanLine(ReadOnlySpan<byte> line, long lineNumber) => LineScan.NeedsDocument;
 
     /// <summary>State to resume from at the next pass (JSON), or null.</summary>
     public virtual string? SaveState() => null;

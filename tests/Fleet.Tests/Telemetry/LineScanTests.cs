@@ -1,0 +1,99 @@
+using Fleet.Telemetry;
+using Fleet.Telemetry.Privacy;
+using Fleet.Telemetry.Store;
+using Fleet.Tests.Infrastructure;
+using Microsoft.Data.Sqlite;
+
+namespace Fleet.Tests.Telemetry;
+
+/// <summary>
+/// Readers scan common lines without a JSON document (TranscriptReader.Scan). The scan must never change what is
+/// stored: every test ingests the same files with and without it and compares every row and every count.
+/// </summary>
+public sealed class LineScanTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private const string Session = "11111111-2222-3333-4444-555555555555";
+
+    [Theory]
+    [InlineData(PrivacyLevel.Metadata)]
+    [InlineData(PrivacyLevel.Full)]
+    public async Task The_whole_corpus_stores_the_same_rows_with_and_without_scans(PrivacyLevel privacy)
+    {
+        using var dir = new TempDir();
+        await SameRowsAsync(dir, [Corpus.Dir], privacy);
+    }
+
+    [Fact]
+    public async Task Tool_results_with_gate_markers_odd_shapes_or_bad_json_store_the_same_rows()
+    {
+        using var dir = new TempDir();
+        var file = dir.Combine("session.jsonl");
+        string User(string content, string extra = "") =>
+            $$$"""{"parentUuid":null,"isSidechain":false,"sessionId":"{{{Session}}}","type":"user",{{{extra}}}"message":{"role":"user","content":{{{content}}}},"timestamp":"2026-02-23T12:00:01.000Z"}""";
+        string Result(string id, string text, bool error = false) =>
+            $$$"""{"tool_use_id":"{{{id}}}","type":"tool_result","content":{{{text}}},"is_error":{{{(error ? "true" : "false")}}}}""";
+        var calls = string.Join(',', Enumerable.Range(1, 12).Select(i => $$$"""{"type":"tool_use","id":"t{{{i}}}","name":"{{{(i == 5 ? "ExitPlanMode" : "Bash")}}}","input":{}}"""));
+        File.WriteAllLines(file,
+        [
+            $$$"""{"parentUuid":null,"isSidechain":false,"sessionId":"{{{Session}}}","type":"assistant","requestId":"r1","message":{"id":"m1","model":"claude-sonnet-4-5","role":"assistant","content":[{{{calls}}}],"usage":{"input_tokens":1,"output_tokens":2}},"timestamp":"2026-02-23T12:00:00.000Z"}""",
+            User($"[{Result("t1", "\"fine\"")},{Result("t2", "\"boom\"", error: true)}]"),
+            User($"[{Result("t3", "\"The user doesn't want to proceed with this tool use. the user said: no\"")}]", "\"toolUseResult\":\"User rejected tool use\","),
+            User($"[{Result("t4", "\"The user doesn\\u0027t want to proceed with this tool use.\"")}]"),
+            User($"[{Result("t5", "\"User has approved your plan.\"")}]"),
+            User($"[{Result("t6", "[{\"type\":\"text\",\"text\":\"User has answered your questions\"}]")}]", "\"toolUseResult\":{\"answers\":{\"q\":\"a\"}},"),
+            User($"[{Result("t7", "\"Claude requested permissions to write, but you haven't granted it yet.\"")}]"),
+            User($"[{Result("t8", "\"ok\"")}]", "\"isCompactSummary\":true,"),
+            User($"[{Result("t9", "\"ok\"")}]").Replace(Session, "99999999-2222-3333-4444-555555555555", StringComparison.Ordinal),
+            User($"[{Result("t10", "\"cut off")}]"),                                  // malformed: an unterminated string
+            User($"[{Result("t10", "\"ok\"")}]") + " trailing",                      // malformed: text after the object
+            User($"[{{\"type\":\"tool_result\",\"tool_use_id\":{{\"nested\":\"t11\"}},\"content\":\"x\"}}]"), // no string id
+            User($"[{Result("t12", "{\"type\":\"tool_result\",\"tool_use_id\":\"t1\"}")}]", "\"type\":{\"nested\":1},"), // repeated key, object value
+            User($"[{Result("t12", "\"ok\"")}]", "\"message\":\"not an object\","),
+            """{"type":"user","message":{"content":[{"type":"tool_result","tool_use_id":"t12"}]}}""",
+        ]);
+
+        var (scanned, full) = await SameRowsAsync(dir, [file], PrivacyLevel.Full);
+        scanned.ShouldContain(r => r.Contains("rejection", StringComparison.Ordinal));
+        full.Count.ShouldBe(scanned.Count);
+    }
+
+    /// <summary>Ingests <paramref name="paths"/> twice (scans on, scans off) and checks every stored row is the same.</summary>
+    private static async Task<(List<string> Scanned, List<string> Full)> SameRowsAsync(TempDir dir, IReadOnlyList<string> paths, PrivacyLevel privacy)
+    {
+        var scanned = await RowsAsync(dir.Combine("scanned.db"), paths, new IngestOptions { Privacy = privacy });
+        var full = await RowsAsync(dir.Combine("full.db"), paths, new IngestOptions { Privacy = privacy, Scans = false });
+        scanned.Count.ShouldBeGreaterThan(0);
+        scanned.ShouldBe(full);
+        return (scanned, full);
+    }
+
+    private static async Task<List<string>> RowsAsync(string db, IReadOnlyList<string> paths, IngestOptions options)
+    {
+        var rows = new List<string>();
+        await using (var store = await TelemetryStore.OpenAsync(db, Ct).DefaultTimeout())
+        {
+            var report = await new TelemetryIngestor(store, TimeProvider.System).IngestAsync(paths, options, Ct).SlowTimeout();
+            rows.AddRange(report.Files.Select(f => $"file {Path.GetFileName(f.Path)} {f.LinesRead} {f.Records} {f.ModelCalls} {f.Malformed} {f.TruncatedTail}"));
+        }
+
+        using var connection = new SqliteConnection($"Data Source={db};Mode=ReadOnly;Pooling=False");
+        connection.Open();
+        foreach (var sql in new[]
+        {
+            "SELECT 'event', s.path, e.line, e.kind, e.provider, e.session_id, e.agent_id, e.sidechain, e.ts, e.name, e.tool_use_id, e.outcome, e.subject, e.count, e.number, e.text FROM events e JOIN sources s ON s.id = e.source_id ORDER BY s.path, e.line, e.id",
+            "SELECT 'call', s.path, c.line, c.provider, c.session_id, c.agent_id, c.sidechain, c.project, c.ts, c.model, c.model_assumed, c.message_id, c.request_id, c.input, c.output, c.cache_write_5m, c.cache_write_1h, c.cache_read, c.reasoning, c.fast FROM model_calls c JOIN sources s ON s.id = c.source_id ORDER BY s.path, c.line, c.id",
+            "SELECT 'source', path, format, offset, line, malformed, truncated, state FROM sources ORDER BY path",
+        })
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = sql;
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+                rows.Add(string.Join('|', Enumerable.Range(0, reader.FieldCount).Select(i => reader.IsDBNull(i) ? "∅" : Convert.ToString(reader.GetValue(i), System.Globalization.CultureInfo.InvariantCulture))));
+        }
+
+        return rows;
+    }
+}
