@@ -9,6 +9,8 @@
 #                         (the orchestrator has decided, journaled and is about to start the shim)
 #      exit -> running  : the worker's last act  -> the dependent agent's first act
 #                         (adds setsid, the dependent's .NET shim start-up and its agent's exec)
+#      exit.json -> decision : the worker's exit.json renamed into place (ctime) -> the dependent's `worker_spawning`
+#                         (the orchestrator's own share: the watcher, reading the record, journaling, deciding)
 #    and a breakdown of the medians, each from the last act: the shim sees the exit (its `ended_at`, ms),
 #    exit.json is in place (its ctime: the rename), then the orchestrator notices (`worker_ended` ts - ctime)
 #    and decides (`worker_spawning` - `worker_ended`), and spawn + shim start (`worker_spawning` -> first act).
@@ -146,11 +148,11 @@ latency_run() {
                 if (s == 1) continue
                 pred = sprintf("%s-s%02d", p[1], s - 1)
                 if (!(pred in stop) || !(w in spawn) || !(pred in ended) || !(pred in ctime) || !(pred in endedat)) { print "missing data for " pred " -> " w > "/dev/stderr"; bad = 1; continue }
-                printf "%s %s %.3f %.3f %.3f %.3f %.3f %.3f %.3f\n", pred, w,
+                printf "%s %s %.3f %.3f %.3f %.3f %.3f %.3f %.3f %.3f\n", pred, w,
                     (spawn[w] - stop[pred]) * 1000, (start[w] - stop[pred]) * 1000,
                     (ctime[pred] - stop[pred]) * 1000, (ended[pred] - ctime[pred]) * 1000,
                     (spawn[w] - ended[pred]) * 1000, (start[w] - spawn[w]) * 1000,
-                    (endedat[pred] - stop[pred]) * 1000
+                    (endedat[pred] - stop[pred]) * 1000, (spawn[w] - ctime[pred]) * 1000
             }
             exit bad
         }' "$dir/spawn.tsv" "$dir/endedat.tsv" "$dir/ended.tsv" "$dir/ctime.tsv" "$dir/start.tsv" "$dir/end.tsv" > "$dir/edges.tsv" || die "incomplete data in $dir"
@@ -159,6 +161,7 @@ latency_run() {
 
     read -r d50 d99 dmax n <<< "$(stats "$dir/edges.tsv" 3)"
     read -r r50 r99 rmax _ <<< "$(stats "$dir/edges.tsv" 4)"
+    read -r o50 o99 omax _ <<< "$(stats "$dir/edges.tsv" 10)"
     local b0 b1 b2 b3 b4
     b0="$(stats "$dir/edges.tsv" 9 | cut -d' ' -f1)"
     b1="$(stats "$dir/edges.tsv" 5 | cut -d' ' -f1)"; b2="$(stats "$dir/edges.tsv" 6 | cut -d' ' -f1)"
@@ -166,8 +169,9 @@ latency_run() {
     printf 'latency %d: %d edges, %.1f s, load %s -> %s\n' "$rep" "$n" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" "$load0" "$load1"
     printf '  exit -> decision  p50 %7.1f  p99 %7.1f  max %7.1f ms\n' "$d50" "$d99" "$dmax"
     printf '  exit -> running   p50 %7.1f  p99 %7.1f  max %7.1f ms\n' "$r50" "$r99" "$rmax"
+    printf '  exit.json -> decision (the orchestrator alone)  p50 %7.1f  p99 %7.1f  max %7.1f ms\n' "$o50" "$o99" "$omax"
     printf '  medians: shim sees the exit %.1f (ended_at, ms), exit.json in place %.1f, orchestrator notices %.1f, decides %.1f, spawn + shim start %.1f ms\n' "$b0" "$b1" "$b2" "$b3" "$b4"
-    echo "$d50 $d99 $dmax $r50 $r99 $rmax $b1 $b2 $b3 $b4 $load0 $load1 $b0" >> "$tmp/latency.results"
+    echo "$d50 $d99 $dmax $r50 $r99 $rmax $b1 $b2 $b3 $b4 $load0 $load1 $b0 $o50 $o99 $omax" >> "$tmp/latency.results"
 }
 
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
@@ -259,6 +263,7 @@ if [[ -f "$tmp/latency.results" ]]; then
     col() { awk -v c="$1" '{ print $c }' "$tmp/latency.results" | median; }
     echo "exit -> decision (journal worker_spawning): p50 $(col 1) ms, p99 $(col 2) ms, max $(col 3) ms"
     echo "exit -> running (dependent's first act):   p50 $(col 4) ms, p99 $(col 5) ms, max $(col 6) ms"
+    echo "exit.json in place -> decision (the orchestrator alone): p50 $(col 14) ms, p99 $(col 15) ms, max $(col 16) ms"
     echo "breakdown (median of per-run medians, each from the exit): shim sees it $(col 13), exit.json in place $(col 7); then orchestrator notices $(col 8), decides $(col 9); spawn + shim start $(col 10) ms"
     echo "load average (1 min) at start of runs: $(awk '{ printf "%s ", $11 }' "$tmp/latency.results")"
 fi
