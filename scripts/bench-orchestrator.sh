@@ -24,7 +24,7 @@
 # Timing is informational; nothing here is a test.
 #
 # usage: scripts/bench-orchestrator.sh [REPS]     (default 3)
-# env:   BENCH_CHAINS (20) BENCH_LEN (11) BENCH_IDLE_WORKERS (100) BENCH_IDLE_SECONDS (30)
+# env:   BENCH_CHAINS (20) BENCH_LEN (11) BENCH_IDLE_WORKERS (100) BENCH_IDLE_SECONDS (30, a multiple of 5)
 #        BENCH_SKIP_LATENCY=1 / BENCH_SKIP_IDLE=1   run one part only
 #        BENCH_NO_BUILD=1   use the existing Release build      BENCH_KEEP=1   keep the temp dir
 set -euo pipefail
@@ -222,12 +222,17 @@ idle_run() {
 
     local t0 t1 k0 k1
     t0="$EPOCHREALTIME"; k0="$(ticks "$pid")"
-    sleep "$((idle_seconds / 2))"
-    # the shims' memory, mid-window
-    local shim_pids
-    shim_pids="$(sed -n 's/.*"shim_pid": *\([0-9]*\).*/\1/p' "$root"/iterations/1/*.run.json)"
-    for p in $shim_pids; do status_kb "$p" VmRSS; done > "$dir/shim_rss_kb"
-    sleep "$((idle_seconds - idle_seconds / 2))"
+    # CPU ticks of each 5 s slice of the window (shows whether the cost is steady or a burst)
+    local slices="" k_prev="$k0" k_now elapsed=0 shim_pids
+    while ((elapsed < idle_seconds)); do
+        sleep 5; elapsed=$((elapsed + 5))
+        k_now="$(ticks "$pid")"; slices+="$((k_now - k_prev)) "; k_prev="$k_now"
+        if [[ ! -f "$dir/shim_rss_kb" && $((elapsed * 2)) -ge "$idle_seconds" ]]; then
+            # the shims' memory, mid-window
+            shim_pids="$(sed -n 's/.*"shim_pid": *\([0-9]*\).*/\1/p' "$root"/iterations/1/*.run.json)"
+            for p in $shim_pids; do status_kb "$p" VmRSS; done > "$dir/shim_rss_kb"
+        fi
+    done
     t1="$EPOCHREALTIME"; k1="$(ticks "$pid")"
     local hwm rss
     hwm="$(status_kb "$pid" VmHWM)"; rss="$(status_kb "$pid" VmRSS)"
@@ -247,7 +252,7 @@ idle_run() {
     shim_max="$(sort -g "$dir/shim_rss_kb" | tail -n 1 | awk '{ printf "%.1f", $1 / 1024 }')"
     shim_sum="$(awk '{ s += $1 } END { printf "%.0f", s / 1024 }' "$dir/shim_rss_kb")"
     printf 'idle %d: %d agents running %.1f s after launch (orchestrator CPU while spawning: %s s); load %s -> %s\n' "$rep" "$idle_workers" "$start_s" "$start_cpu_s" "$load0" "$load1"
-    printf '  orchestrator while waiting: %s%% of one core over %.1f s (%d ticks); VmHWM %.1f MB, VmRSS %.1f MB\n' "$cpu" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" "$((k1 - k0))" "$(awk -v k="$hwm" 'BEGIN { print k / 1024 }')" "$(awk -v k="$rss" 'BEGIN { print k / 1024 }')"
+    printf '  orchestrator while waiting: %s%% of one core over %.1f s (%d ticks; per 5 s: %s); VmHWM %.1f MB, VmRSS %.1f MB\n' "$cpu" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" "$((k1 - k0))" "${slices% }" "$(awk -v k="$hwm" 'BEGIN { print k / 1024 }')" "$(awk -v k="$rss" 'BEGIN { print k / 1024 }')"
     printf '  shims: %d, VmRSS median %s MB, max %s MB, sum %s MB\n' "$shim_n" "$shim_med" "$shim_max" "$shim_sum"
     echo "$cpu $(awk -v k="$hwm" 'BEGIN { printf "%.1f", k / 1024 }') $shim_med $shim_sum $start_cpu_s $load0 $load1" >> "$tmp/idle.results"
 }
