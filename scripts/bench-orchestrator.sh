@@ -49,8 +49,15 @@ fi
 
 tmp="$(mktemp -d -t fleet-bench-orch.XXXXXX)"
 export FLEET_HOME="$tmp/home"   # registry and telemetry of the runs stay in the temp dir
+launcher=""   # a `fleet launch --wait` running in the background
 cleanup() {
     local rc=$?
+    if [[ -n "$launcher" ]] && kill -0 "$launcher" 2>/dev/null; then
+        # stop it first, so that it starts nothing after the check below
+        kill "$launcher" 2>/dev/null || true
+        wait "$launcher" 2>/dev/null || true
+        sleep 1
+    fi
     for root in "$tmp"/*/root; do
         [[ -f "$root/.fleet/journal.jsonl" ]] || continue
         if ! grep -q '"type":"run_ended"' "$root/.fleet/journal.jsonl"; then
@@ -197,7 +204,7 @@ idle_run() {
     load0="$(loadavg)"
     local t_launch="$EPOCHREALTIME"
     "${fleet[@]}" launch "$root" --wait --no-tmux > "$dir/launch.out" 2>&1 &
-    local launcher=$!
+    launcher=$!
     local journal="$root/.fleet/journal.jsonl" pid="" deadline=$((SECONDS + 120))
     while [[ -z "$pid" ]]; do
         ((SECONDS < deadline)) || die "no orchestrator_started in $journal"
@@ -240,8 +247,11 @@ idle_run() {
 
     # release every agent: they all get end of file and exit 0
     timeout 30 bash -c 'echo > "$0"' "$fifo" || die "could not release the agents"
-    wait "$launcher" || { check_success "$root" "$dir/launch.out"; die "launch exited non-zero"; }
+    local launch_rc=0
+    wait "$launcher" || launch_rc=$?
+    launcher=""
     check_success "$root" "$dir/launch.out"
+    ((launch_rc == 0)) || die "launch exited with $launch_rc"
 
     local cpu start_cpu_s start_s shim_n shim_med shim_max shim_sum
     cpu="$(awk -v a="$k0" -v b="$k1" -v t0="$t0" -v t1="$t1" -v hz="$clk_tck" 'BEGIN { printf "%.2f", (b - a) / hz / (t1 - t0) * 100 }')"
