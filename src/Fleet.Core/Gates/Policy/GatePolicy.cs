@@ -85,7 +85,7 @@ public sealed class GatePolicy
         // allowed by Bash(npm test:*)). Commands inside commands ($(…), backticks) defeat that split: then only a
         // rule for the whole command, or Bash for every command, allows it.
         var whole = query.Command!.Trim();
-        var wholeRule = allow.FirstOrDefault(r => r.AppliesTo("Bash") && (r.Content is null || r.MatchesCommand(whole)) && (!shell.HasSubstitution || !r.IsWildcard || r.Content is null));
+        var wholeRule = allow.FirstOrDefault(r => r.AppliesTo("Bash") && (r.Content is null || r.MatchesCommand(whole)) && (!shell.HasSubstitution || !r.IsWildcard || r.Content is null or "*"));
         if (shell.Parts.Count <= 1 || shell.HasSubstitution)
         {
             return wholeRule is not null
