@@ -129,6 +129,10 @@ internal static class LaunchCommand
             var brief = worker.Provider == Provider.Command ? "" : $", brief: {planned.PromptSource}";
             w.WriteLine($"  {worker.Id} ({worker.Type.Name()}, {Describe(worker)}){brief}");
             w.WriteLine($"    $ {ShellQuote.Join(planned.Argv)}");
+            if (worker.Provider == Provider.Claude)
+            {
+                w.WriteLine("    stdin: the brief as a stream-json user message; permission requests answered by fleet's gates (rules, else fleet inbox)");
+            }
         }
 
         w.WriteLine();

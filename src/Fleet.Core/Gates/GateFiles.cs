@@ -22,6 +22,11 @@ namespace Fleet.Gates;
 /// <param name="Summary">One line a person can judge: the exact command, or the file path.</param>
 /// <param name="Input">The tool input, secrets masked.</param>
 /// <param name="Reason">Why fleet asks (no rule matched, or the destructive rule that matched).</param>
+/// <param name="AlwaysRule">
+/// Optional (added by the shim): the exact allow rule that <c>approve --always</c> appends to <c>.fleet/gates.run.json</c>
+/// for this request, e.g. <c>Bash(npm test)</c> or <c>Write(//abs/path)</c>; null for questions. Exact, so it also
+/// passes a destructive operation (which no wildcard rule allows).
+/// </param>
 public sealed record GateRequest(
     string Id,
     string Worker,
@@ -31,7 +36,8 @@ public sealed record GateRequest(
     string Summary,
     JsonObject? Input,
     string Reason,
-    DateTimeOffset AskedAt);
+    DateTimeOffset AskedAt,
+    string? AlwaysRule = null);
 
 /// <summary>A person's answer.</summary>
 /// <param name="Decision"><c>allow</c>, <c>deny</c> or <c>answer</c> (to a question).</param>
@@ -64,10 +70,19 @@ public sealed record GateRecord(
     DateTimeOffset DecidedAt,
     long WaitedMs);
 
+/// <summary>
+/// <c>.fleet/gates.run.json</c>: allow rules a person added with <c>approve --always</c>, in force for the rest of the
+/// run. The CLI rewrites it atomically (read, add, write a temporary file, rename); each shim reads it again on every
+/// request, so a rule added while a worker runs applies to that worker's next request.
+/// </summary>
+/// <param name="Allow">Rules in Claude's syntax (<see cref="GateRequest.AlwaysRule"/> gives the one for a request).</param>
+public sealed record RunGateRules(IReadOnlyList<string> Allow);
+
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(GateRequest))]
 [JsonSerializable(typeof(GateAnswer))]
 [JsonSerializable(typeof(GateRecord))]
+[JsonSerializable(typeof(RunGateRules))]
 public sealed partial class GateJsonContext : JsonSerializerContext;
 
 /// <summary>Where the inbox's files live.</summary>

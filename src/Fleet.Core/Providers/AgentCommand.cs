@@ -42,9 +42,17 @@ public static class AgentCommand
         };
     }
 
+    /// <summary>
+    /// Claude runs under fleet's gates: the brief goes on stdin as a stream-json user message (so no prompt argument),
+    /// and every permission request comes to the shim as a <c>control_request</c> (<c>--permission-prompt-tool stdio</c>,
+    /// a flag claude 2.1.197 accepts but hides from --help).
+    /// </summary>
     private static List<string> Claude(ResolvedWorker worker, InvocationContext context)
     {
-        var argv = new List<string> { "claude", "-p", "--output-format", "stream-json", "--verbose" };
+        var argv = new List<string>
+        {
+            "claude", "-p", "--output-format", "stream-json", "--verbose", "--input-format", "stream-json", "--permission-prompt-tool", "stdio",
+        };
         if (context.SessionId is { } session)
         {
             argv.AddRange(context.Resume ? ["--resume", session] : ["--session-id", session]);
@@ -56,7 +64,6 @@ public static class AgentCommand
         argv.AddRange(["--permission-mode", worker.PermissionMode.Name()]);
         AddIf(argv, "--effort", worker.ReasoningEffort?.Name());
         argv.AddRange(["--append-system-prompt", context.FleetContext]);
-        argv.Add(context.Prompt);
         return argv;
     }
 

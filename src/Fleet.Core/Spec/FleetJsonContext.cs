@@ -8,4 +8,5 @@ namespace Fleet.Spec;
     WriteIndented = true,
     NumberHandling = JsonNumberHandling.Strict)]
 [JsonSerializable(typeof(FleetSpec))]
+[JsonSerializable(typeof(GatesSpec))]
 public sealed partial class FleetJsonContext : JsonSerializerContext;

@@ -16,6 +16,7 @@ public static class FleetSchema
     public const string Id = "https://fleet.invalid/fleet.schema.json";
 
     private static readonly Lazy<JsonObject> Cached = new(Build);
+    private static readonly Lazy<JsonObject> CachedGates = new(BuildGates);
 
     /// <summary>A fresh copy of the schema (callers may modify it).</summary>
     public static JsonObject Generate() => (JsonObject)Cached.Value.DeepClone();
@@ -24,6 +25,15 @@ public static class FleetSchema
     public static string ToJson() => Cached.Value.ToJsonString(JsonText.Indented) + "\n";
 
     internal static JsonObject Shared => Cached.Value;
+
+    /// <summary>The schema of <c>.fleet/gates.json</c>: fleet.json's <c>gates</c> section on its own.</summary>
+    internal static JsonObject GatesShared => CachedGates.Value;
+
+    private static JsonObject BuildGates() => (JsonObject)FleetJsonContext.Default.GatesSpec.GetJsonSchemaAsNode(new JsonSchemaExporterOptions
+    {
+        TreatNullObliviousAsNonNullable = true,
+        TransformSchemaNode = Transform,
+    });
 
     private static JsonObject Build()
     {

@@ -31,6 +31,27 @@ public sealed class FleetSpec
 
     [Description("When an iterative fleet stops. Values here win over the same keys in config.")]
     public StopRules? StopWhen { get; set; }
+
+    [Description("Claude workers' permission requests: which a rule decides and which go to a person (fleet inbox). Added to by .fleet/gates.json.")]
+    public GatesSpec? Gates { get; set; }
+}
+
+/// <summary>The gate rules of fleet.json's <c>gates</c> and of <c>.fleet/gates.json</c>.</summary>
+[Description("Rules in Claude's permission syntax: Tool or Tool(pattern), e.g. Bash(npm test:*), Edit(src/**), WebFetch(domain:example.com). Deny wins, then destructive operations ask, then allow; anything else asks a person.")]
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+public sealed class GatesSpec
+{
+    [NonEmptyItems]
+    [Description("Requests these rules match are allowed without asking. A wildcard rule (Bash, Bash(*), Bash(npm:*)) never allows a destructive operation; an exact rule does.")]
+    public List<string>? Allow { get; set; }
+
+    [NonEmptyItems]
+    [Description("Requests these rules match are denied without asking; deny wins over every other rule.")]
+    public List<string>? Deny { get; set; }
+
+    [NonEmptyItems]
+    [Description("More destructive operations, on top of fleet's shipped list (--accept-data-loss, git push --force, git reset --hard, DROP TABLE, rm -rf outside the worktree, prisma migrate reset, terraform destroy, ...): they always ask a person.")]
+    public List<string>? Destructive { get; set; }
 }
 
 /// <summary>Fleet-wide defaults and limits.</summary>

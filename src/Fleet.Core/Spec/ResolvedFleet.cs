@@ -16,6 +16,22 @@ public sealed record ResolvedWorker(
     IReadOnlyList<string> DependsOn,
     IReadOnlyList<string> Command);
 
+/// <summary>Gate rules as texts in Claude's rule syntax (see <c>Fleet.Gates.Policy.GateRule</c>).</summary>
+public sealed record FleetGates(IReadOnlyList<string> Allow, IReadOnlyList<string> Deny, IReadOnlyList<string> Destructive)
+{
+    public static FleetGates None { get; } = new([], [], []);
+
+    public static FleetGates From(GatesSpec? spec) =>
+        spec is null ? None : new(spec.Allow ?? [], spec.Deny ?? [], spec.Destructive ?? []);
+
+    /// <summary>These rules followed by <paramref name="other"/>'s.</summary>
+    public FleetGates Concat(FleetGates other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        return new([.. Allow, .. other.Allow], [.. Deny, .. other.Deny], [.. Destructive, .. other.Destructive]);
+    }
+}
+
 /// <summary>The effective stop rules of a fleet.</summary>
 /// <param name="ReviewerLgtmCount">Approvals needed (cumulative over the run); iterative fleets only.</param>
 /// <param name="MaxIterations">Iterations at most; 1 for dag and worktree fleets.</param>
@@ -34,6 +50,9 @@ public sealed record ResolvedFleet(
 {
     public ResolvedWorker Worker(string id) => Workers.First(w => w.Id == id);
 
+    /// <summary>fleet.json's <c>gates</c> (validated rule texts); the repository's .fleet/gates.json is added when a worker is prepared.</summary>
+    public FleetGates Gates { get; init; } = FleetGates.None;
+
     /// <summary>Builds the resolved form of a spec that validated without errors.</summary>
     public static ResolvedFleet From(string root, FleetSpec spec)
     {
@@ -48,7 +67,10 @@ public sealed record ResolvedFleet(
                 : 1,
             CostCapUsd: spec.StopWhen?.CostCapUsd ?? config.CostCapUsd);
         var graph = new DependencyGraph(workers.Select(w => w.Id), id => workers.First(w => w.Id == id).DependsOn);
-        return new ResolvedFleet(root, spec.FleetName!, type, config.MaxConcurrent ?? FleetDefaults.MaxConcurrent, workers, stop, graph);
+        return new ResolvedFleet(root, spec.FleetName!, type, config.MaxConcurrent ?? FleetDefaults.MaxConcurrent, workers, stop, graph)
+        {
+            Gates = FleetGates.From(spec.Gates),
+        };
     }
 
     internal static ResolvedWorker Resolve(WorkerSpec w, FleetConfig config) => new(

@@ -1,3 +1,4 @@
+using Fleet.Gates.Policy;
 using Fleet.Graph;
 using Fleet.Spec;
 
@@ -36,6 +37,54 @@ internal sealed class FleetRules(string file, string root, SourceNode document, 
 
         CheckConfigEfforts(config, workers);
         CheckStopRules(spec, config);
+        CheckGates(spec.Gates, "$.gates");
+    }
+
+    /// <summary>Checks gate rules: fleet.json's <c>gates</c> (at <c>$.gates</c>) or a whole .fleet/gates.json (at <c>$</c>).</summary>
+    public void CheckGates(GatesSpec? gates, string path)
+    {
+        if (gates is null)
+        {
+            return;
+        }
+
+        var deny = new HashSet<string>(gates.Deny ?? [], StringComparer.Ordinal);
+        foreach (var (list, name) in new[] { (gates.Allow, "allow"), (gates.Deny, "deny"), (gates.Destructive, "destructive") })
+        {
+            for (var i = 0; i < (list?.Count ?? 0); i++)
+            {
+                var text = list![i];
+                var itemPath = $"{path}.{name}[{i}]";
+                if (string.IsNullOrEmpty(text))
+                {
+                    continue; // The schema reported it.
+                }
+
+                if (!GateRule.TryParse(text, out var rule, out var error))
+                {
+                    Error(itemPath, error!);
+                    continue;
+                }
+
+                var known = GateRule.KnownTools;
+                if (!known.Contains(rule!.Tool) && known.FirstOrDefault(t => t.Equals(rule.Tool, StringComparison.OrdinalIgnoreCase)) is { } proper)
+                {
+                    Error(itemPath, $"unknown tool \"{rule.Tool}\" (tool names are case-sensitive); did you mean \"{proper}\"?");
+                }
+                else if (!known.Contains(rule.Tool) && !rule.Tool.StartsWith("mcp__", StringComparison.Ordinal))
+                {
+                    Warning(itemPath, $"\"{rule.Tool}\" is not a tool of claude 2.1.197{DidYouMean.Hint(rule.Tool, known)}; the rule matches only a tool of exactly that name");
+                }
+                else if (name == "allow" && rule.Tool == "AskUserQuestion")
+                {
+                    Warning(itemPath, "questions always go to a person; an allow rule for AskUserQuestion has no effect");
+                }
+                else if (name == "allow" && deny.Contains(text))
+                {
+                    Warning(itemPath, $"\"{text}\" is also a deny rule, and deny wins");
+                }
+            }
+        }
     }
 
     private Dictionary<string, int> CheckUniqueIds(List<(WorkerSpec Spec, string Path)> workers)

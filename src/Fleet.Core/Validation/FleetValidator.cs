@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Fleet.Gates.Policy;
 using Fleet.Spec;
 
 namespace Fleet.Validation;
@@ -80,7 +81,38 @@ public static class FleetValidator
         }
 
         var sorted = diagnostics.OrderBy(d => d.Line).ThenBy(d => d.Column).ThenBy(d => d.Severity).ToList();
+        var gatesFile = Path.Combine(root, GateRuleFiles.RepoFileName);
+        if (spec is not null && File.Exists(gatesFile))
+        {
+            var display = Path.Combine(Path.GetDirectoryName(displayFile) ?? string.Empty, GateRuleFiles.RepoFileName);
+            sorted.AddRange(ValidateGates(File.ReadAllText(gatesFile), display, root));
+        }
+
         var valid = spec is not null && sorted.All(d => d.Severity != Severity.Error);
         return new ValidationResult(displayFile, root, sorted, valid ? ResolvedFleet.From(root, spec!) : null);
+    }
+
+    /// <summary>Validates a <c>.fleet/gates.json</c>: the shape of fleet.json's <c>gates</c>, every rule's syntax.</summary>
+    public static IReadOnlyList<Diagnostic> ValidateGates(string text, string displayFile, string root)
+    {
+        var diagnostics = new List<Diagnostic>();
+        SourceNode document;
+        try
+        {
+            document = SourceJson.Parse(text);
+        }
+        catch (SourceJsonException ex)
+        {
+            diagnostics.Add(new Diagnostic(Severity.Error, displayFile, ex.Line, ex.Column, "$", $"invalid JSON: {ex.Message}"));
+            return diagnostics;
+        }
+
+        var clean = new SchemaChecker(displayFile, diagnostics).Check(document, FleetSchema.GatesShared);
+        if (clean?.Deserialize(FleetJsonContext.Default.GatesSpec) is { } gates)
+        {
+            new FleetRules(displayFile, root, document, diagnostics).CheckGates(gates, "$");
+        }
+
+        return [.. diagnostics.OrderBy(d => d.Line).ThenBy(d => d.Column).ThenBy(d => d.Severity)];
     }
 }

@@ -41,6 +41,18 @@ public sealed record WorkerLaunchSpec
     /// <summary>How long after the agent's exit its pipes may stay open (grandchildren) before the shim stops reading.</summary>
     public double? DrainTimeoutSeconds { get; init; }
 
+    /// <summary>
+    /// Claude with <c>--input-format stream-json</c>: the brief, sent on stdin as the first user message. stdin then
+    /// stays open for the control protocol and is closed after the <c>result</c> event. Null: stdin is closed at once.
+    /// </summary>
+    public string? PromptOnStdin { get; init; }
+
+    /// <summary>
+    /// Claude with <c>--permission-prompt-tool stdio</c>: the rules that answer its <c>can_use_tool</c> requests; the
+    /// rest go to a person through the inbox (<see cref="Fleet.Gates.GatePaths"/>). Needs <see cref="PromptOnStdin"/>.
+    /// </summary>
+    public WorkerGates? Gates { get; init; }
+
     public static async Task<WorkerLaunchSpec> ReadAsync(string path, CancellationToken cancellationToken)
     {
         await using var stream = File.OpenRead(path);
@@ -74,6 +86,13 @@ public sealed record WorkerLaunchSpec
         {
             throw new ArgumentException("argv needs at least the program.", nameof(Argv));
         }
+
+        if (Gates is not null && PromptOnStdin is null)
+        {
+            throw new ArgumentException("gates need prompt_on_stdin: the control protocol answers on the agent's stdin.", nameof(Gates));
+        }
+
+        Gates?.ToPolicy();
     }
 
     internal static void ThrowIfBadWorkerId(string worker)
@@ -81,6 +100,32 @@ public sealed record WorkerLaunchSpec
         if (string.IsNullOrWhiteSpace(worker) || worker is "." or ".." || worker.IndexOfAny(['/', '\0']) >= 0)
         {
             throw new ArgumentException($"'{worker}' cannot be a worker id: it names files, so it may not be empty, '.', '..' or contain '/'.", nameof(worker));
+        }
+    }
+}
+
+/// <summary>A worker's gate rules (fleet.json's <c>gates</c> plus .fleet/gates.json) and where the run's rules are.</summary>
+public sealed record WorkerGates
+{
+    public IReadOnlyList<string> Allow { get; init; } = [];
+
+    public IReadOnlyList<string> Deny { get; init; } = [];
+
+    public IReadOnlyList<string> Destructive { get; init; } = [];
+
+    /// <summary><c>.fleet/gates.run.json</c>: read again on every request; null for none.</summary>
+    public string? RunRulesFile { get; init; }
+
+    /// <summary>The policy; throws <see cref="ArgumentException"/> for a rule that does not parse.</summary>
+    public Fleet.Gates.Policy.GatePolicy ToPolicy()
+    {
+        try
+        {
+            return Fleet.Gates.Policy.GatePolicy.Parse(Allow, Deny, Destructive);
+        }
+        catch (FormatException e)
+        {
+            throw new ArgumentException("gates: " + e.Message, nameof(WorkerLaunchSpec.Gates), e);
         }
     }
 }

@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Text;
+using Fleet.Gates;
+using Fleet.Gates.Policy;
 using Fleet.Planning;
 using Fleet.Providers;
 using Fleet.Rehearsal;
@@ -86,6 +88,21 @@ public static class WorkerPreparation
             CodexBaseline = worker.Provider == Provider.Codex && resume
                 ? new CodexBaseline(sessionId, previous?.CumulativeUsage ?? CodexUsage.Zero)
                 : null,
+            PromptOnStdin = worker.Provider == Provider.Claude ? prompt : null,
+            Gates = worker.Provider == Provider.Claude ? await GatesAsync(fleet, layout, cancellationToken) : null,
+        };
+    }
+
+    /// <summary>fleet.json's gates, then the repository's .fleet/gates.json as it is now, and where the run's rules are.</summary>
+    private static async Task<WorkerGates> GatesAsync(ResolvedFleet fleet, FleetLayout layout, CancellationToken cancellationToken)
+    {
+        var gates = fleet.Gates.Concat(await GateRuleFiles.ReadRepoAsync(layout.Root, cancellationToken));
+        return new WorkerGates
+        {
+            Allow = gates.Allow,
+            Deny = gates.Deny,
+            Destructive = gates.Destructive,
+            RunRulesFile = GatePaths.RunRules(layout.StateDir),
         };
     }
 

@@ -78,8 +78,10 @@ public static class WorkerShim
 
         var reader = (options.ReaderFactory ?? DefaultReader)(spec);
         var view = new View(options.View, options.Renderer);
+        using var control = spec.PromptOnStdin is null ? null : new ClaudeControl(spec, options.TimeProvider, view.Note);
         var lines = new LineSplitter(line =>
         {
+            control?.OnLine(line);
             try
             {
                 reader.Accept(line);
@@ -101,7 +103,7 @@ public static class WorkerShim
             Argv = spec.Argv,
             WorkingDirectory = spec.WorkingDirectory,
             Environment = spec.Environment ?? new Dictionary<string, string?>(),
-            Stdin = StdinMode.Closed,
+            Stdin = control is null ? StdinMode.Closed : StdinMode.HeldOpen,
             TimeProvider = options.TimeProvider,
             DrainTimeout = spec.DrainTimeoutSeconds is { } s ? TimeSpan.FromSeconds(s) : TimeSpan.FromSeconds(5),
             Stdout = async (chunk, ct) =>
@@ -112,7 +114,7 @@ public static class WorkerShim
             Stderr = (chunk, ct) => recording.WriteAsync(stderrLog, files.StderrLog, chunk, ct),
         };
 
-        view.Note($"[fleet] {spec.Worker} iteration {spec.Iteration}: {string.Join(' ', spec.Argv)}");
+        view.Note($"[fleet] {spec.Worker} iteration {spec.Iteration}: {string.Join(' ', spec.Argv)}{(control is null ? string.Empty : " (brief on stdin)")}");
         WorkerExitRecord record;
         AgentProcess agent;
         try
@@ -120,9 +122,19 @@ public static class WorkerShim
             agent = await AgentProcess.StartAsync(agentOptions, cancellationToken);
             claim = claim with { AgentPid = agent.Pid, AgentStartTime = agent.Identity.StartTime, AgentStartedAt = agent.StartedAt };
             await claim.WriteAsync(claimFile, CancellationToken.None);
+            if (control is not null)
+            {
+                control.Attach(agent.StandardInput!);
+                await control.SendPromptAsync(CancellationToken.None);
+            }
         }
         catch (AgentStartException e)
         {
+            if (control is not null)
+            {
+                await control.CompleteAsync();
+            }
+
             var now = options.TimeProvider.GetUtcNow();
             record = new WorkerExitRecord
             {
@@ -154,6 +166,11 @@ public static class WorkerShim
         }
 
         lines.Complete();
+        if (control is not null)
+        {
+            await control.CompleteAsync();
+        }
+
         record = BuildRecord(spec, agent.Pid, result, reader.Summary, recording.First);
         await FinishAsync(record, files, view);
         return record;
@@ -283,6 +300,7 @@ public static class WorkerShim
     /// <summary>The readable view; the first write error (e.g. the window or pipe is gone) switches it off for good.</summary>
     private sealed class View(TextWriter? writer, LineRenderer? renderer)
     {
+        private readonly Lock _lock = new();
         private TextWriter? _writer = writer;
 
         public void Show(ReadOnlySpan<byte> line)
@@ -310,21 +328,25 @@ public static class WorkerShim
             }
         }
 
+        /// <summary>Writes one line; gates write from their own tasks, so lines are written under a lock.</summary>
         public void Note(string text)
         {
-            if (_writer is null)
+            lock (_lock)
             {
-                return;
-            }
+                if (_writer is null)
+                {
+                    return;
+                }
 
-            try
-            {
-                _writer.WriteLine(text);
-                _writer.Flush();
-            }
-            catch (Exception e) when (e is IOException or ObjectDisposedException)
-            {
-                _writer = null;
+                try
+                {
+                    _writer.WriteLine(text);
+                    _writer.Flush();
+                }
+                catch (Exception e) when (e is IOException or ObjectDisposedException)
+                {
+                    _writer = null;
+                }
             }
         }
     }

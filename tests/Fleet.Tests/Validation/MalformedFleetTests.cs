@@ -61,6 +61,15 @@ public sealed class MalformedFleetTests : IDisposable
         { "max iterations zero", Fleet("\"stop_when\": { \"max_iterations\": 0 },"), "fleet.json:4:36: $.stop_when.max_iterations: must be at least 1, found 0" },
         { "stop_when with an unknown rule", Fleet("\"stop_when\": { \"lgtm\": 2 },"), "fleet.json:4:18: $.stop_when.lgtm: unknown key \"lgtm\"" },
 
+        // --- gates ---
+        { "gate rule that is not a rule", Fleet("\"gates\": { \"allow\": [\"bash npm test\"] },"), "fleet.json:4:24: $.gates.allow[0]: \"bash npm test\" is not a rule: write Tool or Tool(pattern), e.g. Bash(npm test:*) or Edit(src/**)" },
+        { "gate rule without its closing parenthesis", Fleet("\"gates\": { \"allow\": [\"Bash(npm test\"] },"), "fleet.json:4:24: $.gates.allow[0]: \"Bash(npm test\" is not a rule: the pattern must end with ')'; write Tool or Tool(pattern), e.g. Bash(npm test:*) or Edit(src/**)" },
+        { "gate rule with :* in the middle", Fleet("\"gates\": { \"deny\": [\"Bash(npm:* test)\"] },"), "fleet.json:4:23: $.gates.deny[0]: \"Bash(npm:* test)\": \":*\" is a prefix wildcard and must end the pattern, as in Bash(npm test:*)" },
+        { "gate rule with a lower-case tool", Fleet("\"gates\": { \"allow\": [\"bash(ls)\"] },"), "fleet.json:4:24: $.gates.allow[0]: unknown tool \"bash\" (tool names are case-sensitive); did you mean \"Bash\"?" },
+        { "empty destructive rule", Fleet("\"gates\": { \"destructive\": [\"\"] },"), "fleet.json:4:30: $.gates.destructive[0]: must not be empty" },
+        { "gate rules as a string", Fleet("\"gates\": { \"allow\": \"Bash\" },"), "fleet.json:4:23: $.gates.allow: expected an array, found a string (\"Bash\")" },
+        { "misspelt gates key", Fleet("\"gates\": { \"alow\": [] },"), "fleet.json:4:14: $.gates.alow: unknown key \"alow\"; did you mean \"allow\"?" },
+
         // --- workers ---
         { "worker is a string", Workers("\"a\""), "fleet.json:5:5: $.workers[0]: expected an object, found a string (\"a\")" },
         { "worker without id", Workers("{ \"type\": \"code-run\", \"task\": \"t\" }"), "fleet.json:5:5: $.workers[0]: missing required key \"id\"" },

@@ -1,0 +1,134 @@
+namespace Fleet.Gates.Policy;
+
+/// <summary>What the policy decided for one request.</summary>
+public enum GateAction
+{
+    /// <summary>A rule allows it: answer the agent at once.</summary>
+    Allow,
+
+    /// <summary>A rule denies it: answer the agent at once.</summary>
+    Deny,
+
+    /// <summary>A person decides: write a request and wait for the answer.</summary>
+    Ask,
+}
+
+/// <summary>A decision and why.</summary>
+/// <param name="Rule">The rule that decided (allow or deny), or the destructive entry that forced a question.</param>
+/// <param name="Reason">One sentence for the person or the log.</param>
+public sealed record GateDecision(GateAction Action, string? Rule, string Reason);
+
+/// <summary>
+/// The rules in force for one worker: fleet.json's <c>gates</c>, the repository's <c>.fleet/gates.json</c>, and the
+/// allow rules a person added for the rest of the run (<c>.fleet/gates.run.json</c>, passed to each decision).
+/// </summary>
+public sealed class GatePolicy
+{
+    public GatePolicy(IEnumerable<GateRule> allow, IEnumerable<GateRule> deny, IEnumerable<GateRule> destructive)
+    {
+        Allow = [.. allow];
+        Deny = [.. deny];
+        Destructive = [.. destructive];
+    }
+
+    public IReadOnlyList<GateRule> Allow { get; }
+
+    public IReadOnlyList<GateRule> Deny { get; }
+
+    /// <summary>The fleet's own destructive entries, on top of <see cref="DestructiveOperations.Shipped"/>.</summary>
+    public IReadOnlyList<GateRule> Destructive { get; }
+
+    /// <summary>Parses rule texts that were validated before; a bad one throws <see cref="FormatException"/>.</summary>
+    public static GatePolicy Parse(IEnumerable<string>? allow, IEnumerable<string>? deny, IEnumerable<string>? destructive) => new(
+        (allow ?? []).Select(GateRule.Parse), (deny ?? []).Select(GateRule.Parse), (destructive ?? []).Select(GateRule.Parse));
+
+    /// <summary>
+    /// Decides one request. Order: a deny rule denies; a destructive operation asks unless an exact allow rule
+    /// names it; an allow rule allows; anything else asks. Questions always go to a person.
+    /// </summary>
+    /// <param name="runAllow">Allow rules added during the run (<c>approve --always</c>).</param>
+    public GateDecision Decide(GateQuery query, IEnumerable<GateRule>? runAllow = null)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        if (query.IsQuestion)
+        {
+            return new GateDecision(GateAction.Ask, null, "the agent asks a question");
+        }
+
+        var allow = Allow.Concat(runAllow ?? []).ToList();
+        var shell = query.Tool == "Bash" && query.Command is { } command ? ShellCommand.Parse(command) : null;
+
+        if (Deny.FirstOrDefault(r => MatchesAny(r, query, shell)) is { } denied)
+        {
+            return new GateDecision(GateAction.Deny, denied.Text, $"denied by the rule {denied.Text}");
+        }
+
+        var destructive = Destructive.FirstOrDefault(r => MatchesAny(r, query, shell))?.Text
+            ?? (shell is null ? null : DestructiveOperations.Match(shell, query.WorkingDirectory));
+        if (destructive is not null)
+        {
+            var exact = allow.FirstOrDefault(r => !r.IsWildcard && r.Matches(query));
+            return exact is not null
+                ? new GateDecision(GateAction.Allow, exact.Text, $"destructive ({destructive}), allowed by the exact rule {exact.Text}")
+                : new GateDecision(GateAction.Ask, destructive, $"destructive operation ({destructive}): a person decides, whatever wildcard rule matches");
+        }
+
+        if (shell is null)
+        {
+            var rule = allow.FirstOrDefault(r => r.Matches(query));
+            return rule is not null
+                ? new GateDecision(GateAction.Allow, rule.Text, $"allowed by the rule {rule.Text}")
+                : new GateDecision(GateAction.Ask, null, $"no allow rule matches {query.Tool}");
+        }
+
+        // Bash: the exact command, or every simple command of it, must be allowed (so "npm test && rm -rf x" is not
+        // allowed by Bash(npm test:*)). Commands inside commands ($(…), backticks) defeat that split: then only a
+        // rule for the whole command, or Bash for every command, allows it.
+        var whole = query.Command!.Trim();
+        var wholeRule = allow.FirstOrDefault(r => r.AppliesTo("Bash") && (r.Content is null || r.MatchesCommand(whole)) && (!shell.HasSubstitution || !r.IsWildcard || r.Content is null or "*"));
+        if (shell.Parts.Count <= 1 || shell.HasSubstitution)
+        {
+            return wholeRule is not null
+                ? new GateDecision(GateAction.Allow, wholeRule.Text, $"allowed by the rule {wholeRule.Text}")
+                : new GateDecision(GateAction.Ask, null, shell.HasSubstitution ? "no allow rule matches the whole command (it runs commands inside commands)" : "no allow rule matches Bash");
+        }
+
+        if (wholeRule is not null && !wholeRule.IsWildcard)
+        {
+            return new GateDecision(GateAction.Allow, wholeRule.Text, $"allowed by the rule {wholeRule.Text}");
+        }
+
+        var used = new List<string>();
+        foreach (var part in shell.Texts)
+        {
+            var rule = allow.FirstOrDefault(r => r.AppliesTo("Bash") && r.MatchesCommand(part));
+            if (rule is null)
+            {
+                return new GateDecision(GateAction.Ask, null, $"no allow rule matches \"{part}\"");
+            }
+
+            if (!used.Contains(rule.Text))
+            {
+                used.Add(rule.Text);
+            }
+        }
+
+        var rules = string.Join(", ", used);
+        return new GateDecision(GateAction.Allow, rules, $"allowed by the rule{(used.Count == 1 ? string.Empty : "s")} {rules}");
+    }
+
+    private static bool MatchesAny(GateRule rule, GateQuery query, ShellCommand? shell)
+    {
+        if (!rule.AppliesTo(query.Tool))
+        {
+            return false;
+        }
+
+        if (shell is null)
+        {
+            return rule.Matches(query);
+        }
+
+        return rule.MatchesCommand(query.Command!.Trim()) || shell.Texts.Any(rule.MatchesCommand);
+    }
+}
