@@ -64,10 +64,21 @@ public sealed record GateRecord(
     DateTimeOffset DecidedAt,
     long WaitedMs);
 
+/// <summary>
+/// <c>.fleet/gates.run.json</c>: allow rules a person added with <c>fleet approve --always</c>, in Claude's rule
+/// syntax (<c>Bash(npm test)</c>, <c>Write(/abs/path)</c>, <c>WebFetch(domain:example.com)</c>, or a bare tool
+/// name). They hold for the rest of the run named by <paramref name="Run"/>; a file left by another run is stale.
+/// Written atomically (temp file, then rename), so a reader never sees half of it.
+/// </summary>
+/// <param name="Run">The run id the rules belong to (null when the run is unknown).</param>
+/// <param name="Allow">The rules, in the order they were added, without duplicates.</param>
+public sealed record RunGateRules(string? Run, IReadOnlyList<string> Allow);
+
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(GateRequest))]
 [JsonSerializable(typeof(GateAnswer))]
 [JsonSerializable(typeof(GateRecord))]
+[JsonSerializable(typeof(RunGateRules))]
 public sealed partial class GateJsonContext : JsonSerializerContext;
 
 /// <summary>Where the inbox's files live.</summary>
