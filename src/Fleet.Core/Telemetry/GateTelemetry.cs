@@ -44,27 +44,8 @@ public static class GateTelemetry
         }
 
         var iterationDir = Path.GetDirectoryName(Path.GetFullPath(logFile))!;
-        using var stream = new FileStream(logFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        using var reader = new StreamReader(stream, Encoding.UTF8);
-        long line = 0;
-        while (reader.ReadLine() is { } text)
+        foreach (var (gate, line) in Parse(logFile))
         {
-            line++;
-            GateRecord? gate;
-            try
-            {
-                gate = text.Length == 0 ? null : JsonSerializer.Deserialize(text, GateJsonContext.Default.GateRecord);
-            }
-            catch (JsonException)
-            {
-                continue;
-            }
-
-            if (gate is not { Id.Length: > 0 })
-            {
-                continue;
-            }
-
             var answer = ReadAnswer(GatePaths.Answer(iterationDir, gate.Id));
             var answers = answer?.Answers is { Count: > 0 } a ? string.Join("; ", a.Select(p => $"{p.Key}: {p.Value}")) : null;
             records.Add(new HumanGateRecord
@@ -215,6 +196,54 @@ public static class GateTelemetry
     {
         ArgumentNullException.ThrowIfNull(store);
         return GateTable.CountByKindAsync(store, run, cancellationToken);
+    }
+
+    /// <summary>
+    /// The log's records: one compact JSON object per line, as JSONL has it; an object written indented over several
+    /// lines (it starts with <c>{</c> at the start of a line) is read too. Torn or foreign text is skipped.
+    /// </summary>
+    private static List<(GateRecord Gate, long Line)> Parse(string logFile)
+    {
+        var records = new List<(GateRecord, long)>();
+        using var stream = new FileStream(logFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        var buffer = new StringBuilder();
+        long line = 0, start = 0;
+        while (reader.ReadLine() is { } text)
+        {
+            line++;
+            if (text.StartsWith('{'))
+            {
+                buffer.Clear();
+                start = line;
+            }
+            else if (buffer.Length == 0)
+            {
+                continue;
+            }
+
+            buffer.AppendLine(text);
+            if (!text.TrimEnd().EndsWith('}'))
+            {
+                continue;
+            }
+
+            try
+            {
+                if (JsonSerializer.Deserialize(buffer.ToString(), GateJsonContext.Default.GateRecord) is { Id.Length: > 0 } gate)
+                {
+                    records.Add((gate, start));
+                }
+
+                buffer.Clear();
+            }
+            catch (JsonException)
+            {
+                // Not whole yet (an indented object's inner closing brace), or not a record: the next '{' line starts over.
+            }
+        }
+
+        return records;
     }
 
     private static long Millis(TimeSpan span) => Math.Max(0, (long)span.TotalMilliseconds);

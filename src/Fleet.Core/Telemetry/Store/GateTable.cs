@@ -61,7 +61,7 @@ internal static class GateTable
     {
         await using var command = store.Connection.CreateCommand();
         command.CommandText = """
-            SELECT run, fleet, worker, COUNT(*), SUM(decided_by = 'person'), SUM(decided_by = 'rule'), SUM(decision IS NULL), COALESCE(SUM(waited_ms), 0)
+            SELECT run, fleet, worker, COUNT(*), COUNT(CASE WHEN decided_by = 'person' THEN 1 END), COUNT(CASE WHEN decided_by = 'rule' THEN 1 END), COUNT(CASE WHEN decision IS NULL THEN 1 END), COALESCE(SUM(waited_ms), 0)
             FROM gates WHERE ($run IS NULL OR run = $run) GROUP BY run, fleet, worker ORDER BY run, fleet, worker
             """;
         Add(command, "$run", run);
