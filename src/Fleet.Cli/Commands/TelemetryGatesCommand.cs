@@ -43,7 +43,7 @@ internal static class TelemetryGatesCommand
                 return ExitCodes.Success;
             }
 
-            await console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{report.Gates} gates: {report.ByPerson} decided by a person, {report.ByRule} by a rule, {report.Pending} pending"));
+            await console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{CommandHelpers.Plural((int)report.Gates, "gate")}: {report.ByPerson} decided by a person, {report.ByRule} by a rule, {report.Pending} pending"));
             foreach (var w in report.Workers)
             {
                 await console.Out.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
