@@ -21,6 +21,10 @@ public static class FleetApp
         root.Subcommands.Add(RunControlCommands.Pause(console));
         root.Subcommands.Add(RunControlCommands.Resume(console));
         root.Subcommands.Add(RunControlCommands.Kill(console));
+        root.Subcommands.Add(InboxCommands.Inbox(console));
+        root.Subcommands.Add(InboxCommands.Approve(console));
+        root.Subcommands.Add(InboxCommands.Deny(console));
+        root.Subcommands.Add(InboxCommands.Answer(console));
         root.Subcommands.Add(RehearseCommand.Create(console));
         root.Subcommands.Add(WorkerCommand.Create(console));
         root.Subcommands.Add(OrchestrateCommand.Create(console));

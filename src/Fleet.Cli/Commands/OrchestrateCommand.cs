@@ -59,11 +59,25 @@ internal static class OrchestrateCommand
                     Log = line => console.Out.WriteLine($"{time.GetLocalNow().ToString("HH:mm:ss", CultureInfo.InvariantCulture)} {line}"),
                 });
                 var outcome = await orchestrator.RunAsync(cancellationToken);
+                await RecordGatesAsync(console, recorder, layout, cancellationToken);
                 await console.Out.WriteLineAsync($"{outcome.Outcome}: {outcome.Reason}");
                 return outcome.ExitCode;
             }
         });
         return command;
+    }
+
+    /// <summary>The run's gates into the flight recorder as the orchestrator stops; a failure is reported, never fatal.</summary>
+    private static async Task RecordGatesAsync(ICliConsole console, FleetRunRecorder recorder, FleetLayout layout, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await recorder.RecordGatesAsync(layout.Root, cancellationToken);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or Microsoft.Data.Sqlite.SqliteException)
+        {
+            await console.Out.WriteLineAsync($"telemetry: could not record the run's gates: {e.Message}");
+        }
     }
 
     private static async Task<RehearsalServer> StartRehearsalAsync(int port, RehearsalScript script, CancellationToken cancellationToken)

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using Fleet.Cli.Hosting;
+using Fleet.Gates.Inbox;
 using Fleet.Orchestration;
 using Fleet.Orchestration.Spawning;
 using Fleet.Paths;
@@ -213,6 +214,11 @@ internal static class RunControlCommands
             return w.ToString();
         }
 
+        foreach (var gate in s.NeedsYou)
+        {
+            w.AppendLine(GateText.NeedsYou(gate, s.Root, s.ReadAt));
+        }
+
         w.AppendLine(CultureInfo.InvariantCulture, $"orchestrator: {(s.OrchestratorPid is { } pid ? $"running (pid {pid})" : "not running")}; workers: {s.SpawnMode}");
         w.AppendLine(CultureInfo.InvariantCulture, $"spend: {Money(s.Spent)}{(s.CostCapUsd is { } cap ? $" of {Money(cap)} cap" : "")}");
         foreach (var v in s.Verdicts)
@@ -241,7 +247,8 @@ internal static class RunControlCommands
         s.Root, s.Name, s.Type, s.RunId, s.State, s.Iteration, s.MaxIterations,
         [.. s.Verdicts.Select(v => new VerdictJson(v.Iteration, v.Verdict, v.Reason, v.Source))],
         [.. s.Workers.Select(x => new WorkerStatusJson(x.Worker, x.State, x.DurationSeconds, x.CostUsd, x.Reason))],
-        s.Spent, s.CostCapUsd, s.Why, s.OrchestratorPid, s.SpawnMode);
+        s.Spent, s.CostCapUsd, s.Why, s.OrchestratorPid, s.SpawnMode,
+        [.. s.NeedsYou.Select(g => InboxCommands.ToJson(g, s.Root, s.ReadAt))]);
 
     private static FleetLayout Layout(ICliConsole console, string root)
     {

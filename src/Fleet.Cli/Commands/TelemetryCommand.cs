@@ -19,6 +19,7 @@ internal static class TelemetryCommand
         var command = new Command("telemetry", "The flight recorder: typed telemetry read from the agents' own transcripts.");
         command.Subcommands.Add(Ingest(console));
         command.Subcommands.Add(SchemaSubcommand(console));
+        command.Subcommands.Add(TelemetryGatesCommand.Create(console));
         return command;
     }
 

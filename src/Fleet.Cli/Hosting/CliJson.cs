@@ -41,8 +41,19 @@ public sealed record VerdictJson(int Iteration, string Verdict, string? Reason, 
 
 public sealed record WorkerStatusJson(string Worker, string State, double? DurationSeconds, decimal? CostUsd, string? Reason);
 
+/// <summary>One gate as <c>fleet inbox --json</c> and <c>fleet status --json</c> (<c>needs_you</c>) show it.</summary>
+/// <param name="State"><c>open</c>, <c>answered</c> (the worker has not yet been told), <c>closed</c> or <c>abandoned</c>.</param>
+/// <param name="Line">The human line: <c>needs you: … — fleet approve ROOT ID | fleet deny ROOT ID</c>.</param>
+/// <param name="Commands">The commands that answer it.</param>
+public sealed record GateJson(string Gate, string Worker, int Iteration, string Kind, string Tool, string Summary, string Reason, string State,
+    DateTimeOffset AskedAt, double WaitingSeconds, string? Answer, string Line, IReadOnlyList<string> Commands);
+
+/// <summary>What <c>fleet approve|deny|answer --json</c> did.</summary>
+public sealed record GateAnsweredJson(string Gate, string Decision, string? RuleAdded, string Message);
+
 public sealed record StatusJson(string Root, string Name, string? Type, string? Run, string State, int Iteration, int? MaxIterations,
-    IReadOnlyList<VerdictJson> Verdicts, IReadOnlyList<WorkerStatusJson> Workers, decimal SpentUsd, decimal? CostCapUsd, string? Why, int? OrchestratorPid, string? SpawnMode);
+    IReadOnlyList<VerdictJson> Verdicts, IReadOnlyList<WorkerStatusJson> Workers, decimal SpentUsd, decimal? CostCapUsd, string? Why, int? OrchestratorPid, string? SpawnMode,
+    IReadOnlyList<GateJson>? NeedsYou = null);
 
 public sealed record KillActionJson(string What, string Result);
 
@@ -50,4 +61,6 @@ public sealed record KillActionJson(string What, string Result);
 [JsonSerializable(typeof(StatusJson))]
 [JsonSerializable(typeof(List<StatusJson>))]
 [JsonSerializable(typeof(List<KillActionJson>))]
+[JsonSerializable(typeof(List<GateJson>))]
+[JsonSerializable(typeof(GateAnsweredJson))]
 internal sealed partial class RunJsonContext : JsonSerializerContext;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Fleet.Gates.Inbox;
 using Fleet.Orchestration;
 using Fleet.Planning;
 
@@ -11,6 +12,7 @@ internal static class RunFollower
     {
         var seen = 0;
         var orchestratorSeen = false;
+        var announced = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
         while (true)
         {
             var entries = Journal.Read(layout.JournalFile);
@@ -21,6 +23,7 @@ internal static class RunFollower
             }
 
             seen = run.Count;
+            await AnnounceGatesAsync(console, layout, announced, time);
             var state = RunState.Fold(run);
             if (state.Ended is { } ended)
             {
@@ -46,6 +49,31 @@ internal static class RunFollower
             await Task.Delay(TimeSpan.FromMilliseconds(200), time, cancellationToken);
         }
     }
+
+    /// <summary>A gate that needs the person is said when it opens, again every few minutes, and once when it is settled.</summary>
+    private static async Task AnnounceGatesAsync(ICliConsole console, FleetLayout layout, Dictionary<string, DateTimeOffset> announced, TimeProvider time)
+    {
+        var now = time.GetUtcNow();
+        foreach (var gate in GateInbox.List(layout))
+        {
+            var at = now.ToLocalTime().ToString("HH:mm:ss", CultureInfo.InvariantCulture);
+            if (gate.State == InboxGateState.Open)
+            {
+                if (!announced.TryGetValue(gate.Id, out var last) || now - last >= GateReminder)
+                {
+                    announced[gate.Id] = now;
+                    await console.Error.WriteLineAsync($"[{at}]   {GateText.NeedsYou(gate, layout.Root, now)}");
+                }
+            }
+            else if (announced.Remove(gate.Id))
+            {
+                var how = gate.Closed is { } c ? $"{c.Decision} ({c.DecidedBy})" : gate.Answer is { } a ? $"{a.Decision} by {a.By}" : gate.State.ToString().ToLowerInvariant();
+                await console.Error.WriteLineAsync($"[{at}]   gate {gate.Id} of {gate.Request.Worker}: {how} after {GateText.Duration(gate.Waited(now))}");
+            }
+        }
+    }
+
+    private static readonly TimeSpan GateReminder = TimeSpan.FromMinutes(5);
 
     private static string Describe(JournalEntry e)
     {

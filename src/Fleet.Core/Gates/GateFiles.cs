@@ -71,12 +71,14 @@ public sealed record GateRecord(
     long WaitedMs);
 
 /// <summary>
-/// <c>.fleet/gates.run.json</c>: allow rules a person added with <c>approve --always</c>, in force for the rest of the
-/// run. The CLI rewrites it atomically (read, add, write a temporary file, rename); each shim reads it again on every
-/// request, so a rule added while a worker runs applies to that worker's next request.
+/// <c>.fleet/gates.run.json</c>: allow rules a person added with <c>fleet approve --always</c>, in force for the rest
+/// of the run named by <paramref name="Run"/> (a file left by another run is stale; launch removes it). The CLI
+/// rewrites it atomically (read, add, write a temporary file, rename); each shim reads it again on every request,
+/// so a rule added while a worker runs applies to that worker's next request.
 /// </summary>
-/// <param name="Allow">Rules in Claude's syntax (<see cref="GateRequest.AlwaysRule"/> gives the one for a request).</param>
-public sealed record RunGateRules(IReadOnlyList<string> Allow);
+/// <param name="Run">The run id the rules belong to (null when the run is unknown).</param>
+/// <param name="Allow">Rules in Claude's syntax, in the order they were added (<see cref="GateRequest.AlwaysRule"/> gives the one for a request).</param>
+public sealed record RunGateRules(string? Run, IReadOnlyList<string> Allow);
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(GateRequest))]

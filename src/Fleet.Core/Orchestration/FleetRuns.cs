@@ -45,6 +45,9 @@ public static class FleetRuns
         Directory.CreateDirectory(layout.StateDir);
         File.Copy(layout.FleetFile, layout.LaunchFile, overwrite: true);
         File.Delete(layout.PausedFile);
+
+        // "Always" approvals hold for one run; the next run asks again (accepted ones belong in .fleet/gates.json).
+        File.Delete(Gates.GatePaths.RunRules(layout.StateDir));
         var run = NewRunId(time);
         await new Journal(layout.JournalFile, time).AppendAsync(new JournalEntry
         {

@@ -1,3 +1,4 @@
+using Fleet.Gates.Inbox;
 using Fleet.Planning;
 using Fleet.Spec;
 using Fleet.Workers;
@@ -25,6 +26,12 @@ public sealed record FleetStatus(
     int? OrchestratorPid,
     string? SpawnMode)
 {
+    /// <summary>The gates a person must answer now (asked, not answered, the worker still waiting), oldest first.</summary>
+    public IReadOnlyList<InboxGate> NeedsYou { get; init; } = [];
+
+    /// <summary>When the files were read: waiting times are measured to it.</summary>
+    public DateTimeOffset ReadAt { get; init; }
+
     public static FleetStatus Read(string root, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(time);
@@ -63,7 +70,11 @@ public sealed record FleetStatus(
         var now = time.GetUtcNow();
         var workers = ids.Select(id => Line(layout, state.Worker(id, iteration), now)).ToList();
         return new FleetStatus(layout.Root, name, state.FleetType, state.RunId, label, state.Iteration, fleet?.Type == FleetType.Iterative ? fleet.StopRules.MaxIterations : null,
-            state.Verdicts, workers, state.Spent, fleet?.StopRules.CostCapUsd, why, orchestrator?.Pid, state.SpawnMode);
+            state.Verdicts, workers, state.Spent, fleet?.StopRules.CostCapUsd, why, orchestrator?.Pid, state.SpawnMode)
+        {
+            NeedsYou = GateInbox.Open(layout),
+            ReadAt = now,
+        };
     }
 
     private static WorkerStatusLine Line(FleetLayout layout, WorkerState worker, DateTimeOffset now)

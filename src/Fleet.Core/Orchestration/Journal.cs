@@ -63,6 +63,9 @@ public sealed record JournalEntry
 
     /// <summary>verdict: where it came from (<c>review.md</c>, or <c>no verdict</c> when the file was missing or ambiguous).</summary>
     public string? Source { get; init; }
+
+    /// <summary>worker_spawning: SHA-256 of the worker's <c>workers/&lt;id&gt;/prompt.md</c> as it was read for this spawn (null without one), so an edit during the run is a gate on record.</summary>
+    public string? Brief { get; init; }
 }
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]

@@ -296,7 +296,7 @@ public sealed class Orchestrator
     {
         if (journal)
         {
-            await AppendAsync(new JournalEntry { Type = JournalTypes.WorkerSpawning, Worker = worker.Id, Iteration = n }, cancellationToken);
+            await AppendAsync(new JournalEntry { Type = JournalTypes.WorkerSpawning, Worker = worker.Id, Iteration = n, Brief = Gates.PromptEdits.Hash(_layout, worker.Id) }, cancellationToken);
         }
 
         _spawnedHere.Add((worker.Id, n));

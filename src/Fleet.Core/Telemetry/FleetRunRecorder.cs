@@ -1,6 +1,9 @@
+using Fleet.Gates;
 using Fleet.Orchestration;
 using Fleet.Paths;
+using Fleet.Planning;
 using Fleet.Spec;
+using Fleet.Telemetry.Privacy;
 using Fleet.Telemetry.Schema;
 using Fleet.Telemetry.Store;
 
@@ -8,7 +11,8 @@ namespace Fleet.Telemetry;
 
 /// <summary>
 /// The orchestrator's link to the flight recorder: when a worker ends, its stream log goes into the telemetry
-/// store tagged with the run, fleet, worker and iteration. A recording failure is reported, never fatal.
+/// store tagged with the run, fleet, worker and iteration, and so do its gates (the inbox's log of the worker and the
+/// journal's gates of the run). A recording failure is reported, never fatal.
 /// </summary>
 public sealed class FleetRunRecorder(string databasePath, TimeProvider time) : IRunRecorder, IAsyncDisposable
 {
@@ -19,6 +23,21 @@ public sealed class FleetRunRecorder(string databasePath, TimeProvider time) : I
     public async Task RecordAsync(WorkerRecording recording, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(recording);
+        var iterationDir = Path.GetDirectoryName(Path.GetFullPath(recording.LogFile))!;
+        var gateLog = GatePaths.Log(iterationDir, recording.Worker.Id);
+
+        // <root>/iterations/<N>/<worker>.log: the journal is two folders up.
+        var root = Path.GetDirectoryName(Path.GetDirectoryName(iterationDir));
+        var journal = root is null ? null : new FleetLayout(root).JournalFile;
+        if (File.Exists(gateLog) || (journal is not null && File.Exists(journal)))
+        {
+            _store ??= await TelemetryStore.OpenAsync(databasePath, cancellationToken);
+            var gates = GateTelemetry.ReadLog(gateLog, new RunTags(recording.Run, recording.Fleet), PrivacyPolicy.Default)
+                .Concat(journal is null ? [] : GateTelemetry.FromJournal(journal, PrivacyPolicy.Default))
+                .ToList();
+            await GateTelemetry.WriteAsync(_store, gates, cancellationToken);
+        }
+
         if (!File.Exists(recording.LogFile) || recording.Worker.Provider == Provider.Command)
         {
             return;
@@ -31,6 +50,19 @@ public sealed class FleetRunRecorder(string databasePath, TimeProvider time) : I
             Tags = new RunTags(recording.Run, recording.Fleet, recording.Worker.Id, recording.Iteration),
             Model = recording.Worker.Model,
         }, cancellationToken);
+    }
+
+    /// <summary>Every gate of a fleet root (the orchestrator calls it when it stops: the last escalation or pause is journaled after the last worker ended).</summary>
+    public async Task RecordGatesAsync(string root, CancellationToken cancellationToken)
+    {
+        var gates = GateTelemetry.ReadRoot(root, PrivacyPolicy.Default);
+        if (gates.Count == 0)
+        {
+            return;
+        }
+
+        _store ??= await TelemetryStore.OpenAsync(databasePath, cancellationToken);
+        await GateTelemetry.WriteAsync(_store, gates, cancellationToken);
     }
 
     public async ValueTask DisposeAsync()

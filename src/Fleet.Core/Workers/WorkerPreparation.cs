@@ -120,7 +120,7 @@ public static class WorkerPreparation
             text.Append(CultureInfo.InvariantCulture, $" You run after {string.Join(", ", worker.DependsOn)}; their logs are iterations/{iteration}/<id>.log.");
         }
 
-        text.Append(" No person is watching this session: do the work without asking questions, and end with a short summary of what you changed.");
+        text.Append(" Work on your own: fleet relays a permission request or a question to a person, but each one makes you wait, so ask only when you cannot go on without a decision. End with a short summary of what you changed.");
         return text.ToString();
     }
 

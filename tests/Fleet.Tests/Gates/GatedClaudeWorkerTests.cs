@@ -108,7 +108,7 @@ public sealed class GatedClaudeWorkerTests : IAsyncDisposable
         request.AlwaysRule.ShouldBe("Bash(echo one >> out/log.txt)");
         // What `fleet approve --always` does: the rule for the rest of the run, then the answer.
         var runRules = GatePaths.RunRules(_root.Combine(".fleet"));
-        await File.WriteAllTextAsync(runRules, JsonSerializer.Serialize(new RunGateRules([request.AlwaysRule!]), GateJsonContext.Default.RunGateRules), Ct);
+        await File.WriteAllTextAsync(runRules, JsonSerializer.Serialize(new RunGateRules(null, [request.AlwaysRule!]), GateJsonContext.Default.RunGateRules), Ct);
         await AnswerAsync(request.Id, new GateAnswer("allow", null, true, null, "tester", DateTimeOffset.UtcNow));
         var record = await run.SlowTimeout();
 

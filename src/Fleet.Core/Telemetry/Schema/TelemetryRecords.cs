@@ -12,6 +12,10 @@ public enum AgentProvider
 
     [JsonStringEnumMemberName("codex")]
     Codex,
+
+    /// <summary>Fleet's own files (gates: the inbox's logs and the journal), not an agent's transcript.</summary>
+    [JsonStringEnumMemberName("fleet")]
+    Fleet,
 }
 
 /// <summary>Where a record came from: the file and its 1-based line (for a JSON-array file, the element's 1-based index).</summary>
@@ -85,6 +89,7 @@ public enum GateSubject
 [JsonDerivedType(typeof(InterruptRecord), "interrupt")]
 [JsonDerivedType(typeof(CompactionRecord), "compaction")]
 [JsonDerivedType(typeof(ApiErrorRecord), "api_error")]
+[JsonDerivedType(typeof(HumanGateRecord), "gate")]
 public abstract record TelemetryRecord
 {
     [Description("claude or codex.")]
@@ -124,6 +129,7 @@ public abstract record TelemetryRecord
         InterruptRecord => "interrupt",
         CompactionRecord => "compaction",
         ApiErrorRecord => "api_error",
+        HumanGateRecord => "gate",
         _ => throw new InvalidOperationException($"unknown record type {GetType().Name}"),
     };
 }
@@ -294,4 +300,45 @@ public sealed record ApiErrorRecord : TelemetryRecord
 
     [Description("The error message, secrets masked (kept at every level: it is the agent's text, not the person's).")]
     public string? Message { get; init; }
+}
+
+/// <summary>
+/// A gate: a point where a person had to act, or a rule acted for them. From the inbox's logs
+/// (<c>iterations/N/&lt;worker&gt;.gates.jsonl</c>: permission requests and questions) and from the journal
+/// (escalations, pauses, resumes, kills, edits of a worker's <c>prompt.md</c> during the run). Provider <c>fleet</c>.
+/// </summary>
+public sealed record HumanGateRecord : TelemetryRecord
+{
+    [Description("The gate id: the inbox's <worker>-<iteration>-<seq>, or <kind>-<journal line> for the journal's gates.")]
+    public required string GateId { get; init; }
+
+    [Description("permission, question, escalation, pause, resume, kill or prompt_edit.")]
+    public required string GateKind { get; init; }
+
+    [Description("The tool a permission or question was about (Bash, Write, AskUserQuestion …).")]
+    public string? Tool { get; init; }
+
+    [Description("What was asked: the exact command or file, the question, the escalation's reason (privacy level redacted or full only).")]
+    public string? Asked { get; init; }
+
+    [Description("allow, deny, answer, closed (the agent ended first), resumed, killed, paused, edited; null while pending.")]
+    public string? Decision { get; init; }
+
+    [Description("person, rule (an allow or deny rule decided; no one was asked) or closed.")]
+    public string? DecidedBy { get; init; }
+
+    [Description("Who answered, when a person did and said who.")]
+    public string? By { get; init; }
+
+    [Description("The rule that decided, when one did.")]
+    public string? Rule { get; init; }
+
+    [Description("What the agent was told with a denial, or the answers to a question (privacy level redacted or full only).")]
+    public string? Message { get; init; }
+
+    [Description("When it was decided (UTC); null while pending.")]
+    public DateTimeOffset? DecidedAt { get; init; }
+
+    [Description("How long the agent (or the fleet) waited for the decision, in milliseconds.")]
+    public long? WaitedMs { get; init; }
 }

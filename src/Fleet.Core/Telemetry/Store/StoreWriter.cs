@@ -379,7 +379,12 @@ internal sealed class StoreWriter : IDisposable
             command.Parameters.AddWithValue(name, value ?? DBNull.Value);
     }
 
-    internal static string Name(AgentProvider provider) => provider == AgentProvider.Claude ? "claude" : "codex";
+    internal static string Name(AgentProvider provider) => provider switch
+    {
+        AgentProvider.Claude => "claude",
+        AgentProvider.Codex => "codex",
+        _ => "fleet",
+    };
 
     internal static string Name(ToolOutcome outcome) => outcome switch
     {

@@ -22,7 +22,7 @@ internal sealed record SourceRow(
 /// <summary>
 /// The flight recorder's embedded SQLite store: WAL, a busy timeout (the CLI reads while an orchestrator
 /// writes), one row per record. Model calls have their own table, deduplicated across files on insert;
-/// every other record kind lives in <c>events</c>. Every string is passed through the secret masker before
+/// gates (fleet's own records) in <c>gates</c>, one row per gate of a run; every other record kind lives in <c>events</c>. Every string is passed through the secret masker before
 /// it is bound to a statement.
 /// </summary>
 public sealed class TelemetryStore : IAsyncDisposable, IDisposable
@@ -53,6 +53,11 @@ public sealed class TelemetryStore : IAsyncDisposable, IDisposable
           run TEXT, fleet TEXT, worker TEXT, iteration INTEGER, issue TEXT);
         CREATE INDEX IF NOT EXISTS model_calls_source ON model_calls(source_id);
         CREATE INDEX IF NOT EXISTS model_calls_ts ON model_calls(ts);
+        CREATE TABLE IF NOT EXISTS gates(
+          id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, gate_id TEXT NOT NULL, kind TEXT NOT NULL, tool TEXT, asked TEXT,
+          decision TEXT, decided_by TEXT, by_whom TEXT, rule TEXT, message TEXT, asked_at INTEGER, decided_at INTEGER, waited_ms INTEGER,
+          source TEXT NOT NULL, line INTEGER NOT NULL, run TEXT, fleet TEXT, worker TEXT, iteration INTEGER, issue TEXT);
+        CREATE INDEX IF NOT EXISTS gates_run ON gates(run, worker);
         """;
 
     private readonly SqliteConnection _connection;
