@@ -10,17 +10,7 @@ namespace Fleet.Streams;
 public static class CodexStreamParser
 {
     /// <summary>Parses one line; returns false when the line is malformed (not a JSON object).</summary>
-    public static bool TryParse(ReadOnlySpan<byte> line, List<AgentEvent> events)
-    {
-        ArgumentNullException.ThrowIfNull(events);
-        var kind = JsonLine.TryParse(line, out var doc);
-        if (kind != JsonLine.Kind.Object)
-            return kind == JsonLine.Kind.Blank;
-
-        using (doc)
-            Parse(doc!.RootElement, events);
-        return true;
-    }
+    public static bool TryParse(ReadOnlySpan<byte> line, List<AgentEvent> events) => JsonLine.TryParseEvents(line, events, Parse);
 
     internal static void Parse(JsonElement root, List<AgentEvent> events)
     {

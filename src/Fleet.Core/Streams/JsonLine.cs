@@ -83,4 +83,20 @@ internal static class JsonLine
 
     internal static IReadOnlyList<string> Strings(this JsonElement e, string name) =>
         [.. e.Array(name).Where(x => x.ValueKind == JsonValueKind.String).Select(x => x.GetString()!)];
+
+    /// <summary>
+    /// The stream parsers' common frame: parse one line as an object and hand its root to <paramref name="parse"/>;
+    /// false when the line is malformed (blank lines are neither events nor malformed).
+    /// </summary>
+    internal static bool TryParseEvents(ReadOnlySpan<byte> line, List<AgentEvent> events, Action<JsonElement, List<AgentEvent>> parse)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        var kind = TryParse(line, out var doc);
+        if (kind != Kind.Object)
+            return kind == Kind.Blank;
+
+        using (doc)
+            parse(doc!.RootElement, events);
+        return true;
+    }
 }

@@ -57,14 +57,8 @@ public static class FleetValidator
     public static ValidationResult Validate(string text, string displayFile, string root)
     {
         var diagnostics = new List<Diagnostic>();
-        SourceNode document;
-        try
+        if (Parse(text, displayFile, diagnostics) is not { } document)
         {
-            document = SourceJson.Parse(text);
-        }
-        catch (SourceJsonException ex)
-        {
-            diagnostics.Add(new Diagnostic(Severity.Error, displayFile, ex.Line, ex.Column, "$", $"invalid JSON: {ex.Message}"));
             return new ValidationResult(displayFile, root, diagnostics, null);
         }
 
@@ -96,14 +90,8 @@ public static class FleetValidator
     public static IReadOnlyList<Diagnostic> ValidateGates(string text, string displayFile, string root)
     {
         var diagnostics = new List<Diagnostic>();
-        SourceNode document;
-        try
+        if (Parse(text, displayFile, diagnostics) is not { } document)
         {
-            document = SourceJson.Parse(text);
-        }
-        catch (SourceJsonException ex)
-        {
-            diagnostics.Add(new Diagnostic(Severity.Error, displayFile, ex.Line, ex.Column, "$", $"invalid JSON: {ex.Message}"));
             return diagnostics;
         }
 
@@ -114,5 +102,19 @@ public static class FleetValidator
         }
 
         return [.. diagnostics.OrderBy(d => d.Line).ThenBy(d => d.Column).ThenBy(d => d.Severity)];
+    }
+
+    /// <summary>The document, or null with the parser's complaint added at its position.</summary>
+    private static SourceNode? Parse(string text, string displayFile, List<Diagnostic> diagnostics)
+    {
+        try
+        {
+            return SourceJson.Parse(text);
+        }
+        catch (SourceJsonException ex)
+        {
+            diagnostics.Add(new Diagnostic(Severity.Error, displayFile, ex.Line, ex.Column, "$", $"invalid JSON: {ex.Message}"));
+            return null;
+        }
     }
 }
