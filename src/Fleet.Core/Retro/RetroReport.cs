@@ -12,7 +12,8 @@ public sealed record RunTotals(string Run, int Iterations, int Spawns, decimal C
 
 public sealed record RetroVerdict(int Iteration, string Verdict, string? Reason);
 
-public sealed record RetroGateLine(string Id, int? Iteration, string Kind, string? Asked, string? Decision, string? DecidedBy, double WaitedSeconds, double? DurationSeconds, string Class, string Action, string Recommendation);
+/// <param name="IterationCostUsd">What the worker's iteration the gate fell in cost (a waiting agent spends nothing; this is the work the gate held up).</param>
+public sealed record RetroGateLine(string Id, int? Iteration, string Kind, string? Asked, string? Decision, string? DecidedBy, double WaitedSeconds, double? DurationSeconds, decimal? IterationCostUsd, string Class, string Action, string Recommendation);
 
 public sealed record RetroWorker(string Worker, int Iterations, int? IterationsToApproval, decimal CostUsd, int Rework, int Interventions, IReadOnlyList<RetroVerdict> Verdicts, IReadOnlyList<RetroGateLine> Stalls, IReadOnlyList<RetroGateLine> Gates);
 
@@ -44,11 +45,11 @@ public static class RetroReport
         RunState Slice(int k) => RunState.Fold(entries.Skip(starts[k].i).Take((k + 1 < starts.Count ? starts[k + 1].i : entries.Count) - starts[k].i));
         var state = Slice(index);
         var runId = state.RunId!;
-        var all = GateTelemetry.ReadRoot(layout.Root, new PrivacyPolicy(PrivacyLevel.Full)).Select(ToGate).ToList();
+        var all = GateTelemetry.ReadRoot(layout.Root, new PrivacyPolicy(PrivacyLevel.Full)).SelectMany(ToGates).ToList();
         var gates = all.Where(g => g.Run == runId).OrderBy(g => g.AskedAt).ToList();
         var earlier = starts.Take(index).Select(x => x.e.Run).ToHashSet(StringComparer.Ordinal);
         var classification = GateClassifier.Classify(gates, [.. all.Where(g => g.Run is { } r && earlier.Contains(r))], layout.Root);
-        var lines = classification.Gates.Select(Line).ToList();
+        var pairs = classification.Gates.Select(c => (c.Gate.Worker, Line: Line(c, c.Gate is { Worker: { } w, Iteration: { } n } ? state.Worker(w, n).CostUsd : null))).ToList();
         var iterationsDir = Path.Combine(layout.Root, "iterations");
         if (index < starts.Count - 1)
         {
@@ -61,12 +62,12 @@ public static class RetroReport
             var verdicts = state.Verdicts.Where(v => ran.Contains(v.Iteration)).OrderBy(v => v.Iteration)
                 .Select(v => new RetroVerdict(v.Iteration, v.Verdict, SectionReason(iterationsDir, v.Iteration, g.Key) ?? v.Reason)).ToList();
             var approvedAt = verdicts.FirstOrDefault(v => v.Verdict == Reviews.Lgtm)?.Iteration;
-            var mine = lines.Where(l => classification.Gates.First(c => c.Gate.Id == l.Id).Gate.Worker == g.Key).ToList();
+            var mine = pairs.Where(p => p.Worker == g.Key).Select(p => p.Line).ToList();
             return new RetroWorker(g.Key, ran.Count, approvedAt is { } a ? ran.Count(n => n <= a) : null, g.Sum(w => w.CostUsd ?? 0m),
                 verdicts.Count(v => v.Verdict == Reviews.Iterate), mine.Count(l => l.DecidedBy == "person"), verdicts,
                 [.. mine.Where(l => l.DecidedBy == "person" && l.WaitedSeconds >= stallAfter.TotalSeconds)], mine);
         }).ToList();
-        var runGates = lines.Where(l => classification.Gates.First(c => c.Gate.Id == l.Id).Gate.Worker is null).ToList();
+        var runGates = pairs.Where(p => p.Worker is null).Select(p => p.Line).ToList();
         var previous = index > 0 ? Totals(Slice(index - 1), all) : null;
         return new Retrospective(runId, state.FleetName, Totals(state, all), previous, stallAfter.TotalSeconds, workers, runGates, classification.Recommendations);
     }
@@ -127,10 +128,10 @@ public static class RetroReport
             return;
         }
 
-        md.AppendLine().AppendLine("| gate | iter | kind | asked | decision | by | wait | duration | class |").AppendLine("|---|---|---|---|---|---|---|---|---|");
+        md.AppendLine().AppendLine("| gate | iter | kind | asked | decision | by | wait | duration | iteration cost | class |").AppendLine("|---|---|---|---|---|---|---|---|---|---|");
         foreach (var g in gates)
         {
-            md.AppendLine(CultureInfo.InvariantCulture, $"| {g.Id} | {g.Iteration} | {g.Kind} | {OneLine(g.Asked)?.Replace("|", "\\|", StringComparison.Ordinal)} | {g.Decision} | {g.DecidedBy} | {Seconds(g.WaitedSeconds)} | {(g.DurationSeconds is { } d ? Seconds(d) : "")} | {g.Class} ({g.Action}) |");
+            md.AppendLine(CultureInfo.InvariantCulture, $"| {g.Id} | {g.Iteration} | {g.Kind} | {OneLine(g.Asked)?.Replace("|", "\\|", StringComparison.Ordinal)} | {g.Decision} | {g.DecidedBy} | {Seconds(g.WaitedSeconds)} | {(g.DurationSeconds is { } d ? Seconds(d) : "")} | {g.IterationCostUsd?.ToString("$0.00##", CultureInfo.InvariantCulture)} | {g.Class} ({g.Action}) |");
         }
     }
 
@@ -141,12 +142,41 @@ public static class RetroReport
             gates.Where(g => g.ByPerson).Sum(g => (g.WaitedMs ?? 0) / 1000.0), s.Verdicts.Count(v => v.Verdict == Reviews.Lgtm), s.Verdicts.Count(v => v.Verdict == Reviews.Iterate));
     }
 
-    private static RetroGate ToGate(Fleet.Telemetry.Schema.HumanGateRecord h) =>
-        new(h.GateId, h.GateKind, h.Tool, h.Asked, h.Decision, h.DecidedBy, h.GateKind == "question" ? h.Message : null, h.Tags.Run, h.Tags.Worker, h.Tags.Iteration, h.Timestamp, h.DecidedAt, h.WaitedMs);
+    /// <summary>A gate record as the classifier sees it; a question gate becomes one gate per question, each with the person's answer from its answer file.</summary>
+    private static IEnumerable<RetroGate> ToGates(Fleet.Telemetry.Schema.HumanGateRecord h)
+    {
+        var gate = new RetroGate(h.GateId, h.GateKind, h.Tool, h.Asked, h.Decision, h.DecidedBy, null, h.Tags.Run, h.Tags.Worker, h.Tags.Iteration, h.Timestamp, h.DecidedAt, h.WaitedMs);
+        if (h.GateKind != GateTelemetry.Question || ReadAnswers(h) is not { Count: > 0 } answers)
+        {
+            return [gate];
+        }
 
-    private static RetroGateLine Line(ClassifiedGate c) =>
+        return answers.Count == 1
+            ? [gate with { Asked = answers.First().Key, Answer = answers.First().Value }]
+            : answers.Select((a, k) => gate with { Id = string.Create(CultureInfo.InvariantCulture, $"{h.GateId}/{k + 1}"), Asked = a.Key, Answer = a.Value });
+    }
+
+    private static IReadOnlyDictionary<string, string>? ReadAnswers(Fleet.Telemetry.Schema.HumanGateRecord h)
+    {
+        if (h.Source.File is not { Length: > 0 } log || !log.EndsWith(".gates.jsonl", StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var file = Fleet.Gates.GatePaths.Answer(Path.GetDirectoryName(log)!, h.GateId);
+        try
+        {
+            return File.Exists(file) ? System.Text.Json.JsonSerializer.Deserialize(File.ReadAllText(file), Fleet.Gates.GateJsonContext.Default.GateAnswer)?.Answers : null;
+        }
+        catch (Exception e) when (e is IOException or System.Text.Json.JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static RetroGateLine Line(ClassifiedGate c, decimal? cost) =>
         new(c.Gate.Id, c.Gate.Iteration, c.Gate.Kind, c.Gate.Asked, c.Gate.Decision, c.Gate.DecidedBy, (c.Gate.WaitedMs ?? 0) / 1000.0,
-            c.Gate.AskedAt is { } a && c.Gate.DecidedAt is { } d ? (d - a).TotalSeconds : null, c.Class, c.Action, c.Recommendation);
+            c.Gate.AskedAt is { } a && c.Gate.DecidedAt is { } d ? (d - a).TotalSeconds : null, cost, c.Class, c.Action, c.Recommendation);
 
     private static string? SectionReason(string iterationsDir, int iteration, string worker)
     {

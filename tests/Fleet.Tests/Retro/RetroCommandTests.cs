@@ -26,7 +26,12 @@ public sealed class RetroCommandTests
             """{"ts":"2026-03-01T09:03:01Z","type":"verdict","run":"r-2","iteration":2,"outcome":"lgtm"}""") + "\n");
         dir.Write("iterations/1/builder.gates.jsonl", Gate("builder-1-1", 1, "npm test", 400_000) + Gate("builder-1-2", 1, "npm test", 1000));
         dir.Write("iterations/1/review.md", "verdict: iterate\n\n## builder\nAdd a test for the empty input.\n");
-        dir.Write("iterations/2/builder.gates.jsonl", Gate("builder-2-1", 2, "npm test", 1000));
+        dir.Write("iterations/2/builder.gates.jsonl", Gate("builder-2-1", 2, "npm test", 1000)
+            + """{"id":"builder-2-2","worker":"builder","iteration":2,"kind":"question","tool":"AskUserQuestion","summary":"Which branch should I target?","decision":"answer","decided_by":"person","asked_at":"2026-03-01T09:02:30Z","decided_at":"2026-03-01T09:02:40Z","waited_ms":10000}""" + "\n");
+        dir.Write("iterations/2/gates/builder-2-2.answer.json", """{"decision":"answer","always":false,"answers":{"Which branch should I target?":"main"},"by":"ana","answered_at":"2026-03-01T09:02:40Z"}""");
+        dir.Write(".fleet/runs/r-1/iterations/1/builder.gates.jsonl",
+            """{"id":"builder-1-1","worker":"builder","iteration":1,"kind":"question","tool":"AskUserQuestion","summary":"Which branch should I target?","decision":"answer","decided_by":"person","asked_at":"2026-02-28T09:00:30Z","decided_at":"2026-02-28T09:00:40Z","waited_ms":10000}""" + "\n");
+        dir.Write(".fleet/runs/r-1/iterations/1/gates/builder-1-1.answer.json", """{"decision":"answer","always":false,"answers":{"Which branch should I target?":"main"},"by":"ana","answered_at":"2026-02-28T09:00:40Z"}""");
         return dir;
     }
 
@@ -44,6 +49,8 @@ public sealed class RetroCommandTests
         text.ShouldContain("iterations: 2; to approval: 2; rework: 1");
         text.ShouldContain("iteration 1: verdict iterate — Add a test for the empty input.");
         text.ShouldContain("stall: permission npm test waited 6m 40s");
+        text.ShouldContain("Record the default in workers/builder/prompt.md: \"If you would ask 'Which branch should I target?', the answer is: main\".");
+        text.ShouldContain("| gates | 4 | 1 |");
         text.ShouldContain("Add the allow rule Bash(npm test) to \"allow\" in .fleet/gates.json (approved 3 of 3 times, not destructive).");
     }
 
