@@ -11,6 +11,7 @@ namespace Fleet.Retro;
 /// <param name="Decision">allow, deny, answer, closed, resumed, killed, paused, edited; null while pending.</param>
 /// <param name="DecidedBy">person, rule or closed.</param>
 /// <param name="Answer">A question's answer as the person gave it.</param>
+/// <param name="Reason">Why fleet asked (the inbox request's reason: "destructive operation (…)" when a destructive check forced the question).</param>
 public sealed record RetroGate(
     string Id,
     string Kind,
@@ -24,7 +25,8 @@ public sealed record RetroGate(
     int? Iteration = null,
     DateTimeOffset? AskedAt = null,
     DateTimeOffset? DecidedAt = null,
-    long? WaitedMs = null)
+    long? WaitedMs = null,
+    string? Reason = null)
 {
     public bool ByPerson => DecidedBy == "person";
 }
@@ -118,6 +120,14 @@ public static partial class GateClassifier
     public static string? DestructiveMatch(RetroGate gate, string workingDirectory)
     {
         ArgumentNullException.ThrowIfNull(gate);
+        if (gate.Reason is { } reason && reason.StartsWith("destructive", StringComparison.Ordinal))
+        {
+            var open = reason.IndexOf('(', StringComparison.Ordinal);
+            var close = reason.IndexOf("): ", StringComparison.Ordinal) is var colon and >= 0 ? colon
+                : reason.IndexOf("), ", StringComparison.Ordinal) is var comma and >= 0 ? comma : reason.LastIndexOf(')');
+            return open >= 0 && close > open ? reason[(open + 1)..close] : reason;
+        }
+
         return gate.Tool == "Bash" && gate.Asked is { Length: > 0 } command
             ? DestructiveOperations.Match(ShellCommand.Parse(command), workingDirectory)
             : null;

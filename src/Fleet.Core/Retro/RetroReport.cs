@@ -145,7 +145,8 @@ public static class RetroReport
     /// <summary>A gate record as the classifier sees it; a question gate becomes one gate per question, each with the person's answer from its answer file.</summary>
     private static IEnumerable<RetroGate> ToGates(Fleet.Telemetry.Schema.HumanGateRecord h)
     {
-        var gate = new RetroGate(h.GateId, h.GateKind, h.Tool, h.Asked, h.Decision, h.DecidedBy, null, h.Tags.Run, h.Tags.Worker, h.Tags.Iteration, h.Timestamp, h.DecidedAt, h.WaitedMs);
+        var gate = new RetroGate(h.GateId, h.GateKind, h.Tool, h.Asked, h.Decision, h.DecidedBy, null, h.Tags.Run, h.Tags.Worker, h.Tags.Iteration, h.Timestamp, h.DecidedAt, h.WaitedMs,
+            h.GateKind == GateTelemetry.Permission ? ReadRequest(h)?.Reason : null);
         if (h.GateKind != GateTelemetry.Question || ReadAnswers(h) is not { Count: > 0 } answers)
         {
             return [gate];
@@ -156,17 +157,25 @@ public static class RetroReport
             : answers.Select((a, k) => gate with { Id = string.Create(CultureInfo.InvariantCulture, $"{h.GateId}/{k + 1}"), Asked = a.Key, Answer = a.Value });
     }
 
-    private static IReadOnlyDictionary<string, string>? ReadAnswers(Fleet.Telemetry.Schema.HumanGateRecord h)
+    private static IReadOnlyDictionary<string, string>? ReadAnswers(Fleet.Telemetry.Schema.HumanGateRecord h) =>
+        ReadInboxFile(h, Fleet.Gates.GatePaths.Answer, Fleet.Gates.GateJsonContext.Default.GateAnswer)?.Answers;
+
+    private static Fleet.Gates.GateRequest? ReadRequest(Fleet.Telemetry.Schema.HumanGateRecord h) =>
+        ReadInboxFile(h, Fleet.Gates.GatePaths.Request, Fleet.Gates.GateJsonContext.Default.GateRequest);
+
+    /// <summary>A gate's inbox file beside the worker's gate log (the log's iteration folder); null when missing or unreadable.</summary>
+    private static T? ReadInboxFile<T>(Fleet.Telemetry.Schema.HumanGateRecord h, Func<string, string, string> path, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
+        where T : class
     {
         if (h.Source.File is not { Length: > 0 } log || !log.EndsWith(".gates.jsonl", StringComparison.Ordinal))
         {
             return null;
         }
 
-        var file = Fleet.Gates.GatePaths.Answer(Path.GetDirectoryName(log)!, h.GateId);
+        var file = path(Path.GetDirectoryName(log)!, h.GateId);
         try
         {
-            return File.Exists(file) ? System.Text.Json.JsonSerializer.Deserialize(File.ReadAllText(file), Fleet.Gates.GateJsonContext.Default.GateAnswer)?.Answers : null;
+            return File.Exists(file) ? System.Text.Json.JsonSerializer.Deserialize(File.ReadAllText(file), type) : null;
         }
         catch (Exception e) when (e is IOException or System.Text.Json.JsonException)
         {

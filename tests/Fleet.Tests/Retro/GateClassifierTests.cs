@@ -41,6 +41,16 @@ public sealed class GateClassifierTests
     }
 
     [Fact]
+    public void A_permission_the_fleets_own_destructive_rule_forced_before_a_person_is_kept()
+    {
+        var deploy = new RetroGate("d", "permission", "Bash", "./deploy.sh prod", "allow", Reason: "destructive operation (Bash(./deploy.sh:*)): a person decides, whatever wildcard rule matches");
+        var result = GateClassifier.Classify([deploy, deploy with { Id = "e" }]);
+
+        result.Gates.ShouldAllBe(g => g.Class == GateClasses.Destructive);
+        result.Recommendations.Single().Text.ShouldBe("Keep: always ask before a destructive operation (Bash(./deploy.sh:*)).");
+    }
+
+    [Fact]
     public void The_same_setup_question_twice_becomes_a_default_with_the_first_answer()
     {
         var result = GateClassifier.Classify([Ask("q1", "Which branch should I target?", "main"), Ask("q2", "which branch should I target", "main")]);

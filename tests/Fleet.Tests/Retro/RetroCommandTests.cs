@@ -28,6 +28,8 @@ public sealed class RetroCommandTests
         dir.Write("iterations/1/review.md", "verdict: iterate\n\n## builder\nAdd a test for the empty input.\n");
         dir.Write("iterations/2/builder.gates.jsonl", Gate("builder-2-1", 2, "npm test", 1000)
             + """{"id":"builder-2-2","worker":"builder","iteration":2,"kind":"question","tool":"AskUserQuestion","summary":"Which branch should I target?","decision":"answer","decided_by":"person","asked_at":"2026-03-01T09:02:30Z","decided_at":"2026-03-01T09:02:40Z","waited_ms":10000}""" + "\n");
+        dir.Write("iterations/2/builder.gates.jsonl", File.ReadAllText(dir.Combine("iterations/2/builder.gates.jsonl")) + Gate("builder-2-3", 2, "./deploy.sh prod", 2000));
+        dir.Write("iterations/2/gates/builder-2-3.request.json", """{"id":"builder-2-3","worker":"builder","iteration":2,"kind":"permission","tool":"Bash","summary":"./deploy.sh prod","reason":"destructive operation (Bash(./deploy.sh:*)): a person decides, whatever wildcard rule matches","asked_at":"2026-03-01T09:02:00Z"}""");
         dir.Write("iterations/2/gates/builder-2-2.answer.json", """{"decision":"answer","always":false,"answers":{"Which branch should I target?":"main"},"by":"ana","answered_at":"2026-03-01T09:02:40Z"}""");
         dir.Write(".fleet/runs/r-1/iterations/1/builder.gates.jsonl",
             """{"id":"builder-1-1","worker":"builder","iteration":1,"kind":"question","tool":"AskUserQuestion","summary":"Which branch should I target?","decision":"answer","decided_by":"person","asked_at":"2026-02-28T09:00:30Z","decided_at":"2026-02-28T09:00:40Z","waited_ms":10000}""" + "\n");
@@ -50,7 +52,9 @@ public sealed class RetroCommandTests
         text.ShouldContain("iteration 1: verdict iterate — Add a test for the empty input.");
         text.ShouldContain("stall: permission npm test waited 6m 40s");
         text.ShouldContain("Record the default in workers/builder/prompt.md: \"If you would ask 'Which branch should I target?', the answer is: main\".");
-        text.ShouldContain("| gates | 4 | 1 |");
+        text.ShouldContain("| gates | 5 | 1 |");
+        text.ShouldContain("| builder-2-3 | 2 | permission | ./deploy.sh prod | allow | person | 2s | 10s | $0.25 | destructive (keep) |");
+        text.ShouldContain("- **keep** (destructive, 1×): Keep: always ask before a destructive operation (Bash(./deploy.sh:*)).");
         text.ShouldContain("Add the allow rule Bash(npm test) to \"allow\" in .fleet/gates.json (approved 3 of 3 times, not destructive).");
     }
 
