@@ -33,6 +33,7 @@ public static class FleetApp
         root.Subcommands.Add(DoctorCommand.Create(console));
         root.Subcommands.Add(UsageCommand.Create(console));
         root.Subcommands.Add(TelemetryCommand.Create(console));
+        root.Subcommands.Add(RetroCommand.Create(console));
         return root;
     }
 
