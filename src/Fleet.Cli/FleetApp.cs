@@ -34,6 +34,7 @@ public static class FleetApp
         root.Subcommands.Add(UsageCommand.Create(console));
         root.Subcommands.Add(TelemetryCommand.Create(console));
         root.Subcommands.Add(RetroCommand.Create(console));
+        root.Subcommands.Add(DoctrineCommand.Create(console));
         return root;
     }
 
