@@ -35,6 +35,7 @@ public static class FleetApp
         root.Subcommands.Add(TelemetryCommand.Create(console));
         root.Subcommands.Add(RetroCommand.Create(console));
         root.Subcommands.Add(TrendCommand.Create(console));
+        root.Subcommands.Add(DoctrineCommand.Create(console));
         return root;
     }
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Fleet.Cli.Hosting;
+using Fleet.Doctrine;
 using Fleet.Orchestration;
 using Fleet.Orchestration.Spawning;
 using Fleet.Paths;
@@ -68,6 +69,13 @@ internal static class LaunchCommand
     {
         var time = TimeProvider.System;
         var layout = new FleetLayout(fleet.Root);
+
+        // The last run has ended but its orchestrator may still be on its way out: that is not "running".
+        if (FleetRuns.Load(layout).Ended is not null)
+        {
+            await FleetProcesses.WaitForOrchestratorExitAsync(layout, cancellationToken);
+        }
+
         if (OrchestratorInfo.Running(layout) is { } running || FleetLock.IsHeld(layout))
         {
             var who = OrchestratorInfo.Running(layout) is { } r ? $" (orchestrator pid {r.Pid}, since {r.StartedAt.ToLocalTime():yyyy-MM-dd HH:mm:ss})" : string.Empty;
@@ -85,6 +93,8 @@ internal static class LaunchCommand
         {
             await FleetProcesses.RequireRepositoryAsync(fleet, displayRoot, cancellationToken);
         }
+
+        await RequirePreconditionsAsync(fleet, cancellationToken);
 
         var spawner = await FleetProcesses.SpawnerAsync(console, preference, cancellationToken);
         var spawnMode = spawner.Mode;
@@ -106,6 +116,28 @@ internal static class LaunchCommand
         }
 
         return wait ? await RunFollower.FollowAsync(console, layout, run, time, cancellationToken) : ExitCodes.Success;
+    }
+
+    /// <summary>The doctrine's step-0 preconditions (<c>.fleet/preconditions.json</c>), checked before anything is written or started.</summary>
+    private static async Task RequirePreconditionsAsync(ResolvedFleet fleet, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<Precondition> preconditions;
+        try
+        {
+            preconditions = DoctrineFiles.ReadPreconditions(fleet.Root);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new CliException($"{e.Message}; nothing was started");
+        }
+
+        if (await PreconditionCheck.FirstFailureAsync(fleet.Root, preconditions, cancellationToken) is { } failed)
+        {
+            var printed = (failed.Result.Stdout + failed.Result.Stderr).Trim();
+            throw new CliException($"precondition failed: {failed.Precondition.Text} ({failed.Precondition.Source}); " +
+                $"$ {ShellQuote.Join(failed.Precondition.Check)} exited {failed.Result.ExitCode}" + (printed.Length > 0 ? $": {printed}" : "") +
+                $"; nothing was started (the preconditions are in {DoctrineFiles.PreconditionsFileName})");
+        }
     }
 
     internal static string Render(LaunchPlan plan)

@@ -121,7 +121,7 @@ internal static class RunControlCommands
             // A paused run's orchestrator has finished its work and is on its way out: let it go, then start anew.
             if (state.Paused)
             {
-                await WaitForOrchestratorExitAsync(layout, cancellationToken);
+                await FleetProcesses.WaitForOrchestratorExitAsync(layout, cancellationToken);
             }
 
             if (OrchestratorInfo.Running(layout) is { } running)
@@ -193,15 +193,6 @@ internal static class RunControlCommands
             return ExitCodes.Success;
         });
         return command;
-    }
-
-    private static async Task WaitForOrchestratorExitAsync(FleetLayout layout, CancellationToken cancellationToken)
-    {
-        var deadline = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(15);
-        while ((OrchestratorInfo.Running(layout) is not null || FleetLock.IsHeld(layout)) && DateTimeOffset.UtcNow < deadline)
-        {
-            await Task.Delay(TimeSpan.FromMilliseconds(50), cancellationToken);
-        }
     }
 
     internal static string Render(FleetStatus s)

@@ -54,6 +54,16 @@ internal static class FleetProcesses
         }
     }
 
+    /// <summary>Waits (at most 15 s) for an orchestrator that has finished its work to exit and release the root's lock.</summary>
+    public static async Task WaitForOrchestratorExitAsync(FleetLayout layout, CancellationToken cancellationToken)
+    {
+        var deadline = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(15);
+        while ((OrchestratorInfo.Running(layout) is not null || FleetLock.IsHeld(layout)) && DateTimeOffset.UtcNow < deadline)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(50), cancellationToken);
+        }
+    }
+
     /// <summary>Starts <c>fleet orchestrate ROOT</c> detached and waits until it holds the root's lock.</summary>
     public static async Task<OrchestratorInfo> StartOrchestratorAsync(ICliConsole console, FleetLayout layout, bool rehearse, TimeProvider time, CancellationToken cancellationToken)
     {

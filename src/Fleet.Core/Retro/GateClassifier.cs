@@ -53,11 +53,17 @@ public static class GateClasses
 }
 
 /// <summary>A gate with its class.</summary>
-public sealed record ClassifiedGate(RetroGate Gate, string Class, string Action, string Recommendation);
+/// <param name="Question">For a question to avoid: the question as first answered.</param>
+/// <param name="Answer">For a question to avoid: the answer a person gave (null when none yet).</param>
+public sealed record ClassifiedGate(RetroGate Gate, string Class, string Action, string Recommendation, string? Question = null, string? Answer = null);
 
 /// <summary>One thing to do (or keep doing), in text a person can accept as is.</summary>
 /// <param name="Rule">For an allow rule: the exact rule in Claude's syntax.</param>
-public sealed record GateRecommendation(string Class, string Action, string Text, int Count, IReadOnlyList<string> GateIds, string? Rule = null);
+/// <param name="Question">For a question to avoid: the question (<c>fleet doctrine</c> turns it into a default or a precondition).</param>
+/// <param name="Answer">For a question to avoid: its answer.</param>
+/// <param name="Worker">The worker whose gates these are, when all are one worker's.</param>
+public sealed record GateRecommendation(string Class, string Action, string Text, int Count, IReadOnlyList<string> GateIds, string? Rule = null,
+    string? Question = null, string? Answer = null, string? Worker = null);
 
 public sealed record GateClassification(IReadOnlyList<ClassifiedGate> Gates, IReadOnlyList<GateRecommendation> Recommendations);
 
@@ -86,7 +92,10 @@ public static partial class GateClassifier
         foreach (var gate in gates)
         {
             var (cls, action, text) = ClassifyOne(gate, answered, permissions, workingDirectory);
-            result.Add(new ClassifiedGate(gate, cls, action, text));
+            var first = cls == GateClasses.RepeatedQuestion ? answered.First(a => SameQuestion(a.Asked, gate.Asked)) : gate;
+            result.Add(cls is GateClasses.RepeatedQuestion or GateClasses.SetupQuestion
+                ? new ClassifiedGate(gate, cls, action, text, OneLine(first.Asked), OneLine(first.Answer))
+                : new ClassifiedGate(gate, cls, action, text));
             if (IsAnsweredQuestion(gate))
             {
                 answered.Add(gate);
@@ -95,7 +104,8 @@ public static partial class GateClassifier
 
         var recommendations = result.GroupBy(c => (c.Class, c.Action, c.Recommendation))
             .Select(g => new GateRecommendation(g.Key.Class, g.Key.Action, g.Key.Recommendation, g.Count(), [.. g.Select(c => c.Gate.Id)],
-                g.Key.Class == GateClasses.RepeatablePermission ? RuleFor(g.First().Gate) : null))
+                g.Key.Class == GateClasses.RepeatablePermission ? RuleFor(g.First().Gate) : null, g.First().Question, g.First().Answer,
+                g.Select(c => c.Gate.Worker).Distinct().ToList() is [{ } worker] ? worker : null))
             .OrderBy(r => r.Action == GateClasses.Avoid ? 0 : 1).ThenByDescending(r => r.Count).ThenBy(r => r.Class, StringComparer.Ordinal)
             .ToList();
         return new GateClassification(result, recommendations);

@@ -90,9 +90,14 @@ public static class RetroReport
         md.AppendLine().AppendLine("Interventions per worker: " + (r.Workers.Count == 0 ? "none" : string.Join(", ", r.Workers.Select(w => $"{w.Worker} {w.Interventions}")))
             + (r.RunGates.Count(g => g.DecidedBy == "person") is var n and > 0 ? $", run {n}" : "")).AppendLine();
         md.AppendLine("## Recommendations").AppendLine();
-        foreach (var rec in r.Recommendations)
+        foreach (var (rec, number) in r.Recommendations.Select((rec, k) => (rec, k + 1)))
         {
-            md.AppendLine(inv, $"- **{rec.Action}** ({rec.Class}, {rec.Count}×): {rec.Text}");
+            md.AppendLine(inv, $"{number}. **{rec.Action}** ({rec.Class}, {rec.Count}×): {rec.Text}");
+        }
+
+        if (r.Recommendations.Any(rec => rec.Action == GateClasses.Avoid))
+        {
+            md.AppendLine().AppendLine(inv, $"Apply them with: fleet doctrine apply ROOT --run {r.Run} [--only N,M] (without --only: every \"avoid\").");
         }
 
         foreach (var w in r.Workers)
@@ -193,7 +198,7 @@ public static class RetroReport
         return File.Exists(file) ? Reviews.SectionFor(File.ReadAllText(file), worker)?.Trim() : null;
     }
 
-    private static string Seconds(double s) => s >= 60 ? $"{Math.Floor(s / 60).ToString(CultureInfo.InvariantCulture)}m {(s % 60).ToString("0", CultureInfo.InvariantCulture)}s" : $"{s.ToString("0.#", CultureInfo.InvariantCulture)}s";
+    internal static string Seconds(double s) => s >= 60 ? $"{Math.Floor(s / 60).ToString(CultureInfo.InvariantCulture)}m {(s % 60).ToString("0", CultureInfo.InvariantCulture)}s" : $"{s.ToString("0.#", CultureInfo.InvariantCulture)}s";
 
     private static string? OneLine(string? text) => text is null ? null : string.Join(' ', text.Split((char[])['\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries)).Trim();
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Fleet.Doctrine;
 using Fleet.Gates;
 using Fleet.Gates.Policy;
 using Fleet.Planning;
@@ -40,6 +41,11 @@ public static class WorkerPreparation
         if (!string.IsNullOrWhiteSpace(extraBrief))
         {
             brief = $"{brief.TrimEnd()}\n\n{extraBrief.Trim()}\n";
+        }
+
+        if (await DoctrineBrief.SectionAsync(layout.Root, cancellationToken) is { } doctrine)
+        {
+            brief = $"{brief.TrimEnd()}\n\n{doctrine.Trim()}\n";
         }
 
         // Codex has no system-prompt flag: its fleet context leads the prompt.

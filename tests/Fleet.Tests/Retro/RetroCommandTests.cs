@@ -54,7 +54,7 @@ public sealed class RetroCommandTests
         text.ShouldContain("Record the default in workers/builder/prompt.md: \"If you would ask 'Which branch should I target?', the answer is: main\".");
         text.ShouldContain("| gates | 5 | 1 |");
         text.ShouldContain("| builder-2-3 | 2 | permission | ./deploy.sh prod | allow | person | 2s | 10s | $0.25 | destructive (keep) |");
-        text.ShouldContain("- **keep** (destructive, 1×): Keep: always ask before a destructive operation (Bash(./deploy.sh:*)).");
+        text.ShouldContain("3. **keep** (destructive, 1×): Keep: always ask before a destructive operation (Bash(./deploy.sh:*)).");
         text.ShouldContain("Add the allow rule Bash(npm test) to \"allow\" in .fleet/gates.json (approved 3 of 3 times, not destructive).");
     }
 

@@ -1,0 +1,28 @@
+using Fleet.Orchestration.Spawning;
+
+namespace Fleet.Doctrine;
+
+/// <summary>A precondition that did not hold, with what its check printed.</summary>
+public sealed record FailedPrecondition(Precondition Precondition, CommandResult Result);
+
+/// <summary>Runs the step-0 preconditions before a launch: argv, cwd = the fleet root, stdin closed, a short deadline.</summary>
+public static class PreconditionCheck
+{
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
+
+    /// <summary>The first precondition that fails, or null when all hold (or there are none).</summary>
+    public static async Task<FailedPrecondition?> FirstFailureAsync(string root, IReadOnlyList<Precondition> preconditions, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(preconditions);
+        foreach (var precondition in preconditions)
+        {
+            var result = await ShortCommand.RunAsync(precondition.Check[0], precondition.Check.Skip(1), Timeout, TimeProvider.System, cancellationToken, workingDirectory: root);
+            if (!result.Succeeded)
+            {
+                return new FailedPrecondition(precondition, result);
+            }
+        }
+
+        return null;
+    }
+}
