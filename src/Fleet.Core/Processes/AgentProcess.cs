@@ -88,17 +88,7 @@ public sealed class AgentProcess : IAsyncDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        foreach (var (name, value) in options.Environment)
-        {
-            if (value is null)
-            {
-                psi.Environment.Remove(name);
-            }
-            else
-            {
-                psi.Environment[name] = value;
-            }
-        }
+        EnvironmentChanges.ApplyTo(psi, options.Environment);
 
         psi.Environment.TryGetValue("PATH", out var path);
         var program = ExecutableResolver.Resolve(options.Argv[0], workingDirectory, path);

@@ -77,17 +77,7 @@ public static class DetachedProcess
             psi.ArgumentList.Add(arg);
         }
 
-        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
-        {
-            if (value is null)
-            {
-                psi.Environment.Remove(name);
-            }
-            else
-            {
-                psi.Environment[name] = value;
-            }
-        }
+        EnvironmentChanges.ApplyTo(psi, environment);
 
         psi.Environment[LogVariable] = logFile;
 

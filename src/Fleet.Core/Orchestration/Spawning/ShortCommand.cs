@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Text;
+using Fleet.Processes;
 
 namespace Fleet.Orchestration.Spawning;
 
@@ -72,17 +73,7 @@ internal static class ShortCommand
             psi.ArgumentList.Add(arg);
         }
 
-        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
-        {
-            if (value is null)
-            {
-                psi.Environment.Remove(name);
-            }
-            else
-            {
-                psi.Environment[name] = value;
-            }
-        }
+        EnvironmentChanges.ApplyTo(psi, environment);
 
         using var process = new Process { StartInfo = psi };
         try
