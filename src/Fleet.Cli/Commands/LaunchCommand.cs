@@ -7,6 +7,7 @@ using Fleet.Orchestration.Spawning;
 using Fleet.Paths;
 using Fleet.Planning;
 using Fleet.Providers;
+using Fleet.Rehearsal;
 using Fleet.Spec;
 
 namespace Fleet.Cli.Commands;
@@ -95,6 +96,17 @@ internal static class LaunchCommand
         }
 
         await RequirePreconditionsAsync(fleet, cancellationToken);
+        if (rehearse && File.Exists(layout.RehearsalScriptFile))
+        {
+            try
+            {
+                RehearsalScript.LoadFile(layout.RehearsalScriptFile);
+            }
+            catch (RehearsalScriptException e)
+            {
+                throw new CliException($"{e.Message}; nothing was started");
+            }
+        }
 
         var spawner = await FleetProcesses.SpawnerAsync(console, preference, cancellationToken);
         var spawnMode = spawner.Mode;

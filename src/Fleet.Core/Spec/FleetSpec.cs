@@ -130,6 +130,9 @@ public sealed class WorkerSpec
     [NonEmptyItems]
     [Description("Provider command only: the argv to run, never a shell string. Placeholders: {iteration}, {prompt_file}, {root}, {worker}.")]
     public List<string>? Command { get; set; }
+
+    [Description("Where the worker runs: a folder, absolute or relative to the fleet root; the fleet root when absent (worktree fleets: the task's worktree). Team mode points a squad's developer at its issue's worktree.")]
+    public string? Workdir { get; set; }
 }
 
 /// <summary>The rules that stop an iterative fleet.</summary>

@@ -14,7 +14,8 @@ public sealed record ResolvedWorker(
     PermissionMode PermissionMode,
     string? Task,
     IReadOnlyList<string> DependsOn,
-    IReadOnlyList<string> Command);
+    IReadOnlyList<string> Command,
+    string? Workdir = null);
 
 /// <summary>Gate rules as texts in Claude's rule syntax (see <c>Fleet.Gates.Policy.GateRule</c>).</summary>
 public sealed record FleetGates(IReadOnlyList<string> Allow, IReadOnlyList<string> Deny, IReadOnlyList<string> Destructive)
@@ -84,5 +85,6 @@ public sealed record ResolvedFleet(
         PermissionMode: config.PermissionMode ?? FleetDefaults.DefaultPermissionMode,
         Task: w.Task,
         DependsOn: w.DependsOn ?? [],
-        Command: w.Command ?? []);
+        Command: w.Command ?? [],
+        Workdir: w.Workdir);
 }

@@ -20,6 +20,7 @@ internal sealed class FleetRules(string file, string root, SourceNode document, 
             CheckDependsOn(worker, path, ids.Keys, spec.Type);
             CheckProvider(worker, path, config);
             CheckBrief(worker, path, config);
+            CheckWorkdir(worker, path, spec.Type);
         }
 
         var cycles = graph.FindCycles();
@@ -104,6 +105,26 @@ internal sealed class FleetRules(string file, string root, SourceNode document, 
         }
 
         return ids;
+    }
+
+    private void CheckWorkdir(WorkerSpec worker, string path, FleetType? fleetType)
+    {
+        if (worker.Workdir is not { } workdir)
+        {
+            return;
+        }
+
+        if (fleetType == FleetType.Worktree && worker.Type == WorkerType.CodeRun)
+        {
+            Error($"{path}.workdir", "a worktree fleet runs each task in its own worktree: remove workdir (or use type dag or iterative)");
+            return;
+        }
+
+        var full = Path.GetFullPath(workdir, root);
+        if (!Directory.Exists(full))
+        {
+            Error($"{path}.workdir", $"no such folder: {full}");
+        }
     }
 
     private void CheckDependsOn(WorkerSpec worker, string path, IEnumerable<string> ids, FleetType? fleetType)

@@ -432,12 +432,17 @@ public sealed partial class WorktreeManager
     }
 
     /// <summary>Adds <c>/.fleet-worktrees/</c> to the repository's <c>info/exclude</c> (shared by all its worktrees).</summary>
-    private async Task EnsureExcludedAsync(string top, CancellationToken cancellationToken)
+    private Task EnsureExcludedAsync(string top, CancellationToken cancellationToken) =>
+        EnsureExcludedAsync(top, ExcludeLine, "fleet: worker worktrees (see fleet clean)", cancellationToken);
+
+    /// <summary>Adds <paramref name="line"/> to the repository's <c>info/exclude</c> (once), so fleet's own files never show in <c>git status</c>.</summary>
+    public async Task EnsureExcludedAsync(string top, string line, string comment, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(line);
         var relative = await _git.OutputAsync(top, ["rev-parse", "--git-path", "info/exclude"], cancellationToken);
         var exclude = Path.GetFullPath(relative, top);
         var lines = File.Exists(exclude) ? await File.ReadAllLinesAsync(exclude, cancellationToken) : [];
-        if (lines.Any(l => l.Trim() == ExcludeLine))
+        if (lines.Any(l => l.Trim() == line))
         {
             return;
         }
@@ -445,7 +450,7 @@ public sealed partial class WorktreeManager
         Directory.CreateDirectory(Path.GetDirectoryName(exclude)!);
         var existing = File.Exists(exclude) ? await File.ReadAllTextAsync(exclude, cancellationToken) : "";
         var separator = existing.Length > 0 && !existing.EndsWith('\n') ? "\n" : "";
-        await File.AppendAllTextAsync(exclude, $"{separator}# fleet: worker worktrees (see fleet clean)\n{ExcludeLine}\n", cancellationToken);
+        await File.AppendAllTextAsync(exclude, $"{separator}# {comment}\n{line}\n", cancellationToken);
     }
 
     private async Task MarkOursAsync(string top, string branch, string fleetName, string workerId, string? baseName, CancellationToken cancellationToken)

@@ -91,6 +91,8 @@ public sealed class MalformedFleetTests : IDisposable
         { "iterative fleet with two reviewers", Workers("{ \"id\": \"a\", \"type\": \"code-run\", \"task\": \"t\" },\n    { \"id\": \"r\", \"type\": \"reviewer\", \"task\": \"t\", \"depends_on\": [\"a\"] },\n    { \"id\": \"s\", \"type\": \"reviewer\", \"task\": \"t\", \"depends_on\": [\"a\"] }"), "fleet.json:7:26: $.workers[2].type: an iterative fleet has exactly one reviewer; \"s\" is a second one (the first is \"r\")" },
         { "reviewer that misses a code-run worker", Workers("{ \"id\": \"a\", \"type\": \"code-run\", \"task\": \"t\" },\n    { \"id\": \"b\", \"type\": \"code-run\", \"task\": \"t\" },\n    { \"id\": \"r\", \"type\": \"reviewer\", \"task\": \"t\", \"depends_on\": [\"a\"] }"), "fleet.json:7:65: $.workers[2].depends_on: the reviewer \"r\" must depend, directly or not, on every code-run worker; missing: b" },
         { "reviewer without depends_on", Workers("{ \"id\": \"a\", \"type\": \"code-run\", \"task\": \"t\" },\n    { \"id\": \"r\", \"type\": \"reviewer\", \"task\": \"t\" }"), "fleet.json:6:5: $.workers[1]: the reviewer \"r\" must depend, directly or not, on every code-run worker; missing: a" },
+        { "worktree task with a workdir", Worktree("{ \"id\": \"a\", \"type\": \"code-run\", \"task\": \"t\", \"workdir\": \".\" }"), "fleet.json:5:62: $.workers[0].workdir: a worktree fleet runs each task in its own worktree: remove workdir (or use type dag or iterative)" },
+        { "workdir that does not exist", Dag("{ \"id\": \"a\", \"type\": \"code-run\", \"task\": \"t\", \"workdir\": \"no-such-dir\" }"), "fleet.json:5:62: $.workers[0].workdir: no such folder: {fleet_root}/no-such-dir" },
         { "worktree fleet with depends_on", Worktree("{ \"id\": \"a\", \"type\": \"code-run\", \"task\": \"t\" },\n    { \"id\": \"b\", \"type\": \"code-run\", \"task\": \"t\", \"depends_on\": [\"a\"] }"), "fleet.json:6:65: $.workers[1].depends_on: a worktree fleet runs independent tasks, each in its own worktree: remove depends_on (or use type dag)" },
         { "command worker without argv", Dag("{ \"id\": \"a\", \"type\": \"code-run\", \"provider\": \"command\" }"), "fleet.json:5:5: $.workers[0]: worker \"a\" has provider command but no \"command\": give an argv array such as [\"npm\", \"test\"]" },
         { "command worker with an empty argv", Dag("{ \"id\": \"a\", \"type\": \"code-run\", \"provider\": \"command\", \"command\": [] }"), "fleet.json:5:72: $.workers[0].command: must have at least 1 item" },
@@ -112,7 +114,7 @@ public sealed class MalformedFleetTests : IDisposable
         var result = FleetValidator.Validate(json, "fleet.json", _root.Path);
 
         result.IsValid.ShouldBeFalse(because);
-        result.Errors.Select(e => e.ToString()).ShouldBe([expected], because);
+        result.Errors.Select(e => e.ToString()).ShouldBe([expected.Replace("{fleet_root}", _root.Path, StringComparison.Ordinal)], because);
     }
 
     [Fact]

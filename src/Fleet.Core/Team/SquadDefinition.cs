@@ -1,0 +1,74 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Fleet.Team;
+
+/// <summary>One role of a squad: which agent plays it.</summary>
+public sealed record SquadRole(string Provider, string? Model = null, string? ReasoningEffort = null)
+{
+    /// <summary>"codex/gpt-5-codex", or "claude/default" when no model is set: how verdicts name their reviewer.</summary>
+    [JsonIgnore]
+    public string Name => $"{Provider}/{Model ?? "default"}";
+}
+
+/// <summary>Where a squad's forge is: <c>github</c> (through gh) or <c>local</c> with its folder.</summary>
+public sealed record SquadForge(string Kind, string? Path = null);
+
+/// <summary>
+/// Everything a squad's fleet needs to know about its issue, written once as <c>squad.json</c> in the squad's fleet
+/// root when the squad is created; the publish worker and the team runner read it.
+/// </summary>
+public sealed record SquadDefinition(
+    string TeamRun,
+    int Issue,
+    string Title,
+    string IssueUrl,
+    string IssueText,
+    string Repository,
+    string Base,
+    string Branch,
+    string Worktree,
+    SquadForge Forge,
+    SquadRole Developer,
+    SquadRole Reviewer,
+    SquadRole Sdet,
+    int MaxIterations,
+    int ReviewerLgtmCount,
+    decimal? CostCapUsd)
+{
+    public const string FileName = "squad.json";
+
+    public static string PathIn(string squadRoot) => System.IO.Path.Combine(squadRoot, FileName);
+
+    public static SquadDefinition Load(string squadRoot)
+    {
+        var file = PathIn(squadRoot);
+        try
+        {
+            return JsonSerializer.Deserialize(File.ReadAllText(file), TeamJsonContext.Default.SquadDefinition)
+                ?? throw new InvalidDataException($"{file}: empty");
+        }
+        catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidDataException($"{file}: not a squad definition: {e.Message}", e);
+        }
+    }
+
+    public void Save(string squadRoot) =>
+        Doctrine.DoctrineFiles.WriteAtomic(PathIn(squadRoot), JsonSerializer.Serialize(this, TeamJsonContext.Default.SquadDefinition) + "\n");
+}
+
+/// <summary>What the publish worker did in one iteration: the pull request and the head commit it published.</summary>
+public sealed record PublishRecord(int Iteration, int PullRequest, string Url, string Head, int Commits, bool Created);
+
+/// <summary>The team runner posted an iteration's verdict (review, SDET report, trailer) on the pull request.</summary>
+public sealed record PostedRecord(int Iteration, string Verdict, int PullRequest, string? Head, DateTimeOffset At);
+
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    WriteIndented = true)]
+[JsonSerializable(typeof(SquadDefinition))]
+[JsonSerializable(typeof(PublishRecord))]
+[JsonSerializable(typeof(PostedRecord))]
+public sealed partial class TeamJsonContext : JsonSerializerContext;

@@ -1,0 +1,68 @@
+using Fleet.Forge;
+using Fleet.Orchestration;
+
+namespace Fleet.Team;
+
+/// <summary>What <c>fleet team merge</c> did with one pull request.</summary>
+public sealed record MergeDecision(int PullRequest, string Url, bool Merged, string Reason);
+
+/// <summary>
+/// Merges only pull requests whose latest recorded verdict is <c>lgtm</c> for their current head commit; refuses the
+/// rest, saying why. An approval given to an earlier head covers nothing that came after it.
+/// </summary>
+public static class TeamMerger
+{
+    public static async Task<MergeDecision> DecideAndMergeAsync(IForge forge, int number, bool dryRun, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(forge);
+        var pr = await forge.GetPullRequestAsync(number, cancellationToken);
+        var refusal = Refusal(pr);
+        if (refusal is not null)
+        {
+            return new MergeDecision(number, pr.Url, false, refusal);
+        }
+
+        var trailer = VerdictTrailer.Parse(pr.Body)!;
+        if (!dryRun)
+        {
+            await forge.MergePullRequestAsync(number, pr.HeadSha!, cancellationToken);
+        }
+
+        return new MergeDecision(number, pr.Url, !dryRun,
+            $"{(dryRun ? "would merge" : "merged")}: verdict lgtm from {trailer.Reviewer} at iteration {trailer.Iteration} for head {Short(pr.HeadSha!)}");
+    }
+
+    /// <summary>Why this pull request may not be merged, or null when it may.</summary>
+    public static string? Refusal(ForgePullRequest pr)
+    {
+        ArgumentNullException.ThrowIfNull(pr);
+        if (!string.Equals(pr.State, "open", StringComparison.OrdinalIgnoreCase))
+        {
+            return $"it is {pr.State.ToLowerInvariant()}, not open";
+        }
+
+        if (VerdictTrailer.Parse(pr.Body) is not { } trailer)
+        {
+            return $"no verdict recorded: its body has no {VerdictTrailer.Key} line";
+        }
+
+        if (trailer.Verdict != Reviews.Lgtm)
+        {
+            return $"the latest verdict is {trailer.Verdict} (iteration {trailer.Iteration}, {trailer.Reviewer}), not lgtm";
+        }
+
+        if (trailer.Head is null || pr.HeadSha is null)
+        {
+            return "the approval does not say which commit it covers";
+        }
+
+        if (!string.Equals(trailer.Head, pr.HeadSha, StringComparison.OrdinalIgnoreCase))
+        {
+            return $"approved at {Short(trailer.Head)} but its head is now {Short(pr.HeadSha)}: the commits after the approval were not reviewed";
+        }
+
+        return null;
+    }
+
+    private static string Short(string sha) => sha[..Math.Min(12, sha.Length)];
+}

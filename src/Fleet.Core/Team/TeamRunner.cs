@@ -1,0 +1,276 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Fleet.Forge;
+using Fleet.Orchestration;
+using Fleet.Planning;
+using Fleet.Retro;
+using Fleet.Worktrees;
+
+namespace Fleet.Team;
+
+/// <summary>One issue as a team run takes it from the plan.</summary>
+public sealed record RunIssue(int Number, string Title, string Url, IReadOnlyList<int> Needs, TakenBy? Taken);
+
+/// <summary>What a team run does: the plan's waves and the squads' settings.</summary>
+public sealed record TeamRunSettings(
+    string Repository,
+    string Base,
+    SquadForge Forge,
+    IReadOnlyList<IReadOnlyList<RunIssue>> Waves,
+    SquadRole Developer,
+    SquadRole Reviewer,
+    SquadRole Sdet,
+    int MaxIterations,
+    int ReviewerLgtmCount,
+    decimal? CostCapUsd,
+    IReadOnlyList<string> FleetCommand,
+    string? RehearsalScript,
+    string? PlanFile);
+
+/// <summary>Starts a squad's fleet (the same launch as <c>fleet launch</c>) and returns the fleet's run id.</summary>
+public interface ISquadLauncher
+{
+    Task<string> LaunchAsync(string squadRoot, CancellationToken cancellationToken);
+}
+
+/// <summary>How one issue's squad ended (or why it never started).</summary>
+public sealed record SquadOutcome(
+    int Issue,
+    string Status,
+    string Reason,
+    int? PullRequest,
+    string? PullRequestUrl,
+    string? LastVerdict,
+    int Iterations,
+    decimal CostUsd,
+    int Interventions,
+    string? SquadRoot,
+    string? FleetRun);
+
+public sealed record TeamRunResult(string Run, string RunDir, IReadOnlyList<SquadOutcome> Squads, string? RetroUrl, string RetroFile)
+{
+    /// <summary>0 when every squad that ran was approved; 3 when one waits on a person; 1 otherwise.</summary>
+    [JsonIgnore]
+    public int ExitCode =>
+        Squads.Any(s => s.Status is SquadStatus.Escalated or SquadStatus.Paused) ? ExitCodes.NeedsPerson
+        : Squads.All(s => s.Status is SquadStatus.Approved or SquadStatus.Taken) ? ExitCodes.Success
+        : ExitCodes.Failed;
+}
+
+public static class SquadStatus
+{
+    public const string Approved = "approved";
+    public const string NotApproved = "not approved";
+    public const string Escalated = "escalated";
+    public const string Paused = "paused";
+    public const string Stopped = "orchestrator stopped";
+    public const string Skipped = "skipped";
+    public const string Taken = "taken";
+    public const string NotStarted = "not started";
+}
+
+/// <summary>
+/// <c>fleet team run</c>: wave after wave, a squad per issue (an iterative fleet launched like any other), its verdicts
+/// posted on its pull request as they come, its engagement log when it ends; then the run's retro goes to the forge
+/// (label <c>fleet-retro</c>) where the next <c>team plan</c> reads it. An issue whose needed issue was not approved is
+/// skipped, as a dag skips the dependents of a failed worker.
+/// </summary>
+public sealed class TeamRunner(TeamRunSettings settings, IForge forge, ISquadLauncher launcher, TimeProvider time, Action<string>? progress = null)
+{
+    private static readonly TimeSpan StallAfter = TimeSpan.FromMinutes(10);
+
+    public async Task<TeamRunResult> RunAsync(CancellationToken cancellationToken)
+    {
+        var layout = new TeamLayout(settings.Repository);
+        var run = TeamLayout.NewRunId(time.GetUtcNow());
+        Directory.CreateDirectory(layout.RunDir(run));
+        var outcomes = new Dictionary<int, SquadOutcome>();
+        var waveNumber = 0;
+        foreach (var wave in settings.Waves)
+        {
+            waveNumber++;
+            Say($"wave {waveNumber}: {string.Join(", ", wave.Select(i => $"#{i.Number}"))}");
+            var open = await forge.ListOpenPullRequestsAsync(cancellationToken);
+            var active = new List<(RunIssue Issue, string Root, string FleetRun)>();
+            foreach (var issue in wave)
+            {
+                if ((issue.Taken ?? TakenDetector.Find(issue.Number, open, [])) is { } taken)
+                {
+                    outcomes[issue.Number] = NotRun(issue.Number, SquadStatus.Taken, taken.Reason + (taken.Url is null ? "" : $" ({taken.Url})"));
+                    Say($"  #{issue.Number} taken: {outcomes[issue.Number].Reason}");
+                    continue;
+                }
+
+                var blockers = issue.Needs.Where(n => outcomes.TryGetValue(n, out var o) && o.Status != SquadStatus.Approved).ToList();
+                if (blockers.Count > 0)
+                {
+                    outcomes[issue.Number] = NotRun(issue.Number, SquadStatus.Skipped,
+                        string.Join("; ", blockers.Select(b => $"needs #{b}, which ended {outcomes[b].Status}")));
+                    Say($"  #{issue.Number} skipped: {outcomes[issue.Number].Reason}");
+                    continue;
+                }
+
+                try
+                {
+                    var (root, fleetRun) = await StartSquadAsync(layout, run, issue, cancellationToken);
+                    active.Add((issue, root, fleetRun));
+                    Say($"  #{issue.Number} squad started: fleet status {root}");
+                }
+                catch (Exception e) when (e is TeamException or ForgeException or GitException or WorktreeException or IOException)
+                {
+                    outcomes[issue.Number] = NotRun(issue.Number, SquadStatus.NotStarted, e.Message);
+                    Say($"  #{issue.Number} not started: {e.Message}");
+                }
+            }
+
+            foreach (var (number, outcome) in await FollowAsync(active, cancellationToken))
+            {
+                outcomes[number] = outcome;
+                Say($"  #{number} {outcome.Status}: {outcome.Reason}{(outcome.PullRequestUrl is null ? "" : $" ({outcome.PullRequestUrl})")}");
+            }
+        }
+
+        var squads = settings.Waves.SelectMany(w => w).Select(i => outcomes[i.Number]).ToList();
+        var retro = TeamRetro.Markdown(run, settings, squads);
+        var retroFile = Path.Combine(layout.RunDir(run), "retro.md");
+        await File.WriteAllTextAsync(retroFile, retro, cancellationToken);
+        string? retroUrl = null;
+        try
+        {
+            var issue = await forge.CreateIssueAsync($"Fleet retro: team run {run}", retro, [TeamLayout.RetroLabel], cancellationToken);
+            retroUrl = issue.Url;
+            Say($"retro posted: {issue.Url}");
+        }
+        catch (ForgeException e)
+        {
+            Say($"the retro could not be posted ({e.Message}); it is in {retroFile}");
+        }
+
+        var result = new TeamRunResult(run, layout.RunDir(run), squads, retroUrl, retroFile);
+        await File.WriteAllTextAsync(Path.Combine(layout.RunDir(run), "team-run.json"), JsonSerializer.Serialize(result, TeamRunJsonContext.Default.TeamRunResult) + "\n", cancellationToken);
+        return result;
+    }
+
+    private async Task<(string Root, string FleetRun)> StartSquadAsync(TeamLayout layout, string run, RunIssue issue, CancellationToken cancellationToken)
+    {
+        var full = await forge.GetIssueAsync(issue.Number, cancellationToken);
+        var worktree = await new SquadWorktree().EnsureAsync(layout, issue.Number, settings.Base, cancellationToken);
+        var squad = new SquadDefinition(
+            run, issue.Number, full.Title, full.Url, IssueText(full), layout.Repository, settings.Base, TeamLayout.Branch(issue.Number), worktree,
+            settings.Forge, settings.Developer, settings.Reviewer, settings.Sdet, settings.MaxIterations, settings.ReviewerLgtmCount, settings.CostCapUsd);
+        var root = layout.SquadRoot(run, issue.Number);
+        SquadFleet.Write(root, squad, settings.FleetCommand, settings.RehearsalScript);
+        var fleetRun = await launcher.LaunchAsync(root, cancellationToken);
+        return (root, fleetRun);
+    }
+
+    /// <summary>The issue as the squad's briefs quote it: its body, then every comment with its author.</summary>
+    public static string IssueText(ForgeIssue issue)
+    {
+        ArgumentNullException.ThrowIfNull(issue);
+        var text = new StringBuilder(issue.Body.Trim());
+        if (issue.Comments.Count > 0)
+        {
+            text.Append("\n\n## Comments\n");
+            foreach (var comment in issue.Comments)
+            {
+                var at = comment.CreatedAt is { } c ? c.ToString(" (yyyy-MM-dd)", CultureInfo.InvariantCulture) : "";
+                text.Append(CultureInfo.InvariantCulture, $"\n**{comment.Author}**{at}:\n\n{comment.Body.Trim()}\n");
+            }
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>Follows a wave's squads to their ends, posting verdicts as they come. Not a hot path: a person's pace.</summary>
+    private async Task<Dictionary<int, SquadOutcome>> FollowAsync(List<(RunIssue Issue, string Root, string FleetRun)> active, CancellationToken cancellationToken)
+    {
+        var done = new Dictionary<int, SquadOutcome>();
+        var deadSince = new Dictionary<int, DateTimeOffset>();
+        while (done.Count < active.Count)
+        {
+            foreach (var (issue, root, fleetRun) in active.Where(a => !done.ContainsKey(a.Issue.Number)))
+            {
+                await PostAsync(issue.Number, () => SquadReporter.PostNewVerdictsAsync(root, forge, time, cancellationToken));
+                var squadLayout = new FleetLayout(root);
+                var state = FleetRuns.Load(squadLayout);
+                string? status = null;
+                string reason = "";
+                if (state.Ended is { } ended)
+                {
+                    status = ended.ExitCode == ExitCodes.Success ? SquadStatus.Approved : SquadStatus.NotApproved;
+                    reason = $"{ended.Outcome}: {ended.Reason}";
+                }
+                else if (state.Paused)
+                {
+                    status = state.Escalated ? SquadStatus.Escalated : SquadStatus.Paused;
+                    reason = $"{state.PauseReason} (a person decides: fleet resume {root} or fleet kill {root})";
+                }
+                else if (OrchestratorInfo.Running(squadLayout) is null && !FleetLock.IsHeld(squadLayout))
+                {
+                    // The orchestrator may be on its way out after journaling the end: give it a moment before calling it dead.
+                    var since = deadSince.TryGetValue(issue.Number, out var s) ? s : deadSince[issue.Number] = time.GetUtcNow();
+                    if (time.GetUtcNow() - since > TimeSpan.FromSeconds(5))
+                    {
+                        status = SquadStatus.Stopped;
+                        reason = $"its orchestrator stopped before the run ended; continue with: fleet resume {root}";
+                    }
+                }
+
+                if (status is null)
+                {
+                    continue;
+                }
+
+                if (state.Ended is not null)
+                {
+                    await PostAsync(issue.Number, async () => await SquadReporter.PostEngagementLogAsync(root, forge, StallAfter, cancellationToken));
+                }
+
+                var publish = SquadReporter.LatestPublish(root);
+                var interventions = 0;
+                try
+                {
+                    interventions = RetroReport.Build(root, null, StallAfter).Totals.Interventions;
+                }
+                catch (InvalidOperationException)
+                {
+                    // No run in the journal yet: nothing happened, nobody intervened.
+                }
+
+                done[issue.Number] = new SquadOutcome(issue.Number, status, reason, publish?.PullRequest, publish?.Url,
+                    state.Verdicts.OrderBy(v => v.Iteration).LastOrDefault()?.Verdict, state.Iteration, state.Spent, interventions, root, fleetRun);
+            }
+
+            if (done.Count < active.Count)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(500), time, cancellationToken);
+            }
+        }
+
+        return done;
+    }
+
+    /// <summary>A forge hiccup must not end the run: say it, and the next round tries again (markers keep it once).</summary>
+    private async Task PostAsync(int issue, Func<Task> post)
+    {
+        try
+        {
+            await post();
+        }
+        catch (ForgeException e)
+        {
+            Say($"  #{issue}: could not post on the pull request yet: {e.Message}");
+        }
+    }
+
+    private static SquadOutcome NotRun(int issue, string status, string reason) => new(issue, status, reason, null, null, null, 0, 0m, 0, null, null);
+
+    private void Say(string line) => progress?.Invoke(line);
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true)]
+[JsonSerializable(typeof(TeamRunResult))]
+public sealed partial class TeamRunJsonContext : JsonSerializerContext;
