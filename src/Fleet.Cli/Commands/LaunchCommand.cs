@@ -7,7 +7,6 @@ using Fleet.Orchestration.Spawning;
 using Fleet.Paths;
 using Fleet.Planning;
 using Fleet.Providers;
-using Fleet.Rehearsal;
 using Fleet.Spec;
 
 namespace Fleet.Cli.Commands;
@@ -66,9 +65,33 @@ internal static class LaunchCommand
         return command;
     }
 
+    /// <summary>A launched fleet: its run, its orchestrator, how its workers run.</summary>
+    internal sealed record Launched(string Run, FleetLayout Layout, OrchestratorInfo Orchestrator, SpawnerChoice Spawner);
+
     private static async Task<int> LaunchAsync(ICliConsole console, ResolvedFleet fleet, string displayRoot, bool rehearse, bool wait, bool json, TmuxPreference preference, CancellationToken cancellationToken)
     {
         var time = TimeProvider.System;
+        var (run, layout, orchestrator, spawner) = await StartAsync(console, fleet, displayRoot, rehearse, preference, time, cancellationToken);
+        var spawnMode = spawner.Mode;
+        var info = $"launched \"{fleet.Name}\" ({fleet.Type.Name()}, run {run}, orchestrator pid {orchestrator.Pid}{(rehearse ? "; rehearsal: no model spend" : "")})\n" +
+            $"  workers: {spawner.Reason}{(spawnMode == "tmux" ? $"; watch them with: fleet attach {displayRoot}" : "")}\n" +
+            $"  status: fleet status {displayRoot}\n  pause:  fleet pause {displayRoot}\n  kill:   fleet kill {displayRoot}";
+        if (json)
+        {
+            await console.Out.WriteLineAsync($"{{\"run\":\"{run}\",\"root\":{System.Text.Json.JsonSerializer.Serialize(layout.Root, CliJsonContext.Default.String)},\"orchestrator_pid\":{orchestrator.Pid}}}");
+            await console.Error.WriteLineAsync(info);
+        }
+        else
+        {
+            await console.Out.WriteLineAsync(info);
+        }
+
+        return wait ? await RunFollower.FollowAsync(console, layout, run, time, cancellationToken) : ExitCodes.Success;
+    }
+
+    /// <summary>Everything of a launch but the printing: the checks (each failure a usage error, nothing started), the run's start, the detached orchestrator.</summary>
+    internal static async Task<Launched> StartAsync(ICliConsole console, ResolvedFleet fleet, string displayRoot, bool rehearse, TmuxPreference preference, TimeProvider time, CancellationToken cancellationToken)
+    {
         var layout = new FleetLayout(fleet.Root);
 
         // The last run has ended but its orchestrator may still be on its way out: that is not "running".
@@ -96,38 +119,12 @@ internal static class LaunchCommand
         }
 
         await RequirePreconditionsAsync(fleet, cancellationToken);
-        if (rehearse && File.Exists(layout.RehearsalScriptFile))
-        {
-            try
-            {
-                RehearsalScript.LoadFile(layout.RehearsalScriptFile);
-            }
-            catch (RehearsalScriptException e)
-            {
-                throw new CliException($"{e.Message}; nothing was started");
-            }
-        }
 
         var spawner = await FleetProcesses.SpawnerAsync(console, preference, cancellationToken);
-        var spawnMode = spawner.Mode;
-        var run = await FleetRuns.BeginAsync(layout, fleet, spawnMode, rehearse, time, cancellationToken);
+        var run = await FleetRuns.BeginAsync(layout, fleet, spawner.Mode, rehearse, time, cancellationToken);
         var orchestrator = await FleetProcesses.StartOrchestratorAsync(console, layout, rehearse, time, cancellationToken);
         new FleetRegistry(new UserDirs(console.GetEnvironmentVariable)).Register(layout.Root, fleet.Name, time);
-
-        var info = $"launched \"{fleet.Name}\" ({fleet.Type.Name()}, run {run}, orchestrator pid {orchestrator.Pid}{(rehearse ? "; rehearsal: no model spend" : "")})\n" +
-            $"  workers: {spawner.Reason}{(spawnMode == "tmux" ? $"; watch them with: fleet attach {displayRoot}" : "")}\n" +
-            $"  status: fleet status {displayRoot}\n  pause:  fleet pause {displayRoot}\n  kill:   fleet kill {displayRoot}";
-        if (json)
-        {
-            await console.Out.WriteLineAsync($"{{\"run\":\"{run}\",\"root\":{System.Text.Json.JsonSerializer.Serialize(layout.Root, CliJsonContext.Default.String)},\"orchestrator_pid\":{orchestrator.Pid}}}");
-            await console.Error.WriteLineAsync(info);
-        }
-        else
-        {
-            await console.Out.WriteLineAsync(info);
-        }
-
-        return wait ? await RunFollower.FollowAsync(console, layout, run, time, cancellationToken) : ExitCodes.Success;
+        return new Launched(run, layout, orchestrator, spawner);
     }
 
     /// <summary>The doctrine's step-0 preconditions (<c>.fleet/preconditions.json</c>), checked before anything is written or started.</summary>

@@ -30,9 +30,6 @@ public sealed class FleetLayout(string root)
 
     public string PausedFile => Path.Combine(Root, ".paused");
 
-    /// <summary>A rehearsal's script, when the fleet brings its own; otherwise the default script plays.</summary>
-    public string RehearsalScriptFile => Path.Combine(Root, "rehearsal.json");
-
     public string StateDir => Path.Combine(Root, ".fleet");
 
     public string LaunchFile => Path.Combine(StateDir, "launch.json");
