@@ -36,6 +36,7 @@ public static class FleetApp
         root.Subcommands.Add(RetroCommand.Create(console));
         root.Subcommands.Add(TrendCommand.Create(console));
         root.Subcommands.Add(DoctrineCommand.Create(console));
+        root.Subcommands.Add(TeamCommand.Create(console));
         return root;
     }
 

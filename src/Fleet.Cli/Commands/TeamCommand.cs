@@ -1,0 +1,441 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Fleet.Cli.Hosting;
+using Fleet.Forge;
+using Fleet.Orchestration;
+using Fleet.Orchestration.Spawning;
+using Fleet.Rehearsal;
+using Fleet.Team;
+using Fleet.Validation;
+using Fleet.Worktrees;
+
+namespace Fleet.Cli.Commands;
+
+/// <summary>
+/// <c>fleet team plan|run|merge</c>: team mode over a backlog. plan: step 0, pre-flight, the architect's footprints and
+/// the waves, into plan.json; run: a squad per issue, wave by wave; merge: only what was approved at its current head.
+/// </summary>
+internal static class TeamCommand
+{
+    public static Command Create(ICliConsole console)
+    {
+        var team = new Command("team", "Team mode: plan a backlog's parallel set, run a squad per issue (developer, adversarial reviewer, SDET, productivity engineer), merge what was approved.")
+        {
+            Plan(console), Run(console), Merge(console), Publish(console),
+        };
+        return team;
+    }
+
+    private static Option<string?> ForgeOption() =>
+        new("--local-forge") { Description = "Use a local forge (a folder of issue and pull-request records) instead of GitHub through gh." };
+
+    private static Command Plan(ICliConsole console)
+    {
+        var repo = new Option<string>("--repo") { Description = "The repository (default: the current folder).", DefaultValueFactory = _ => "." };
+        var issues = new Option<string?>("--issues") { Description = "Only these issues, comma-separated (12,15)." };
+        var label = new Option<string?>("--label") { Description = "Only the open issues with this label." };
+        var output = new Option<string?>("--out") { Description = "Where to write the plan (default: REPO/.fleet/team/plan.json)." };
+        var baseBranch = new Option<string?>("--base") { Description = "The branch every issue branch starts from (default: the checked-out branch)." };
+        var localForge = ForgeOption();
+        var shared = new Option<string[]>("--shared") { Description = "A folder two issues may not both touch in one wave (repeatable).", AllowMultipleArgumentsPerToken = true };
+        var footprints = new Option<string?>("--footprints") { Description = "Footprints you wrote ({\"footprints\":[{\"issue\":12,\"files\":[],\"folders\":[],\"migrations\":[],\"needs\":[],\"why\":\"\"}]}) instead of asking the architect agent." };
+        var developer = new Option<string?>("--developer") { Description = "The developer: PROVIDER[/MODEL] (default claude)." };
+        var reviewer = new Option<string?>("--reviewer") { Description = "The adversarial reviewer: PROVIDER[/MODEL] (default codex: another provider than the developer's)." };
+        var sdet = new Option<string?>("--sdet") { Description = "The SDET: PROVIDER[/MODEL] (default claude)." };
+        var maxIterations = new Option<int?>("--max-iterations") { Description = "Iterations per squad before it stops without approval (default 3)." };
+        var costCap = new Option<decimal?>("--cost-cap") { Description = "Per squad, in US dollars: no new worker starts past it." };
+        var architectModel = new Option<string?>("--architect-model") { Description = "The architect's claude model (default: claude's default)." };
+        var rehearse = new Option<bool>("--rehearse") { Description = "Run the architect against fleet's scripted endpoint on 127.0.0.1: no key, no spend." };
+        var script = new Option<string?>("--script") { Description = "With --rehearse: the rehearsal script (default: the architect finds no overlap)." };
+        var json = CommandHelpers.JsonOption();
+        var command = new Command("plan", "Step 0, pre-flight (is anyone already on it?), the architect's footprints, and the waves: which issues run at once and why others wait. Writes plan.json, a file you may edit.")
+        {
+            repo, issues, label, output, baseBranch, localForge, shared, footprints, developer, reviewer, sdet, maxIterations, costCap, architectModel, rehearse, script, json,
+        };
+        command.Validators.Add(r =>
+        {
+            if (r.GetValue(issues) is not null && r.GetValue(label) is not null)
+            {
+                r.AddError("--issues and --label each choose the issues in scope: give one of them");
+            }
+
+            if (r.GetValue(script) is not null && !r.GetValue(rehearse))
+            {
+                r.AddError("--script is the rehearsal's script: it needs --rehearse");
+            }
+        });
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var repository = await RepositoryTopAsync(console, parse.GetValue(repo)!, cancellationToken);
+            var forgeSettings = ForgeOf(console, parse.GetValue(localForge));
+            var squadSettings = new SquadSettings(
+                Role(parse.GetValue(developer), "--developer", SquadSettings.Default.Developer),
+                Role(parse.GetValue(reviewer), "--reviewer", SquadSettings.Default.Reviewer),
+                Role(parse.GetValue(sdet), "--sdet", SquadSettings.Default.Sdet))
+            {
+                MaxIterations = parse.GetValue(maxIterations) is { } m ? (m >= 1 ? m : throw new CliException("--max-iterations: at least 1")) : SquadSettings.Default.MaxIterations,
+                CostCapUsd = parse.GetValue(costCap) is { } c ? (c > 0 ? c : throw new CliException("--cost-cap: more than 0")) : null,
+            };
+            var layout = new TeamLayout(repository);
+            var outFile = parse.GetValue(output) is { } o ? CommandHelpers.Resolve(console, o) : layout.DefaultPlanFile;
+            var footprintFile = parse.GetValue(footprints) is { } f ? CommandHelpers.Resolve(console, f) : null;
+            var request = new TeamPlanRequest
+            {
+                Repository = repository,
+                Base = parse.GetValue(baseBranch),
+                Forge = forgeSettings,
+                Issues = ParseNumbers(parse.GetValue(issues), "--issues"),
+                Label = parse.GetValue(label),
+                SharedFolders = parse.GetValue(shared) ?? [],
+                Squad = squadSettings,
+                FootprintsFile = footprintFile,
+                StateDir = layout.StateDir,
+            };
+            var progress = Progress(console);
+            var forge = ForgeFactory.Open(new ForgeSettings(ParseKind(forgeSettings.Kind), forgeSettings.Path), repository);
+            var model = parse.GetValue(architectModel);
+            var rehearsal = parse.GetValue(rehearse);
+            var givenScript = parse.GetValue(script) is { } scriptFile ? ReadScript(console, scriptFile) : null;
+            async Task<ArchitectResult> Architect(ArchitectRequest architectRequest, CancellationToken ct)
+            {
+                architectRequest = architectRequest with { Model = model };
+                if (!rehearsal)
+                {
+                    return await ArchitectRunner.RunAsync(architectRequest, ct);
+                }
+
+                var rehearsalScript = givenScript is null ? ArchitectScript(architectRequest.Issues) : RehearsalScript.Parse(givenScript);
+                await using var server = await RehearsalServer.StartAsync(new RehearsalOptions { Port = 0, Script = rehearsalScript }, ct);
+                return await ArchitectRunner.RunAsync(architectRequest with
+                {
+                    Rehearsal = new ArchitectRehearsal(server.BaseUrl, TeamName(repository), Path.Combine(layout.StateDir, "rehearsal")),
+                }, ct);
+            }
+
+            try
+            {
+                var plan = await new TeamPlanner(forge, Architect, TimeProvider.System, Progress(console)).PlanAsync(request, cancellationToken);
+                TeamPlanFile.Save(plan, outFile);
+                if (parse.GetValue(json))
+                {
+                    await console.Out.WriteAsync(TeamPlanFile.ToJson(plan));
+                    await console.Error.WriteLineAsync($"plan written to {outFile}");
+                }
+                else
+                {
+                    await console.Out.WriteAsync(PlanTable.Render(plan));
+                    await console.Out.WriteLineAsync($"plan written to {outFile}: edit it if you like, then run it with: fleet team run {outFile}{(rehearsal ? " --rehearse" : "")}");
+                }
+
+                return ExitCodes.Success;
+            }
+            catch (Exception e) when (e is TeamException or PlanException or ArchitectException or ForgeException or GitException or RehearsalScriptException)
+            {
+                throw new CliException(e.Message.EndsWith("nothing was planned", StringComparison.Ordinal) ? e.Message : $"{e.Message}; nothing was planned");
+            }
+        });
+        return command;
+    }
+
+    private static Command Run(ICliConsole console)
+    {
+        var planArg = new Argument<string?>("PLAN") { Description = "The plan (default: .fleet/team/plan.json of the repository in the current folder).", Arity = ArgumentArity.ZeroOrOne };
+        var rehearse = new Option<bool>("--rehearse") { Description = "Run every squad's real agent CLIs against fleet's scripted endpoint on 127.0.0.1: no key, no model spend." };
+        var script = new Option<string?>("--script") { Description = "With --rehearse: the squads' rehearsal script (default: the developer commits a change, the SDET reports, the reviewer approves)." };
+        var tmux = new Option<bool>("--tmux") { Description = "Run each squad's workers in tmux windows (the default when tmux is installed)." };
+        var noTmux = new Option<bool>("--no-tmux") { Description = "Run workers in the background." };
+        var json = CommandHelpers.JsonOption();
+        var command = new Command("run", "Run a plan wave by wave: a squad per issue (an iterative fleet), verdicts posted on each pull request, the run's retro posted with label fleet-retro.")
+        {
+            planArg, rehearse, script, tmux, noTmux, json,
+        };
+        command.Validators.Add(r =>
+        {
+            if (r.GetValue(tmux) && r.GetValue(noTmux))
+            {
+                r.AddError("--tmux and --no-tmux contradict each other: choose one");
+            }
+
+            if (r.GetValue(script) is not null && !r.GetValue(rehearse))
+            {
+                r.AddError("--script is the rehearsal's script: it needs --rehearse");
+            }
+        });
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var (plan, planFile) = await LoadPlanAsync(console, parse.GetValue(planArg), cancellationToken);
+            string? rehearsalScript = null;
+            if (parse.GetValue(rehearse))
+            {
+                rehearsalScript = parse.GetValue(script) is { } s ? ReadScript(console, s) : TeamRehearsalScript.Json();
+            }
+
+            var preference = parse.GetValue(tmux) ? TmuxPreference.Always : parse.GetValue(noTmux) ? TmuxPreference.Never : TmuxPreference.Auto;
+            var byNumber = plan.Issues.ToDictionary(i => i.Number);
+            var settings = new TeamRunSettings(
+                plan.Repo, plan.Base, plan.Forge,
+                [.. plan.Waves.Select(w => (IReadOnlyList<RunIssue>)[.. w.Issues.Select(n => new RunIssue(n, byNumber[n].Title, byNumber[n].Url, byNumber[n].Footprint.Needs, byNumber[n].Taken))])],
+                plan.Squad.Developer, plan.Squad.Reviewer, plan.Squad.Sdet, plan.Squad.MaxIterations, plan.Squad.ReviewerLgtmCount, plan.Squad.CostCapUsd,
+                SelfCommand.Argv(console), rehearsalScript, planFile);
+            var forge = ForgeFactory.Open(new ForgeSettings(ParseKind(plan.Forge.Kind), plan.Forge.Path), plan.Repo);
+            var check = await forge.CheckAsync(cancellationToken);
+            if (!check.Ok)
+            {
+                throw new CliException($"{check.Message}; nothing was started");
+            }
+
+            var launcher = new SquadLauncher(console, parse.GetValue(rehearse), preference);
+            var result = await new TeamRunner(settings, forge, launcher, TimeProvider.System, Progress(console)).RunAsync(cancellationToken);
+            if (parse.GetValue(json))
+            {
+                await console.Out.WriteLineAsync(JsonSerializer.Serialize(result, TeamRunJsonContext.Default.TeamRunResult));
+            }
+            else
+            {
+                foreach (var squad in result.Squads)
+                {
+                    await console.Out.WriteLineAsync($"#{squad.Issue} {squad.Status}: {squad.Reason}{(squad.PullRequestUrl is null ? "" : $" — {squad.PullRequestUrl}")}");
+                }
+
+                await console.Out.WriteLineAsync($"team run {result.Run}: retro {result.RetroUrl ?? result.RetroFile}; merge what was approved with: fleet team merge {planFile}");
+            }
+
+            return result.ExitCode;
+        });
+        return command;
+    }
+
+    private static Command Merge(ICliConsole console)
+    {
+        var planArg = new Argument<string?>("PLAN") { Description = "The plan whose pull requests to merge (default: .fleet/team/plan.json of the repository in the current folder).", Arity = ArgumentArity.ZeroOrOne };
+        var prs = new Option<int[]>("--pr") { Description = "Only these pull requests (repeatable).", AllowMultipleArgumentsPerToken = true };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Say what would be merged and refused; merge nothing." };
+        var json = CommandHelpers.JsonOption();
+        var command = new Command("merge", "Merge the plan's pull requests whose latest verdict is lgtm for their current head commit; refuse the rest, saying why.")
+        {
+            planArg, prs, dryRun, json,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var (plan, _) = await LoadPlanAsync(console, parse.GetValue(planArg), cancellationToken);
+            var forge = ForgeFactory.Open(new ForgeSettings(ParseKind(plan.Forge.Kind), plan.Forge.Path), plan.Repo);
+            var numbers = parse.GetValue(prs) is { Length: > 0 } given ? given.ToList() : await PlanPullRequestsAsync(forge, plan, cancellationToken);
+            var decisions = new List<MergeDecision>();
+            foreach (var number in numbers)
+            {
+                try
+                {
+                    decisions.Add(await TeamMerger.DecideAndMergeAsync(forge, number, parse.GetValue(dryRun), cancellationToken));
+                }
+                catch (ForgeException e)
+                {
+                    decisions.Add(new MergeDecision(number, "", false, e.Message));
+                }
+            }
+
+            if (parse.GetValue(json))
+            {
+                await console.Out.WriteLineAsync(JsonSerializer.Serialize(decisions, TeamCliJsonContext.Default.ListMergeDecision));
+            }
+            else
+            {
+                foreach (var d in decisions)
+                {
+                    await console.Out.WriteLineAsync($"#{d.PullRequest} {(d.Merged ? "merged" : d.Reason.StartsWith("would merge", StringComparison.Ordinal) ? "ok" : "refused")}: {d.Reason}");
+                }
+
+                if (decisions.Count == 0)
+                {
+                    await console.Out.WriteLineAsync("no open pull request of this plan's issues");
+                }
+            }
+
+            return decisions.All(d => d.Merged || d.Reason.StartsWith("would merge", StringComparison.Ordinal)) ? ExitCodes.Success : ExitCodes.Failed;
+        });
+        return command;
+    }
+
+    /// <summary>The squads' own step between developer and SDET; runs as a command worker of the squad's fleet.</summary>
+    private static Command Publish(ICliConsole console)
+    {
+        var root = new Argument<string>("SQUAD_ROOT") { Description = "The squad's fleet root." };
+        var iteration = new Option<int>("--iteration") { Description = "The iteration being published.", Required = true };
+        var command = new Command("publish", "Internal: a squad's publish worker (commit what was left, push, open or update the pull request).") { root, iteration };
+        command.Hidden = true;
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var squadRoot = CommandHelpers.Resolve(console, parse.GetValue(root)!);
+            try
+            {
+                var squad = SquadDefinition.Load(squadRoot);
+                var forge = ForgeFactory.Open(new ForgeSettings(ParseKind(squad.Forge.Kind), squad.Forge.Path), squad.Repository);
+                var record = await SquadPublisher.PublishAsync(squadRoot, parse.GetValue(iteration), forge, GitCli.Default, cancellationToken);
+                await console.Out.WriteLineAsync($"{(record.Created ? "opened" : "updated")} pull request #{record.PullRequest} ({record.Url}): {record.Commits} commits, head {record.Head}");
+                return ExitCodes.Success;
+            }
+            catch (Exception e) when (e is TeamException or ForgeException or GitException or WorktreeException or InvalidDataException)
+            {
+                await console.Error.WriteLineAsync($"publish: {e.Message}");
+                return ExitCodes.Failed;
+            }
+        });
+        return command;
+    }
+
+    private sealed class SquadLauncher(ICliConsole console, bool rehearse, TmuxPreference preference) : ISquadLauncher
+    {
+        public async Task<string> LaunchAsync(string squadRoot, CancellationToken cancellationToken)
+        {
+            var result = FleetValidator.ValidatePath(squadRoot);
+            if (result.Fleet is not { } fleet)
+            {
+                throw new TeamException($"{squadRoot}: the squad's fleet is not valid: {string.Join("; ", result.Errors)}");
+            }
+
+            try
+            {
+                return (await LaunchCommand.StartAsync(console, fleet, squadRoot, rehearse, preference, TimeProvider.System, cancellationToken)).Run;
+            }
+            catch (CliException e)
+            {
+                throw new TeamException(e.Message);
+            }
+        }
+    }
+
+    private static async Task<List<int>> PlanPullRequestsAsync(IForge forge, TeamPlan plan, CancellationToken cancellationToken)
+    {
+        var issues = plan.Issues.Select(i => i.Number).ToHashSet();
+        return [.. (await forge.ListOpenPullRequestsAsync(cancellationToken))
+            .Where(p => issues.Any(n => p.HeadBranch == TeamLayout.Branch(n)))
+            .Select(p => p.Number)
+            .Order()];
+    }
+
+    private static async Task<(TeamPlan Plan, string File)> LoadPlanAsync(ICliConsole console, string? given, CancellationToken cancellationToken)
+    {
+        string file;
+        if (given is not null)
+        {
+            file = CommandHelpers.Resolve(console, given);
+        }
+        else
+        {
+            var top = await RepositoryTopAsync(console, ".", cancellationToken);
+            file = new TeamLayout(top).DefaultPlanFile;
+        }
+
+        if (!File.Exists(file))
+        {
+            throw new CliException($"{given ?? file}: no such plan (make one with: fleet team plan)");
+        }
+
+        try
+        {
+            return (TeamPlanFile.Load(file, given), file);
+        }
+        catch (PlanException e)
+        {
+            throw new CliException($"{e.Message}\nnothing was started");
+        }
+    }
+
+    private static async Task<string> RepositoryTopAsync(ICliConsole console, string given, CancellationToken cancellationToken)
+    {
+        var full = CommandHelpers.Resolve(console, given);
+        if (!Directory.Exists(full))
+        {
+            throw new CliException($"{given}: no such folder");
+        }
+
+        try
+        {
+            return await new WorktreeManager().RepositoryTopAsync(full, cancellationToken);
+        }
+        catch (GitException)
+        {
+            throw new CliException($"{given}: not inside a git repository (team mode works on a repository's issues); nothing was planned");
+        }
+    }
+
+    private static ForgeSettingsRecord ForgeOf(ICliConsole console, string? localForge) =>
+        localForge is null
+            ? new ForgeSettingsRecord(ForgeSettingsRecord.GitHub, null)
+            : new ForgeSettingsRecord(ForgeSettingsRecord.Local, CommandHelpers.Resolve(console, localForge));
+
+    private static ForgeKind ParseKind(string kind) => ForgeSettings.Parse(kind).Kind;
+
+    private static RoleSettings Role(string? text, string option, RoleSettings fallback)
+    {
+        if (text is null)
+        {
+            return fallback;
+        }
+
+        var parts = text.Split('/', 2);
+        return parts[0] is "claude" or "codex"
+            ? new RoleSettings(parts[0], parts.Length > 1 && parts[1].Length > 0 ? parts[1] : null)
+            : throw new CliException($"{option} {text}: the provider is claude or codex (PROVIDER[/MODEL], e.g. codex/gpt-5-codex)");
+    }
+
+    private static List<int>? ParseNumbers(string? text, string option)
+    {
+        if (text is null)
+        {
+            return null;
+        }
+
+        var numbers = new List<int>();
+        foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            numbers.Add(int.TryParse(part.TrimStart('#'), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0
+                ? n
+                : throw new CliException($"{option} {text}: \"{part}\" is not an issue number (12,15)"));
+        }
+
+        return numbers.Count > 0 ? numbers : throw new CliException($"{option}: give at least one issue number (12,15)");
+    }
+
+    private static string ReadScript(ICliConsole console, string given)
+    {
+        var file = CommandHelpers.Resolve(console, given);
+        try
+        {
+            var text = File.ReadAllText(file);
+            RehearsalScript.Parse(text);
+            return text;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or RehearsalScriptException)
+        {
+            throw new CliException($"{given}: {e.Message}; nothing was started");
+        }
+    }
+
+    /// <summary>The rehearsal key's team name: the repository folder's name as an id.</summary>
+    internal static string TeamName(string repository) =>
+        new string([.. Path.GetFileName(repository).ToLowerInvariant().Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' ? c : '-')]).Trim('-') is { Length: > 0 } name ? name : "team";
+
+    /// <summary>The default architect rehearsal: every issue touches nothing and needs nothing (one wave).</summary>
+    private static RehearsalScript ArchitectScript(IReadOnlyList<ForgeIssue> issues)
+    {
+        var footprints = new JsonArray();
+        foreach (var issue in issues)
+        {
+            footprints.Add(new JsonObject
+            {
+                ["issue"] = issue.Number, ["files"] = new JsonArray(), ["folders"] = new JsonArray(), ["migrations"] = new JsonArray(), ["needs"] = new JsonArray(),
+                ["why"] = "rehearsal: no footprint",
+            });
+        }
+
+        return new RehearsalScript([new RehearsalRule([new StructuredOutputTurn(new JsonObject { ["footprints"] = footprints })], Worker: "architect")]);
+    }
+
+    private static Action<string> Progress(ICliConsole console) => line => console.Error.WriteLine(line);
+}
+
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true)]
+[System.Text.Json.Serialization.JsonSerializable(typeof(List<MergeDecision>))]
+internal sealed partial class TeamCliJsonContext : System.Text.Json.Serialization.JsonSerializerContext;
