@@ -6,7 +6,7 @@ namespace Fleet.Rehearsal;
 /// <summary>
 /// What the endpoint reads from a model request to decide which scripted step to play. The position is
 /// <b>stateless</b>: the number of model responses in the request's history since the last real user prompt
-/// (a user message that is not a tool result). So a retried request gets the same answer, a resumed session
+/// (a user message that is neither a tool result nor claude's structured-output reminder). So a retried request gets the same answer, a resumed session
 /// (new prompt) starts its script again from the top, and a server restart changes nothing.
 /// </summary>
 internal sealed partial record RehearsalConversation(int Position, string? Cwd, IReadOnlyList<string> ToolNames, string Model, bool Stream)
@@ -20,7 +20,7 @@ internal sealed partial record RehearsalConversation(int Position, string? Cwd, 
             foreach (var message in messages.EnumerateArray())
             {
                 var role = Str(message, "role");
-                if (role == "user" && !HasToolResult(message))
+                if (role == "user" && !HasToolResult(message) && !IsStructuredOutputReminder(message))
                 {
                     position = 0;
                 }
@@ -85,6 +85,15 @@ internal sealed partial record RehearsalConversation(int Position, string? Cwd, 
 
         return new RehearsalConversation(position, cwd, ReadToolNames(body), Str(body, "model") ?? "rehearsal-model", IsStream(body));
     }
+
+    /// <summary>
+    /// Claude 2.1.197 under <c>--json-schema</c>, when the model ends without calling StructuredOutput, sends one more
+    /// user message starting with this marker. It is not a new prompt, so the script goes on instead of restarting.
+    /// </summary>
+    private static bool IsStructuredOutputReminder(JsonElement message) =>
+        message.TryGetProperty("content", out var content)
+        && content.ValueKind == JsonValueKind.Array
+        && content.EnumerateArray().Any(b => Str(b, "type") == "text" && (Str(b, "text") ?? string.Empty).StartsWith("[structured-output-enforce]", StringComparison.Ordinal));
 
     private static bool HasToolResult(JsonElement message) =>
         message.TryGetProperty("content", out var content)

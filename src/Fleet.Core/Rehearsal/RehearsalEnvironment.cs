@@ -103,19 +103,28 @@ public sealed record RehearsalEnvironment(
         }
     }
 
+    /// <summary>The variables as one set of changes: removals as null, then the values (see <see cref="Processes.EnvironmentChanges"/>).</summary>
+    public IReadOnlyDictionary<string, string?> Changes()
+    {
+        var changes = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (var name in VariablesToRemove)
+        {
+            changes[name] = null;
+        }
+
+        foreach (var (name, value) in Variables)
+        {
+            changes[name] = value;
+        }
+
+        return changes;
+    }
+
     /// <summary>Writes the files, then sets and removes the variables on a start info.</summary>
     public void ApplyTo(ProcessStartInfo startInfo)
     {
         ArgumentNullException.ThrowIfNull(startInfo);
         WriteFiles();
-        foreach (var name in VariablesToRemove)
-        {
-            startInfo.Environment.Remove(name);
-        }
-
-        foreach (var (name, value) in Variables)
-        {
-            startInfo.Environment[name] = value;
-        }
+        Processes.EnvironmentChanges.ApplyTo(startInfo, Changes());
     }
 }

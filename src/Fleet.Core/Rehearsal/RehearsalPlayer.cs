@@ -105,6 +105,14 @@ internal sealed class RehearsalPlayer(RehearsalScript script)
             case ToolCallTurn c:
                 yield return new ToolStep(say, c.Name, (JsonObject)c.Input.DeepClone(), usage);
                 break;
+            case StructuredOutputTurn o when provider == RehearsalProvider.Claude && conversation.ToolNames.Contains(StructuredOutputTurn.ClaudeToolName):
+                yield return new ToolStep(say, StructuredOutputTurn.ClaudeToolName, (JsonObject)o.Value.DeepClone(), usage);
+                break;
+            case StructuredOutputTurn o:
+                // Codex sends the schema as the response's text format, so its answer is the message text; so is
+                // claude's when it was not given --json-schema.
+                yield return new TextStep(o.Value.ToJsonString(Wire.JsonOptions), usage);
+                break;
             case ShellTurn s when provider == RehearsalProvider.Claude:
                 yield return new ToolStep(say, "Bash", new JsonObject { ["command"] = Fill(s.Command), ["description"] = "Run a rehearsal command" }, usage);
                 break;

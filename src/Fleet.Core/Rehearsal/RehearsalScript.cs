@@ -140,7 +140,7 @@ public sealed class RehearsalScriptException : Exception
 ///                                 { "type": "text", "text": "done" } ] } ] }
 /// </code>
 /// Turn types: <c>text{text}</c>, <c>write_file{path,content}</c>, <c>edit_file{path,old_string,new_string}</c>,
-/// <c>shell{command}</c>, <c>tool_call{name,input}</c>, <c>fail{status,message,error_type?,times?}</c>; every turn
+/// <c>shell{command}</c>, <c>tool_call{name,input}</c>, <c>structured_output{value}</c>, <c>fail{status,message,error_type?,times?}</c>; every turn
 /// takes <c>usage</c> and (tool turns) <c>say</c>. Rule fields: <c>fleet</c>, <c>worker</c>, <c>iteration</c>
 /// (<c>2</c>, <c>"2+"</c>, <c>"1-3"</c>, <c>"*"</c>), <c>provider</c> (<c>claude</c>|<c>codex</c>), <c>turns</c>.
 /// </summary>
@@ -267,6 +267,10 @@ public sealed record RehearsalScript(IReadOnlyList<RehearsalRule> Rules)
                 var input = obj["input"] is null ? new JsonObject() : AsObject(obj["input"], at + ".input").DeepClone().AsObject();
                 turn = new ToolCallTurn(RequiredString(obj, "name", at), input);
                 break;
+            case "structured_output":
+                CheckKeys(obj, at, "type", "value", "usage", "say");
+                turn = new StructuredOutputTurn(AsObject(Required(obj, "value", at), at + ".value").DeepClone().AsObject());
+                break;
             case "fail":
                 CheckKeys(obj, at, "type", "status", "message", "error_type", "times", "usage");
                 var status = RequiredInt(obj, "status", at);
@@ -284,7 +288,7 @@ public sealed record RehearsalScript(IReadOnlyList<RehearsalRule> Rules)
                 turn = new FailTurn(status, OptionalString(obj, "message", at) ?? $"rehearsal: scripted HTTP {status}", OptionalString(obj, "error_type", at), times);
                 break;
             default:
-                throw new RehearsalScriptException($"{at}.type: unknown turn type '{type}' (text, write_file, edit_file, shell, tool_call, fail)");
+                throw new RehearsalScriptException($"{at}.type: unknown turn type '{type}' (text, write_file, edit_file, shell, tool_call, structured_output, fail)");
         }
 
         if (obj["usage"] is JsonNode usage)

@@ -57,6 +57,17 @@ public sealed record ShellTurn(string Command) : RehearsalTurn;
 /// <summary>Calls any tool by name with the given input, as the CLI names it (e.g. claude <c>Bash</c>, codex <c>exec_command</c>).</summary>
 public sealed record ToolCallTurn(string Name, JsonObject Input) : RehearsalTurn;
 
+/// <summary>
+/// Gives the run's structured output (<c>claude -p --json-schema</c>, <c>codex exec --output-schema</c>): claude's
+/// <c>StructuredOutput</c> tool called with <see cref="Value"/> when the request offers that tool (claude validates it
+/// against the schema and ends the run); otherwise, and for codex, a final message whose text is the value as JSON.
+/// </summary>
+public sealed record StructuredOutputTurn(JsonObject Value) : RehearsalTurn
+{
+    /// <summary>The tool claude 2.1.197 adds to its request when given <c>--json-schema</c> (input_schema = the schema).</summary>
+    public const string ClaudeToolName = "StructuredOutput";
+}
+
 /// <summary>Fails the model call with an HTTP status and an error body in the provider's format.</summary>
 /// <param name="Status">HTTP status, 400-599 (e.g. 400, 429, 500, 529).</param>
 /// <param name="Message">Error message in the provider's error body.</param>

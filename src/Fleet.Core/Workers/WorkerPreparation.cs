@@ -161,12 +161,7 @@ public static class WorkerPreparation
         var rehearsal = RehearsalEnvironment.For(
             worker.Provider == Provider.Claude ? RehearsalProvider.Claude : RehearsalProvider.Codex, endpoint, key, rehearsalDir);
         rehearsal.WriteFiles();
-        foreach (var name in rehearsal.VariablesToRemove)
-        {
-            environment[name] = null;
-        }
-
-        foreach (var (name, value) in rehearsal.Variables)
+        foreach (var (name, value) in rehearsal.Changes())
         {
             environment[name] = value;
         }
