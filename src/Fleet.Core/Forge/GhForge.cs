@@ -257,9 +257,9 @@ public sealed partial class GhForge : IForge
         return new ForgeException($"{Describe(args)} failed in {RepositoryDir} ({how}){(said.Length > 0 ? ": " + said : "")}");
     }
 
-    /// <summary>The command for messages, with long texts (bodies) cut: the message must name the command, not repeat a page.</summary>
-    private static string Describe(IEnumerable<string> args) =>
-        "gh " + ShellQuote.Join(args.Select(a => a.Length > 60 ? a[..57].ReplaceLineEndings(" ") + "..." : a));
+    /// <summary>The command for messages, with long bodies cut: the message must name the command, not repeat a page.</summary>
+    private static string Describe(IReadOnlyList<string> args) =>
+        "gh " + ShellQuote.Join(args.Select((a, i) => i > 0 && args[i - 1] == "--body" && a.Length > 60 ? a[..57].ReplaceLineEndings(" ") + "..." : a));
 
     private static int NumberFromUrl(string stdout, string kind, IReadOnlyList<string> args)
     {
