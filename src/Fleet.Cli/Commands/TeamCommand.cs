@@ -4,7 +4,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Fleet.Cli.Hosting;
 using Fleet.Forge;
-using Fleet.Orchestration;
 using Fleet.Orchestration.Spawning;
 using Fleet.Rehearsal;
 using Fleet.Team;

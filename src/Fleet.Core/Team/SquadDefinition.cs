@@ -3,16 +3,16 @@ using System.Text.Json.Serialization;
 
 namespace Fleet.Team;
 
-/// <summary>One role of a squad: which agent plays it.</summary>
-public sealed record SquadRole(string Provider, string? Model = null, string? ReasoningEffort = null)
+/// <summary>How verdicts and reports name the agent in a role.</summary>
+public static class SquadRoles
 {
-    /// <summary>"codex/gpt-5-codex", or "claude/default" when no model is set: how verdicts name their reviewer.</summary>
-    [JsonIgnore]
-    public string Name => $"{Provider}/{Model ?? "default"}";
+    /// <summary>"codex/gpt-5-codex", or "claude/default" when no model is set.</summary>
+    public static string Name(this RoleSettings role)
+    {
+        ArgumentNullException.ThrowIfNull(role);
+        return $"{role.Provider}/{role.Model ?? "default"}";
+    }
 }
-
-/// <summary>Where a squad's forge is: <c>github</c> (through gh) or <c>local</c> with its folder.</summary>
-public sealed record SquadForge(string Kind, string? Path = null);
 
 /// <summary>
 /// Everything a squad's fleet needs to know about its issue, written once as <c>squad.json</c> in the squad's fleet
@@ -28,10 +28,10 @@ public sealed record SquadDefinition(
     string Base,
     string Branch,
     string Worktree,
-    SquadForge Forge,
-    SquadRole Developer,
-    SquadRole Reviewer,
-    SquadRole Sdet,
+    ForgeSettingsRecord Forge,
+    RoleSettings Developer,
+    RoleSettings Reviewer,
+    RoleSettings Sdet,
     int MaxIterations,
     int ReviewerLgtmCount,
     decimal? CostCapUsd)

@@ -74,7 +74,7 @@ public static class SquadFleet
         }
     }
 
-    private static WorkerSpec Agent(string id, WorkerType type, SquadRole role, List<string> dependsOn, string? workdir) => new()
+    private static WorkerSpec Agent(string id, WorkerType type, RoleSettings role, List<string> dependsOn, string? workdir) => new()
     {
         Id = id,
         Type = type,

@@ -84,7 +84,7 @@ public static class SquadPublisher
         ArgumentNullException.ThrowIfNull(squad);
         return string.Create(CultureInfo.InvariantCulture, $"Closes #{squad.Issue}\n\n") +
             $"Opened by fleet team mode (team run {squad.TeamRun}) for {squad.IssueUrl}.\n\n" +
-            $"Squad: developer {squad.Developer.Name}; adversarial reviewer {squad.Reviewer.Name}; SDET {squad.Sdet.Name}.\n" +
+            $"Squad: developer {squad.Developer.Name()}; adversarial reviewer {squad.Reviewer.Name()}; SDET {squad.Sdet.Name()}.\n" +
             $"The reviewer's verdict is posted as a review and kept below as a `{VerdictTrailer.Key}` trailer, with the head commit it covers.\n";
     }
 }

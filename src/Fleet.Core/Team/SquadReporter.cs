@@ -50,16 +50,16 @@ public static class SquadReporter
                 ? (await File.ReadAllTextAsync(sdetFile, cancellationToken)).Trim()
                 : $"(the SDET wrote no report: {SquadFleet.SdetReport(verdict.Iteration)} is missing)";
             await forge.CommentOnPullRequestAsync(publish.PullRequest,
-                $"**SDET report, iteration {verdict.Iteration}** ({squad.Sdet.Name}, {shortHead})\n\n{sdet}\n", cancellationToken);
+                $"**SDET report, iteration {verdict.Iteration}** ({squad.Sdet.Name()}, {shortHead})\n\n{sdet}\n", cancellationToken);
 
             var reviewFile = layout.ReviewFile(verdict.Iteration);
             var review = File.Exists(reviewFile) ? (await File.ReadAllTextAsync(reviewFile, cancellationToken)).Trim() : $"(no review file: {verdict.Reason})";
             var approve = verdict.Verdict == Reviews.Lgtm;
             await forge.ReviewPullRequestAsync(publish.PullRequest, approve ? ReviewState.Approved : ReviewState.ChangesRequested,
-                $"**Fleet review, iteration {verdict.Iteration}: verdict {verdict.Verdict}** (adversarial reviewer {squad.Reviewer.Name}, {shortHead})\n\n{review}\n", cancellationToken);
+                $"**Fleet review, iteration {verdict.Iteration}: verdict {verdict.Verdict}** (adversarial reviewer {squad.Reviewer.Name()}, {shortHead})\n\n{review}\n", cancellationToken);
 
             var pr = await forge.GetPullRequestAsync(publish.PullRequest, cancellationToken);
-            var trailer = new VerdictTrailer(verdict.Verdict, squad.Reviewer.Name, verdict.Iteration, head);
+            var trailer = new VerdictTrailer(verdict.Verdict, squad.Reviewer.Name(), verdict.Iteration, head);
             await forge.EditPullRequestBodyAsync(publish.PullRequest, trailer.ApplyTo(pr.Body), cancellationToken);
 
             var record = new PostedRecord(verdict.Iteration, verdict.Verdict, publish.PullRequest, head, time.GetUtcNow());

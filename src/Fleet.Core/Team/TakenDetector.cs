@@ -4,9 +4,6 @@ using Fleet.Forge;
 
 namespace Fleet.Team;
 
-/// <summary>Someone is already on an issue: who (a pull request or a branch) and where to look.</summary>
-public sealed record TakenBy(string Reason, string? Url);
-
 /// <summary>
 /// Pre-flight: is anyone already on this issue? An open pull request that closes it, whose branch names it, or whose
 /// body mentions it; or a branch that names it. Such an issue is never started again.

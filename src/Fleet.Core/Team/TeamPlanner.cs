@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Fleet.Doctrine;
 using Fleet.Forge;
-using Fleet.Processes;
 using Fleet.Worktrees;
 
 namespace Fleet.Team;
@@ -111,7 +110,7 @@ public sealed class TeamPlanner(IForge forge, Func<ArchitectRequest, Cancellatio
         if (status.Length > 0)
         {
             var first = status.Split('\n', StringSplitOptions.RemoveEmptyEntries)[0].Trim();
-            throw new TeamException($"step 0: the working tree of {repo} is not clean ({first}{(status.Count(c => c == '\n') > 0 ? ", …" : "")}): commit or stash first; nothing was planned");
+            throw new TeamException($"step 0: the working tree of {repo} is not clean ({first}{(status.Trim().Contains('\n', StringComparison.Ordinal) ? ", …" : "")}): commit or stash first; nothing was planned");
         }
 
         if (!(await _git.RunAsync(repo, ["rev-parse", "--verify", "--quiet", $"refs/heads/{baseBranch}"], cancellationToken)).Succeeded)

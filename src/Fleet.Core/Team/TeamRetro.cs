@@ -23,7 +23,7 @@ public static class TeamRetro
         text.AppendLine(CultureInfo.InvariantCulture, $"# Fleet retro: team run {run}");
         text.AppendLine();
         text.AppendLine(CultureInfo.InvariantCulture, $"Repository {settings.Repository}, base {settings.Base}{(settings.PlanFile is null ? "" : $", plan {settings.PlanFile}")}.");
-        text.AppendLine(CultureInfo.InvariantCulture, $"Squads: developer {settings.Developer.Name}, adversarial reviewer {settings.Reviewer.Name}, SDET {settings.Sdet.Name}.");
+        text.AppendLine(CultureInfo.InvariantCulture, $"Squads: developer {settings.Developer.Name()}, adversarial reviewer {settings.Reviewer.Name()}, SDET {settings.Sdet.Name()}.");
         text.AppendLine();
         text.AppendLine(CultureInfo.InvariantCulture, $"{InterventionsLine} {perIssue.ToString("0.##", CultureInfo.InvariantCulture)} ({interventions} over {ran.Count} squads); cost ${ran.Sum(s => s.CostUsd).ToString("0.0000", CultureInfo.InvariantCulture)}; approved {squads.Count(s => s.Status == SquadStatus.Approved)} of {squads.Count} issues.");
         text.AppendLine();

@@ -105,7 +105,7 @@ public sealed class SchemaChecker(string file, List<Diagnostic> diagnostics)
         var ok = true;
         if (schema["enum"] is JsonArray allowed)
         {
-            var names = allowed.Select(a => a!.ToJsonString().Trim('"')).ToList();
+            var names = allowed.Select(a => a?.ToJsonString().Trim('"') ?? "null").ToList();
             if (!allowed.Any(a => JsonNode.DeepEquals(a, node.Value)))
             {
                 var typed = node.Value?.ToJsonString().Trim('"') ?? "null";
