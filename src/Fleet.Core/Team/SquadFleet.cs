@@ -70,7 +70,7 @@ public static class SquadFleet
         CopyDoctrine(squad.Repository, squadRoot);
         if (rehearsalScript is not null)
         {
-            File.WriteAllText(Path.Combine(layout.Root, "rehearsal.json"), rehearsalScript);
+            File.WriteAllText(layout.RehearsalFile, rehearsalScript);
         }
     }
 
