@@ -177,7 +177,10 @@ internal static class TeamCommand
                 plan.Repo, plan.Base, plan.Forge,
                 [.. plan.Waves.Select(w => (IReadOnlyList<RunIssue>)[.. w.Issues.Select(n => new RunIssue(n, byNumber[n].Title, byNumber[n].Url, byNumber[n].Footprint.Needs, byNumber[n].Taken))])],
                 plan.Squad.Developer, plan.Squad.Reviewer, plan.Squad.Sdet, plan.Squad.MaxIterations, plan.Squad.ReviewerLgtmCount, plan.Squad.CostCapUsd,
-                SelfCommand.Argv(console), rehearsalScript, planFile);
+                SelfCommand.Argv(console), rehearsalScript, planFile)
+            {
+                Taken = [.. plan.Issues.Where(i => i.Taken is not null).Select(i => new RunIssue(i.Number, i.Title, i.Url, i.Footprint.Needs, i.Taken))],
+            };
             var forge = ForgeFactory.Open(new ForgeSettings(ParseKind(plan.Forge.Kind), plan.Forge.Path), plan.Repo);
             var check = await forge.CheckAsync(cancellationToken);
             if (!check.Ok)

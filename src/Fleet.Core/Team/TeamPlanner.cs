@@ -135,6 +135,8 @@ public sealed class TeamPlanner(IForge forge, Func<ArchitectRequest, Cancellatio
                 $"$ {Providers.ShellQuote.Join(failed.Precondition.Check)} exited {failed.Result.ExitCode}" + (printed.Length > 0 ? $": {printed}" : "") + "; nothing was planned");
         }
 
+        // The plan and the squads live under .fleet/team/: keep them out of git status, so the tree stays clean for the next plan.
+        await new WorktreeManager(_git).EnsureExcludedAsync(repo, TeamLayout.ExcludeLine, "fleet: team mode's plans and squads", cancellationToken);
         Say($"step 0: {forge.Description} answers; {repo} is clean; base {baseBranch} exists; {preconditions.Count} doctrine preconditions hold");
     }
 

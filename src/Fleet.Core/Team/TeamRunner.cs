@@ -27,7 +27,11 @@ public sealed record TeamRunSettings(
     decimal? CostCapUsd,
     IReadOnlyList<string> FleetCommand,
     string? RehearsalScript,
-    string? PlanFile);
+    string? PlanFile)
+{
+    /// <summary>Issues the plan found taken (someone is already on them): never started, listed in the results and the retro.</summary>
+    public IReadOnlyList<RunIssue> Taken { get; init; } = [];
+}
 
 /// <summary>Starts a squad's fleet (the same launch as <c>fleet launch</c>) and returns the fleet's run id.</summary>
 public interface ISquadLauncher
@@ -132,7 +136,12 @@ public sealed class TeamRunner(TeamRunSettings settings, IForge forge, ISquadLau
             }
         }
 
-        var squads = settings.Waves.SelectMany(w => w).Select(i => outcomes[i.Number]).ToList();
+        foreach (var issue in settings.Taken.Where(i => !outcomes.ContainsKey(i.Number)))
+        {
+            outcomes[issue.Number] = NotRun(issue.Number, SquadStatus.Taken, issue.Taken is { } t ? t.Reason + (t.Url is null ? "" : $" ({t.Url})") : "taken");
+        }
+
+        var squads = outcomes.Values.OrderBy(o => o.Issue).ToList();
         var retro = TeamRetro.Markdown(run, settings, squads);
         var retroFile = Path.Combine(layout.RunDir(run), "retro.md");
         await File.WriteAllTextAsync(retroFile, retro, cancellationToken);
