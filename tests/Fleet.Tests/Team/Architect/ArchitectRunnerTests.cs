@@ -1,6 +1,11 @@
 using System.Text.Json;
 using Fleet.Rehearsal;
 using Fleet.Team;
+using Fleet.Telemetry;
+using Fleet.Telemetry.Pricing;
+using Fleet.Telemetry.Reports;
+using Fleet.Telemetry.Schema;
+using Fleet.Telemetry.Store;
 using Fleet.Tests.Infrastructure;
 using Fleet.Tests.Providers;
 using Fleet.Tests.Rehearsal;
@@ -83,6 +88,17 @@ public class ArchitectRunnerTests
         last.RootElement.GetProperty("type").GetString().ShouldBe("result");
         last.RootElement.GetProperty("structured_output").GetProperty("footprints").GetArrayLength().ShouldBe(4);
         last.RootElement.GetProperty("permission_denials").GetArrayLength().ShouldBe(0);
+
+        // The flight recorder reads it like a worker's log: the Read call, and the cost claude reported.
+        await using (var store = await TelemetryStore.OpenAsync(repo.Temp.Combine("telemetry.db"), Ct).DefaultTimeout())
+        {
+            var report = await new TelemetryIngestor(store, TimeProvider.System).IngestAsync(result.RawOutputPath, new RunTags("plan-1", "shop", ArchitectRunner.RehearsalWorker, 1), Ct).DefaultTimeout();
+            report.Files.Single().Format.ShouldBe("claude-stream-json");
+            (await store.CountByKindAsync(Ct).DefaultTimeout())["tool_call"].ShouldBe(2); // Read and StructuredOutput
+            var usage = await UsageReport.BuildAsync(store, UsageGrouping.Worker, null, null, TranscriptPrices.Default, Ct).DefaultTimeout();
+            usage.Rows.Single().Key.ShouldBe("shop/architect");
+            usage.Rows.Single().CostUsd.ShouldBe(result.CostUsd.Value, 0.000000001m);
+        }
 
         result.Argv.ShouldContain("--json-schema");
         result.Argv[result.Argv.ToList().IndexOf("--permission-mode") + 1].ShouldBe("plan");
