@@ -134,7 +134,7 @@ public class ArchitectRunnerTests
         var request = Request(repo, server, Guid.NewGuid().ToString());
         var error = await Should.ThrowAsync<ArchitectException>(() => ArchitectRunner.RunAsync(request, Ct).SlowTimeout());
 
-        error.Message.ShouldStartWith("architect: claude failed (success, API status 400): API Error: 400");
+        error.Message.ShouldStartWith("architect: claude failed (API status 400): API Error: 400");
         error.Message.ShouldContain("rehearsal: the architect request was refused");
         error.Message.ShouldEndWith($"(raw output: {request.RawOutputPath})");
     }
