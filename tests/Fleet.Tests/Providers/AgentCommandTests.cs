@@ -72,10 +72,10 @@ public class AgentCommandTests
         resumeHelp.ShouldContain("[SESSION_ID]");
     }
 
-    private static IEnumerable<string> Flags(IReadOnlyList<string> argv) =>
+    internal static IEnumerable<string> Flags(IReadOnlyList<string> argv) =>
         argv.Where(a => a.StartsWith('-') && a.Length > 1).Select(a => a.Length == 2 ? $"{a}, " : a).Distinct();
 
-    private static async Task<string> HelpAsync(string cli, params string[] args)
+    internal static async Task<string> HelpAsync(string cli, params string[] args)
     {
         var exe = AgentCli.RequireOrSkip(cli);
         var psi = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };

@@ -154,7 +154,7 @@ public static class ArchitectRunner
         var rawPath = Path.GetFullPath(request.RawOutputPath);
         Directory.CreateDirectory(Path.GetDirectoryName(rawPath)!);
         var stderr = new StringBuilder();
-        ProcessExit exit;
+        AgentProcessResult run;
         await using (var raw = new FileStream(rawPath, FileMode.Create, FileAccess.Write, FileShare.Read))
         {
             var options = new AgentProcessOptions
@@ -179,7 +179,7 @@ public static class ArchitectRunner
                 },
                 TimeProvider = request.TimeProvider,
             };
-            exit = await RunClaudeAsync(options, prompt, cancellationToken);
+            run = await RunClaudeAsync(options, prompt, cancellationToken);
         }
 
         string tail;
@@ -188,10 +188,10 @@ public static class ArchitectRunner
             tail = stderr.ToString().Trim();
         }
 
-        return Read(request, rawPath, exit, tail, argv);
+        return Read(request, rawPath, run, tail, argv);
     }
 
-    private static async Task<ProcessExit> RunClaudeAsync(AgentProcessOptions options, string prompt, CancellationToken cancellationToken)
+    private static async Task<AgentProcessResult> RunClaudeAsync(AgentProcessOptions options, string prompt, CancellationToken cancellationToken)
     {
         AgentProcess agent;
         try
@@ -217,8 +217,7 @@ public static class ArchitectRunner
                     // Claude ended before reading its brief (a refused flag, say); its result or stderr says why.
                 }
 
-                var result = await agent.WaitAsync(cancellationToken);
-                return result.Exit;
+                return await agent.WaitAsync(cancellationToken);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -229,10 +228,16 @@ public static class ArchitectRunner
         }
     }
 
-    private static ArchitectResult Read(ArchitectRequest request, string rawPath, ProcessExit exit, string stderr, IReadOnlyList<string> argv)
+    private static ArchitectResult Read(ArchitectRequest request, string rawPath, AgentProcessResult run, string stderr, IReadOnlyList<string> argv)
     {
         if (!TryReadResult(rawPath, out var result, out var structured))
         {
+            if (run.OutputError is { } lost)
+            {
+                throw new ArchitectException($"architect: claude's output could not be kept: {lost.Message}", rawPath, lost);
+            }
+
+            var exit = run.Exit;
             var how = exit.SignalName is { } signal ? $"was killed by {signal}" : string.Create(CultureInfo.InvariantCulture, $"exited with code {exit.ExitCode}");
             var said = stderr.Length > 0 ? ": " + LastLines(stderr, 5) : string.Empty;
             throw new ArchitectException($"architect: claude {how} without a result{said}", rawPath);
@@ -240,11 +245,12 @@ public static class ArchitectRunner
 
         if (result.IsError)
         {
-            var status = result.ApiErrorStatus is { } s ? string.Create(CultureInfo.InvariantCulture, $", API status {s}") : string.Empty;
+            // An API error's subtype says "success"; its status is what tells it apart.
+            var kind = result.ApiErrorStatus is { } s ? string.Create(CultureInfo.InvariantCulture, $"API status {s}") : result.Subtype;
             var words = result.ResultText is { Length: > 0 } text ? text
                 : result.Errors.Count > 0 ? string.Join("; ", result.Errors)
                 : stderr.Length > 0 ? LastLines(stderr, 5) : "no message";
-            throw new ArchitectException($"architect: claude failed ({result.Subtype}{status}): {words}", rawPath);
+            throw new ArchitectException($"architect: claude failed ({kind}): {words}", rawPath);
         }
 
         if (structured is not { } value)
