@@ -233,7 +233,7 @@ internal static class TeamCommand
                 }
                 catch (ForgeException e)
                 {
-                    decisions.Add(new MergeDecision(number, "", false, e.Message));
+                    decisions.Add(new MergeDecision(number, "", MergeDecision.RefusedAction, e.Message));
                 }
             }
 
@@ -245,7 +245,7 @@ internal static class TeamCommand
             {
                 foreach (var d in decisions)
                 {
-                    await console.Out.WriteLineAsync($"#{d.PullRequest} {(d.Merged ? "merged" : d.Reason.StartsWith("would merge", StringComparison.Ordinal) ? "ok" : "refused")}: {d.Reason}");
+                    await console.Out.WriteLineAsync($"#{d.PullRequest} {d.Action}: {d.Reason}");
                 }
 
                 if (decisions.Count == 0)
@@ -254,7 +254,7 @@ internal static class TeamCommand
                 }
             }
 
-            return decisions.All(d => d.Merged || d.Reason.StartsWith("would merge", StringComparison.Ordinal)) ? ExitCodes.Success : ExitCodes.Failed;
+            return decisions.Any(d => d.Refused) ? ExitCodes.Failed : ExitCodes.Success;
         });
         return command;
     }

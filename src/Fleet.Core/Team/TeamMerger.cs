@@ -3,8 +3,15 @@ using Fleet.Orchestration;
 
 namespace Fleet.Team;
 
-/// <summary>What <c>fleet team merge</c> did with one pull request.</summary>
-public sealed record MergeDecision(int PullRequest, string Url, bool Merged, string Reason);
+/// <summary>What <c>fleet team merge</c> did with one pull request: <see cref="Action"/> is merged, would merge (a dry run) or refused.</summary>
+public sealed record MergeDecision(int PullRequest, string Url, string Action, string Reason)
+{
+    public const string MergedAction = "merged";
+    public const string WouldMergeAction = "would merge";
+    public const string RefusedAction = "refused";
+
+    public bool Refused => Action == RefusedAction;
+}
 
 /// <summary>
 /// Merges only pull requests whose latest recorded verdict is <c>lgtm</c> for their current head commit; refuses the
@@ -19,7 +26,7 @@ public static class TeamMerger
         var refusal = Refusal(pr);
         if (refusal is not null)
         {
-            return new MergeDecision(number, pr.Url, false, refusal);
+            return new MergeDecision(number, pr.Url, MergeDecision.RefusedAction, refusal);
         }
 
         var trailer = VerdictTrailer.Parse(pr.Body)!;
@@ -28,8 +35,8 @@ public static class TeamMerger
             await forge.MergePullRequestAsync(number, pr.HeadSha!, cancellationToken);
         }
 
-        return new MergeDecision(number, pr.Url, !dryRun,
-            $"{(dryRun ? "would merge" : "merged")}: verdict lgtm from {trailer.Reviewer} at iteration {trailer.Iteration} for head {Short(pr.HeadSha!)}");
+        return new MergeDecision(number, pr.Url, dryRun ? MergeDecision.WouldMergeAction : MergeDecision.MergedAction,
+            $"verdict lgtm from {trailer.Reviewer} at iteration {trailer.Iteration} for head {Short(pr.HeadSha!)}");
     }
 
     /// <summary>Why this pull request may not be merged, or null when it may.</summary>

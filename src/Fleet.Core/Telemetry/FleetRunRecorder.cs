@@ -47,9 +47,27 @@ public sealed class FleetRunRecorder(string databasePath, TimeProvider time) : I
         var ingestor = new TelemetryIngestor(_store, time);
         await ingestor.IngestAsync([recording.LogFile], new IngestOptions
         {
-            Tags = new RunTags(recording.Run, recording.Fleet, recording.Worker.Id, recording.Iteration),
+            Tags = new RunTags(recording.Run, recording.Fleet, recording.Worker.Id, recording.Iteration, SquadIssue(root)),
             Model = recording.Worker.Model,
         }, cancellationToken);
+    }
+
+    /// <summary>In team mode a squad's fleet root says which issue it works on: every record of its workers carries it.</summary>
+    private static string? SquadIssue(string? root)
+    {
+        if (root is null || !File.Exists(Team.SquadDefinition.PathIn(root)))
+        {
+            return null;
+        }
+
+        try
+        {
+            return "#" + Team.SquadDefinition.Load(root).Issue.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (InvalidDataException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Every gate of a fleet root (the orchestrator calls it when it stops: the last escalation or pause is journaled after the last worker ended).</summary>

@@ -38,12 +38,18 @@ public sealed class TestConsole(string currentDirectory, IReadOnlyDictionary<str
     public static async Task<(int ExitCode, TestConsole Console)> RunAsync(string currentDirectory, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
 #pragma warning disable CA2000 // The caller owns the console it gets back.
-        var console = new TestConsole(currentDirectory, new Dictionary<string, string>
+        var variables = new Dictionary<string, string>
         {
             ["FLEET_HOME"] = Path.Combine(currentDirectory, ".fleet-home"),
             ["FLEET_COMMAND"] = RepoPaths.FleetDll,
             ["PATH"] = Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin",
-        }.Concat(environment).ToDictionary(p => p.Key, p => p.Value));
+        };
+        foreach (var (name, value) in environment)
+        {
+            variables[name] = value; // The test's own value wins over the defaults.
+        }
+
+        var console = new TestConsole(currentDirectory, variables);
 #pragma warning restore CA2000
         // launch --wait and resume --wait follow whole runs: bounded, but by the slow limit.
         var code = await FleetApp.RunAsync(args, console, TestContext.Current.CancellationToken).SlowTimeout();

@@ -1,0 +1,188 @@
+using System.Text.Json;
+using Fleet.Forge;
+using Fleet.Orchestration;
+using Fleet.Team;
+using Fleet.Tests.Infrastructure;
+using Fleet.Tests.Rehearsal;
+using Fleet.Tests.Worktrees;
+using Microsoft.Data.Sqlite;
+
+namespace Fleet.Tests.Team;
+
+/// <summary>
+/// Team mode end to end with the local forge and the rehearsal endpoint: the real claude (developer, SDET) and codex
+/// (reviewer) CLIs, real git worktrees and commits, real pull-request records, the real orchestrator per squad.
+/// </summary>
+public sealed class TeamRunEndToEndTests : IAsyncLifetime
+{
+    private TestRepo _repo = null!;
+    private string _forgeDir = null!;
+    private LocalForge _forge = null!;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public async ValueTask InitializeAsync()
+    {
+        _repo = await TestRepo.CreateAsync();
+        _forgeDir = _repo.Temp.Combine("forge");
+        LocalForge.Create(_forgeDir);
+        _forge = new LocalForge(_forgeDir, _repo.Path);
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _repo.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    [Fact]
+    public async Task A_backlog_of_four_issues_runs_in_the_planned_waves_leaves_a_reviewed_pull_request_per_issue_and_merges_only_what_was_approved_at_its_head()
+    {
+        AgentCli.RequireOrSkip("claude");
+        AgentCli.RequireOrSkip("codex");
+        for (var i = 1; i <= 5; i++)
+        {
+            await _forge.AddIssueAsync($"Issue {i}", $"Do thing {i}.", cancellationToken: Ct).DefaultTimeout();
+        }
+
+        // Someone is already on #5: an open pull request closes it.
+        var their = await _repo.GitAsync("commit-tree", "HEAD^{tree}", "-p", "HEAD", "-m", "their work");
+        await _repo.GitAsync("branch", "someone/else", their);
+        var theirs = await _forge.CreatePullRequestAsync(new NewPullRequest("someone/else", "main", "Their fix", "Closes #5\n"), Ct).DefaultTimeout();
+        var footprints = _repo.Temp.Write("footprints.json", """
+            {"footprints":[
+              {"issue":1,"files":["src/a.txt"],"folders":[],"migrations":[],"needs":[],"why":""},
+              {"issue":2,"files":["src/a.txt"],"folders":[],"migrations":[],"needs":[],"why":""},
+              {"issue":3,"files":["src/c.txt"],"folders":[],"migrations":[],"needs":[1],"why":"#3: once #1 is in"},
+              {"issue":4,"files":["docs/d.md"],"folders":[],"migrations":[],"needs":[],"why":""}
+            ]}
+            """);
+
+        var (planCode, plan) = await FleetAsync("team", "plan", "--local-forge", _forgeDir, "--footprints", footprints, "--json");
+        planCode.ShouldBe(0, plan.Stderr);
+        using (var doc = JsonDocument.Parse(plan.Stdout))
+        {
+            var waves = doc.RootElement.GetProperty("waves").EnumerateArray()
+                .Select(w => string.Join(",", w.GetProperty("issues").EnumerateArray().Select(n => n.GetInt32()))).ToList();
+            waves.ShouldBe(["1,4", "2,3"]);
+            var reasons = doc.RootElement.GetProperty("serializations").EnumerateArray().Select(s => s.GetProperty("reason").GetString()).ToList();
+            reasons.ShouldBe(["#2 runs after #1: both change src/a.txt", "#3 waits for #1: it needs #1's result"]);
+            var five = doc.RootElement.GetProperty("issues").EnumerateArray().Single(i => i.GetProperty("number").GetInt32() == 5);
+            five.GetProperty("taken").GetProperty("reason").GetString().ShouldBe($"open pull request #{theirs.Number} closes it");
+            five.GetProperty("taken").GetProperty("url").GetString().ShouldBe(theirs.Url);
+        }
+
+        (await _repo.GitAsync("status", "--porcelain")).ShouldBeEmpty("the plan lives under .fleet/team/, which git ignores");
+
+        var (runCode, run) = await FleetAsync("team", "run", "--rehearse", "--no-tmux", "--json");
+        runCode.ShouldBe(0, run.Stderr);
+        var squads = JsonDocument.Parse(run.Stdout).RootElement.GetProperty("squads").EnumerateArray()
+            .ToDictionary(s => s.GetProperty("issue").GetInt32(), s => s.Clone());
+        squads[5].GetProperty("status").GetString().ShouldBe("taken");
+        squads[5].GetProperty("reason").GetString()!.ShouldContain(theirs.Url);
+
+        var open = await _forge.ListOpenPullRequestsAsync(Ct).DefaultTimeout();
+        open.Where(p => p.HeadBranch.StartsWith("fleet/", StringComparison.Ordinal)).Count().ShouldBe(4);
+        var roots = new Dictionary<int, string>();
+        foreach (var n in new[] { 1, 2, 3, 4 })
+        {
+            squads[n].GetProperty("status").GetString().ShouldBe("approved", $"#{n}: {squads[n].GetProperty("reason").GetString()}");
+            roots[n] = squads[n].GetProperty("squad_root").GetString()!;
+            var branch = $"fleet/issue-{n}";
+            (await _repo.GitAsync("rev-list", "--count", $"main..{branch}")).ShouldBe("1", $"{branch} holds the developer's own commit");
+            (await _repo.GitAsync("log", "-1", "--format=%s", branch)).ShouldBe($"issue-{n}: the change, iteration 1");
+            (await _repo.GitAsync("show", $"{branch}:issue-{n}.txt")).ShouldBe($"the change for issue-{n}, iteration 1");
+
+            var pr = await _forge.GetPullRequestAsync(open.Single(p => p.HeadBranch == branch).Number, Ct).DefaultTimeout();
+            pr.Body.ShouldStartWith($"Closes #{n}\n");
+            pr.ClosingIssues.ShouldBe([n]);
+            var head = await _repo.GitAsync("rev-parse", branch);
+            VerdictTrailer.Parse(pr.Body).ShouldBe(new VerdictTrailer("lgtm", "codex/default", 1, head));
+            var review = pr.Reviews.ShouldHaveSingleItem();
+            review.State.ShouldBe(ReviewState.Approved);
+            review.CommitSha.ShouldBe(head);
+            review.Body.ShouldContain("verdict: lgtm");
+            review.Body.ShouldContain($"Rehearsal review of issue-{n}");
+        }
+
+        // The SDET's report and the productivity engineer's engagement log are comments on each pull request (the local forge keeps them in the record).
+        foreach (var n in new[] { 1, 2, 3, 4 })
+        {
+            var record = await File.ReadAllTextAsync(Path.Combine(_forgeDir, "pulls", $"{open.Single(p => p.HeadBranch == $"fleet/issue-{n}").Number}.json"), Ct);
+            record.ShouldContain($"SDET report for issue-{n}, iteration 1");
+            record.ShouldContain("Engagement log");
+        }
+
+        // Wave 2 started only after wave 1 ended.
+        DateTimeOffset Started(int n) => Journal.Read(Path.Combine(roots[n], ".fleet", "journal.jsonl")).First(e => e.Type == JournalTypes.RunStarted).Ts;
+        DateTimeOffset Ended(int n) => Journal.Read(Path.Combine(roots[n], ".fleet", "journal.jsonl")).Last(e => e.Type == JournalTypes.RunEnded).Ts;
+        Started(2).ShouldBeGreaterThan(new[] { Ended(1), Ended(4) }.Max());
+        Started(3).ShouldBeGreaterThan(Ended(1));
+
+        // The run's retro is an issue labelled fleet-retro; the next plan reads it at step 0.
+        var retro = (await _forge.ListIssuesAsync(new IssueQuery(Label: "fleet-retro", State: IssueState.All), Ct).DefaultTimeout()).ShouldHaveSingleItem();
+        (await _forge.GetIssueAsync(retro.Number, Ct).DefaultTimeout()).Body.ShouldContain("Interventions per issue: 0 (0 over 4 squads)");
+
+        // The developer and the reviewer of an issue never share a session (from the flight recorder).
+        var db = Path.Combine(Home, "telemetry.db");
+        var sessions = await SessionsByWorkerAsync(db);
+        foreach (var n in new[] { 1, 2, 3, 4 })
+        {
+            var developer = sessions[($"#{n}", "developer")];
+            var reviewer = sessions[($"#{n}", "reviewer")];
+            developer.ShouldNotBeEmpty();
+            reviewer.ShouldNotBeEmpty();
+            developer.Intersect(reviewer).ShouldBeEmpty($"#{n}'s developer and reviewer share a session");
+        }
+
+        // A change after the approval: that pull request is refused, the others merge.
+        var late = Path.Combine(_repo.Path, ".fleet-worktrees", "issue-4");
+        File.WriteAllText(Path.Combine(late, "late.txt"), "not reviewed\n");
+        var lateHead = await TestRepo.CommitInAsync(late, "a change nobody reviewed");
+        var (mergeCode, merge) = await FleetAsync("team", "merge", "--json");
+        mergeCode.ShouldBe(1, merge.Stderr);
+        var decisions = JsonDocument.Parse(merge.Stdout).RootElement.EnumerateArray()
+            .ToDictionary(d => d.GetProperty("pull_request").GetInt32(), d => (Action: d.GetProperty("action").GetString(), Reason: d.GetProperty("reason").GetString()!));
+        var four = open.Single(p => p.HeadBranch == "fleet/issue-4").Number;
+        decisions[four].Action.ShouldBe("refused");
+        decisions[four].Reason.ShouldEndWith($"but its head is now {lateHead[..12]}: the commits after the approval were not reviewed");
+        decisions.Where(d => d.Key != four).Select(d => d.Value.Action).ShouldAllBe(a => a == "merged");
+        foreach (var n in new[] { 1, 2, 3 })
+        {
+            File.Exists(Path.Combine(_repo.Path, $"issue-{n}.txt")).ShouldBeTrue($"#{n} was merged into main");
+        }
+
+        File.Exists(Path.Combine(_repo.Path, "issue-4.txt")).ShouldBeFalse();
+        (await _forge.GetIssueAsync(1, Ct).DefaultTimeout()).State.ShouldBe(IssueState.Closed);
+        (await _forge.GetIssueAsync(4, Ct).DefaultTimeout()).State.ShouldBe(IssueState.Open);
+    }
+
+    /// <summary>Fleet's own files (registry, logs, telemetry) outside the repository, whose tree must stay clean.</summary>
+    private string Home => _repo.Temp.Combine("fleet-home");
+
+    private Task<(int ExitCode, TestConsole Console)> FleetAsync(params string[] args) =>
+        TestConsole.RunAsync(_repo.Path, new Dictionary<string, string> { ["FLEET_HOME"] = Home }, args);
+
+    private static async Task<Dictionary<(string Issue, string Worker), HashSet<string>>> SessionsByWorkerAsync(string db)
+    {
+        File.Exists(db).ShouldBeTrue(db);
+        var sessions = new Dictionary<(string, string), HashSet<string>>();
+        await using var connection = new SqliteConnection($"Data Source={db};Mode=ReadOnly");
+        await connection.OpenAsync(Ct);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT DISTINCT issue, worker, session_id FROM model_calls WHERE issue IS NOT NULL AND session_id IS NOT NULL";
+        await using var reader = await command.ExecuteReaderAsync(Ct);
+        while (await reader.ReadAsync(Ct))
+        {
+            var key = (reader.GetString(0), reader.GetString(1));
+            if (!sessions.TryGetValue(key, out var set))
+            {
+                sessions[key] = set = [];
+            }
+
+            set.Add(reader.GetString(2));
+        }
+
+        return sessions;
+    }
+}
