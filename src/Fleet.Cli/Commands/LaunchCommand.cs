@@ -7,6 +7,7 @@ using Fleet.Orchestration.Spawning;
 using Fleet.Paths;
 using Fleet.Planning;
 using Fleet.Providers;
+using Fleet.Rehearsal;
 using Fleet.Spec;
 
 namespace Fleet.Cli.Commands;
@@ -94,6 +95,11 @@ internal static class LaunchCommand
             await FleetProcesses.RequireRepositoryAsync(fleet, displayRoot, cancellationToken);
         }
 
+        if (rehearse)
+        {
+            RehearsalScriptFor(fleet);
+        }
+
         await RequirePreconditionsAsync(fleet, cancellationToken);
 
         var spawner = await FleetProcesses.SpawnerAsync(console, preference, cancellationToken);
@@ -102,7 +108,7 @@ internal static class LaunchCommand
         var orchestrator = await FleetProcesses.StartOrchestratorAsync(console, layout, rehearse, time, cancellationToken);
         new FleetRegistry(new UserDirs(console.GetEnvironmentVariable)).Register(layout.Root, fleet.Name, time);
 
-        var info = $"launched \"{fleet.Name}\" ({fleet.Type.Name()}, run {run}, orchestrator pid {orchestrator.Pid}{(rehearse ? "; rehearsal: no model spend" : "")})\n" +
+        var info = $"launched \"{fleet.Name}\" ({fleet.Type.Name()}, run {run}, orchestrator pid {orchestrator.Pid}{(rehearse ? $"; rehearsal: no model spend{(File.Exists(layout.RehearsalFile) ? ", script rehearsal.json" : "")}" : "")})\n" +
             $"  workers: {spawner.Reason}{(spawnMode == "tmux" ? $"; watch them with: fleet attach {displayRoot}" : "")}\n" +
             $"  status: fleet status {displayRoot}\n  pause:  fleet pause {displayRoot}\n  kill:   fleet kill {displayRoot}";
         if (json)
@@ -116,6 +122,19 @@ internal static class LaunchCommand
         }
 
         return wait ? await RunFollower.FollowAsync(console, layout, run, time, cancellationToken) : ExitCodes.Success;
+    }
+
+    /// <summary>The script a rehearsal plays (the root's rehearsal.json, else the default); a broken script is a usage error.</summary>
+    internal static RehearsalScript RehearsalScriptFor(ResolvedFleet fleet)
+    {
+        try
+        {
+            return FleetRehearsalScript.For(fleet);
+        }
+        catch (RehearsalScriptException e)
+        {
+            throw new CliException($"{e.Message}; nothing was started");
+        }
     }
 
     /// <summary>The doctrine's step-0 preconditions (<c>.fleet/preconditions.json</c>), checked before anything is written or started.</summary>

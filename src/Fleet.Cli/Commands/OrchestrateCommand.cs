@@ -35,8 +35,7 @@ internal static class OrchestrateCommand
             {
                 // Same port as the last orchestrator of this run, so agents that outlived it can still reach it.
                 var port = previous?.RehearsalUrl is { } url && Uri.TryCreate(url, UriKind.Absolute, out var u) ? u.Port : 0;
-                var script = DefaultRehearsalScript.Create(fleet.Workers.Where(w => w.Type == WorkerType.Reviewer).Select(w => w.Id));
-                server = await StartRehearsalAsync(port, script, cancellationToken);
+                server = await StartRehearsalAsync(port, LaunchCommand.RehearsalScriptFor(fleet), cancellationToken);
             }
 
             await using (server)

@@ -30,6 +30,9 @@ public sealed class FleetLayout(string root)
 
     public string PausedFile => Path.Combine(Root, ".paused");
 
+    /// <summary>The rehearsal script <c>fleet launch --rehearse</c> plays when present (else the default script).</summary>
+    public string RehearsalFile => Path.Combine(Root, "rehearsal.json");
+
     public string StateDir => Path.Combine(Root, ".fleet");
 
     public string LaunchFile => Path.Combine(StateDir, "launch.json");

@@ -8,13 +8,16 @@ namespace Fleet.Rehearsal;
 /// <b>stateless</b>: the number of model responses in the request's history since the last real user prompt
 /// (a user message that is not a tool result). So a retried request gets the same answer, a resumed session
 /// (new prompt) starts its script again from the top, and a server restart changes nothing.
+/// <see cref="Prompt"/> is the text of that last real user prompt: a fresh worker's brief as the CLI sent it (codex's
+/// environment context comes in a user message of its own, before it), or this iteration's brief in a resumed session.
 /// </summary>
-internal sealed partial record RehearsalConversation(int Position, string? Cwd, IReadOnlyList<string> ToolNames, string Model, bool Stream)
+internal sealed partial record RehearsalConversation(int Position, string? Cwd, IReadOnlyList<string> ToolNames, string Model, bool Stream, string? Prompt = null)
 {
     /// <summary>Anthropic Messages request: <c>messages[]</c> of user/assistant turns; tool results are user messages.</summary>
     public static RehearsalConversation FromAnthropic(JsonElement body)
     {
         var position = 0;
+        string? prompt = null;
         if (body.TryGetProperty("messages", out var messages) && messages.ValueKind == JsonValueKind.Array)
         {
             foreach (var message in messages.EnumerateArray())
@@ -23,6 +26,7 @@ internal sealed partial record RehearsalConversation(int Position, string? Cwd, 
                 if (role == "user" && !HasToolResult(message))
                 {
                     position = 0;
+                    prompt = ContentText(message, "text");
                 }
                 else if (role == "assistant")
                 {
@@ -42,7 +46,7 @@ internal sealed partial record RehearsalConversation(int Position, string? Cwd, 
             }
         }
 
-        return new RehearsalConversation(position, cwd, ReadToolNames(body), Str(body, "model") ?? "claude-rehearsal", IsStream(body));
+        return new RehearsalConversation(position, cwd, ReadToolNames(body), Str(body, "model") ?? "claude-rehearsal", IsStream(body), prompt);
     }
 
     /// <summary>OpenAI Responses request: <c>input[]</c> items; a model response is a run of items between tool outputs.</summary>
@@ -50,6 +54,7 @@ internal sealed partial record RehearsalConversation(int Position, string? Cwd, 
     {
         var position = 0;
         string? cwd = null;
+        string? prompt = null;
         if (body.TryGetProperty("input", out var input) && input.ValueKind == JsonValueKind.Array)
         {
             var inModelRun = false;
@@ -67,6 +72,10 @@ internal sealed partial record RehearsalConversation(int Position, string? Cwd, 
                         {
                             cwd = JsonUnescape(m.Groups[1].Value);
                         }
+                        else
+                        {
+                            prompt = ContentText(item, "input_text");
+                        }
                     }
 
                     inModelRun = false;
@@ -83,13 +92,31 @@ internal sealed partial record RehearsalConversation(int Position, string? Cwd, 
             }
         }
 
-        return new RehearsalConversation(position, cwd, ReadToolNames(body), Str(body, "model") ?? "rehearsal-model", IsStream(body));
+        return new RehearsalConversation(position, cwd, ReadToolNames(body), Str(body, "model") ?? "rehearsal-model", IsStream(body), prompt);
     }
 
     private static bool HasToolResult(JsonElement message) =>
         message.TryGetProperty("content", out var content)
         && content.ValueKind == JsonValueKind.Array
         && content.EnumerateArray().Any(b => Str(b, "type") == "tool_result");
+
+    /// <summary>A message's text: its string content, or its text blocks of <paramref name="blockType"/> joined by newlines.</summary>
+    private static string? ContentText(JsonElement message, string blockType)
+    {
+        if (!message.TryGetProperty("content", out var content))
+        {
+            return null;
+        }
+
+        if (content.ValueKind == JsonValueKind.String)
+        {
+            return content.GetString();
+        }
+
+        return content.ValueKind == JsonValueKind.Array
+            ? string.Join('\n', content.EnumerateArray().Where(b => Str(b, "type") == blockType).Select(b => Str(b, "text")).OfType<string>())
+            : null;
+    }
 
     private static List<string> ReadToolNames(JsonElement body)
     {

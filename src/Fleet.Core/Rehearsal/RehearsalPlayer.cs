@@ -26,7 +26,7 @@ internal sealed class RehearsalPlayer(RehearsalScript script)
 
     public RehearsalStep Decide(RehearsalKey key, RehearsalProvider provider, RehearsalConversation conversation, out string description)
     {
-        var rule = script.Find(key, provider);
+        var rule = script.Find(key, provider, conversation.Prompt);
         if (rule is null)
         {
             description = "no rule";

@@ -52,20 +52,29 @@ public sealed record IterationMatch(int From, int? To)
 
 /// <summary>
 /// One rule of a script: the turns a matching worker plays, in order. Null/"*" fields match anything;
-/// <see cref="Fleet"/> and <see cref="Worker"/> take '*' and '?' wildcards.
+/// <see cref="Fleet"/> and <see cref="Worker"/> take '*' and '?' wildcards. <see cref="PromptContains"/> and
+/// <see cref="PromptLacks"/> test the prompt the call answers (the worker's brief, see <see cref="RehearsalConversation"/>)
+/// for an exact piece of text, so a script can play differently once a brief carries, say, a doctrine default.
 /// </summary>
 public sealed record RehearsalRule(
     IReadOnlyList<RehearsalTurn> Turns,
     string? Fleet = null,
     string? Worker = null,
     IterationMatch? Iteration = null,
-    RehearsalProvider? Provider = null)
+    RehearsalProvider? Provider = null,
+    string? PromptContains = null,
+    string? PromptLacks = null)
 {
-    public bool Matches(RehearsalKey key, RehearsalProvider provider) =>
+    public bool Matches(RehearsalKey key, RehearsalProvider provider) => Matches(key, provider, null);
+
+    /// <param name="prompt">The call's prompt; null (none found) contains nothing.</param>
+    public bool Matches(RehearsalKey key, RehearsalProvider provider, string? prompt) =>
         Glob(Fleet, key.Fleet)
         && Glob(Worker, key.Worker)
         && (Iteration ?? IterationMatch.Any).Matches(key.Iteration)
-        && (Provider is null || Provider == provider);
+        && (Provider is null || Provider == provider)
+        && (PromptContains is null || (prompt?.Contains(PromptContains, StringComparison.Ordinal) ?? false))
+        && (PromptLacks is null || !(prompt?.Contains(PromptLacks, StringComparison.Ordinal) ?? false));
 
     internal static bool Glob(string? pattern, string text)
     {
@@ -142,12 +151,16 @@ public sealed class RehearsalScriptException : Exception
 /// Turn types: <c>text{text}</c>, <c>write_file{path,content}</c>, <c>edit_file{path,old_string,new_string}</c>,
 /// <c>shell{command}</c>, <c>tool_call{name,input}</c>, <c>fail{status,message,error_type?,times?}</c>; every turn
 /// takes <c>usage</c> and (tool turns) <c>say</c>. Rule fields: <c>fleet</c>, <c>worker</c>, <c>iteration</c>
-/// (<c>2</c>, <c>"2+"</c>, <c>"1-3"</c>, <c>"*"</c>), <c>provider</c> (<c>claude</c>|<c>codex</c>), <c>turns</c>.
+/// (<c>2</c>, <c>"2+"</c>, <c>"1-3"</c>, <c>"*"</c>), <c>provider</c> (<c>claude</c>|<c>codex</c>),
+/// <c>when_prompt_contains</c>/<c>when_prompt_lacks</c> (exact text in the prompt or not), <c>turns</c>.
 /// </summary>
 public sealed record RehearsalScript(IReadOnlyList<RehearsalRule> Rules)
 {
-    public RehearsalRule? Find(RehearsalKey key, RehearsalProvider provider) =>
-        Rules.FirstOrDefault(r => r.Matches(key, provider));
+    public RehearsalRule? Find(RehearsalKey key, RehearsalProvider provider) => Find(key, provider, null);
+
+    /// <summary>The first rule matching the key, the provider and the call's prompt.</summary>
+    public RehearsalRule? Find(RehearsalKey key, RehearsalProvider provider, string? prompt) =>
+        Rules.FirstOrDefault(r => r.Matches(key, provider, prompt));
 
     public static RehearsalScript LoadFile(string path)
     {
@@ -198,7 +211,7 @@ public sealed record RehearsalScript(IReadOnlyList<RehearsalRule> Rules)
     private static RehearsalRule ParseRule(JsonNode? node, string at)
     {
         var obj = AsObject(node, at);
-        CheckKeys(obj, at, "fleet", "worker", "iteration", "provider", "turns");
+        CheckKeys(obj, at, "fleet", "worker", "iteration", "provider", "when_prompt_contains", "when_prompt_lacks", "turns");
         var turnsNode = AsArray(Required(obj, "turns", at), at + ".turns");
         var turns = new List<RehearsalTurn>();
         for (var i = 0; i < turnsNode.Count; i++)
@@ -236,7 +249,17 @@ public sealed record RehearsalScript(IReadOnlyList<RehearsalRule> Rules)
             var other => throw new RehearsalScriptException($"{at}.provider: '{other}' is not claude or codex"),
         };
 
-        return new RehearsalRule(turns, OptionalString(obj, "fleet", at), OptionalString(obj, "worker", at), iteration, provider);
+        var contains = OptionalString(obj, "when_prompt_contains", at);
+        var lacks = OptionalString(obj, "when_prompt_lacks", at);
+        foreach (var (name, value) in new[] { ("when_prompt_contains", contains), ("when_prompt_lacks", lacks) })
+        {
+            if (value is { Length: 0 })
+            {
+                throw new RehearsalScriptException($"{at}.{name}: empty; give the text the prompt must {(name.EndsWith("contains", StringComparison.Ordinal) ? "contain" : "lack")}");
+            }
+        }
+
+        return new RehearsalRule(turns, OptionalString(obj, "fleet", at), OptionalString(obj, "worker", at), iteration, provider, contains, lacks);
     }
 
     private static RehearsalTurn ParseTurn(JsonNode? node, string at)
