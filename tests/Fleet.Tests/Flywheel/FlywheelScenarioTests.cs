@@ -49,6 +49,7 @@ public sealed class FlywheelScenarioTests
         var questions = recommendations.Where(r => r.Class is "setup_question" or "repeated_question").ToList();
         questions.Select(q => q.Class).Order(StringComparer.Ordinal).ShouldBe(["repeated_question", "setup_question"]);
         questions.ShouldAllBe(q => q.Action == "avoid" && q.Question == Question && q.Answer == "staging" && q.Count == 1);
+        questions.ShouldAllBe(q => q.Text.StartsWith("Record the default in .fleet/doctrine.md", StringComparison.Ordinal) && q.Text.Contains($"If you would ask '{Question}', the answer is: staging", StringComparison.Ordinal));
         var destructive = recommendations.Single(r => r.Class == "destructive");
         (destructive.Action, destructive.Count).ShouldBe(("keep", 1));
         recommendations.Count.ShouldBe(4);
@@ -156,14 +157,14 @@ public sealed class FlywheelScenarioTests
         Directory.CreateDirectory(Path.Combine(root, "build"));
     }
 
-    private sealed record Recommendation(string Class, string Action, int Count, string? Rule, string? Question, string? Answer);
+    private sealed record Recommendation(string Class, string Action, string Text, int Count, string? Rule, string? Question, string? Answer);
 
     private static List<Recommendation> Recommendations(string retroJson)
     {
         using var doc = JsonDocument.Parse(retroJson);
         static string? Text(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
         return [.. doc.RootElement.GetProperty("recommendations").EnumerateArray().Select(r => new Recommendation(
-            Text(r, "class")!, Text(r, "action")!, r.GetProperty("count").GetInt32(), Text(r, "rule"), Text(r, "question"), Text(r, "answer")))];
+            Text(r, "class")!, Text(r, "action")!, Text(r, "text")!, r.GetProperty("count").GetInt32(), Text(r, "rule"), Text(r, "question"), Text(r, "answer")))];
     }
 
     private static List<string> Classes(JsonElement row) =>
