@@ -38,7 +38,8 @@ public sealed record LaunchPlan(ResolvedFleet Fleet, IReadOnlyList<IReadOnlyList
                     FleetContext: "<fleet context>",
                     SessionId: worker.Provider == Provider.Claude ? SessionPlaceholder : null,
                     Resume: false,
-                    LastMessageFile: layout.LastMessageFile(1, id));
+                    LastMessageFile: layout.LastMessageFile(1, id),
+                    AskRules: worker.Provider == Provider.Claude ? AgentCommand.AskRules(fleet.Gates) : null);
                 planned.Add(new PlannedWorker(worker, layer, source, AgentCommand.Build(worker, context)));
             }
         }

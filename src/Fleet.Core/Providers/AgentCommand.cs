@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json.Nodes;
 using Fleet.Spec;
 
 namespace Fleet.Providers;
@@ -13,6 +14,7 @@ namespace Fleet.Providers;
 /// <param name="SessionId">Claude: the session id fleet chose for this worker; Codex: the thread id to resume, if any.</param>
 /// <param name="Resume">True from the worker's second iteration on: continue its own session so the prompt cache is reused.</param>
 /// <param name="LastMessageFile">Codex: where <c>-o</c> writes the final message.</param>
+/// <param name="AskRules">Claude: rules claude must always ask about (<see cref="AgentCommand.AskRules"/>), passed as <c>permissions.ask</c>.</param>
 public sealed record InvocationContext(
     string Root,
     int Iteration,
@@ -22,7 +24,8 @@ public sealed record InvocationContext(
     string FleetContext,
     string? SessionId,
     bool Resume,
-    string LastMessageFile);
+    string LastMessageFile,
+    IReadOnlyList<string>? AskRules = null);
 
 /// <summary>
 /// Builds the argv that runs a worker: an array, never a shell string. The flags follow
@@ -63,8 +66,27 @@ public static class AgentCommand
         AddIf(argv, "--max-budget-usd", worker.MaxBudgetPerIter?.ToString(CultureInfo.InvariantCulture));
         argv.AddRange(["--permission-mode", worker.PermissionMode.Name()]);
         AddIf(argv, "--effort", worker.ReasoningEffort?.Name());
+        if (context.AskRules is { Count: > 0 } ask)
+        {
+            // Additional settings, merged with the user's: claude asks (so the shim decides) before anything these rules match.
+            var rules = new JsonArray([.. ask.Select(r => JsonValue.Create(r))]);
+            argv.AddRange(["--settings", new JsonObject { ["permissions"] = new JsonObject { ["ask"] = rules } }.ToJsonString()]);
+        }
+
         argv.AddRange(["--append-system-prompt", context.FleetContext]);
         return argv;
+    }
+
+    /// <summary>
+    /// The rules claude must send to the shim even when its permission mode would run the call unasked: the fleet's
+    /// deny and destructive rules. Under <c>acceptEdits</c> claude runs filesystem commands such as <c>rm -rf build</c>
+    /// inside its working directory without a permission request, so without these the shim never sees them and a
+    /// fleet's own <c>gates.destructive</c> or <c>gates.deny</c> rule would not hold.
+    /// </summary>
+    public static IReadOnlyList<string> AskRules(FleetGates gates)
+    {
+        ArgumentNullException.ThrowIfNull(gates);
+        return [.. gates.Deny.Concat(gates.Destructive).Distinct(StringComparer.Ordinal)];
     }
 
     private static List<string> Codex(ResolvedWorker worker, InvocationContext context)

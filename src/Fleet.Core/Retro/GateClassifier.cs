@@ -177,11 +177,9 @@ public static partial class GateClassifier
             case "permission":
                 return (GateClasses.Permission, keep, "Keep: approved once; an allow rule needs more than one approval.");
             case "question" when answered.FirstOrDefault(a => SameQuestion(a.Asked, gate.Asked)) is { } earlier:
-                return (GateClasses.RepeatedQuestion, GateClasses.Avoid,
-                    $"Record the default in workers/{gate.Worker ?? earlier.Worker ?? "<worker>"}/prompt.md: \"If you would ask '{OneLine(earlier.Asked)}', the answer is: {OneLine(earlier.Answer)}\".");
+                return (GateClasses.RepeatedQuestion, GateClasses.Avoid, SettleText(earlier.Asked, earlier.Answer, setup: false));
             case "question" when IsSetupQuestion(gate.Asked):
-                return (GateClasses.SetupQuestion, GateClasses.Avoid,
-                    $"Settle it before launch as a step-0 precondition checked at launch: state in workers/{gate.Worker ?? "<worker>"}/prompt.md \"{OneLine(gate.Asked)}\" → \"{OneLine(gate.Answer) ?? "<answer>"}\".");
+                return (GateClasses.SetupQuestion, GateClasses.Avoid, SettleText(gate.Asked, gate.Answer, setup: true));
             case "question":
                 return (GateClasses.Question, keep, "Keep: a question a person had to answer once.");
             case "plan":
@@ -197,6 +195,26 @@ public static partial class GateClassifier
             default:
                 return (GateClasses.Interrupt, keep, "Keep: a person interrupted the agent.");
         }
+    }
+
+    /// <summary>
+    /// What <c>fleet doctrine apply</c> makes of an answered question, in its words: a step-0 precondition when fleet has an
+    /// automatic check for the answer, else a default in <c>.fleet/doctrine.md</c> that every later brief carries.
+    /// </summary>
+    private static string SettleText(string? asked, string? answer, bool setup)
+    {
+        var question = OneLine(asked);
+        if (OneLine(answer) is not { Length: > 0 } given)
+        {
+            return $"Settle it before launch: record the answer to '{question}' in .fleet/doctrine.md (no answer on record).";
+        }
+
+        if (question is not null && Doctrine.DoctrineApplier.CheckFor(question, given) is { } check)
+        {
+            return $"Settle it before launch: the step-0 precondition \"{check.Text}\" in .fleet/doctrine.md, checked by fleet launch (asked: '{question}', answered: {given}).";
+        }
+
+        return $"Record the default in .fleet/doctrine.md{(setup ? " (a set-up question fleet has no automatic check for)" : "")}: \"If you would ask '{question}', the answer is: {given}\".";
     }
 
     private static bool IsAnsweredQuestion(RetroGate g) => g.Kind == "question" && g.ByPerson && g.Answer is { Length: > 0 } && g.Asked is { Length: > 0 };

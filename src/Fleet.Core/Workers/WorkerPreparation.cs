@@ -59,6 +59,7 @@ public static class WorkerPreparation
             Provider.Codex => previous?.SessionId is { } t ? (t, true) : ((string?)null, false),
             _ => ((string?)null, false),
         };
+        var gates = worker.Provider == Provider.Claude ? fleet.Gates.Concat(await GateRuleFiles.ReadRepoAsync(layout.Root, cancellationToken)) : null;
         var invocation = new InvocationContext(
             Root: layout.Root,
             Iteration: iteration,
@@ -68,7 +69,8 @@ public static class WorkerPreparation
             FleetContext: context,
             SessionId: sessionId,
             Resume: resume,
-            LastMessageFile: layout.LastMessageFile(iteration, workerId));
+            LastMessageFile: layout.LastMessageFile(iteration, workerId),
+            AskRules: gates is null ? null : AgentCommand.AskRules(gates));
         var argv = AgentCommand.Build(worker, invocation).ToList();
         if (worker.Provider != Provider.Command)
         {
@@ -95,22 +97,18 @@ public static class WorkerPreparation
                 ? new CodexBaseline(sessionId, previous?.CumulativeUsage ?? CodexUsage.Zero)
                 : null,
             PromptOnStdin = worker.Provider == Provider.Claude ? prompt : null,
-            Gates = worker.Provider == Provider.Claude ? await GatesAsync(fleet, layout, cancellationToken) : null,
+            Gates = gates is null ? null : WorkerGatesFor(gates, layout),
         };
     }
 
-    /// <summary>fleet.json's gates, then the repository's .fleet/gates.json as it is now, and where the run's rules are.</summary>
-    private static async Task<WorkerGates> GatesAsync(ResolvedFleet fleet, FleetLayout layout, CancellationToken cancellationToken)
+    /// <summary>fleet.json's gates, then the repository's .fleet/gates.json as it was at spawn, and where the run's rules are.</summary>
+    private static WorkerGates WorkerGatesFor(FleetGates gates, FleetLayout layout) => new()
     {
-        var gates = fleet.Gates.Concat(await GateRuleFiles.ReadRepoAsync(layout.Root, cancellationToken));
-        return new WorkerGates
-        {
-            Allow = gates.Allow,
-            Deny = gates.Deny,
-            Destructive = gates.Destructive,
-            RunRulesFile = GatePaths.RunRules(layout.StateDir),
-        };
-    }
+        Allow = gates.Allow,
+        Deny = gates.Deny,
+        Destructive = gates.Destructive,
+        RunRulesFile = GatePaths.RunRules(layout.StateDir),
+    };
 
     /// <summary>What fleet tells every agent about its place in the run.</summary>
     public static string FleetContext(ResolvedFleet fleet, ResolvedWorker worker, int iteration, FleetLayout layout)

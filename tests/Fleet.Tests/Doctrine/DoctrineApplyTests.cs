@@ -51,8 +51,8 @@ public sealed class DoctrineApplyTests
         var (code, console) = await TestConsole.RunAsync(dir.Path, "retro", ".").DefaultTimeout();
         code.ShouldBe(0, console.Stderr);
         console.Stdout.ShouldContain("1. **avoid** (repeatable_permission, 3×): Add the allow rule Bash(npm test)");
-        console.Stdout.ShouldContain("2. **avoid** (repeated_question, 1×): Record the default in workers/builder/prompt.md: \"If you would ask 'Which branch");
-        console.Stdout.ShouldContain("3. **avoid** (repeated_question, 1×): Record the default in workers/builder/prompt.md: \"If you would ask 'Should I indent");
+        console.Stdout.ShouldContain("2. **avoid** (repeated_question, 1×): Settle it before launch: the step-0 precondition \"the checked-out branch is main\" in .fleet/doctrine.md");
+        console.Stdout.ShouldContain("3. **avoid** (repeated_question, 1×): Record the default in .fleet/doctrine.md: \"If you would ask 'Should I indent");
         console.Stdout.ShouldContain("4. **keep** (destructive, 1×)");
         console.Stdout.ShouldContain("fleet doctrine apply ROOT --run r-2");
     }

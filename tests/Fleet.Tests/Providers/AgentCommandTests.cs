@@ -42,6 +42,17 @@ public class AgentCommandTests
     }
 
     [Fact]
+    public void Claude_gets_the_fleets_deny_and_destructive_rules_as_ask_settings_and_no_settings_without_them()
+    {
+        var gates = new FleetGates(["Bash(npm test)"], ["Bash(curl:*)"], ["Bash(rm -rf:*)", "Bash(curl:*)"]);
+        var argv = AgentCommand.Build(Worker(Provider.Claude), First with { AskRules = AgentCommand.AskRules(gates) }).ToList();
+
+        argv[argv.IndexOf("--settings") + 1].ShouldBe("""{"permissions":{"ask":["Bash(curl:*)","Bash(rm -rf:*)"]}}""");
+        argv.IndexOf("--settings").ShouldBeLessThan(argv.IndexOf("--append-system-prompt"));
+        AgentCommand.Build(Worker(Provider.Claude), First with { AskRules = AgentCommand.AskRules(FleetGates.None) }).ShouldNotContain("--settings");
+    }
+
+    [Fact]
     public async Task Every_claude_flag_fleet_uses_exists_in_the_pinned_claude_help()
     {
         var help = await HelpAsync("claude", "--help");
@@ -50,7 +61,7 @@ public class AgentCommandTests
         // Hidden from --help but in the 2.1.197 binary ("--permission-prompt-tool <tool>"); Gates/GatedClaudeWorkerTests run
         // the real claude with it, so a release that drops it fails there.
         string[] hidden = ["--permission-prompt-tool"];
-        foreach (var flag in Flags(AgentCommand.Build(worker, First)).Concat(Flags(AgentCommand.Build(worker, Second))).Except(hidden))
+        foreach (var flag in Flags(AgentCommand.Build(worker, First with { AskRules = ["Bash(rm -rf:*)"] })).Concat(Flags(AgentCommand.Build(worker, Second))).Except(hidden))
         {
             help.ShouldContain(flag, customMessage: $"claude --help does not list {flag}");
         }

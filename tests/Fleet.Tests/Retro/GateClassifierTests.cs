@@ -51,14 +51,14 @@ public sealed class GateClassifierTests
     }
 
     [Fact]
-    public void The_same_setup_question_twice_becomes_a_default_with_the_first_answer()
+    public void The_same_setup_question_twice_becomes_a_precondition_with_the_first_answer_when_fleet_can_check_it()
     {
         var result = GateClassifier.Classify([Ask("q1", "Which branch should I target?", "main"), Ask("q2", "which branch should I target", "main")]);
 
         result.Gates[0].Class.ShouldBe(GateClasses.SetupQuestion);
         result.Gates[1].Class.ShouldBe(GateClasses.RepeatedQuestion);
         var recommendation = result.Recommendations.Single(r => r.Class == GateClasses.RepeatedQuestion);
-        recommendation.Text.ShouldBe("Record the default in workers/builder/prompt.md: \"If you would ask 'Which branch should I target?', the answer is: main\".");
+        recommendation.Text.ShouldBe("Settle it before launch: the step-0 precondition \"the checked-out branch is main\" in .fleet/doctrine.md, checked by fleet launch (asked: 'Which branch should I target?', answered: main).");
     }
 
     [Fact]
@@ -78,7 +78,7 @@ public sealed class GateClassifierTests
         var gate = result.Gates.Single();
         gate.Class.ShouldBe(GateClasses.SetupQuestion);
         gate.Action.ShouldBe(GateClasses.Avoid);
-        gate.Recommendation.ShouldContain("\"What command runs the tests here?\" → \"dotnet test\"");
+        gate.Recommendation.ShouldBe("Record the default in .fleet/doctrine.md (a set-up question fleet has no automatic check for): \"If you would ask 'What command runs the tests here?', the answer is: dotnet test\".");
     }
 
     [Fact]

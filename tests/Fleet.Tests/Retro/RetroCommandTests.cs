@@ -51,7 +51,7 @@ public sealed class RetroCommandTests
         text.ShouldContain("iterations: 2; to approval: 2; rework: 1");
         text.ShouldContain("iteration 1: verdict iterate — Add a test for the empty input.");
         text.ShouldContain("stall: permission npm test waited 6m 40s");
-        text.ShouldContain("Record the default in workers/builder/prompt.md: \"If you would ask 'Which branch should I target?', the answer is: main\".");
+        text.ShouldContain("Settle it before launch: the step-0 precondition \"the checked-out branch is main\" in .fleet/doctrine.md, checked by fleet launch (asked: 'Which branch should I target?', answered: main).");
         text.ShouldContain("| gates | 5 | 1 |");
         text.ShouldContain("| builder-2-3 | 2 | permission | ./deploy.sh prod | allow | person | 2s | 10s | $0.25 | destructive (keep) |");
         text.ShouldContain("3. **keep** (destructive, 1×): Keep: always ask before a destructive operation (Bash(./deploy.sh:*)).");

@@ -38,6 +38,7 @@ public sealed class SchemaTests : IDisposable
     [InlineData("iterative")]
     [InlineData("dag-commands")]
     [InlineData("worktree")]
+    [InlineData("flywheel")]
     public void A_shipped_example_survives_a_round_trip_through_the_model(string example)
     {
         var file = Path.Combine(RepoPaths.Examples, example, "fleet.json");
@@ -62,7 +63,7 @@ public sealed class SchemaTests : IDisposable
 
         var schema = _dir.Write("schema.json", FleetSchema.ToJson());
         var bad = _dir.Write("bad.json", """{ "fleet_name": "f", "type": "dag", "workers": [ { "id": "A B", "type": "coder", "max_budget_per_iter": 0 } ], "extra": 1 }""");
-        string[] examples = [.. new[] { "iterative", "dag-commands", "worktree" }.Select(e => Path.Combine(RepoPaths.Examples, e, "fleet.json"))];
+        string[] examples = [.. new[] { "iterative", "dag-commands", "worktree", "flywheel" }.Select(e => Path.Combine(RepoPaths.Examples, e, "fleet.json"))];
 
         var output = await NodeAsync(ajv, schema, [.. examples, bad]);
 

@@ -14,6 +14,7 @@ public sealed class ValidatorTests : IDisposable
     [InlineData("iterative")]
     [InlineData("dag-commands")]
     [InlineData("worktree")]
+    [InlineData("flywheel")]
     public void The_shipped_examples_are_valid_without_warnings(string example)
     {
         var result = FleetValidator.ValidatePath(Path.Combine(RepoPaths.Examples, example));
