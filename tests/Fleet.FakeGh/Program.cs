@@ -104,7 +104,8 @@ internal static partial class FakeGh
             throw new GhError("You are not logged into any GitHub hosts. To log in, run: gh auth login");
         }
 
-        var viewer = File.Exists(StatePath()) ? LoadState()["viewer"]?.GetValue<string>() ?? "fleet-bot" : "fleet-bot";
+        var stateSet = Environment.GetEnvironmentVariable("FAKE_GH_STATE") is { Length: > 0 };
+        var viewer = stateSet && File.Exists(StatePath()) ? Viewer(LoadState()) : "fleet-bot";
         Console.Out.Write($"github.com\n  ✓ Logged in to github.com account {viewer} (keyring)\n  - Active account: true\n  - Git operations protocol: https\n");
         return 0;
     }
