@@ -184,6 +184,7 @@ public sealed partial class GhForge : IForge
         }
         catch (ForgeException)
         {
+            // Reading it back is only for a better message; the merge's own failure below says enough.
         }
 
         if (actual is not null && !string.Equals(actual, expectedHeadSha, StringComparison.OrdinalIgnoreCase))
