@@ -104,7 +104,8 @@ internal static partial class FakeGh
             throw new GhError("You are not logged into any GitHub hosts. To log in, run: gh auth login");
         }
 
-        var viewer = File.Exists(StatePath()) ? LoadState()["viewer"]?.GetValue<string>() ?? "fleet-bot" : "fleet-bot";
+        var stateSet = Environment.GetEnvironmentVariable("FAKE_GH_STATE") is { Length: > 0 };
+        var viewer = stateSet && File.Exists(StatePath()) ? Viewer(LoadState()) : "fleet-bot";
         Console.Out.Write($"github.com\n  ✓ Logged in to github.com account {viewer} (keyring)\n  - Active account: true\n  - Git operations protocol: https\n");
         return 0;
     }
@@ -481,16 +482,15 @@ internal static partial class FakeGh
     private static int WithState(Func<JsonObject, int> command)
     {
         // One call at a time: a second gh started meanwhile waits for this one's state to be written.
-        using var held = LockState();
+        using var held = Lock(StatePath() + ".lock");
         return command(LoadState());
     }
 
     private static string StatePath() =>
         Environment.GetEnvironmentVariable("FAKE_GH_STATE") is { Length: > 0 } path ? path : throw new GhError("fake gh: FAKE_GH_STATE is not set");
 
-    private static FileStream LockState()
+    private static FileStream Lock(string path)
     {
-        var path = StatePath() + ".lock";
         var until = DateTime.UtcNow.AddSeconds(30);
         while (true)
         {
@@ -614,10 +614,9 @@ internal static partial class FakeGh
                 .Select(n => KeyValuePair.Create(n, (JsonNode?)Environment.GetEnvironmentVariable(n)))]);
         }
 
-        // O_APPEND through a lock of its own: calls from parallel processes never interleave within a line.
-        using var held = new FileStream(log, FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
-        var bytes = Encoding.UTF8.GetBytes(entry.ToJsonString(Compact) + "\n");
-        held.Write(bytes);
+        // Under a lock of its own: lines of calls from parallel processes never interleave.
+        using var held = Lock(log + ".lock");
+        File.AppendAllText(log, entry.ToJsonString(Compact) + "\n", new UTF8Encoding(false));
     }
 
     private static void FailIfTold(string[] args)

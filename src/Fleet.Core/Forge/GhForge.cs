@@ -84,7 +84,7 @@ public sealed partial class GhForge : IForge
         var result = await RunAsync(program, ["auth", "status"], cancellationToken);
         var said = Redact((result.Stderr.Trim() + "\n" + result.Stdout.Trim()).Trim());
         return result.Succeeded
-            ? new ForgeCheck(true, $"gh is authenticated ({FirstLine(said)})")
+            ? new ForgeCheck(true, $"gh is authenticated ({LoggedIn(said)})")
             : new ForgeCheck(false, $"gh is not authenticated: {said}; run gh auth login");
     }
 
@@ -184,6 +184,7 @@ public sealed partial class GhForge : IForge
         }
         catch (ForgeException)
         {
+            // Reading it back is only for a better message; the merge's own failure below says enough.
         }
 
         if (actual is not null && !string.Equals(actual, expectedHeadSha, StringComparison.OrdinalIgnoreCase))
@@ -210,7 +211,12 @@ public sealed partial class GhForge : IForge
     /// <summary>gh's words with anything that looks like a GitHub token masked, so no message carries a secret.</summary>
     internal static string Redact(string text) => TokenPattern().Replace(text, m => m.Value[..Math.Min(4, m.Value.Length)] + "***");
 
-    private static string FirstLine(string text) => text.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.Length > 0) ?? "";
+    /// <summary>The line of <c>gh auth status</c> that says who is logged in (its first line names only the host).</summary>
+    private static string LoggedIn(string text)
+    {
+        var lines = text.Split('\n').Select(l => l.Trim().TrimStart('✓').Trim()).Where(l => l.Length > 0).ToList();
+        return lines.FirstOrDefault(l => l.StartsWith("Logged in", StringComparison.OrdinalIgnoreCase)) ?? lines.FirstOrDefault() ?? "";
+    }
 
     private static string StateWord(IssueState state) => state switch
     {

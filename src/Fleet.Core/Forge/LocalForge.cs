@@ -318,7 +318,10 @@ public sealed partial class LocalForge : IForge
             },
             cancellationToken);
 
-    /// <summary>The issues a body closes: GitHub's keywords (close, closes, closed, fix, fixes, fixed, resolve, resolves, resolved) before <c>#n</c>.</summary>
+    /// <summary>
+    /// The issue numbers a body closes: GitHub's keywords (close, closes, closed, fix, fixes, fixed, resolve, resolves,
+    /// resolved) before <c>#n</c>. A pull request links only those that are issues of this forge, as GitHub does.
+    /// </summary>
     public static IReadOnlyList<int> ClosingIssues(string? body) =>
         [.. ClosingPattern().Matches(body ?? "").Select(m => int.Parse(m.Groups["number"].Value, CultureInfo.InvariantCulture)).Distinct()];
 
@@ -508,7 +511,7 @@ public sealed partial class LocalForge : IForge
             headSha,
             state,
             PullPath(number),
-            ClosingIssues(record.Body),
+            [.. ClosingIssues(record.Body).Where(n => File.Exists(IssuePath(n)))],
             [.. (record.Reviews ?? []).Select(r => new ForgeReview(
                 r.Author ?? "",
                 r.State?.ToLowerInvariant() switch
