@@ -6,6 +6,8 @@
 //   FAKE_GH_STATE=FILE           the state (seeded by tests; created empty when missing), see State below
 //   FAKE_GH_LOG=FILE             each call appends {"argv":[...],"cwd":"..."} as one JSON line
 //   FAKE_GH_LOG_ENV=1            ...with "env": the GH_PROMPT_DISABLED, GH_NO_UPDATE_NOTIFIER, NO_COLOR, GH_PAGER it got
+//   FAKE_GH_GIT_DIR=DIR          a bare repository standing for GitHub's copy: branches (and open pull requests'
+//                                heads) follow what was pushed there
 //   FAKE_GH_UNAUTHENTICATED=1    `gh auth status` fails as when nobody is logged in
 //   FAKE_GH_FAIL=RULE[;RULE]     a call whose argv holds a rule's words, in order, fails with exit 1; the message is
 //                                GitHub's own-PR refusal for "pr review --approve" / "--request-changes", else
@@ -505,8 +507,49 @@ internal static partial class FakeGh
         }
     }
 
-    private static JsonObject LoadState() =>
-        File.Exists(StatePath()) ? JsonNode.Parse(File.ReadAllText(StatePath()))?.AsObject() ?? [] : [];
+    private static JsonObject LoadState()
+    {
+        var state = File.Exists(StatePath()) ? JsonNode.Parse(File.ReadAllText(StatePath()))?.AsObject() ?? [] : [];
+        if (Environment.GetEnvironmentVariable("FAKE_GH_GIT_DIR") is { Length: > 0 } gitDir)
+        {
+            FollowPushes(state, gitDir);
+        }
+
+        return state;
+    }
+
+    // With FAKE_GH_GIT_DIR (a bare repository standing for GitHub's copy), branches are what was pushed there, and
+    // open pull requests follow their branch, as GitHub's do.
+    private static void FollowPushes(JsonObject state, string gitDir)
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo("git") { RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var arg in new[] { "-C", gitDir, "for-each-ref", "--format=%(refname:short) %(objectname)", "refs/heads" })
+        {
+            psi.ArgumentList.Add(arg);
+        }
+
+        using var git = System.Diagnostics.Process.Start(psi)!;
+        var output = git.StandardOutput.ReadToEnd();
+        git.WaitForExit();
+        if (state["branches"] is not JsonObject branches)
+        {
+            state["branches"] = branches = [];
+        }
+
+        foreach (var line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var parts = line.Split(' ', 2);
+            branches[parts[0]] = parts[1].Trim();
+        }
+
+        foreach (var pr in Objects(state, "pulls").Where(p => Str(p, "state") == "OPEN"))
+        {
+            if (branches[Str(pr, "headRefName")]?.GetValue<string>() is { } sha)
+            {
+                pr["headRefOid"] = sha;
+            }
+        }
+    }
 
     private static int Saved(JsonObject state)
     {
