@@ -131,16 +131,8 @@ public static class TeamPlanFile
             _ => throw new ArgumentException($"unknown provider \"{role.Provider}\" for a squad role; expected claude or codex", nameof(role)),
         },
         Model = role.Model,
-        ReasoningEffort = role.ReasoningEffort is null ? null : ParseEffort(role.ReasoningEffort),
+        ReasoningEffort = role.ReasoningEffort,
     };
-
-    private static ReasoningEffort ParseEffort(string effort)
-    {
-        var known = Enum.GetValues<ReasoningEffort>();
-        return known.Any(e => e.Name() == effort)
-            ? known.First(e => e.Name() == effort)
-            : throw new ArgumentException($"unknown reasoning effort \"{effort}\"; expected one of: {string.Join(", ", known.Select(e => e.Name()))}", nameof(effort));
-    }
 
     private static SourceNode? ParseSource(string text, string displayFile, List<Diagnostic> diagnostics)
     {
