@@ -152,6 +152,19 @@ public sealed class TeamPlanFileTests : IDisposable
     }
 
     [Fact]
+    public void The_example_plan_in_docs_team_plan_md_loads()
+    {
+        var doc = File.ReadAllText(Path.Combine(RepoPaths.Docs, "team-plan.md"));
+        var start = doc.IndexOf("```json\n", StringComparison.Ordinal) + "```json\n".Length;
+        var example = doc[start..doc.IndexOf("```", start, StringComparison.Ordinal)];
+
+        var plan = TeamPlanFile.Load(_dir.Write("plan.json", example));
+
+        plan.Waves.Select(w => string.Join(' ', w.Issues)).ShouldBe(["12", "14"]);
+        plan.Issues.Single(i => i.Number == 9).Taken.ShouldNotBeNull();
+    }
+
+    [Fact]
     public void Load_names_a_missing_file_and_how_to_make_one()
     {
         Should.Throw<PlanException>(() => TeamPlanFile.Load(_dir.Combine("nope.json"), "nope.json"))
