@@ -32,7 +32,16 @@ public static class TeamPlanFile
             Version = plan.Version,
             Repo = plan.Repo,
             Base = plan.Base,
-            Forge = new ForgeJson { Kind = plan.Forge.Kind == ForgeSettingsRecord.Local ? ForgeKind.Local : ForgeKind.GitHub, Path = plan.Forge.Path },
+            Forge = new ForgeJson
+            {
+                Kind = plan.Forge.Kind switch
+                {
+                    ForgeSettingsRecord.GitHub => ForgeKind.GitHub,
+                    ForgeSettingsRecord.Local => ForgeKind.Local,
+                    _ => throw new ArgumentException($"unknown forge kind \"{plan.Forge.Kind}\"; expected github or local", nameof(plan)),
+                },
+                Path = plan.Forge.Path,
+            },
             CreatedAt = plan.CreatedAt.ToString("o", CultureInfo.InvariantCulture),
             SharedFolders = [.. plan.SharedFolders],
             Squad = new SquadJson
