@@ -32,7 +32,16 @@ public static class TeamPlanFile
             Version = plan.Version,
             Repo = plan.Repo,
             Base = plan.Base,
-            Forge = new ForgeJson { Kind = plan.Forge.Kind == ForgeSettingsRecord.Local ? ForgeKind.Local : ForgeKind.GitHub, Path = plan.Forge.Path },
+            Forge = new ForgeJson
+            {
+                Kind = plan.Forge.Kind switch
+                {
+                    ForgeSettingsRecord.GitHub => ForgeKind.GitHub,
+                    ForgeSettingsRecord.Local => ForgeKind.Local,
+                    _ => throw new ArgumentException($"unknown forge kind \"{plan.Forge.Kind}\"; expected github or local", nameof(plan)),
+                },
+                Path = plan.Forge.Path,
+            },
             CreatedAt = plan.CreatedAt.ToString("o", CultureInfo.InvariantCulture),
             SharedFolders = [.. plan.SharedFolders],
             Squad = new SquadJson
@@ -131,16 +140,8 @@ public static class TeamPlanFile
             _ => throw new ArgumentException($"unknown provider \"{role.Provider}\" for a squad role; expected claude or codex", nameof(role)),
         },
         Model = role.Model,
-        ReasoningEffort = role.ReasoningEffort is null ? null : ParseEffort(role.ReasoningEffort),
+        ReasoningEffort = role.ReasoningEffort,
     };
-
-    private static ReasoningEffort ParseEffort(string effort)
-    {
-        var known = Enum.GetValues<ReasoningEffort>();
-        return known.Any(e => e.Name() == effort)
-            ? known.First(e => e.Name() == effort)
-            : throw new ArgumentException($"unknown reasoning effort \"{effort}\"; expected one of: {string.Join(", ", known.Select(e => e.Name()))}", nameof(effort));
-    }
 
     private static SourceNode? ParseSource(string text, string displayFile, List<Diagnostic> diagnostics)
     {

@@ -70,7 +70,8 @@ internal sealed class RoleJson
 
     public string? Model { get; set; }
 
-    public ReasoningEffort? ReasoningEffort { get; set; }
+    // A string, not the enum: the schema checker's enums do not take null, and null is the provider's default here.
+    public string? ReasoningEffort { get; set; }
 }
 
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]

@@ -67,13 +67,19 @@ internal sealed class TeamPlanRules(string file, SourceNode document, List<Diagn
         RoleSettings Role(RoleJson role, string name)
         {
             var provider = role.Provider == SquadProvider.Codex ? Provider.Codex : Provider.Claude;
-            if (role.ReasoningEffort is { } effort && !ProviderCatalog.EffortsOf(provider).Contains(effort))
+            var path = $"$.squad.{name}.reasoning_effort";
+            var efforts = Enum.GetValues<ReasoningEffort>().Select(e => e.Name()).ToList();
+            var allowed = ProviderCatalog.EffortsOf(provider).Select(e => e.Name()).ToList();
+            if (role.ReasoningEffort is { } effort && !efforts.Contains(effort))
             {
-                Error($"$.squad.{name}.reasoning_effort",
-                    $"{provider.Name()} does not accept reasoning effort \"{effort.Name()}\"; use one of: {string.Join(", ", ProviderCatalog.EffortsOf(provider).Select(e => e.Name()))}");
+                Error(path, $"unknown value \"{effort}\"; expected one of: {string.Join(", ", efforts)}, or null{DidYouMean.Hint(effort, efforts)}");
+            }
+            else if (role.ReasoningEffort is { } refused && !allowed.Contains(refused))
+            {
+                Error(path, $"{provider.Name()} does not accept reasoning effort \"{refused}\"; use one of: {string.Join(", ", allowed)}");
             }
 
-            return new RoleSettings(provider.Name(), role.Model, role.ReasoningEffort?.Name());
+            return new RoleSettings(provider.Name(), role.Model, role.ReasoningEffort);
         }
 
         return new SquadSettings(Role(squad.Developer, "developer"), Role(squad.Reviewer, "reviewer"), Role(squad.Sdet, "sdet"))
@@ -196,7 +202,7 @@ internal sealed class TeamPlanRules(string file, SourceNode document, List<Diagn
         {
             if (!waveOf.TryGetValue(needed, out var neededWave))
             {
-                Error(path, $"#{footprint.Issue} needs #{needed}, which is in no wave: put #{needed} in a wave before {wave}, or remove the need");
+                Error(path, $"#{footprint.Issue} needs #{needed}, which is in no wave: put #{needed} in a wave before wave {wave}, or remove the need");
             }
             else if (neededWave >= wave)
             {

@@ -100,7 +100,8 @@ public static class WavePlanner
         {
             for (var j = 0; j < n; j++)
             {
-                if (waveOf[j] < waveOf[i])
+                // The explanation names the earlier issue first, so it is worded again in that order.
+                if (waveOf[j] < waveOf[i] && conflicts[i, j].Count > 0)
                 {
                     serializations.AddRange(ConflictsOfNormalized(issues[j], issues[i], shared).Select(c => ToSerialization(issues[i].Issue, issues[j].Issue, c)));
                 }
