@@ -189,7 +189,17 @@ internal static class TeamCommand
             }
 
             var launcher = new SquadLauncher(console, parse.GetValue(rehearse), preference);
-            var result = await new TeamRunner(settings, forge, launcher, TimeProvider.System, Progress(console)).RunAsync(cancellationToken);
+            TeamRunResult result;
+            try
+            {
+                result = await new TeamRunner(settings, forge, launcher, TimeProvider.System, Progress(console)).RunAsync(cancellationToken);
+            }
+            catch (Exception e) when (e is ForgeException or TeamException or GitException)
+            {
+                // Squads already started are ordinary fleets and go on without this process.
+                throw new CliException($"team run stopped: {e.Message}; squads already started go on (fleet ls shows them)", ExitCodes.Failed);
+            }
+
             if (parse.GetValue(json))
             {
                 await console.Out.WriteLineAsync(JsonSerializer.Serialize(result, TeamRunJsonContext.Default.TeamRunResult));

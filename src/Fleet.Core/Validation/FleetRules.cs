@@ -7,7 +7,7 @@ namespace Fleet.Validation;
 /// <summary>The rules that tie fields together, checked after the schema on the well-formed parts of the file.</summary>
 internal sealed class FleetRules(string file, string root, SourceNode document, List<Diagnostic> diagnostics)
 {
-    private readonly Dictionary<string, SourceNode> _nodes = Index(document);
+    private readonly SourcePaths _nodes = new(document);
 
     public void Check(FleetSpec spec)
     {
@@ -167,7 +167,7 @@ internal sealed class FleetRules(string file, string root, SourceNode document, 
         var providerName = provider.Name();
         if (provider == Provider.Command)
         {
-            if (worker.Command is null && !_nodes.ContainsKey($"{path}.command"))
+            if (worker.Command is null && !_nodes.Contains($"{path}.command"))
             {
                 Error(path, $"worker \"{worker.Id}\" has provider command but no \"command\": give an argv array such as [\"npm\", \"test\"]");
             }
@@ -240,7 +240,7 @@ internal sealed class FleetRules(string file, string root, SourceNode document, 
     {
         var reviewers = workers.Where(w => w.Spec.Type == WorkerType.Reviewer).ToList();
         // A worker entry the schema rejected may well be the reviewer: saying "none" then would mislead.
-        if (reviewers.Count == 0 && workers.Count < ((_nodes.GetValueOrDefault("$.workers") as SourceArray)?.Items.Count ?? 0))
+        if (reviewers.Count == 0 && workers.Count < ((_nodes.Get("$.workers") as SourceArray)?.Items.Count ?? 0))
         {
             return;
         }
@@ -345,49 +345,5 @@ internal sealed class FleetRules(string file, string root, SourceNode document, 
         diagnostics.Add(new Diagnostic(severity, file, node.Line, node.Column, path, message));
     }
 
-    /// <summary>The node at a path, or its nearest ancestor when the key is absent.</summary>
-    private SourceNode Locate(string path)
-    {
-        for (var p = path; ; p = Parent(p))
-        {
-            if (_nodes.TryGetValue(p, out var node))
-            {
-                return node;
-            }
-
-            if (p == "$")
-            {
-                return document;
-            }
-        }
-    }
-
-    private static string Parent(string path)
-    {
-        var cut = Math.Max(path.LastIndexOf('.'), path.LastIndexOf('['));
-        return cut > 0 ? path[..cut] : "$";
-    }
-
-    private static Dictionary<string, SourceNode> Index(SourceNode root)
-    {
-        var index = new Dictionary<string, SourceNode>(StringComparer.Ordinal);
-        var pending = new Stack<SourceNode>([root]);
-        while (pending.Count > 0)
-        {
-            var node = pending.Pop();
-            index.TryAdd(node.Path, node);
-            var children = node switch
-            {
-                SourceObject o => o.Properties.Select(p => p.Value),
-                SourceArray a => a.Items,
-                _ => [],
-            };
-            foreach (var child in children)
-            {
-                pending.Push(child);
-            }
-        }
-
-        return index;
-    }
+    private SourceNode Locate(string path) => _nodes.Locate(path);
 }

@@ -12,7 +12,7 @@ internal sealed class TeamPlanRules(string file, SourceNode document, List<Diagn
 {
     private const string MoveOrEdit = "move one to a later wave or edit their footprints";
 
-    private readonly Dictionary<string, SourceNode> _nodes = Index(document);
+    private readonly SourcePaths _nodes = new(document);
 
     public TeamPlan Check(PlanJson json)
     {
@@ -249,37 +249,5 @@ internal sealed class TeamPlanRules(string file, SourceNode document, List<Diagn
         diagnostics.Add(new Diagnostic(Severity.Error, file, node.Line, node.Column, path, message));
     }
 
-    /// <summary>The node at a path, or its nearest ancestor when the key is absent (a default the file left out).</summary>
-    private SourceNode Node(string path)
-    {
-        for (var p = path; ; p = p[..Math.Max(0, Math.Max(p.LastIndexOf('.'), p.LastIndexOf('[')))])
-        {
-            if (_nodes.TryGetValue(p, out var node))
-            {
-                return node;
-            }
-
-            if (p.Length <= 1)
-            {
-                return document;
-            }
-        }
-    }
-
-    private static Dictionary<string, SourceNode> Index(SourceNode root)
-    {
-        var index = new Dictionary<string, SourceNode>(StringComparer.Ordinal);
-        var pending = new Stack<SourceNode>([root]);
-        while (pending.Count > 0)
-        {
-            var node = pending.Pop();
-            index.TryAdd(node.Path, node);
-            foreach (var child in node switch { SourceObject o => o.Properties.Select(p => p.Value), SourceArray a => a.Items, _ => [] })
-            {
-                pending.Push(child);
-            }
-        }
-
-        return index;
-    }
+    private SourceNode Node(string path) => _nodes.Locate(path);
 }
