@@ -155,6 +155,15 @@ public sealed class TeamRunEndToEndTests : IAsyncLifetime
         File.Exists(Path.Combine(_repo.Path, "issue-4.txt")).ShouldBeFalse();
         (await _forge.GetIssueAsync(1, Ct).DefaultTimeout()).State.ShouldBe(IssueState.Closed);
         (await _forge.GetIssueAsync(4, Ct).DefaultTimeout()).State.ShouldBe(IssueState.Open);
+
+        // The loop closes: the next plan reads the retro at step 0, and never starts again what has a pull request.
+        var (againCode, again) = await FleetAsync("team", "plan", "--local-forge", _forgeDir, "--json");
+        againCode.ShouldBe(0, again.Stderr);
+        using var next = JsonDocument.Parse(again.Stdout);
+        next.RootElement.GetProperty("retro").GetString().ShouldBe(retro.Url);
+        next.RootElement.GetProperty("waves").GetArrayLength().ShouldBe(0);
+        next.RootElement.GetProperty("issues").EnumerateArray().Select(i => (i.GetProperty("number").GetInt32(), i.GetProperty("taken").GetProperty("reason").GetString()))
+            .ShouldBe([(4, $"open pull request #{four} closes it"), (5, $"open pull request #{theirs.Number} closes it")]);
     }
 
     /// <summary>Fleet's own files (registry, logs, telemetry) outside the repository, whose tree must stay clean.</summary>
