@@ -27,6 +27,9 @@ public sealed record WorkerShimOptions
     public StopLadder StopLadder { get; init; } = StopLadder.Default;
 
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>Called once this shim holds the (worker, iteration): its claim is written, the agent not yet started.</summary>
+    public Action? OnClaimed { get; init; }
 }
 
 /// <summary>
@@ -75,6 +78,7 @@ public static class WorkerShim
         var self = ProcessIdentity.TryCapture(Environment.ProcessId) ?? new ProcessIdentity(Environment.ProcessId, 0);
         var claim = new WorkerClaim { ShimPid = self.Pid, ShimStartTime = self.StartTime };
         await claim.WriteAsync(claimFile, CancellationToken.None);
+        options.OnClaimed?.Invoke();
 
         var reader = (options.ReaderFactory ?? DefaultReader)(spec);
         var view = new View(options.View, options.Renderer);
@@ -121,6 +125,9 @@ public static class WorkerShim
         {
             agent = await AgentProcess.StartAsync(agentOptions, cancellationToken);
             claim = claim with { AgentPid = agent.Pid, AgentStartTime = agent.Identity.StartTime, AgentStartedAt = agent.StartedAt };
+
+            // While the agent runs, not after: the record's serialization then runs compiled code when it ends.
+            _ = Task.Run(WorkerExitRecord.WarmUp, CancellationToken.None);
             await claim.WriteAsync(claimFile, CancellationToken.None);
             if (control is not null)
             {
