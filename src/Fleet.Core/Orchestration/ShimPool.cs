@@ -31,6 +31,7 @@ internal sealed class ShimPool : IDisposable
     private readonly HashSet<(string Worker, int Iteration)> _ended = [];
     private readonly ConcurrentQueue<(string Worker, int Iteration)> _lost = new();
     private readonly CancellationTokenSource _stop = new();
+    private int _disposed;
 
     private ShimPool(Socket listener, string name, Action wake)
     {
@@ -144,6 +145,11 @@ internal sealed class ShimPool : IDisposable
 
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         _stop.Cancel();
         _listener.Dispose();
         List<Link> links;
@@ -270,7 +276,7 @@ internal sealed class ShimPool : IDisposable
         }
 
         link.Socket.Dispose();
-        if (orphan is { } o && !_stop.IsCancellationRequested)
+        if (orphan is { } o && Volatile.Read(ref _disposed) == 0)
         {
             _lost.Enqueue(o);
             _wake();
