@@ -80,6 +80,9 @@ public sealed class Orchestrator
     private bool _progressed;
     private ShimPool? _shims;
 
+    // True on the first round and on safety-poll rounds: only then are running workers' claims and processes read.
+    private bool _lookForLostWorkers = true;
+
     public Orchestrator(OrchestratorOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -144,7 +147,7 @@ public sealed class Orchestrator
             }
 
             // Event-driven: an exit.json, a claim or .paused appearing wakes us; the poll is only a safety net.
-            await wake.WaitAsync(_options.SafetyPoll, cancellationToken);
+            _lookForLostWorkers = !await wake.WaitAsync(_options.SafetyPoll, cancellationToken);
         }
     }
 
@@ -211,6 +214,14 @@ public sealed class Orchestrator
                     ExitCode = record.ExitCode,
                     Signal = record.Signal,
                 }, cancellationToken, flush: false);
+                continue;
+            }
+
+            if (_spawnedHere.Contains((worker.Id, n)) && !_lookForLostWorkers)
+            {
+                // Started by this orchestrator and not ended: nothing to decide. A shim that died without a record is
+                // found by the safety poll (or at once through its link); reading every claim and /proc entry on
+                // every event made each round cost O(running workers).
                 continue;
             }
 
@@ -480,7 +491,8 @@ public sealed class Orchestrator
             void Signal(object sender, FileSystemEventArgs e)
             {
                 var name = Path.GetFileName(e.FullPath);
-                if (name.EndsWith(".exit.json", StringComparison.Ordinal) || name.EndsWith(".run.json", StringComparison.Ordinal) || name == ".paused")
+                // Claims (.run.json) are not watched: a claim appearing or changing decides nothing.
+                if (name.EndsWith(".exit.json", StringComparison.Ordinal) || name == ".paused")
                 {
                     Wake(wake);
                 }

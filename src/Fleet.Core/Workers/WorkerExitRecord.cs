@@ -84,10 +84,35 @@ public sealed record WorkerExitRecord
     public long? OutputTokens { get; init; }
 
     /// <summary>Reads an exit record.</summary>
-    public static async Task<WorkerExitRecord> ReadAsync(string path, CancellationToken cancellationToken)
+    public static Task<WorkerExitRecord> ReadAsync(string path, CancellationToken cancellationToken)
     {
-        await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        return await JsonSerializer.DeserializeAsync(stream, WorkerJsonContext.Default.WorkerExitRecord, cancellationToken)
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return Task.FromCanceled<WorkerExitRecord>(cancellationToken);
+        }
+
+        try
+        {
+            return Task.FromResult(Read(path));
+        }
+#pragma warning disable CA1031 // Not swallowed: an async method's failure travels in its task, where its callers look for it.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            return Task.FromException<WorkerExitRecord>(e);
+        }
+    }
+
+    /// <summary>
+    /// Reads an exit record. Synchronous on purpose: the orchestrator reads one on the path from a worker's end to
+    /// its dependent's start, and the record is a few hundred bytes (one read, no thread-pool hop).
+    /// </summary>
+    public static WorkerExitRecord Read(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0);
+        var bytes = new byte[stream.Length];
+        stream.ReadExactly(bytes);
+        return JsonSerializer.Deserialize(bytes, WorkerJsonContext.Default.WorkerExitRecord)
             ?? throw new InvalidDataException($"{path}: the exit record is null.");
     }
 
@@ -95,6 +120,12 @@ public sealed record WorkerExitRecord
     public static async Task<WorkerExitRecord?> TryReadAsync(string iterationDir, string worker, CancellationToken cancellationToken)
     {
         var path = WorkerFiles.For(iterationDir, worker).ExitJson;
+        if (!File.Exists(path))
+        {
+            // The common case while a worker runs: a stat, not an exception.
+            return null;
+        }
+
         try
         {
             return await ReadAsync(path, cancellationToken);
