@@ -4,11 +4,13 @@
 #
 # 1. Latency: CHAINS chains of LEN workers (default 20 x 11 = 220 workers, 200 dependency edges),
 #    max_concurrent = CHAINS. Each agent is `bash -c` that writes $EPOCHREALTIME (no fork) to a stamp file as
-#    its first act and again as its last act. For every edge (a worker -> its dependent) the script reports
+#    its first act and again as its last act (with BENCH_AGENT_SECONDS, it sleeps that long in between).
+#    For every edge (a worker -> its dependent) the script reports
+#      exit -> running  : the worker's last act  -> the dependent agent's first act: the issue's "worker exit to
+#                         dependent start" (agent process exit -> dependent agent process exec, each within a
+#                         builtin's microseconds: the last act is just before exit(2), the first just after exec)
 #      exit -> decision : the worker's last act  -> the dependent's `worker_spawning` journal ts
-#                         (the orchestrator has decided, journaled and is about to start the shim)
-#      exit -> running  : the worker's last act  -> the dependent agent's first act
-#                         (adds setsid, the dependent's .NET shim start-up and its agent's exec)
+#                         (the orchestrator has read the exit, journaled and decided; it is about to start the dependent)
 #      exit.json -> decision : the worker's exit.json renamed into place (ctime) -> the dependent's `worker_spawning`
 #                         (the orchestrator's own share: the watcher, reading the record, journaling, deciding)
 #    and a breakdown of the medians, each from the last act: the shim sees the exit (its `ended_at`, ms),
@@ -23,8 +25,13 @@
 # Every run must end with `run_ended ... success`; otherwise the script stops with exit code 1.
 # Timing is informational; nothing here is a test.
 #
+# Side by side: BENCH_BASELINE=DIR (a checkout of another commit, e.g. `git worktree add /tmp/base main`, built
+# with `dotnet build DIR/src/Fleet.Cli -c Release`) runs each latency rep with that build first ("before"), then
+# with this one ("after"), so both see the same machine load; the summary gives both and their ratio.
+#
 # usage: scripts/bench-orchestrator.sh [REPS]     (default 3)
 # env:   BENCH_CHAINS (20) BENCH_LEN (11) BENCH_IDLE_WORKERS (100) BENCH_IDLE_SECONDS (30, a multiple of 5)
+#        BENCH_AGENT_SECONDS (0: the agent ends at once)   BENCH_BASELINE (none)
 #        BENCH_SKIP_LATENCY=1 / BENCH_SKIP_IDLE=1   run one part only
 #        BENCH_NO_BUILD=1   use the existing Release build      BENCH_KEEP=1   keep the temp dir
 set -euo pipefail
@@ -33,9 +40,14 @@ chains="${BENCH_CHAINS:-20}"
 len="${BENCH_LEN:-11}"
 idle_workers="${BENCH_IDLE_WORKERS:-100}"
 idle_seconds="${BENCH_IDLE_SECONDS:-30}"
+agent_seconds="${BENCH_AGENT_SECONDS:-0}"
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 fleet_dll="$repo/src/Fleet.Cli/bin/Release/net10.0/fleet.dll"
 fleet=(dotnet "$fleet_dll")
+baseline_dll=""
+if [[ -n "${BENCH_BASELINE:-}" ]]; then
+    baseline_dll="$(cd "$BENCH_BASELINE" && pwd)/src/Fleet.Cli/bin/Release/net10.0/fleet.dll"
+fi
 clk_tck="$(getconf CLK_TCK)"
 
 die() { echo "bench-orchestrator: $*" >&2; exit 1; }
@@ -46,6 +58,7 @@ if [[ "${BENCH_NO_BUILD:-0}" != 1 ]]; then
     dotnet build "$repo/src/Fleet.Cli/Fleet.Cli.csproj" -c Release --nologo -v quiet >/dev/null || die "build failed"
 fi
 [[ -f "$fleet_dll" ]] || die "$fleet_dll not found (build src/Fleet.Cli -c Release)"
+[[ -z "$baseline_dll" || -f "$baseline_dll" ]] || die "$baseline_dll not found (build BENCH_BASELINE/src/Fleet.Cli -c Release)"
 
 tmp="$(mktemp -d -t fleet-bench-orch.XXXXXX)"
 export FLEET_HOME="$tmp/home"   # registry and telemetry of the runs stay in the temp dir
@@ -100,11 +113,14 @@ check_success() {
 # worker id of chain c, step s
 wid() { printf 'c%02d-s%02d' "$1" "$2"; }
 
+# latency_run REP LABEL DLL: one run of the chains with that build; results go to $tmp/latency.LABEL.results
 latency_run() {
-    local rep="$1"
-    local dir="$tmp/lat$rep"
+    local rep="$1" label="$2" dll="$3"
+    local dir="$tmp/lat$rep-$label"
     local root="$dir/root" st="$dir/stamps"
     mkdir -p "$root" "$st"
+    local pause=""
+    [[ "$agent_seconds" == 0 ]] || pause="sleep $agent_seconds; "
     {
         printf '{ "fleet_name": "bench-latency", "type": "dag", "config": { "max_concurrent": %d, "provider": "command" },\n  "workers": [\n' "$chains"
         local first=1 c s
@@ -112,7 +128,7 @@ latency_run() {
             for ((s = 1; s <= len; s++)); do
                 ((first)) || printf ',\n'
                 first=0
-                printf '    { "id": "%s", "type": "code-run", "command": ["bash", "-c", "echo $EPOCHREALTIME > \\"$0.start\\"; echo $EPOCHREALTIME > \\"$0.end\\"", "%s/{worker}"]' "$(wid "$c" "$s")" "$st"
+                printf '    { "id": "%s", "type": "code-run", "command": ["bash", "-c", "echo $EPOCHREALTIME > \\"$0.start\\"; %secho $EPOCHREALTIME > \\"$0.end\\"", "%s/{worker}"]' "$(wid "$c" "$s")" "$pause" "$st"
                 ((s == 1)) || printf ', "depends_on": ["%s"]' "$(wid "$c" $((s - 1)))"
                 printf ' }'
             done
@@ -122,7 +138,7 @@ latency_run() {
 
     local load0 load1 t0 t1
     load0="$(loadavg)"; t0="$EPOCHREALTIME"
-    "${fleet[@]}" launch "$root" --wait --no-tmux > "$dir/launch.out" 2>&1 || { check_success "$root" "$dir/launch.out"; die "launch exited non-zero"; }
+    dotnet "$dll" launch "$root" --wait --no-tmux > "$dir/launch.out" 2>&1 || { check_success "$root" "$dir/launch.out"; die "launch exited non-zero"; }
     t1="$EPOCHREALTIME"; load1="$(loadavg)"
     check_success "$root" "$dir/launch.out"
 
@@ -173,12 +189,12 @@ latency_run() {
     b0="$(stats "$dir/edges.tsv" 9 | cut -d' ' -f1)"
     b1="$(stats "$dir/edges.tsv" 5 | cut -d' ' -f1)"; b2="$(stats "$dir/edges.tsv" 6 | cut -d' ' -f1)"
     b3="$(stats "$dir/edges.tsv" 7 | cut -d' ' -f1)"; b4="$(stats "$dir/edges.tsv" 8 | cut -d' ' -f1)"
-    printf 'latency %d: %d edges, %.1f s, load %s -> %s\n' "$rep" "$n" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" "$load0" "$load1"
-    printf '  exit -> decision  p50 %7.1f  p99 %7.1f  max %7.1f ms\n' "$d50" "$d99" "$dmax"
+    printf 'latency %d (%s): %d edges, %.1f s, load %s -> %s\n' "$rep" "$label" "$n" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" "$load0" "$load1"
     printf '  exit -> running   p50 %7.1f  p99 %7.1f  max %7.1f ms\n' "$r50" "$r99" "$rmax"
+    printf '  exit -> decision  p50 %7.1f  p99 %7.1f  max %7.1f ms\n' "$d50" "$d99" "$dmax"
     printf '  exit.json -> decision (the orchestrator alone)  p50 %7.1f  p99 %7.1f  max %7.1f ms\n' "$o50" "$o99" "$omax"
     printf '  medians: shim sees the exit %.1f (ended_at, ms), exit.json in place %.1f, orchestrator notices %.1f, decides %.1f, spawn + shim start %.1f ms\n' "$b0" "$b1" "$b2" "$b3" "$b4"
-    echo "$d50 $d99 $dmax $r50 $r99 $rmax $b1 $b2 $b3 $b4 $load0 $load1 $b0 $o50 $o99 $omax" >> "$tmp/latency.results"
+    echo "$d50 $d99 $dmax $r50 $r99 $rmax $b1 $b2 $b3 $b4 $load0 $load1 $b0 $o50 $o99 $omax" >> "$tmp/latency.$label.results"
 }
 
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
@@ -268,19 +284,31 @@ idle_run() {
 }
 
 echo "== $(date -u +%Y-%m-%dT%H:%MZ), nproc $(nproc), $(awk '/MemTotal/ { printf "%.1f GB", $2 / 1048576 }' /proc/meminfo) RAM, dotnet $(dotnet --version), temp $tmp"
+echo "   $chains chains x $len, agent ${agent_seconds}s; this build: $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?')${baseline_dll:+; before: $BENCH_BASELINE ($(git -C "$BENCH_BASELINE" rev-parse --short HEAD 2>/dev/null || echo '?'))}"
 for ((r = 1; r <= reps; r++)); do
-    [[ "${BENCH_SKIP_LATENCY:-0}" == 1 ]] || latency_run "$r"
+    if [[ "${BENCH_SKIP_LATENCY:-0}" != 1 ]]; then
+        [[ -z "$baseline_dll" ]] || latency_run "$r" before "$baseline_dll"
+        latency_run "$r" after "$fleet_dll"
+    fi
     [[ "${BENCH_SKIP_IDLE:-0}" == 1 ]] || idle_run "$r"
 done
 
 echo "== medians over $reps runs"
-if [[ -f "$tmp/latency.results" ]]; then
-    col() { awk -v c="$1" '{ print $c }' "$tmp/latency.results" | median; }
-    echo "exit -> decision (journal worker_spawning): p50 $(col 1) ms, p99 $(col 2) ms, max $(col 3) ms"
+for label in before after; do
+    results="$tmp/latency.$label.results"
+    [[ -f "$results" ]] || continue
+    col() { awk -v c="$1" '{ print $c }' "$results" | median; }
+    echo "[$label]"
     echo "exit -> running (dependent's first act):   p50 $(col 4) ms, p99 $(col 5) ms, max $(col 6) ms"
+    echo "exit -> decision (journal worker_spawning): p50 $(col 1) ms, p99 $(col 2) ms, max $(col 3) ms"
     echo "exit.json in place -> decision (the orchestrator alone): p50 $(col 14) ms, p99 $(col 15) ms, max $(col 16) ms"
     echo "breakdown (median of per-run medians, each from the exit): shim sees it $(col 13), exit.json in place $(col 7); then orchestrator notices $(col 8), decides $(col 9); spawn + shim start $(col 10) ms"
-    echo "load average (1 min) at start of runs: $(awk '{ printf "%s ", $11 }' "$tmp/latency.results")"
+    echo "load average (1 min) at start of runs: $(awk '{ printf "%s ", $11 }' "$results")"
+done
+if [[ -f "$tmp/latency.before.results" && -f "$tmp/latency.after.results" ]]; then
+    # ratio of the medians, before / after, for p50 and p99 of exit -> running
+    ratio() { awk -v a="$(awk -v c="$1" '{ print $c }' "$tmp/latency.before.results" | median)" -v b="$(awk -v c="$1" '{ print $c }' "$tmp/latency.after.results" | median)" 'BEGIN { printf "%.1f", a / b }'; }
+    echo "before / after, exit -> running: p50 x$(ratio 4), p99 x$(ratio 5)"
 fi
 if [[ -f "$tmp/idle.results" ]]; then
     col() { awk -v c="$1" '{ print $c }' "$tmp/idle.results" | median; }

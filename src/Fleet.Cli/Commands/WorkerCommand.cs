@@ -7,6 +7,7 @@ namespace Fleet.Cli.Commands;
 /// <summary>
 /// <c>fleet worker --spec FILE</c>: the worker shim, started by the orchestrator (internal). It runs one agent
 /// to its end, records its stream and outcome in the iteration folder, and shows a readable view on stdout.
+/// Linked to its orchestrator (the spec's <c>link_name</c>), it then runs the workers the orchestrator hands it.
 /// </summary>
 internal static class WorkerCommand
 {
@@ -30,7 +31,7 @@ internal static class WorkerCommand
 
             try
             {
-                var record = await WorkerShim.RunAsync(launch, WorkerStreams.OptionsFor(launch, console.Out), cancellationToken);
+                var record = await WorkerShimHost.RunAsync(launch, console.Out, cancellationToken);
                 return record.Outcome == WorkerOutcome.Succeeded ? ExitCodes.Success : ExitCodes.Failed;
             }
             catch (InvalidOperationException ex) when (ex.Message.Contains("already exists", StringComparison.Ordinal))

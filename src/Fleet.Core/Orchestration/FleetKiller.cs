@@ -60,8 +60,11 @@ public static class FleetKiller
                 Reason = force ? "killed by a person (--force)" : "killed by a person",
             }, cancellationToken);
 
-            // The shim records the death in exit.json; give it a moment, then make sure it is gone too.
-            if (claim.Shim.IsAlive && !await WaitGoneAsync(claim.Shim, TimeSpan.FromSeconds(5), time, cancellationToken))
+            // The shim records the death in exit.json; give it a moment, then make sure it is gone too. With the
+            // whole fleet stopped every shim exits; a single worker's shim may stay, linked to the orchestrator, to run
+            // other workers once this one's exit.json is written, and then it is no longer this worker's to stop.
+            var exitJson = WorkerFiles.For(iterationDir, id).ExitJson;
+            if (claim.Shim.IsAlive && !await WaitUntilAsync(() => !claim.Shim.IsAlive || (!all && File.Exists(exitJson)), TimeSpan.FromSeconds(5), time, cancellationToken))
             {
                 claim.Shim.Signal(UnixSignal.SIGTERM);
             }
@@ -122,10 +125,13 @@ public static class FleetKiller
         return await ProcessGroup.WaitUntilGoneAsync(pgid, ladder.KillGrace, time, cancellationToken) ? StopOutcome.StoppedByKill : StopOutcome.StillPresent;
     }
 
-    private static async Task<bool> WaitGoneAsync(ProcessIdentity process, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
+    private static Task<bool> WaitGoneAsync(ProcessIdentity process, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken) =>
+        WaitUntilAsync(() => !process.IsAlive, timeout, time, cancellationToken);
+
+    private static async Task<bool> WaitUntilAsync(Func<bool> done, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
     {
         var deadline = time.GetUtcNow() + timeout;
-        while (process.IsAlive)
+        while (!done())
         {
             if (time.GetUtcNow() >= deadline)
             {

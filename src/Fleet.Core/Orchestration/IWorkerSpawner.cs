@@ -20,5 +20,11 @@ public sealed record SpawnedWorker(string Mode, string Detail);
 /// </summary>
 public interface IWorkerSpawner
 {
+    /// <summary>
+    /// True when a shim this spawner started may go on to run other workers (<see cref="Workers.ShimLink"/>): its
+    /// view is a log file the shim can switch. False for a tmux window, which is named after one worker.
+    /// </summary>
+    bool ShimsCanBeReused => false;
+
     Task<SpawnedWorker> SpawnAsync(SpawnRequest request, CancellationToken cancellationToken);
 }

@@ -82,7 +82,16 @@ public sealed class Journal(string path, TimeProvider time)
 
     public string Path { get; } = path;
 
-    public Task<JournalEntry> AppendAsync(JournalEntry entry, CancellationToken cancellationToken)
+    /// <summary>Appends one entry and flushes it to disk before returning.</summary>
+    public Task<JournalEntry> AppendAsync(JournalEntry entry, CancellationToken cancellationToken) =>
+        AppendAsync(entry, flush: true, cancellationToken);
+
+    /// <summary>
+    /// Appends one entry; with <paramref name="flush"/> false it is written (a crash of this process cannot lose it)
+    /// but not yet forced to disk: the caller flushes once (<see cref="Flush"/>) before it acts on any of a round's
+    /// entries, so one fsync covers them all.
+    /// </summary>
+    public Task<JournalEntry> AppendAsync(JournalEntry entry, bool flush, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entry);
         var stamped = entry.Ts == default ? entry with { Ts = time.GetUtcNow() } : entry;
@@ -93,18 +102,30 @@ public sealed class Journal(string path, TimeProvider time)
         lock (_gate)
         {
             Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
-            using var file = new FileStream(Path, new FileStreamOptions
-            {
-                Mode = FileMode.Append,
-                Access = FileAccess.Write,
-                Share = FileShare.ReadWrite,
-            });
+            using var file = Open();
             file.Write(Encoding.UTF8.GetBytes(line));
-            file.Flush(flushToDisk: true);
+            file.Flush(flushToDisk: flush);
         }
 
         return Task.FromResult(stamped);
     }
+
+    /// <summary>Forces every entry written so far to disk (fsync of the file).</summary>
+    public void Flush()
+    {
+        lock (_gate)
+        {
+            using var file = Open();
+            file.Flush(flushToDisk: true);
+        }
+    }
+
+    private FileStream Open() => new(Path, new FileStreamOptions
+    {
+        Mode = FileMode.Append,
+        Access = FileAccess.Write,
+        Share = FileShare.ReadWrite,
+    });
 
     /// <summary>
     /// Every entry in order. A torn last line (the writer was killed mid-write) is skipped; so is any line

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Threading.Channels;
 using Fleet.Planning;
 using Fleet.Spec;
 using Fleet.Workers;
@@ -81,9 +82,13 @@ public sealed class Orchestrator
     private readonly IWorkspace _workspace;
     private readonly IReadOnlyList<string> _order;
     private readonly HashSet<(string Worker, int Iteration)> _spawnedHere = [];
-    private readonly List<WorkerRecording> _toRecord = [];
+    private readonly Channel<WorkerRecording> _toRecord = Channel.CreateUnbounded<WorkerRecording>(new UnboundedChannelOptions { SingleReader = true });
     private RunState _state = new();
     private bool _progressed;
+    private ShimPool? _shims;
+
+    // True on the first round and on safety-poll rounds: only then are running workers' claims and processes read.
+    private bool _lookForLostWorkers = true;
 
     public Orchestrator(OrchestratorOptions options)
     {
@@ -100,6 +105,22 @@ public sealed class Orchestrator
     {
         using var wake = new SemaphoreSlim(0);
         using var watcher = Watch(wake);
+        using var shims = _options.Spawner.ShimsCanBeReused ? ShimPool.TryStart(() => Wake(wake), _options.Log) : null;
+        _shims = shims;
+        var recording = RecordEndedAsync(cancellationToken);
+        try
+        {
+            return await DecideAsync(wake, cancellationToken);
+        }
+        finally
+        {
+            _toRecord.Writer.TryComplete();
+            await recording;
+        }
+    }
+
+    private async Task<RunOutcome> DecideAsync(SemaphoreSlim wake, CancellationToken cancellationToken)
+    {
         _state = RunState.Fold(Journal.Read(_layout.JournalFile));
         if (_state.RunId is null)
         {
@@ -133,7 +154,7 @@ public sealed class Orchestrator
             }
 
             // Event-driven: an exit.json, a claim or .paused appearing wakes us; the poll is only a safety net.
-            await wake.WaitAsync(_options.SafetyPoll, cancellationToken);
+            _lookForLostWorkers = !await wake.WaitAsync(_options.SafetyPoll, cancellationToken);
         }
     }
 
@@ -151,9 +172,15 @@ public sealed class Orchestrator
             await AppendAsync(new JournalEntry { Type = JournalTypes.IterationStarted, Iteration = 1 }, cancellationToken);
         }
 
+        while (_shims?.TryTakeLost(out var lost) == true)
+        {
+            // A shim went away with a worker it had not run: look at that worker's files again below.
+            _spawnedHere.Remove(lost);
+        }
+
         await CollectEndedAsync(n, cancellationToken);
         await SpawnReadyAsync(n, cancellationToken);
-        await RecordEndedAsync(cancellationToken);
+        _shims?.Trim(ShimsToKeep(n));
 
         if (_fleet.Workers.All(w => _state.Worker(w.Id, n).IsDone))
         {
@@ -178,8 +205,11 @@ public sealed class Orchestrator
             var record = await WorkerExitRecord.TryReadAsync(iterationDir, worker.Id, cancellationToken);
             if (record is not null)
             {
+                _shims?.Ended(worker.Id, n);
                 await _workspace.FinishAsync(worker, n, record, cancellationToken);
-                _toRecord.Add(new WorkerRecording(_state.RunId, _fleet.Name, worker, n, _layout.LogFile(n, worker.Id), record));
+                _toRecord.Writer.TryWrite(new WorkerRecording(_state.RunId, _fleet.Name, worker, n, _layout.LogFile(n, worker.Id), record));
+
+                // Not flushed on its own: exit.json stays the truth until then, and a spawn of this round flushes it.
                 await AppendAsync(new JournalEntry
                 {
                     Type = JournalTypes.WorkerEnded,
@@ -190,7 +220,15 @@ public sealed class Orchestrator
                     CostUsd = record.CostUsd,
                     ExitCode = record.ExitCode,
                     Signal = record.Signal,
-                }, cancellationToken);
+                }, cancellationToken, flush: false);
+                continue;
+            }
+
+            if (_spawnedHere.Contains((worker.Id, n)) && !_lookForLostWorkers)
+            {
+                // Started by this orchestrator and not ended: nothing to decide. A shim that died without a record is
+                // found by the safety poll (or at once through its link); reading every claim and /proc entry on
+                // every event made each round cost O(running workers).
                 continue;
             }
 
@@ -201,7 +239,7 @@ public sealed class Orchestrator
                 // shim is still starting. Spawning again is safe: only one shim can claim the pair.
                 if (!_spawnedHere.Contains((worker.Id, n)))
                 {
-                    await SpawnAsync(worker, n, journal: false, cancellationToken);
+                    await SpawnAsync(worker, n, cancellationToken);
                 }
 
                 continue;
@@ -223,33 +261,46 @@ public sealed class Orchestrator
         }
     }
 
-    /// <summary>After the dependents have started: the flight recorder never delays a worker.</summary>
+    /// <summary>
+    /// The flight recorder, on its own task: recording an ended worker (SQLite, tens of milliseconds) never delays
+    /// a decision, so neither its dependents nor another worker's end wait for it.
+    /// </summary>
     private async Task RecordEndedAsync(CancellationToken cancellationToken)
     {
-        if (_options.Recorder is not { } recorder)
+        await Task.Yield();
+        try
         {
-            _toRecord.Clear();
-            return;
-        }
+            await foreach (var recording in _toRecord.Reader.ReadAllAsync(cancellationToken))
+            {
+                if (_options.Recorder is not { } recorder)
+                {
+                    continue;
+                }
 
-        foreach (var recording in _toRecord)
+                try
+                {
+                    await recorder.RecordAsync(recording, cancellationToken);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    _options.Log?.Invoke($"telemetry: could not record {recording.Worker.Id} iteration {recording.Iteration}: {e.Message}");
+                }
+            }
+        }
+        catch (OperationCanceledException)
         {
-            try
-            {
-                await recorder.RecordAsync(recording, cancellationToken);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                _options.Log?.Invoke($"telemetry: could not record {recording.Worker.Id} iteration {recording.Iteration}: {e.Message}");
-            }
         }
-
-        _toRecord.Clear();
     }
+
+    /// <summary>Idle shims worth keeping: as many as workers may still start in this run (at most max_concurrent).</summary>
+    private int ShimsToKeep(int n) => _fleet.Type == FleetType.Iterative
+        ? Math.Min(_fleet.MaxConcurrent, _fleet.Workers.Count)
+        : Math.Min(_fleet.MaxConcurrent, _fleet.Workers.Count(w => _state.Worker(w.Id, n).Status == WorkerStatus.Pending));
 
     private async Task SpawnReadyAsync(int n, CancellationToken cancellationToken)
     {
         var running = _fleet.Workers.Count(w => _state.Worker(w.Id, n).Status == WorkerStatus.Started);
+        var ready = new List<ResolvedWorker>();
         foreach (var id in _order)
         {
             if (_state.Worker(id, n).Status != WorkerStatus.Pending)
@@ -291,21 +342,30 @@ public sealed class Orchestrator
                     await AppendAsync(new JournalEntry { Type = JournalTypes.CostCapReached, CostUsd = _state.Spent, Reason = $"spent {Money(_state.Spent)} of {Money(cap)}" }, cancellationToken);
                 }
 
-                return;
+                break;
             }
 
-            await SpawnAsync(worker, n, journal: true, cancellationToken);
+            await AppendAsync(new JournalEntry { Type = JournalTypes.WorkerSpawning, Worker = worker.Id, Iteration = n, Brief = Gates.PromptEdits.Hash(_layout, worker.Id) }, cancellationToken, flush: false);
+            ready.Add(worker);
             running++;
+        }
+
+        if (ready.Count == 0)
+        {
+            return;
+        }
+
+        // Intent before action: one fsync puts every decision of this round (and the ends it read) on disk
+        // before the first of them is acted on.
+        _journal.Flush();
+        foreach (var worker in ready)
+        {
+            await SpawnAsync(worker, n, cancellationToken);
         }
     }
 
-    private async Task SpawnAsync(ResolvedWorker worker, int n, bool journal, CancellationToken cancellationToken)
+    private async Task SpawnAsync(ResolvedWorker worker, int n, CancellationToken cancellationToken)
     {
-        if (journal)
-        {
-            await AppendAsync(new JournalEntry { Type = JournalTypes.WorkerSpawning, Worker = worker.Id, Iteration = n, Brief = Gates.PromptEdits.Hash(_layout, worker.Id) }, cancellationToken);
-        }
-
         _spawnedHere.Add((worker.Id, n));
         var iterationDir = _layout.IterationDir(n);
         Directory.CreateDirectory(iterationDir);
@@ -317,9 +377,16 @@ public sealed class Orchestrator
                 ? Briefs.ForReviewer(_fleet, worker, n, _state, _layout)
                 : Briefs.ForCodeRun(worker, n, _layout);
             var spec = await WorkerPreparation.PrepareAsync(_fleet, worker.Id, n, _options.WorkerOptions with { WorkingDirectory = directory }, extra, cancellationToken);
-            await spec.WriteAsync(specFile, cancellationToken);
+            await (spec with { LinkName = _shims?.Name }).WriteAsync(specFile, cancellationToken);
+            var shimLog = Path.Combine(iterationDir, $"{worker.Id}.shim.log");
+            if (_shims?.TryAssign(worker.Id, n, specFile, shimLog) == true)
+            {
+                _options.Log?.Invoke($"iteration {n}: started {worker.Id} (handed to the idle shim of an ended worker; view in {shimLog})");
+                return;
+            }
+
             var spawned = await _options.Spawner.SpawnAsync(
-                new SpawnRequest(_fleet.Name, _layout.Root, worker.Id, n, [.. _options.FleetCommand, "worker", "--spec", specFile], Path.Combine(iterationDir, $"{worker.Id}.shim.log")),
+                new SpawnRequest(_fleet.Name, _layout.Root, worker.Id, n, [.. _options.FleetCommand, "worker", "--spec", specFile], shimLog),
                 cancellationToken);
             _options.Log?.Invoke($"iteration {n}: started {worker.Id} ({spawned.Mode}: {spawned.Detail})");
         }
@@ -391,9 +458,9 @@ public sealed class Orchestrator
         return new RunOutcome(outcome, reason, exitCode);
     }
 
-    private async Task AppendAsync(JournalEntry entry, CancellationToken cancellationToken)
+    private async Task AppendAsync(JournalEntry entry, CancellationToken cancellationToken, bool flush = true)
     {
-        var written = await _journal.AppendAsync(entry with { Run = _state.RunId }, cancellationToken);
+        var written = await _journal.AppendAsync(entry with { Run = _state.RunId }, flush, cancellationToken);
         _state.Apply(written);
         _progressed = true;
         _options.Log?.Invoke(Describe(written));
@@ -410,6 +477,14 @@ public sealed class Orchestrator
 
     private static string Money(decimal value) => value.ToString("$0.00##", CultureInfo.InvariantCulture);
 
+    private static void Wake(SemaphoreSlim wake)
+    {
+        if (wake.CurrentCount == 0)
+        {
+            wake.Release();
+        }
+    }
+
     private FileSystemWatcher? Watch(SemaphoreSlim wake)
     {
         try
@@ -423,12 +498,10 @@ public sealed class Orchestrator
             void Signal(object sender, FileSystemEventArgs e)
             {
                 var name = Path.GetFileName(e.FullPath);
-                if (name.EndsWith(".exit.json", StringComparison.Ordinal) || name.EndsWith(".run.json", StringComparison.Ordinal) || name == ".paused")
+                // Claims (.run.json) are not watched: a claim appearing or changing decides nothing.
+                if (name.EndsWith(".exit.json", StringComparison.Ordinal) || name == ".paused")
                 {
-                    if (wake.CurrentCount == 0)
-                    {
-                        wake.Release();
-                    }
+                    Wake(wake);
                 }
             }
 

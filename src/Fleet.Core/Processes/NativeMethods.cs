@@ -5,7 +5,7 @@ namespace Fleet.Processes;
 
 /// <summary>
 /// The few libc calls the BCL does not expose: signals to a process group, a process's group id,
-/// and a non-reaping wait that reads a child's real wait status (the BCL folds a signal death into 128+n).
+/// a non-reaping wait that reads a child's real wait status (the BCL folds a signal death into 128+n), and our user id.
 /// </summary>
 internal static partial class NativeMethods
 {
@@ -36,6 +36,12 @@ internal static partial class NativeMethods
 
     [LibraryImport("libc", EntryPoint = "waitid", SetLastError = true)]
     private static partial int WaitId(int idtype, int id, Span<byte> infop, int options);
+
+    [LibraryImport("libc", EntryPoint = "geteuid")]
+    private static partial uint GetEuid();
+
+    /// <summary>geteuid(2): whom a local socket's peer must be (SO_PEERCRED) to be trusted.</summary>
+    internal static uint EffectiveUserId() => GetEuid();
 
     /// <summary>kill(2); returns 0 or the errno.</summary>
     internal static int SendSignal(int pid, int signal)

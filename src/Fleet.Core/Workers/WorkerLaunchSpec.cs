@@ -53,6 +53,12 @@ public sealed record WorkerLaunchSpec
     /// </summary>
     public WorkerGates? Gates { get; init; }
 
+    /// <summary>
+    /// The orchestrator's <see cref="ShimLink"/> name; null for none. A linked shim says which worker it runs and,
+    /// once that worker's exit.json is written, stays to run the next spec the orchestrator hands it.
+    /// </summary>
+    public string? LinkName { get; init; }
+
     public static async Task<WorkerLaunchSpec> ReadAsync(string path, CancellationToken cancellationToken)
     {
         await using var stream = File.OpenRead(path);

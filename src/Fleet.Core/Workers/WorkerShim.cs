@@ -27,6 +27,9 @@ public sealed record WorkerShimOptions
     public StopLadder StopLadder { get; init; } = StopLadder.Default;
 
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>Called once this shim holds the (worker, iteration): its claim is written, the agent not yet started.</summary>
+    public Action? OnClaimed { get; init; }
 }
 
 /// <summary>
@@ -59,6 +62,10 @@ public static class WorkerShim
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(options);
         spec.Validate();
+
+        // Beside the claim and the agent's start, not after the exit: the record's serialization then runs compiled
+        // code when the agent ends, even an agent that ends at once. In a reused shim it is already warm and costs microseconds.
+        _ = Task.Run(WorkerExitRecord.WarmUp, CancellationToken.None);
         Directory.CreateDirectory(spec.IterationDir);
         var files = WorkerFiles.For(spec.IterationDir, spec.Worker);
         if (File.Exists(files.ExitJson))
@@ -74,7 +81,8 @@ public static class WorkerShim
         await using var claimFile = claimHandle!;
         var self = ProcessIdentity.TryCapture(Environment.ProcessId) ?? new ProcessIdentity(Environment.ProcessId, 0);
         var claim = new WorkerClaim { ShimPid = self.Pid, ShimStartTime = self.StartTime };
-        await claim.WriteAsync(claimFile, CancellationToken.None);
+        claim.Write(claimFile);
+        options.OnClaimed?.Invoke();
 
         var reader = (options.ReaderFactory ?? DefaultReader)(spec);
         var view = new View(options.View, options.Renderer);
@@ -121,7 +129,7 @@ public static class WorkerShim
         {
             agent = await AgentProcess.StartAsync(agentOptions, cancellationToken);
             claim = claim with { AgentPid = agent.Pid, AgentStartTime = agent.Identity.StartTime, AgentStartedAt = agent.StartedAt };
-            await claim.WriteAsync(claimFile, CancellationToken.None);
+            claim.Write(claimFile);
             if (control is not null)
             {
                 control.Attach(agent.StandardInput!);

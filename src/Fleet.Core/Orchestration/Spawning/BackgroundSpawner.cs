@@ -29,6 +29,9 @@ public sealed class BackgroundSpawner : IWorkerSpawner
         _timeProvider = timeProvider ?? TimeProvider.System;
     }
 
+    /// <summary>A background shim's view is a log file; a reused shim writes the next worker's view to that worker's log.</summary>
+    public bool ShimsCanBeReused => true;
+
     public async Task<SpawnedWorker> SpawnAsync(SpawnRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
