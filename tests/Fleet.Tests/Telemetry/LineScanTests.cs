@@ -102,6 +102,47 @@ public sealed class LineScanTests
         scanned.ShouldContain(r => r.Contains("|question|", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task Codex_token_counts_and_turn_contexts_with_odd_shapes_or_bad_json_store_the_same_rows()
+    {
+        using var dir = new TempDir();
+        var file = dir.Combine("rollout-2026-02-23T12-00-00-0000.jsonl");
+        var n = 0;
+        string Line(string type, string payload) =>
+            $$$"""{"timestamp":"2026-02-23T12:00:{{{++n % 60:00}}}.000Z","type":"{{{type}}}","payload":{{{payload}}}}""";
+        string Usage(long input, long cached, long output) =>
+            $$$"""{"input_tokens":{{{input}}},"cached_input_tokens":{{{cached}}},"output_tokens":{{{output}}},"reasoning_output_tokens":1,"total_tokens":{{{input + output}}}}""";
+        string Count(string total, string last) => $$$"""{"type":"token_count","info":{"total_token_usage":{{{total}}},"last_token_usage":{{{last}}}},"rate_limits":null}""";
+        File.WriteAllLines(file,
+        [
+            Line("session_meta", """{"id":"019c0000-0000-7000-8000-000000000001","cwd":"/w","cli_version":"0.104.0"}"""),
+            Line("event_msg", """{"type":"token_count","info":null,"rate_limits":{"primary":{"used_percent":0.0}}}"""),
+            Line("turn_context", """{"cwd":"/w","model":"gpt-5.2-codex","effort":"high"}"""),
+            Line("event_msg", Count(Usage(100, 40, 10), Usage(100, 40, 10))),
+            Line("event_msg", Count(Usage(100, 40, 10), Usage(100, 40, 10))),                // a repeated snapshot bills nothing
+            Line("event_msg", Count(Usage(250, 90, 30), Usage(150, 50, 20))),
+            Line("turn_context", """{"model":""}"""),                                           // an empty model changes nothing
+            Line("event_msg", Count("null", Usage(7, 0, 3))),
+            Line("event_msg", Count(Usage(300, 100, 40), "null")),
+            Line("turn_context", """{"model":"gpt-5","model":"gpt-5.1-codex-mini"}"""),           // repeated key: the last one counts
+            Line("event_msg", Count(Usage(10, 0, 1), Usage(10, 0, 1))),                         // a reset: bills the last response
+            Line("event_msg", Count("""{"input_tokens":1.5,"\u006futput_tokens":12,"cached_input_tokens":"3"}""", "{}")),
+            Line("event_msg", """{"type":"token_count","info":{"total_token_usage":{"input_tokens":20},"total_token_usage":{"input_tokens":30,"output_tokens":2}}}"""),
+            Line("event_msg", """{"type":"token_count","info":[1,2]}"""),
+            Line("event_msg", """{"type":"token_count","type":"agent_message","message":"x"}"""),
+            Line("event_msg", "\"token_count\"") + "  ",
+            Line("turn_context", """{"model":"gpt-5"}""")[..^5],                                 // malformed: cut off
+            Line("event_msg", Count(Usage(400, 100, 50), Usage(100, 0, 10))) + "x",              // malformed: text after the object
+            """{"type":"event_msg","payload":{"type":"token_count","info":{"total_token_usage":{"input_tokens":500,"output_tokens":60}}}}""", // no time
+            Line("turn_context", """{"model":"gpt-5.2-codex"}""").Replace("\"type\":\"turn_context\"", "\"type\":\"event_msg\"", StringComparison.Ordinal),
+            Line("event_msg", Count(Usage(600, 100, 70), Usage(100, 0, 10))),
+        ]);
+
+        var (scanned, _) = await SameRowsAsync(dir, [file], PrivacyLevel.Metadata);
+        scanned.ShouldContain(r => r.StartsWith("call|", StringComparison.Ordinal) && r.Contains("gpt-5.1-codex-mini", StringComparison.Ordinal));
+        scanned.ShouldContain(r => r.StartsWith("call|", StringComparison.Ordinal) && r.Contains("gpt-5.2-codex", StringComparison.Ordinal));
+    }
+
     /// <summary>Ingests <paramref name="paths"/> twice (scans on, scans off) and checks every stored row is the same.</summary>
     private static async Task<(List<string> Scanned, List<string> Full)> SameRowsAsync(TempDir dir, IReadOnlyList<string> paths, PrivacyLevel privacy)
     {
