@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Text;
 using System.Text.Json;
 using Fleet.Streams;
 using Fleet.Telemetry.Schema;
@@ -19,13 +21,20 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
     private const string SaidMarker = "the user said:";
 
     private string? _sessionId;
+    private byte[] _sessionUtf8 = []; // _sessionId, for the line scan
 
     // Hook and shell progress ticks and file-history snapshots: a third of a session's lines, no telemetry.
-    public override bool CanSkip(ReadOnlySpan<byte> line) =>
-        line.StartsWith("{\"type\":\"file-history-snapshot\""u8)
-        || line.IndexOf("\"type\":\"hook_progress\""u8) >= 0
-        || line.IndexOf("\"type\":\"bash_progress\""u8) >= 0
-        || line.IndexOf("\"type\":\"waiting_for_task\""u8) >= 0;
+    // Their kind is written near the start; looking only there spares the big lines three passes (a tick whose
+    // kind comes later is parsed and ignored).
+    public override bool CanSkip(ReadOnlySpan<byte> line)
+    {
+        if (line.StartsWith("{\"type\":\"file-history-snapshot\""u8))
+            return true;
+        var head = line[..Math.Min(line.Length, 2048)];
+        return head.IndexOf("\"type\":\"hook_progress\""u8) >= 0
+            || head.IndexOf("\"type\":\"bash_progress\""u8) >= 0
+            || head.IndexOf("\"type\":\"waiting_for_task\""u8) >= 0;
+    }
 
     // What a tool result's text must contain for it to be more than ok/error (see ReadToolResult): a line that
     // has none of these bytes, and no \u escape that could spell one of their ASCII letters, is a plain outcome.
@@ -39,7 +48,13 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
 
     public override string? SaveState() => _sessionId;
 
-    public override void LoadState(string state) => _sessionId = state;
+    public override void LoadState(string state) => SetSession(state);
+
+    private void SetSession(string sessionId)
+    {
+        _sessionId = sessionId;
+        _sessionUtf8 = Encoding.UTF8.GetBytes(sessionId);
+    }
 
     // What the line scan collected (reused from line to line).
     private readonly List<(string? Id, bool IsError)> _scannedResults = [];
@@ -68,7 +83,7 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
     }
 
     /// <summary>
-    /// The two line shapes that are most of a transcript, read by one validating pass of a <see cref="Utf8JsonReader"/>
+    /// The two line shapes that are most of a transcript, read by one validating pass of a <see cref="JsonLineScanner"/>
     /// instead of a <see cref="JsonDocument"/>: a user line that only carries tool results (a third of the bytes,
     /// mostly the tools' output, twice: in <c>message.content</c> and in <c>toolUseResult</c>) with no gate marker,
     /// which records each call's ok/error outcome; and an assistant line (usage and tool calls) when no text is
@@ -76,12 +91,13 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
     /// person, a gate marker) goes to <see cref="Read"/>. Keys are matched unescaped and a repeated key's last
     /// value counts, as with <see cref="JsonDocument"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override LineScan ScanLine(ReadOnlySpan<byte> line, long lineNumber)
     {
         if (_sessionId is null)
             return LineScan.NeedsDocument;
         var results = line.IndexOf("\"tool_result\""u8) >= 0;
-        var assistant = !Privacy.KeepsText && line.IndexOf("\"type\":\"assistant\""u8) >= 0 && line.IndexOf("AskUserQuestion"u8) < 0;
+        var assistant = !results && !Privacy.KeepsText && line.IndexOf("\"type\":\"assistant\""u8) >= 0 && line.IndexOf("AskUserQuestion"u8) < 0;
         if (results ? MayHoldGate(line) : !assistant)
             return LineScan.NeedsDocument;
 
@@ -92,7 +108,7 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
         bool sameSession = true, compact = false, apiError = false, error = false, message = false;
         bool? sidechain = null;
         string? agentId = null, timestamp = null, requestId = null, model = null, messageId = null;
-        var reader = new Utf8JsonReader(line, new JsonReaderOptions { MaxDepth = TranscriptFile.MaxDepth });
+        var reader = new JsonLineScanner(line, TranscriptFile.MaxDepth);
         try
         {
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
@@ -111,7 +127,7 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
                 else if (reader.ValueTextEquals("sessionId"u8))
                 {
                     reader.Read();
-                    sameSession = reader.TokenType != JsonTokenType.String || reader.ValueTextEquals(_sessionId);
+                    sameSession = reader.TokenType != JsonTokenType.String || reader.ValueTextEquals(_sessionUtf8);
                     reader.Skip();
                 }
                 else if (reader.ValueTextEquals("isCompactSummary"u8))
@@ -234,7 +250,8 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
     }
 
     /// <summary>Reads a <c>message</c> object up to its end: model, id, usage, and its content's tool results and tool calls.</summary>
-    private void ScanMessage(ref Utf8JsonReader reader, out string? model, out string? messageId)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void ScanMessage(ref JsonLineScanner reader, out string? model, out string? messageId)
     {
         (model, messageId) = (null, null);
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
@@ -274,7 +291,8 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
         }
     }
 
-    private void ScanContent(ref Utf8JsonReader reader)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void ScanContent(ref JsonLineScanner reader)
     {
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
@@ -325,7 +343,8 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
         }
     }
 
-    private void ScanUsage(ref Utf8JsonReader reader)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void ScanUsage(ref JsonLineScanner reader)
     {
         _scannedUsage.Present = true;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
@@ -388,6 +407,7 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool MayHoldGate(ReadOnlySpan<byte> line)
     {
         foreach (var marker in GateMarkers)
@@ -413,7 +433,7 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
         var sessionId = root.Str("sessionId");
         if (sessionId is not null && sessionId != _sessionId && type is "user" or "assistant" or "system")
         {
-            _sessionId = sessionId;
+            SetSession(sessionId);
             Sink.Add(new SessionRecord
             {
                 Provider = AgentProvider.Claude,

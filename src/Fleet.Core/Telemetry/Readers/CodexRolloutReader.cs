@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Fleet.Streams;
 using Fleet.Telemetry.Schema;
@@ -35,19 +36,22 @@ internal sealed class CodexRolloutReader(ReaderContext context) : TranscriptRead
 
     /// <summary>
     /// <c>token_count</c> events and <c>turn_context</c> lines (a tenth of a rollout's bytes, and most of the lines
-    /// that are not skipped) read by one validating pass of a <see cref="Utf8JsonReader"/> instead of a
+    /// that are not skipped) read by one validating pass of a <see cref="JsonLineScanner"/> instead of a
     /// <see cref="JsonDocument"/>, field for field as <see cref="Read"/> reads them (keys unescaped, a repeated
     /// key's last value counts). Every other line goes to <see cref="Read"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override LineScan ScanLine(ReadOnlySpan<byte> line, long lineNumber)
     {
-        if (line.IndexOf("\"type\":\"token_count\""u8) < 0 && line.IndexOf("\"type\":\"turn_context\""u8) < 0)
+        // Both kinds are named in the line's first bytes; a line that names them later is parsed instead.
+        var head = line[..Math.Min(line.Length, 256)];
+        if (head.IndexOf("\"type\":\"token_count\""u8) < 0 && head.IndexOf("\"type\":\"turn_context\""u8) < 0)
             return LineScan.NeedsDocument;
 
         bool turnContext = false, eventMsg = false, payload = false, tokenCount = false, info = false;
         string? timestamp = null, model = null;
         CodexUsage? total = null, last = null;
-        var reader = new Utf8JsonReader(line, new JsonReaderOptions { MaxDepth = TranscriptFile.MaxDepth });
+        var reader = new JsonLineScanner(line, TranscriptFile.MaxDepth);
         try
         {
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
@@ -136,7 +140,8 @@ internal sealed class CodexRolloutReader(ReaderContext context) : TranscriptRead
         return LineScan.Done;
     }
 
-    private static void ScanInfo(ref Utf8JsonReader reader, out CodexUsage? total, out CodexUsage? last)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ScanInfo(ref JsonLineScanner reader, out CodexUsage? total, out CodexUsage? last)
     {
         (total, last) = (null, null);
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)

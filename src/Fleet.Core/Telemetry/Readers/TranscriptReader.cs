@@ -58,7 +58,7 @@ internal sealed class ReaderContext
     public DateTimeOffset? FallbackTime { get; init; }
 
     /// <summary>
-    /// Let readers read common line shapes with their own <see cref="Utf8JsonReader"/> scan instead of a
+    /// Let readers read common line shapes with their own <see cref="JsonLineScanner"/> scan instead of a
     /// <see cref="JsonDocument"/>. Off only in tests that prove both paths store the same rows.
     /// </summary>
     public bool Scans { get; init; } = true;
@@ -143,7 +143,7 @@ internal abstract class TranscriptReader(ReaderContext context)
     // property (a JSON null or another kind is null); the value is stepped over whatever its kind.
 
     /// <summary>The next value if it is a string (<see cref="JsonLine.Str"/>), else null.</summary>
-    protected static string? ReadString(ref Utf8JsonReader reader)
+    protected static string? ReadString(ref JsonLineScanner reader)
     {
         reader.Read();
         var value = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
@@ -152,7 +152,7 @@ internal abstract class TranscriptReader(ReaderContext context)
     }
 
     /// <summary>The next value if it is true or false (<see cref="JsonLine.Bool"/>), else null.</summary>
-    protected static bool? ReadBool(ref Utf8JsonReader reader)
+    protected static bool? ReadBool(ref JsonLineScanner reader)
     {
         reader.Read();
         bool? value = reader.TokenType switch
@@ -166,7 +166,7 @@ internal abstract class TranscriptReader(ReaderContext context)
     }
 
     /// <summary>The next value if it is a number that fits a long (<see cref="JsonLine.Long"/>), else null.</summary>
-    protected static long? ReadLong(ref Utf8JsonReader reader)
+    protected static long? ReadLong(ref JsonLineScanner reader)
     {
         reader.Read();
         long? value = reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var n) ? n : null;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using Fleet.Telemetry.Privacy;
 using Fleet.Telemetry.Readers;
 using Fleet.Telemetry.Schema;
@@ -182,6 +183,7 @@ internal sealed class StoreWriter : IDisposable
     }
 
     /// <summary>Writes a batch of one source's records.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public (long Records, long ModelCalls) Write(long sourceId, string? project, RecordBatch batch)
     {
         long records = 0, calls = 0;
@@ -209,6 +211,7 @@ internal sealed class StoreWriter : IDisposable
         return (records, calls);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool WriteCall(long sourceId, string? project, ModelCallRecord call)
     {
         if (call.Provider == AgentProvider.Codex
@@ -279,6 +282,7 @@ internal sealed class StoreWriter : IDisposable
         BindTags(command, call.Tags);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void WriteEvent(long sourceId, TelemetryRecord record)
     {
         string? name = null, toolUseId = null, outcome = null, subject = null, text = null;
