@@ -101,18 +101,18 @@ echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 python3 - "$tmp/times" "$tmp/fleet.json" "$tmp/ccusage.out" <<'PY'
 import json, statistics, sys
 rows = [l.split() for l in open(sys.argv[1])]
-med = {}
+med, cpumed = {}, {}
 for label in ["fleet-cold", "fleet-cold-alt", "fleet-warm", "ccusage"]:
     if not any(r[0] == label for r in rows):
         continue
     secs = [float(r[1]) for r in rows if r[0] == label]
     rss = [int(r[2]) for r in rows if r[0] == label]
     cpu = [float(r[3]) for r in rows if r[0] == label]
-    med[label] = statistics.median(secs)
-    print(f"{label:<14} median {med[label]:6.2f} s   cpu median {statistics.median(cpu):6.2f} s   peak RSS max {max(rss) / 1024:6.0f} MB   runs {secs}")
-print(f"ratio fleet-cold / ccusage = {med['fleet-cold'] / med['ccusage']:.2f}   fleet-warm / ccusage = {med['fleet-warm'] / med['ccusage']:.2f}")
+    med[label], cpumed[label] = statistics.median(secs), statistics.median(cpu)
+    print(f"{label:<14} median {med[label]:6.2f} s   cpu median {cpumed[label]:6.2f} s   peak RSS max {max(rss) / 1024:6.0f} MB   runs {secs}  cpu {cpu}")
+print(f"ratio fleet-cold / ccusage = {med['fleet-cold'] / med['ccusage']:.2f} (cpu {cpumed['fleet-cold'] / cpumed['ccusage']:.2f})   fleet-warm / ccusage = {med['fleet-warm'] / med['ccusage']:.2f} (cpu {cpumed['fleet-warm'] / cpumed['ccusage']:.2f})")
 if "fleet-cold-alt" in med:
-    print(f"ratio fleet-cold-alt / ccusage = {med['fleet-cold-alt'] / med['ccusage']:.2f}")
+    print(f"ratio fleet-cold-alt / ccusage = {med['fleet-cold-alt'] / med['ccusage']:.2f} (cpu {cpumed['fleet-cold-alt'] / cpumed['ccusage']:.2f})")
 f = json.load(open(sys.argv[2]))["totals"]
 c = json.load(open(sys.argv[3]))["totals"]
 print(f"totals fleet:   tokens {f['total_tokens']:,}  cost {f['cost_usd']:.4f}")

@@ -70,7 +70,6 @@ public sealed record IngestReport(IReadOnlyList<IngestFileReport> Files)
 public sealed class TelemetryIngestor(TelemetryStore store, TimeProvider time)
 {
     private const int PrefixLength = 4096;
-    private const int SniffLength = 64 * 1024;
 
     /// <summary>Ingests one file or folder tagged with a fleet run.</summary>
     public Task<IngestReport> IngestAsync(string path, RunTags tags, CancellationToken cancellationToken) =>
@@ -219,8 +218,9 @@ public sealed class TelemetryIngestor(TelemetryStore store, TimeProvider time)
         {
             var info = new FileInfo(file.Path);
             plan.Size = info.Length;
-            // One read serves the identity hash (first 4 KB) and, usually, the format sniff (first 64 KB).
-            var start = await TranscriptFile.HeadAsync(file.Path, (int)Math.Min(SniffLength, plan.Size), cancellationToken).ConfigureAwait(false);
+            // One 4 KB read serves the identity hash and, for most new files, the format sniff (a file whose first
+            // telling line is longer is read again in growing steps: SniffLinesAsync).
+            var start = await TranscriptFile.HeadAsync(file.Path, (int)Math.Min(PrefixLength, plan.Size), cancellationToken).ConfigureAwait(false);
             var head = start.AsMemory(0, Math.Min(PrefixLength, start.Length));
             plan.PrefixLength = head.Length;
             plan.PrefixHash = Convert.ToHexString(SHA256.HashData(head.Span));

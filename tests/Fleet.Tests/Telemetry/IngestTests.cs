@@ -70,6 +70,45 @@ public sealed class IngestTests
     }
 
     [Fact]
+    public async Task A_tool_result_read_in_a_later_ingest_settles_the_call_stored_as_pending()
+    {
+        using var dir = new TempDir();
+        var source = File.ReadAllLines(Corpus.Claude("spotter__258c7280__main-compaction.jsonl"));
+        // Cut right after the first line that calls a tool: its result is in the second part.
+        var cut = Array.FindIndex(source, l => l.Contains("\"type\":\"tool_use\"", StringComparison.Ordinal)) + 1;
+        cut.ShouldBeGreaterThan(0);
+        var copy = dir.Combine("projects", "p", "session.jsonl");
+        Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
+        await File.WriteAllLinesAsync(copy, source[..cut], Ct);
+
+        await IngestAsync(dir.Combine("inc.db"), [copy]);
+        var pending = await OutcomesAsync(dir.Combine("inc.db"));
+        await File.AppendAllLinesAsync(copy, source[cut..], Ct);
+        await IngestAsync(dir.Combine("inc.db"), [copy]);
+        await IngestAsync(dir.Combine("whole.db"), [copy]);
+
+        var settled = await OutcomesAsync(dir.Combine("inc.db"));
+        var lastCall = $"{cut}|";
+        pending.Where(o => o.StartsWith(lastCall, StringComparison.Ordinal)).ShouldNotBeEmpty();
+        pending.Where(o => o.StartsWith(lastCall, StringComparison.Ordinal)).ShouldAllBe(o => o.EndsWith("|pending", StringComparison.Ordinal));
+        settled.Where(o => o.StartsWith(lastCall, StringComparison.Ordinal)).ShouldAllBe(o => !o.EndsWith("|pending", StringComparison.Ordinal));
+        settled.ShouldBe(await OutcomesAsync(dir.Combine("whole.db")));
+    }
+
+    private static async Task<List<string>> OutcomesAsync(string db)
+    {
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={db};Mode=ReadOnly;Pooling=False");
+        await connection.OpenAsync(Ct).DefaultTimeout();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT line, tool_use_id, outcome FROM events WHERE kind = 'tool_call' ORDER BY line, id";
+        await using var reader = await command.ExecuteReaderAsync(Ct).DefaultTimeout();
+        var rows = new List<string>();
+        while (await reader.ReadAsync(Ct).DefaultTimeout())
+            rows.Add($"{reader.GetInt64(0)}|{reader.GetString(1)}|{reader.GetString(2)}");
+        return rows;
+    }
+
+    [Fact]
     public async Task Appending_codex_snapshots_keeps_billing_deltas_across_passes()
     {
         using var dir = new TempDir();

@@ -59,6 +59,90 @@ public sealed class LineScanTests
         full.Count.ShouldBe(scanned.Count);
     }
 
+    [Fact]
+    public async Task Assistant_lines_with_odd_usage_errors_questions_or_bad_json_store_the_same_rows()
+    {
+        using var dir = new TempDir();
+        var file = dir.Combine("session.jsonl");
+        var n = 0;
+        string Assistant(string message, string extra = "") =>
+            $$$"""{"parentUuid":null,"isSidechain":false,"sessionId":"{{{Session}}}","type":"assistant","requestId":"r{{{++n}}}",{{{extra}}}"message":{{{message}}},"timestamp":"2026-02-23T12:00:{{{n % 60:00}}}.000Z"}""";
+        string Message(string usage, string content = "[]", string model = "claude-sonnet-4-5") =>
+            $$$"""{"id":"m{{{n}}}","model":"{{{model}}}","role":"assistant","content":{{{content}}},"usage":{{{usage}}}}""";
+        const string Usage = """{"input_tokens":3,"output_tokens":5,"cache_creation_input_tokens":7,"cache_read_input_tokens":11}""";
+        File.WriteAllLines(file,
+        [
+            $$$"""{"parentUuid":null,"isSidechain":false,"sessionId":"{{{Session}}}","type":"user","message":{"role":"user","content":"hello"},"timestamp":"2026-02-23T12:00:00.000Z"}""",
+            Assistant(Message(Usage, """[{"type":"text","text":"hi"},{"type":"tool_use","id":"t1","name":"Bash","input":{"command":"ls"}},{"type":"tool_use","id":"t2","input":{}}]""")),
+            Assistant(Message("""{"input_tokens":3,"output_tokens":5,"cache_creation_input_tokens":7,"cache_creation":{"ephemeral_5m_input_tokens":2,"ephemeral_1h_input_tokens":5},"speed":"fast"}""")),
+            Assistant(Message("""{"input_tokens":3,"cache_creation_input_tokens":7,"cache_creation":null,"output_tokens":1.5,"cache_read_input_tokens":"9"}""")),
+            Assistant(Message("""{"input_tokens":3,"input_tokens":4,"cache_creation":{"ephemeral_5m_input_tokens":2},"cache_creation":{"ephemeral_1h_input_tokens":6}}""")),
+            Assistant(Message(Usage).Replace("\"usage\":", "\"usage\":{\"input_tokens\":100},\"usage\":", StringComparison.Ordinal)),
+            Assistant(Message(Usage) + ",\"message\":null"),                                     // repeated key: the last one counts
+            Assistant(Message("null")),
+            Assistant(Message("""{"\u0069nput_tokens":13,"output_tokens":1}""")),                 // an escaped key
+            Assistant(Message(Usage, model: "<synthetic>"), "\"error\":\"rate_limit\","),
+            Assistant(Message(Usage, model: "<synthetic>")),
+            Assistant(Message(Usage), "\"isApiErrorMessage\":true,"),
+            Assistant(Message(Usage, """[{"type":"tool_use","id":"t3","name":"AskUserQuestion","input":{"questions":[{"question":"which?"}]}}]""")),
+            Assistant(Message(Usage), "\"isSidechain\":true,\"agentId\":\"a1\","),
+            Assistant(Message(Usage, """{"type":"tool_use","id":"t4","name":"Bash"}""")),        // content not an array
+            Assistant(Message(Usage, """[1,"x",{"type":"tool_use","type":"text","id":"t5","name":"Bash"}]""")),
+            Assistant("\"not an object\""),
+            Assistant(Message(Usage)).Replace(Session, "99999999-2222-3333-4444-555555555555", StringComparison.Ordinal),
+            Assistant(Message(Usage))[..^20],                                                     // malformed: cut off
+            Assistant(Message(Usage)) + "{}",                                                     // malformed: a second value
+            Assistant(Message(Usage), "\"timestamp\":12,"),
+            Assistant(Message(Usage)).Replace("\"type\":\"assistant\"", "\"type\":\"assistant\",\"type\":\"user\"", StringComparison.Ordinal),
+        ]);
+
+        var (scanned, _) = await SameRowsAsync(dir, [file], PrivacyLevel.Metadata);
+        scanned.ShouldContain(r => r.StartsWith("call|", StringComparison.Ordinal) && r.Contains("|1|", StringComparison.Ordinal));
+        scanned.ShouldContain(r => r.Contains("|api_error|", StringComparison.Ordinal));
+        scanned.ShouldContain(r => r.Contains("|question|", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Codex_token_counts_and_turn_contexts_with_odd_shapes_or_bad_json_store_the_same_rows()
+    {
+        using var dir = new TempDir();
+        var file = dir.Combine("rollout-2026-02-23T12-00-00-0000.jsonl");
+        var n = 0;
+        string Line(string type, string payload) =>
+            $$$"""{"timestamp":"2026-02-23T12:00:{{{++n % 60:00}}}.000Z","type":"{{{type}}}","payload":{{{payload}}}}""";
+        string Usage(long input, long cached, long output) =>
+            $$$"""{"input_tokens":{{{input}}},"cached_input_tokens":{{{cached}}},"output_tokens":{{{output}}},"reasoning_output_tokens":1,"total_tokens":{{{input + output}}}}""";
+        string Count(string total, string last) => $$$"""{"type":"token_count","info":{"total_token_usage":{{{total}}},"last_token_usage":{{{last}}}},"rate_limits":null}""";
+        File.WriteAllLines(file,
+        [
+            Line("session_meta", """{"id":"019c0000-0000-7000-8000-000000000001","cwd":"/w","cli_version":"0.104.0"}"""),
+            Line("event_msg", """{"type":"token_count","info":null,"rate_limits":{"primary":{"used_percent":0.0}}}"""),
+            Line("turn_context", """{"cwd":"/w","model":"gpt-5.2-codex","effort":"high"}"""),
+            Line("event_msg", Count(Usage(100, 40, 10), Usage(100, 40, 10))),
+            Line("event_msg", Count(Usage(100, 40, 10), Usage(100, 40, 10))),                // a repeated snapshot bills nothing
+            Line("event_msg", Count(Usage(250, 90, 30), Usage(150, 50, 20))),
+            Line("turn_context", """{"model":""}"""),                                           // an empty model changes nothing
+            Line("event_msg", Count("null", Usage(7, 0, 3))),
+            Line("event_msg", Count(Usage(300, 100, 40), "null")),
+            Line("turn_context", """{"model":"gpt-5","model":"gpt-5.1-codex-mini"}"""),           // repeated key: the last one counts
+            Line("event_msg", Count(Usage(10, 0, 1), Usage(10, 0, 1))),                         // a reset: bills the last response
+            Line("event_msg", Count("""{"input_tokens":1.5,"\u006futput_tokens":12,"cached_input_tokens":"3"}""", "{}")),
+            Line("event_msg", """{"type":"token_count","info":{"total_token_usage":{"input_tokens":20},"total_token_usage":{"input_tokens":30,"output_tokens":2}}}"""),
+            Line("event_msg", """{"type":"token_count","info":[1,2]}"""),
+            Line("event_msg", """{"type":"token_count","type":"agent_message","message":"x"}"""),
+            Line("event_msg", "\"token_count\"") + "  ",
+            Line("turn_context", """{"model":"gpt-5"}""")[..^5],                                 // malformed: cut off
+            Line("event_msg", Count(Usage(400, 100, 50), Usage(100, 0, 10))) + "x",              // malformed: text after the object
+            """{"type":"event_msg","payload":{"type":"token_count","info":{"total_token_usage":{"input_tokens":500,"output_tokens":60}}}}""", // no time
+            Line("turn_context", """{"model":"gpt-5.2-codex"}""").Replace("\"type\":\"turn_context\"", "\"type\":\"event_msg\"", StringComparison.Ordinal),
+            Line("event_msg", Count(Usage(600, 100, 70), Usage(100, 0, 10))),
+        ]);
+
+        var (scanned, _) = await SameRowsAsync(dir, [file], PrivacyLevel.Metadata);
+        scanned.ShouldContain(r => r.StartsWith("call|", StringComparison.Ordinal) && r.Contains("gpt-5.1-codex-mini", StringComparison.Ordinal));
+        scanned.ShouldContain(r => r.StartsWith("call|", StringComparison.Ordinal) && r.Contains("gpt-5.2-codex", StringComparison.Ordinal));
+    }
+
     /// <summary>Ingests <paramref name="paths"/> twice (scans on, scans off) and checks every stored row is the same.</summary>
     private static async Task<(List<string> Scanned, List<string> Full)> SameRowsAsync(TempDir dir, IReadOnlyList<string> paths, PrivacyLevel privacy)
     {

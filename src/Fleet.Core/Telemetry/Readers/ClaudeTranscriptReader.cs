@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Text;
 using System.Text.Json;
 using Fleet.Streams;
 using Fleet.Telemetry.Schema;
@@ -19,13 +21,20 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
     private const string SaidMarker = "the user said:";
 
     private string? _sessionId;
+    private byte[] _sessionUtf8 = []; // _sessionId, for the line scan
 
     // Hook and shell progress ticks and file-history snapshots: a third of a session's lines, no telemetry.
-    public override bool CanSkip(ReadOnlySpan<byte> line) =>
-        line.StartsWith("{\"type\":\"file-history-snapshot\""u8)
-        || line.IndexOf("\"type\":\"hook_progress\""u8) >= 0
-        || line.IndexOf("\"type\":\"bash_progress\""u8) >= 0
-        || line.IndexOf("\"type\":\"waiting_for_task\""u8) >= 0;
+    // Their kind is written near the start; looking only there spares the big lines three passes (a tick whose
+    // kind comes later is parsed and ignored).
+    public override bool CanSkip(ReadOnlySpan<byte> line)
+    {
+        if (line.StartsWith("{\"type\":\"file-history-snapshot\""u8))
+            return true;
+        var head = line[..Math.Min(line.Length, 2048)];
+        return head.IndexOf("\"type\":\"hook_progress\""u8) >= 0
+            || head.IndexOf("\"type\":\"bash_progress\""u8) >= 0
+            || head.IndexOf("\"type\":\"waiting_for_task\""u8) >= 0;
+    }
 
     // What a tool result's text must contain for it to be more than ok/error (see ReadToolResult): a line that
     // has none of these bytes, and no \u escape that could spell one of their ASCII letters, is a plain outcome.
@@ -37,57 +46,129 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
         "\"answers\""u8.ToArray(), // toolUseResult.answers
     ];
 
-    private readonly List<(string? Id, bool IsError)> _scannedResults = [];
-
     public override string? SaveState() => _sessionId;
 
-    public override void LoadState(string state) => _sessionId = state;
+    public override void LoadState(string state) => SetSession(state);
+
+    private void SetSession(string sessionId)
+    {
+        _sessionId = sessionId;
+        _sessionUtf8 = Encoding.UTF8.GetBytes(sessionId);
+    }
+
+    // What the line scan collected (reused from line to line).
+    private readonly List<(string? Id, bool IsError)> _scannedResults = [];
+    private readonly List<(string? Name, string? Id)> _scannedTools = [];
+    private ScannedUsage _scannedUsage;
+
+    private enum LineType
+    {
+        Other,
+        User,
+        Assistant,
+    }
+
+    /// <summary>A <c>message.usage</c> object as <see cref="UsageCall"/> reads it (null: absent or not a number).</summary>
+    private struct ScannedUsage
+    {
+        public bool Present;
+        public long? Input;
+        public long? Output;
+        public long? CacheCreation;
+        public long? CacheRead;
+        public bool Breakdown;
+        public long? Write5m;
+        public long? Write1h;
+        public bool Fast;
+    }
 
     /// <summary>
-    /// The user line that only carries tool results (a third of a transcript's bytes, mostly the tools' output,
-    /// twice: in <c>message.content</c> and in <c>toolUseResult</c>) with no gate marker: all it records is
-    /// each call's ok/error outcome, so one validating pass of a <see cref="Utf8JsonReader"/> that keeps
-    /// <c>tool_use_id</c> and <c>is_error</c> replaces a <see cref="JsonDocument"/>. Anything else (another
-    /// type, a new session, a compact summary, a gate marker) goes to <see cref="Read"/>.
+    /// The two line shapes that are most of a transcript, read by one validating pass of a <see cref="JsonLineScanner"/>
+    /// instead of a <see cref="JsonDocument"/>: a user line that only carries tool results (a third of the bytes,
+    /// mostly the tools' output, twice: in <c>message.content</c> and in <c>toolUseResult</c>) with no gate marker,
+    /// which records each call's ok/error outcome; and an assistant line (usage and tool calls) when no text is
+    /// kept. Anything else (another type, a new session, a compact summary, an API error, a question to the
+    /// person, a gate marker) goes to <see cref="Read"/>. Keys are matched unescaped and a repeated key's last
+    /// value counts, as with <see cref="JsonDocument"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override LineScan ScanLine(ReadOnlySpan<byte> line, long lineNumber)
     {
-        if (_sessionId is null || line.IndexOf("\"tool_result\""u8) < 0 || MayHoldGate(line))
+        if (_sessionId is null)
+            return LineScan.NeedsDocument;
+        var results = line.IndexOf("\"tool_result\""u8) >= 0;
+        var assistant = !results && !Privacy.KeepsText && line.IndexOf("\"type\":\"assistant\""u8) >= 0 && line.IndexOf("AskUserQuestion"u8) < 0;
+        if (results ? MayHoldGate(line) : !assistant)
             return LineScan.NeedsDocument;
 
         _scannedResults.Clear();
-        bool user = false, sameSession = true, compact = false, results = false;
-        var reader = new Utf8JsonReader(line, new JsonReaderOptions { MaxDepth = TranscriptFile.MaxDepth });
+        _scannedTools.Clear();
+        _scannedUsage = default;
+        var type = LineType.Other;
+        bool sameSession = true, compact = false, apiError = false, error = false, message = false;
+        bool? sidechain = null;
+        string? agentId = null, timestamp = null, requestId = null, model = null, messageId = null;
+        var reader = new JsonLineScanner(line, TranscriptFile.MaxDepth);
         try
         {
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
                 return LineScan.Malformed;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                // A repeated key: the last one counts, as with JsonDocument.
                 if (reader.ValueTextEquals("type"u8))
                 {
                     reader.Read();
-                    user = reader.TokenType == JsonTokenType.String && reader.ValueTextEquals("user"u8);
+                    type = reader.TokenType != JsonTokenType.String ? LineType.Other
+                        : reader.ValueTextEquals("user"u8) ? LineType.User
+                        : reader.ValueTextEquals("assistant"u8) ? LineType.Assistant
+                        : LineType.Other;
                     reader.Skip(); // a no-op on a scalar; an object or array is stepped over
                 }
                 else if (reader.ValueTextEquals("sessionId"u8))
                 {
                     reader.Read();
-                    sameSession = reader.TokenType != JsonTokenType.String || reader.ValueTextEquals(_sessionId);
+                    sameSession = reader.TokenType != JsonTokenType.String || reader.ValueTextEquals(_sessionUtf8);
                     reader.Skip();
                 }
                 else if (reader.ValueTextEquals("isCompactSummary"u8))
                 {
-                    reader.Read();
-                    compact = reader.TokenType == JsonTokenType.True;
-                    reader.Skip();
+                    compact = ReadBool(ref reader) == true;
+                }
+                else if (reader.ValueTextEquals("isSidechain"u8))
+                {
+                    sidechain = ReadBool(ref reader);
+                }
+                else if (reader.ValueTextEquals("isApiErrorMessage"u8))
+                {
+                    apiError = ReadBool(ref reader) == true;
+                }
+                else if (reader.ValueTextEquals("error"u8))
+                {
+                    error = ReadString(ref reader) is not null;
+                }
+                else if (reader.ValueTextEquals("agentId"u8))
+                {
+                    agentId = ReadString(ref reader);
+                }
+                else if (reader.ValueTextEquals("timestamp"u8))
+                {
+                    timestamp = ReadString(ref reader);
+                }
+                else if (reader.ValueTextEquals("requestId"u8))
+                {
+                    requestId = ReadString(ref reader);
                 }
                 else if (reader.ValueTextEquals("message"u8))
                 {
                     reader.Read();
-                    results = reader.TokenType == JsonTokenType.StartObject && ScanMessage(ref reader);
-                    if (reader.TokenType != JsonTokenType.EndObject)
+                    message = reader.TokenType == JsonTokenType.StartObject;
+                    (model, messageId) = (null, null);
+                    _scannedResults.Clear();
+                    _scannedTools.Clear();
+                    _scannedUsage = default;
+                    if (message)
+                        ScanMessage(ref reader, out model, out messageId);
+                    else
                         reader.Skip();
                 }
                 else
@@ -105,67 +186,211 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
             return LineScan.Malformed;
         }
 
-        if (!user || !sameSession || compact || !results)
+        if (!sameSession)
             return LineScan.NeedsDocument;
-        foreach (var (id, isError) in _scannedResults)
+        if (type == LineType.User && results && !compact && _scannedResults.Count > 0)
         {
-            if (id is not null)
-                Sink.Resolve(id, isError ? ToolOutcome.Error : ToolOutcome.Ok);
+            foreach (var (id, isError) in _scannedResults)
+            {
+                if (id is not null)
+                    Sink.Resolve(id, isError ? ToolOutcome.Error : ToolOutcome.Ok);
+            }
+
+            return LineScan.Done;
+        }
+
+        if (type != LineType.Assistant || !assistant || apiError || error)
+            return LineScan.NeedsDocument;
+        if (!message)
+            return LineScan.Done;
+
+        var time = ParseTime(timestamp);
+        if (model != SyntheticModel && _scannedUsage.Present)
+        {
+            var u = _scannedUsage;
+            Sink.Add(new ModelCallRecord
+            {
+                Provider = AgentProvider.Claude,
+                Source = Context.At(lineNumber),
+                Model = model,
+                MessageId = messageId,
+                InputTokens = u.Input ?? 0,
+                OutputTokens = u.Output ?? 0,
+                CacheWrite5mTokens = u.Breakdown ? u.Write5m ?? 0 : u.CacheCreation ?? 0,
+                CacheWrite1hTokens = u.Breakdown ? u.Write1h ?? 0 : 0,
+                CacheReadTokens = u.CacheRead ?? 0,
+                Fast = u.Fast,
+                RequestId = requestId,
+                SessionId = _sessionId,
+                AgentId = agentId,
+                Sidechain = sidechain ?? false,
+                Timestamp = time,
+                Tags = Context.Tags,
+            });
+        }
+
+        foreach (var (name, id) in _scannedTools)
+        {
+            Sink.Add(new ToolCallRecord
+            {
+                Provider = AgentProvider.Claude,
+                Source = Context.At(lineNumber),
+                Name = name ?? "?",
+                ToolUseId = id,
+                Outcome = ToolOutcome.Pending,
+                SessionId = _sessionId,
+                AgentId = agentId,
+                Sidechain = sidechain ?? false,
+                Timestamp = time,
+                Tags = Context.Tags,
+            });
         }
 
         return LineScan.Done;
     }
 
-    /// <summary>Reads a <c>message</c> object up to its end; true when its <c>content</c> is an array with a tool result.</summary>
-    private bool ScanMessage(ref Utf8JsonReader reader)
+    /// <summary>Reads a <c>message</c> object up to its end: model, id, usage, and its content's tool results and tool calls.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void ScanMessage(ref JsonLineScanner reader, out string? model, out string? messageId)
     {
-        var results = false;
+        (model, messageId) = (null, null);
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            var content = reader.ValueTextEquals("content"u8);
-            reader.Read();
-            if (!content || reader.TokenType != JsonTokenType.StartArray)
+            if (reader.ValueTextEquals("model"u8))
             {
-                if (content)
-                {
-                    results = false; // a later "content" replaces an earlier one
-                    _scannedResults.Clear();
-                }
+                model = ReadString(ref reader);
+            }
+            else if (reader.ValueTextEquals("id"u8))
+            {
+                messageId = ReadString(ref reader);
+            }
+            else if (reader.ValueTextEquals("usage"u8))
+            {
+                reader.Read();
+                _scannedUsage = default;
+                if (reader.TokenType == JsonTokenType.StartObject)
+                    ScanUsage(ref reader);
+                else
+                    reader.Skip();
+            }
+            else if (reader.ValueTextEquals("content"u8))
+            {
+                reader.Read();
+                _scannedResults.Clear(); // a later "content" replaces an earlier one
+                _scannedTools.Clear();
+                if (reader.TokenType == JsonTokenType.StartArray)
+                    ScanContent(ref reader);
+                else
+                    reader.Skip();
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+    }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void ScanContent(ref JsonLineScanner reader)
+    {
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            if (reader.TokenType != JsonTokenType.StartObject)
+            {
                 reader.Skip();
                 continue;
             }
 
-            _scannedResults.Clear();
-            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+            bool toolResult = false, toolUse = false, isError = false;
+            string? toolUseId = null, id = null, name = null;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                if (reader.TokenType != JsonTokenType.StartObject)
+                if (reader.ValueTextEquals("type"u8))
+                {
+                    reader.Read();
+                    toolResult = reader.TokenType == JsonTokenType.String && reader.ValueTextEquals("tool_result"u8);
+                    toolUse = reader.TokenType == JsonTokenType.String && reader.ValueTextEquals("tool_use"u8);
+                    reader.Skip();
+                }
+                else if (reader.ValueTextEquals("tool_use_id"u8))
+                {
+                    toolUseId = ReadString(ref reader);
+                }
+                else if (reader.ValueTextEquals("is_error"u8))
+                {
+                    isError = ReadBool(ref reader) == true;
+                }
+                else if (reader.ValueTextEquals("id"u8))
+                {
+                    id = ReadString(ref reader);
+                }
+                else if (reader.ValueTextEquals("name"u8))
+                {
+                    name = ReadString(ref reader);
+                }
+                else
+                {
+                    reader.Read();
+                    reader.Skip();
+                }
+            }
+
+            if (toolResult)
+                _scannedResults.Add((toolUseId, isError));
+            else if (toolUse)
+                _scannedTools.Add((name, id));
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void ScanUsage(ref JsonLineScanner reader)
+    {
+        _scannedUsage.Present = true;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("input_tokens"u8))
+            {
+                _scannedUsage.Input = ReadLong(ref reader);
+            }
+            else if (reader.ValueTextEquals("output_tokens"u8))
+            {
+                _scannedUsage.Output = ReadLong(ref reader);
+            }
+            else if (reader.ValueTextEquals("cache_creation_input_tokens"u8))
+            {
+                _scannedUsage.CacheCreation = ReadLong(ref reader);
+            }
+            else if (reader.ValueTextEquals("cache_read_input_tokens"u8))
+            {
+                _scannedUsage.CacheRead = ReadLong(ref reader);
+            }
+            else if (reader.ValueTextEquals("speed"u8))
+            {
+                reader.Read();
+                _scannedUsage.Fast = reader.TokenType == JsonTokenType.String && reader.ValueTextEquals("fast"u8);
+                reader.Skip();
+            }
+            else if (reader.ValueTextEquals("cache_creation"u8))
+            {
+                reader.Read();
+                _scannedUsage.Breakdown = reader.TokenType == JsonTokenType.StartObject;
+                (_scannedUsage.Write5m, _scannedUsage.Write1h) = (null, null);
+                if (!_scannedUsage.Breakdown)
                 {
                     reader.Skip();
                     continue;
                 }
 
-                bool toolResult = false, isError = false;
-                string? id = null;
                 while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
                 {
-                    if (reader.ValueTextEquals("type"u8))
+                    if (reader.ValueTextEquals("ephemeral_5m_input_tokens"u8))
                     {
-                        reader.Read();
-                        toolResult = reader.TokenType == JsonTokenType.String && reader.ValueTextEquals("tool_result"u8);
-                        reader.Skip();
+                        _scannedUsage.Write5m = ReadLong(ref reader);
                     }
-                    else if (reader.ValueTextEquals("tool_use_id"u8))
+                    else if (reader.ValueTextEquals("ephemeral_1h_input_tokens"u8))
                     {
-                        reader.Read();
-                        id = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
-                        reader.Skip();
-                    }
-                    else if (reader.ValueTextEquals("is_error"u8))
-                    {
-                        reader.Read();
-                        isError = reader.TokenType == JsonTokenType.True;
-                        reader.Skip();
+                        _scannedUsage.Write1h = ReadLong(ref reader);
                     }
                     else
                     {
@@ -173,17 +398,16 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
                         reader.Skip();
                     }
                 }
-
-                if (toolResult)
-                    _scannedResults.Add((id, isError));
             }
-
-            results = _scannedResults.Count > 0;
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
         }
-
-        return results;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool MayHoldGate(ReadOnlySpan<byte> line)
     {
         foreach (var marker in GateMarkers)
@@ -209,7 +433,7 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
         var sessionId = root.Str("sessionId");
         if (sessionId is not null && sessionId != _sessionId && type is "user" or "assistant" or "system")
         {
-            _sessionId = sessionId;
+            SetSession(sessionId);
             Sink.Add(new SessionRecord
             {
                 Provider = AgentProvider.Claude,

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Fleet.Streams;
 using Fleet.Telemetry.Schema;
@@ -31,6 +32,164 @@ internal sealed class CodexRolloutReader(ReaderContext context) : TranscriptRead
         var type = line[(at + "\"payload\":{\"type\":\""u8.Length)..];
         return type.StartsWith("reasoning\""u8) || type.StartsWith("message\""u8)
             || type.StartsWith("agent_reasoning\""u8) || type.StartsWith("agent_message\""u8);
+    }
+
+    /// <summary>
+    /// <c>token_count</c> events and <c>turn_context</c> lines (a tenth of a rollout's bytes, and most of the lines
+    /// that are not skipped) read by one validating pass of a <see cref="JsonLineScanner"/> instead of a
+    /// <see cref="JsonDocument"/>, field for field as <see cref="Read"/> reads them (keys unescaped, a repeated
+    /// key's last value counts). Every other line goes to <see cref="Read"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    protected override LineScan ScanLine(ReadOnlySpan<byte> line, long lineNumber)
+    {
+        // Both kinds are named in the line's first bytes; a line that names them later is parsed instead.
+        var head = line[..Math.Min(line.Length, 256)];
+        if (head.IndexOf("\"type\":\"token_count\""u8) < 0 && head.IndexOf("\"type\":\"turn_context\""u8) < 0)
+            return LineScan.NeedsDocument;
+
+        bool turnContext = false, eventMsg = false, payload = false, tokenCount = false, info = false;
+        string? timestamp = null, model = null;
+        CodexUsage? total = null, last = null;
+        var reader = new JsonLineScanner(line, TranscriptFile.MaxDepth);
+        try
+        {
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+                return LineScan.Malformed;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals("type"u8))
+                {
+                    reader.Read();
+                    turnContext = reader.TokenType == JsonTokenType.String && reader.ValueTextEquals("turn_context"u8);
+                    eventMsg = reader.TokenType == JsonTokenType.String && reader.ValueTextEquals("event_msg"u8);
+                    reader.Skip();
+                }
+                else if (reader.ValueTextEquals("timestamp"u8))
+                {
+                    timestamp = ReadString(ref reader);
+                }
+                else if (reader.ValueTextEquals("payload"u8))
+                {
+                    reader.Read();
+                    payload = reader.TokenType == JsonTokenType.StartObject;
+                    (tokenCount, info, model, total, last) = (false, false, null, null, null);
+                    if (!payload)
+                    {
+                        reader.Skip();
+                        continue;
+                    }
+
+                    while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                    {
+                        if (reader.ValueTextEquals("type"u8))
+                        {
+                            reader.Read();
+                            tokenCount = reader.TokenType == JsonTokenType.String && reader.ValueTextEquals("token_count"u8);
+                            reader.Skip();
+                        }
+                        else if (reader.ValueTextEquals("model"u8))
+                        {
+                            model = ReadString(ref reader);
+                        }
+                        else if (reader.ValueTextEquals("info"u8))
+                        {
+                            reader.Read();
+                            info = reader.TokenType == JsonTokenType.StartObject;
+                            (total, last) = (null, null);
+                            if (info)
+                                ScanInfo(ref reader, out total, out last);
+                            else
+                                reader.Skip();
+                        }
+                        else
+                        {
+                            reader.Read();
+                            reader.Skip();
+                        }
+                    }
+                }
+                else
+                {
+                    reader.Read();
+                    reader.Skip();
+                }
+            }
+
+            if (reader.Read())
+                return LineScan.Malformed; // a second value after the object
+        }
+        catch (JsonException)
+        {
+            return LineScan.Malformed;
+        }
+
+        if (!payload)
+            return LineScan.Done;
+        if (turnContext)
+        {
+            if (model is { Length: > 0 })
+                _state.Model = model;
+            return LineScan.Done;
+        }
+
+        if (!eventMsg || !tokenCount)
+            return LineScan.NeedsDocument;
+        if (info)
+            AddTokenCount(total, last, lineNumber, ParseTime(timestamp) ?? Context.FallbackTime);
+        return LineScan.Done;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ScanInfo(ref JsonLineScanner reader, out CodexUsage? total, out CodexUsage? last)
+    {
+        (total, last) = (null, null);
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isTotal = reader.ValueTextEquals("total_token_usage"u8);
+            var isLast = !isTotal && reader.ValueTextEquals("last_token_usage"u8);
+            reader.Read();
+            if (!isTotal && !isLast)
+            {
+                reader.Skip();
+                continue;
+            }
+
+            CodexUsage? usage = null;
+            if (reader.TokenType == JsonTokenType.StartObject)
+            {
+                long? input = null, cached = null, cacheWrite = null, output = null, reasoning = null;
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    if (reader.ValueTextEquals("input_tokens"u8))
+                        input = ReadLong(ref reader);
+                    else if (reader.ValueTextEquals("cached_input_tokens"u8))
+                        cached = ReadLong(ref reader);
+                    else if (reader.ValueTextEquals("cache_write_input_tokens"u8))
+                        cacheWrite = ReadLong(ref reader);
+                    else if (reader.ValueTextEquals("output_tokens"u8))
+                        output = ReadLong(ref reader);
+                    else if (reader.ValueTextEquals("reasoning_output_tokens"u8))
+                        reasoning = ReadLong(ref reader);
+                    else
+                    {
+                        reader.Read();
+                        reader.Skip();
+                    }
+                }
+
+                usage = new CodexUsage(input ?? 0, cached ?? 0, cacheWrite ?? 0, output ?? 0, reasoning ?? 0);
+            }
+            else
+            {
+                reader.Skip();
+            }
+
+            if (isTotal)
+                total = usage;
+            else
+                last = usage;
+        }
     }
 
     public override string? SaveState() => JsonSerializer.Serialize(_state, ReaderStateJsonContext.Default.CodexState);
@@ -132,6 +291,12 @@ internal sealed class CodexRolloutReader(ReaderContext context) : TranscriptRead
             return;
         var total = info.Prop("total_token_usage") is { ValueKind: JsonValueKind.Object } t ? CodexStreamParser.UsageOf(t) : null;
         var last = info.Prop("last_token_usage") is { ValueKind: JsonValueKind.Object } l ? CodexStreamParser.UsageOf(l) : null;
+        AddTokenCount(total, last, line, time);
+    }
+
+    /// <summary>Bills one <c>token_count</c> event: the delta of its cumulative total, else its last response.</summary>
+    private void AddTokenCount(CodexUsage? total, CodexUsage? last, long line, DateTimeOffset? time)
+    {
         var previous = _state.Total;
 
         CodexUsage? delta;

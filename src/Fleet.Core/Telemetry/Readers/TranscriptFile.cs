@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Fleet.Streams;
 
@@ -193,6 +194,7 @@ internal static class TranscriptFile
         public long Malformed;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int ProcessLines(byte[] buffer, int filled, TranscriptReader reader, ref LineState state)
     {
         var consumed = 0;
@@ -270,6 +272,7 @@ internal static class TranscriptFile
         return System.Text.Unicode.Utf8.IsValid(span) ? JsonLine.Kind.Object : JsonLine.Kind.Malformed;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Feed(ReadOnlyMemory<byte> line, TranscriptReader reader, ref LineState state)
     {
         state.Line++;

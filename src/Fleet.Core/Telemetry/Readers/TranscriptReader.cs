@@ -58,7 +58,7 @@ internal sealed class ReaderContext
     public DateTimeOffset? FallbackTime { get; init; }
 
     /// <summary>
-    /// Let readers read common line shapes with their own <see cref="Utf8JsonReader"/> scan instead of a
+    /// Let readers read common line shapes with their own <see cref="JsonLineScanner"/> scan instead of a
     /// <see cref="JsonDocument"/>. Off only in tests that prove both paths store the same rows.
     /// </summary>
     public bool Scans { get; init; } = true;
@@ -132,10 +132,47 @@ internal abstract class TranscriptReader(ReaderContext context)
             : TranscriptFormat.Unknown;
     }
 
-    protected static DateTimeOffset? Time(JsonElement root, string name = "timestamp") =>
-        root.Str(name) is { } text && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var t)
+    protected static DateTimeOffset? Time(JsonElement root, string name = "timestamp") => ParseTime(root.Str(name));
+
+    protected static DateTimeOffset? ParseTime(string? text) =>
+        text is not null && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var t)
             ? t
             : null;
+
+    // A scan's view of the value after a property name, read the way JsonLine's helpers read a JsonElement's
+    // property (a JSON null or another kind is null); the value is stepped over whatever its kind.
+
+    /// <summary>The next value if it is a string (<see cref="JsonLine.Str"/>), else null.</summary>
+    protected static string? ReadString(ref JsonLineScanner reader)
+    {
+        reader.Read();
+        var value = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+        reader.Skip();
+        return value;
+    }
+
+    /// <summary>The next value if it is true or false (<see cref="JsonLine.Bool"/>), else null.</summary>
+    protected static bool? ReadBool(ref JsonLineScanner reader)
+    {
+        reader.Read();
+        bool? value = reader.TokenType switch
+        {
+            JsonTokenType.True => true,
+            JsonTokenType.False => false,
+            _ => null,
+        };
+        reader.Skip();
+        return value;
+    }
+
+    /// <summary>The next value if it is a number that fits a long (<see cref="JsonLine.Long"/>), else null.</summary>
+    protected static long? ReadLong(ref JsonLineScanner reader)
+    {
+        reader.Read();
+        long? value = reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var n) ? n : null;
+        reader.Skip();
+        return value;
+    }
 
     /// <summary>
     /// At most the first <paramref name="max"/> characters of a content's text: decodes only that much of a

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using Fleet.Telemetry.Privacy;
 using Fleet.Telemetry.Readers;
 using Fleet.Telemetry.Schema;
@@ -23,6 +24,7 @@ internal sealed class StoreWriter : IDisposable
     private readonly RawStatement _insertCall;
     private readonly RawStatement _updateCall;
     private readonly RawStatement _outcome;
+    private readonly RawStatement _saveSource;
     private readonly Dictionary<string, List<DedupEntry>> _byMessage = new(StringComparer.Ordinal);
     private readonly HashSet<CodexKey> _codexSeen = [];
     private bool _committed;
@@ -46,15 +48,26 @@ internal sealed class StoreWriter : IDisposable
     {
         _connection = connection;
         _transaction = connection.BeginTransaction();
+        // Parameters are bound in the order they appear (RawStatement): keep each VALUES list in column order.
         _insertEvent = new RawStatement(connection, """
             INSERT INTO events(source_id, line, kind, provider, session_id, agent_id, sidechain, ts, name, tool_use_id, outcome, subject, count, number, text, run, fleet, worker, iteration, issue)
-            VALUES ($source, $line, $kind, $provider, $session, $agent, $sidechain, $ts, $name, $tool_use_id, $outcome, $subject, $count, $number, $text, $run, $fleet, $worker, $iteration, $issue)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """);
         const string CallColumns = "source_id, line, provider, session_id, agent_id, sidechain, project, ts, model, model_assumed, message_id, request_id, input, output, cache_write_5m, cache_write_1h, cache_read, reasoning, fast, reported_cost, run, fleet, worker, iteration, issue";
-        const string CallValues = "$source, $line, $provider, $session, $agent, $sidechain, $project, $ts, $model, $model_assumed, $message_id, $request_id, $input, $output, $cache_write_5m, $cache_write_1h, $cache_read, $reasoning, $fast, $reported_cost, $run, $fleet, $worker, $iteration, $issue";
+        const string CallValues = "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?";
         _insertCall = new RawStatement(connection, $"INSERT INTO model_calls({CallColumns}) VALUES ({CallValues})");
-        _updateCall = new RawStatement(connection, $"UPDATE model_calls SET ({CallColumns}) = ({CallValues}) WHERE id = $id");
-        _outcome = new RawStatement(connection, "UPDATE events SET outcome = $outcome WHERE tool_use_id = $tool_use_id AND kind = 'tool_call' AND outcome = 'pending'");
+        _updateCall = new RawStatement(connection, $"UPDATE model_calls SET ({CallColumns}) = ({CallValues}) WHERE id = ?");
+        // Served by the partial index events_pending: only calls still waiting for their result are indexed.
+        _outcome = new RawStatement(connection, "UPDATE events SET outcome = ? WHERE tool_use_id = ? AND kind = 'tool_call' AND outcome = 'pending'");
+        _saveSource = new RawStatement(connection, """
+            INSERT INTO sources(path, format, prefix_len, prefix_hash, size, offset, line, malformed, truncated, state, project, run, fleet, worker, iteration, issue, ingested_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(path) DO UPDATE SET format = excluded.format, prefix_len = excluded.prefix_len, prefix_hash = excluded.prefix_hash,
+              size = excluded.size, offset = excluded.offset, line = excluded.line, malformed = excluded.malformed, truncated = excluded.truncated,
+              state = excluded.state, project = excluded.project, run = excluded.run, fleet = excluded.fleet, worker = excluded.worker,
+              iteration = excluded.iteration, issue = excluded.issue, ingested_at = excluded.ingested_at
+            RETURNING id
+            """);
     }
 
     public static async Task<StoreWriter> BeginAsync(TelemetryStore store, CancellationToken cancellationToken)
@@ -152,32 +165,25 @@ internal sealed class StoreWriter : IDisposable
     /// <summary>Creates or updates a source's row; returns its id.</summary>
     public long SaveSource(SourceRow row, string? project, RunTags tags, DateTimeOffset now)
     {
-        using var command = Prepare("""
-            INSERT INTO sources(path, format, prefix_len, prefix_hash, size, offset, line, malformed, truncated, state, project, run, fleet, worker, iteration, issue, ingested_at)
-            VALUES ($path, $format, $prefix_len, $prefix_hash, $size, $offset, $line, $malformed, $truncated, $state, $project, $run, $fleet, $worker, $iteration, $issue, $at)
-            ON CONFLICT(path) DO UPDATE SET format = excluded.format, prefix_len = excluded.prefix_len, prefix_hash = excluded.prefix_hash,
-              size = excluded.size, offset = excluded.offset, line = excluded.line, malformed = excluded.malformed, truncated = excluded.truncated,
-              state = excluded.state, project = excluded.project, run = excluded.run, fleet = excluded.fleet, worker = excluded.worker,
-              iteration = excluded.iteration, issue = excluded.issue, ingested_at = excluded.ingested_at
-            RETURNING id
-            """);
-        Bind(command, "$path", row.Path);
-        Bind(command, "$format", row.Format);
-        Bind(command, "$prefix_len", row.PrefixLength);
-        Bind(command, "$prefix_hash", row.PrefixHash);
-        Bind(command, "$size", row.Size);
-        Bind(command, "$offset", row.Offset);
-        Bind(command, "$line", row.Line);
-        Bind(command, "$malformed", row.Malformed);
-        Bind(command, "$truncated", row.TruncatedTail ? 1 : 0);
-        Bind(command, "$state", row.State);
-        Bind(command, "$project", project);
+        var command = _saveSource;
+        Text(command, row.Path);
+        command.Add(row.Format);
+        command.Add(row.PrefixLength);
+        command.Add(row.PrefixHash);
+        command.Add(row.Size);
+        command.Add(row.Offset);
+        command.Add(row.Line);
+        command.Add(row.Malformed);
+        command.Add(row.TruncatedTail);
+        Text(command, row.State);
+        Text(command, project);
         BindTags(command, tags);
-        Bind(command, "$at", now.ToString("O", CultureInfo.InvariantCulture));
-        return Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
+        command.Add(now.ToString("O", CultureInfo.InvariantCulture));
+        return command.ExecuteScalar();
     }
 
     /// <summary>Writes a batch of one source's records.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public (long Records, long ModelCalls) Write(long sourceId, string? project, RecordBatch batch)
     {
         long records = 0, calls = 0;
@@ -197,14 +203,15 @@ internal sealed class StoreWriter : IDisposable
 
         foreach (var update in batch.Outcomes)
         {
-            Bind(_outcome, "$outcome", Name(update.Outcome));
-            Bind(_outcome, "$tool_use_id", update.ToolUseId);
+            _outcome.Add(Name(update.Outcome));
+            Text(_outcome, update.ToolUseId);
             _outcome.Execute();
         }
 
         return (records, calls);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool WriteCall(long sourceId, string? project, ModelCallRecord call)
     {
         if (call.Provider == AgentProvider.Codex
@@ -225,7 +232,7 @@ internal sealed class StoreWriter : IDisposable
             if (!ShouldReplace(call, existing))
                 return false;
             BindCall(_updateCall, sourceId, project, call);
-            Bind(_updateCall, "$id", existing.RowId);
+            _updateCall.Add(existing.RowId);
             _updateCall.Execute();
             existing.RequestId = call.RequestId;
             existing.Sidechain = call.Sidechain;
@@ -252,29 +259,30 @@ internal sealed class StoreWriter : IDisposable
 
     private static void BindCall(RawStatement command, long sourceId, string? project, ModelCallRecord call)
     {
-        Bind(command, "$source", sourceId);
-        Bind(command, "$line", call.Source.Line);
-        Bind(command, "$provider", Name(call.Provider));
-        Bind(command, "$session", call.SessionId);
-        Bind(command, "$agent", call.AgentId);
-        Bind(command, "$sidechain", call.Sidechain ? 1 : 0);
-        Bind(command, "$project", project);
-        Bind(command, "$ts", call.Timestamp?.ToUnixTimeMilliseconds());
-        Bind(command, "$model", call.Model);
-        Bind(command, "$model_assumed", call.ModelAssumed ? 1 : 0);
-        Bind(command, "$message_id", call.MessageId);
-        Bind(command, "$request_id", call.RequestId);
-        Bind(command, "$input", call.InputTokens);
-        Bind(command, "$output", call.OutputTokens);
-        Bind(command, "$cache_write_5m", call.CacheWrite5mTokens);
-        Bind(command, "$cache_write_1h", call.CacheWrite1hTokens);
-        Bind(command, "$cache_read", call.CacheReadTokens);
-        Bind(command, "$reasoning", call.ReasoningOutputTokens);
-        Bind(command, "$fast", call.Fast ? 1 : 0);
-        Bind(command, "$reported_cost", call.CostUsd is { } cost ? (double)cost : null);
+        command.Add(sourceId);
+        command.Add(call.Source.Line);
+        command.Add(Name(call.Provider));
+        Text(command, call.SessionId);
+        Text(command, call.AgentId);
+        command.Add(call.Sidechain);
+        Text(command, project);
+        command.Add(call.Timestamp?.ToUnixTimeMilliseconds());
+        Text(command, call.Model);
+        command.Add(call.ModelAssumed);
+        Text(command, call.MessageId);
+        Text(command, call.RequestId);
+        command.Add(call.InputTokens);
+        command.Add(call.OutputTokens);
+        command.Add(call.CacheWrite5mTokens);
+        command.Add(call.CacheWrite1hTokens);
+        command.Add(call.CacheReadTokens);
+        command.Add(call.ReasoningOutputTokens);
+        command.Add(call.Fast);
+        command.Add(call.CostUsd is { } cost ? (double)cost : null);
         BindTags(command, call.Tags);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void WriteEvent(long sourceId, TelemetryRecord record)
     {
         string? name = null, toolUseId = null, outcome = null, subject = null, text = null;
@@ -317,67 +325,38 @@ internal sealed class StoreWriter : IDisposable
                 break;
         }
 
+        // kind, provider, outcome and subject are fleet's own names; everything else came from a transcript.
         var command = _insertEvent;
-        Bind(command, "$source", sourceId);
-        Bind(command, "$line", record.Source.Line);
-        Bind(command, "$kind", record.Kind);
-        Bind(command, "$provider", Name(record.Provider));
-        Bind(command, "$session", record.SessionId);
-        Bind(command, "$agent", record.AgentId);
-        Bind(command, "$sidechain", record.Sidechain ? 1 : 0);
-        Bind(command, "$ts", record.Timestamp?.ToUnixTimeMilliseconds());
-        Bind(command, "$name", name);
-        Bind(command, "$tool_use_id", toolUseId);
-        Bind(command, "$outcome", outcome);
-        Bind(command, "$subject", subject);
-        Bind(command, "$count", count);
-        Bind(command, "$number", number);
-        Bind(command, "$text", text);
+        command.Add(sourceId);
+        command.Add(record.Source.Line);
+        command.Add(record.Kind);
+        command.Add(Name(record.Provider));
+        Text(command, record.SessionId);
+        Text(command, record.AgentId);
+        command.Add(record.Sidechain);
+        command.Add(record.Timestamp?.ToUnixTimeMilliseconds());
+        Text(command, name);
+        Text(command, toolUseId);
+        command.Add(outcome);
+        command.Add(subject);
+        command.Add(count);
+        command.Add(number);
+        Text(command, text);
         BindTags(command, record.Tags);
         command.Execute();
     }
 
     private static void BindTags(RawStatement command, RunTags tags)
     {
-        Bind(command, "$run", tags.Run);
-        Bind(command, "$fleet", tags.Fleet);
-        Bind(command, "$worker", tags.Worker);
-        Bind(command, "$iteration", (long?)tags.Iteration);
-        Bind(command, "$issue", tags.Issue);
+        Text(command, tags.Run);
+        Text(command, tags.Fleet);
+        Text(command, tags.Worker);
+        command.Add((long?)tags.Iteration);
+        Text(command, tags.Issue);
     }
 
-    private static void BindTags(SqliteCommand command, RunTags tags) => BindTags((name, value) => Bind(command, name, value), tags);
-
-    private static void BindTags(Action<string, object?> bind, RunTags tags)
-    {
-        bind("$run", tags.Run);
-        bind("$fleet", tags.Fleet);
-        bind("$worker", tags.Worker);
-        bind("$iteration", tags.Iteration);
-        bind("$issue", tags.Issue);
-    }
-
-    /// <summary>Binds a value; strings go through the secret masker first, whatever the privacy level.</summary>
-    private static void Bind(RawStatement command, string name, string? value) =>
-        command.Bind(name, value is null ? null : SecretMasker.Mask(value));
-
-    private static void Bind(RawStatement command, string name, long value) => command.Bind(name, value);
-
-    private static void Bind(RawStatement command, string name, long? value) => command.Bind(name, value);
-
-    private static void Bind(RawStatement command, string name, double? value) => command.Bind(name, value);
-
-    /// <summary>Binds a value; strings go through the secret masker first, whatever the privacy level.</summary>
-    private static void Bind(SqliteCommand command, string name, object? value)
-    {
-        if (value is string s)
-            value = SecretMasker.Mask(s);
-        var index = command.Parameters.IndexOf(name);
-        if (index >= 0)
-            command.Parameters[index].Value = value ?? DBNull.Value; // prepared once, rebound per row
-        else
-            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
-    }
+    /// <summary>Binds text that came from outside fleet: through the secret masker first, whatever the privacy level.</summary>
+    private static void Text(RawStatement command, string? value) => command.Add(value is null ? null : SecretMasker.Mask(value));
 
     internal static string Name(AgentProvider provider) => provider switch
     {
@@ -409,6 +388,7 @@ internal sealed class StoreWriter : IDisposable
         _insertCall.Dispose();
         _updateCall.Dispose();
         _outcome.Dispose();
+        _saveSource.Dispose();
         if (!_committed)
             _transaction.Rollback();
         _transaction.Dispose();

@@ -43,7 +43,10 @@ public sealed class TelemetryStore : IAsyncDisposable, IDisposable
           run TEXT, fleet TEXT, worker TEXT, iteration INTEGER, issue TEXT);
         CREATE INDEX IF NOT EXISTS events_source ON events(source_id);
         CREATE INDEX IF NOT EXISTS events_kind ON events(kind, ts);
-        CREATE INDEX IF NOT EXISTS events_tool_use ON events(tool_use_id) WHERE tool_use_id IS NOT NULL;
+        -- Only tool calls still waiting for their result: an index over every tool_use_id (random keys) cost more
+        -- than any other part of a large ingest's writes, and the writer's outcome updates are its only reader.
+        DROP INDEX IF EXISTS events_tool_use;
+        CREATE INDEX IF NOT EXISTS events_pending ON events(tool_use_id) WHERE outcome = 'pending';
         CREATE TABLE IF NOT EXISTS model_calls(
           id INTEGER PRIMARY KEY, source_id INTEGER NOT NULL, line INTEGER NOT NULL, provider TEXT NOT NULL,
           session_id TEXT, agent_id TEXT, sidechain INTEGER NOT NULL, project TEXT, ts INTEGER, model TEXT,
