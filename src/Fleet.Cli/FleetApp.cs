@@ -48,6 +48,7 @@ public static class FleetApp
     {
         ArgumentNullException.ThrowIfNull(console);
         ArgumentNullException.ThrowIfNull(buildRootCommand);
+
         try
         {
             var root = buildRootCommand(console);
@@ -84,7 +85,9 @@ public static class FleetApp
             await console.Error.WriteLineAsync($"fleet: {ex.Message}");
             return ex.ExitCode;
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        // System.CommandLine turns SIGINT/SIGTERM into cancelling the command's own token: a cancellation that was
+        // asked for (by a person or their supervisor) is reported as one, never as a crash.
+        catch (OperationCanceledException ex) when (cancellationToken.IsCancellationRequested || ex.CancellationToken.IsCancellationRequested)
         {
             await console.Error.WriteLineAsync("fleet: cancelled");
             return ExitCodes.NeedsPerson;

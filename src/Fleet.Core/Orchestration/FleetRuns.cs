@@ -89,7 +89,14 @@ public sealed class FleetRegistry(UserDirs dirs)
         File.Move(temp, file, overwrite: true);
     }
 
-    public void Unregister(string root) => File.Delete(FileFor(root));
+    /// <summary>Forgets a fleet; one this registry never knew (launched under another FLEET_HOME, or already gone) is no error.</summary>
+    public void Unregister(string root)
+    {
+        if (Directory.Exists(Dir))
+        {
+            File.Delete(FileFor(root));
+        }
+    }
 
     public IReadOnlyList<RegistryEntry> List()
     {

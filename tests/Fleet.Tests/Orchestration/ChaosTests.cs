@@ -26,16 +26,18 @@ public class ChaosTests
         var journalLength = baseline.Journal.Count;
 
         var killedAt = new HashSet<int>();
-        // Kills land where the orchestrator happens to be (it may run past the target length), so rounds go on
-        // until at least 20 different journal lengths have been hit, or 12 rounds were tried.
-        for (var round = 0; killedAt.Count < 20 && round < 12; round++)
+        // Kills land where the orchestrator happens to be: a fast orchestrator writes a decision round's entries in
+        // one burst, so some lengths are hard to hit. Rounds vary the target and a short delay after reaching it,
+        // and go on until at least 20 different journal lengths have been hit, or 24 rounds were tried.
+        for (var round = 0; killedAt.Count < 20 && round < 24; round++)
         {
             await using var run = new FleetRun(Fleet("chaos"));
             var (launched, _) = await run.FleetAsync("launch", run.Root, "--no-tmux");
             launched.ShouldBe(0);
-            for (var point = 2 + (round % 4); point < journalLength; point += 4)
+            var delay = TimeSpan.FromMilliseconds(round / 3 % 4 * 40);
+            for (var point = 2 + (round % 3); point < journalLength; point += 3)
             {
-                var at = await KillOrchestratorAtAsync(run, point);
+                var at = await KillOrchestratorAtAsync(run, point, delay);
                 if (at is null)
                 {
                     break;
@@ -54,8 +56,8 @@ public class ChaosTests
         killedAt.Count.ShouldBeGreaterThanOrEqualTo(20);
     }
 
-    /// <summary>Waits until the run's journal has <paramref name="length"/> entries, then kill -9 its orchestrator; the length it had at the kill, or null when the run ended first.</summary>
-    private static async Task<int?> KillOrchestratorAtAsync(FleetRun run, int length)
+    /// <summary>Waits until the run's journal has <paramref name="length"/> entries (and <paramref name="delay"/> more), then kill -9 its orchestrator; the length it had at the kill, or null when the run ended first.</summary>
+    private static async Task<int?> KillOrchestratorAtAsync(FleetRun run, int length, TimeSpan delay)
     {
         var deadline = DateTimeOffset.UtcNow + TestTimeouts.Slow;
         while (DateTimeOffset.UtcNow < deadline)
@@ -69,6 +71,7 @@ public class ChaosTests
             var entries = run.Journal.Count;
             if (entries >= length && OrchestratorInfo.Running(run.Layout) is { } orchestrator)
             {
+                await Task.Delay(delay, TestContext.Current.CancellationToken);
                 orchestrator.Identity.Signal(UnixSignal.SIGKILL);
                 while (orchestrator.Identity.IsAlive)
                 {

@@ -1,0 +1,45 @@
+using System.Diagnostics;
+using Fleet.Orchestration;
+using Fleet.Tests.Infrastructure;
+using Fleet.Tests.Orchestration;
+
+namespace Fleet.Tests.Cli;
+
+/// <summary>A person stops a command that is following a run: it says so, and it is never reported as a crash.</summary>
+public sealed class SignalTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Sigterm_to_launch_wait_says_cancelled_without_an_internal_error_and_the_fleet_goes_on()
+    {
+        await using var run = new FleetRun($$"""
+            { "fleet_name": "sleepy", "type": "dag",
+              "workers": [ { "id": "nap", "type": "code-run", "provider": "command", "command": {{FleetRun.Sh("sleep 20")}} } ] }
+            """);
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = run.Dir.Path };
+        foreach (var arg in new[] { RepoPaths.FleetDll, "launch", run.Root, "--wait", "--no-tmux" })
+        {
+            psi.ArgumentList.Add(arg);
+        }
+
+        psi.Environment["FLEET_HOME"] = run.Dir.Combine("home");
+        psi.Environment["FLEET_COMMAND"] = RepoPaths.FleetDll;
+        using var process = Process.Start(psi)!;
+        var stderr = process.StandardError.ReadToEndAsync(Ct);
+        var stdout = process.StandardOutput.ReadToEndAsync(Ct);
+        await run.WaitForAsync(s => s.Workers.Any(w => w.Status == WorkerStatus.Started));
+
+        Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
+        await process.WaitForExitAsync(Ct).DefaultTimeout();
+
+        var errors = await stderr.DefaultTimeout();
+        TestContext.Current.TestOutputHelper?.WriteLine(await stdout.DefaultTimeout() + errors);
+        errors.ShouldContain("fleet: cancelled");
+        errors.ShouldNotContain("internal error");
+        process.ExitCode.ShouldBe(ExitCodes.NeedsPerson);
+        run.State.Ended.ShouldBeNull("stopping the follower does not stop the fleet");
+        var (killCode, kill) = await run.FleetAsync("kill", run.Root);
+        killCode.ShouldBe(0, kill.Stderr);
+    }
+}
