@@ -161,10 +161,7 @@ internal static class LaunchCommand
 
         if (await PreconditionCheck.FirstFailureAsync(fleet.Root, preconditions, cancellationToken) is { } failed)
         {
-            var printed = (failed.Result.Stdout + failed.Result.Stderr).Trim();
-            throw new CliException($"precondition failed: {failed.Precondition.Text} ({failed.Precondition.Source}); " +
-                $"$ {ShellQuote.Join(failed.Precondition.Check)} exited {failed.Result.ExitCode}" + (printed.Length > 0 ? $": {printed}" : "") +
-                $"; nothing was started (the preconditions are in {DoctrineFiles.PreconditionsFileName})");
+            throw new CliException($"{failed.Describe()}; nothing was started (the preconditions are in {DoctrineFiles.PreconditionsFileName})");
         }
     }
 

@@ -93,7 +93,7 @@ internal static class TeamCommand
                 StateDir = layout.StateDir,
             };
             var progress = Progress(console);
-            var forge = ForgeFactory.Open(new ForgeSettings(ParseKind(forgeSettings.Kind), forgeSettings.Path), repository);
+            var forge = OpenForge(forgeSettings, repository);
             var model = parse.GetValue(architectModel);
             var rehearsal = parse.GetValue(rehearse);
             var givenScript = parse.GetValue(script) is { } scriptFile ? ReadScript(console, scriptFile) : null;
@@ -181,7 +181,7 @@ internal static class TeamCommand
             {
                 Taken = [.. plan.Issues.Where(i => i.Taken is not null).Select(i => new RunIssue(i.Number, i.Title, i.Url, i.Footprint.Needs, i.Taken))],
             };
-            var forge = ForgeFactory.Open(new ForgeSettings(ParseKind(plan.Forge.Kind), plan.Forge.Path), plan.Repo);
+            var forge = OpenForge(plan.Forge, plan.Repo);
             var check = await forge.CheckAsync(cancellationToken);
             if (!check.Ok)
             {
@@ -232,7 +232,7 @@ internal static class TeamCommand
         command.SetAction(async (parse, cancellationToken) =>
         {
             var (plan, _) = await LoadPlanAsync(console, parse.GetValue(planArg), cancellationToken);
-            var forge = ForgeFactory.Open(new ForgeSettings(ParseKind(plan.Forge.Kind), plan.Forge.Path), plan.Repo);
+            var forge = OpenForge(plan.Forge, plan.Repo);
             var numbers = parse.GetValue(prs) is { Length: > 0 } given ? given.ToList() : await PlanPullRequestsAsync(forge, plan, cancellationToken);
             var decisions = new List<MergeDecision>();
             foreach (var number in numbers)
@@ -282,7 +282,7 @@ internal static class TeamCommand
             try
             {
                 var squad = SquadDefinition.Load(squadRoot);
-                var forge = ForgeFactory.Open(new ForgeSettings(ParseKind(squad.Forge.Kind), squad.Forge.Path), squad.Repository);
+                var forge = OpenForge(squad.Forge, squad.Repository);
                 var record = await SquadPublisher.PublishAsync(squadRoot, parse.GetValue(iteration), forge, GitCli.Default, cancellationToken);
                 await console.Out.WriteLineAsync($"{(record.Created ? "opened" : "updated")} pull request #{record.PullRequest} ({record.Url}): {record.Commits} commits, head {record.Head}");
                 return ExitCodes.Success;
@@ -377,7 +377,8 @@ internal static class TeamCommand
             ? new ForgeSettingsRecord(ForgeSettingsRecord.GitHub, null)
             : new ForgeSettingsRecord(ForgeSettingsRecord.Local, CommandHelpers.Resolve(console, localForge));
 
-    private static ForgeKind ParseKind(string kind) => ForgeSettings.Parse(kind).Kind;
+    private static IForge OpenForge(ForgeSettingsRecord forge, string repository) =>
+        ForgeFactory.Open(ForgeSettings.Parse(forge.Kind, forge.Path), repository);
 
     private static RoleSettings Role(string? text, string option, RoleSettings fallback)
     {

@@ -39,9 +39,7 @@ public static class SquadPublisher
             await git.RunCheckedAsync(squad.Worktree, ["push", "--set-upstream", "origin", $"{squad.Branch}:{squad.Branch}"], cancellationToken);
         }
 
-        var previous = Enumerable.Range(1, Math.Max(0, iteration - 1)).Reverse()
-            .Select(n => TryRead(SquadFleet.PublishFile(squadRoot, n)))
-            .FirstOrDefault(r => r is not null);
+        var previous = LatestUpTo(squadRoot, iteration - 1);
         int number;
         string url;
         var created = false;
@@ -65,6 +63,12 @@ public static class SquadPublisher
         Doctrine.DoctrineFiles.WriteAtomic(file, JsonSerializer.Serialize(record, TeamJsonContext.Default.PublishRecord) + "\n");
         return record;
     }
+
+    /// <summary>The newest publish record of iterations 1..<paramref name="iteration"/>: the pull request as it stood then.</summary>
+    public static PublishRecord? LatestUpTo(string squadRoot, int iteration) =>
+        Enumerable.Range(1, Math.Max(0, iteration)).Reverse()
+            .Select(n => TryRead(SquadFleet.PublishFile(squadRoot, n)))
+            .FirstOrDefault(r => r is not null);
 
     public static PublishRecord? TryRead(string file)
     {

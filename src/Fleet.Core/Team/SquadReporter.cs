@@ -20,13 +20,14 @@ public static class SquadReporter
     private static string PostedFile(string squadRoot, string name) => Path.Combine(PostedDir(squadRoot), name + ".json");
 
     /// <returns>The verdicts posted by this call.</returns>
-    public static async Task<IReadOnlyList<PostedRecord>> PostNewVerdictsAsync(string squadRoot, IForge forge, TimeProvider time, CancellationToken cancellationToken)
+    /// <param name="state">The squad's run as its journal has it now.</param>
+    public static async Task<IReadOnlyList<PostedRecord>> PostNewVerdictsAsync(string squadRoot, RunState state, IForge forge, TimeProvider time, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(forge);
         ArgumentNullException.ThrowIfNull(time);
-        var squad = SquadDefinition.Load(squadRoot);
         var layout = new FleetLayout(squadRoot);
-        var state = FleetRuns.Load(layout);
+        SquadDefinition? squad = null;
         var posted = new List<PostedRecord>();
         foreach (var verdict in state.Verdicts.OrderBy(v => v.Iteration))
         {
@@ -36,12 +37,13 @@ public static class SquadReporter
                 continue;
             }
 
-            var publish = SquadPublisher.TryRead(SquadFleet.PublishFile(squadRoot, verdict.Iteration))
-                ?? Enumerable.Range(1, verdict.Iteration).Reverse().Select(n => SquadPublisher.TryRead(SquadFleet.PublishFile(squadRoot, n))).FirstOrDefault(r => r is not null);
+            var publish = SquadPublisher.LatestUpTo(squadRoot, verdict.Iteration);
             if (publish is null)
             {
                 continue; // No pull request yet (the publish worker failed): there is nothing to post on.
             }
+
+            squad ??= SquadDefinition.Load(squadRoot);
 
             var head = publish.Iteration == verdict.Iteration ? publish.Head : null;
             var shortHead = head is null ? "no new head" : $"head {head[..Math.Min(12, head.Length)]}";
@@ -72,11 +74,12 @@ public static class SquadReporter
     }
 
     /// <summary>The productivity engineer's report, once the squad's run has ended: its retro, on the pull request.</summary>
-    public static async Task<bool> PostEngagementLogAsync(string squadRoot, IForge forge, TimeSpan stallAfter, CancellationToken cancellationToken)
+    public static async Task<bool> PostEngagementLogAsync(string squadRoot, RunState state, IForge forge, TimeSpan stallAfter, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(forge);
         var marker = PostedFile(squadRoot, "engagement");
-        var pr = LatestPublish(squadRoot);
+        var pr = SquadPublisher.LatestUpTo(squadRoot, state.Iteration);
         if (File.Exists(marker) || pr is null)
         {
             return false;
@@ -88,21 +91,5 @@ public static class SquadReporter
         Directory.CreateDirectory(PostedDir(squadRoot));
         Doctrine.DoctrineFiles.WriteAtomic(marker, "{\"posted\":true}\n");
         return true;
-    }
-
-    public static PublishRecord? LatestPublish(string squadRoot)
-    {
-        var iterations = Path.Combine(squadRoot, "iterations");
-        if (!Directory.Exists(iterations))
-        {
-            return null;
-        }
-
-        return Directory.EnumerateDirectories(iterations)
-            .Select(d => int.TryParse(Path.GetFileName(d), NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0)
-            .Where(n => n > 0)
-            .OrderDescending()
-            .Select(n => SquadPublisher.TryRead(SquadFleet.PublishFile(squadRoot, n)))
-            .FirstOrDefault(r => r is not null);
     }
 }

@@ -13,10 +13,8 @@ public sealed class SquadWorktree(GitCli? git = null)
     public async Task<string> EnsureAsync(TeamLayout layout, int issue, string baseBranch, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(layout);
-        var manager = new WorktreeManager(_git);
         var top = layout.Repository;
-        await manager.EnsureExcludedAsync(top, WorktreeManager.ExcludeLine, "fleet: worker worktrees (see fleet clean)", cancellationToken);
-        await manager.EnsureExcludedAsync(top, TeamLayout.ExcludeLine, "fleet: team mode's plans and squads", cancellationToken);
+        await layout.ExcludeFromGitAsync(_git, cancellationToken);
         var branch = TeamLayout.Branch(issue);
         var path = layout.Worktree(issue);
         var list = await _git.OutputAsync(top, ["worktree", "list", "--porcelain"], cancellationToken);

@@ -33,6 +33,14 @@ public sealed class TeamLayout(string repository)
 
     public static string Branch(int issue) => string.Create(CultureInfo.InvariantCulture, $"fleet/issue-{issue}");
 
+    /// <summary>Keeps team state and the issues' worktrees out of <c>git status</c>, so the tree stays clean for the next plan.</summary>
+    public async Task ExcludeFromGitAsync(GitCli git, CancellationToken cancellationToken)
+    {
+        var manager = new WorktreeManager(git);
+        await manager.EnsureWorktreesExcludedAsync(Repository, cancellationToken);
+        await manager.EnsureExcludedAsync(Repository, ExcludeLine, "fleet: team mode's plans and squads", cancellationToken);
+    }
+
     /// <summary>A new team run's id: sortable by time, unique enough for one repository.</summary>
     public static string NewRunId(DateTimeOffset now) =>
         string.Create(CultureInfo.InvariantCulture, $"t-{now.UtcDateTime:yyyyMMdd-HHmmss}-{Random.Shared.Next(0x10000):x4}");

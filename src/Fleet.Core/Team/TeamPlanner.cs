@@ -130,13 +130,11 @@ public sealed class TeamPlanner(IForge forge, Func<ArchitectRequest, Cancellatio
 
         if (await PreconditionCheck.FirstFailureAsync(repo, preconditions, cancellationToken) is { } failed)
         {
-            var printed = (failed.Result.Stdout + failed.Result.Stderr).Trim();
-            throw new TeamException($"step 0: precondition failed: {failed.Precondition.Text} ({failed.Precondition.Source}); " +
-                $"$ {Providers.ShellQuote.Join(failed.Precondition.Check)} exited {failed.Result.ExitCode}" + (printed.Length > 0 ? $": {printed}" : "") + "; nothing was planned");
+            throw new TeamException($"step 0: {failed.Describe()}; nothing was planned");
         }
 
         // The plan and the squads live under .fleet/team/: keep them out of git status, so the tree stays clean for the next plan.
-        await new WorktreeManager(_git).EnsureExcludedAsync(repo, TeamLayout.ExcludeLine, "fleet: team mode's plans and squads", cancellationToken);
+        await new TeamLayout(repo).ExcludeFromGitAsync(_git, cancellationToken);
         Say($"step 0: {forge.Description} answers; {repo} is clean; base {baseBranch} exists; {preconditions.Count} doctrine preconditions hold");
     }
 

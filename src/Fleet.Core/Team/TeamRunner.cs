@@ -202,9 +202,9 @@ public sealed class TeamRunner(TeamRunSettings settings, IForge forge, ISquadLau
         {
             foreach (var (issue, root, fleetRun) in active.Where(a => !done.ContainsKey(a.Issue.Number)))
             {
-                await PostAsync(issue.Number, () => SquadReporter.PostNewVerdictsAsync(root, forge, time, cancellationToken));
                 var squadLayout = new FleetLayout(root);
                 var state = FleetRuns.Load(squadLayout);
+                await PostAsync(issue.Number, () => SquadReporter.PostNewVerdictsAsync(root, state, forge, time, cancellationToken));
                 string? status = null;
                 string reason = "";
                 if (state.Ended is { } ended)
@@ -235,10 +235,10 @@ public sealed class TeamRunner(TeamRunSettings settings, IForge forge, ISquadLau
 
                 if (state.Ended is not null)
                 {
-                    await PostAsync(issue.Number, async () => await SquadReporter.PostEngagementLogAsync(root, forge, StallAfter, cancellationToken));
+                    await PostAsync(issue.Number, async () => await SquadReporter.PostEngagementLogAsync(root, state, forge, StallAfter, cancellationToken));
                 }
 
-                var publish = SquadReporter.LatestPublish(root);
+                var publish = SquadPublisher.LatestUpTo(root, state.Iteration);
                 var interventions = 0;
                 try
                 {

@@ -69,7 +69,7 @@ public sealed partial class WorktreeManager
         await Gate.WaitAsync(cancellationToken);
         try
         {
-            await EnsureExcludedAsync(top, cancellationToken);
+            await EnsureWorktreesExcludedAsync(top, cancellationToken);
             var worktrees = await ListAllAsync(top, cancellationToken);
 
             var here = worktrees.FirstOrDefault(w => SamePath(w.Path, path));
@@ -432,7 +432,7 @@ public sealed partial class WorktreeManager
     }
 
     /// <summary>Adds <c>/.fleet-worktrees/</c> to the repository's <c>info/exclude</c> (shared by all its worktrees).</summary>
-    private Task EnsureExcludedAsync(string top, CancellationToken cancellationToken) =>
+    public Task EnsureWorktreesExcludedAsync(string top, CancellationToken cancellationToken) =>
         EnsureExcludedAsync(top, ExcludeLine, "fleet: worker worktrees (see fleet clean)", cancellationToken);
 
     /// <summary>Adds <paramref name="line"/> to the repository's <c>info/exclude</c> (once), so fleet's own files never show in <c>git status</c>.</summary>

@@ -1,4 +1,3 @@
-using Fleet.Forge;
 using Fleet.Team;
 using Fleet.Tests.Infrastructure;
 using Fleet.Tests.Worktrees;
@@ -8,33 +7,17 @@ using Fleet.Worktrees;
 namespace Fleet.Tests.Team;
 
 /// <summary>A squad's fleet and its publish worker, with real git and a local forge (no agents).</summary>
-public sealed class SquadTests : IAsyncLifetime
+public sealed class SquadTests : LocalForgeRepo
 {
-    private TestRepo _repo = null!;
-    private LocalForge _forge = null!;
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    public async ValueTask InitializeAsync()
-    {
-        _repo = await TestRepo.CreateAsync();
-        LocalForge.Create(_repo.Temp.Combine("forge"));
-        _forge = new LocalForge(_repo.Temp.Combine("forge"), _repo.Path);
-        await _forge.AddIssueAsync("Add a health endpoint", "GET /health answers 200.", cancellationToken: Ct).DefaultTimeout();
-    }
-
-    public ValueTask DisposeAsync()
-    {
-        _repo.Dispose();
-        return ValueTask.CompletedTask;
-    }
+    protected override async Task SeedAsync() =>
+        await Forge.AddIssueAsync("Add a health endpoint", "GET /health answers 200.", cancellationToken: Ct).DefaultTimeout();
 
     private async Task<(string Root, SquadDefinition Squad)> SquadAsync()
     {
-        var layout = new TeamLayout(_repo.Path);
+        var layout = new TeamLayout(Repo.Path);
         var worktree = await new SquadWorktree().EnsureAsync(layout, 1, "main", Ct).DefaultTimeout();
-        var squad = new SquadDefinition("t-1", 1, "Add a health endpoint", "issues/1.json", "GET /health answers 200.", _repo.Path, "main", "fleet/issue-1", worktree,
-            new ForgeSettingsRecord("local", _repo.Temp.Combine("forge")), new RoleSettings("claude", "sonnet"), new RoleSettings("codex"), new RoleSettings("claude"), 3, 1, 2.5m);
+        var squad = new SquadDefinition("t-1", 1, "Add a health endpoint", "issues/1.json", "GET /health answers 200.", Repo.Path, "main", "fleet/issue-1", worktree,
+            new ForgeSettingsRecord("local", Repo.Temp.Combine("forge")), new RoleSettings("claude", "sonnet"), new RoleSettings("codex"), new RoleSettings("claude"), 3, 1, 2.5m);
         var root = layout.SquadRoot("t-1", 1);
         SquadFleet.Write(root, squad, ["fleet"], rehearsalScript: null);
         return (root, squad);
@@ -57,7 +40,7 @@ public sealed class SquadTests : IAsyncLifetime
         fleet.StopRules.CostCapUsd.ShouldBe(2.5m);
         fleet.Gates.Allow.ShouldContain("Bash(git commit:*)");
         File.ReadAllText(Path.Combine(root, "workers", "reviewer", "prompt.md")).ShouldContain($"git -C {squad.Worktree} diff main...fleet/issue-1");
-        (await _repo.GitAsync("status", "--porcelain")).ShouldBeEmpty("squads and worktrees are excluded from git status");
+        (await Repo.GitAsync("status", "--porcelain")).ShouldBeEmpty("squads and worktrees are excluded from git status");
     }
 
     [Fact]
@@ -66,22 +49,22 @@ public sealed class SquadTests : IAsyncLifetime
         var (root, squad) = await SquadAsync();
         File.WriteAllText(Path.Combine(squad.Worktree, "health.cs"), "// left uncommitted\n");
 
-        var first = await SquadPublisher.PublishAsync(root, 1, _forge, GitCli.Default, Ct).DefaultTimeout();
+        var first = await SquadPublisher.PublishAsync(root, 1, Forge, GitCli.Default, Ct).DefaultTimeout();
 
         first.Created.ShouldBeTrue();
         first.Commits.ShouldBe(1);
-        (await _repo.GitAsync("log", "-1", "--format=%s", "fleet/issue-1")).ShouldBe("fleet: the developer's uncommitted work (issue #1, iteration 1)");
-        var pr = await _forge.GetPullRequestAsync(first.PullRequest, Ct).DefaultTimeout();
+        (await Repo.GitAsync("log", "-1", "--format=%s", "fleet/issue-1")).ShouldBe("fleet: the developer's uncommitted work (issue #1, iteration 1)");
+        var pr = await Forge.GetPullRequestAsync(first.PullRequest, Ct).DefaultTimeout();
         pr.Body.ShouldStartWith("Closes #1\n");
         pr.HeadBranch.ShouldBe("fleet/issue-1");
 
         File.WriteAllText(Path.Combine(squad.Worktree, "health.cs"), "// fixed\n");
         await TestRepo.CommitInAsync(squad.Worktree, "fix");
-        var second = await SquadPublisher.PublishAsync(root, 2, _forge, GitCli.Default, Ct).DefaultTimeout();
+        var second = await SquadPublisher.PublishAsync(root, 2, Forge, GitCli.Default, Ct).DefaultTimeout();
         second.Created.ShouldBeFalse();
         second.PullRequest.ShouldBe(first.PullRequest);
-        second.Head.ShouldBe(await _repo.GitAsync("rev-parse", "fleet/issue-1"));
-        (await _forge.ListOpenPullRequestsAsync(Ct).DefaultTimeout()).Count.ShouldBe(1);
+        second.Head.ShouldBe(await Repo.GitAsync("rev-parse", "fleet/issue-1"));
+        (await Forge.ListOpenPullRequestsAsync(Ct).DefaultTimeout()).Count.ShouldBe(1);
     }
 
     [Fact]
@@ -89,32 +72,32 @@ public sealed class SquadTests : IAsyncLifetime
     {
         var (root, _) = await SquadAsync();
 
-        var error = await Should.ThrowAsync<TeamException>(() => SquadPublisher.PublishAsync(root, 1, _forge, GitCli.Default, Ct).DefaultTimeout());
+        var error = await Should.ThrowAsync<TeamException>(() => SquadPublisher.PublishAsync(root, 1, Forge, GitCli.Default, Ct).DefaultTimeout());
 
         error.Message.ShouldBe("the developer made no commit on fleet/issue-1 (nothing ahead of main): nothing to publish for issue #1");
-        (await _forge.ListOpenPullRequestsAsync(Ct).DefaultTimeout()).ShouldBeEmpty();
+        (await Forge.ListOpenPullRequestsAsync(Ct).DefaultTimeout()).ShouldBeEmpty();
     }
 
     [Fact]
     public async Task Team_plan_stops_at_step_0_with_the_reason_and_writes_nothing()
     {
-        var forge = _repo.Temp.Combine("forge");
-        _repo.Write("dirty.txt", "x\n");
-        var (code, console) = await TestConsole.RunAsync(_repo.Path, new Dictionary<string, string> { ["FLEET_HOME"] = _repo.Temp.Combine("home") }, "team", "plan", "--local-forge", forge);
+        var forge = Repo.Temp.Combine("forge");
+        Repo.Write("dirty.txt", "x\n");
+        var (code, console) = await TestConsole.RunAsync(Repo.Path, new Dictionary<string, string> { ["FLEET_HOME"] = Repo.Temp.Combine("home") }, "team", "plan", "--local-forge", forge);
         code.ShouldBe(2);
         console.Stderr.ShouldContain("step 0: the working tree of");
         console.Stderr.ShouldContain("is not clean (?? dirty.txt): commit or stash first; nothing was planned");
-        File.Delete(Path.Combine(_repo.Path, "dirty.txt"));
+        File.Delete(Path.Combine(Repo.Path, "dirty.txt"));
 
-        (code, console) = await TestConsole.RunAsync(_repo.Path, new Dictionary<string, string> { ["FLEET_HOME"] = _repo.Temp.Combine("home") }, "team", "plan", "--local-forge", forge, "--base", "develop");
+        (code, console) = await TestConsole.RunAsync(Repo.Path, new Dictionary<string, string> { ["FLEET_HOME"] = Repo.Temp.Combine("home") }, "team", "plan", "--local-forge", forge, "--base", "develop");
         code.ShouldBe(2);
         console.Stderr.ShouldContain("step 0: the base branch develop does not exist in");
 
-        (code, console) = await TestConsole.RunAsync(_repo.Path, new Dictionary<string, string> { ["FLEET_HOME"] = _repo.Temp.Combine("home") }, "team", "plan", "--local-forge", _repo.Temp.Combine("nowhere"));
+        (code, console) = await TestConsole.RunAsync(Repo.Path, new Dictionary<string, string> { ["FLEET_HOME"] = Repo.Temp.Combine("home") }, "team", "plan", "--local-forge", Repo.Temp.Combine("nowhere"));
         code.ShouldBe(2);
         console.Stderr.ShouldContain("step 0: no local forge at");
 
-        File.Exists(new TeamLayout(_repo.Path).DefaultPlanFile).ShouldBeFalse();
+        File.Exists(new TeamLayout(Repo.Path).DefaultPlanFile).ShouldBeFalse();
         console.Stderr.ShouldNotContain(" at Fleet.");
     }
 }

@@ -13,43 +13,19 @@ namespace Fleet.Tests.Team;
 /// Team mode end to end with the local forge and the rehearsal endpoint: the real claude (developer, SDET) and codex
 /// (reviewer) CLIs, real git worktrees and commits, real pull-request records, the real orchestrator per squad.
 /// </summary>
-public sealed class TeamRunEndToEndTests : IAsyncLifetime
+public sealed class TeamRunEndToEndTests : LocalForgeRepo
 {
-    private TestRepo _repo = null!;
-    private string _forgeDir = null!;
-    private LocalForge _forge = null!;
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    public async ValueTask InitializeAsync()
-    {
-        _repo = await TestRepo.CreateAsync();
-        _forgeDir = _repo.Temp.Combine("forge");
-        LocalForge.Create(_forgeDir);
-        _forge = new LocalForge(_forgeDir, _repo.Path);
-    }
-
-    public ValueTask DisposeAsync()
-    {
-        _repo.Dispose();
-        return ValueTask.CompletedTask;
-    }
-
     [Fact]
     public async Task A_backlog_of_four_issues_runs_in_the_planned_waves_leaves_a_reviewed_pull_request_per_issue_and_merges_only_what_was_approved_at_its_head()
     {
         AgentCli.RequireOrSkip("claude");
         AgentCli.RequireOrSkip("codex");
-        for (var i = 1; i <= 5; i++)
-        {
-            await _forge.AddIssueAsync($"Issue {i}", $"Do thing {i}.", cancellationToken: Ct).DefaultTimeout();
-        }
+        await AddIssuesAsync(5, i => $"Do thing {i}.");
 
         // Someone is already on #5: an open pull request closes it.
-        var their = await _repo.GitAsync("commit-tree", "HEAD^{tree}", "-p", "HEAD", "-m", "their work");
-        await _repo.GitAsync("branch", "someone/else", their);
-        var theirs = await _forge.CreatePullRequestAsync(new NewPullRequest("someone/else", "main", "Their fix", "Closes #5\n"), Ct).DefaultTimeout();
-        var footprints = _repo.Temp.Write("footprints.json", """
+        await TheirBranchAsync("someone/else");
+        var theirs = await Forge.CreatePullRequestAsync(new NewPullRequest("someone/else", "main", "Their fix", "Closes #5\n"), Ct).DefaultTimeout();
+        var footprints = Repo.Temp.Write("footprints.json", """
             {"footprints":[
               {"issue":1,"files":["src/a.txt"],"folders":[],"migrations":[],"needs":[],"why":""},
               {"issue":2,"files":["src/a.txt"],"folders":[],"migrations":[],"needs":[],"why":""},
@@ -58,7 +34,7 @@ public sealed class TeamRunEndToEndTests : IAsyncLifetime
             ]}
             """);
 
-        var (planCode, plan) = await FleetAsync("team", "plan", "--local-forge", _forgeDir, "--footprints", footprints, "--json");
+        var (planCode, plan) = await FleetAsync("team", "plan", "--local-forge", ForgeDir, "--footprints", footprints, "--json");
         planCode.ShouldBe(0, plan.Stderr);
         using (var doc = JsonDocument.Parse(plan.Stdout))
         {
@@ -72,7 +48,7 @@ public sealed class TeamRunEndToEndTests : IAsyncLifetime
             five.GetProperty("taken").GetProperty("url").GetString().ShouldBe(theirs.Url);
         }
 
-        (await _repo.GitAsync("status", "--porcelain")).ShouldBeEmpty("the plan lives under .fleet/team/, which git ignores");
+        (await Repo.GitAsync("status", "--porcelain")).ShouldBeEmpty("the plan lives under .fleet/team/, which git ignores");
 
         var (runCode, run) = await FleetAsync("team", "run", "--rehearse", "--no-tmux", "--json");
         runCode.ShouldBe(0, run.Stderr);
@@ -81,7 +57,7 @@ public sealed class TeamRunEndToEndTests : IAsyncLifetime
         squads[5].GetProperty("status").GetString().ShouldBe("taken");
         squads[5].GetProperty("reason").GetString()!.ShouldContain(theirs.Url);
 
-        var open = await _forge.ListOpenPullRequestsAsync(Ct).DefaultTimeout();
+        var open = await Forge.ListOpenPullRequestsAsync(Ct).DefaultTimeout();
         open.Where(p => p.HeadBranch.StartsWith("fleet/", StringComparison.Ordinal)).Count().ShouldBe(4);
         var roots = new Dictionary<int, string>();
         foreach (var n in new[] { 1, 2, 3, 4 })
@@ -89,14 +65,14 @@ public sealed class TeamRunEndToEndTests : IAsyncLifetime
             squads[n].GetProperty("status").GetString().ShouldBe("approved", $"#{n}: {squads[n].GetProperty("reason").GetString()}");
             roots[n] = squads[n].GetProperty("squad_root").GetString()!;
             var branch = $"fleet/issue-{n}";
-            (await _repo.GitAsync("rev-list", "--count", $"main..{branch}")).ShouldBe("1", $"{branch} holds the developer's own commit");
-            (await _repo.GitAsync("log", "-1", "--format=%s", branch)).ShouldBe($"issue-{n}: the change, iteration 1");
-            (await _repo.GitAsync("show", $"{branch}:issue-{n}.txt")).ShouldBe($"the change for issue-{n}, iteration 1");
+            (await Repo.GitAsync("rev-list", "--count", $"main..{branch}")).ShouldBe("1", $"{branch} holds the developer's own commit");
+            (await Repo.GitAsync("log", "-1", "--format=%s", branch)).ShouldBe($"issue-{n}: the change, iteration 1");
+            (await Repo.GitAsync("show", $"{branch}:issue-{n}.txt")).ShouldBe($"the change for issue-{n}, iteration 1");
 
-            var pr = await _forge.GetPullRequestAsync(open.Single(p => p.HeadBranch == branch).Number, Ct).DefaultTimeout();
+            var pr = await Forge.GetPullRequestAsync(open.Single(p => p.HeadBranch == branch).Number, Ct).DefaultTimeout();
             pr.Body.ShouldStartWith($"Closes #{n}\n");
             pr.ClosingIssues.ShouldBe([n]);
-            var head = await _repo.GitAsync("rev-parse", branch);
+            var head = await Repo.GitAsync("rev-parse", branch);
             VerdictTrailer.Parse(pr.Body).ShouldBe(new VerdictTrailer("lgtm", "codex/default", 1, head));
             var review = pr.Reviews.ShouldHaveSingleItem();
             review.State.ShouldBe(ReviewState.Approved);
@@ -108,7 +84,7 @@ public sealed class TeamRunEndToEndTests : IAsyncLifetime
         // The SDET's report and the productivity engineer's engagement log are comments on each pull request (the local forge keeps them in the record).
         foreach (var n in new[] { 1, 2, 3, 4 })
         {
-            var record = await File.ReadAllTextAsync(Path.Combine(_forgeDir, "pulls", $"{open.Single(p => p.HeadBranch == $"fleet/issue-{n}").Number}.json"), Ct);
+            var record = await File.ReadAllTextAsync(Path.Combine(ForgeDir, "pulls", $"{open.Single(p => p.HeadBranch == $"fleet/issue-{n}").Number}.json"), Ct);
             record.ShouldContain($"SDET report for issue-{n}, iteration 1");
             record.ShouldContain("Engagement log");
         }
@@ -120,8 +96,8 @@ public sealed class TeamRunEndToEndTests : IAsyncLifetime
         Started(3).ShouldBeGreaterThan(Ended(1));
 
         // The run's retro is an issue labelled fleet-retro; the next plan reads it at step 0.
-        var retro = (await _forge.ListIssuesAsync(new IssueQuery(Label: "fleet-retro", State: IssueState.All), Ct).DefaultTimeout()).ShouldHaveSingleItem();
-        (await _forge.GetIssueAsync(retro.Number, Ct).DefaultTimeout()).Body.ShouldContain("Interventions per issue: 0 (0 over 4 squads)");
+        var retro = (await Forge.ListIssuesAsync(new IssueQuery(Label: "fleet-retro", State: IssueState.All), Ct).DefaultTimeout()).ShouldHaveSingleItem();
+        (await Forge.GetIssueAsync(retro.Number, Ct).DefaultTimeout()).Body.ShouldContain("Interventions per issue: 0 (0 over 4 squads)");
 
         // The developer and the reviewer of an issue never share a session (from the flight recorder).
         var db = Path.Combine(Home, "telemetry.db");
@@ -136,7 +112,7 @@ public sealed class TeamRunEndToEndTests : IAsyncLifetime
         }
 
         // A change after the approval: that pull request is refused, the others merge.
-        var late = Path.Combine(_repo.Path, ".fleet-worktrees", "issue-4");
+        var late = Path.Combine(Repo.Path, ".fleet-worktrees", "issue-4");
         File.WriteAllText(Path.Combine(late, "late.txt"), "not reviewed\n");
         var lateHead = await TestRepo.CommitInAsync(late, "a change nobody reviewed");
         var (mergeCode, merge) = await FleetAsync("team", "merge", "--json");
@@ -149,15 +125,15 @@ public sealed class TeamRunEndToEndTests : IAsyncLifetime
         decisions.Where(d => d.Key != four).Select(d => d.Value.Action).ShouldAllBe(a => a == "merged");
         foreach (var n in new[] { 1, 2, 3 })
         {
-            File.Exists(Path.Combine(_repo.Path, $"issue-{n}.txt")).ShouldBeTrue($"#{n} was merged into main");
+            File.Exists(Path.Combine(Repo.Path, $"issue-{n}.txt")).ShouldBeTrue($"#{n} was merged into main");
         }
 
-        File.Exists(Path.Combine(_repo.Path, "issue-4.txt")).ShouldBeFalse();
-        (await _forge.GetIssueAsync(1, Ct).DefaultTimeout()).State.ShouldBe(IssueState.Closed);
-        (await _forge.GetIssueAsync(4, Ct).DefaultTimeout()).State.ShouldBe(IssueState.Open);
+        File.Exists(Path.Combine(Repo.Path, "issue-4.txt")).ShouldBeFalse();
+        (await Forge.GetIssueAsync(1, Ct).DefaultTimeout()).State.ShouldBe(IssueState.Closed);
+        (await Forge.GetIssueAsync(4, Ct).DefaultTimeout()).State.ShouldBe(IssueState.Open);
 
         // The loop closes: the next plan reads the retro at step 0, and never starts again what has a pull request.
-        var (againCode, again) = await FleetAsync("team", "plan", "--local-forge", _forgeDir, "--json");
+        var (againCode, again) = await FleetAsync("team", "plan", "--local-forge", ForgeDir, "--json");
         againCode.ShouldBe(0, again.Stderr);
         using var next = JsonDocument.Parse(again.Stdout);
         next.RootElement.GetProperty("retro").GetString().ShouldBe(retro.Url);
@@ -167,10 +143,10 @@ public sealed class TeamRunEndToEndTests : IAsyncLifetime
     }
 
     /// <summary>Fleet's own files (registry, logs, telemetry) outside the repository, whose tree must stay clean.</summary>
-    private string Home => _repo.Temp.Combine("fleet-home");
+    private string Home => Repo.Temp.Combine("fleet-home");
 
     private Task<(int ExitCode, TestConsole Console)> FleetAsync(params string[] args) =>
-        TestConsole.RunAsync(_repo.Path, new Dictionary<string, string> { ["FLEET_HOME"] = Home }, args);
+        TestConsole.RunAsync(Repo.Path, new Dictionary<string, string> { ["FLEET_HOME"] = Home }, args);
 
     private static async Task<Dictionary<(string Issue, string Worker), HashSet<string>>> SessionsByWorkerAsync(string db)
     {

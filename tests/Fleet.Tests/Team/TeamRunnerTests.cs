@@ -3,7 +3,6 @@ using Fleet.Orchestration;
 using Fleet.Planning;
 using Fleet.Team;
 using Fleet.Tests.Infrastructure;
-using Fleet.Tests.Worktrees;
 
 namespace Fleet.Tests.Team;
 
@@ -12,29 +11,9 @@ namespace Fleet.Tests.Team;
 /// real worktrees, a real local forge; no agents): dependents of an issue that was not approved are skipped, and the
 /// exit code says whether a person is needed.
 /// </summary>
-public sealed class TeamRunnerTests : IAsyncLifetime
+public sealed class TeamRunnerTests : LocalForgeRepo
 {
-    private TestRepo _repo = null!;
-    private LocalForge _forge = null!;
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    public async ValueTask InitializeAsync()
-    {
-        _repo = await TestRepo.CreateAsync();
-        LocalForge.Create(_repo.Temp.Combine("forge"));
-        _forge = new LocalForge(_repo.Temp.Combine("forge"), _repo.Path);
-        for (var i = 1; i <= 4; i++)
-        {
-            await _forge.AddIssueAsync($"Issue {i}", $"Do {i}.", cancellationToken: Ct).DefaultTimeout();
-        }
-    }
-
-    public ValueTask DisposeAsync()
-    {
-        _repo.Dispose();
-        return ValueTask.CompletedTask;
-    }
+    protected override Task SeedAsync() => AddIssuesAsync(4, i => $"Do {i}.");
 
     /// <summary>Ends each squad's run the way its issue's script says, at once, in the squad's own journal.</summary>
     private sealed class ScriptedLauncher(IReadOnlyDictionary<int, string> ends) : ISquadLauncher
@@ -60,7 +39,7 @@ public sealed class TeamRunnerTests : IAsyncLifetime
     }
 
     private TeamRunSettings Settings(params IReadOnlyList<RunIssue>[] waves) => new(
-        _repo.Path, "main", new ForgeSettingsRecord("local", _repo.Temp.Combine("forge")), waves,
+        Repo.Path, "main", new ForgeSettingsRecord("local", Repo.Temp.Combine("forge")), waves,
         new RoleSettings("claude"), new RoleSettings("codex"), new RoleSettings("claude"), 3, 1, null, ["fleet"], null, null);
 
     private static RunIssue Issue(int n, params int[] needs) => new(n, $"Issue {n}", $"issues/{n}.json", needs, null);
@@ -69,7 +48,7 @@ public sealed class TeamRunnerTests : IAsyncLifetime
     public async Task An_issue_whose_needed_issue_was_not_approved_is_skipped_and_the_run_fails()
     {
         var launcher = new ScriptedLauncher(new Dictionary<int, string> { [1] = "failed", [2] = "approved", [4] = "approved" });
-        var result = await new TeamRunner(Settings([Issue(1), Issue(2)], [Issue(3, 1), Issue(4, 2)]), _forge, launcher, TimeProvider.System).RunAsync(Ct).SlowTimeout();
+        var result = await new TeamRunner(Settings([Issue(1), Issue(2)], [Issue(3, 1), Issue(4, 2)]), Forge, launcher, TimeProvider.System).RunAsync(Ct).SlowTimeout();
 
         launcher.Launched.ShouldBe([1, 2, 4]);
         result.Squads.Select(s => (s.Issue, s.Status)).ShouldBe([(1, "not approved"), (2, "approved"), (3, "skipped"), (4, "approved")]);
@@ -82,7 +61,7 @@ public sealed class TeamRunnerTests : IAsyncLifetime
     public async Task An_escalated_squad_makes_the_run_wait_for_a_person()
     {
         var launcher = new ScriptedLauncher(new Dictionary<int, string> { [1] = "escalated", [2] = "approved" });
-        var result = await new TeamRunner(Settings([Issue(1), Issue(2)]), _forge, launcher, TimeProvider.System).RunAsync(Ct).SlowTimeout();
+        var result = await new TeamRunner(Settings([Issue(1), Issue(2)]), Forge, launcher, TimeProvider.System).RunAsync(Ct).SlowTimeout();
 
         result.Squads.Single(s => s.Issue == 1).Status.ShouldBe("escalated");
         result.Squads.Single(s => s.Issue == 1).Reason.ShouldStartWith("the reviewer asks a person (a person decides: fleet resume ");
@@ -92,12 +71,11 @@ public sealed class TeamRunnerTests : IAsyncLifetime
     [Fact]
     public async Task An_issue_someone_opened_a_pull_request_for_after_the_plan_is_not_started()
     {
-        var their = await _repo.GitAsync("commit-tree", "HEAD^{tree}", "-p", "HEAD", "-m", "their work");
-        await _repo.GitAsync("branch", "someone/else", their);
-        var pr = await _forge.CreatePullRequestAsync(new NewPullRequest("someone/else", "main", "Theirs", "Fixes #2\n"), Ct).DefaultTimeout();
+        await TheirBranchAsync("someone/else");
+        var pr = await Forge.CreatePullRequestAsync(new NewPullRequest("someone/else", "main", "Theirs", "Fixes #2\n"), Ct).DefaultTimeout();
         var launcher = new ScriptedLauncher(new Dictionary<int, string> { [1] = "approved" });
 
-        var result = await new TeamRunner(Settings([Issue(1), Issue(2)]), _forge, launcher, TimeProvider.System).RunAsync(Ct).SlowTimeout();
+        var result = await new TeamRunner(Settings([Issue(1), Issue(2)]), Forge, launcher, TimeProvider.System).RunAsync(Ct).SlowTimeout();
 
         launcher.Launched.ShouldBe([1]);
         result.Squads.Single(s => s.Issue == 2).Reason.ShouldBe($"open pull request #{pr.Number} closes it ({pr.Url})");
