@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Text;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
 
@@ -6,69 +9,181 @@ namespace Fleet.Telemetry.Store;
 /// <summary>
 /// A statement prepared once on the connection's own handle and rebound for each row, its parameters in the
 /// order they appear in the SQL: each <c>Add</c> binds the next one, <see cref="Execute"/> checks that every
-/// parameter was bound and starts the next row. Microsoft.Data.Sqlite looks every parameter up by name on
-/// every execution; for the hundreds of thousands of rows of a large ingest that lookup was the writer's
-/// main cost. Runs inside the connection's transaction. Binds what it is given: masking is the caller's.
+/// parameter was bound and starts the next row. Runs inside the connection's transaction. Binds what it is
+/// given: masking is the caller's.
+/// <para>
+/// Why not <c>SqliteCommand</c>, nor even SQLitePCLRaw's <c>raw.sqlite3_bind_*</c>: a large ingest binds a few
+/// million values. Microsoft.Data.Sqlite looks every parameter up by name on every execution, and SQLitePCLRaw
+/// passes the statement as a SafeHandle (a reference count taken and dropped per call) and turns every string
+/// into a new UTF-8 array. Here the binds go straight to the same native library with the raw handle, text is
+/// encoded into one reused buffer, and a parameter that is null again is not bound again (a reset keeps the
+/// bindings): most tag columns are null on every row.
+/// </para>
 /// </summary>
-internal sealed class RawStatement : IDisposable
+internal sealed partial class RawStatement : IDisposable
 {
     private readonly sqlite3 _db;
     private readonly sqlite3_stmt _statement;
+    private readonly nint _handle;
     private readonly int _count;
+    private readonly bool[] _bound;
+    private byte[] _text = new byte[1024];
     private int _next = 1;
 
     public RawStatement(SqliteConnection connection, string sql)
     {
         _db = connection.Handle ?? throw new InvalidOperationException("the connection is not open");
         Check(raw.sqlite3_prepare_v2(_db, sql, out _statement));
+        _handle = _statement.DangerousGetHandle();
         _count = raw.sqlite3_bind_parameter_count(_statement);
+        _bound = new bool[_count + 1];
     }
 
-    public void Add(long value) => Check(raw.sqlite3_bind_int64(_statement, _next++, value));
+    public void Add(long value)
+    {
+        var index = _next++;
+        _bound[index] = true;
+        Check(Native.BindInt64(_handle, index, value));
+    }
 
     public void Add(bool value) => Add(value ? 1L : 0L);
 
-    public void Add(long? value) =>
-        Check(value is { } v ? raw.sqlite3_bind_int64(_statement, _next++, v) : raw.sqlite3_bind_null(_statement, _next++));
+    public void Add(long? value)
+    {
+        if (value is { } v)
+            Add(v);
+        else
+            AddNull();
+    }
 
-    public void Add(string? value) =>
-        Check(value is null ? raw.sqlite3_bind_null(_statement, _next++) : raw.sqlite3_bind_text(_statement, _next++, value));
+    public void Add(double? value)
+    {
+        if (value is not { } v)
+        {
+            AddNull();
+            return;
+        }
 
-    public void Add(double? value) =>
-        Check(value is { } v ? raw.sqlite3_bind_double(_statement, _next++, v) : raw.sqlite3_bind_null(_statement, _next++));
+        var index = _next++;
+        _bound[index] = true;
+        Check(Native.BindDouble(_handle, index, v));
+    }
+
+    public unsafe void Add(string? value)
+    {
+        if (value is null)
+        {
+            AddNull();
+            return;
+        }
+
+        var index = _next++;
+        _bound[index] = true;
+        var max = Encoding.UTF8.GetMaxByteCount(value.Length);
+        if (_text.Length < max)
+            _text = new byte[Math.Max(max, _text.Length * 2)];
+        var length = Encoding.UTF8.GetBytes(value, _text);
+        fixed (byte* text = _text)
+            Check(Native.BindText(_handle, index, text, length, Native.Transient));
+    }
+
+    private void AddNull()
+    {
+        var index = _next++;
+        if (!_bound[index])
+            return;
+        _bound[index] = false;
+        Check(Native.BindNull(_handle, index));
+    }
 
     /// <summary>Runs the statement once with the row bound so far; returns the rowid of the last insert.</summary>
     public long Execute()
     {
-        if (_next != _count + 1)
-            throw new InvalidOperationException($"{_next - 1} of {_count} parameters bound");
-        _next = 1;
-        var rc = raw.sqlite3_step(_statement);
-        raw.sqlite3_reset(_statement);
+        var rc = Step();
         if (rc is not (raw.SQLITE_DONE or raw.SQLITE_ROW))
             Check(rc);
-        return raw.sqlite3_last_insert_rowid(_db);
+        return Native.LastInsertRowId(_db.DangerousGetHandle());
     }
 
     /// <summary>Runs the statement once and returns its first row's first column as an integer.</summary>
     public long ExecuteScalar()
     {
-        if (_next != _count + 1)
-            throw new InvalidOperationException($"{_next - 1} of {_count} parameters bound");
-        _next = 1;
-        var rc = raw.sqlite3_step(_statement);
-        var value = rc == raw.SQLITE_ROW ? raw.sqlite3_column_int64(_statement, 0) : 0;
-        raw.sqlite3_reset(_statement);
+        RequireRow();
+        var rc = Native.Step(_handle);
+        var value = rc == raw.SQLITE_ROW ? Native.ColumnInt64(_handle, 0) : 0;
+        _ = Native.Reset(_handle); // repeats the step's own result, checked below
         if (rc is not (raw.SQLITE_DONE or raw.SQLITE_ROW))
             Check(rc);
         return rc == raw.SQLITE_ROW ? value : throw new InvalidOperationException("the statement returned no row");
     }
 
+    private int Step()
+    {
+        RequireRow();
+        var rc = Native.Step(_handle);
+        _ = Native.Reset(_handle); // repeats the step's own result, which the caller checks
+        return rc;
+    }
+
+    private void RequireRow()
+    {
+        if (_next != _count + 1)
+            throw new InvalidOperationException($"{_next - 1} of {_count} parameters bound");
+        _next = 1;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Check(int rc)
     {
         if (rc != raw.SQLITE_OK)
-            throw new SqliteException(raw.sqlite3_errmsg(_db).utf8_to_string(), rc);
+            Fail(rc);
     }
 
+    private void Fail(int rc) => throw new SqliteException(raw.sqlite3_errmsg(_db).utf8_to_string(), rc);
+
     public void Dispose() => _statement.Dispose();
+
+    /// <summary>
+    /// The calls of the row loop, on the native library SQLitePCLRaw's bundle loaded (same name, so the same
+    /// file). Binds, resets and column reads neither block nor call back into managed code, so they skip the
+    /// GC transition; the step, which does the I/O, does not.
+    /// </summary>
+    private static unsafe partial class Native
+    {
+        private const string Library = "e_sqlite3";
+
+        /// <summary>SQLITE_TRANSIENT: SQLite copies the text before the call returns (the buffer is reused).</summary>
+        public static readonly nint Transient = -1;
+
+        [LibraryImport(Library, EntryPoint = "sqlite3_bind_int64")]
+        [SuppressGCTransition]
+        public static partial int BindInt64(nint statement, int index, long value);
+
+        [LibraryImport(Library, EntryPoint = "sqlite3_bind_double")]
+        [SuppressGCTransition]
+        public static partial int BindDouble(nint statement, int index, double value);
+
+        [LibraryImport(Library, EntryPoint = "sqlite3_bind_null")]
+        [SuppressGCTransition]
+        public static partial int BindNull(nint statement, int index);
+
+        [LibraryImport(Library, EntryPoint = "sqlite3_bind_text")]
+        [SuppressGCTransition]
+        public static partial int BindText(nint statement, int index, byte* text, int length, nint destructor);
+
+        [LibraryImport(Library, EntryPoint = "sqlite3_step")]
+        public static partial int Step(nint statement);
+
+        [LibraryImport(Library, EntryPoint = "sqlite3_reset")]
+        [SuppressGCTransition]
+        public static partial int Reset(nint statement);
+
+        [LibraryImport(Library, EntryPoint = "sqlite3_column_int64")]
+        [SuppressGCTransition]
+        public static partial long ColumnInt64(nint statement, int column);
+
+        [LibraryImport(Library, EntryPoint = "sqlite3_last_insert_rowid")]
+        [SuppressGCTransition]
+        public static partial long LastInsertRowId(nint db);
+    }
 }
