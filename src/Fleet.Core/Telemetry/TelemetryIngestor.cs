@@ -85,30 +85,37 @@ public sealed class TelemetryIngestor(TelemetryStore store, TimeProvider time)
         using var writer = await StoreWriter.BeginAsync(store, cancellationToken).ConfigureAwait(false);
         var privacy = new PrivacyPolicy(options.Privacy);
 
-        // Plan: what to read from where. Cheap (a stat and the first 4 KB per file).
+        // Plan: what to read from where. Cheap (a stat and the first 4 KB per file). Files already in the store are
+        // planned first, since a replaced one must lose its old rows before anything is written; a new file is planned
+        // by the parse worker that reads it, so parsing starts at once.
         var parallelism = Math.Max(1, options.Parallelism ?? Environment.ProcessorCount);
-        var planned = new FilePlan[files.Count];
+        var known = new FilePlan?[files.Count];
         await Parallel.ForAsync(0, files.Count, new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken }, async (i, ct) =>
-            planned[i] = await PlanAsync(files[i], sources.GetValueOrDefault(files[i].Path), ct).ConfigureAwait(false)).ConfigureAwait(false);
-        var plans = planned.ToList();
+        {
+            if (sources.GetValueOrDefault(files[i].Path) is { } existing)
+                known[i] = await PlanAsync(files[i], existing, ct).ConfigureAwait(false);
+        }).ConfigureAwait(false);
 
-        foreach (var plan in plans.Where(p => p.Reread && p.Existing is not null))
-            writer.DeleteSourceRows(plan.Existing!.Id);
+        foreach (var plan in known.Where(p => p is { Reread: true, Existing: not null }))
+            writer.DeleteSourceRows(plan!.Existing!.Id);
 
         // Parse ahead in parallel; write strictly in file order so dedup ties resolve the same way every time.
-        var channels = plans.Select(_ => Channel.CreateBounded<RecordBatch>(new BoundedChannelOptions(4) { SingleReader = true, SingleWriter = true })).ToArray();
-        var results = new FileProgress?[plans.Count];
+        var plans = files.Select(_ => new TaskCompletionSource<FilePlan>(TaskCreationOptions.RunContinuationsAsynchronously)).ToArray();
+        var channels = files.Select(_ => Channel.CreateBounded<RecordBatch>(new BoundedChannelOptions(4) { SingleReader = true, SingleWriter = true })).ToArray();
+        var results = new FileProgress?[files.Count];
         var next = -1;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var workers = Enumerable.Range(0, Math.Min(parallelism, Math.Max(1, plans.Count))).Select(_ => Task.Run(async () =>
+        var workers = Enumerable.Range(0, Math.Min(parallelism, Math.Max(1, files.Count))).Select(_ => Task.Run(async () =>
         {
             int i;
-            while ((i = Interlocked.Increment(ref next)) < plans.Count)
+            while ((i = Interlocked.Increment(ref next)) < files.Count)
             {
                 var channel = channels[i].Writer;
                 try
                 {
-                    results[i] = await ReadAsync(plans[i], options, privacy, channel, stop.Token).ConfigureAwait(false);
+                    var plan = known[i] ?? await PlanAsync(files[i], null, stop.Token).ConfigureAwait(false);
+                    plans[i].SetResult(plan);
+                    results[i] = await ReadAsync(plan, options, privacy, channel, stop.Token).ConfigureAwait(false);
                     channel.TryComplete();
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -117,17 +124,21 @@ public sealed class TelemetryIngestor(TelemetryStore store, TimeProvider time)
                 }
                 catch (Exception e)
                 {
+                    plans[i].TrySetException(e);
                     channel.TryComplete(e);
                     throw;
                 }
             }
         }, stop.Token)).ToList();
 
-        var reports = new List<IngestFileReport>(plans.Count);
+        var reports = new List<IngestFileReport>(files.Count);
         try
         {
-            for (var i = 0; i < plans.Count; i++)
-                reports.Add(await WriteAsync(writer, plans[i], channels[i].Reader, () => results[i], options, cancellationToken).ConfigureAwait(false));
+            for (var i = 0; i < files.Count; i++)
+            {
+                var plan = await plans[i].Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+                reports.Add(await WriteAsync(writer, plan, channels[i].Reader, () => results[i], options, cancellationToken).ConfigureAwait(false));
+            }
         }
         catch
         {
