@@ -16,6 +16,8 @@
 #        BENCH_ALT_ENV      runtime settings for an extra cold run per round, side by side with the default
 #                           (e.g. BENCH_ALT_ENV=DOTNET_TieredPGO=0), labelled fleet-cold-alt
 #        BENCH_MB           target corpus size in MB (default 500)
+#        BENCH_ALT_DLL      another build's fleet.dll, run cold side by side in each round (fleet-cold-alt),
+#                           e.g. an older commit published the same way (see BENCHMARKS.md)
 #        BENCH_KEEP=1       keep the temp dir
 set -euo pipefail
 runs="${1:-3}"
@@ -26,11 +28,11 @@ target_mb="${BENCH_MB:-500}"
 
 bash "$repo/scripts/install-npm-tools.sh" >/dev/null
 ccusage="$repo/.tools/npm/node_modules/.bin/ccusage"
-dotnet build "$repo/src/Fleet.Cli/Fleet.Cli.csproj" -c Release --nologo -v quiet >/dev/null
-fleet_dll="$repo/src/Fleet.Cli/bin/Release/net10.0/fleet.dll"
-
 tmp="$(mktemp -d)"
 [[ "${BENCH_KEEP:-0}" == 1 ]] || trap 'rm -rf "$tmp"' EXIT
+# fleet as it ships: the tool package's linux-x64 build (ReadyToRun), which a publish for that platform produces.
+dotnet publish "$repo/src/Fleet.Cli/Fleet.Cli.csproj" -c Release -r linux-x64 --nologo -v quiet -o "$tmp/fleet" >/dev/null
+fleet_dll="$tmp/fleet/fleet.dll"
 echo "== building a >= ${target_mb} MB corpus in $tmp"
 python3 - "$corpus" "$tmp" "$target_mb" <<'PY'
 import json, os, re, sys
@@ -88,10 +90,10 @@ for i in $(seq 1 "$runs"); do
   rm -f "$tmp/cold.db" "$tmp/cold.db-wal" "$tmp/cold.db-shm"
   measure fleet-cold dotnet "$fleet_dll" usage --by day --json --db "$tmp/cold.db"
   cp "$tmp/fleet-cold.out" "$tmp/fleet.json"
-  if [[ -n "${BENCH_ALT_ENV:-}" ]]; then
+  if [[ -n "${BENCH_ALT_ENV:-}${BENCH_ALT_DLL:-}" ]]; then
     rm -f "$tmp/alt.db" "$tmp/alt.db-wal" "$tmp/alt.db-shm"
     # shellcheck disable=SC2086 # BENCH_ALT_ENV is a list of NAME=VALUE words
-    measure fleet-cold-alt env $BENCH_ALT_ENV dotnet "$fleet_dll" usage --by day --json --db "$tmp/alt.db"
+    measure fleet-cold-alt env ${BENCH_ALT_ENV:-} dotnet "${BENCH_ALT_DLL:-$fleet_dll}" usage --by day --json --db "$tmp/alt.db"
   fi
   measure ccusage "$ccusage" daily --offline --json
   measure fleet-warm dotnet "$fleet_dll" usage --by day --json --db "$tmp/cold.db"
