@@ -47,6 +47,55 @@ public sealed class IngestTests
         counts2.ShouldBe(counts1);
     }
 
+    private static async Task<List<string>> IndexesAsync(string db)
+    {
+        await using var store = await TelemetryStore.OpenAsync(db, Ct).DefaultTimeout();
+        await using var command = store.Connection.CreateCommand();
+        command.CommandText = "SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name";
+        await using var reader = await command.ExecuteReaderAsync(Ct).DefaultTimeout();
+        var names = new List<string>();
+        while (await reader.ReadAsync(Ct).DefaultTimeout())
+            names.Add(reader.GetString(0));
+        return names;
+    }
+
+    [Fact]
+    public async Task A_first_ingest_into_an_empty_store_leaves_every_index_in_place_and_an_abandoned_one_restores_them()
+    {
+        using var dir = new TempDir();
+        var fresh = dir.Combine("fresh.db");
+        await using (var _ = await TelemetryStore.OpenAsync(fresh, Ct).DefaultTimeout())
+        {
+        }
+
+        var expected = await IndexesAsync(fresh);
+        expected.ShouldContain("events_kind");
+        expected.ShouldContain("model_calls_ts");
+
+        // The bulk path drops the report indexes inside its transaction: abandoning it must bring them back.
+        await using (var store = await TelemetryStore.OpenAsync(fresh, Ct).DefaultTimeout())
+        {
+            using var writer = await StoreWriter.BeginAsync(store, Ct).DefaultTimeout();
+        }
+
+        (await IndexesAsync(fresh)).ShouldBe(expected);
+
+        var db = dir.Combine("t.db");
+        await IngestAsync(db, [Corpus.Dir]);
+        (await IndexesAsync(db)).ShouldBe(expected);
+        await IngestAsync(db, [Corpus.Dir]);
+        (await IndexesAsync(db)).ShouldBe(expected);
+
+        await using var check = await TelemetryStore.OpenAsync(db, Ct).DefaultTimeout();
+        await using var plan = check.Connection.CreateCommand();
+        plan.CommandText = "EXPLAIN QUERY PLAN SELECT count(*) FROM events WHERE kind = 'tool_call' AND ts > 0";
+        await using var rows = await plan.ExecuteReaderAsync(Ct).DefaultTimeout();
+        var steps = new List<string>();
+        while (await rows.ReadAsync(Ct).DefaultTimeout())
+            steps.Add(rows.GetString(3));
+        string.Join("\n", steps).ShouldContain("events_kind");
+    }
+
     [Fact]
     public async Task Appending_lines_to_a_file_and_ingesting_again_adds_exactly_those_lines()
     {

@@ -28,6 +28,7 @@ internal sealed class StoreWriter : IDisposable
     private readonly Dictionary<string, List<DedupEntry>> _byMessage = new(StringComparer.Ordinal);
     private readonly HashSet<CodexKey> _codexSeen = [];
     private bool _committed;
+    private bool _bulk;
 
     /// <summary>
     /// A Codex usage event as ccusage identifies it: a fork or a sub-agent rollout copies its parent's history,
@@ -75,6 +76,8 @@ internal sealed class StoreWriter : IDisposable
         var writer = new StoreWriter(store.Connection);
         try
         {
+            writer.BeginBulkIfEmpty();
+
             await using var command = store.Connection.CreateCommand();
             command.Transaction = writer._transaction;
             command.CommandText = "SELECT id, message_id, request_id, sidechain, input + output + cache_write_5m + cache_write_1h + cache_read, fast FROM model_calls WHERE provider = 'claude' AND message_id IS NOT NULL";
@@ -376,8 +379,25 @@ internal sealed class StoreWriter : IDisposable
 
     internal static string Name(GateSubject subject) => subject == GateSubject.Plan ? "plan" : "tool";
 
+    /// <summary>A first ingest into an empty store writes without the report indexes and builds them before it commits.</summary>
+    private void BeginBulkIfEmpty()
+    {
+        using var probe = Prepare("SELECT NOT EXISTS (SELECT 1 FROM events) AND NOT EXISTS (SELECT 1 FROM model_calls)");
+        _bulk = Convert.ToInt64(probe.ExecuteScalar(), CultureInfo.InvariantCulture) == 1;
+        if (!_bulk)
+            return;
+        using var drop = Prepare(string.Concat(TelemetryStore.BulkIndexes.Select(i => $"DROP INDEX IF EXISTS {i.Name};")));
+        drop.ExecuteNonQuery();
+    }
+
     public void Commit()
     {
+        if (_bulk)
+        {
+            using var build = Prepare(TelemetryStore.CreateBulkIndexes);
+            build.ExecuteNonQuery();
+        }
+
         _transaction.Commit();
         _committed = true;
     }

@@ -29,7 +29,22 @@ public sealed class TelemetryStore : IAsyncDisposable, IDisposable
 {
     public const string FileName = "telemetry.db";
 
-    private const string Schema = """
+    /// <summary>
+    /// The indexes reports and rereads use, none of which the writer needs while it inserts: a first ingest into an
+    /// empty store drops them and builds each once at the end (a sort), which costs less than inserting every row
+    /// into every index as it comes (<see cref="StoreWriter"/>).
+    /// </summary>
+    internal static readonly IReadOnlyList<(string Name, string On)> BulkIndexes =
+    [
+        ("events_source", "events(source_id)"),
+        ("events_kind", "events(kind, ts)"),
+        ("model_calls_source", "model_calls(source_id)"),
+        ("model_calls_ts", "model_calls(ts)"),
+    ];
+
+    internal static string CreateBulkIndexes => string.Concat(BulkIndexes.Select(i => $"CREATE INDEX IF NOT EXISTS {i.Name} ON {i.On};"));
+
+    private const string Tables = """
         CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
         CREATE TABLE IF NOT EXISTS sources(
           id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE, format TEXT NOT NULL,
@@ -41,8 +56,6 @@ public sealed class TelemetryStore : IAsyncDisposable, IDisposable
           provider TEXT NOT NULL, session_id TEXT, agent_id TEXT, sidechain INTEGER NOT NULL, ts INTEGER,
           name TEXT, tool_use_id TEXT, outcome TEXT, subject TEXT, count INTEGER, number INTEGER, text TEXT,
           run TEXT, fleet TEXT, worker TEXT, iteration INTEGER, issue TEXT);
-        CREATE INDEX IF NOT EXISTS events_source ON events(source_id);
-        CREATE INDEX IF NOT EXISTS events_kind ON events(kind, ts);
         -- Only tool calls still waiting for their result: an index over every tool_use_id (random keys) cost more
         -- than any other part of a large ingest's writes, and the writer's outcome updates are its only reader.
         DROP INDEX IF EXISTS events_tool_use;
@@ -54,8 +67,6 @@ public sealed class TelemetryStore : IAsyncDisposable, IDisposable
           input INTEGER NOT NULL, output INTEGER NOT NULL, cache_write_5m INTEGER NOT NULL, cache_write_1h INTEGER NOT NULL,
           cache_read INTEGER NOT NULL, reasoning INTEGER NOT NULL, fast INTEGER NOT NULL, reported_cost REAL,
           run TEXT, fleet TEXT, worker TEXT, iteration INTEGER, issue TEXT);
-        CREATE INDEX IF NOT EXISTS model_calls_source ON model_calls(source_id);
-        CREATE INDEX IF NOT EXISTS model_calls_ts ON model_calls(ts);
         CREATE TABLE IF NOT EXISTS gates(
           id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, gate_id TEXT NOT NULL, kind TEXT NOT NULL, tool TEXT, asked TEXT,
           decision TEXT, decided_by TEXT, by_whom TEXT, rule TEXT, message TEXT, asked_at INTEGER, decided_at INTEGER, waited_ms INTEGER,
@@ -100,7 +111,7 @@ public sealed class TelemetryStore : IAsyncDisposable, IDisposable
         {
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
             await ExecuteAsync(connection, "PRAGMA busy_timeout=10000; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16000;", cancellationToken).ConfigureAwait(false);
-            await ExecuteAsync(connection, Schema, cancellationToken).ConfigureAwait(false);
+            await ExecuteAsync(connection, Tables + CreateBulkIndexes, cancellationToken).ConfigureAwait(false);
             await using var version = connection.CreateCommand();
             version.CommandText = "INSERT INTO meta(key, value) VALUES ('schema_version', $v) ON CONFLICT(key) DO NOTHING; SELECT value FROM meta WHERE key = 'schema_version';";
             version.Parameters.AddWithValue("$v", TelemetrySchema.Version.ToString(CultureInfo.InvariantCulture));
