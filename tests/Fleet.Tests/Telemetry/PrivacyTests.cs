@@ -36,7 +36,8 @@ public sealed class PrivacyTests
         // The person's text (prompts, tool inputs, answers) carries a marker; agent text (errors, outputs) only secrets.
         var s = SecretText + " PLAIN_MARKER";
         var agent = SecretText;
-        var env = new Dictionary<string, object?> { ["sessionId"] = "sess-1", ["cwd"] = "/home/dev/" + GitHubToken, ["version"] = "2.1.38", ["timestamp"] = "2026-02-10T10:00:00Z", ["isSidechain"] = false };
+        // The session id repeats on every row (the writer masks a repeated value once and reuses it): it carries one too.
+        var env = new Dictionary<string, object?> { ["sessionId"] = "sess-" + AwsKey, ["cwd"] = "/home/dev/" + GitHubToken, ["version"] = "2.1.38", ["timestamp"] = "2026-02-10T10:00:00Z", ["isSidechain"] = false };
         Dictionary<string, object?> With(params (string K, object? V)[] extra)
         {
             var d = new Dictionary<string, object?>(env);

@@ -27,6 +27,11 @@ internal sealed class StoreWriter : IDisposable
     private readonly RawStatement _saveSource;
     private readonly Dictionary<string, List<DedupEntry>> _byMessage = new(StringComparer.Ordinal);
     private readonly HashSet<CodexKey> _codexSeen = [];
+    private readonly RepeatedText _session = new();
+    private readonly RepeatedText _agent = new();
+    private readonly RepeatedText _project = new();
+    private readonly RepeatedText _model = new();
+    private readonly RepeatedText _name = new();
     private bool _committed;
     private bool _bulk;
 
@@ -260,17 +265,17 @@ internal sealed class StoreWriter : IDisposable
         return candidate.Fast && !existing.Fast;
     }
 
-    private static void BindCall(RawStatement command, long sourceId, string? project, ModelCallRecord call)
+    private void BindCall(RawStatement command, long sourceId, string? project, ModelCallRecord call)
     {
         command.Add(sourceId);
         command.Add(call.Source.Line);
         command.Add(Name(call.Provider));
-        Text(command, call.SessionId);
-        Text(command, call.AgentId);
+        command.Add(_session.Mask(call.SessionId));
+        command.Add(_agent.Mask(call.AgentId));
         command.Add(call.Sidechain);
-        Text(command, project);
+        command.Add(_project.Mask(project));
         command.Add(call.Timestamp?.ToUnixTimeMilliseconds());
-        Text(command, call.Model);
+        command.Add(_model.Mask(call.Model));
         command.Add(call.ModelAssumed);
         Text(command, call.MessageId);
         Text(command, call.RequestId);
@@ -334,11 +339,11 @@ internal sealed class StoreWriter : IDisposable
         command.Add(record.Source.Line);
         command.Add(record.Kind);
         command.Add(Name(record.Provider));
-        Text(command, record.SessionId);
-        Text(command, record.AgentId);
+        command.Add(_session.Mask(record.SessionId));
+        command.Add(_agent.Mask(record.AgentId));
         command.Add(record.Sidechain);
         command.Add(record.Timestamp?.ToUnixTimeMilliseconds());
-        Text(command, name);
+        command.Add(_name.Mask(name));
         Text(command, toolUseId);
         command.Add(outcome);
         command.Add(subject);
@@ -360,6 +365,29 @@ internal sealed class StoreWriter : IDisposable
 
     /// <summary>Binds text that came from outside fleet: through the secret masker first, whatever the privacy level.</summary>
     private static void Text(RawStatement command, string? value) => command.Add(value is null ? null : SecretMasker.Mask(value));
+
+    /// <summary>
+    /// A column whose value repeats row after row (a file's session id, its project, the model, the tool's name): the
+    /// masker runs when the value changes, not on every row. The masker's trigger search costs 20 to 160 ns on an id.
+    /// </summary>
+    private sealed class RepeatedText
+    {
+        private string? _raw;
+        private string? _masked;
+
+        public string? Mask(string? value)
+        {
+            if (value is null)
+                return null;
+            if (!ReferenceEquals(value, _raw) && !string.Equals(value, _raw, StringComparison.Ordinal))
+            {
+                _masked = SecretMasker.Mask(value);
+                _raw = value;
+            }
+
+            return _masked;
+        }
+    }
 
     internal static string Name(AgentProvider provider) => provider switch
     {
