@@ -143,6 +143,146 @@ public sealed class LineScanTests
         scanned.ShouldContain(r => r.StartsWith("call|", StringComparison.Ordinal) && r.Contains("gpt-5.2-codex", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData(PrivacyLevel.Metadata)]
+    [InlineData(PrivacyLevel.Full)]
+    public async Task Codex_tool_calls_outputs_prompts_and_other_items_with_odd_shapes_or_bad_json_store_the_same_rows(PrivacyLevel privacy)
+    {
+        using var dir = new TempDir();
+        var file = dir.Combine("rollout-2026-02-23T12-00-00-0000.jsonl");
+        var n = 0;
+        string Line(string type, string payload, string? time = null) =>
+            $$$"""{"timestamp":{{{time ?? $"\"2026-02-23T12:00:{++n % 60:00}.000Z\""}}},"type":"{{{type}}}","payload":{{{payload}}}}""";
+        string Call(string id, string name = "exec_command", string arguments = "\"{\\\"cmd\\\":\\\"ls\\\"}\"") =>
+            Line("response_item", $$$"""{"type":"function_call","name":"{{{name}}}","arguments":{{{arguments}}},"call_id":"{{{id}}}"}""");
+        string Output(string id, string output, string type = "function_call_output") =>
+            Line("response_item", $$$"""{"type":"{{{type}}}","call_id":"{{{id}}}","output":{{{output}}}}""");
+        string Prompt(string message) => Line("event_msg", $$$"""{"type":"user_message","message":{{{message}}},"images":[],"local_images":[],"text_elements":[]}""");
+
+        // Outputs longer than the 2,048 characters an outcome is read from, cut at every byte of an escape.
+        var longOutputs = Enumerable.Range(0, 8).Select(k =>
+            Output($"long{k}", $"\"{new string('a', 4090 + k)}\\u00e9\\n Process exited with code 1\""));
+        File.WriteAllLines(file,
+        [
+            Line("session_meta", """{"id":"019c0000-0000-7000-8000-000000000001","cwd":"/w","cli_version":"0.104.0","originator":"codex_cli_rs"}"""),
+            Line("turn_context", """{"cwd":"/w","model":"gpt-5.2-codex"}"""),
+            Prompt("\"fix the build\\nplease\""),
+            Prompt("\"  /review the diff\""),
+            Prompt("\"<environment_context>cwd</environment_context>\""),
+            Prompt("\"   \""),
+            Prompt("null"),
+            Prompt("42"),
+            Prompt("\"caf\\u00e9 \\ud83d\\ude00\""),
+            Line("event_msg", """{"message":"type comes second","type":"user_message"}"""),
+            Call("c1"),
+            Output("c1", "\"Process exited with code 0\\nOutput: fine\""),
+            Call("c2"),
+            Output("c2", "\"Exit code: 2\\nWall time: 0.1 seconds\""),
+            Call("c3"),
+            Output("c3", "\"{\\\"output\\\":\\\"x\\\",\\\"metadata\\\":{\\\"exit_code\\\":1}}\""),
+            Call("c4"),
+            Output("c4", "\"aborted: rejected by user\""),
+            Call("c5"),
+            Output("c5", "\"error: no such file\""),
+            Call("c6"),
+            Output("c6", "null"),
+            Call("c7"),
+            Output("c7", """{"exit_code":1}"""),
+            Call("c8"),
+            Output("c8", "[1,2]"),
+            Call("c9"),
+            Output("c9", "12"),
+            Call("c10"),
+            Line("response_item", """{"type":"function_call_output","call_id":"c10"}"""),
+            Line("response_item", """{"type":"function_call_output","call_id":{"id":"c10"},"output":"x"}"""),
+            Line("response_item", """{"type":"function_call_output","output":"Process exited with code 3"}"""),
+            Call("c11"),
+            Line("response_item", """{"type":"function_call_output","call_id":"c11","output":"Process exited with code 4","output":null}"""),
+            Line("response_item", """{"type":"function_call","id":"c12","arguments":"{}"}"""),
+            Output("c12", "\"Process exited with code 5\""),
+            Line("response_item", """{"type":"function_call","name":"a","name":"b","call_id":"x","call_id":"c13","arguments":{"cmd":"ls"},"input":"from input"}"""),
+            Output("c13", "\"ok\""),
+            Line("response_item", """{"type":"custom_tool_call","status":"completed","call_id":"c14","name":"apply_patch","input":"*** Begin Patch"}"""),
+            Output("c14", "\"{\\\"output\\\":\\\"Success\\\",\\\"metadata\\\":{\\\"exit_code\\\":0}}\"", "custom_tool_call_output"),
+            Line("response_item", """{"type":"custom_tool_call","call_id":"c15","name":"apply_patch","action":{"x":1}}"""),
+            Line("response_item", """{"type":"custom_tool_call","call_id":"c16","name":"apply_patch","action":null}"""),
+            Line("response_item", """{"type":"local_shell_call","call_id":"c17","action":{"command":["ls"]}}"""),
+            Output("c17", "\"Process exited with code 0\""),
+            Line("response_item", """{"type":"web_search_call","status":"completed","action":{"type":"search","query":"x"}}"""),
+            Call("q1", "request_user_input", "\"{\\\"questions\\\":[{\\\"question\\\":\\\"which?\\\"},{\\\"question\\\":\\\"why?\\\"}]}\""),
+            Output("q1", "\"answer: this one\""),
+            Call("q2", "request_user_input"),
+            Output("q2", "\"user declined\""),
+            Line("response_item", """{"\u0074ype":"function\u005fcall","n\u0061me":"esc\"aped","arguments":"{}","call_id":"c18"}"""),
+            Line("response_item", """{"type":"function_call_output","call_id":"c18","output":"Process exited with code 7"}""").Replace("\"response_item\"", "\"resp\\u006fnse_item\"", StringComparison.Ordinal),
+            Line("response_item", """{"role":"assistant","type":"message","content":[{"type":"output_text","text":"done"}]}"""),
+            Line("response_item", """{"summary":[],"type":"reasoning","encrypted_content":"abc"}"""),
+            Line("event_msg", """{"message":"thinking","type":"agent_reasoning"}"""),
+            Line("event_msg", """{"type":"task_started","model_context_window":258400}"""),
+            Line("event_msg", """{"type":"turn_aborted","reason":"interrupted"}"""),
+            Line("event_msg", """{"type":"context_compacted"}"""),
+            Line("event_msg", """{"type":"error","message":"stream disconnected"}"""),
+            Line("compacted", """{"message":"summary"}"""),
+            Line("response_item", """{"type":"function_call","name":"exec_command","arguments":"{}","call_id":"c19"}""", time: "12"),
+            Line("response_item", """{"type":"function_call","name":"exec_command","arguments":"{}","call_id":"c20"}""", time: "\"2026-02-23T14:00:00+02:00\""),
+            Line("response_item", """{"type":"function_call","name":"exec_command","arguments":"{}","call_id":"c21"}""", time: "\"2026-02-23T12:00:00.123456789Z\""),
+            Line("response_item", """{"type":"function_call","name":"exec_command","arguments":"{}","call_id":"c22"}""", time: "\"2026-02-30T12:00:00.000Z\""),
+            Line("response_item", """{"type":"function_call","name":"exec_command","arguments":"{}","call_id":"c23"}""", time: "\"2026-02-23T12:00:00.1234567Z\""),
+            """{"type":"response_item","payload":{"type":"function_call","name":"exec_command","arguments":"{}","call_id":"c24"}}""", // no time
+            Line("response_item", """{"type":"function_call","name":"exec_command","call_id":"c25"}""") + ",\"payload\":{\"type\":\"function_call_output\",\"call_id\":\"c1\",\"output\":\"rejected by user\"}}"[..^1],
+            Line("response_item", """{"type":"function_call","name":"exec_command","arguments":"{}","call_id":"c26"}""")[..^9],   // malformed: cut off
+            Output("c1", "\"ok\"") + "{}",                                                                                        // malformed: a second value
+            Output("c1", "\"bad \\x escape\""),                                                                                 // malformed: an invalid escape
+            Line("response_item", "\"function_call\""),
+            """["response_item",{"type":"function_call"}]""",
+            .. longOutputs,
+        ]);
+
+        var (scanned, _) = await SameRowsAsync(dir, [file], privacy);
+        scanned.ShouldContain(r => r.Contains("|question|", StringComparison.Ordinal));
+        scanned.ShouldContain(r => r.Contains("|answer|", StringComparison.Ordinal));
+        scanned.ShouldContain(r => r.Contains("|rejection|", StringComparison.Ordinal));
+        scanned.ShouldContain(r => r.Contains("|human_prompt|", StringComparison.Ordinal));
+        scanned.ShouldContain(r => r.Contains("|api_error|", StringComparison.Ordinal));
+        scanned.ShouldContain(r => r.Contains("|tool_call|", StringComparison.Ordinal) && r.Contains("|c3|error|", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void The_timestamp_fast_path_reads_exactly_what_DateTimeOffset_TryParse_reads()
+    {
+        // Every time in the corpus, then the shapes around the one the fast path takes.
+        var times = Directory.EnumerateFiles(Corpus.Dir, "*.jsonl", SearchOption.AllDirectories)
+            .SelectMany(File.ReadLines)
+            .SelectMany(l => System.Text.RegularExpressions.Regex.Matches(l, "\"timestamp\":\"([^\"]*)\"").Select(m => m.Groups[1].Value))
+            .Distinct(StringComparer.Ordinal)
+            .ToList();
+        times.Count.ShouldBeGreaterThan(1000);
+        string[] odd =
+        [
+            "2026-02-23T12:00:01Z", "2026-02-23T12:00:01.5Z", "2026-02-23T12:00:01.1234567Z", "2026-02-23T12:00:01.12345678Z",
+            "2026-02-23T12:00:01.999999999Z", "2026-02-23T12:00:01.Z", "2026-02-23T12:00:01.000z", "2026-02-23T12:00:01.000",
+            "2026-02-23 12:00:01.000Z", "2026-02-23T12:00:01.000+02:00", "2024-02-29T00:00:00.000Z", "2026-02-29T00:00:00.000Z",
+            "2026-02-30T12:00:01.000Z", "2026-13-01T12:00:01.000Z", "2026-00-01T12:00:01.000Z", "2026-01-00T12:00:01.000Z",
+            "2026-12-31T23:59:59.9999999Z", "2026-02-23T24:00:00.000Z", "2026-02-23T23:60:00.000Z", "2026-02-23T23:59:60.000Z",
+            "0000-01-01T00:00:00.000Z", "0001-01-01T00:00:00.000Z", "9999-12-31T23:59:59.9999999Z", "+026-02-23T12:00:01.000Z",
+            "2026-02-23T12:00:0a.000Z", "2026-02-23T12:00:01.0a0Z", "2026-2-23T12:00:01.000Z", " 2026-02-23T12:00:01.000Z",
+            "2026-02-23T12:00:01.000Z ", "２026-02-23T12:00:01.000Z", "2026-02-23T12:00:01.-10Z", "",
+        ];
+        var fast = 0;
+        foreach (var time in times.Concat(odd))
+        {
+            var expected = DateTimeOffset.TryParse(time, System.Globalization.CultureInfo.InvariantCulture,
+                System.Globalization.DateTimeStyles.AssumeUniversal | System.Globalization.DateTimeStyles.AdjustToUniversal, out var t) ? t : (DateTimeOffset?)null;
+            if (!Fleet.Telemetry.Readers.TranscriptReader.TryParseUtcTimestamp(System.Text.Encoding.UTF8.GetBytes(time), out var got))
+                continue;
+            fast++;
+            expected.ShouldNotBeNull(time);
+            (got.UtcTicks, got.Offset).ShouldBe((expected.Value.UtcTicks, expected.Value.Offset), time);
+        }
+
+        fast.ShouldBeGreaterThan(times.Count / 2);
+    }
+
     /// <summary>Ingests <paramref name="paths"/> twice (scans on, scans off) and checks every stored row is the same.</summary>
     private static async Task<(List<string> Scanned, List<string> Full)> SameRowsAsync(TempDir dir, IReadOnlyList<string> paths, PrivacyLevel privacy)
     {

@@ -107,7 +107,8 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
         var type = LineType.Other;
         bool sameSession = true, compact = false, apiError = false, error = false, message = false;
         bool? sidechain = null;
-        string? agentId = null, timestamp = null, requestId = null, model = null, messageId = null;
+        string? agentId = null, requestId = null, model = null, messageId = null;
+        DateTimeOffset? time = null;
         var reader = new JsonLineScanner(line, TranscriptFile.MaxDepth);
         try
         {
@@ -152,7 +153,7 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
                 }
                 else if (reader.ValueTextEquals("timestamp"u8))
                 {
-                    timestamp = ReadString(ref reader);
+                    time = ReadTime(ref reader);
                 }
                 else if (reader.ValueTextEquals("requestId"u8))
                 {
@@ -204,7 +205,6 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
         if (!message)
             return LineScan.Done;
 
-        var time = ParseTime(timestamp);
         if (model != SyntheticModel && _scannedUsage.Present)
         {
             var u = _scannedUsage;

@@ -52,6 +52,19 @@ internal ref struct JsonLineScanner
     /// <summary>The current string's or property name's raw (still escaped) bytes, or a number's text.</summary>
     public readonly ReadOnlySpan<byte> ValueSpan => _data.Slice(_valueStart, _valueLength);
 
+    /// <summary>True when the current string or property name holds an escape (<see cref="ValueSpan"/> is not its text).</summary>
+    public readonly bool ValueIsEscaped => _escaped;
+
+    /// <summary>The current string as written, quotes included (what <c>JsonMarshal.GetRawUtf8Value</c> gives for a string element).</summary>
+    public readonly ReadOnlySpan<byte> QuotedValueSpan
+    {
+        get
+        {
+            RequireText();
+            return _data.Slice(_valueStart - 1, _valueLength + 2);
+        }
+    }
+
     /// <summary>Moves to the next token; false at the end of the line after a complete value.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool Read()
