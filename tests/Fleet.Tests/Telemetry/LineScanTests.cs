@@ -34,7 +34,7 @@ public sealed class LineScanTests
             $$$"""{"parentUuid":null,"isSidechain":false,"sessionId":"{{{Session}}}","type":"user",{{{extra}}}"message":{"role":"user","content":{{{content}}}},"timestamp":"2026-02-23T12:00:01.000Z"}""";
         string Result(string id, string text, bool error = false) =>
             $$$"""{"tool_use_id":"{{{id}}}","type":"tool_result","content":{{{text}}},"is_error":{{{(error ? "true" : "false")}}}}""";
-        var calls = string.Join(',', Enumerable.Range(1, 12).Select(i => $$$"""{"type":"tool_use","id":"t{{{i}}}","name":"{{{(i == 5 ? "ExitPlanMode" : "Bash")}}}","input":{}}"""));
+        var calls = string.Join(',', Enumerable.Range(1, 40).Select(i => $$$"""{"type":"tool_use","id":"t{{{i}}}","name":"{{{(i == 5 ? "ExitPlanMode" : "Bash")}}}","input":{}}"""));
         File.WriteAllLines(file,
         [
             $$$"""{"parentUuid":null,"isSidechain":false,"sessionId":"{{{Session}}}","type":"assistant","requestId":"r1","message":{"id":"m1","model":"claude-sonnet-4-5","role":"assistant","content":[{{{calls}}}],"usage":{"input_tokens":1,"output_tokens":2}},"timestamp":"2026-02-23T12:00:00.000Z"}""",
@@ -52,6 +52,24 @@ public sealed class LineScanTests
             User($"[{Result("t12", "{\"type\":\"tool_result\",\"tool_use_id\":\"t1\"}")}]", "\"type\":{\"nested\":1},"), // repeated key, object value
             User($"[{Result("t12", "\"ok\"")}]", "\"message\":\"not an object\","),
             """{"type":"user","message":{"content":[{"type":"tool_result","tool_use_id":"t12"}]}}""",
+
+            // Only the head of a result's content, a string toolUseResult and an "answers" key can make a gate.
+            User($"[{Result("t13", $"\"{new string('x', 3000)} User has approved your plan. The user doesn't want to proceed with this tool use\"")}]"),
+            User($"[{Result("t14", $"\"{new string('x', 2040)}User has approved\"")}]"),
+            User($"[{Result("t15", $"\"{new string('x', 2030)}User has approved\"")}]"),
+            User($"[{Result("t16", "[{\"type\":\"image\",\"source\":{\"data\":\"abc\"}},{\"type\":\"text\",\"text\":\"User has approved your plan\"}]")}]"),
+            User($"[{Result("t17", "[{\"type\":\"text\",\"text\":\"fine\"},{\"type\":\"text\",\"text\":\"User has approved your plan\"}]")}]"),
+            User($"[{{\"type\":\"text\",\"text\":\"User has approved your plan\"}},{Result("t18", "\"fine\"")}]"),
+            User($"[{Result("t19", "\"fine\"")}]", "\"toolUseResult\":\"User rejected tool use\","),
+            User($"[{Result("t20", "\"fine\"")}]", $"\"toolUseResult\":\"{new string('x', 5000)} The user doesn't want to proceed with this tool use\","),
+            User($"[{Result("t21", "\"fine\"")}]", "\"toolUseResult\":{\"stdout\":\"User has approved\",\"nested\":{\"answers\":{\"q\":\"a\"}}},"),
+            User($"[{Result("t22", "\"fine\"")}]", "\"toolUseResult\":{\"answ\\u0065rs\":{\"q\":\"a\"}},"),
+            User($"[{Result("t23", "\"\\u0055ser has approved your plan\"")}]"),
+            User($"[{Result("t24", "{\"text\":\"User has approved your plan\"}")}]"),
+            User($"[{Result("t25", "\"fine\"")}]", "\"toolUseResult\":{\"answers\":null},"),
+            User($"[{Result("t26", "\"fine\"")},{Result("t27", "\"Claude requested permissions to edit, but you haven't granted it yet.\"", error: true)}]"),
+            .. Enumerable.Range(0, 14).Select(k => User(
+                $"[{Result($"t{28 + (k % 12)}", $"\"{new string('a', 2026 + k)}{string.Concat(Enumerable.Repeat("\\ud83d\\ude00", 3))} The user doesn't want to proceed with this tool use\"")}]")),
         ]);
 
         var (scanned, full) = await SameRowsAsync(dir, [file], PrivacyLevel.Full);

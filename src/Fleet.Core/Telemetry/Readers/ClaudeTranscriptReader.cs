@@ -36,15 +36,18 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
             || head.IndexOf("\"type\":\"waiting_for_task\""u8) >= 0;
     }
 
-    // What a tool result's text must contain for it to be more than ok/error (see ReadToolResult): a line that
-    // has none of these bytes, and no \u escape that could spell one of their ASCII letters, is a plain outcome.
+    // What the text ReadToolResult looks at must contain for a result to be more than ok/error: the head of a tool
+    // result's content and a string toolUseResult. Text that has none of these bytes, and no \u escape that could
+    // spell one of their ASCII letters, is a plain outcome (an object toolUseResult matters only by its "answers").
     private static readonly byte[][] GateMarkers =
     [
         "User "u8.ToArray(), // "User rejected tool use", "User has approved …", "User has answered your question…"
         "want to proceed with this tool use"u8.ToArray(), // RejectedText
         "requested permissions to"u8.ToArray(),
-        "\"answers\""u8.ToArray(), // toolUseResult.answers
     ];
+
+    /// <summary>How much of a tool result's content tells a gate from a plain outcome (<c>HeadOfContent</c>).</summary>
+    private const int ResultHead = 1024;
 
     public override string? SaveState() => _sessionId;
 
@@ -60,6 +63,7 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
     private readonly List<(string? Id, bool IsError)> _scannedResults = [];
     private readonly List<(string? Name, string? Id)> _scannedTools = [];
     private ScannedUsage _scannedUsage;
+    private bool _scannedGate; // some text ReadToolResult looks at may hold a gate marker
 
     private enum LineType
     {
@@ -85,10 +89,11 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
     /// <summary>
     /// The two line shapes that are most of a transcript, read by one validating pass of a <see cref="JsonLineScanner"/>
     /// instead of a <see cref="JsonDocument"/>: a user line that only carries tool results (a third of the bytes,
-    /// mostly the tools' output, twice: in <c>message.content</c> and in <c>toolUseResult</c>) with no gate marker,
-    /// which records each call's ok/error outcome; and an assistant line (usage and tool calls) when no text is
-    /// kept. Anything else (another type, a new session, a compact summary, an API error, a question to the
-    /// person, a gate marker) goes to <see cref="Read"/>. Keys are matched unescaped and a repeated key's last
+    /// mostly the tools' output, twice: in <c>message.content</c> and in <c>toolUseResult</c>) with no gate marker
+    /// where <see cref="ReadToolResult"/> looks (the head of each result's content, a string <c>toolUseResult</c>, an
+    /// <c>answers</c> key), which records each call's ok/error outcome; and an assistant line (usage and tool calls)
+    /// when no text is kept. Anything else (another type, a new session, a compact summary, an API error, a question
+    /// to the person, a gate marker) goes to <see cref="Read"/>. Keys are matched unescaped and a repeated key's last
     /// value counts, as with <see cref="JsonDocument"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -98,12 +103,13 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
             return LineScan.NeedsDocument;
         var results = line.IndexOf("\"tool_result\""u8) >= 0;
         var assistant = !results && !Privacy.KeepsText && line.IndexOf("\"type\":\"assistant\""u8) >= 0 && line.IndexOf("AskUserQuestion"u8) < 0;
-        if (results ? MayHoldGate(line) : !assistant)
+        if (!results && !assistant)
             return LineScan.NeedsDocument;
 
         _scannedResults.Clear();
         _scannedTools.Clear();
         _scannedUsage = default;
+        _scannedGate = false;
         var type = LineType.Other;
         bool sameSession = true, compact = false, apiError = false, error = false, message = false;
         bool? sidechain = null;
@@ -159,6 +165,16 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
                 {
                     requestId = ReadString(ref reader);
                 }
+                else if (results && reader.ValueTextEquals("toolUseResult"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType == JsonTokenType.String)
+                        _scannedGate |= MayHoldGate(reader.ValueSpan);
+                    else if (reader.TokenType == JsonTokenType.StartObject)
+                        _scannedGate |= HasAnswers(ref reader);
+                    else
+                        reader.Skip();
+                }
                 else if (reader.ValueTextEquals("message"u8))
                 {
                     reader.Read();
@@ -191,6 +207,8 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
             return LineScan.NeedsDocument;
         if (type == LineType.User && results && !compact && _scannedResults.Count > 0)
         {
+            if (_scannedGate)
+                return LineScan.NeedsDocument;
             foreach (var (id, isError) in _scannedResults)
             {
                 if (id is not null)
@@ -302,7 +320,7 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
                 continue;
             }
 
-            bool toolResult = false, toolUse = false, isError = false;
+            bool toolResult = false, toolUse = false, isError = false, gate = false;
             string? toolUseId = null, id = null, name = null;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
@@ -329,6 +347,16 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
                 {
                     name = ReadString(ref reader);
                 }
+                else if (reader.ValueTextEquals("content"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType == JsonTokenType.String)
+                        gate |= MayHoldGate(HeadRegion(reader.ValueSpan));
+                    else if (reader.TokenType == JsonTokenType.StartArray)
+                        gate |= StringsMayHoldGate(ref reader);
+                    else
+                        reader.Skip();
+                }
                 else
                 {
                     reader.Read();
@@ -336,6 +364,7 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
                 }
             }
 
+            _scannedGate |= toolResult && gate;
             if (toolResult)
                 _scannedResults.Add((toolUseId, isError));
             else if (toolUse)
@@ -407,18 +436,68 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
         }
     }
 
+    /// <summary>
+    /// The part of a content string (as written) that <c>HeadOfContent</c> decodes for <see cref="ResultHead"/>
+    /// characters: a prefix of twice that many bytes, or the whole string when an escape near the cut could make every
+    /// cut fail (a run of escaped surrogate pairs), in which case the whole string is decoded.
+    /// </summary>
+    private static ReadOnlySpan<byte> HeadRegion(ReadOnlySpan<byte> raw)
+    {
+        const int Cut = ResultHead * 2;
+        return raw.Length <= Cut || raw[(Cut - 20)..Cut].Contains((byte)'\\') ? raw : raw[..Cut];
+    }
+
+    /// <summary>Steps over an array content; true when the head of any string in it may hold a gate marker.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static bool MayHoldGate(ReadOnlySpan<byte> line)
+    private static bool StringsMayHoldGate(ref JsonLineScanner reader)
+    {
+        var gate = false;
+        for (var depth = 1; depth > 0;)
+        {
+            reader.Read();
+            switch (reader.TokenType)
+            {
+                case JsonTokenType.StartObject or JsonTokenType.StartArray:
+                    depth++;
+                    break;
+                case JsonTokenType.EndObject or JsonTokenType.EndArray:
+                    depth--;
+                    break;
+                case JsonTokenType.String:
+                    gate = gate || MayHoldGate(HeadRegion(reader.ValueSpan));
+                    break;
+            }
+        }
+
+        return gate;
+    }
+
+    /// <summary>Steps over a <c>toolUseResult</c> object; true when it has an <c>answers</c> key.</summary>
+    private static bool HasAnswers(ref JsonLineScanner reader)
+    {
+        var answers = false;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            answers |= reader.ValueTextEquals("answers"u8);
+            reader.Read();
+            reader.Skip();
+        }
+
+        return answers;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static bool MayHoldGate(ReadOnlySpan<byte> text)
     {
         foreach (var marker in GateMarkers)
         {
-            if (line.IndexOf(marker) >= 0)
+            if (text.IndexOf(marker) >= 0)
                 return true;
         }
 
         // JSON may spell any character as \uXXXX; writers only do so for control characters, but a marker's
         // letters written that way (\u0020-\u007F) would hide it from the byte search above.
-        for (var rest = line; rest.IndexOf("\\u00"u8) is var at and >= 0; rest = rest[(at + 4)..])
+        for (var rest = text; rest.IndexOf("\\u00"u8) is var at and >= 0; rest = rest[(at + 4)..])
         {
             if (at + 4 < rest.Length && rest[at + 4] is >= (byte)'2' and <= (byte)'7')
                 return true;
@@ -656,7 +735,7 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
         var id = block.Str("tool_use_id");
         var isError = block.Bool("is_error") ?? false;
         // Only the start of a tool's output tells a rejection, an approval, an answer or a denial: never decode a whole file read.
-        var text = HeadOfContent(block.Prop("content"), 1024);
+        var text = HeadOfContent(block.Prop("content"), ResultHead);
         var result = root.Prop("toolUseResult");
         var resultText = result is { ValueKind: JsonValueKind.String } s ? s.GetString() ?? "" : "";
         var name = id is null ? null : Sink.NameOf(id);
