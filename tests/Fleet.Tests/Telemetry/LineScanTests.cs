@@ -301,6 +301,53 @@ public sealed class LineScanTests
         fast.ShouldBeGreaterThan(times.Count / 2);
     }
 
+    [Fact]
+    public void The_Claude_skip_check_skips_exactly_the_lines_a_search_per_kind_skips()
+    {
+        static bool PerKind(byte[] line)
+        {
+            if (line.AsSpan().StartsWith("{\"type\":\"file-history-snapshot\""u8))
+                return true;
+            var head = line.AsSpan(0, Math.Min(line.Length, 2048));
+            return head.IndexOf("\"type\":\"hook_progress\""u8) >= 0
+                || head.IndexOf("\"type\":\"bash_progress\""u8) >= 0
+                || head.IndexOf("\"type\":\"waiting_for_task\""u8) >= 0;
+        }
+
+        var reader = new Fleet.Telemetry.Readers.ClaudeTranscriptReader(new Fleet.Telemetry.Readers.ReaderContext
+        {
+            File = "x.jsonl",
+            Sink = new Fleet.Telemetry.Readers.RecordSink(),
+            Privacy = PrivacyPolicy.Default,
+        });
+        var lines = Directory.EnumerateFiles(Path.Combine(Corpus.Dir, "claude"), "*.jsonl").SelectMany(File.ReadLines).Select(System.Text.Encoding.UTF8.GetBytes).ToList();
+        const string Hook = "\"type\":\"hook_progress\"";
+        string[] crafted =
+        [
+            "{\"type\":\"progress\",\"data\":{\"type\":\"bash_progress\"}}",
+            "{\"type\":\"progress\",\"data\":{\"type\":\"waiting_for_task\"}}",
+            "{\"type\":\"progress\",\"data\":{\"type\":\"hook_progres\"}}",
+            "{\"type\":\"type\":\"hook_progress\"}",
+            "{\"type\":\"\"type\":\"bash_progress\"}",
+            "{\"x\":\"" + new string('a', 2048 - 8 - Hook.Length) + "\"," + Hook + "}",
+            "{\"x\":\"" + new string('a', 2048 - 7 - Hook.Length) + "\"," + Hook + "}",
+            "{\"x\":\"" + new string('a', 2048 - 16) + "\"," + Hook + "}",
+            "{\"type\":\"",
+            "\"type\":\"hook_progress\"",
+            "",
+        ];
+        var skipped = 0;
+        foreach (var line in lines.Concat(crafted.Select(System.Text.Encoding.UTF8.GetBytes)))
+        {
+            var expected = PerKind(line);
+            reader.CanSkip(line).ShouldBe(expected, System.Text.Encoding.UTF8.GetString(line[..Math.Min(line.Length, 120)]));
+            skipped += expected ? 1 : 0;
+        }
+
+        skipped.ShouldBeGreaterThan(1000);
+        lines.Count.ShouldBeGreaterThan(skipped);
+    }
+
     /// <summary>Ingests <paramref name="paths"/> twice (scans on, scans off) and checks every stored row is the same.</summary>
     private static async Task<(List<string> Scanned, List<string> Full)> SameRowsAsync(TempDir dir, IReadOnlyList<string> paths, PrivacyLevel privacy)
     {

@@ -26,14 +26,23 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
     // Hook and shell progress ticks and file-history snapshots: a third of a session's lines, no telemetry.
     // Their kind is written near the start; looking only there spares the big lines three passes (a tick whose
     // kind comes later is parsed and ignored).
+    // One search for the shared "type":" instead of one per kind.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override bool CanSkip(ReadOnlySpan<byte> line)
     {
         if (line.StartsWith("{\"type\":\"file-history-snapshot\""u8))
             return true;
         var head = line[..Math.Min(line.Length, 2048)];
-        return head.IndexOf("\"type\":\"hook_progress\""u8) >= 0
-            || head.IndexOf("\"type\":\"bash_progress\""u8) >= 0
-            || head.IndexOf("\"type\":\"waiting_for_task\""u8) >= 0;
+        for (var at = head.IndexOf("\"type\":\""u8); at >= 0;)
+        {
+            var kind = head[(at + 8)..];
+            if (kind.StartsWith("hook_progress\""u8) || kind.StartsWith("bash_progress\""u8) || kind.StartsWith("waiting_for_task\""u8))
+                return true;
+            var next = head[(at + 1)..].IndexOf("\"type\":\""u8); // occurrences may share a quote
+            at = next < 0 ? -1 : at + 1 + next;
+        }
+
+        return false;
     }
 
     // What the text ReadToolResult looks at must contain for a result to be more than ok/error: the head of a tool

@@ -30,6 +30,7 @@ internal sealed class CodexRolloutReader(ReaderContext context) : TranscriptRead
 
     // Model-visible messages and reasoning (with its encrypted content) are most of a rollout's bytes and
     // carry nothing recorded here: prompts come from event_msg/user_message, usage from token_count.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override bool CanSkip(ReadOnlySpan<byte> line)
     {
         var at = line.IndexOf("\"payload\":{\"type\":\""u8);

@@ -38,6 +38,7 @@ internal ref struct JsonLineScanner
     private ulong _stack2;
     private ulong _stack3;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public JsonLineScanner(ReadOnlySpan<byte> data, int maxDepth)
     {
         if (maxDepth > 256)
@@ -50,7 +51,11 @@ internal ref struct JsonLineScanner
     public JsonTokenType TokenType { get; private set; }
 
     /// <summary>The current string's or property name's raw (still escaped) bytes, or a number's text.</summary>
-    public readonly ReadOnlySpan<byte> ValueSpan => _data.Slice(_valueStart, _valueLength);
+    public readonly ReadOnlySpan<byte> ValueSpan
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => _data.Slice(_valueStart, _valueLength);
+    }
 
     /// <summary>True when the current string or property name holds an escape (<see cref="ValueSpan"/> is not its text).</summary>
     public readonly bool ValueIsEscaped => _escaped;

@@ -189,6 +189,7 @@ internal abstract class TranscriptReader(ReaderContext context)
         return true;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool TryDigits(ReadOnlySpan<byte> text, out int value)
     {
         value = 0;
