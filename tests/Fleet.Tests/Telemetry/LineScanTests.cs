@@ -164,6 +164,55 @@ public sealed class LineScanTests
     [Theory]
     [InlineData(PrivacyLevel.Metadata)]
     [InlineData(PrivacyLevel.Full)]
+    public async Task Subagent_progress_lines_with_odd_shapes_or_bad_json_store_the_same_rows(PrivacyLevel privacy)
+    {
+        using var dir = new TempDir();
+        var file = dir.Combine("session.jsonl");
+        var n = 0;
+        string Progress(string data, string extra = "") =>
+            $$$"""{"parentUuid":"p","isSidechain":false,"sessionId":"{{{Session}}}","type":"progress",{{{extra}}}"data":{{{data}}},"toolUseID":"agent_msg_1","timestamp":"2026-02-23T12:01:{{{++n % 60:00}}}.000Z"}""";
+        string Data(string embedded, string agent = "\"a1\"") => $$$"""{"type":"agent_progress","agentId":{{{agent}}},"message":{{{embedded}}},"prompt":""}""";
+        string Embedded(string message, string type = "assistant", string time = "\"2026-02-23T11:59:00.000Z\"") =>
+            $$$"""{"type":"{{{type}}}","requestId":"req{{{n}}}","timestamp":{{{time}}},"message":{{{message}}}}""";
+        string Message(string usage, string model = "claude-haiku-4-5") =>
+            $$$"""{"id":"msg{{{n}}}","model":"{{{model}}}","role":"assistant","content":[{"type":"tool_use","id":"tp{{{n}}}","name":"Read","input":{}}],"usage":{{{usage}}}}""";
+        const string Usage = """{"input_tokens":3,"output_tokens":5,"cache_creation_input_tokens":7,"cache_read_input_tokens":11,"cache_creation":{"ephemeral_5m_input_tokens":2,"ephemeral_1h_input_tokens":5}}""";
+        File.WriteAllLines(file,
+        [
+            $$$"""{"parentUuid":null,"isSidechain":false,"sessionId":"{{{Session}}}","type":"user","message":{"role":"user","content":"hello"},"timestamp":"2026-02-23T12:00:00.000Z"}""",
+            Progress(Data(Embedded(Message(Usage)))),
+            Progress(Data(Embedded("""{"role":"user","content":[{"type":"tool_result","tool_use_id":"tp1","content":"User has approved"}]}""", type: "user"))),
+            Progress(Data(Embedded(Message(Usage, model: "<synthetic>")))),
+            Progress(Data(Embedded(Message("null")))),
+            Progress(Data(Embedded(Message("""{"input_tokens":1.5,"output_tokens":"2","speed":"fast"}""")))),
+            Progress(Data(Embedded(Message(Usage), time: "12"))),
+            Progress(Data(Embedded(Message(Usage), time: "null"))),
+            Progress(Data(Embedded(Message(Usage)), agent: "null")),
+            Progress(Data(Embedded("\"not an object\""))),
+            Progress(Data("[1]")),
+            Progress("\"not an object\""),
+            Progress(Data(Embedded(Message(Usage))) + ",\"data\":" + Data(Embedded(Message("""{"input_tokens":100}""")), agent: "\"a2\"")),
+            Progress(Data(Embedded(Message(Usage)) + ",\"message\":null")),
+            Progress(Data(Embedded(Message(Usage)) + ",\"message\":{\"x\":1}")),
+            Progress(Data(Embedded(Message(Usage)).Replace("\"type\":\"assistant\"", "\"type\":\"assistant\",\"type\":\"user\"", StringComparison.Ordinal))),
+            Progress(Data(Embedded(Message(Usage)).Replace("\"message\":{", "\"message\":null,\"message\":{", StringComparison.Ordinal))),
+            Progress(Data(Embedded(Message(Usage))).Replace("\"agentId\"", "\"\\u0061gentId\"", StringComparison.Ordinal)),
+            Progress(Data(Embedded(Message(Usage)))).Replace("\"type\":\"progress\",", "", StringComparison.Ordinal),                // no type
+            Progress(Data(Embedded(Message(Usage))), "\"type\":\"assistant\","),
+            $$$"""{"sessionId":"{{{Session}}}","data":{{{Data(Embedded(Message(Usage)))}}},"type":"progress"}""",                           // type last, no time
+            Progress(Data(Embedded(Message(Usage)))).Replace(Session, "99999999-2222-3333-4444-555555555555", StringComparison.Ordinal),
+            Progress(Data(Embedded(Message(Usage)))).Replace($"\"sessionId\":\"{Session}\",", "", StringComparison.Ordinal),
+            Progress(Data(Embedded(Message(Usage))))[..^30],                                           // malformed: cut off
+            Progress(Data(Embedded(Message(Usage)))) + " x",                                           // malformed: text after the object
+        ]);
+
+        var (scanned, _) = await SameRowsAsync(dir, [file], privacy);
+        scanned.Count(r => r.StartsWith("call|", StringComparison.Ordinal)).ShouldBeGreaterThan(5);
+    }
+
+    [Theory]
+    [InlineData(PrivacyLevel.Metadata)]
+    [InlineData(PrivacyLevel.Full)]
     public async Task Codex_tool_calls_outputs_prompts_and_other_items_with_odd_shapes_or_bad_json_store_the_same_rows(PrivacyLevel privacy)
     {
         using var dir = new TempDir();

@@ -79,6 +79,22 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
         Other,
         User,
         Assistant,
+        Progress,
+    }
+
+    /// <summary>What the scan kept of a progress line's <c>data</c> (<see cref="ReadProgress"/>).</summary>
+    private struct ScannedProgress
+    {
+        public bool Data;
+        public string? AgentId;
+        public bool Embedded; // data.message is an object
+        public bool Assistant; // data.message.type is "assistant"
+        public string? RequestId;
+        public DateTimeOffset? Time;
+        public bool Message; // data.message.message is an object
+        public string? Model;
+        public string? MessageId;
+        public ScannedUsage Usage;
     }
 
     /// <summary>A <c>message.usage</c> object as <see cref="UsageCall"/> reads it (null: absent or not a number).</summary>
@@ -96,14 +112,15 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
     }
 
     /// <summary>
-    /// The two line shapes that are most of a transcript, read by one validating pass of a <see cref="JsonLineScanner"/>
+    /// The line shapes that are most of a transcript, read by one validating pass of a <see cref="JsonLineScanner"/>
     /// instead of a <see cref="JsonDocument"/>: a user line that only carries tool results (a third of the bytes,
     /// mostly the tools' output, twice: in <c>message.content</c> and in <c>toolUseResult</c>) with no gate marker
     /// where <see cref="ReadToolResult"/> looks (the head of each result's content, a string <c>toolUseResult</c>, an
-    /// <c>answers</c> key), which records each call's ok/error outcome; and an assistant line (usage and tool calls)
-    /// when no text is kept. Anything else (another type, a new session, a compact summary, an API error, a question
-    /// to the person, a gate marker) goes to <see cref="Read"/>. Keys are matched unescaped and a repeated key's last
-    /// value counts, as with <see cref="JsonDocument"/>.
+    /// <c>answers</c> key), which records each call's ok/error outcome; an assistant line (usage and tool calls)
+    /// when no text is kept; and a progress line (a subagent's embedded message, <see cref="ReadProgress"/>). Anything
+    /// else (another type, a new session, a compact summary, an API error, a question to the person, a gate marker)
+    /// goes to <see cref="Read"/>. Keys are matched unescaped and a repeated key's last value counts, as with
+    /// <see cref="JsonDocument"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override LineScan ScanLine(ReadOnlySpan<byte> line, long lineNumber)
@@ -112,7 +129,7 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
             return LineScan.NeedsDocument;
         var results = line.IndexOf("\"tool_result\""u8) >= 0;
         var assistant = !results && !Privacy.KeepsText && line.IndexOf("\"type\":\"assistant\""u8) >= 0 && line.IndexOf("AskUserQuestion"u8) < 0;
-        if (!results && !assistant)
+        if (!results && !assistant && line.IndexOf("\"type\":\"progress\""u8) < 0)
             return LineScan.NeedsDocument;
 
         _scannedResults.Clear();
@@ -124,6 +141,7 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
         bool? sidechain = null;
         string? agentId = null, requestId = null, model = null, messageId = null;
         DateTimeOffset? time = null;
+        ScannedProgress progress = default;
         var reader = new JsonLineScanner(line, TranscriptFile.MaxDepth);
         try
         {
@@ -137,6 +155,7 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
                     type = reader.TokenType != JsonTokenType.String ? LineType.Other
                         : reader.ValueTextEquals("user"u8) ? LineType.User
                         : reader.ValueTextEquals("assistant"u8) ? LineType.Assistant
+                        : reader.ValueTextEquals("progress"u8) ? LineType.Progress
                         : LineType.Other;
                     reader.Skip(); // a no-op on a scalar; an object or array is stepped over
                 }
@@ -173,6 +192,16 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
                 else if (reader.ValueTextEquals("requestId"u8))
                 {
                     requestId = ReadString(ref reader);
+                }
+                else if (reader.ValueTextEquals("data"u8))
+                {
+                    reader.Read();
+                    progress = default;
+                    progress.Data = reader.TokenType == JsonTokenType.StartObject;
+                    if (progress.Data)
+                        ScanProgressData(ref reader, ref progress);
+                    else
+                        reader.Skip();
                 }
                 else if (results && reader.ValueTextEquals("toolUseResult"u8))
                 {
@@ -214,6 +243,14 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
 
         if (!sameSession)
             return LineScan.NeedsDocument;
+        if (type == LineType.Progress)
+        {
+            var p = progress;
+            if (p.Data && p.Embedded && p.Assistant && p.Message && p.Model != SyntheticModel && p.Usage.Present)
+                Sink.Add(ScannedCall(p.Usage, p.Model, p.MessageId, p.RequestId, p.AgentId, sidechain: true, p.Time ?? time, lineNumber));
+            return LineScan.Done;
+        }
+
         if (type == LineType.User && results && !compact && _scannedResults.Count > 0)
         {
             if (_scannedGate)
@@ -233,28 +270,7 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
             return LineScan.Done;
 
         if (model != SyntheticModel && _scannedUsage.Present)
-        {
-            var u = _scannedUsage;
-            Sink.Add(new ModelCallRecord
-            {
-                Provider = AgentProvider.Claude,
-                Source = Context.At(lineNumber),
-                Model = model,
-                MessageId = messageId,
-                InputTokens = u.Input ?? 0,
-                OutputTokens = u.Output ?? 0,
-                CacheWrite5mTokens = u.Breakdown ? u.Write5m ?? 0 : u.CacheCreation ?? 0,
-                CacheWrite1hTokens = u.Breakdown ? u.Write1h ?? 0 : 0,
-                CacheReadTokens = u.CacheRead ?? 0,
-                Fast = u.Fast,
-                RequestId = requestId,
-                SessionId = _sessionId,
-                AgentId = agentId,
-                Sidechain = sidechain ?? false,
-                Timestamp = time,
-                Tags = Context.Tags,
-            });
-        }
+            Sink.Add(ScannedCall(_scannedUsage, model, messageId, requestId, agentId, sidechain ?? false, time, lineNumber));
 
         foreach (var (name, id) in _scannedTools)
         {
@@ -274,6 +290,116 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
         }
 
         return LineScan.Done;
+    }
+
+    /// <summary>A scanned call as <see cref="UsageCall"/> and its envelope make it (the session is this reader's: a line of another goes to <see cref="Read"/>).</summary>
+    private ModelCallRecord ScannedCall(in ScannedUsage u, string? model, string? messageId, string? requestId, string? agentId, bool sidechain, DateTimeOffset? time, long line) => new()
+    {
+        Provider = AgentProvider.Claude,
+        Source = Context.At(line),
+        Model = model,
+        MessageId = messageId,
+        InputTokens = u.Input ?? 0,
+        OutputTokens = u.Output ?? 0,
+        CacheWrite5mTokens = u.Breakdown ? u.Write5m ?? 0 : u.CacheCreation ?? 0,
+        CacheWrite1hTokens = u.Breakdown ? u.Write1h ?? 0 : 0,
+        CacheReadTokens = u.CacheRead ?? 0,
+        Fast = u.Fast,
+        RequestId = requestId,
+        SessionId = _sessionId,
+        AgentId = agentId,
+        Sidechain = sidechain,
+        Timestamp = time,
+        Tags = Context.Tags,
+    };
+
+    /// <summary>Reads a progress line's <c>data</c> object up to its end: the agent, and the embedded message's envelope and usage.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ScanProgressData(ref JsonLineScanner reader, ref ScannedProgress p)
+    {
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("agentId"u8))
+            {
+                p.AgentId = ReadString(ref reader);
+            }
+            else if (reader.ValueTextEquals("message"u8))
+            {
+                reader.Read();
+                (p.Assistant, p.RequestId, p.Time, p.Message, p.Model, p.MessageId, p.Usage) = (false, null, null, false, null, null, default);
+                p.Embedded = reader.TokenType == JsonTokenType.StartObject;
+                if (!p.Embedded)
+                {
+                    reader.Skip();
+                    continue;
+                }
+
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    if (reader.ValueTextEquals("type"u8))
+                    {
+                        reader.Read();
+                        p.Assistant = reader.TokenType == JsonTokenType.String && reader.ValueTextEquals("assistant"u8);
+                        reader.Skip();
+                    }
+                    else if (reader.ValueTextEquals("requestId"u8))
+                    {
+                        p.RequestId = ReadString(ref reader);
+                    }
+                    else if (reader.ValueTextEquals("timestamp"u8))
+                    {
+                        p.Time = ReadTime(ref reader);
+                    }
+                    else if (reader.ValueTextEquals("message"u8))
+                    {
+                        reader.Read();
+                        (p.Model, p.MessageId, p.Usage) = (null, null, default);
+                        p.Message = reader.TokenType == JsonTokenType.StartObject;
+                        if (!p.Message)
+                        {
+                            reader.Skip();
+                            continue;
+                        }
+
+                        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                        {
+                            if (reader.ValueTextEquals("model"u8))
+                            {
+                                p.Model = ReadString(ref reader);
+                            }
+                            else if (reader.ValueTextEquals("id"u8))
+                            {
+                                p.MessageId = ReadString(ref reader);
+                            }
+                            else if (reader.ValueTextEquals("usage"u8))
+                            {
+                                reader.Read();
+                                p.Usage = default;
+                                if (reader.TokenType == JsonTokenType.StartObject)
+                                    ScanUsage(ref reader, ref p.Usage);
+                                else
+                                    reader.Skip();
+                            }
+                            else
+                            {
+                                reader.Read();
+                                reader.Skip();
+                            }
+                        }
+                    }
+                    else
+                    {
+                        reader.Read();
+                        reader.Skip();
+                    }
+                }
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
     }
 
     /// <summary>Reads a <c>message</c> object up to its end: model, id, usage, and its content's tool results and tool calls.</summary>
@@ -296,7 +422,7 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
                 reader.Read();
                 _scannedUsage = default;
                 if (reader.TokenType == JsonTokenType.StartObject)
-                    ScanUsage(ref reader);
+                    ScanUsage(ref reader, ref _scannedUsage);
                 else
                     reader.Skip();
             }
@@ -382,39 +508,39 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void ScanUsage(ref JsonLineScanner reader)
+    private static void ScanUsage(ref JsonLineScanner reader, ref ScannedUsage usage)
     {
-        _scannedUsage.Present = true;
+        usage.Present = true;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             if (reader.ValueTextEquals("input_tokens"u8))
             {
-                _scannedUsage.Input = ReadLong(ref reader);
+                usage.Input = ReadLong(ref reader);
             }
             else if (reader.ValueTextEquals("output_tokens"u8))
             {
-                _scannedUsage.Output = ReadLong(ref reader);
+                usage.Output = ReadLong(ref reader);
             }
             else if (reader.ValueTextEquals("cache_creation_input_tokens"u8))
             {
-                _scannedUsage.CacheCreation = ReadLong(ref reader);
+                usage.CacheCreation = ReadLong(ref reader);
             }
             else if (reader.ValueTextEquals("cache_read_input_tokens"u8))
             {
-                _scannedUsage.CacheRead = ReadLong(ref reader);
+                usage.CacheRead = ReadLong(ref reader);
             }
             else if (reader.ValueTextEquals("speed"u8))
             {
                 reader.Read();
-                _scannedUsage.Fast = reader.TokenType == JsonTokenType.String && reader.ValueTextEquals("fast"u8);
+                usage.Fast = reader.TokenType == JsonTokenType.String && reader.ValueTextEquals("fast"u8);
                 reader.Skip();
             }
             else if (reader.ValueTextEquals("cache_creation"u8))
             {
                 reader.Read();
-                _scannedUsage.Breakdown = reader.TokenType == JsonTokenType.StartObject;
-                (_scannedUsage.Write5m, _scannedUsage.Write1h) = (null, null);
-                if (!_scannedUsage.Breakdown)
+                usage.Breakdown = reader.TokenType == JsonTokenType.StartObject;
+                (usage.Write5m, usage.Write1h) = (null, null);
+                if (!usage.Breakdown)
                 {
                     reader.Skip();
                     continue;
@@ -424,11 +550,11 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
                 {
                     if (reader.ValueTextEquals("ephemeral_5m_input_tokens"u8))
                     {
-                        _scannedUsage.Write5m = ReadLong(ref reader);
+                        usage.Write5m = ReadLong(ref reader);
                     }
                     else if (reader.ValueTextEquals("ephemeral_1h_input_tokens"u8))
                     {
-                        _scannedUsage.Write1h = ReadLong(ref reader);
+                        usage.Write1h = ReadLong(ref reader);
                     }
                     else
                     {
@@ -482,6 +608,7 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
     }
 
     /// <summary>Steps over a <c>toolUseResult</c> object; true when it has an <c>answers</c> key.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool HasAnswers(ref JsonLineScanner reader)
     {
         var answers = false;

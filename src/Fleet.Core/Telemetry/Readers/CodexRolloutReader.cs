@@ -279,6 +279,7 @@ internal sealed class CodexRolloutReader(ReaderContext context) : TranscriptRead
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static PayloadType PayloadTypeOf(ref JsonLineScanner reader) =>
         reader.ValueTextEquals("token_count"u8) ? PayloadType.TokenCount
         : reader.ValueTextEquals("function_call"u8) ? PayloadType.FunctionCall
