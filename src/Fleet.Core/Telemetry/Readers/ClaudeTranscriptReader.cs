@@ -26,25 +26,37 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
     // Hook and shell progress ticks and file-history snapshots: a third of a session's lines, no telemetry.
     // Their kind is written near the start; looking only there spares the big lines three passes (a tick whose
     // kind comes later is parsed and ignored).
+    // One search for the shared "type":" instead of one per kind.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override bool CanSkip(ReadOnlySpan<byte> line)
     {
         if (line.StartsWith("{\"type\":\"file-history-snapshot\""u8))
             return true;
         var head = line[..Math.Min(line.Length, 2048)];
-        return head.IndexOf("\"type\":\"hook_progress\""u8) >= 0
-            || head.IndexOf("\"type\":\"bash_progress\""u8) >= 0
-            || head.IndexOf("\"type\":\"waiting_for_task\""u8) >= 0;
+        for (var at = head.IndexOf("\"type\":\""u8); at >= 0;)
+        {
+            var kind = head[(at + 8)..];
+            if (kind.StartsWith("hook_progress\""u8) || kind.StartsWith("bash_progress\""u8) || kind.StartsWith("waiting_for_task\""u8))
+                return true;
+            var next = head[(at + 1)..].IndexOf("\"type\":\""u8); // occurrences may share a quote
+            at = next < 0 ? -1 : at + 1 + next;
+        }
+
+        return false;
     }
 
-    // What a tool result's text must contain for it to be more than ok/error (see ReadToolResult): a line that
-    // has none of these bytes, and no \u escape that could spell one of their ASCII letters, is a plain outcome.
+    // What the text ReadToolResult looks at must contain for a result to be more than ok/error: the head of a tool
+    // result's content and a string toolUseResult. Text that has none of these bytes, and no \u escape that could
+    // spell one of their ASCII letters, is a plain outcome (an object toolUseResult matters only by its "answers").
     private static readonly byte[][] GateMarkers =
     [
         "User "u8.ToArray(), // "User rejected tool use", "User has approved …", "User has answered your question…"
         "want to proceed with this tool use"u8.ToArray(), // RejectedText
         "requested permissions to"u8.ToArray(),
-        "\"answers\""u8.ToArray(), // toolUseResult.answers
     ];
+
+    /// <summary>How much of a tool result's content tells a gate from a plain outcome (<c>HeadOfContent</c>).</summary>
+    private const int ResultHead = 1024;
 
     public override string? SaveState() => _sessionId;
 
@@ -60,12 +72,29 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
     private readonly List<(string? Id, bool IsError)> _scannedResults = [];
     private readonly List<(string? Name, string? Id)> _scannedTools = [];
     private ScannedUsage _scannedUsage;
+    private bool _scannedGate; // some text ReadToolResult looks at may hold a gate marker
 
     private enum LineType
     {
         Other,
         User,
         Assistant,
+        Progress,
+    }
+
+    /// <summary>What the scan kept of a progress line's <c>data</c> (<see cref="ReadProgress"/>).</summary>
+    private struct ScannedProgress
+    {
+        public bool Data;
+        public string? AgentId;
+        public bool Embedded; // data.message is an object
+        public bool Assistant; // data.message.type is "assistant"
+        public string? RequestId;
+        public DateTimeOffset? Time;
+        public bool Message; // data.message.message is an object
+        public string? Model;
+        public string? MessageId;
+        public ScannedUsage Usage;
     }
 
     /// <summary>A <c>message.usage</c> object as <see cref="UsageCall"/> reads it (null: absent or not a number).</summary>
@@ -83,13 +112,15 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
     }
 
     /// <summary>
-    /// The two line shapes that are most of a transcript, read by one validating pass of a <see cref="JsonLineScanner"/>
+    /// The line shapes that are most of a transcript, read by one validating pass of a <see cref="JsonLineScanner"/>
     /// instead of a <see cref="JsonDocument"/>: a user line that only carries tool results (a third of the bytes,
-    /// mostly the tools' output, twice: in <c>message.content</c> and in <c>toolUseResult</c>) with no gate marker,
-    /// which records each call's ok/error outcome; and an assistant line (usage and tool calls) when no text is
-    /// kept. Anything else (another type, a new session, a compact summary, an API error, a question to the
-    /// person, a gate marker) goes to <see cref="Read"/>. Keys are matched unescaped and a repeated key's last
-    /// value counts, as with <see cref="JsonDocument"/>.
+    /// mostly the tools' output, twice: in <c>message.content</c> and in <c>toolUseResult</c>) with no gate marker
+    /// where <see cref="ReadToolResult"/> looks (the head of each result's content, a string <c>toolUseResult</c>, an
+    /// <c>answers</c> key), which records each call's ok/error outcome; an assistant line (usage and tool calls)
+    /// when no text is kept; and a progress line (a subagent's embedded message, <see cref="ReadProgress"/>). Anything
+    /// else (another type, a new session, a compact summary, an API error, a question to the person, a gate marker)
+    /// goes to <see cref="Read"/>. Keys are matched unescaped and a repeated key's last value counts, as with
+    /// <see cref="JsonDocument"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override LineScan ScanLine(ReadOnlySpan<byte> line, long lineNumber)
@@ -98,16 +129,19 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
             return LineScan.NeedsDocument;
         var results = line.IndexOf("\"tool_result\""u8) >= 0;
         var assistant = !results && !Privacy.KeepsText && line.IndexOf("\"type\":\"assistant\""u8) >= 0 && line.IndexOf("AskUserQuestion"u8) < 0;
-        if (results ? MayHoldGate(line) : !assistant)
+        if (!results && !assistant && line.IndexOf("\"type\":\"progress\""u8) < 0)
             return LineScan.NeedsDocument;
 
         _scannedResults.Clear();
         _scannedTools.Clear();
         _scannedUsage = default;
+        _scannedGate = false;
         var type = LineType.Other;
         bool sameSession = true, compact = false, apiError = false, error = false, message = false;
         bool? sidechain = null;
-        string? agentId = null, timestamp = null, requestId = null, model = null, messageId = null;
+        string? agentId = null, requestId = null, model = null, messageId = null;
+        DateTimeOffset? time = null;
+        ScannedProgress progress = default;
         var reader = new JsonLineScanner(line, TranscriptFile.MaxDepth);
         try
         {
@@ -121,6 +155,7 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
                     type = reader.TokenType != JsonTokenType.String ? LineType.Other
                         : reader.ValueTextEquals("user"u8) ? LineType.User
                         : reader.ValueTextEquals("assistant"u8) ? LineType.Assistant
+                        : reader.ValueTextEquals("progress"u8) ? LineType.Progress
                         : LineType.Other;
                     reader.Skip(); // a no-op on a scalar; an object or array is stepped over
                 }
@@ -152,11 +187,31 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
                 }
                 else if (reader.ValueTextEquals("timestamp"u8))
                 {
-                    timestamp = ReadString(ref reader);
+                    time = ReadTime(ref reader);
                 }
                 else if (reader.ValueTextEquals("requestId"u8))
                 {
                     requestId = ReadString(ref reader);
+                }
+                else if (reader.ValueTextEquals("data"u8))
+                {
+                    reader.Read();
+                    progress = default;
+                    progress.Data = reader.TokenType == JsonTokenType.StartObject;
+                    if (progress.Data)
+                        ScanProgressData(ref reader, ref progress);
+                    else
+                        reader.Skip();
+                }
+                else if (results && reader.ValueTextEquals("toolUseResult"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType == JsonTokenType.String)
+                        _scannedGate |= MayHoldGate(reader.ValueSpan);
+                    else if (reader.TokenType == JsonTokenType.StartObject)
+                        _scannedGate |= HasAnswers(ref reader);
+                    else
+                        reader.Skip();
                 }
                 else if (reader.ValueTextEquals("message"u8))
                 {
@@ -188,8 +243,18 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
 
         if (!sameSession)
             return LineScan.NeedsDocument;
+        if (type == LineType.Progress)
+        {
+            var p = progress;
+            if (p.Data && p.Embedded && p.Assistant && p.Message && p.Model != SyntheticModel && p.Usage.Present)
+                Sink.Add(ScannedCall(p.Usage, p.Model, p.MessageId, p.RequestId, p.AgentId, sidechain: true, p.Time ?? time, lineNumber));
+            return LineScan.Done;
+        }
+
         if (type == LineType.User && results && !compact && _scannedResults.Count > 0)
         {
+            if (_scannedGate)
+                return LineScan.NeedsDocument;
             foreach (var (id, isError) in _scannedResults)
             {
                 if (id is not null)
@@ -204,30 +269,8 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
         if (!message)
             return LineScan.Done;
 
-        var time = ParseTime(timestamp);
         if (model != SyntheticModel && _scannedUsage.Present)
-        {
-            var u = _scannedUsage;
-            Sink.Add(new ModelCallRecord
-            {
-                Provider = AgentProvider.Claude,
-                Source = Context.At(lineNumber),
-                Model = model,
-                MessageId = messageId,
-                InputTokens = u.Input ?? 0,
-                OutputTokens = u.Output ?? 0,
-                CacheWrite5mTokens = u.Breakdown ? u.Write5m ?? 0 : u.CacheCreation ?? 0,
-                CacheWrite1hTokens = u.Breakdown ? u.Write1h ?? 0 : 0,
-                CacheReadTokens = u.CacheRead ?? 0,
-                Fast = u.Fast,
-                RequestId = requestId,
-                SessionId = _sessionId,
-                AgentId = agentId,
-                Sidechain = sidechain ?? false,
-                Timestamp = time,
-                Tags = Context.Tags,
-            });
-        }
+            Sink.Add(ScannedCall(_scannedUsage, model, messageId, requestId, agentId, sidechain ?? false, time, lineNumber));
 
         foreach (var (name, id) in _scannedTools)
         {
@@ -247,6 +290,116 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
         }
 
         return LineScan.Done;
+    }
+
+    /// <summary>A scanned call as <see cref="UsageCall"/> and its envelope make it (the session is this reader's: a line of another goes to <see cref="Read"/>).</summary>
+    private ModelCallRecord ScannedCall(in ScannedUsage u, string? model, string? messageId, string? requestId, string? agentId, bool sidechain, DateTimeOffset? time, long line) => new()
+    {
+        Provider = AgentProvider.Claude,
+        Source = Context.At(line),
+        Model = model,
+        MessageId = messageId,
+        InputTokens = u.Input ?? 0,
+        OutputTokens = u.Output ?? 0,
+        CacheWrite5mTokens = u.Breakdown ? u.Write5m ?? 0 : u.CacheCreation ?? 0,
+        CacheWrite1hTokens = u.Breakdown ? u.Write1h ?? 0 : 0,
+        CacheReadTokens = u.CacheRead ?? 0,
+        Fast = u.Fast,
+        RequestId = requestId,
+        SessionId = _sessionId,
+        AgentId = agentId,
+        Sidechain = sidechain,
+        Timestamp = time,
+        Tags = Context.Tags,
+    };
+
+    /// <summary>Reads a progress line's <c>data</c> object up to its end: the agent, and the embedded message's envelope and usage.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ScanProgressData(ref JsonLineScanner reader, ref ScannedProgress p)
+    {
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("agentId"u8))
+            {
+                p.AgentId = ReadString(ref reader);
+            }
+            else if (reader.ValueTextEquals("message"u8))
+            {
+                reader.Read();
+                (p.Assistant, p.RequestId, p.Time, p.Message, p.Model, p.MessageId, p.Usage) = (false, null, null, false, null, null, default);
+                p.Embedded = reader.TokenType == JsonTokenType.StartObject;
+                if (!p.Embedded)
+                {
+                    reader.Skip();
+                    continue;
+                }
+
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    if (reader.ValueTextEquals("type"u8))
+                    {
+                        reader.Read();
+                        p.Assistant = reader.TokenType == JsonTokenType.String && reader.ValueTextEquals("assistant"u8);
+                        reader.Skip();
+                    }
+                    else if (reader.ValueTextEquals("requestId"u8))
+                    {
+                        p.RequestId = ReadString(ref reader);
+                    }
+                    else if (reader.ValueTextEquals("timestamp"u8))
+                    {
+                        p.Time = ReadTime(ref reader);
+                    }
+                    else if (reader.ValueTextEquals("message"u8))
+                    {
+                        reader.Read();
+                        (p.Model, p.MessageId, p.Usage) = (null, null, default);
+                        p.Message = reader.TokenType == JsonTokenType.StartObject;
+                        if (!p.Message)
+                        {
+                            reader.Skip();
+                            continue;
+                        }
+
+                        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                        {
+                            if (reader.ValueTextEquals("model"u8))
+                            {
+                                p.Model = ReadString(ref reader);
+                            }
+                            else if (reader.ValueTextEquals("id"u8))
+                            {
+                                p.MessageId = ReadString(ref reader);
+                            }
+                            else if (reader.ValueTextEquals("usage"u8))
+                            {
+                                reader.Read();
+                                p.Usage = default;
+                                if (reader.TokenType == JsonTokenType.StartObject)
+                                    ScanUsage(ref reader, ref p.Usage);
+                                else
+                                    reader.Skip();
+                            }
+                            else
+                            {
+                                reader.Read();
+                                reader.Skip();
+                            }
+                        }
+                    }
+                    else
+                    {
+                        reader.Read();
+                        reader.Skip();
+                    }
+                }
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
     }
 
     /// <summary>Reads a <c>message</c> object up to its end: model, id, usage, and its content's tool results and tool calls.</summary>
@@ -269,7 +422,7 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
                 reader.Read();
                 _scannedUsage = default;
                 if (reader.TokenType == JsonTokenType.StartObject)
-                    ScanUsage(ref reader);
+                    ScanUsage(ref reader, ref _scannedUsage);
                 else
                     reader.Skip();
             }
@@ -302,7 +455,7 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
                 continue;
             }
 
-            bool toolResult = false, toolUse = false, isError = false;
+            bool toolResult = false, toolUse = false, isError = false, gate = false;
             string? toolUseId = null, id = null, name = null;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
@@ -329,6 +482,16 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
                 {
                     name = ReadString(ref reader);
                 }
+                else if (reader.ValueTextEquals("content"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType == JsonTokenType.String)
+                        gate |= MayHoldGate(HeadRegion(reader.ValueSpan));
+                    else if (reader.TokenType == JsonTokenType.StartArray)
+                        gate |= StringsMayHoldGate(ref reader);
+                    else
+                        reader.Skip();
+                }
                 else
                 {
                     reader.Read();
@@ -336,6 +499,7 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
                 }
             }
 
+            _scannedGate |= toolResult && gate;
             if (toolResult)
                 _scannedResults.Add((toolUseId, isError));
             else if (toolUse)
@@ -344,39 +508,39 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void ScanUsage(ref JsonLineScanner reader)
+    private static void ScanUsage(ref JsonLineScanner reader, ref ScannedUsage usage)
     {
-        _scannedUsage.Present = true;
+        usage.Present = true;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             if (reader.ValueTextEquals("input_tokens"u8))
             {
-                _scannedUsage.Input = ReadLong(ref reader);
+                usage.Input = ReadLong(ref reader);
             }
             else if (reader.ValueTextEquals("output_tokens"u8))
             {
-                _scannedUsage.Output = ReadLong(ref reader);
+                usage.Output = ReadLong(ref reader);
             }
             else if (reader.ValueTextEquals("cache_creation_input_tokens"u8))
             {
-                _scannedUsage.CacheCreation = ReadLong(ref reader);
+                usage.CacheCreation = ReadLong(ref reader);
             }
             else if (reader.ValueTextEquals("cache_read_input_tokens"u8))
             {
-                _scannedUsage.CacheRead = ReadLong(ref reader);
+                usage.CacheRead = ReadLong(ref reader);
             }
             else if (reader.ValueTextEquals("speed"u8))
             {
                 reader.Read();
-                _scannedUsage.Fast = reader.TokenType == JsonTokenType.String && reader.ValueTextEquals("fast"u8);
+                usage.Fast = reader.TokenType == JsonTokenType.String && reader.ValueTextEquals("fast"u8);
                 reader.Skip();
             }
             else if (reader.ValueTextEquals("cache_creation"u8))
             {
                 reader.Read();
-                _scannedUsage.Breakdown = reader.TokenType == JsonTokenType.StartObject;
-                (_scannedUsage.Write5m, _scannedUsage.Write1h) = (null, null);
-                if (!_scannedUsage.Breakdown)
+                usage.Breakdown = reader.TokenType == JsonTokenType.StartObject;
+                (usage.Write5m, usage.Write1h) = (null, null);
+                if (!usage.Breakdown)
                 {
                     reader.Skip();
                     continue;
@@ -386,11 +550,11 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
                 {
                     if (reader.ValueTextEquals("ephemeral_5m_input_tokens"u8))
                     {
-                        _scannedUsage.Write5m = ReadLong(ref reader);
+                        usage.Write5m = ReadLong(ref reader);
                     }
                     else if (reader.ValueTextEquals("ephemeral_1h_input_tokens"u8))
                     {
-                        _scannedUsage.Write1h = ReadLong(ref reader);
+                        usage.Write1h = ReadLong(ref reader);
                     }
                     else
                     {
@@ -407,18 +571,69 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
         }
     }
 
+    /// <summary>
+    /// The part of a content string (as written) that <c>HeadOfContent</c> decodes for <see cref="ResultHead"/>
+    /// characters: a prefix of twice that many bytes, or the whole string when an escape near the cut could make every
+    /// cut fail (a run of escaped surrogate pairs), in which case the whole string is decoded.
+    /// </summary>
+    private static ReadOnlySpan<byte> HeadRegion(ReadOnlySpan<byte> raw)
+    {
+        const int Cut = ResultHead * 2;
+        return raw.Length <= Cut || raw[(Cut - 20)..Cut].Contains((byte)'\\') ? raw : raw[..Cut];
+    }
+
+    /// <summary>Steps over an array content; true when the head of any string in it may hold a gate marker.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static bool MayHoldGate(ReadOnlySpan<byte> line)
+    private static bool StringsMayHoldGate(ref JsonLineScanner reader)
+    {
+        var gate = false;
+        for (var depth = 1; depth > 0;)
+        {
+            reader.Read();
+            switch (reader.TokenType)
+            {
+                case JsonTokenType.StartObject or JsonTokenType.StartArray:
+                    depth++;
+                    break;
+                case JsonTokenType.EndObject or JsonTokenType.EndArray:
+                    depth--;
+                    break;
+                case JsonTokenType.String:
+                    gate = gate || MayHoldGate(HeadRegion(reader.ValueSpan));
+                    break;
+            }
+        }
+
+        return gate;
+    }
+
+    /// <summary>Steps over a <c>toolUseResult</c> object; true when it has an <c>answers</c> key.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static bool HasAnswers(ref JsonLineScanner reader)
+    {
+        var answers = false;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            answers |= reader.ValueTextEquals("answers"u8);
+            reader.Read();
+            reader.Skip();
+        }
+
+        return answers;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static bool MayHoldGate(ReadOnlySpan<byte> text)
     {
         foreach (var marker in GateMarkers)
         {
-            if (line.IndexOf(marker) >= 0)
+            if (text.IndexOf(marker) >= 0)
                 return true;
         }
 
         // JSON may spell any character as \uXXXX; writers only do so for control characters, but a marker's
         // letters written that way (\u0020-\u007F) would hide it from the byte search above.
-        for (var rest = line; rest.IndexOf("\\u00"u8) is var at and >= 0; rest = rest[(at + 4)..])
+        for (var rest = text; rest.IndexOf("\\u00"u8) is var at and >= 0; rest = rest[(at + 4)..])
         {
             if (at + 4 < rest.Length && rest[at + 4] is >= (byte)'2' and <= (byte)'7')
                 return true;
@@ -656,7 +871,7 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
         var id = block.Str("tool_use_id");
         var isError = block.Bool("is_error") ?? false;
         // Only the start of a tool's output tells a rejection, an approval, an answer or a denial: never decode a whole file read.
-        var text = HeadOfContent(block.Prop("content"), 1024);
+        var text = HeadOfContent(block.Prop("content"), ResultHead);
         var result = root.Prop("toolUseResult");
         var resultText = result is { ValueKind: JsonValueKind.String } s ? s.GetString() ?? "" : "";
         var name = id is null ? null : Sink.NameOf(id);

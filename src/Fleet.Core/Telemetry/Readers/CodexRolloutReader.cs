@@ -17,6 +17,12 @@ internal sealed class CodexRolloutReader(ReaderContext context) : TranscriptRead
     /// <summary>What ccusage assumes too for early rollouts that never name a model.</summary>
     internal const string FallbackModel = "gpt-5";
 
+    /// <summary>The tool that asks the person a question (its call is a question, its output an answer).</summary>
+    private const string QuestionTool = "request_user_input";
+
+    /// <summary>How much of a tool's output tells its outcome (<see cref="OutcomeOf"/>).</summary>
+    private const int OutputHead = 2048;
+
     private static readonly string[] InjectedPrefixes =
         ["<environment_context>", "# AGENTS.md instructions", "<user_instructions>", "<turn_aborted>", "<permissions instructions>", "<user_shell_command>", "# Context from my IDE setup"];
 
@@ -24,6 +30,7 @@ internal sealed class CodexRolloutReader(ReaderContext context) : TranscriptRead
 
     // Model-visible messages and reasoning (with its encrypted content) are most of a rollout's bytes and
     // carry nothing recorded here: prompts come from event_msg/user_message, usage from token_count.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override bool CanSkip(ReadOnlySpan<byte> line)
     {
         var at = line.IndexOf("\"payload\":{\"type\":\""u8);
@@ -34,23 +41,66 @@ internal sealed class CodexRolloutReader(ReaderContext context) : TranscriptRead
             || type.StartsWith("agent_reasoning\""u8) || type.StartsWith("agent_message\""u8);
     }
 
+    /// <summary>The payload kinds a rollout line's scan tells apart (a type named in no case below is <see cref="Other"/>).</summary>
+    private enum PayloadType : byte
+    {
+        Other,
+        TokenCount,
+        UserMessage,
+        TurnAborted,
+        ContextCompacted,
+        Error,
+        FunctionCall,
+        CustomToolCall,
+        LocalShellCall,
+        WebSearchCall,
+        FunctionCallOutput,
+        CustomToolCallOutput,
+    }
+
+    private enum LineType : byte
+    {
+        Other,
+        SessionMeta,
+        TurnContext,
+        EventMsg,
+        ResponseItem,
+    }
+
+    /// <summary>What the scan kept of a <c>payload</c> object (all null when a later <c>payload</c> key replaces it).</summary>
+    private struct ScannedPayload
+    {
+        public PayloadType Type;
+        public string? Model;
+        public bool Info;
+        public CodexUsage? Total;
+        public CodexUsage? Last;
+        public string? Message;
+        public string? Name;
+        public string? CallId;
+        public string? Id;
+        public string? Arguments;
+        public string? Input;
+        public bool Action;
+        public bool OddOutput; // an output that is neither a string nor absent/null: left to Read
+        public string? Output; // the head of a string output, as Read takes it
+    }
+
     /// <summary>
-    /// <c>token_count</c> events and <c>turn_context</c> lines (a tenth of a rollout's bytes, and most of the lines
-    /// that are not skipped) read by one validating pass of a <see cref="JsonLineScanner"/> instead of a
-    /// <see cref="JsonDocument"/>, field for field as <see cref="Read"/> reads them (keys unescaped, a repeated
-    /// key's last value counts). Every other line goes to <see cref="Read"/>.
+    /// Every rollout line is read by one validating pass of a <see cref="JsonLineScanner"/> instead of a
+    /// <see cref="JsonDocument"/>, field for field as <see cref="Read"/> reads it (keys unescaped, a repeated key's last
+    /// value counts): <c>token_count</c> events, <c>turn_context</c> lines, tool calls and their outputs, prompts, and
+    /// the kinds that record nothing. The rare kinds (session start, aborted turns, compactions, errors, shell and web
+    /// calls, questions to the person and their answers, non-string outputs) go to <see cref="Read"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override LineScan ScanLine(ReadOnlySpan<byte> line, long lineNumber)
     {
-        // Both kinds are named in the line's first bytes; a line that names them later is parsed instead.
-        var head = line[..Math.Min(line.Length, 256)];
-        if (head.IndexOf("\"type\":\"token_count\""u8) < 0 && head.IndexOf("\"type\":\"turn_context\""u8) < 0)
-            return LineScan.NeedsDocument;
-
-        bool turnContext = false, eventMsg = false, payload = false, tokenCount = false, info = false;
-        string? timestamp = null, model = null;
-        CodexUsage? total = null, last = null;
+        var type = LineType.Other;
+        var payload = false;
+        DateTimeOffset? time = null;
+        ScannedPayload p = default;
+        var keepText = Privacy.KeepsText;
         var reader = new JsonLineScanner(line, TranscriptFile.MaxDepth);
         try
         {
@@ -61,53 +111,27 @@ internal sealed class CodexRolloutReader(ReaderContext context) : TranscriptRead
                 if (reader.ValueTextEquals("type"u8))
                 {
                     reader.Read();
-                    turnContext = reader.TokenType == JsonTokenType.String && reader.ValueTextEquals("turn_context"u8);
-                    eventMsg = reader.TokenType == JsonTokenType.String && reader.ValueTextEquals("event_msg"u8);
+                    type = reader.TokenType != JsonTokenType.String ? LineType.Other
+                        : reader.ValueTextEquals("event_msg"u8) ? LineType.EventMsg
+                        : reader.ValueTextEquals("response_item"u8) ? LineType.ResponseItem
+                        : reader.ValueTextEquals("turn_context"u8) ? LineType.TurnContext
+                        : reader.ValueTextEquals("session_meta"u8) ? LineType.SessionMeta
+                        : LineType.Other;
                     reader.Skip();
                 }
                 else if (reader.ValueTextEquals("timestamp"u8))
                 {
-                    timestamp = ReadString(ref reader);
+                    time = ReadTime(ref reader);
                 }
                 else if (reader.ValueTextEquals("payload"u8))
                 {
                     reader.Read();
                     payload = reader.TokenType == JsonTokenType.StartObject;
-                    (tokenCount, info, model, total, last) = (false, false, null, null, null);
-                    if (!payload)
-                    {
+                    p = default;
+                    if (payload)
+                        ScanPayload(ref reader, ref p, keepText);
+                    else
                         reader.Skip();
-                        continue;
-                    }
-
-                    while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-                    {
-                        if (reader.ValueTextEquals("type"u8))
-                        {
-                            reader.Read();
-                            tokenCount = reader.TokenType == JsonTokenType.String && reader.ValueTextEquals("token_count"u8);
-                            reader.Skip();
-                        }
-                        else if (reader.ValueTextEquals("model"u8))
-                        {
-                            model = ReadString(ref reader);
-                        }
-                        else if (reader.ValueTextEquals("info"u8))
-                        {
-                            reader.Read();
-                            info = reader.TokenType == JsonTokenType.StartObject;
-                            (total, last) = (null, null);
-                            if (info)
-                                ScanInfo(ref reader, out total, out last);
-                            else
-                                reader.Skip();
-                        }
-                        else
-                        {
-                            reader.Read();
-                            reader.Skip();
-                        }
-                    }
                 }
                 else
                 {
@@ -126,19 +150,149 @@ internal sealed class CodexRolloutReader(ReaderContext context) : TranscriptRead
 
         if (!payload)
             return LineScan.Done;
-        if (turnContext)
+        time ??= Context.FallbackTime;
+        switch (type)
         {
-            if (model is { Length: > 0 })
-                _state.Model = model;
-            return LineScan.Done;
-        }
+            case LineType.TurnContext:
+                if (p.Model is { Length: > 0 })
+                    _state.Model = p.Model;
+                return LineScan.Done;
+            case LineType.EventMsg:
+                switch (p.Type)
+                {
+                    case PayloadType.TokenCount:
+                        if (p.Info)
+                            AddTokenCount(p.Total, p.Last, lineNumber, time);
+                        return LineScan.Done;
+                    case PayloadType.UserMessage:
+                        AddPrompt(p.Message ?? "", lineNumber, time);
+                        return LineScan.Done;
+                    case PayloadType.TurnAborted or PayloadType.ContextCompacted or PayloadType.Error:
+                        return LineScan.NeedsDocument;
+                    default:
+                        return LineScan.Done;
+                }
 
-        if (!eventMsg || !tokenCount)
-            return LineScan.NeedsDocument;
-        if (info)
-            AddTokenCount(total, last, lineNumber, ParseTime(timestamp) ?? Context.FallbackTime);
-        return LineScan.Done;
+            case LineType.ResponseItem:
+                switch (p.Type)
+                {
+                    case PayloadType.FunctionCall or PayloadType.CustomToolCall:
+                        var name = p.Name ?? "?";
+                        if (name == QuestionTool || (keepText && p.Arguments is null && p.Input is null && p.Action))
+                            return LineScan.NeedsDocument;
+                        AddToolCall(name, p.CallId ?? p.Id, p.Arguments ?? p.Input, lineNumber, time);
+                        return LineScan.Done;
+                    case PayloadType.FunctionCallOutput or PayloadType.CustomToolCallOutput:
+                        if (p.CallId is not { } id)
+                            return LineScan.Done;
+                        if (p.OddOutput)
+                            return LineScan.NeedsDocument;
+                        var outcome = OutcomeOf(p.Output ?? "");
+                        if (IsAnswer(id, outcome))
+                            return LineScan.NeedsDocument;
+                        Settle(id, outcome, lineNumber, time);
+                        return LineScan.Done;
+                    case PayloadType.LocalShellCall or PayloadType.WebSearchCall:
+                        return LineScan.NeedsDocument;
+                    default:
+                        return LineScan.Done;
+                }
+
+            case LineType.SessionMeta:
+                return LineScan.NeedsDocument;
+            default:
+                return LineScan.Done;
+        }
     }
+
+    /// <summary>Reads a <c>payload</c> object up to its end, keeping what any payload kind needs.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ScanPayload(ref JsonLineScanner reader, ref ScannedPayload p, bool keepText)
+    {
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("type"u8))
+            {
+                reader.Read();
+                p.Type = reader.TokenType == JsonTokenType.String ? PayloadTypeOf(ref reader) : PayloadType.Other;
+                reader.Skip();
+            }
+            else if (reader.ValueTextEquals("model"u8))
+            {
+                p.Model = ReadString(ref reader);
+            }
+            else if (reader.ValueTextEquals("info"u8))
+            {
+                reader.Read();
+                p.Info = reader.TokenType == JsonTokenType.StartObject;
+                (p.Total, p.Last) = (null, null);
+                if (p.Info)
+                    ScanInfo(ref reader, out p.Total, out p.Last);
+                else
+                    reader.Skip();
+            }
+            else if (reader.ValueTextEquals("call_id"u8))
+            {
+                p.CallId = ReadString(ref reader);
+            }
+            else if (reader.ValueTextEquals("name"u8))
+            {
+                p.Name = ReadString(ref reader);
+            }
+            else if (reader.ValueTextEquals("id"u8))
+            {
+                p.Id = ReadString(ref reader);
+            }
+            else if (reader.ValueTextEquals("output"u8))
+            {
+                reader.Read();
+                (p.Output, p.OddOutput) = (null, false);
+                if (reader.TokenType == JsonTokenType.String)
+                    p.Output = HeadOfQuoted(reader.QuotedValueSpan, OutputHead) ?? reader.GetString();
+                else
+                    p.OddOutput = reader.TokenType != JsonTokenType.Null;
+                reader.Skip();
+            }
+            else if (reader.ValueTextEquals("message"u8))
+            {
+                p.Message = ReadString(ref reader);
+            }
+            else if (keepText && reader.ValueTextEquals("arguments"u8))
+            {
+                p.Arguments = ReadString(ref reader);
+            }
+            else if (keepText && reader.ValueTextEquals("input"u8))
+            {
+                p.Input = ReadString(ref reader);
+            }
+            else if (keepText && reader.ValueTextEquals("action"u8))
+            {
+                reader.Read();
+                p.Action = reader.TokenType != JsonTokenType.Null;
+                reader.Skip();
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static PayloadType PayloadTypeOf(ref JsonLineScanner reader) =>
+        reader.ValueTextEquals("token_count"u8) ? PayloadType.TokenCount
+        : reader.ValueTextEquals("function_call"u8) ? PayloadType.FunctionCall
+        : reader.ValueTextEquals("function_call_output"u8) ? PayloadType.FunctionCallOutput
+        : reader.ValueTextEquals("custom_tool_call"u8) ? PayloadType.CustomToolCall
+        : reader.ValueTextEquals("custom_tool_call_output"u8) ? PayloadType.CustomToolCallOutput
+        : reader.ValueTextEquals("user_message"u8) ? PayloadType.UserMessage
+        : reader.ValueTextEquals("turn_aborted"u8) ? PayloadType.TurnAborted
+        : reader.ValueTextEquals("context_compacted"u8) ? PayloadType.ContextCompacted
+        : reader.ValueTextEquals("error"u8) ? PayloadType.Error
+        : reader.ValueTextEquals("local_shell_call"u8) ? PayloadType.LocalShellCall
+        : reader.ValueTextEquals("web_search_call"u8) ? PayloadType.WebSearchCall
+        : PayloadType.Other;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ScanInfo(ref JsonLineScanner reader, out CodexUsage? total, out CodexUsage? last)
@@ -249,18 +403,7 @@ internal sealed class CodexRolloutReader(ReaderContext context) : TranscriptRead
                 ReadTokenCount(payload, line, time);
                 break;
             case "user_message":
-                var message = payload.Str("message") ?? "";
-                var trimmed = message.TrimStart();
-                if (trimmed.Length == 0 || InjectedPrefixes.Any(p => trimmed.StartsWith(p, StringComparison.Ordinal)))
-                    return;
-                Sink.Add(Stamp(new HumanPromptRecord
-                {
-                    Provider = AgentProvider.Codex,
-                    Source = Context.At(line),
-                    Length = message.Length,
-                    Command = trimmed.StartsWith('/') ? trimmed.Split(' ', 2)[0] : null,
-                    Text = Privacy.Text(message),
-                }, time));
+                AddPrompt(payload.Str("message") ?? "", line, time);
                 break;
             case "turn_aborted":
                 Sink.Add(Stamp(new InterruptRecord
@@ -283,6 +426,21 @@ internal sealed class CodexRolloutReader(ReaderContext context) : TranscriptRead
                 }, time));
                 break;
         }
+    }
+
+    private void AddPrompt(string message, long line, DateTimeOffset? time)
+    {
+        var trimmed = message.TrimStart();
+        if (trimmed.Length == 0 || InjectedPrefixes.Any(p => trimmed.StartsWith(p, StringComparison.Ordinal)))
+            return;
+        Sink.Add(Stamp(new HumanPromptRecord
+        {
+            Provider = AgentProvider.Codex,
+            Source = Context.At(line),
+            Length = message.Length,
+            Command = trimmed.StartsWith('/') ? trimmed.Split(' ', 2)[0] : null,
+            Text = Privacy.Text(message),
+        }, time));
     }
 
     private void ReadTokenCount(JsonElement payload, long line, DateTimeOffset? time)
@@ -332,31 +490,12 @@ internal sealed class CodexRolloutReader(ReaderContext context) : TranscriptRead
         switch (type)
         {
             case "function_call" or "custom_tool_call" or "local_shell_call":
-                var name = payload.Str("name") ?? (type == "local_shell_call" ? "local_shell" : "?");
-                var callId = payload.Str("call_id") ?? payload.Str("id");
-                var input = payload.Str("arguments") ?? payload.Str("input") ?? payload.Prop("action")?.GetRawText();
-                Sink.Add(Stamp(new ToolCallRecord
-                {
-                    Provider = AgentProvider.Codex,
-                    Source = Context.At(line),
-                    Name = name,
-                    ToolUseId = callId,
-                    Outcome = ToolOutcome.Pending,
-                    Input = Privacy.KeepsText ? Privacy.Text(input) : null,
-                }, time));
-                if (name == "request_user_input")
-                {
-                    Sink.Add(Stamp(new QuestionRecord
-                    {
-                        Provider = AgentProvider.Codex,
-                        Source = Context.At(line),
-                        Tool = name,
-                        ToolUseId = callId,
-                        Questions = CountQuestions(input),
-                        Text = Privacy.Text(input),
-                    }, time));
-                }
-
+                AddToolCall(
+                    payload.Str("name") ?? (type == "local_shell_call" ? "local_shell" : "?"),
+                    payload.Str("call_id") ?? payload.Str("id"),
+                    payload.Str("arguments") ?? payload.Str("input") ?? payload.Prop("action")?.GetRawText(),
+                    line,
+                    time);
                 break;
             case "web_search_call":
                 Sink.Add(Stamp(new ToolCallRecord
@@ -373,12 +512,12 @@ internal sealed class CodexRolloutReader(ReaderContext context) : TranscriptRead
                     return;
                 var output = payload.Prop("output") switch
                 {
-                    { ValueKind: JsonValueKind.String } s => HeadOfContent(s, 2048),
+                    { ValueKind: JsonValueKind.String } s => HeadOfContent(s, OutputHead),
                     { } o => o.GetRawText(),
                     _ => "",
                 };
                 var outcome = OutcomeOf(output);
-                if (Sink.NameOf(id) == "request_user_input" && outcome == ToolOutcome.Ok)
+                if (IsAnswer(id, outcome))
                 {
                     Sink.Add(Stamp(new AnswerRecord
                     {
@@ -389,21 +528,56 @@ internal sealed class CodexRolloutReader(ReaderContext context) : TranscriptRead
                         Text = Privacy.KeepsText ? Privacy.Text(payload.Str("output") ?? output) : null,
                     }, time));
                 }
-                else if (outcome == ToolOutcome.Rejected)
-                {
-                    Sink.Add(Stamp(new RejectionRecord
-                    {
-                        Provider = AgentProvider.Codex,
-                        Source = Context.At(line),
-                        Subject = GateSubject.Tool,
-                        ToolUseId = id,
-                        ToolName = Sink.NameOf(id),
-                    }, time));
-                }
 
-                Sink.Resolve(id, outcome);
+                Settle(id, outcome, line, time);
                 break;
         }
+    }
+
+    private void AddToolCall(string name, string? callId, string? input, long line, DateTimeOffset? time)
+    {
+        Sink.Add(Stamp(new ToolCallRecord
+        {
+            Provider = AgentProvider.Codex,
+            Source = Context.At(line),
+            Name = name,
+            ToolUseId = callId,
+            Outcome = ToolOutcome.Pending,
+            Input = Privacy.KeepsText ? Privacy.Text(input) : null,
+        }, time));
+        if (name == QuestionTool)
+        {
+            Sink.Add(Stamp(new QuestionRecord
+            {
+                Provider = AgentProvider.Codex,
+                Source = Context.At(line),
+                Tool = name,
+                ToolUseId = callId,
+                Questions = CountQuestions(input),
+                Text = Privacy.Text(input),
+            }, time));
+        }
+    }
+
+    /// <summary>True when a tool output answers a question to the person (an <see cref="AnswerRecord"/>).</summary>
+    private bool IsAnswer(string callId, ToolOutcome outcome) => outcome == ToolOutcome.Ok && Sink.NameOf(callId) == QuestionTool;
+
+    /// <summary>Records a rejected call, and settles the call's outcome.</summary>
+    private void Settle(string callId, ToolOutcome outcome, long line, DateTimeOffset? time)
+    {
+        if (outcome == ToolOutcome.Rejected)
+        {
+            Sink.Add(Stamp(new RejectionRecord
+            {
+                Provider = AgentProvider.Codex,
+                Source = Context.At(line),
+                Subject = GateSubject.Tool,
+                ToolUseId = callId,
+                ToolName = Sink.NameOf(callId),
+            }, time));
+        }
+
+        Sink.Resolve(callId, outcome);
     }
 
     internal static ToolOutcome OutcomeOf(string output)

@@ -17,7 +17,9 @@ namespace Fleet.Telemetry.Readers;
 /// escapes (<c>\n</c>, <c>\"</c>), which <see cref="Utf8JsonReader"/> validates a byte at a time once it meets
 /// the first one; this scanner jumps from quote or backslash to the next with a vectorized search. Rare
 /// cases (an escaped key or value that must be compared or decoded) are handed to <see cref="Utf8JsonReader"/>.
-/// Throws <see cref="JsonException"/> where <see cref="Utf8JsonReader"/> would.
+/// Throws <see cref="JsonException"/> where <see cref="Utf8JsonReader"/> would. Every member that runs per token is
+/// compiled optimized at once or inlined into such code: a cold ingest is over before most methods tier up, and
+/// unoptimized calls to these helpers cost more than the scanning itself.
 /// </summary>
 internal ref struct JsonLineScanner
 {
@@ -36,6 +38,7 @@ internal ref struct JsonLineScanner
     private ulong _stack2;
     private ulong _stack3;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public JsonLineScanner(ReadOnlySpan<byte> data, int maxDepth)
     {
         if (maxDepth > 256)
@@ -48,7 +51,24 @@ internal ref struct JsonLineScanner
     public JsonTokenType TokenType { get; private set; }
 
     /// <summary>The current string's or property name's raw (still escaped) bytes, or a number's text.</summary>
-    public readonly ReadOnlySpan<byte> ValueSpan => _data.Slice(_valueStart, _valueLength);
+    public readonly ReadOnlySpan<byte> ValueSpan
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => _data.Slice(_valueStart, _valueLength);
+    }
+
+    /// <summary>True when the current string or property name holds an escape (<see cref="ValueSpan"/> is not its text).</summary>
+    public readonly bool ValueIsEscaped => _escaped;
+
+    /// <summary>The current string as written, quotes included (what <c>JsonMarshal.GetRawUtf8Value</c> gives for a string element).</summary>
+    public readonly ReadOnlySpan<byte> QuotedValueSpan
+    {
+        get
+        {
+            RequireText();
+            return _data.Slice(_valueStart - 1, _valueLength + 2);
+        }
+    }
 
     /// <summary>Moves to the next token; false at the end of the line after a complete value.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -119,6 +139,7 @@ internal ref struct JsonLineScanner
     }
 
     /// <summary>As <see cref="Utf8JsonReader.Skip"/>: from a property name, to its value; from a start, to its end.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Skip()
     {
         if (TokenType == JsonTokenType.PropertyName)
@@ -132,6 +153,7 @@ internal ref struct JsonLineScanner
     }
 
     /// <summary>True when the current string or property name, unescaped, is <paramref name="utf8"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly bool ValueTextEquals(ReadOnlySpan<byte> utf8)
     {
         RequireText();
@@ -152,6 +174,7 @@ internal ref struct JsonLineScanner
     }
 
     /// <summary>The current number as a long, when it is an integer that fits (the same rule as <see cref="Utf8JsonReader.TryGetInt64"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly bool TryGetInt64(out long value)
     {
         if (TokenType != JsonTokenType.Number)
@@ -166,6 +189,7 @@ internal ref struct JsonLineScanner
         return false;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private readonly void RequireText()
     {
         if (TokenType is not (JsonTokenType.String or JsonTokenType.PropertyName))
@@ -237,6 +261,7 @@ internal ref struct JsonLineScanner
         return -1;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ReadPropertyName(byte b)
     {
         if (b != (byte)'"')
@@ -332,6 +357,7 @@ internal ref struct JsonLineScanner
         _pos++;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ReadLiteral(ReadOnlySpan<byte> literal, JsonTokenType type)
     {
         if (!_data[_pos..].StartsWith(literal))
@@ -344,6 +370,7 @@ internal ref struct JsonLineScanner
     }
 
     // RFC 8259: -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ReadNumber()
     {
         var start = _pos;
@@ -380,6 +407,7 @@ internal ref struct JsonLineScanner
         TokenType = JsonTokenType.Number;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private int Digits()
     {
         var start = _pos;
@@ -389,12 +417,14 @@ internal ref struct JsonLineScanner
     }
 
     // A number or literal must end at whitespace, a separator, a container's end, or the end of the line.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private readonly void RequireDelimiter()
     {
         if (_pos < _data.Length && _data[_pos] is not ((byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n' or (byte)',' or (byte)'}' or (byte)']'))
             throw Error("an invalid end of a value");
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void StartContainer(bool isObject)
     {
         if (_depth >= _maxDepth)
@@ -406,6 +436,7 @@ internal ref struct JsonLineScanner
         _pos++;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void EndContainer(JsonTokenType type)
     {
         _depth--;
@@ -415,9 +446,11 @@ internal ref struct JsonLineScanner
             _done = true;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool InObject() => (Word((_depth - 1) >> 6) & (1UL << ((_depth - 1) & 63))) != 0;
 
     [UnscopedRef]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ref ulong Word(int index)
     {
         switch (index)
@@ -433,5 +466,6 @@ internal ref struct JsonLineScanner
         }
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private readonly JsonException Error(string what) => new($"invalid JSON at byte {_pos}: {what}");
 }

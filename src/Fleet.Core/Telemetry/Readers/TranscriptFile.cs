@@ -262,6 +262,7 @@ internal static class TranscriptFile
     /// inside strings until they are decoded), or worth parsing (<see cref="JsonLine.Kind.Object"/>, not yet proven).
     /// Removes a leading BOM.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static JsonLine.Kind Check(ref ReadOnlyMemory<byte> line)
     {
         if (line.Span.StartsWith("\uFEFF"u8))

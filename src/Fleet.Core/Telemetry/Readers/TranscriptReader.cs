@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Fleet.Streams;
 using Fleet.Telemetry.Privacy;
@@ -134,15 +135,94 @@ internal abstract class TranscriptReader(ReaderContext context)
 
     protected static DateTimeOffset? Time(JsonElement root, string name = "timestamp") => ParseTime(root.Str(name));
 
-    protected static DateTimeOffset? ParseTime(string? text) =>
-        text is not null && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var t)
-            ? t
-            : null;
+    protected static DateTimeOffset? ParseTime(string? text)
+    {
+        if (text is null)
+            return null;
+        if (text.Length <= MaxTimestampLength)
+        {
+            Span<byte> ascii = stackalloc byte[MaxTimestampLength];
+            if (System.Text.Ascii.FromUtf16(text, ascii, out var written) == System.Buffers.OperationStatus.Done
+                && TryParseUtcTimestamp(ascii[..written], out var fast))
+            {
+                return fast;
+            }
+        }
+
+        return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var t) ? t : null;
+    }
+
+    /// <summary>The length of <c>2026-02-23T12:00:01.1234567Z</c>, the longest timestamp <see cref="TryParseUtcTimestamp"/> reads.</summary>
+    private const int MaxTimestampLength = 28;
+
+    /// <summary>
+    /// The timestamp every transcript writes, <c>2026-02-23T12:00:01.123Z</c> (UTC, no fraction or one to seven fraction
+    /// digits), read without the general date parser: what <see cref="ParseTime(string)"/>'s <see cref="DateTimeOffset.TryParse(string, IFormatProvider, DateTimeStyles, out DateTimeOffset)"/>
+    /// gives for it, to the tick. False for any other text (which then goes to that parser).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static bool TryParseUtcTimestamp(ReadOnlySpan<byte> text, out DateTimeOffset value)
+    {
+        value = default;
+        if (text.Length is < 20 or > MaxTimestampLength || text[^1] != (byte)'Z'
+            || text[4] != (byte)'-' || text[7] != (byte)'-' || text[10] != (byte)'T' || text[13] != (byte)':' || text[16] != (byte)':'
+            || !TryDigits(text[..4], out var year) || !TryDigits(text.Slice(5, 2), out var month) || !TryDigits(text.Slice(8, 2), out var day)
+            || !TryDigits(text.Slice(11, 2), out var hour) || !TryDigits(text.Slice(14, 2), out var minute) || !TryDigits(text.Slice(17, 2), out var second))
+        {
+            return false;
+        }
+
+        long ticks = 0;
+        var fraction = text[19..^1];
+        if (!fraction.IsEmpty)
+        {
+            if (fraction[0] != (byte)'.' || fraction.Length < 2 || !TryDigits(fraction[1..], out var digits))
+                return false;
+            ticks = digits;
+            for (var n = fraction.Length - 1; n < 7; n++)
+                ticks *= 10;
+        }
+
+        if (year < 1 || month is < 1 or > 12 || day < 1 || day > DateTime.DaysInMonth(year, month) || hour > 23 || minute > 59 || second > 59)
+            return false;
+        value = new DateTimeOffset(new DateTime(year, month, day, hour, minute, second, DateTimeKind.Utc).AddTicks(ticks));
+        return true;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool TryDigits(ReadOnlySpan<byte> text, out int value)
+    {
+        value = 0;
+        foreach (var b in text)
+        {
+            if (!char.IsAsciiDigit((char)b))
+                return false;
+            value = (value * 10) + (b - '0');
+        }
+
+        return true;
+    }
+
+    /// <summary>The next value as a time if it is a string <see cref="ParseTime(string)"/> reads, else null.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    protected static DateTimeOffset? ReadTime(ref JsonLineScanner reader)
+    {
+        reader.Read();
+        if (reader.TokenType != JsonTokenType.String)
+        {
+            reader.Skip();
+            return null;
+        }
+
+        return !reader.ValueIsEscaped && TryParseUtcTimestamp(reader.ValueSpan, out var time) ? time : ParseTime(reader.GetString());
+    }
 
     // A scan's view of the value after a property name, read the way JsonLine's helpers read a JsonElement's
-    // property (a JSON null or another kind is null); the value is stepped over whatever its kind.
+    // property (a JSON null or another kind is null); the value is stepped over whatever its kind. Inlined: called
+    // from scans compiled optimized at once, they would otherwise run as unoptimized calls for most of a short run.
 
     /// <summary>The next value if it is a string (<see cref="JsonLine.Str"/>), else null.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     protected static string? ReadString(ref JsonLineScanner reader)
     {
         reader.Read();
@@ -152,6 +232,7 @@ internal abstract class TranscriptReader(ReaderContext context)
     }
 
     /// <summary>The next value if it is true or false (<see cref="JsonLine.Bool"/>), else null.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     protected static bool? ReadBool(ref JsonLineScanner reader)
     {
         reader.Read();
@@ -166,6 +247,7 @@ internal abstract class TranscriptReader(ReaderContext context)
     }
 
     /// <summary>The next value if it is a number that fits a long (<see cref="JsonLine.Long"/>), else null.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     protected static long? ReadLong(ref JsonLineScanner reader)
     {
         reader.Read();
@@ -197,11 +279,17 @@ internal abstract class TranscriptReader(ReaderContext context)
         }
     }
 
-    private static string Head(JsonElement text, int max)
+    private static string Head(JsonElement text, int max) =>
+        HeadOfQuoted(System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(text), max) ?? text.GetString() ?? "";
+
+    /// <summary>
+    /// <see cref="HeadOfContent"/> for a string as written (quotes included): null when the string is short enough to
+    /// decode whole (or no cut decodes), so the caller decodes it the way it reads strings.
+    /// </summary>
+    protected static string? HeadOfQuoted(ReadOnlySpan<byte> raw, int max)
     {
-        var raw = System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(text);
         if (raw.Length <= (max * 2) + 2)
-            return text.GetString() ?? "";
+            return null;
 
         // Decode a prefix of the escaped value as a JSON string of its own; a cut inside an escape or a UTF-8
         // sequence fails to parse, so cut a byte earlier until it does.
@@ -225,7 +313,7 @@ internal abstract class TranscriptReader(ReaderContext context)
             }
         }
 
-        return text.GetString() ?? "";
+        return null;
     }
 
     protected static string TextOfContent(JsonElement? content) => content switch
