@@ -23,6 +23,9 @@ public sealed record IngestOptions
     /// <summary>Readers' own line scans (see <c>TranscriptReader.Scan</c>); off only to prove they store what the full parse stores.</summary>
     internal bool Scans { get; init; } = true;
 
+    /// <summary>Bits kept of the writer's dedup hashes (<see cref="StoreWriter"/>); fewer than 64 only to make them collide in tests.</summary>
+    internal int DedupKeyBits { get; init; } = 64;
+
     /// <summary>Files parsed at once (the store is written by one writer in file order). Default: processor count.</summary>
     public int? Parallelism { get; init; }
 }
@@ -82,7 +85,7 @@ public sealed class TelemetryIngestor(TelemetryStore store, TimeProvider time)
         ArgumentNullException.ThrowIfNull(options);
         var files = TranscriptDiscovery.Expand(paths);
         var sources = await store.LoadSourcesAsync(cancellationToken).ConfigureAwait(false);
-        using var writer = await StoreWriter.BeginAsync(store, cancellationToken).ConfigureAwait(false);
+        using var writer = await StoreWriter.BeginAsync(store, cancellationToken, options.DedupKeyBits).ConfigureAwait(false);
         var privacy = new PrivacyPolicy(options.Privacy);
 
         // Plan: what to read from where. Cheap (a stat and the first 4 KB per file). Files already in the store are

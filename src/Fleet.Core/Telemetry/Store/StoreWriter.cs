@@ -14,7 +14,14 @@ namespace Fleet.Telemetry.Store;
 /// is one call, the line with the largest token total wins, a non-sidechain line beats a sidechain one, and a
 /// sidechain line with the parent's <c>message.id</c> but another <c>requestId</c> is a replay of it.
 /// Codex usage events are deduplicated on (time, model, tokens), which is how a fork's copied history is
-/// told from new spend (ccusage does the same).
+/// told from new spend (ccusage does the same). Ids and models are compared as they are stored (masked).
+/// <para>
+/// Memory does not grow with the store. The calls a call may duplicate are found in the store itself: through
+/// the index on <c>model_calls(message_id)</c> (Codex: <c>model_calls(ts)</c>), one lookup per call, so an
+/// ingest with little to write reads little. A first ingest into an empty store writes without those indexes
+/// (<see cref="TelemetryStore.BulkIndexes"/>) and finds candidates through a <see cref="DedupTable"/> of hashes
+/// instead, then reads each candidate row back by rowid: a hash only ever proposes a row, the stored values decide.
+/// </para>
 /// </summary>
 internal sealed class StoreWriter : IDisposable
 {
@@ -25,35 +32,31 @@ internal sealed class StoreWriter : IDisposable
     private readonly RawStatement _updateCall;
     private readonly RawStatement _outcome;
     private readonly RawStatement _saveSource;
-    private readonly Dictionary<string, List<DedupEntry>> _byMessage = new(StringComparer.Ordinal);
-    private readonly HashSet<CodexKey> _codexSeen = [];
+    private readonly RawStatement _claudeCandidates;
+    private readonly RawStatement _codexDuplicate;
     private readonly RepeatedText _session = new();
     private readonly RepeatedText _agent = new();
     private readonly RepeatedText _project = new();
     private readonly RepeatedText _model = new();
     private readonly RepeatedText _name = new();
+    private readonly ulong _seed = (ulong)Random.Shared.NextInt64();
+    private readonly List<long> _rowIds = [];
+    private readonly List<Candidate> _candidates = [];
+    private readonly bool _bulk;
+    private DedupTable? _table;
     private bool _committed;
-    private bool _bulk;
 
-    /// <summary>
-    /// A Codex usage event as ccusage identifies it: a fork or a sub-agent rollout copies its parent's history,
-    /// token_count events included, with the same timestamps; the copy is the same spend, not more.
-    /// </summary>
-    private readonly record struct CodexKey(long? Ts, string? Model, long Input, long Cached, long Output, long Reasoning);
+    /// <summary>A stored Claude call with the message id of the call being written.</summary>
+    private readonly record struct Candidate(long RowId, bool SameRequest, bool Sidechain, long Total, bool Fast);
 
-    private sealed class DedupEntry
-    {
-        public long RowId;
-        public string? RequestId;
-        public bool Sidechain;
-        public long Total;
-        public bool Fast;
-    }
-
-    private StoreWriter(SqliteConnection connection)
+    private StoreWriter(SqliteConnection connection, SqliteTransaction transaction, int keyBits)
     {
         _connection = connection;
-        _transaction = connection.BeginTransaction();
+        _transaction = transaction;
+        _bulk = BeginBulkIfEmpty();
+        if (_bulk)
+            _table = new DedupTable(keyBits);
+
         // Parameters are bound in the order they appear (RawStatement): keep each VALUES list in column order.
         _insertEvent = new RawStatement(connection, """
             INSERT INTO events(source_id, line, kind, provider, session_id, agent_id, sidechain, ts, name, tool_use_id, outcome, subject, count, number, text, run, fleet, worker, iteration, issue)
@@ -74,51 +77,34 @@ internal sealed class StoreWriter : IDisposable
               iteration = excluded.iteration, issue = excluded.issue, ingested_at = excluded.ingested_at
             RETURNING id
             """);
+
+        // Candidates for dedup: read back by rowid after a hash hit (first ingest), else found through the indexes
+        // model_calls_message and model_calls_ts. The same-request test is SQLite's, so no stored id is decoded.
+        const string Candidate = "SELECT id, request_id IS ?, sidechain, input + output + cache_write_5m + cache_write_1h + cache_read, fast FROM model_calls";
+        _claudeCandidates = new RawStatement(connection, _bulk
+            ? $"{Candidate} WHERE id = ? AND message_id = ? AND provider = 'claude'"
+            : $"{Candidate} WHERE message_id = ? AND provider = 'claude' ORDER BY id");
+        const string SameCodexCall = "ts IS ? AND model IS ? AND input = ? AND cache_read = ? AND output = ? AND reasoning = ? AND provider = 'codex'";
+        _codexDuplicate = new RawStatement(connection, _bulk
+            ? $"SELECT 1 FROM model_calls WHERE id = ? AND {SameCodexCall}"
+            : $"SELECT 1 FROM model_calls WHERE {SameCodexCall} LIMIT 1");
     }
 
-    public static async Task<StoreWriter> BeginAsync(TelemetryStore store, CancellationToken cancellationToken)
+    /// <param name="store">The store to write.</param>
+    /// <param name="cancellationToken">Cancels the start.</param>
+    /// <param name="keyBits">Bits kept of each dedup hash: 64, or fewer only for tests that make hashes collide.</param>
+    public static Task<StoreWriter> BeginAsync(TelemetryStore store, CancellationToken cancellationToken, int keyBits = 64)
     {
-        var writer = new StoreWriter(store.Connection);
+        ArgumentNullException.ThrowIfNull(store);
+        cancellationToken.ThrowIfCancellationRequested();
+        var transaction = store.Connection.BeginTransaction();
         try
         {
-            writer.BeginBulkIfEmpty();
-
-            await using var command = store.Connection.CreateCommand();
-            command.Transaction = writer._transaction;
-            command.CommandText = "SELECT id, message_id, request_id, sidechain, input + output + cache_write_5m + cache_write_1h + cache_read, fast FROM model_calls WHERE provider = 'claude' AND message_id IS NOT NULL";
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                writer.Index(reader.GetString(1), new DedupEntry
-                {
-                    RowId = reader.GetInt64(0),
-                    RequestId = reader.IsDBNull(2) ? null : reader.GetString(2),
-                    Sidechain = reader.GetInt64(3) != 0,
-                    Total = reader.GetInt64(4),
-                    Fast = reader.GetInt64(5) != 0,
-                });
-            }
-
-            await using var codex = store.Connection.CreateCommand();
-            codex.Transaction = writer._transaction;
-            codex.CommandText = "SELECT ts, model, input, cache_read, output, reasoning FROM model_calls WHERE provider = 'codex'";
-            await using var rows = await codex.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            while (await rows.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                writer._codexSeen.Add(new CodexKey(
-                    rows.IsDBNull(0) ? null : rows.GetInt64(0),
-                    rows.IsDBNull(1) ? null : rows.GetString(1),
-                    rows.GetInt64(2),
-                    rows.GetInt64(3),
-                    rows.GetInt64(4),
-                    rows.GetInt64(5)));
-            }
-
-            return writer;
+            return Task.FromResult(new StoreWriter(store.Connection, transaction, keyBits));
         }
         catch
         {
-            writer.Dispose();
+            transaction.Dispose();
             throw;
         }
     }
@@ -131,43 +117,13 @@ internal sealed class StoreWriter : IDisposable
         return command;
     }
 
-    private void Index(string messageId, DedupEntry entry)
-    {
-        if (!_byMessage.TryGetValue(messageId, out var list))
-            _byMessage[messageId] = list = new List<DedupEntry>(1);
-        list.Add(entry);
-    }
-
     /// <summary>Removes everything read from a source before (the file was replaced or rewritten).</summary>
     public void DeleteSourceRows(long sourceId)
     {
         using var command = Prepare("DELETE FROM events WHERE source_id = $id; DELETE FROM model_calls WHERE source_id = $id;");
         command.Parameters.AddWithValue("$id", sourceId);
         command.ExecuteNonQuery();
-
-        // Rare (a replaced file): rebuild both dedup indexes from what is left.
-        _byMessage.Clear();
-        _codexSeen.Clear();
-        using var reload = Prepare("SELECT id, message_id, request_id, sidechain, input + output + cache_write_5m + cache_write_1h + cache_read, fast FROM model_calls WHERE provider = 'claude' AND message_id IS NOT NULL");
-        using (var reader = reload.ExecuteReader())
-        {
-            while (reader.Read())
-            {
-                Index(reader.GetString(1), new DedupEntry
-                {
-                    RowId = reader.GetInt64(0),
-                    RequestId = reader.IsDBNull(2) ? null : reader.GetString(2),
-                    Sidechain = reader.GetInt64(3) != 0,
-                    Total = reader.GetInt64(4),
-                    Fast = reader.GetInt64(5) != 0,
-                });
-            }
-        }
-
-        using var codex = Prepare("SELECT ts, model, input, cache_read, output, reasoning FROM model_calls WHERE provider = 'codex'");
-        using var rows = codex.ExecuteReader();
-        while (rows.Read())
-            _codexSeen.Add(new CodexKey(rows.IsDBNull(0) ? null : rows.GetInt64(0), rows.IsDBNull(1) ? null : rows.GetString(1), rows.GetInt64(2), rows.GetInt64(3), rows.GetInt64(4), rows.GetInt64(5)));
+        // A hash table entry whose row is gone is harmless: its candidate row is read back and no longer found.
     }
 
     /// <summary>Creates or updates a source's row; returns its id.</summary>
@@ -222,47 +178,139 @@ internal sealed class StoreWriter : IDisposable
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool WriteCall(long sourceId, string? project, ModelCallRecord call)
     {
-        if (call.Provider == AgentProvider.Codex
-            && !_codexSeen.Add(new CodexKey(call.Timestamp?.ToUnixTimeMilliseconds(), call.Model, call.InputTokens, call.CacheReadTokens, call.OutputTokens, call.ReasoningOutputTokens)))
+        ulong key = 0;
+        if (call.Provider == AgentProvider.Codex)
         {
-            return false;
-        }
-
-        DedupEntry? existing = null;
-        if (call.Provider == AgentProvider.Claude && call.MessageId is { } messageId && _byMessage.TryGetValue(messageId, out var list))
-        {
-            existing = list.Find(e => e.RequestId == call.RequestId)
-                ?? list.Find(e => call.Sidechain || e.Sidechain);
-        }
-
-        if (existing is not null)
-        {
-            if (!ShouldReplace(call, existing))
+            var model = _model.Mask(call.Model);
+            var ts = call.Timestamp?.ToUnixTimeMilliseconds();
+            key = CodexKey(ts, model, call);
+            if (IsCodexDuplicate(key, ts, model, call))
                 return false;
-            BindCall(_updateCall, sourceId, project, call);
-            _updateCall.Add(existing.RowId);
-            _updateCall.Execute();
-            existing.RequestId = call.RequestId;
-            existing.Sidechain = call.Sidechain;
-            existing.Total = call.TotalTokens;
-            existing.Fast = call.Fast;
-            return false;
+        }
+        else if (call.Provider == AgentProvider.Claude && call.MessageId is { } id)
+        {
+            var messageId = SecretMasker.Mask(id);
+            key = ClaudeKey(messageId);
+            FindClaudeCandidates(key, messageId, call.RequestId is { } request ? SecretMasker.Mask(request) : null);
+            if (Existing(call) is { } existing)
+            {
+                if (!ShouldReplace(call, existing))
+                    return false;
+                BindCall(_updateCall, sourceId, project, call);
+                _updateCall.Add(existing.RowId);
+                _updateCall.Execute();
+                return false;
+            }
         }
 
         BindCall(_insertCall, sourceId, project, call);
-        var id = _insertCall.Execute();
-        if (call.Provider == AgentProvider.Claude && call.MessageId is { } key)
-            Index(key, new DedupEntry { RowId = id, RequestId = call.RequestId, Sidechain = call.Sidechain, Total = call.TotalTokens, Fast = call.Fast });
+        var rowId = _insertCall.Execute();
+        if (_table is not null && (call.Provider == AgentProvider.Codex || (call.Provider == AgentProvider.Claude && call.MessageId is not null)))
+            _table.Add(key, rowId);
         return true;
     }
 
-    private static bool ShouldReplace(ModelCallRecord candidate, DedupEntry existing)
+    /// <summary>ccusage's choice among the stored calls with the same message id: the same request, else a sidechain replay.</summary>
+    private Candidate? Existing(ModelCallRecord call)
+    {
+        foreach (var candidate in _candidates)
+        {
+            if (candidate.SameRequest)
+                return candidate;
+        }
+
+        foreach (var candidate in _candidates)
+        {
+            if (call.Sidechain || candidate.Sidechain)
+                return candidate;
+        }
+
+        return null;
+    }
+
+    private static bool ShouldReplace(ModelCallRecord candidate, Candidate existing)
     {
         if (candidate.Sidechain != existing.Sidechain)
             return existing.Sidechain;
         if (candidate.TotalTokens != existing.Total)
             return candidate.TotalTokens > existing.Total;
         return candidate.Fast && !existing.Fast;
+    }
+
+    // Claude and Codex keys share the table, seeded apart; a row of the other provider read back never matches anyway.
+    private ulong ClaudeKey(string messageId) => DedupTable.Hash(messageId, _seed);
+
+    private ulong CodexKey(long? ts, string? model, ModelCallRecord call)
+    {
+        var h = DedupTable.Mix(_seed ^ 0xC0DE, ts is { } t ? (ulong)t : 0x8000_0000_0000_0001UL);
+        h = DedupTable.Mix(h, model is null ? 0 : DedupTable.Hash(model, _seed));
+        h = DedupTable.Mix(h, (ulong)call.InputTokens);
+        h = DedupTable.Mix(h, (ulong)call.CacheReadTokens);
+        h = DedupTable.Mix(h, (ulong)call.OutputTokens);
+        return DedupTable.Finish(DedupTable.Mix(h, (ulong)call.ReasoningOutputTokens));
+    }
+
+    /// <summary>Fills <see cref="_candidates"/> with the stored Claude calls whose message id is exactly <paramref name="messageId"/>, oldest first.</summary>
+    private void FindClaudeCandidates(ulong key, string messageId, string? requestId)
+    {
+        _candidates.Clear();
+        var query = _claudeCandidates;
+        if (_table is null)
+        {
+            query.Add(requestId);
+            query.Add(messageId);
+            ReadCandidates(query);
+            return;
+        }
+
+        _rowIds.Clear();
+        _table.Find(key, _rowIds);
+        foreach (var rowId in _rowIds)
+        {
+            query.Add(requestId);
+            query.Add(rowId);
+            query.Add(messageId);
+            ReadCandidates(query);
+        }
+    }
+
+    private void ReadCandidates(RawStatement query)
+    {
+        while (query.Read())
+            _candidates.Add(new Candidate(query.GetInt64(0), query.GetInt64(1) != 0, query.GetInt64(2) != 0, query.GetInt64(3), query.GetInt64(4) != 0));
+    }
+
+    /// <summary>True when a Codex usage event with the same time, model and tokens is stored (a fork's copied history).</summary>
+    private bool IsCodexDuplicate(ulong key, long? ts, string? model, ModelCallRecord call)
+    {
+        if (_table is null)
+            return Exists(_codexDuplicate, null, ts, model, call);
+
+        _rowIds.Clear();
+        _table.Find(key, _rowIds);
+        foreach (var rowId in _rowIds)
+        {
+            if (Exists(_codexDuplicate, rowId, ts, model, call))
+                return true;
+        }
+
+        return false;
+    }
+
+    private static bool Exists(RawStatement query, long? rowId, long? ts, string? model, ModelCallRecord call)
+    {
+        if (rowId is { } id)
+            query.Add(id);
+        query.Add(ts);
+        query.Add(model);
+        query.Add(call.InputTokens);
+        query.Add(call.CacheReadTokens);
+        query.Add(call.OutputTokens);
+        query.Add(call.ReasoningOutputTokens);
+        var found = false;
+        while (query.Read())
+            found = true;
+        return found;
     }
 
     private void BindCall(RawStatement command, long sourceId, string? project, ModelCallRecord call)
@@ -407,15 +455,15 @@ internal sealed class StoreWriter : IDisposable
 
     internal static string Name(GateSubject subject) => subject == GateSubject.Plan ? "plan" : "tool";
 
-    /// <summary>A first ingest into an empty store writes without the report indexes and builds them before it commits.</summary>
-    private void BeginBulkIfEmpty()
+    /// <summary>A first ingest into an empty store writes without the bulk indexes and builds them before it commits.</summary>
+    private bool BeginBulkIfEmpty()
     {
         using var probe = Prepare("SELECT NOT EXISTS (SELECT 1 FROM events) AND NOT EXISTS (SELECT 1 FROM model_calls)");
-        _bulk = Convert.ToInt64(probe.ExecuteScalar(), CultureInfo.InvariantCulture) == 1;
-        if (!_bulk)
-            return;
+        if (Convert.ToInt64(probe.ExecuteScalar(), CultureInfo.InvariantCulture) != 1)
+            return false;
         using var drop = Prepare(string.Concat(TelemetryStore.BulkIndexes.Select(i => $"DROP INDEX IF EXISTS {i.Name};")));
         drop.ExecuteNonQuery();
+        return true;
     }
 
     public void Commit()
@@ -437,6 +485,10 @@ internal sealed class StoreWriter : IDisposable
         _updateCall.Dispose();
         _outcome.Dispose();
         _saveSource.Dispose();
+        _claudeCandidates.Dispose();
+        _codexDuplicate.Dispose();
+        // A completed async method's state (and this writer in it) can outlive the ingest: let the table go now.
+        _table = null;
         if (!_committed)
             _transaction.Rollback();
         _transaction.Dispose();

@@ -30,9 +30,9 @@ public sealed class TelemetryStore : IAsyncDisposable, IDisposable
     public const string FileName = "telemetry.db";
 
     /// <summary>
-    /// The indexes reports and rereads use, none of which the writer needs while it inserts: a first ingest into an
-    /// empty store drops them and builds each once at the end (a sort), which costs less than inserting every row
-    /// into every index as it comes (<see cref="StoreWriter"/>).
+    /// The indexes reports, rereads and the writer's dedup lookups use, none of which the writer needs while it fills
+    /// an empty store: a first ingest drops them and builds each once at the end (a sort), which costs less than
+    /// inserting every row into every index as it comes (<see cref="StoreWriter"/>).
     /// </summary>
     internal static readonly IReadOnlyList<(string Name, string On)> BulkIndexes =
     [
@@ -40,6 +40,7 @@ public sealed class TelemetryStore : IAsyncDisposable, IDisposable
         ("events_kind", "events(kind, ts)"),
         ("model_calls_source", "model_calls(source_id)"),
         ("model_calls_ts", "model_calls(ts)"),
+        ("model_calls_message", "model_calls(message_id) WHERE message_id IS NOT NULL"),
     ];
 
     internal static string CreateBulkIndexes => string.Concat(BulkIndexes.Select(i => $"CREATE INDEX IF NOT EXISTS {i.Name} ON {i.On};"));
