@@ -78,17 +78,22 @@ internal sealed class StoreWriter : IDisposable
             RETURNING id
             """);
 
-        // Candidates for dedup: read back by rowid after a hash hit (first ingest), else found through the indexes
-        // model_calls_message and model_calls_ts. The same-request test is SQLite's, so no stored id is decoded.
-        const string Candidate = "SELECT id, request_id IS ?, sidechain, input + output + cache_write_5m + cache_write_1h + cache_read, fast FROM model_calls";
-        _claudeCandidates = new RawStatement(connection, _bulk
-            ? $"{Candidate} WHERE id = ? AND message_id = ? AND provider = 'claude'"
-            : $"{Candidate} WHERE message_id = ? AND provider = 'claude' ORDER BY id");
-        const string SameCodexCall = "ts IS ? AND model IS ? AND input = ? AND cache_read = ? AND output = ? AND reasoning = ? AND provider = 'codex'";
-        _codexDuplicate = new RawStatement(connection, _bulk
-            ? $"SELECT 1 FROM model_calls WHERE id = ? AND {SameCodexCall}"
-            : $"SELECT 1 FROM model_calls WHERE {SameCodexCall} LIMIT 1");
+        // Candidates for dedup: read back by rowid after a hash hit (first ingest), else found through the indexes.
+        _claudeCandidates = new RawStatement(connection, _bulk ? ClaudeCandidateByRowId : ClaudeCandidatesByMessage);
+        _codexDuplicate = new RawStatement(connection, _bulk ? CodexDuplicateByRowId : CodexDuplicateByTime);
     }
+
+    // The same-request test is SQLite's (request_id IS ?), so no stored id is decoded into a string.
+    private const string ClaudeCandidate = "SELECT id, request_id IS ?, sidechain, input + output + cache_write_5m + cache_write_1h + cache_read, fast FROM model_calls";
+    private const string ClaudeCandidateByRowId = $"{ClaudeCandidate} WHERE id = ? AND message_id = ? AND provider = 'claude'";
+    private const string SameCodexCall = "ts IS ? AND model IS ? AND input = ? AND cache_read = ? AND output = ? AND reasoning = ? AND provider = 'codex'";
+    private const string CodexDuplicateByRowId = $"SELECT 1 FROM model_calls WHERE id = ? AND {SameCodexCall}";
+
+    /// <summary>The lookup of an ingest into a store that has rows: served by the partial index model_calls_message.</summary>
+    internal const string ClaudeCandidatesByMessage = $"{ClaudeCandidate} WHERE message_id = ? AND provider = 'claude' ORDER BY id";
+
+    /// <summary>The Codex lookup of an ingest into a store that has rows: served by the index model_calls_ts.</summary>
+    internal const string CodexDuplicateByTime = $"SELECT 1 FROM model_calls WHERE {SameCodexCall} LIMIT 1";
 
     /// <param name="store">The store to write.</param>
     /// <param name="cancellationToken">Cancels the start.</param>
