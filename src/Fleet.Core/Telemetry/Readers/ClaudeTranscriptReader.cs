@@ -222,14 +222,13 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
                     _scannedTools.Clear();
                     _scannedUsage = default;
                     if (message)
-                        ScanMessage(ref reader, out model, out messageId);
+                        ScanMessage(ref reader, out model, out messageId, ref _scannedUsage, content: true);
                     else
                         reader.Skip();
                 }
                 else
                 {
-                    reader.Read();
-                    reader.Skip();
+                    reader.Skip(); // from the property name over its value
                 }
             }
 
@@ -315,7 +314,7 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
 
     /// <summary>Reads a progress line's <c>data</c> object up to its end: the agent, and the embedded message's envelope and usage.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ScanProgressData(ref JsonLineScanner reader, ref ScannedProgress p)
+    private void ScanProgressData(ref JsonLineScanner reader, ref ScannedProgress p)
     {
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
@@ -353,58 +352,37 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
                     else if (reader.ValueTextEquals("message"u8))
                     {
                         reader.Read();
-                        (p.Model, p.MessageId, p.Usage) = (null, null, default);
+                        p.Usage = default;
                         p.Message = reader.TokenType == JsonTokenType.StartObject;
-                        if (!p.Message)
+                        if (p.Message)
                         {
-                            reader.Skip();
-                            continue;
+                            ScanMessage(ref reader, out p.Model, out p.MessageId, ref p.Usage, content: false);
                         }
-
-                        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                        else
                         {
-                            if (reader.ValueTextEquals("model"u8))
-                            {
-                                p.Model = ReadString(ref reader);
-                            }
-                            else if (reader.ValueTextEquals("id"u8))
-                            {
-                                p.MessageId = ReadString(ref reader);
-                            }
-                            else if (reader.ValueTextEquals("usage"u8))
-                            {
-                                reader.Read();
-                                p.Usage = default;
-                                if (reader.TokenType == JsonTokenType.StartObject)
-                                    ScanUsage(ref reader, ref p.Usage);
-                                else
-                                    reader.Skip();
-                            }
-                            else
-                            {
-                                reader.Read();
-                                reader.Skip();
-                            }
+                            (p.Model, p.MessageId) = (null, null);
+                            reader.Skip();
                         }
                     }
                     else
                     {
-                        reader.Read();
-                        reader.Skip();
+                        reader.Skip(); // from the property name over its value
                     }
                 }
             }
             else
             {
-                reader.Read();
-                reader.Skip();
+                reader.Skip(); // from the property name over its value
             }
         }
     }
 
-    /// <summary>Reads a <c>message</c> object up to its end: model, id, usage, and its content's tool results and tool calls.</summary>
+    /// <summary>
+    /// Reads a <c>message</c> object up to its end: model, id, usage, and (when <paramref name="content"/>) its content's
+    /// tool results and tool calls.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void ScanMessage(ref JsonLineScanner reader, out string? model, out string? messageId)
+    private void ScanMessage(ref JsonLineScanner reader, out string? model, out string? messageId, ref ScannedUsage usage, bool content)
     {
         (model, messageId) = (null, null);
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
@@ -420,13 +398,13 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
             else if (reader.ValueTextEquals("usage"u8))
             {
                 reader.Read();
-                _scannedUsage = default;
+                usage = default;
                 if (reader.TokenType == JsonTokenType.StartObject)
-                    ScanUsage(ref reader, ref _scannedUsage);
+                    ScanUsage(ref reader, ref usage);
                 else
                     reader.Skip();
             }
-            else if (reader.ValueTextEquals("content"u8))
+            else if (content && reader.ValueTextEquals("content"u8))
             {
                 reader.Read();
                 _scannedResults.Clear(); // a later "content" replaces an earlier one
@@ -438,8 +416,7 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
             }
             else
             {
-                reader.Read();
-                reader.Skip();
+                reader.Skip(); // from the property name over its value
             }
         }
     }
@@ -494,8 +471,7 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
                 }
                 else
                 {
-                    reader.Read();
-                    reader.Skip();
+                    reader.Skip(); // from the property name over its value
                 }
             }
 
@@ -558,15 +534,13 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
                     }
                     else
                     {
-                        reader.Read();
-                        reader.Skip();
+                        reader.Skip(); // from the property name over its value
                     }
                 }
             }
             else
             {
-                reader.Read();
-                reader.Skip();
+                reader.Skip(); // from the property name over its value
             }
         }
     }
@@ -615,8 +589,7 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             answers |= reader.ValueTextEquals("answers"u8);
-            reader.Read();
-            reader.Skip();
+            reader.Skip(); // from the property name over its value
         }
 
         return answers;

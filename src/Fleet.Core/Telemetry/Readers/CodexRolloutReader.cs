@@ -135,8 +135,7 @@ internal sealed class CodexRolloutReader(ReaderContext context) : TranscriptRead
                 }
                 else
                 {
-                    reader.Read();
-                    reader.Skip();
+                    reader.Skip(); // from the property name over its value
                 }
             }
 
@@ -273,8 +272,7 @@ internal sealed class CodexRolloutReader(ReaderContext context) : TranscriptRead
             }
             else
             {
-                reader.Read();
-                reader.Skip();
+                reader.Skip(); // from the property name over its value
             }
         }
     }
@@ -327,8 +325,7 @@ internal sealed class CodexRolloutReader(ReaderContext context) : TranscriptRead
                         reasoning = ReadLong(ref reader);
                     else
                     {
-                        reader.Read();
-                        reader.Skip();
+                        reader.Skip(); // from the property name over its value
                     }
                 }
 
