@@ -69,8 +69,8 @@ public sealed class IngestTests
         }
 
         var expected = await IndexesAsync(fresh);
-        expected.ShouldContain("events_kind");
         expected.ShouldContain("model_calls_ts");
+        expected.ShouldContain("model_calls_message");
 
         // The bulk path drops the report indexes inside its transaction: abandoning it must bring them back.
         await using (var store = await TelemetryStore.OpenAsync(fresh, Ct).DefaultTimeout())
@@ -88,12 +88,12 @@ public sealed class IngestTests
 
         await using var check = await TelemetryStore.OpenAsync(db, Ct).DefaultTimeout();
         await using var plan = check.Connection.CreateCommand();
-        plan.CommandText = "EXPLAIN QUERY PLAN SELECT count(*) FROM events WHERE kind = 'tool_call' AND ts > 0";
+        plan.CommandText = $"EXPLAIN QUERY PLAN {StoreWriter.CodexDuplicateByTime}";
         await using var rows = await plan.ExecuteReaderAsync(Ct).DefaultTimeout();
         var steps = new List<string>();
         while (await rows.ReadAsync(Ct).DefaultTimeout())
             steps.Add(rows.GetString(3));
-        string.Join("\n", steps).ShouldContain("events_kind");
+        string.Join("\n", steps).ShouldContain("model_calls_ts");
     }
 
     [Fact]

@@ -19,6 +19,15 @@ public sealed class RawStatementTests
     }
 
     [Fact]
+    public async Task Store_connections_take_no_lock_around_each_call()
+    {
+        // Multi-thread mode (TelemetryStore): set before the process's first connection, so no connection gets a mutex.
+        using var dir = new TempDir();
+        await using var store = await TelemetryStore.OpenAsync(dir.Combine("t.db"), Ct).DefaultTimeout();
+        RawStatement.HasConnectionMutex(store.Connection).ShouldBeFalse();
+    }
+
+    [Fact]
     public async Task A_parameter_that_turns_null_after_a_value_is_stored_as_null_not_as_the_previous_value()
     {
         using var dir = new TempDir();

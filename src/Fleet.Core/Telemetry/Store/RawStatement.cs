@@ -180,6 +180,10 @@ internal sealed partial class RawStatement : IDisposable
 
     public void Dispose() => _statement.Dispose();
 
+    /// <summary>Whether SQLite locks <paramref name="connection"/> around each call (serialized mode), for tests.</summary>
+    internal static bool HasConnectionMutex(SqliteConnection connection) =>
+        Native.DbMutex((connection.Handle ?? throw new InvalidOperationException("the connection is not open")).DangerousGetHandle()) != 0;
+
     /// <summary>
     /// The calls of the row loop, on the native library SQLitePCLRaw's bundle loaded (same name, so the same
     /// file). Binds, resets and column reads neither block nor call back into managed code, so they skip the
@@ -234,6 +238,9 @@ internal sealed partial class RawStatement : IDisposable
         [LibraryImport(Library, EntryPoint = "sqlite3_column_bytes")]
         [SuppressGCTransition]
         public static partial int ColumnBytes(nint statement, int column);
+
+        [LibraryImport(Library, EntryPoint = "sqlite3_db_mutex")]
+        public static partial nint DbMutex(nint db);
 
         [LibraryImport(Library, EntryPoint = "sqlite3_last_insert_rowid")]
         [SuppressGCTransition]

@@ -37,7 +37,6 @@ public sealed class TelemetryStore : IAsyncDisposable, IDisposable
     internal static readonly IReadOnlyList<(string Name, string On)> BulkIndexes =
     [
         ("events_source", "events(source_id)"),
-        ("events_kind", "events(kind, ts)"),
         ("model_calls_source", "model_calls(source_id)"),
         ("model_calls_ts", "model_calls(ts)"),
         ("model_calls_message", "model_calls(message_id) WHERE message_id IS NOT NULL"),
@@ -60,6 +59,9 @@ public sealed class TelemetryStore : IAsyncDisposable, IDisposable
         -- Only tool calls still waiting for their result: an index over every tool_use_id (random keys) cost more
         -- than any other part of a large ingest's writes, and the writer's outcome updates are its only reader.
         DROP INDEX IF EXISTS events_tool_use;
+        -- No query of fleet's reads events by kind and time (counts by kind scan the table): the index cost a third of a
+        -- first ingest's index builds.
+        DROP INDEX IF EXISTS events_kind;
         CREATE INDEX IF NOT EXISTS events_pending ON events(tool_use_id) WHERE outcome = 'pending';
         CREATE TABLE IF NOT EXISTS model_calls(
           id INTEGER PRIMARY KEY, source_id INTEGER NOT NULL, line INTEGER NOT NULL, provider TEXT NOT NULL,
@@ -74,6 +76,19 @@ public sealed class TelemetryStore : IAsyncDisposable, IDisposable
           source TEXT NOT NULL, line INTEGER NOT NULL, run TEXT, fleet TEXT, worker TEXT, iteration INTEGER, issue TEXT);
         CREATE INDEX IF NOT EXISTS gates_run ON gates(run, worker);
         """;
+
+    /// <summary>
+    /// SQLite's multi-thread mode, set once before the process opens its first connection: every connection here
+    /// is used by one flow at a time (as <see cref="SqliteConnection"/> requires anyway), so the library's default
+    /// serialized mode, which locks and unlocks a connection mutex around every bind, step and read, only costs: a
+    /// large first ingest took over three million of those lock pairs. <c>sqlite3_config</c> refuses once SQLite is
+    /// initialized (SQLITE_MISUSE); the connections then stay serialized, which is only slower.
+    /// </summary>
+    private static readonly Lazy<int> ThreadingMode = new(() =>
+    {
+        SQLitePCL.Batteries_V2.Init();
+        return SQLitePCL.raw.sqlite3_config(SQLitePCL.raw.SQLITE_CONFIG_MULTITHREAD);
+    });
 
     private readonly SqliteConnection _connection;
 
@@ -99,6 +114,7 @@ public sealed class TelemetryStore : IAsyncDisposable, IDisposable
     {
         ArgumentNullException.ThrowIfNull(path);
         var full = System.IO.Path.GetFullPath(path);
+        _ = ThreadingMode.Value;
         if (System.IO.Path.GetDirectoryName(full) is { } dir)
             Directory.CreateDirectory(dir);
         var connection = new SqliteConnection(new SqliteConnectionStringBuilder
