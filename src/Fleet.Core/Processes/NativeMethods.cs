@@ -13,6 +13,7 @@ internal static partial class NativeMethods
     internal const int EPERM = 1;
     internal const int ECHILD = 10;
     internal const int EINTR = 4;
+    internal const int EEXIST = 17;
 
     private const int PPid = 1;
     private const int WExited = 4;
@@ -39,6 +40,12 @@ internal static partial class NativeMethods
 
     [LibraryImport("libc", EntryPoint = "geteuid")]
     private static partial uint GetEuid();
+
+    [LibraryImport("libc", EntryPoint = "link", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int Link(string existing, string created);
+
+    /// <summary>link(2): a second name for a file, refused (EEXIST) when that name exists; returns 0 or the errno.</summary>
+    internal static int HardLink(string existing, string created) => Link(existing, created) == 0 ? 0 : Marshal.GetLastPInvokeError();
 
     /// <summary>geteuid(2): whom a local socket's peer must be (SO_PEERCRED) to be trusted.</summary>
     internal static uint EffectiveUserId() => GetEuid();

@@ -9,12 +9,23 @@ internal static class GateTable
 {
     public static async Task<int> UpsertAsync(TelemetryStore store, IReadOnlyList<HumanGateRecord> gates, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(gates);
         if (gates.Count == 0)
         {
             return 0;
         }
 
+        var written = await UpsertOnceAsync(store, gates, cancellationToken).ConfigureAwait(false);
+        // A new store built aside is published by its first write; when another process created the store meanwhile,
+        // the gates go into that one.
+        return await store.PublishAsync(cancellationToken).ConfigureAwait(false)
+            ? written
+            : await UpsertOnceAsync(store, gates, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<int> UpsertOnceAsync(TelemetryStore store, IReadOnlyList<HumanGateRecord> gates, CancellationToken cancellationToken)
+    {
         var connection = store.Connection;
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();

@@ -90,17 +90,41 @@ public sealed class TelemetryStore : IAsyncDisposable, IDisposable
         return SQLitePCL.raw.sqlite3_config(SQLitePCL.raw.SQLITE_CONFIG_MULTITHREAD);
     });
 
-    private readonly SqliteConnection _connection;
+    /// <summary>Settings of a published store: WAL and a busy timeout, so a report reads while an orchestrator writes.</summary>
+    /// <remarks>
+    /// A 4 MB page cache: the writer appends (rowid order) and a first ingest builds its indexes by sorting, whose runs
+    /// are sized by the cache; 16 MB cost 16 MB more peak memory (twice at the end, cache and sort) and no measurable
+    /// CPU (BENCHMARKS.md). The file's pages stay in the OS page cache either way.
+    /// </remarks>
+    private const string SharedSettings = "PRAGMA busy_timeout=10000; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-4000;";
 
-    private TelemetryStore(string path, SqliteConnection connection)
+    /// <summary>
+    /// Settings of a new store while it is built aside (<see cref="OpenAsync"/>): nobody else can open the file, so no
+    /// locks are taken and released per transaction, no WAL is written and copied back, nothing is synced until it is
+    /// published; the rollback journal is kept in memory, so a failed transaction still rolls back.
+    /// </summary>
+    private const string BuildSettings = "PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=MEMORY; PRAGMA synchronous=OFF; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-4000;";
+
+    private const string BuildSuffix = ".new";
+
+    private SqliteConnection _connection;
+
+    /// <summary>The file a new store is built in until it is published, or null.</summary>
+    private string? _building;
+
+    private TelemetryStore(string path, SqliteConnection connection, string? building)
     {
         Path = path;
         _connection = connection;
+        _building = building;
     }
 
     public string Path { get; }
 
     internal SqliteConnection Connection => _connection;
+
+    /// <summary>True while a new store is still being built beside its path (it appears there when <see cref="PublishAsync"/> runs).</summary>
+    internal bool IsBuilding => _building is not null;
 
     /// <summary>The store's default place: <c>&lt;data dir&gt;/telemetry.db</c> (XDG data dir, or <c>FLEET_HOME</c>).</summary>
     public static string DefaultPath(UserDirs dirs)
@@ -109,17 +133,44 @@ public sealed class TelemetryStore : IAsyncDisposable, IDisposable
         return System.IO.Path.Combine(dirs.DataDir, FileName);
     }
 
-    /// <summary>Opens (creating when absent) the store at <paramref name="path"/>.</summary>
+    /// <summary>
+    /// Opens the store at <paramref name="path"/>. A store that does not exist yet is built in a file of its own beside
+    /// that path (<c>&lt;path&gt;.&lt;pid&gt;.&lt;random&gt;.new</c>) and moved into place, whole and synced, by
+    /// <see cref="PublishAsync"/> when its first write commits (or when it is disposed): a first ingest writes the
+    /// whole store once, where the WAL would have had it written twice, and a killed first ingest leaves no half-built
+    /// store at the path (its abandoned file is removed by the next open).
+    /// </summary>
     public static async Task<TelemetryStore> OpenAsync(string path, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(path);
         var full = System.IO.Path.GetFullPath(path);
         _ = ThreadingMode.Value;
         if (System.IO.Path.GetDirectoryName(full) is { } dir)
+        {
             Directory.CreateDirectory(dir);
+            RemoveAbandonedBuilds(dir, System.IO.Path.GetFileName(full));
+        }
+
+        if (File.Exists(full))
+            return new TelemetryStore(full, await OpenFileAsync(full, full, SharedSettings, cancellationToken).ConfigureAwait(false), null);
+
+        var building = $"{full}.{Environment.ProcessId.ToString(CultureInfo.InvariantCulture)}.{Guid.NewGuid():N}{BuildSuffix}";
+        try
+        {
+            return new TelemetryStore(full, await OpenFileAsync(building, full, BuildSettings, cancellationToken).ConfigureAwait(false), building);
+        }
+        catch
+        {
+            File.Delete(building);
+            throw;
+        }
+    }
+
+    private static async Task<SqliteConnection> OpenFileAsync(string file, string shownAs, string settings, CancellationToken cancellationToken)
+    {
         var connection = new SqliteConnection(new SqliteConnectionStringBuilder
         {
-            DataSource = full,
+            DataSource = file,
             Mode = SqliteOpenMode.ReadWriteCreate,
             Pooling = false,
             DefaultTimeout = 30,
@@ -127,10 +178,7 @@ public sealed class TelemetryStore : IAsyncDisposable, IDisposable
         try
         {
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-            // A 4 MB page cache: the writer appends (rowid order) and a first ingest builds its indexes by sorting, whose
-            // runs are sized by the cache; 16 MB cost 16 MB more peak memory (twice at the end, cache and sort) and no
-            // measurable CPU (BENCHMARKS.md). The file's pages stay in the OS page cache either way.
-            await ExecuteAsync(connection, "PRAGMA busy_timeout=10000; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-4000;", cancellationToken).ConfigureAwait(false);
+            await ExecuteAsync(connection, settings, cancellationToken).ConfigureAwait(false);
             // One transaction for the whole schema: each statement on its own was a commit of its own (a new store took 20 ms).
             await ExecuteAsync(connection, "BEGIN IMMEDIATE;" + Tables + CreateBulkIndexes + "COMMIT;", cancellationToken).ConfigureAwait(false);
             await using var version = connection.CreateCommand();
@@ -138,13 +186,93 @@ public sealed class TelemetryStore : IAsyncDisposable, IDisposable
             version.Parameters.AddWithValue("$v", TelemetrySchema.Version.ToString(CultureInfo.InvariantCulture));
             var stored = Convert.ToString(await version.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
             if (stored != TelemetrySchema.Version.ToString(CultureInfo.InvariantCulture))
-                throw new InvalidDataException($"{full}: telemetry store schema version {stored}, this fleet reads version {TelemetrySchema.Version}; ingest into a new --db");
-            return new TelemetryStore(full, connection);
+                throw new InvalidDataException($"{shownAs}: telemetry store schema version {stored}, this fleet reads version {TelemetrySchema.Version}; ingest into a new --db");
+            return connection;
         }
         catch
         {
             await connection.DisposeAsync().ConfigureAwait(false);
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Moves a store built aside into place (nothing to do for a store that was opened where it is) and reopens it
+    /// there. False when another process created a store at the path meanwhile: this one's file is dropped and the
+    /// connection now points at that store, so the caller writes again what it wrote (an ingest reads its files again).
+    /// </summary>
+    internal async Task<bool> PublishAsync(CancellationToken cancellationToken)
+    {
+        if (_building is not { } building)
+            return true;
+
+        // Closed first: the connection holds the file's exclusive lock, and what it wrote must be on disk before the
+        // file gets its name (synchronous=OFF synced nothing).
+        await _connection.DisposeAsync().ConfigureAwait(false);
+        bool published;
+        try
+        {
+            using (var file = new FileStream(building, FileMode.Open, FileAccess.ReadWrite, FileShare.None))
+                file.Flush(flushToDisk: true);
+            published = MoveWithoutReplacing(building, Path);
+        }
+        finally
+        {
+            _building = null;
+            File.Delete(building);
+        }
+
+        _connection = await OpenFileAsync(Path, Path, SharedSettings, cancellationToken).ConfigureAwait(false);
+        return published;
+    }
+
+    /// <summary>
+    /// Gives <paramref name="source"/> the name <paramref name="destination"/> unless that name exists: link(2), which
+    /// refuses an existing name atomically (File.Move checks, then renames over whatever appeared in between). Where
+    /// the file system has no hard links, File.Move.
+    /// </summary>
+    private static bool MoveWithoutReplacing(string source, string destination)
+    {
+        if (!OperatingSystem.IsWindows())
+        {
+            var error = Processes.NativeMethods.HardLink(source, destination);
+            if (error == 0)
+                return true;
+            if (error == Processes.NativeMethods.EEXIST)
+                return false;
+        }
+
+        try
+        {
+            File.Move(source, destination, overwrite: false);
+            return true;
+        }
+        catch (IOException) when (File.Exists(destination))
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Removes new stores a killed process left half-built beside <paramref name="name"/> (their process is gone).</summary>
+    private static void RemoveAbandonedBuilds(string dir, string name)
+    {
+        if (OperatingSystem.IsWindows())
+            return; // fleet's process checks are libc's
+        foreach (var file in Directory.EnumerateFiles(dir, $"{name}.*{BuildSuffix}"))
+        {
+            var parts = System.IO.Path.GetFileName(file)[(name.Length + 1)..].Split('.');
+            if (parts.Length != 3 || !int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
+                continue;
+            if (pid == Environment.ProcessId || Processes.NativeMethods.SendSignal(pid, 0) != Processes.NativeMethods.ESRCH)
+                continue;
+            try
+            {
+                File.Delete(file);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Another open is removing it too, or it is not ours to remove: either way it is not in the way.
+            }
         }
     }
 
@@ -197,7 +325,19 @@ public sealed class TelemetryStore : IAsyncDisposable, IDisposable
     public Task CheckpointAsync(CancellationToken cancellationToken) =>
         ExecuteAsync(_connection, "PRAGMA wal_checkpoint(TRUNCATE);", cancellationToken);
 
-    public ValueTask DisposeAsync() => _connection.DisposeAsync();
+    /// <summary>Closes the store; a new store that nothing was written to yet is published first (opening a store creates it).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            if (IsBuilding)
+                await PublishAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        finally
+        {
+            await _connection.DisposeAsync().ConfigureAwait(false);
+        }
+    }
 
-    public void Dispose() => _connection.Dispose();
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 }
