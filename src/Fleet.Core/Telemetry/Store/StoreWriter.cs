@@ -184,6 +184,8 @@ internal sealed class StoreWriter : IDisposable
     private bool WriteCall(long sourceId, string? project, ModelCallRecord call)
     {
         ulong key = 0;
+        // Each id is masked once: the dedup lookup and the row use the same masked text.
+        string? messageId = null, requestId = null;
         if (call.Provider == AgentProvider.Codex)
         {
             var model = _model.Mask(call.Model);
@@ -194,21 +196,22 @@ internal sealed class StoreWriter : IDisposable
         }
         else if (call.Provider == AgentProvider.Claude && call.MessageId is { } id)
         {
-            var messageId = SecretMasker.Mask(id);
+            messageId = SecretMasker.Mask(id);
+            requestId = SecretMasker.MaskOrNull(call.RequestId);
             key = ClaudeKey(messageId);
-            FindClaudeCandidates(key, messageId, call.RequestId is { } request ? SecretMasker.Mask(request) : null);
+            FindClaudeCandidates(key, messageId, requestId);
             if (Existing(call) is { } existing)
             {
                 if (!ShouldReplace(call, existing))
                     return false;
-                BindCall(_updateCall, sourceId, project, call);
+                BindCall(_updateCall, sourceId, project, call, messageId, requestId);
                 _updateCall.Add(existing.RowId);
                 _updateCall.Execute();
                 return false;
             }
         }
 
-        BindCall(_insertCall, sourceId, project, call);
+        BindCall(_insertCall, sourceId, project, call, messageId, requestId);
         var rowId = _insertCall.Execute();
         if (_table is not null && (call.Provider == AgentProvider.Codex || (call.Provider == AgentProvider.Claude && call.MessageId is not null)))
             _table.Add(key, rowId);
@@ -318,7 +321,8 @@ internal sealed class StoreWriter : IDisposable
         return found;
     }
 
-    private void BindCall(RawStatement command, long sourceId, string? project, ModelCallRecord call)
+    /// <param name="maskedMessageId">The call's message id already masked, or null to mask it here (with its request id).</param>
+    private void BindCall(RawStatement command, long sourceId, string? project, ModelCallRecord call, string? maskedMessageId, string? maskedRequestId)
     {
         command.Add(sourceId);
         command.Add(call.Source.Line);
@@ -330,8 +334,16 @@ internal sealed class StoreWriter : IDisposable
         command.Add(call.Timestamp?.ToUnixTimeMilliseconds());
         command.Add(_model.Mask(call.Model));
         command.Add(call.ModelAssumed);
-        Text(command, call.MessageId);
-        Text(command, call.RequestId);
+        if (maskedMessageId is null)
+        {
+            Text(command, call.MessageId);
+            Text(command, call.RequestId);
+        }
+        else
+        {
+            command.Add(maskedMessageId);
+            command.Add(maskedRequestId);
+        }
         command.Add(call.InputTokens);
         command.Add(call.OutputTokens);
         command.Add(call.CacheWrite5mTokens);
