@@ -45,6 +45,13 @@ public sealed class StoreBuildTests
         counts["model_call"].ShouldBe(report.ModelCalls);
         counts.Where(c => c.Key != "model_call").Sum(c => c.Value).ShouldBe(report.Records);
         File.Exists(db + "-journal").ShouldBeFalse();
+        await using var check = await TelemetryStore.OpenAsync(db, Ct).DefaultTimeout();
+        await using var pageSize = check.Connection.CreateCommand();
+        pageSize.CommandText = "PRAGMA page_size";
+        Convert.ToInt64(await pageSize.ExecuteScalarAsync(Ct).DefaultTimeout(), System.Globalization.CultureInfo.InvariantCulture).ShouldBe(16384);
+        await using var journal = check.Connection.CreateCommand();
+        journal.CommandText = "PRAGMA journal_mode";
+        (await journal.ExecuteScalarAsync(Ct).DefaultTimeout()).ShouldBe("wal");
     }
 
     [Fact]
