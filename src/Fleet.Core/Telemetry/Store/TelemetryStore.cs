@@ -208,8 +208,10 @@ public sealed class TelemetryStore : IAsyncDisposable, IDisposable
         if (_building is not { } building)
             return true;
 
-        // Closed first: the connection holds the file's exclusive lock, and what it wrote must be on disk before the
-        // file gets its name (synchronous=OFF synced nothing).
+        // WAL from here on, switched while nobody else can open the file (at its path, the switch was a journaled
+        // transaction of four syncs). Then closed: the connection holds the file's exclusive lock, and what it wrote
+        // must be on disk before the file gets its name (synchronous=OFF synced nothing).
+        await ExecuteAsync(_connection, "PRAGMA journal_mode=WAL;", cancellationToken).ConfigureAwait(false);
         await _connection.DisposeAsync().ConfigureAwait(false);
         bool published;
         try
