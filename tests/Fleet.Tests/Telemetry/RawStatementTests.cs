@@ -19,6 +19,31 @@ public sealed class RawStatementTests
     }
 
     [Fact]
+    public async Task Repeated_text_is_the_same_string_while_the_bytes_stay_the_same_and_a_new_one_when_they_change()
+    {
+        using var dir = new TempDir();
+        await using var store = await TelemetryStore.OpenAsync(dir.Combine("t.db"), Ct).DefaultTimeout();
+        await TelemetryStore.ExecuteAsync(store.Connection, """
+            CREATE TABLE t(a, b, c);
+            INSERT INTO t VALUES ('gpt-5', 'x', 1), ('gpt-5', 'x', 2), ('gpt-5.1', 'x', 3), ('gpt-5', NULL, 4), ('gpt-5', 'x', 5), ('ünï', 'x', 6), ('ünï', 'x', 7);
+            """, Ct).DefaultTimeout();
+        var seen = new List<(string? A, string? B)>();
+        using (var query = new RawStatement(store.Connection, "SELECT a, b FROM t ORDER BY c"))
+        {
+            while (query.Read())
+                seen.Add((query.GetRepeatedText(0), query.GetRepeatedText(1)));
+        }
+
+        seen.Select(r => r.A).ShouldBe(["gpt-5", "gpt-5", "gpt-5.1", "gpt-5", "gpt-5", "ünï", "ünï"]);
+        seen.Select(r => r.B).ShouldBe(["x", "x", "x", null, "x", "x", "x"]);
+        ReferenceEquals(seen[0].A, seen[1].A).ShouldBeTrue();
+        ReferenceEquals(seen[1].A, seen[3].A).ShouldBeFalse(); // another value came in between
+        ReferenceEquals(seen[3].A, seen[4].A).ShouldBeTrue();
+        ReferenceEquals(seen[5].A, seen[6].A).ShouldBeTrue();
+        ReferenceEquals(seen[0].B, seen[2].B).ShouldBeTrue(); // each column has its own last value
+    }
+
+    [Fact]
     public async Task Store_connections_take_no_lock_around_each_call()
     {
         // Multi-thread mode (TelemetryStore): set before the process's first connection, so no connection gets a mutex.

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text.Json.Serialization;
 using Fleet.Streams;
@@ -95,6 +96,10 @@ public static class UsageReport
             """;
         var sums = new Dictionary<SumKey, Sum>();
         var days = new Dictionary<long, string>();
+        ref var current = ref Unsafe.NullRef<Sum>();
+        var last = default(SumKey);
+        var lastDay = long.MinValue;
+        string? lastDayText = null;
         using (var query = new RawStatement(store.Connection, sql))
         {
             query.Add(since is { } s ? new DateTimeOffset(s.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero).ToUnixTimeMilliseconds() : null);
@@ -112,17 +117,31 @@ public static class UsageReport
                     // Whole seconds truncated toward zero, then the UTC day, as strftime(ts / 1000, 'unixepoch') does.
                     var seconds = query.GetInt64(0) / 1000;
                     var day = seconds >= 0 ? seconds / 86_400 : -((-seconds + 86_399) / 86_400);
-                    if (!days.TryGetValue(day, out group!))
-                        days[day] = group = DateOnly.FromDayNumber(UnixEpochDay + (int)day).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+                    if (day != lastDay)
+                    {
+                        if (!days.TryGetValue(day, out lastDayText))
+                            days[day] = lastDayText = DateOnly.FromDayNumber(UnixEpochDay + (int)day).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+                        lastDay = day;
+                    }
+
+                    group = lastDayText!;
                 }
                 else
                 {
-                    group = query.GetText(0)!;
+                    group = query.GetRepeatedText(0)!;
                 }
 
+                // Consecutive rows mostly share their key (rows come in file order): the last row's sum is taken again
+                // without a lookup. Its reference stays valid because nothing was added to the dictionary since.
                 var reported = !query.IsNull(4);
-                ref var sum = ref CollectionsMarshal.GetValueRefOrAddDefault(sums, new SumKey(group, query.GetText(1)!, query.GetText(2)!, query.GetInt64(3) != 0, reported), out _);
-                sum.Add(new TokenCounts(query.GetInt64(5), query.GetInt64(6), query.GetInt64(7), query.GetInt64(8), query.GetInt64(9)), query.GetInt64(10), reported ? query.GetDouble(4) : 0);
+                var rowKey = new SumKey(group, query.GetRepeatedText(1)!, query.GetRepeatedText(2)!, query.GetInt64(3) != 0, reported);
+                if (Unsafe.IsNullRef(ref current) || !last.SameAs(rowKey))
+                {
+                    current = ref CollectionsMarshal.GetValueRefOrAddDefault(sums, rowKey, out _);
+                    last = rowKey;
+                }
+
+                current.Add(new TokenCounts(query.GetInt64(5), query.GetInt64(6), query.GetInt64(7), query.GetInt64(8), query.GetInt64(9)), query.GetInt64(10), reported ? query.GetDouble(4) : 0);
             }
         }
 
@@ -183,7 +202,12 @@ public static class UsageReport
 
     private static readonly int UnixEpochDay = DateOnly.FromDateTime(DateTime.UnixEpoch).DayNumber;
 
-    private readonly record struct SumKey(string Group, string Provider, string Model, bool Fast, bool Reported);
+    private readonly record struct SumKey(string Group, string Provider, string Model, bool Fast, bool Reported)
+    {
+        /// <summary>The same key, told by reference: each text comes from a per-column cache (<see cref="RawStatement.GetRepeatedText"/>) or the days' table.</summary>
+        public bool SameAs(SumKey other) => ReferenceEquals(Group, other.Group) && ReferenceEquals(Provider, other.Provider)
+            && ReferenceEquals(Model, other.Model) && Fast == other.Fast && Reported == other.Reported;
+    }
 
     /// <summary>One group's calls of one model, each token kind also summed up to the long-context threshold (the rest is above it).</summary>
     private struct Sum

@@ -31,6 +31,7 @@ internal sealed partial class RawStatement : IDisposable
     private byte[] _text = new byte[1024];
     private int _next = 1;
     private bool _reading;
+    private (byte[] Bytes, string Text)?[]? _repeated;
 
     public RawStatement(SqliteConnection connection, string sql)
     {
@@ -154,6 +155,25 @@ internal sealed partial class RawStatement : IDisposable
         return text is null ? null : Encoding.UTF8.GetString(text, Native.ColumnBytes(_handle, column));
     }
 
+    /// <summary>
+    /// <see cref="GetText"/> for a column whose value repeats row after row (a model, a provider): when the bytes are
+    /// the last call's for this column, that call's string is returned again, so no string is decoded per row and a
+    /// caller can tell an unchanged value by reference.
+    /// </summary>
+    public unsafe string? GetRepeatedText(int column)
+    {
+        var text = Native.ColumnText(_handle, column);
+        if (text is null)
+            return null;
+        var bytes = new ReadOnlySpan<byte>(text, Native.ColumnBytes(_handle, column));
+        _repeated ??= new (byte[] Bytes, string Text)?[Native.ColumnCount(_handle)];
+        if (_repeated[column] is { } last && bytes.SequenceEqual(last.Bytes))
+            return last.Text;
+        var value = Encoding.UTF8.GetString(bytes);
+        _repeated[column] = (bytes.ToArray(), value);
+        return value;
+    }
+
     private int Step()
     {
         RequireRow();
@@ -234,6 +254,10 @@ internal sealed partial class RawStatement : IDisposable
         [LibraryImport(Library, EntryPoint = "sqlite3_column_text")]
         [SuppressGCTransition]
         public static partial byte* ColumnText(nint statement, int column);
+
+        [LibraryImport(Library, EntryPoint = "sqlite3_column_count")]
+        [SuppressGCTransition]
+        public static partial int ColumnCount(nint statement);
 
         [LibraryImport(Library, EntryPoint = "sqlite3_column_bytes")]
         [SuppressGCTransition]
