@@ -55,6 +55,14 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
         "requested permissions to"u8.ToArray(),
     ];
 
+    // A string toolUseResult is only looked at for a rejection (RejectedTool at its start, RejectedText anywhere); the
+    // looser markers above ("User " alone) are common in tool outputs and would send those lines to the document path.
+    private static readonly byte[][] RejectionMarkers =
+    [
+        "User rejected tool use"u8.ToArray(), // RejectedTool
+        "want to proceed with this tool use"u8.ToArray(), // RejectedText
+    ];
+
     /// <summary>How much of a tool result's content tells a gate from a plain outcome (<c>HeadOfContent</c>).</summary>
     private const int ResultHead = 1024;
 
@@ -80,6 +88,7 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
         User,
         Assistant,
         Progress,
+        System,
     }
 
     /// <summary>What the scan kept of a progress line's <c>data</c> (<see cref="ReadProgress"/>).</summary>
@@ -129,7 +138,7 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
             return LineScan.NeedsDocument;
         var results = line.IndexOf("\"tool_result\""u8) >= 0;
         var assistant = !results && !Privacy.KeepsText && line.IndexOf("\"type\":\"assistant\""u8) >= 0 && line.IndexOf("AskUserQuestion"u8) < 0;
-        if (!results && !assistant && line.IndexOf("\"type\":\"progress\""u8) < 0)
+        if (!results && !assistant && line.IndexOf("\"type\":\"progress\""u8) < 0 && !MayRecordNothing(line))
             return LineScan.NeedsDocument;
 
         _scannedResults.Clear();
@@ -137,7 +146,7 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
         _scannedUsage = default;
         _scannedGate = false;
         var type = LineType.Other;
-        bool sameSession = true, compact = false, apiError = false, error = false, message = false;
+        bool sameSession = true, compact = false, apiError = false, error = false, message = false, systemEvent = false;
         bool? sidechain = null;
         string? agentId = null, requestId = null, model = null, messageId = null;
         DateTimeOffset? time = null;
@@ -156,6 +165,7 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
                         : reader.ValueTextEquals("user"u8) ? LineType.User
                         : reader.ValueTextEquals("assistant"u8) ? LineType.Assistant
                         : reader.ValueTextEquals("progress"u8) ? LineType.Progress
+                        : reader.ValueTextEquals("system"u8) ? LineType.System
                         : LineType.Other;
                     reader.Skip(); // a no-op on a scalar; an object or array is stepped over
                 }
@@ -163,6 +173,12 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
                 {
                     reader.Read();
                     sameSession = reader.TokenType != JsonTokenType.String || reader.ValueTextEquals(_sessionUtf8);
+                    reader.Skip();
+                }
+                else if (reader.ValueTextEquals("subtype"u8))
+                {
+                    reader.Read();
+                    systemEvent = reader.TokenType == JsonTokenType.String && (reader.ValueTextEquals("compact_boundary"u8) || reader.ValueTextEquals("api_error"u8));
                     reader.Skip();
                 }
                 else if (reader.ValueTextEquals("isCompactSummary"u8))
@@ -207,7 +223,7 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
                 {
                     reader.Read();
                     if (reader.TokenType == JsonTokenType.String)
-                        _scannedGate |= MayHoldGate(reader.ValueSpan);
+                        _scannedGate |= MayHoldGate(reader.ValueSpan, RejectionMarkers);
                     else if (reader.TokenType == JsonTokenType.StartObject)
                         _scannedGate |= HasAnswers(ref reader);
                     else
@@ -240,8 +256,16 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
             return LineScan.Malformed;
         }
 
+        // Read records nothing for a type it does not know (queue operations, summaries, a type that is not a string),
+        // whatever their session.
+        if (type == LineType.Other)
+            return LineScan.Done;
         if (!sameSession)
             return LineScan.NeedsDocument;
+        if (type == LineType.System)
+            return systemEvent ? LineScan.NeedsDocument : LineScan.Done; // ReadSystem records only these two subtypes
+        if (type == LineType.User && compact)
+            return LineScan.Done; // ReadUser skips a compact summary
         if (type == LineType.Progress)
         {
             var p = progress;
@@ -290,6 +314,14 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
 
         return LineScan.Done;
     }
+
+    /// <summary>
+    /// True when the line may be one <see cref="Read"/> records nothing for in this session (a system line of another
+    /// subtype, a queue operation, a compact summary): worth a scan rather than a document. A hint only: the scan decides.
+    /// </summary>
+    private static bool MayRecordNothing(ReadOnlySpan<byte> line) =>
+        line.IndexOf("\"type\":\"system\""u8) >= 0 || line.IndexOf("\"type\":\"queue-operation\""u8) >= 0
+        || line.IndexOf("\"isCompactSummary\":true"u8) >= 0;
 
     /// <summary>A scanned call as <see cref="UsageCall"/> and its envelope make it (the session is this reader's: a line of another goes to <see cref="Read"/>).</summary>
     private ModelCallRecord ScannedCall(in ScannedUsage u, string? model, string? messageId, string? requestId, string? agentId, bool sidechain, DateTimeOffset? time, long line) => new()
@@ -463,7 +495,7 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
                 {
                     reader.Read();
                     if (reader.TokenType == JsonTokenType.String)
-                        gate |= MayHoldGate(HeadRegion(reader.ValueSpan));
+                        gate |= MayHoldGate(HeadRegion(reader.ValueSpan), GateMarkers);
                     else if (reader.TokenType == JsonTokenType.StartArray)
                         gate |= StringsMayHoldGate(ref reader);
                     else
@@ -573,7 +605,7 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
                     depth--;
                     break;
                 case JsonTokenType.String:
-                    gate = gate || MayHoldGate(HeadRegion(reader.ValueSpan));
+                    gate = gate || MayHoldGate(HeadRegion(reader.ValueSpan), GateMarkers);
                     break;
             }
         }
@@ -596,9 +628,9 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static bool MayHoldGate(ReadOnlySpan<byte> text)
+    private static bool MayHoldGate(ReadOnlySpan<byte> text, byte[][] markers)
     {
-        foreach (var marker in GateMarkers)
+        foreach (var marker in markers)
         {
             if (text.IndexOf(marker) >= 0)
                 return true;
