@@ -34,7 +34,7 @@ public sealed class LineScanTests
             $$$"""{"parentUuid":null,"isSidechain":false,"sessionId":"{{{Session}}}","type":"user",{{{extra}}}"message":{"role":"user","content":{{{content}}}},"timestamp":"2026-02-23T12:00:01.000Z"}""";
         string Result(string id, string text, bool error = false) =>
             $$$"""{"tool_use_id":"{{{id}}}","type":"tool_result","content":{{{text}}},"is_error":{{{(error ? "true" : "false")}}}}""";
-        var calls = string.Join(',', Enumerable.Range(1, 45).Select(i => $$$"""{"type":"tool_use","id":"t{{{i}}}","name":"{{{(i == 5 ? "ExitPlanMode" : "Bash")}}}","input":{}}"""));
+        var calls = string.Join(',', Enumerable.Range(1, 46).Select(i => $$$"""{"type":"tool_use","id":"t{{{i}}}","name":"{{{(i == 5 ? "ExitPlanMode" : "Bash")}}}","input":{}}"""));
         File.WriteAllLines(file,
         [
             $$$"""{"parentUuid":null,"isSidechain":false,"sessionId":"{{{Session}}}","type":"assistant","requestId":"r1","message":{"id":"m1","model":"claude-sonnet-4-5","role":"assistant","content":[{{{calls}}}],"usage":{"input_tokens":1,"output_tokens":2}},"timestamp":"2026-02-23T12:00:00.000Z"}""",
@@ -60,6 +60,7 @@ public sealed class LineScanTests
             User($"[{Result("t16", "[{\"type\":\"image\",\"source\":{\"data\":\"abc\"}},{\"type\":\"text\",\"text\":\"User has approved your plan\"}]")}]"),
             User($"[{Result("t17", "[{\"type\":\"text\",\"text\":\"fine\"},{\"type\":\"text\",\"text\":\"User has approved your plan\"}]")}]"),
             User($"[{{\"type\":\"text\",\"text\":\"User has approved your plan\"}},{Result("t18", "\"fine\"")}]"),
+            User($"[{{\"type\":\"tool_\\u0072esult\",\"tool_use_id\":\"t45\",\"content\":\"fine\",\"is_error\":true}}]"), // an escaped type
             User($"[{Result("t19", "\"fine\"")}]", "\"toolUseResult\":\"User rejected tool use\","),
             User($"[{Result("t20", "\"fine\"")}]", $"\"toolUseResult\":\"{new string('x', 5000)} The user doesn't want to proceed with this tool use\","),
             User($"[{Result("t21", "\"fine\"")}]", "\"toolUseResult\":{\"stdout\":\"User has approved\",\"nested\":{\"answers\":{\"q\":\"a\"}}},"),
@@ -119,6 +120,9 @@ public sealed class LineScanTests
             Assistant(Message(Usage)) + "{}",                                                     // malformed: a second value
             Assistant(Message(Usage), "\"timestamp\":12,"),
             Assistant(Message(Usage)).Replace("\"type\":\"assistant\"", "\"type\":\"assistant\",\"type\":\"user\"", StringComparison.Ordinal),
+            Assistant(Message(Usage, """[{"type":"tool_use","id":"t6","name":"AskUser\u0051uestion","input":{"questions":[{"question":"escaped?"}]}}]""")),
+            Assistant(Message(Usage, """[{"type":"tool_result","tool_use_id":"t1","content":"User has approved your plan"},{"type":"tool_use","id":"t7","name":"Bash","input":{}}]""")),
+            Assistant(Message(Usage, """[{"type":"text","text":"the \"tool_result\" and \"type\":\"progress\" and AskUserQuestion"}]""")),
         ]);
 
         var (scanned, _) = await SameRowsAsync(dir, [file], PrivacyLevel.Metadata);

@@ -136,9 +136,12 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
     {
         if (_sessionId is null)
             return LineScan.NeedsDocument;
-        var results = line.IndexOf("\"tool_result\""u8) >= 0;
-        var assistant = !results && !Privacy.KeepsText && line.IndexOf("\"type\":\"assistant\""u8) >= 0 && line.IndexOf("AskUserQuestion"u8) < 0;
-        if (!results && !assistant && line.IndexOf("\"type\":\"progress\""u8) < 0 && !MayRecordNothing(line))
+
+        // Every line is scanned: the scan tells the shapes apart itself. Searching the raw line for its type and kinds
+        // first (to send prompts and gates straight to a document) cost three passes over every assistant line, more
+        // than scanning the few lines that then go to the document path anyway. When text is kept, assistant lines (a
+        // third of the lines) go to the document path, so there only result and progress lines are worth a scan.
+        if (Privacy.KeepsText && line.IndexOf("\"tool_result\""u8) < 0 && line.IndexOf("\"type\":\"progress\""u8) < 0)
             return LineScan.NeedsDocument;
 
         _scannedResults.Clear();
@@ -219,7 +222,7 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
                     else
                         reader.Skip();
                 }
-                else if (results && reader.ValueTextEquals("toolUseResult"u8))
+                else if (reader.ValueTextEquals("toolUseResult"u8))
                 {
                     reader.Read();
                     if (reader.TokenType == JsonTokenType.String)
@@ -274,7 +277,7 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
             return LineScan.Done;
         }
 
-        if (type == LineType.User && results && !compact && _scannedResults.Count > 0)
+        if (type == LineType.User && !compact && _scannedResults.Count > 0)
         {
             if (_scannedGate)
                 return LineScan.NeedsDocument;
@@ -287,7 +290,7 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
             return LineScan.Done;
         }
 
-        if (type != LineType.Assistant || !assistant || apiError || error)
+        if (type != LineType.Assistant || Privacy.KeepsText || apiError || error || AsksTheUser())
             return LineScan.NeedsDocument;
         if (!message)
             return LineScan.Done;
@@ -315,13 +318,17 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
         return LineScan.Done;
     }
 
-    /// <summary>
-    /// True when the line may be one <see cref="Read"/> records nothing for in this session (a system line of another
-    /// subtype, a queue operation, a compact summary): worth a scan rather than a document. A hint only: the scan decides.
-    /// </summary>
-    private static bool MayRecordNothing(ReadOnlySpan<byte> line) =>
-        line.IndexOf("\"type\":\"system\""u8) >= 0 || line.IndexOf("\"type\":\"queue-operation\""u8) >= 0
-        || line.IndexOf("\"isCompactSummary\":true"u8) >= 0;
+    /// <summary>True when the scanned message calls AskUserQuestion (a question record, which <see cref="Read"/> makes).</summary>
+    private bool AsksTheUser()
+    {
+        foreach (var (name, _) in _scannedTools)
+        {
+            if (name == "AskUserQuestion")
+                return true;
+        }
+
+        return false;
+    }
 
     /// <summary>A scanned call as <see cref="UsageCall"/> and its envelope make it (the session is this reader's: a line of another goes to <see cref="Read"/>).</summary>
     private ModelCallRecord ScannedCall(in ScannedUsage u, string? model, string? messageId, string? requestId, string? agentId, bool sidechain, DateTimeOffset? time, long line) => new()
