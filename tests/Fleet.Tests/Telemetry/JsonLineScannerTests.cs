@@ -24,6 +24,18 @@ public sealed class JsonLineScannerTests
     }
 
     [Fact]
+    public void Every_corpus_line_stepped_over_with_Skip_stops_where_Utf8JsonReader_stops()
+    {
+        var lines = CorpusLines().ToList();
+        lines.Count.ShouldBeGreaterThan(5000);
+        foreach (var line in lines)
+        {
+            foreach (var (every, first) in ((int, int)[])[(1, 0), (2, 0), (2, 1), (3, 1)])
+                SkippedTokens(line, scanner: true, every, first).ShouldBe(SkippedTokens(line, scanner: false, every, first), Encoding.UTF8.GetString(line[..Math.Min(200, line.Length)]));
+        }
+    }
+
+    [Fact]
     public void Mutated_corpus_lines_are_valid_exactly_when_Utf8JsonReader_says_so()
     {
         // Short lines, mutated where JSON is most fragile: structure, escapes, numbers, literals, control bytes.
@@ -61,6 +73,8 @@ public sealed class JsonLineScannerTests
                     continue; // the scanner's precondition: TranscriptFile rejects such lines first
                 var expected = Tokens(bytes, scanner: false);
                 Tokens(bytes, scanner: true).ShouldBe(expected, Encoding.UTF8.GetString(bytes));
+                var (every, first) = (1 + (round % 3), round % 2);
+                SkippedTokens(bytes, scanner: true, every, first).ShouldBe(SkippedTokens(bytes, scanner: false, every, first), Encoding.UTF8.GetString(bytes));
                 if (expected[0] == "invalid")
                     invalid++;
                 else
@@ -92,6 +106,26 @@ public sealed class JsonLineScannerTests
     [InlineData("{\"a\" 1}")]
     [InlineData("{,\"a\":1}")]
     [InlineData("{\"a\":1}}")]
+    [InlineData("{\"a\":{\"b\":[1,2,}]}}")]
+    [InlineData("{\"a\":[{\"b\":1},]}")]
+    [InlineData("{\"a\":{\"b\" 1}}")]
+    [InlineData("{\"a\":{\"b\":tru}}")]
+    [InlineData("{\"a\":[[[]]],\"b\":{\"c\":{}},\"d\":[]}")]
+    [InlineData("{\"a\":[1 2]}")]
+    [InlineData("{\"a\":{\"b\":1,}}")]
+    [InlineData("{\"a\":{,}}")]
+    [InlineData("{\"a\":[1,{\"b\":\"\\u00zz\"}]}")]
+    [InlineData("{\"a\":{\"b\":[1]]}}")]
+    [InlineData("{\"a\":[1}")]
+    [InlineData("{\"a\":{\"b\":1]}")]
+    [InlineData("{\"a\":{\"b\":1}")]
+    [InlineData("{\"a\":[")]
+    [InlineData("{\"a\":{\"b\":")]
+    [InlineData("{\"a\":{\"b\":1,")]
+    [InlineData("{\"a\":[0x1]}")]
+    [InlineData("{\"a\":[1.5e3,-0,true,false,null,\"\\\"]\"]}")]
+    [InlineData(" { \"a\" : [ 1 , { \"b\" : null } ] , \"c\" : { } } ")]
+    [InlineData("{\"a\":{\"b\":\"x\"}}{}")]
     [InlineData("{\"a\":1} x")]
     [InlineData("{\"a\":1}{}")]
     [InlineData("{\"a\":1")]
@@ -112,6 +146,49 @@ public sealed class JsonLineScannerTests
     {
         var bytes = Encoding.UTF8.GetBytes(json);
         Tokens(bytes, scanner: true).ShouldBe(Tokens(bytes, scanner: false));
+        for (var every = 1; every <= 3; every++)
+            SkippedTokens(bytes, scanner: true, every, 0).ShouldBe(SkippedTokens(bytes, scanner: false, every, 0));
+    }
+
+    [Fact]
+    public void Escapes_and_stops_at_every_offset_across_vector_blocks_give_the_same_tokens_as_Utf8JsonReader()
+    {
+        // The string scan walks 32-byte (or 16-byte) blocks: put each escape, valid or not, at every offset around those
+        // boundaries, with every amount of text after it, and end the line in different ways.
+        string[] escapes =
+        [
+            "\\n", "\\\"", "\\\\", "\\/", "\\b", "\\f", "\\r", "\\t", "\\u00e9", "\\u0041", "\\ud83d\\ude00", "\\\\\\\"\\\\",
+            "\\\"\\\"\\\"", "\\\\\\\\", "\\u00", "\\u00\"", "\\uZZZZ", "\\u12G4", "\\x", "\\ ", "\\\u0001", "\u0001", "\u001f", "\t", "\n", "\u007f", "é", "😀",
+        ];
+        string[] endings = ["\"}", "\",\"b\":\"x\\\"y\"}", "\"", "", "\\"];
+        var cases = 0;
+        foreach (var escape in escapes)
+        {
+            for (var before = 0; before <= 70; before++)
+            {
+                foreach (var after in (int[])[0, 1, 2, 5, 15, 16, 31, 32, 33, 40])
+                {
+                    foreach (var ending in endings)
+                    {
+                        var json = "{\"a\":\"" + new string('p', before) + escape + new string('q', after) + ending;
+                        var bytes = Encoding.UTF8.GetBytes(json);
+                        Tokens(bytes, scanner: true).ShouldBe(Tokens(bytes, scanner: false), json);
+                        cases++;
+                    }
+                }
+            }
+        }
+
+        cases.ShouldBeGreaterThan(10000);
+    }
+
+    [Fact]
+    public void Every_prefix_of_a_line_full_of_escapes_gets_the_same_verdict_as_Utf8JsonReader()
+    {
+        var json = "{\"output\":\"" + string.Concat(Enumerable.Range(0, 40).Select(i => new string('x', i % 37) + (i % 3 == 0 ? "\\n" : i % 3 == 1 ? "\\\"" : "\\u00e9"))) + "\",\"n\":[1,{\"k\":\"\\\\\"}]}";
+        var bytes = Encoding.UTF8.GetBytes(json);
+        for (var length = 0; length <= bytes.Length; length++)
+            Tokens(bytes[..length], scanner: true).ShouldBe(Tokens(bytes[..length], scanner: false), json[..Math.Min(length, json.Length)]);
     }
 
     [Theory]
@@ -125,6 +202,8 @@ public sealed class JsonLineScannerTests
         Tokens(json, scanner: true).ShouldBe(Tokens(json, scanner: false));
         Tokens(objects, scanner: true).ShouldBe(Tokens(objects, scanner: false));
         Tokens(json, scanner: true)[^1].ShouldBe(depth <= MaxDepth ? "end" : "invalid");
+        SkippedTokens(json, scanner: true, 1, 1).ShouldBe(SkippedTokens(json, scanner: false, 1, 1));
+        SkippedTokens(objects, scanner: true, 1, 1).ShouldBe(SkippedTokens(objects, scanner: false, 1, 1));
     }
 
     [Fact]
@@ -193,6 +272,56 @@ public sealed class JsonLineScannerTests
         catch (InvalidOperationException e)
         {
             tokens.Add("decode error: " + e.GetType().Name); // an escape that is valid JSON but not valid UTF-16 (both throw on decoding)
+        }
+
+        return tokens;
+    }
+
+    /// <summary>
+    /// The tokens a scan sees when it steps over values with Skip: at every <paramref name="every"/>-th token that is a
+    /// property name or a start (counting from <paramref name="first"/>), Skip, then the token it stopped at; or "invalid".
+    /// </summary>
+    private static List<string> SkippedTokens(byte[] line, bool scanner, int every, int first)
+    {
+        var tokens = new List<string>();
+        var n = first;
+        try
+        {
+            if (scanner)
+            {
+                var s = new JsonLineScanner(line, MaxDepth);
+                while (s.Read())
+                {
+                    tokens.Add($"{s.TokenType}");
+                    if (s.TokenType is JsonTokenType.PropertyName or JsonTokenType.StartObject or JsonTokenType.StartArray && n++ % every == 0)
+                    {
+                        s.Skip();
+                        tokens.Add($"skip {s.TokenType}");
+                    }
+                }
+            }
+            else
+            {
+                var r = new Utf8JsonReader(line, new JsonReaderOptions { MaxDepth = MaxDepth });
+                while (r.Read())
+                {
+                    tokens.Add($"{r.TokenType}");
+                    if (r.TokenType is JsonTokenType.PropertyName or JsonTokenType.StartObject or JsonTokenType.StartArray && n++ % every == 0)
+                    {
+                        r.Skip();
+                        tokens.Add($"skip {r.TokenType}");
+                    }
+                }
+
+                if (r.CurrentDepth != 0 || tokens.Count == 0)
+                    throw new JsonException("incomplete");
+            }
+
+            tokens.Add("end");
+        }
+        catch (JsonException)
+        {
+            return ["invalid"];
         }
 
         return tokens;

@@ -34,7 +34,7 @@ public sealed class LineScanTests
             $$$"""{"parentUuid":null,"isSidechain":false,"sessionId":"{{{Session}}}","type":"user",{{{extra}}}"message":{"role":"user","content":{{{content}}}},"timestamp":"2026-02-23T12:00:01.000Z"}""";
         string Result(string id, string text, bool error = false) =>
             $$$"""{"tool_use_id":"{{{id}}}","type":"tool_result","content":{{{text}}},"is_error":{{{(error ? "true" : "false")}}}}""";
-        var calls = string.Join(',', Enumerable.Range(1, 40).Select(i => $$$"""{"type":"tool_use","id":"t{{{i}}}","name":"{{{(i == 5 ? "ExitPlanMode" : "Bash")}}}","input":{}}"""));
+        var calls = string.Join(',', Enumerable.Range(1, 46).Select(i => $$$"""{"type":"tool_use","id":"t{{{i}}}","name":"{{{(i == 5 ? "ExitPlanMode" : "Bash")}}}","input":{}}"""));
         File.WriteAllLines(file,
         [
             $$$"""{"parentUuid":null,"isSidechain":false,"sessionId":"{{{Session}}}","type":"assistant","requestId":"r1","message":{"id":"m1","model":"claude-sonnet-4-5","role":"assistant","content":[{{{calls}}}],"usage":{"input_tokens":1,"output_tokens":2}},"timestamp":"2026-02-23T12:00:00.000Z"}""",
@@ -60,6 +60,7 @@ public sealed class LineScanTests
             User($"[{Result("t16", "[{\"type\":\"image\",\"source\":{\"data\":\"abc\"}},{\"type\":\"text\",\"text\":\"User has approved your plan\"}]")}]"),
             User($"[{Result("t17", "[{\"type\":\"text\",\"text\":\"fine\"},{\"type\":\"text\",\"text\":\"User has approved your plan\"}]")}]"),
             User($"[{{\"type\":\"text\",\"text\":\"User has approved your plan\"}},{Result("t18", "\"fine\"")}]"),
+            User($"[{{\"type\":\"tool_\\u0072esult\",\"tool_use_id\":\"t45\",\"content\":\"fine\",\"is_error\":true}}]"), // an escaped type
             User($"[{Result("t19", "\"fine\"")}]", "\"toolUseResult\":\"User rejected tool use\","),
             User($"[{Result("t20", "\"fine\"")}]", $"\"toolUseResult\":\"{new string('x', 5000)} The user doesn't want to proceed with this tool use\","),
             User($"[{Result("t21", "\"fine\"")}]", "\"toolUseResult\":{\"stdout\":\"User has approved\",\"nested\":{\"answers\":{\"q\":\"a\"}}},"),
@@ -68,6 +69,13 @@ public sealed class LineScanTests
             User($"[{Result("t24", "{\"text\":\"User has approved your plan\"}")}]"),
             User($"[{Result("t25", "\"fine\"")}]", "\"toolUseResult\":{\"answers\":null},"),
             User($"[{Result("t26", "\"fine\"")},{Result("t27", "\"Claude requested permissions to edit, but you haven't granted it yet.\"", error: true)}]"),
+
+            // A string toolUseResult is looked at only for a rejection: other marker text there is a plain outcome.
+            User($"[{Result("t40", "\"fine\"")}]", "\"toolUseResult\":\"User has approved your plan. Claude requested permissions to edit, but you haven't granted it yet.\","),
+            User($"[{Result("t41", "\"fine\"", error: true)}]", "\"toolUseResult\":\"Error: User has answered your questions\","),
+            User($"[{Result("t42", "\"fine\"")}]", "\"toolUseResult\":\"\\u0055ser rejected tool use\","),
+            User($"[{Result("t43", "\"fine\"")}]", "\"toolUseResult\":\"Error: User rejected tool use\","),
+            User($"[{Result("t44", "\"fine\"")}]", "\"toolUseResult\":\"The user doesn\\u0027t want to proceed with this tool use\","),
             .. Enumerable.Range(0, 14).Select(k => User(
                 $"[{Result($"t{28 + (k % 12)}", $"\"{new string('a', 2026 + k)}{string.Concat(Enumerable.Repeat("\\ud83d\\ude00", 3))} The user doesn't want to proceed with this tool use\"")}]")),
         ]);
@@ -112,6 +120,9 @@ public sealed class LineScanTests
             Assistant(Message(Usage)) + "{}",                                                     // malformed: a second value
             Assistant(Message(Usage), "\"timestamp\":12,"),
             Assistant(Message(Usage)).Replace("\"type\":\"assistant\"", "\"type\":\"assistant\",\"type\":\"user\"", StringComparison.Ordinal),
+            Assistant(Message(Usage, """[{"type":"tool_use","id":"t6","name":"AskUser\u0051uestion","input":{"questions":[{"question":"escaped?"}]}}]""")),
+            Assistant(Message(Usage, """[{"type":"tool_result","tool_use_id":"t1","content":"User has approved your plan"},{"type":"tool_use","id":"t7","name":"Bash","input":{}}]""")),
+            Assistant(Message(Usage, """[{"type":"text","text":"the \"tool_result\" and \"type\":\"progress\" and AskUserQuestion"}]""")),
         ]);
 
         var (scanned, _) = await SameRowsAsync(dir, [file], PrivacyLevel.Metadata);
@@ -159,6 +170,65 @@ public sealed class LineScanTests
         var (scanned, _) = await SameRowsAsync(dir, [file], PrivacyLevel.Metadata);
         scanned.ShouldContain(r => r.StartsWith("call|", StringComparison.Ordinal) && r.Contains("gpt-5.1-codex-mini", StringComparison.Ordinal));
         scanned.ShouldContain(r => r.StartsWith("call|", StringComparison.Ordinal) && r.Contains("gpt-5.2-codex", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData(PrivacyLevel.Metadata)]
+    [InlineData(PrivacyLevel.Full)]
+    public async Task System_lines_queue_operations_compact_summaries_and_other_types_with_odd_shapes_or_bad_json_store_the_same_rows(PrivacyLevel privacy)
+    {
+        using var dir = new TempDir();
+        var file = dir.Combine("session.jsonl");
+        const string Other = "99999999-2222-3333-4444-555555555555";
+        var n = 0;
+        string System(string subtype, string extra = "", string session = Session) =>
+            $$$"""{"parentUuid":"p","isSidechain":false,"sessionId":"{{{session}}}","type":"system",{{{extra}}}"subtype":{{{subtype}}},"content":"API Error: 529 overloaded","level":"info","compactMetadata":{"trigger":"auto","preTokens":{{{++n}}}},"error":{"status":500,"error":{"type":"overloaded_error","message":"busy"}},"timestamp":"2026-02-23T12:02:{{{n % 60:00}}}.000Z"}""";
+        string Queue(string extra = "", string session = Session) =>
+            $$$"""{"type":"queue-operation","operation":"enqueue",{{{extra}}}"timestamp":"2026-02-23T12:03:{{{++n % 60:00}}}.000Z","sessionId":"{{{session}}}","content":"do \"this\" next"}""";
+        string Compact(string value = "true", string extra = "", string session = Session) =>
+            $$$"""{"parentUuid":"p","isSidechain":false,"sessionId":"{{{session}}}","type":"user",{{{extra}}}"message":{"role":"user","content":"This session is being continued from a previous conversation. Summary: [{\"type\":\"tool_result\"}]"},"isCompactSummary":{{{value}}},"isVisibleInTranscriptOnly":true,"timestamp":"2026-02-23T12:04:{{{++n % 60:00}}}.000Z"}""";
+        File.WriteAllLines(file,
+        [
+            $$$"""{"parentUuid":null,"isSidechain":false,"sessionId":"{{{Session}}}","type":"user","message":{"role":"user","content":"hello"},"timestamp":"2026-02-23T12:00:00.000Z"}""",
+            System("\"stop_hook_summary\""),
+            System("\"turn_duration\""),
+            System("\"local_command\""),
+            System("\"compact_boundary\""),
+            System("\"api_error\""),
+            System("\"compact_\\u0062oundary\""),                                               // an escaped value
+            System("\"api_error\"", "\"subtype\":\"turn_duration\","),                          // repeated key: the last one counts
+            System("\"turn_duration\"", "\"subtype\":\"api_error\","),
+            System("null"),
+            System("{\"nested\":\"api_error\"}"),
+            System("\"turn_duration\"").Replace("\"subtype\":", "\"\\u0073ubtype\":", StringComparison.Ordinal), // an escaped key
+            System("\"turn_duration\"", session: Other),                                         // a new session starts on a system line
+            System("\"turn_duration\""),
+            System("\"turn_duration\"").Replace($"\"sessionId\":\"{Session}\",", "", StringComparison.Ordinal),
+            System("\"turn_duration\"").Replace("\"type\":\"system\"", "\"type\":\"system\",\"type\":\"user\"", StringComparison.Ordinal),
+            System("\"turn_duration\"").Replace("\"type\":\"system\"", "\"type\":\"user\",\"type\":\"system\"", StringComparison.Ordinal),
+            System("\"turn_duration\"")[..^25],                                                 // malformed: cut off
+            System("\"turn_duration\"") + "]",                                                  // malformed: text after the object
+            System("\"turn_duration\"").Replace("\"level\":\"info\"", "\"level\":\"info\",", StringComparison.Ordinal), // malformed: a trailing comma
+            Queue(),
+            Queue(session: Session),
+            Queue("\"type\":\"assistant\","),
+            Queue(session: "88888888-2222-3333-4444-555555555555"),
+            Queue()[..^3],
+            $$$"""{"type":{"k":"queue-operation"},"sessionId":"{{{Other}}}","message":{"content":[]}}""",
+            $$$"""{"type":"summary","summary":"a \"type\":\"system\" lookalike","leafUuid":"x","sessionId":"{{{Other}}}"}""",
+            Compact(),
+            Compact("false"),
+            Compact("1"),
+            Compact(session: Other),
+            Compact(extra: "\"isCompactSummary\":false,"),
+            Compact("true").Replace("\"isCompactSummary\":true", "\"isCompactSummary\":true,\"isCompactSummary\":false", StringComparison.Ordinal),
+            Compact()[..^10],
+        ]);
+
+        var (scanned, _) = await SameRowsAsync(dir, [file], privacy);
+        scanned.ShouldContain(r => r.Contains("|compaction|", StringComparison.Ordinal));
+        scanned.ShouldContain(r => r.Contains("|api_error|", StringComparison.Ordinal));
+        scanned.ShouldContain(r => r.Contains("|session|", StringComparison.Ordinal) && r.Contains(Other, StringComparison.Ordinal));
     }
 
     [Theory]

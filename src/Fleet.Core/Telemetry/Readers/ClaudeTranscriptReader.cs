@@ -55,6 +55,14 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
         "requested permissions to"u8.ToArray(),
     ];
 
+    // A string toolUseResult is only looked at for a rejection (RejectedTool at its start, RejectedText anywhere); the
+    // looser markers above ("User " alone) are common in tool outputs and would send those lines to the document path.
+    private static readonly byte[][] RejectionMarkers =
+    [
+        "User rejected tool use"u8.ToArray(), // RejectedTool
+        "want to proceed with this tool use"u8.ToArray(), // RejectedText
+    ];
+
     /// <summary>How much of a tool result's content tells a gate from a plain outcome (<c>HeadOfContent</c>).</summary>
     private const int ResultHead = 1024;
 
@@ -80,6 +88,7 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
         User,
         Assistant,
         Progress,
+        System,
     }
 
     /// <summary>What the scan kept of a progress line's <c>data</c> (<see cref="ReadProgress"/>).</summary>
@@ -127,9 +136,12 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
     {
         if (_sessionId is null)
             return LineScan.NeedsDocument;
-        var results = line.IndexOf("\"tool_result\""u8) >= 0;
-        var assistant = !results && !Privacy.KeepsText && line.IndexOf("\"type\":\"assistant\""u8) >= 0 && line.IndexOf("AskUserQuestion"u8) < 0;
-        if (!results && !assistant && line.IndexOf("\"type\":\"progress\""u8) < 0)
+
+        // Every line is scanned: the scan tells the shapes apart itself. Searching the raw line for its type and kinds
+        // first (to send prompts and gates straight to a document) cost three passes over every assistant line, more
+        // than scanning the few lines that then go to the document path anyway. When text is kept, assistant lines (a
+        // third of the lines) go to the document path, so there only result and progress lines are worth a scan.
+        if (Privacy.KeepsText && line.IndexOf("\"tool_result\""u8) < 0 && line.IndexOf("\"type\":\"progress\""u8) < 0)
             return LineScan.NeedsDocument;
 
         _scannedResults.Clear();
@@ -137,7 +149,7 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
         _scannedUsage = default;
         _scannedGate = false;
         var type = LineType.Other;
-        bool sameSession = true, compact = false, apiError = false, error = false, message = false;
+        bool sameSession = true, compact = false, apiError = false, error = false, message = false, systemEvent = false;
         bool? sidechain = null;
         string? agentId = null, requestId = null, model = null, messageId = null;
         DateTimeOffset? time = null;
@@ -156,6 +168,7 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
                         : reader.ValueTextEquals("user"u8) ? LineType.User
                         : reader.ValueTextEquals("assistant"u8) ? LineType.Assistant
                         : reader.ValueTextEquals("progress"u8) ? LineType.Progress
+                        : reader.ValueTextEquals("system"u8) ? LineType.System
                         : LineType.Other;
                     reader.Skip(); // a no-op on a scalar; an object or array is stepped over
                 }
@@ -163,6 +176,12 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
                 {
                     reader.Read();
                     sameSession = reader.TokenType != JsonTokenType.String || reader.ValueTextEquals(_sessionUtf8);
+                    reader.Skip();
+                }
+                else if (reader.ValueTextEquals("subtype"u8))
+                {
+                    reader.Read();
+                    systemEvent = reader.TokenType == JsonTokenType.String && (reader.ValueTextEquals("compact_boundary"u8) || reader.ValueTextEquals("api_error"u8));
                     reader.Skip();
                 }
                 else if (reader.ValueTextEquals("isCompactSummary"u8))
@@ -203,11 +222,11 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
                     else
                         reader.Skip();
                 }
-                else if (results && reader.ValueTextEquals("toolUseResult"u8))
+                else if (reader.ValueTextEquals("toolUseResult"u8))
                 {
                     reader.Read();
                     if (reader.TokenType == JsonTokenType.String)
-                        _scannedGate |= MayHoldGate(reader.ValueSpan);
+                        _scannedGate |= MayHoldGate(reader.ValueSpan, RejectionMarkers);
                     else if (reader.TokenType == JsonTokenType.StartObject)
                         _scannedGate |= HasAnswers(ref reader);
                     else
@@ -240,8 +259,16 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
             return LineScan.Malformed;
         }
 
+        // Read records nothing for a type it does not know (queue operations, summaries, a type that is not a string),
+        // whatever their session.
+        if (type == LineType.Other)
+            return LineScan.Done;
         if (!sameSession)
             return LineScan.NeedsDocument;
+        if (type == LineType.System)
+            return systemEvent ? LineScan.NeedsDocument : LineScan.Done; // ReadSystem records only these two subtypes
+        if (type == LineType.User && compact)
+            return LineScan.Done; // ReadUser skips a compact summary
         if (type == LineType.Progress)
         {
             var p = progress;
@@ -250,7 +277,7 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
             return LineScan.Done;
         }
 
-        if (type == LineType.User && results && !compact && _scannedResults.Count > 0)
+        if (type == LineType.User && !compact && _scannedResults.Count > 0)
         {
             if (_scannedGate)
                 return LineScan.NeedsDocument;
@@ -263,7 +290,7 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
             return LineScan.Done;
         }
 
-        if (type != LineType.Assistant || !assistant || apiError || error)
+        if (type != LineType.Assistant || Privacy.KeepsText || apiError || error || AsksTheUser())
             return LineScan.NeedsDocument;
         if (!message)
             return LineScan.Done;
@@ -289,6 +316,18 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
         }
 
         return LineScan.Done;
+    }
+
+    /// <summary>True when the scanned message calls AskUserQuestion (a question record, which <see cref="Read"/> makes).</summary>
+    private bool AsksTheUser()
+    {
+        foreach (var (name, _) in _scannedTools)
+        {
+            if (name == "AskUserQuestion")
+                return true;
+        }
+
+        return false;
     }
 
     /// <summary>A scanned call as <see cref="UsageCall"/> and its envelope make it (the session is this reader's: a line of another goes to <see cref="Read"/>).</summary>
@@ -463,7 +502,7 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
                 {
                     reader.Read();
                     if (reader.TokenType == JsonTokenType.String)
-                        gate |= MayHoldGate(HeadRegion(reader.ValueSpan));
+                        gate |= MayHoldGate(HeadRegion(reader.ValueSpan), GateMarkers);
                     else if (reader.TokenType == JsonTokenType.StartArray)
                         gate |= StringsMayHoldGate(ref reader);
                     else
@@ -573,7 +612,7 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
                     depth--;
                     break;
                 case JsonTokenType.String:
-                    gate = gate || MayHoldGate(HeadRegion(reader.ValueSpan));
+                    gate = gate || MayHoldGate(HeadRegion(reader.ValueSpan), GateMarkers);
                     break;
             }
         }
@@ -596,9 +635,9 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static bool MayHoldGate(ReadOnlySpan<byte> text)
+    private static bool MayHoldGate(ReadOnlySpan<byte> text, byte[][] markers)
     {
-        foreach (var marker in GateMarkers)
+        foreach (var marker in markers)
         {
             if (text.IndexOf(marker) >= 0)
                 return true;

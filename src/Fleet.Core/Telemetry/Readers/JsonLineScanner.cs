@@ -145,11 +145,92 @@ internal ref struct JsonLineScanner
         if (TokenType == JsonTokenType.PropertyName)
             Read();
         if (TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
+            SkipContainer();
+    }
+
+    /// <summary>
+    /// From a start token to its end token, validating as <see cref="Read"/> does but without stopping at each token:
+    /// the values a scan steps over (tool inputs and results, patches, file contents) are most of a line's tokens, and
+    /// <see cref="Read"/>'s dispatch on the previous token cost more per token than reading it.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void SkipContainer()
+    {
+        var data = _data;
+        var floor = _depth - 1; // the depth once this container is closed
+        var inObject = TokenType == JsonTokenType.StartObject;
+        byte b;
+
+    // Just after an opening bracket: the container's end, or its first member.
+    Contents:
+        SkipWhitespace();
+        if (_pos >= data.Length)
+            throw Error("the line ends inside a JSON value");
+        if (data[_pos] == (inObject ? (byte)'}' : (byte)']'))
+            goto Close;
+
+    // At a member's first byte: its name and colon in an object, then its value.
+    Member:
+        if (inObject)
+            ReadPropertyName(data[_pos]);
+        switch (data[_pos])
         {
-            var depth = _depth;
-            while (_depth >= depth)
-                Read();
+            case (byte)'"':
+                ReadString();
+                break;
+            case (byte)'{':
+                StartContainer(true);
+                inObject = true;
+                goto Contents;
+            case (byte)'[':
+                StartContainer(false);
+                inObject = false;
+                goto Contents;
+            case (byte)'t':
+                ReadLiteral("true"u8, JsonTokenType.True);
+                break;
+            case (byte)'f':
+                ReadLiteral("false"u8, JsonTokenType.False);
+                break;
+            case (byte)'n':
+                ReadLiteral("null"u8, JsonTokenType.Null);
+                break;
+            default:
+                ReadNumber();
+                break;
         }
+
+    // After a value: a separator, or the end of the container it is in.
+    After:
+        SkipWhitespace();
+        if (_pos >= data.Length)
+            throw Error("the line ends inside a JSON value");
+        b = data[_pos];
+        if (b == (byte)',')
+        {
+            _pos++;
+            SkipWhitespace();
+            if (_pos >= data.Length)
+                throw Error("the line ends after a comma");
+            goto Member;
+        }
+
+        if (b != (inObject ? (byte)'}' : (byte)']'))
+            throw Error("expected a comma or the end of the container");
+
+    Close:
+        _depth--;
+        _pos++;
+        if (_depth == floor)
+        {
+            TokenType = inObject ? JsonTokenType.EndObject : JsonTokenType.EndArray;
+            if (_depth == 0)
+                _done = true;
+            return;
+        }
+
+        inObject = InObject();
+        goto After;
     }
 
     /// <summary>True when the current string or property name, unescaped, is <paramref name="utf8"/>.</summary>
@@ -214,53 +295,6 @@ internal ref struct JsonLineScanner
             _pos++;
     }
 
-    /// <summary>
-    /// The index of the first quote, backslash or control character in <paramref name="text"/>, or -1: what ends a run
-    /// of plain string bytes. Its own vector loop, compiled optimized at once: the generic searches this replaces ran as
-    /// unoptimized code for much of a short process's life.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static int IndexOfStringStop(ReadOnlySpan<byte> text)
-    {
-        var i = 0;
-        if (Vector256.IsHardwareAccelerated)
-        {
-            var quote = Vector256.Create((byte)'"');
-            var backslash = Vector256.Create((byte)'\\');
-            var space = Vector256.Create((byte)' ');
-            ref var start = ref MemoryMarshal.GetReference(text);
-            for (; i + Vector256<byte>.Count <= text.Length; i += Vector256<byte>.Count)
-            {
-                var block = Vector256.LoadUnsafe(ref start, (nuint)i);
-                var stops = Vector256.Equals(block, quote) | Vector256.Equals(block, backslash) | Vector256.LessThan(block, space);
-                if (stops != Vector256<byte>.Zero)
-                    return i + BitOperations.TrailingZeroCount(stops.ExtractMostSignificantBits());
-            }
-        }
-        else if (Vector128.IsHardwareAccelerated)
-        {
-            var quote = Vector128.Create((byte)'"');
-            var backslash = Vector128.Create((byte)'\\');
-            var space = Vector128.Create((byte)' ');
-            ref var start = ref MemoryMarshal.GetReference(text);
-            for (; i + Vector128<byte>.Count <= text.Length; i += Vector128<byte>.Count)
-            {
-                var block = Vector128.LoadUnsafe(ref start, (nuint)i);
-                var stops = Vector128.Equals(block, quote) | Vector128.Equals(block, backslash) | Vector128.LessThan(block, space);
-                if (stops != Vector128<byte>.Zero)
-                    return i + BitOperations.TrailingZeroCount(stops.ExtractMostSignificantBits());
-            }
-        }
-
-        for (; i < text.Length; i++)
-        {
-            if (text[i] is (byte)'"' or (byte)'\\' or < (byte)' ')
-                return i;
-        }
-
-        return -1;
-    }
-
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ReadPropertyName(byte b)
     {
@@ -312,49 +346,109 @@ internal ref struct JsonLineScanner
             _done = true;
     }
 
+    /// <summary>
+    /// Reads a string from its opening quote to past its closing quote, validating every escape. One vector loop over
+    /// 32-byte blocks (16 without AVX2, a byte at a time for the line's last few bytes) takes each block's mask of
+    /// quotes, backslashes and control bytes and walks its bits: an escape is checked and stepped over inside the loop,
+    /// and only the closing quote or an error leaves it. Tool outputs are long strings with an escape every few dozen
+    /// bytes; leaving the loop at each one and searching again cost more than the search.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ReadString()
     {
         var start = ++_pos;
-        _escaped = false;
+        var escaped = false;
+        var data = _data;
+        var length = data.Length;
+        ref var origin = ref MemoryMarshal.GetReference(data);
+        var pos = start;
         while (true)
         {
-            var stop = IndexOfStringStop(_data[_pos..]);
-            if (stop < 0)
-                throw Error("the line ends inside a string");
-            _pos += stop;
-            var b = _data[_pos];
-            if (b == (byte)'"')
-                break;
-            if (b != (byte)'\\')
-                throw Error("a control character inside a string");
-            _escaped = true;
-            if (_pos + 1 >= _data.Length)
-                throw Error("the line ends inside an escape");
-            switch (_data[_pos + 1])
+            // The stops in data[pos .. pos + width), one bit each.
+            uint mask;
+            int width;
+            if (Vector256.IsHardwareAccelerated && pos + Vector256<byte>.Count <= length)
             {
-                case (byte)'"' or (byte)'\\' or (byte)'/' or (byte)'b' or (byte)'f' or (byte)'n' or (byte)'r' or (byte)'t':
-                    _pos += 2;
-                    break;
-                case (byte)'u':
-                    if (_pos + 6 > _data.Length)
-                        throw Error("the line ends inside an escape");
-                    for (var i = _pos + 2; i < _pos + 6; i++)
-                    {
-                        if (!char.IsAsciiHexDigit((char)_data[i]))
-                            throw Error("an invalid \\u escape");
-                    }
-
-                    _pos += 6;
-                    break;
-                default:
-                    throw Error("an invalid escape");
+                var block = Vector256.LoadUnsafe(ref origin, (nuint)pos);
+                mask = (Vector256.Equals(block, Vector256.Create((byte)'"')) | Vector256.Equals(block, Vector256.Create((byte)'\\'))
+                    | Vector256.LessThan(block, Vector256.Create((byte)' '))).ExtractMostSignificantBits();
+                width = Vector256<byte>.Count;
             }
-        }
+            else if (Vector128.IsHardwareAccelerated && pos + Vector128<byte>.Count <= length)
+            {
+                var block = Vector128.LoadUnsafe(ref origin, (nuint)pos);
+                mask = (Vector128.Equals(block, Vector128.Create((byte)'"')) | Vector128.Equals(block, Vector128.Create((byte)'\\'))
+                    | Vector128.LessThan(block, Vector128.Create((byte)' '))).ExtractMostSignificantBits();
+                width = Vector128<byte>.Count;
+            }
+            else if (pos < length)
+            {
+                mask = data[pos] is (byte)'"' or (byte)'\\' or < (byte)' ' ? 1u : 0u;
+                width = 1;
+            }
+            else
+            {
+                _pos = pos;
+                throw Error("the line ends inside a string");
+            }
 
-        _valueStart = start;
-        _valueLength = _pos - start;
-        _pos++;
+            while (mask != 0)
+            {
+                var at = pos + BitOperations.TrailingZeroCount(mask);
+                var b = data[at];
+                if (b == (byte)'"')
+                {
+                    _escaped = escaped;
+                    _valueStart = start;
+                    _valueLength = at - start;
+                    _pos = at + 1;
+                    return;
+                }
+
+                _pos = at;
+                if (b != (byte)'\\')
+                    throw Error("a control character inside a string");
+                escaped = true;
+                var next = AfterEscape(at);
+                var skipped = next - pos;
+                if (skipped >= width)
+                {
+                    // The escape ends in a later block: look again from its end.
+                    pos = next - width;
+                    mask = 0;
+                    break;
+                }
+
+                mask &= ~0u << skipped; // drop the escape's own bytes (an escaped quote or backslash)
+            }
+
+            pos += width;
+        }
+    }
+
+    /// <summary>The index after the escape whose backslash is at <paramref name="at"/>; throws when it is not a valid one.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private readonly int AfterEscape(int at)
+    {
+        if (at + 1 >= _data.Length)
+            throw Error("the line ends inside an escape");
+        switch (_data[at + 1])
+        {
+            case (byte)'"' or (byte)'\\' or (byte)'/' or (byte)'b' or (byte)'f' or (byte)'n' or (byte)'r' or (byte)'t':
+                return at + 2;
+            case (byte)'u':
+                if (at + 6 > _data.Length)
+                    throw Error("the line ends inside an escape");
+                for (var i = at + 2; i < at + 6; i++)
+                {
+                    if (!char.IsAsciiHexDigit((char)_data[i]))
+                        throw Error("an invalid \\u escape");
+                }
+
+                return at + 6;
+            default:
+                throw Error("an invalid escape");
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
