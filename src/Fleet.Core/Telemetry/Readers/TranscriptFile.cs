@@ -143,7 +143,10 @@ internal static class TranscriptFile
                     buffer = bigger;
                 }
 
-                var n = await stream.ReadAsync(buffer.AsMemory(filled), cancellationToken).ConfigureAwait(false);
+                // A plain read on the parse worker's own thread: an asynchronous file read on Unix is that same read
+                // handed to another pool thread, and its completion handed back, for every 256 KB.
+                cancellationToken.ThrowIfCancellationRequested();
+                var n = stream.Read(buffer, filled, buffer.Length - filled);
                 if (n == 0)
                     break;
                 filled += n;
