@@ -83,13 +83,9 @@ public sealed class TelemetryIngestor(TelemetryStore store, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(paths);
         ArgumentNullException.ThrowIfNull(options);
-        var report = await IngestOnceAsync(paths, options, cancellationToken).ConfigureAwait(false);
-        if (await store.PublishAsync(cancellationToken).ConfigureAwait(false))
-            return report;
-
-        // Another process created the store while this one was built aside (TelemetryStore.OpenAsync): the store is now
-        // that one, and the files go into it (whatever it holds of them already is up to date and read no further).
-        return await IngestOnceAsync(paths, options, cancellationToken).ConfigureAwait(false);
+        // Into a store built aside, published once written; if another process created the store meanwhile, the files go
+        // into that one (whatever it holds of them already is up to date and read no further).
+        return await store.WriteAndPublishAsync(ct => IngestOnceAsync(paths, options, ct), cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<IngestReport> IngestOnceAsync(IReadOnlyList<string> paths, IngestOptions options, CancellationToken cancellationToken)

@@ -175,9 +175,6 @@ internal ref struct JsonLineScanner
             ReadPropertyName(data[_pos]);
         switch (data[_pos])
         {
-            case (byte)'"':
-                ReadString();
-                break;
             case (byte)'{':
                 StartContainer(true);
                 inObject = true;
@@ -186,17 +183,8 @@ internal ref struct JsonLineScanner
                 StartContainer(false);
                 inObject = false;
                 goto Contents;
-            case (byte)'t':
-                ReadLiteral("true"u8, JsonTokenType.True);
-                break;
-            case (byte)'f':
-                ReadLiteral("false"u8, JsonTokenType.False);
-                break;
-            case (byte)'n':
-                ReadLiteral("null"u8, JsonTokenType.Null);
-                break;
             default:
-                ReadNumber();
+                ReadScalar(data[_pos]);
                 break;
         }
 
@@ -316,10 +304,6 @@ internal ref struct JsonLineScanner
     {
         switch (b)
         {
-            case (byte)'"':
-                ReadString();
-                TokenType = JsonTokenType.String;
-                break;
             case (byte)'{':
                 StartContainer(true);
                 TokenType = JsonTokenType.StartObject;
@@ -327,6 +311,25 @@ internal ref struct JsonLineScanner
             case (byte)'[':
                 StartContainer(false);
                 TokenType = JsonTokenType.StartArray;
+                break;
+            default:
+                ReadScalar(b);
+                break;
+        }
+
+        if (_depth == 0)
+            _done = true;
+    }
+
+    /// <summary>A string, literal or number whose first byte, at the current position, is <paramref name="b"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void ReadScalar(byte b)
+    {
+        switch (b)
+        {
+            case (byte)'"':
+                ReadString();
+                TokenType = JsonTokenType.String;
                 break;
             case (byte)'t':
                 ReadLiteral("true"u8, JsonTokenType.True);
@@ -341,9 +344,6 @@ internal ref struct JsonLineScanner
                 ReadNumber();
                 break;
         }
-
-        if (_depth == 0)
-            _done = true;
     }
 
     /// <summary>

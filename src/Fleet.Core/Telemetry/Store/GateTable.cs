@@ -16,12 +16,7 @@ internal static class GateTable
             return 0;
         }
 
-        var written = await UpsertOnceAsync(store, gates, cancellationToken).ConfigureAwait(false);
-        // A new store built aside is published by its first write; when another process created the store meanwhile,
-        // the gates go into that one.
-        return await store.PublishAsync(cancellationToken).ConfigureAwait(false)
-            ? written
-            : await UpsertOnceAsync(store, gates, cancellationToken).ConfigureAwait(false);
+        return await store.WriteAndPublishAsync(ct => UpsertOnceAsync(store, gates, ct), cancellationToken).ConfigureAwait(false);
     }
 
     private static async Task<int> UpsertOnceAsync(TelemetryStore store, IReadOnlyList<HumanGateRecord> gates, CancellationToken cancellationToken)

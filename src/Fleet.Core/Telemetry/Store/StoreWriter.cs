@@ -185,7 +185,8 @@ internal sealed class StoreWriter : IDisposable
     {
         ulong key = 0;
         // Each id is masked once: the dedup lookup and the row use the same masked text.
-        string? messageId = null, requestId = null;
+        var messageId = SecretMasker.MaskOrNull(call.MessageId);
+        var requestId = SecretMasker.MaskOrNull(call.RequestId);
         if (call.Provider == AgentProvider.Codex)
         {
             var model = _model.Mask(call.Model);
@@ -194,10 +195,8 @@ internal sealed class StoreWriter : IDisposable
             if (IsCodexDuplicate(key, ts, model, call))
                 return false;
         }
-        else if (call.Provider == AgentProvider.Claude && call.MessageId is { } id)
+        else if (call.Provider == AgentProvider.Claude && messageId is not null)
         {
-            messageId = SecretMasker.Mask(id);
-            requestId = SecretMasker.MaskOrNull(call.RequestId);
             key = ClaudeKey(messageId);
             FindClaudeCandidates(key, messageId, requestId);
             if (Existing(call) is { } existing)
@@ -321,7 +320,6 @@ internal sealed class StoreWriter : IDisposable
         return found;
     }
 
-    /// <param name="maskedMessageId">The call's message id already masked, or null to mask it here (with its request id).</param>
     private void BindCall(RawStatement command, long sourceId, string? project, ModelCallRecord call, string? maskedMessageId, string? maskedRequestId)
     {
         command.Add(sourceId);
@@ -334,16 +332,8 @@ internal sealed class StoreWriter : IDisposable
         command.Add(call.Timestamp?.ToUnixTimeMilliseconds());
         command.Add(_model.Mask(call.Model));
         command.Add(call.ModelAssumed);
-        if (maskedMessageId is null)
-        {
-            Text(command, call.MessageId);
-            Text(command, call.RequestId);
-        }
-        else
-        {
-            command.Add(maskedMessageId);
-            command.Add(maskedRequestId);
-        }
+        command.Add(maskedMessageId);
+        command.Add(maskedRequestId);
         command.Add(call.InputTokens);
         command.Add(call.OutputTokens);
         command.Add(call.CacheWrite5mTokens);

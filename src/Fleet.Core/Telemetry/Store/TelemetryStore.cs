@@ -199,11 +199,23 @@ public sealed class TelemetryStore : IAsyncDisposable, IDisposable
     }
 
     /// <summary>
+    /// Runs a write (an ingest, gates) and publishes a new store built aside (<see cref="PublishAsync"/>): when another
+    /// process created the store meanwhile, the write runs again, into that store.
+    /// </summary>
+    internal async Task<T> WriteAndPublishAsync<T>(Func<CancellationToken, Task<T>> write, CancellationToken cancellationToken)
+    {
+        var result = await write(cancellationToken).ConfigureAwait(false);
+        return await PublishAsync(cancellationToken).ConfigureAwait(false)
+            ? result
+            : await write(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
     /// Moves a store built aside into place (nothing to do for a store that was opened where it is) and reopens it
     /// there. False when another process created a store at the path meanwhile: this one's file is dropped and the
-    /// connection now points at that store, so the caller writes again what it wrote (an ingest reads its files again).
+    /// connection now points at that store, so the caller writes again what it wrote (<see cref="WriteAndPublishAsync"/>).
     /// </summary>
-    internal async Task<bool> PublishAsync(CancellationToken cancellationToken)
+    private async Task<bool> PublishAsync(CancellationToken cancellationToken)
     {
         if (_building is not { } building)
             return true;
