@@ -222,12 +222,19 @@ internal ref struct JsonLineScanner
     }
 
     /// <summary>True when the current string or property name, unescaped, is <paramref name="utf8"/>.</summary>
+    // Inlined at every key comparison of a line scan (a dozen per line): only the unescaped case is, a length check and a
+    // comparison the JIT unrolls for a constant; the escaped case and the error are calls, so a scan with many
+    // comparisons stays within the JIT's inlining budget and its frame small.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly bool ValueTextEquals(ReadOnlySpan<byte> utf8)
     {
         RequireText();
-        if (!_escaped)
-            return ValueSpan.SequenceEqual(utf8);
+        return _escaped ? EscapedTextEquals(utf8) : ValueSpan.SequenceEqual(utf8);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private readonly bool EscapedTextEquals(ReadOnlySpan<byte> utf8)
+    {
         var reader = Quoted();
         return reader.ValueTextEquals(utf8);
     }
@@ -247,7 +254,7 @@ internal ref struct JsonLineScanner
     public readonly bool TryGetInt64(out long value)
     {
         if (TokenType != JsonTokenType.Number)
-            throw new InvalidOperationException($"the current token is {TokenType}, not a number");
+            ThrowNotNumber(TokenType);
         if (Utf8Parser.TryParse(ValueSpan, out long parsed, out var consumed) && consumed == _valueLength)
         {
             value = parsed;
@@ -262,8 +269,16 @@ internal ref struct JsonLineScanner
     private readonly void RequireText()
     {
         if (TokenType is not (JsonTokenType.String or JsonTokenType.PropertyName))
-            throw new InvalidOperationException($"the current token is {TokenType}, not text");
+            ThrowNotText(TokenType);
     }
+
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowNotText(JsonTokenType type) => throw new InvalidOperationException($"the current token is {type}, not text");
+
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowNotNumber(JsonTokenType type) => throw new InvalidOperationException($"the current token is {type}, not a number");
 
     /// <summary>A <see cref="Utf8JsonReader"/> on the current (escaped) string, quotes included, for its unescaping rules.</summary>
     private readonly Utf8JsonReader Quoted()
