@@ -201,6 +201,8 @@ public sealed class IngestTests
         lines.Insert(3, "{not json");
         lines.Insert(5, "[1,2,3]");
         lines.Insert(7, "{\"type\":\"from-the-future\",\"sessionId\":\"x\",\"payload\":7}");
+        lines.Insert(8, " \t \r"); // blank lines are not malformed
+        lines.Insert(9, "");
         var file = dir.Combine("s.jsonl");
         var bytes = new List<byte>(Encoding.UTF8.GetBytes(string.Join('\n', lines) + "\n"));
         bytes.AddRange([0x7B, 0x22, 0xFF, 0x22, 0x3A, 0x31, 0x7D, 0x0A]); // invalid UTF-8 inside a string

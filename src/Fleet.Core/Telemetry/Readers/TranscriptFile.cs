@@ -271,10 +271,16 @@ internal static class TranscriptFile
         if (line.Span.StartsWith("\uFEFF"u8))
             line = line[3..];
         var span = line.Span;
-        if (span.Trim(" \t\r\n"u8).IsEmpty)
+        if (IsBlank(span))
             return JsonLine.Kind.Blank;
         return System.Text.Unicode.Utf8.IsValid(span) ? JsonLine.Kind.Object : JsonLine.Kind.Malformed;
     }
+
+    // A line almost always starts with '{': only then is it searched (Trim's search for four values is a generic
+    // vector search that is not precompiled, and per line it cost more than the check itself).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool IsBlank(ReadOnlySpan<byte> span) =>
+        span.IsEmpty || (span[0] is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n' && span.Trim(" \t\r\n"u8).IsEmpty);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Feed(ReadOnlyMemory<byte> line, TranscriptReader reader, ref LineState state)
