@@ -25,10 +25,10 @@ internal static class OrchestrateCommand
         command.SetAction(async (parse, cancellationToken) =>
         {
             var layout = new FleetLayout(CommandHelpers.Resolve(console, parse.GetValue(root)!));
-            using var fleetLock = FleetLock.TryAcquire(layout)
+            var time = TimeProvider.System;
+            using var fleetLock = await FleetLock.AcquireAsync(layout, TimeSpan.FromSeconds(2), time, cancellationToken)
                 ?? throw new CliException($"another orchestrator holds {FleetLock.PathFor(layout)}");
             var fleet = FleetRuns.LoadLaunched(layout);
-            var time = TimeProvider.System;
             var previous = OrchestratorInfo.TryRead(layout);
             RehearsalServer? server = null;
             if (parse.GetValue(rehearse) || FleetRuns.Load(layout).Rehearsal is not null)

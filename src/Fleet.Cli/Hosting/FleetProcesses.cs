@@ -64,7 +64,12 @@ internal static class FleetProcesses
         }
     }
 
-    /// <summary>Starts <c>fleet orchestrate ROOT</c> detached and waits until it holds the root's lock.</summary>
+    /// <summary>
+    /// Starts <c>fleet orchestrate ROOT</c> detached and waits until it has written its info (it does once it holds the
+    /// root's lock). The info is enough: a fast orchestrator can finish a short run and exit between two looks, so it is
+    /// not required to be seen alive. An orchestrator that stops before that (its error, <c>fleet: …</c>, in its log) is
+    /// reported at once.
+    /// </summary>
     public static async Task<OrchestratorInfo> StartOrchestratorAsync(ICliConsole console, FleetLayout layout, bool rehearse, TimeProvider time, CancellationToken cancellationToken)
     {
         var log = Path.Combine(layout.StateDir, FleetRuns.LaunchLog);
@@ -79,6 +84,7 @@ internal static class FleetProcesses
             }
         }
 
+        var logStart = File.Exists(log) ? new FileInfo(log).Length : 0;
         try
         {
             await DetachedProcess.StartAsync([.. SelfCommand.Argv(console), .. args], log, layout.Root, environment, time, cancellationToken);
@@ -91,14 +97,48 @@ internal static class FleetProcesses
         var deadline = time.GetUtcNow() + TimeSpan.FromSeconds(30);
         while (time.GetUtcNow() < deadline)
         {
-            if (OrchestratorInfo.Running(layout) is { } info && info != previous)
+            if (OrchestratorInfo.TryRead(layout) is { } info && info != previous)
             {
                 return info;
+            }
+
+            if (ErrorLoggedSince(log, logStart) is { } error)
+            {
+                throw new CliException($"the orchestrator stopped: {error} (its log is {log})", ExitCodes.Internal);
             }
 
             await Task.Delay(TimeSpan.FromMilliseconds(50), time, cancellationToken);
         }
 
         throw new CliException($"the orchestrator did not start within 30 s; its log is {log}", ExitCodes.Internal);
+    }
+
+    /// <summary>The first error line (<c>fleet: …</c>, as the CLI reports errors) written to the log after <paramref name="start"/>, or null.</summary>
+    private static string? ErrorLoggedSince(string log, long start)
+    {
+        try
+        {
+            using var stream = new FileStream(log, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            if (stream.Length <= start)
+            {
+                return null;
+            }
+
+            stream.Seek(start, SeekOrigin.Begin);
+            using var reader = new StreamReader(stream);
+            while (reader.ReadLine() is { } line)
+            {
+                if (line.StartsWith("fleet: ", StringComparison.Ordinal))
+                {
+                    return line["fleet: ".Length..];
+                }
+            }
+
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 }

@@ -57,6 +57,32 @@ public sealed class FleetLock : IDisposable
         }
     }
 
+    /// <summary>
+    /// The lock, waiting up to <paramref name="wait"/> for it; null when another process still holds it then. A lock is
+    /// not free the instant its holder is killed: the kernel releases it once the process has exited (measured 5 to 25 ms
+    /// after a SIGKILL), and <see cref="IsHeld"/> takes it for a moment. An orchestrator that starts within milliseconds
+    /// (a resume right after a crash) waits out those windows instead of exiting.
+    /// </summary>
+    public static async Task<FleetLock?> AcquireAsync(FleetLayout layout, TimeSpan wait, TimeProvider time, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(time);
+        var deadline = time.GetUtcNow() + wait;
+        while (true)
+        {
+            if (TryAcquire(layout) is { } acquired)
+            {
+                return acquired;
+            }
+
+            if (time.GetUtcNow() >= deadline)
+            {
+                return null;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(10), time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>True when some process holds the lock now.</summary>
     public static bool IsHeld(FleetLayout layout)
     {
