@@ -16,8 +16,9 @@
 #        BENCH_ALT_ENV      runtime settings for an extra cold run per round, side by side with the default
 #                           (e.g. BENCH_ALT_ENV=DOTNET_TieredPGO=0), labelled fleet-cold-alt
 #        BENCH_MB           target corpus size in MB (default 500)
-#        BENCH_ALT_DLL      another build's fleet.dll, run cold side by side in each round (fleet-cold-alt),
-#                           e.g. an older commit published the same way (see BENCHMARKS.md)
+#        BENCH_ALT_DLL      another build, run cold side by side in each round (fleet-cold-alt): a native
+#                           executable, or a fleet.dll (run under dotnet), e.g. an older commit published
+#                           the same way (see BENCHMARKS.md)
 #        BENCH_KEEP=1       keep the temp dir
 set -euo pipefail
 runs="${1:-3}"
@@ -30,9 +31,17 @@ bash "$repo/scripts/install-npm-tools.sh" >/dev/null
 ccusage="$repo/.tools/npm/node_modules/.bin/ccusage"
 tmp="$(mktemp -d)"
 [[ "${BENCH_KEEP:-0}" == 1 ]] || trap 'rm -rf "$tmp"' EXIT
-# fleet as it ships: the tool package's linux-x64 build (ReadyToRun), which a publish for that platform produces.
+# fleet as it ships: the tool package's linux-x64 build (one native executable, compiled ahead of time), which a
+# publish for that platform produces.
+echo "== publishing fleet for linux-x64 (native)"
 dotnet publish "$repo/src/Fleet.Cli/Fleet.Cli.csproj" -c Release -r linux-x64 --nologo -v quiet -o "$tmp/fleet" >/dev/null
-fleet_dll="$tmp/fleet/fleet.dll"
+fleet="$tmp/fleet/fleet"
+alt=()
+if [[ -n "${BENCH_ALT_DLL:-}" ]]; then
+  if [[ "$BENCH_ALT_DLL" == *.dll ]]; then alt=(dotnet "$BENCH_ALT_DLL"); else alt=("$BENCH_ALT_DLL"); fi
+else
+  alt=("$fleet")
+fi
 echo "== building a >= ${target_mb} MB corpus in $tmp"
 python3 - "$corpus" "$tmp" "$target_mb" <<'PY'
 import json, os, re, sys
@@ -88,15 +97,15 @@ cat $(find "$tmp/claude" "$tmp/codex" -type f) > /dev/null
 echo "== $runs alternating runs (load average before: $(cut -d' ' -f1-3 /proc/loadavg))"
 for i in $(seq 1 "$runs"); do
   rm -f "$tmp/cold.db" "$tmp/cold.db-wal" "$tmp/cold.db-shm"
-  measure fleet-cold dotnet "$fleet_dll" usage --by day --json --db "$tmp/cold.db"
+  measure fleet-cold "$fleet" usage --by day --json --db "$tmp/cold.db"
   cp "$tmp/fleet-cold.out" "$tmp/fleet.json"
   if [[ -n "${BENCH_ALT_ENV:-}${BENCH_ALT_DLL:-}" ]]; then
     rm -f "$tmp/alt.db" "$tmp/alt.db-wal" "$tmp/alt.db-shm"
     # shellcheck disable=SC2086 # BENCH_ALT_ENV is a list of NAME=VALUE words
-    measure fleet-cold-alt env ${BENCH_ALT_ENV:-} dotnet "${BENCH_ALT_DLL:-$fleet_dll}" usage --by day --json --db "$tmp/alt.db"
+    measure fleet-cold-alt env ${BENCH_ALT_ENV:-} "${alt[@]}" usage --by day --json --db "$tmp/alt.db"
   fi
   measure ccusage "$ccusage" daily --offline --json
-  measure fleet-warm dotnet "$fleet_dll" usage --by day --json --db "$tmp/cold.db"
+  measure fleet-warm "$fleet" usage --by day --json --db "$tmp/cold.db"
 done
 
 echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

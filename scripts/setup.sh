@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
-for tool in git setsid tmux chromium; do
+# gcc and objcopy: the linker and symbol tools the ahead-of-time (native) build of the CLI needs.
+for tool in git setsid tmux chromium gcc objcopy; do
   command -v "$tool" >/dev/null 2>&1 || need_apt+=("$tool")
 done
 if [ "${#need_apt[@]}" -gt 0 ]; then
@@ -14,6 +15,7 @@ if [ "${#need_apt[@]}" -gt 0 ]; then
   for tool in "${need_apt[@]}"; do
     case "$tool" in
       setsid) packages+=(util-linux) ;;
+      objcopy) packages+=(binutils) ;;
       *) packages+=("$tool") ;;
     esac
   done

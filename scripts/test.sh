@@ -14,6 +14,13 @@ mkdir -p "$results"
 echo "== build"
 dotnet build fleet.slnx -c Release --nologo -v quiet
 
+# The CLI as it ships on linux-x64: compiled ahead of time to one native executable. The tests run it where the
+# CLI runs as a process of its own (the orchestrator, the worker shims, NativeBuildTests); FLEET_NATIVE names it.
+echo "== native build"
+rm -rf artifacts/native
+dotnet publish src/Fleet.Cli/Fleet.Cli.csproj -c Release -r linux-x64 --nologo -v quiet -o artifacts/native
+export FLEET_NATIVE="$PWD/artifacts/native/fleet"
+
 echo "== test"
 status=0
 # --blame-hang-timeout turns a hung test into a failure with a dump instead of a stuck CI run.

@@ -436,7 +436,7 @@ internal static class TeamCommand
         var footprints = new JsonArray();
         foreach (var issue in issues)
         {
-            footprints.Add(new JsonObject
+            footprints.Add((JsonNode)new JsonObject
             {
                 ["issue"] = issue.Number, ["files"] = new JsonArray(), ["folders"] = new JsonArray(), ["migrations"] = new JsonArray(), ["needs"] = new JsonArray(),
                 ["why"] = "rehearsal: no footprint",

@@ -76,7 +76,7 @@ public static partial class DoctrineApplier
                     continue;
                 }
 
-                allow.Add(rule);
+                allow.Add((JsonNode)JsonValue.Create(rule));
                 gatesChanged = true;
                 added++;
                 lines.Add($"{n}. added the allow rule {rule} to {GateRuleFiles.RepoFileName} ({source})");

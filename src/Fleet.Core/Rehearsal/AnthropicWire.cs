@@ -57,7 +57,7 @@ internal static class AnthropicWire
             var content = new JsonArray();
             foreach (var b in blocks)
             {
-                content.Add(b);
+                content.Add((JsonNode?)b);
             }
 
             await Wire.WriteJsonAsync(ctx, 200, new JsonObject

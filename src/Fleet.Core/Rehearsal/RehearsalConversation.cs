@@ -155,7 +155,8 @@ internal sealed partial record RehearsalConversation(int Position, string? Cwd, 
     {
         try
         {
-            return JsonSerializer.Deserialize<string>("\"" + raw + "\"") ?? raw;
+            using var quoted = JsonDocument.Parse("\"" + raw + "\"");
+            return quoted.RootElement.GetString() ?? raw;
         }
         catch (JsonException)
         {

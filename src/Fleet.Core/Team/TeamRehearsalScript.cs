@@ -17,37 +17,37 @@ public static class TeamRehearsalScript
             return turn;
         }
 
-        var rules = new JsonArray
-        {
+        var rules = new JsonArray(
+        [
             new JsonObject
             {
                 ["worker"] = SquadFleet.Developer,
-                ["turns"] = new JsonArray
-                {
+                ["turns"] = new JsonArray(
+                [
                     Turn(new JsonObject { ["type"] = "write_file", ["path"] = "{fleet}.txt", ["content"] = "the change for {fleet}, iteration {iteration}\n" }),
                     Turn(new JsonObject { ["type"] = "shell", ["command"] = "git add -A && git commit -q -m \"{fleet}: the change, iteration {iteration}\"", ["say"] = "Committing." }),
                     Turn(new JsonObject { ["type"] = "text", ["text"] = "Done: committed the change." }),
-                },
+                ]),
             },
             new JsonObject
             {
                 ["worker"] = SquadFleet.Sdet,
-                ["turns"] = new JsonArray
-                {
+                ["turns"] = new JsonArray(
+                [
                     Turn(new JsonObject { ["type"] = "write_file", ["path"] = "iterations/{iteration}/sdet.md", ["content"] = "SDET report for {fleet}, iteration {iteration}: built it and ran it like a user; it works.\n" }),
                     Turn(new JsonObject { ["type"] = "text", ["text"] = "Report written." }),
-                },
+                ]),
             },
             new JsonObject
             {
                 ["worker"] = SquadFleet.Reviewer,
-                ["turns"] = new JsonArray
-                {
+                ["turns"] = new JsonArray(
+                [
                     Turn(new JsonObject { ["type"] = "write_file", ["path"] = "iterations/{iteration}/review.md", ["content"] = "verdict: lgtm\n\nRehearsal review of {fleet}: I tried to break it and could not.\n" }),
                     Turn(new JsonObject { ["type"] = "text", ["text"] = "Review written: verdict lgtm." }),
-                },
+                ]),
             },
-        };
+        ]);
         return new JsonObject { ["rules"] = rules }.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }) + "\n";
     }
 }

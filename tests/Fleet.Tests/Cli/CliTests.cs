@@ -273,11 +273,7 @@ public sealed class CliTests : IDisposable
     public async Task The_real_binary_reports_a_bad_fleet_without_a_stack_trace()
     {
         _dir.Write("bad/fleet.json", "{ \"fleet_name\": \"f\", \"type\": 3, \"workers\": [] }");
-        var psi = new ProcessStartInfo("dotnet") { WorkingDirectory = _dir.Path, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { RepoPaths.FleetDll, "validate", "bad" })
-        {
-            psi.ArgumentList.Add(arg);
-        }
+        var psi = RepoPaths.FleetProcess(_dir.Path, "validate", "bad");
 
         using var process = Process.Start(psi)!;
         var stdout = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);

@@ -17,14 +17,10 @@ public sealed class SignalTests
             { "fleet_name": "sleepy", "type": "dag",
               "workers": [ { "id": "nap", "type": "code-run", "provider": "command", "command": {{FleetRun.Sh("sleep 20")}} } ] }
             """);
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = run.Dir.Path };
-        foreach (var arg in new[] { RepoPaths.FleetDll, "launch", run.Root, "--wait", "--no-tmux" })
-        {
-            psi.ArgumentList.Add(arg);
-        }
+        var psi = RepoPaths.FleetProcess(run.Dir.Path, "launch", run.Root, "--wait", "--no-tmux");
 
         psi.Environment["FLEET_HOME"] = run.Dir.Combine("home");
-        psi.Environment["FLEET_COMMAND"] = RepoPaths.FleetDll;
+        psi.Environment["FLEET_COMMAND"] = RepoPaths.FleetCommand;
         using var process = Process.Start(psi)!;
         var stderr = process.StandardError.ReadToEndAsync(Ct);
         var stdout = process.StandardOutput.ReadToEndAsync(Ct);

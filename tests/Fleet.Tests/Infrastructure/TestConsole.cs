@@ -41,7 +41,7 @@ public sealed class TestConsole(string currentDirectory, IReadOnlyDictionary<str
         var variables = new Dictionary<string, string>
         {
             ["FLEET_HOME"] = Path.Combine(currentDirectory, ".fleet-home"),
-            ["FLEET_COMMAND"] = RepoPaths.FleetDll,
+            ["FLEET_COMMAND"] = RepoPaths.FleetCommand,
             ["PATH"] = Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin",
         };
         foreach (var (name, value) in environment)

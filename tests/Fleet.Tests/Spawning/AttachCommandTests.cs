@@ -56,7 +56,7 @@ public sealed class AttachCommandTests : IAsyncDisposable
         await _fleetServer.RunCheckedAsync(["new-session", "-d", "-s", session.Name, "-n", "worker-a", "--", "sh", "-c", "echo the-view-of-worker-a; exec sleep 60"], Ct).DefaultTimeout();
 
         // The person's terminal: a window of another tmux server, itself running `fleet attach ROOT` (so $TMUX is set there too).
-        await _terminal.RunCheckedAsync(["new-session", "-d", "-s", "person", "-x", "120", "-y", "30", "--", "env", $"{TmuxServer.SocketVariable}={_fleetServer.SocketName}", "dotnet", RepoPaths.FleetDll, "attach", root], Ct).DefaultTimeout();
+        await _terminal.RunCheckedAsync(["new-session", "-d", "-s", "person", "-x", "120", "-y", "30", "--", "env", $"{TmuxServer.SocketVariable}={_fleetServer.SocketName}", .. RepoPaths.FleetArgv, "attach", root], Ct).DefaultTimeout();
         var person = new TmuxSession(_terminal, "person");
 
         var screen = string.Empty;

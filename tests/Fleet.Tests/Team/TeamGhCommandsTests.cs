@@ -108,12 +108,7 @@ public sealed partial class TeamGhCommandsTests : IAsyncLifetime
 
     private async Task<int> FleetAsync(params string[] args)
     {
-        var psi = new ProcessStartInfo("dotnet") { WorkingDirectory = _repo.Path, RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(RepoPaths.FleetDll);
-        foreach (var arg in args)
-        {
-            psi.ArgumentList.Add(arg);
-        }
+        var psi = RepoPaths.FleetProcess(_repo.Path, args);
 
         foreach (var (name, value) in _gh.Environment)
         {
@@ -122,7 +117,7 @@ public sealed partial class TeamGhCommandsTests : IAsyncLifetime
 
         psi.Environment["FAKE_GH_GIT_DIR"] = _origin;
         psi.Environment["FLEET_HOME"] = _repo.Temp.Combine("fleet-home");
-        psi.Environment["FLEET_COMMAND"] = RepoPaths.FleetDll;
+        psi.Environment["FLEET_COMMAND"] = RepoPaths.FleetCommand;
         using var process = Process.Start(psi)!;
         var stdout = process.StandardOutput.ReadToEndAsync(Ct);
         var stderr = process.StandardError.ReadToEndAsync(Ct);
