@@ -26,6 +26,9 @@ public sealed record IngestOptions
     /// <summary>Bits kept of the writer's dedup hashes (<see cref="StoreWriter"/>); fewer than 64 only to make them collide in tests.</summary>
     internal int DedupKeyBits { get; init; } = 64;
 
+    /// <summary>Calls a first ingest hashes before its dedup lookups move to the store's indexes (<see cref="StoreWriter.DefaultTableLimit"/>); small only in tests.</summary>
+    internal int DedupTableLimit { get; init; } = StoreWriter.DefaultTableLimit;
+
     /// <summary>Files parsed at once (the store is written by one writer in file order). Default: processor count.</summary>
     public int? Parallelism { get; init; }
 }
@@ -92,7 +95,7 @@ public sealed class TelemetryIngestor(TelemetryStore store, TimeProvider time)
     {
         var files = TranscriptDiscovery.Expand(paths);
         var sources = await store.LoadSourcesAsync(cancellationToken).ConfigureAwait(false);
-        using var writer = await StoreWriter.BeginAsync(store, cancellationToken, options.DedupKeyBits).ConfigureAwait(false);
+        using var writer = await StoreWriter.BeginAsync(store, cancellationToken, options.DedupKeyBits, options.DedupTableLimit).ConfigureAwait(false);
         var privacy = new PrivacyPolicy(options.Privacy);
 
         // Plan: what to read from where. Cheap (a stat and the first 4 KB per file). Files already in the store are

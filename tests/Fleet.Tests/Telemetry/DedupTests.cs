@@ -124,10 +124,10 @@ public sealed class DedupTests
         return rows;
     }
 
-    private static async Task IngestIntoAsync(string db, IReadOnlyList<string> paths, int keyBits = 64)
+    private static async Task IngestIntoAsync(string db, IReadOnlyList<string> paths, int keyBits = 64, int tableLimit = StoreWriter.DefaultTableLimit)
     {
         await using var store = await TelemetryStore.OpenAsync(db, Ct).DefaultTimeout();
-        await new TelemetryIngestor(store, TimeProvider.System).IngestAsync(paths, new IngestOptions { DedupKeyBits = keyBits }, Ct).SlowTimeout();
+        await new TelemetryIngestor(store, TimeProvider.System).IngestAsync(paths, new IngestOptions { DedupKeyBits = keyBits, DedupTableLimit = tableLimit }, Ct).SlowTimeout();
     }
 
     [Fact]
@@ -152,6 +152,10 @@ public sealed class DedupTests
 
         // A store that is not empty: candidates looked up through the store's indexes, within the ingest and across two.
         var seed = dir.Write("seed/prompt-only.jsonl", $$"""{"parentUuid":null,"isSidechain":false,"sessionId":"{{RuleSession}}","type":"user","message":{"role":"user","content":"hi"},"timestamp":"2026-02-23T11:00:00.000Z"}""" + "\n");
+        // A first ingest whose hash table fills up (as past about 6 GB of transcripts): the lookups move to the indexes.
+        var spilled = dir.Combine("spilled.db");
+        await IngestIntoAsync(spilled, paths, tableLimit: 100);
+
         var indexed = dir.Combine("indexed.db");
         await IngestIntoAsync(indexed, [seed]);
         await IngestIntoAsync(indexed, paths);
@@ -164,6 +168,7 @@ public sealed class DedupTests
         (await CallRowsAsync(colliding)).ShouldBe(expected);
         (await CallRowsAsync(indexed)).ShouldBe(expected);
         (await CallRowsAsync(split)).ShouldBe(expected);
+        (await CallRowsAsync(spilled)).ShouldBe(expected);
 
         var rules = await CallRowsAsync(hashed, $"SELECT message_id, request_id, sidechain, output FROM model_calls WHERE session_id = '{RuleSession}'");
         rules.Order(StringComparer.Ordinal).ShouldBe(RuleRows);

@@ -32,8 +32,8 @@ internal sealed class StoreWriter : IDisposable
     private readonly RawStatement _updateCall;
     private readonly RawStatement _outcome;
     private readonly RawStatement _saveSource;
-    private readonly RawStatement _claudeCandidates;
-    private readonly RawStatement _codexDuplicate;
+    private RawStatement _claudeCandidates;
+    private RawStatement _codexDuplicate;
     private readonly RepeatedText _session = new();
     private readonly RepeatedText _agent = new();
     private readonly RepeatedText _project = new();
@@ -43,16 +43,25 @@ internal sealed class StoreWriter : IDisposable
     private readonly List<long> _rowIds = [];
     private readonly List<Candidate> _candidates = [];
     private readonly bool _bulk;
+    private readonly int _tableLimit;
     private DedupTable? _table;
     private bool _committed;
 
     /// <summary>A stored Claude call with the message id of the call being written.</summary>
     private readonly record struct Candidate(long RowId, bool SameRequest, bool Sidechain, long Total, bool Fast);
 
-    private StoreWriter(SqliteConnection connection, SqliteTransaction transaction, int keyBits)
+    /// <summary>
+    /// Calls a first ingest keeps hashes of (16 bytes a slot, at most 3/4 full: a 16 MB table) before it builds the
+    /// lookup indexes and goes on as an ingest into a store with rows does, so that memory stops growing with the
+    /// corpus (about 6 GB of transcripts; the indexes then cost each later insert a little).
+    /// </summary>
+    internal const int DefaultTableLimit = 3 << 18;
+
+    private StoreWriter(SqliteConnection connection, SqliteTransaction transaction, int keyBits, int tableLimit)
     {
         _connection = connection;
         _transaction = transaction;
+        _tableLimit = tableLimit;
         _bulk = BeginBulkIfEmpty();
         if (_bulk)
             _table = new DedupTable(keyBits);
@@ -98,14 +107,15 @@ internal sealed class StoreWriter : IDisposable
     /// <param name="store">The store to write.</param>
     /// <param name="cancellationToken">Cancels the start.</param>
     /// <param name="keyBits">Bits kept of each dedup hash: 64, or fewer only for tests that make hashes collide.</param>
-    public static Task<StoreWriter> BeginAsync(TelemetryStore store, CancellationToken cancellationToken, int keyBits = 64)
+    /// <param name="tableLimit">Calls hashed before the lookups move to the store's indexes (<see cref="DefaultTableLimit"/>; small only in tests).</param>
+    public static Task<StoreWriter> BeginAsync(TelemetryStore store, CancellationToken cancellationToken, int keyBits = 64, int tableLimit = DefaultTableLimit)
     {
         ArgumentNullException.ThrowIfNull(store);
         cancellationToken.ThrowIfCancellationRequested();
         var transaction = store.Connection.BeginTransaction();
         try
         {
-            return Task.FromResult(new StoreWriter(store.Connection, transaction, keyBits));
+            return Task.FromResult(new StoreWriter(store.Connection, transaction, keyBits, tableLimit));
         }
         catch
         {
@@ -213,8 +223,25 @@ internal sealed class StoreWriter : IDisposable
         BindCall(_insertCall, sourceId, project, call, messageId, requestId);
         var rowId = _insertCall.Execute();
         if (_table is not null && (call.Provider == AgentProvider.Codex || (call.Provider == AgentProvider.Claude && call.MessageId is not null)))
+        {
             _table.Add(key, rowId);
+            if (_table.Count >= _tableLimit)
+                MoveLookupsToIndexes();
+        }
+
         return true;
+    }
+
+    /// <summary>Builds the indexes the dedup lookups of a store with rows use, and uses them from now on (<see cref="DefaultTableLimit"/>).</summary>
+    private void MoveLookupsToIndexes()
+    {
+        using (var build = Prepare(TelemetryStore.CreateLookupIndexes))
+            build.ExecuteNonQuery();
+        _claudeCandidates.Dispose();
+        _codexDuplicate.Dispose();
+        _claudeCandidates = new RawStatement(_connection, ClaudeCandidatesByMessage);
+        _codexDuplicate = new RawStatement(_connection, CodexDuplicateByTime);
+        _table = null;
     }
 
     /// <summary>ccusage's choice among the stored calls with the same message id: the same request, else a sidechain replay.</summary>

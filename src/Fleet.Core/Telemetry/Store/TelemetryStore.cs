@@ -44,6 +44,9 @@ public sealed class TelemetryStore : IAsyncDisposable, IDisposable
 
     internal static string CreateBulkIndexes => string.Concat(BulkIndexes.Select(i => $"CREATE INDEX IF NOT EXISTS {i.Name} ON {i.On};"));
 
+    /// <summary>The bulk indexes the writer's dedup lookups use (<see cref="StoreWriter.ClaudeCandidatesByMessage"/>, <see cref="StoreWriter.CodexDuplicateByTime"/>).</summary>
+    internal static string CreateLookupIndexes => string.Concat(BulkIndexes.Where(i => i.Name is "model_calls_ts" or "model_calls_message").Select(i => $"CREATE INDEX IF NOT EXISTS {i.Name} ON {i.On};"));
+
     private const string Tables = """
         CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
         CREATE TABLE IF NOT EXISTS sources(
@@ -105,7 +108,7 @@ public sealed class TelemetryStore : IAsyncDisposable, IDisposable
     /// (the file is new, so its page size is still to choose): a first ingest appends rows, and four times fewer
     /// pages to fill, cache and link cost less CPU (BENCHMARKS.md).
     /// </summary>
-    private const string BuildSettings = "PRAGMA page_size=16384; PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=MEMORY; PRAGMA synchronous=OFF; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-4000;";
+    private const string BuildSettings = "PRAGMA page_size=16384; PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=MEMORY; PRAGMA synchronous=OFF; PRAGMA temp_store=FILE; PRAGMA cache_size=-4000;";
 
     private const string BuildSuffix = ".new";
 
