@@ -87,6 +87,9 @@ public sealed class TelemetryStore : IAsyncDisposable, IDisposable
     /// large first ingest took over three million of those lock pairs. <c>sqlite3_config</c> refuses once SQLite is
     /// initialized (SQLITE_MISUSE); the connections then stay serialized, which is only slower.
     /// </summary>
+    /// <summary>Puts SQLite in multi-thread mode if nothing in this process has used SQLite yet (<see cref="ThreadingMode"/>).</summary>
+    internal static int ConfigureSqlite() => ThreadingMode.Value;
+
     private static readonly Lazy<int> ThreadingMode = new(() =>
     {
         SQLitePCL.Batteries_V2.Init();
@@ -149,7 +152,7 @@ public sealed class TelemetryStore : IAsyncDisposable, IDisposable
     {
         ArgumentNullException.ThrowIfNull(path);
         var full = System.IO.Path.GetFullPath(path);
-        _ = ThreadingMode.Value;
+        ConfigureSqlite();
         if (System.IO.Path.GetDirectoryName(full) is { } dir)
         {
             Directory.CreateDirectory(dir);
