@@ -117,7 +117,9 @@ public class KillTests
         await run.FleetAsync("launch", run.Root, "--no-tmux");
         var iterationDir = Path.Combine(run.Root, "iterations", "1");
         int grandchild = 0;
-        await run.WaitForAsync(_ => TryGrandchild(Path.Combine(iterationDir, "forker.log"), out grandchild));
+        // The shim records its agent in the claim once it has started it: a fast agent can fork first.
+        await run.WaitForAsync(_ => TryGrandchild(Path.Combine(iterationDir, "forker.log"), out grandchild)
+            && Fleet.Workers.WorkerClaim.TryRead(iterationDir, "forker")?.AgentPid is not null);
         var claim = Fleet.Workers.WorkerClaim.TryRead(iterationDir, "forker")!;
         var orchestrator = OrchestratorInfo.Running(run.Layout)!;
 
