@@ -19,7 +19,7 @@ public class NativeBuildTests
     [Fact]
     public async Task The_native_build_reports_the_same_usage_as_the_cli_in_process_on_the_shared_corpus()
     {
-        var native = RequireNative();
+        RequireNative();
         using var dir = new TempDir();
         string[] transcripts = ["--path", Path.Combine(Corpus.Dir, "claude"), "--path", Path.Combine(Corpus.Dir, "codex"), "--path", Path.Combine(Corpus.Dir, "stream-json")];
 
@@ -27,7 +27,7 @@ public class NativeBuildTests
         {
             var nativeDb = dir.Combine($"native-{by}.db");
             var inProcessDb = dir.Combine($"in-process-{by}.db");
-            var (code, stdout, stderr) = await RunAsync(native, dir.Path, ["usage", "--by", by, "--json", "--db", nativeDb, .. transcripts]);
+            var (code, stdout, stderr) = await RunAsync(dir.Path, ["usage", "--by", by, "--json", "--db", nativeDb, .. transcripts]);
             var (inProcessCode, inProcess) = await TestConsole.RunAsync(dir.Path, ["usage", "--by", by, "--json", "--db", inProcessDb, .. transcripts]);
 
             code.ShouldBe(0, stderr);
@@ -45,14 +45,14 @@ public class NativeBuildTests
     [Fact]
     public async Task The_native_build_prints_the_schemas_and_validates_as_the_cli_in_process_does()
     {
-        var native = RequireNative();
+        RequireNative();
         using var dir = new TempDir();
         var example = Path.Combine(RepoPaths.Examples, "iterative");
         string[][] commands = [["schema"], ["telemetry", "schema"], ["validate", example], ["launch", example, "--dry-run"], ["usage", "--help"]];
 
         foreach (var args in commands)
         {
-            var (code, stdout, stderr) = await RunAsync(native, dir.Path, args);
+            var (code, stdout, stderr) = await RunAsync(dir.Path, args);
             var (inProcessCode, inProcess) = await TestConsole.RunAsync(dir.Path, args);
 
             code.ShouldBe(inProcessCode, stderr);
@@ -65,12 +65,12 @@ public class NativeBuildTests
     [Fact]
     public async Task The_native_build_refuses_bad_input_with_exit_2_and_no_stack_trace()
     {
-        var native = RequireNative();
+        RequireNative();
         using var dir = new TempDir();
         dir.Write("bad/fleet.json", "{ \"fleet_name\": \"f\", \"type\": 3, \"workers\": [] }");
 
-        var (code, stdout, stderr) = await RunAsync(native, dir.Path, ["validate", "bad"]);
-        var (usageCode, _, usageErrors) = await RunAsync(native, dir.Path, ["usage", "--since", "yesterday", "--db", dir.Combine("t.db")]);
+        var (code, stdout, stderr) = await RunAsync(dir.Path, ["validate", "bad"]);
+        var (usageCode, _, usageErrors) = await RunAsync(dir.Path, ["usage", "--since", "yesterday", "--db", dir.Combine("t.db")]);
 
         code.ShouldBe(2);
         stdout.ShouldBeEmpty();
@@ -84,7 +84,7 @@ public class NativeBuildTests
     [Fact]
     public async Task The_native_build_runs_a_rehearsed_fleet_to_its_stop_rule_with_the_real_agent_clis()
     {
-        var native = RequireNative();
+        RequireNative();
         // The pinned CLIs, wherever the native build was published (fleet looks for them on PATH, then beside itself).
         var path = string.Join(':', new[] { AgentCli.RequireOrSkip("claude"), AgentCli.RequireOrSkip("codex") }.Select(Path.GetDirectoryName).Distinct()) + ":" + Environment.GetEnvironmentVariable("PATH");
         using var dir = new TempDir();
@@ -93,8 +93,8 @@ public class NativeBuildTests
         var home = dir.Combine("home");
 
         // FLEET_COMMAND unset: the native build starts its orchestrator and worker shims from its own path.
-        var (code, stdout, stderr) = await RunAsync(native, dir.Path, ["launch", root, "--rehearse", "--wait", "--no-tmux"], new() { ["FLEET_HOME"] = home, ["PATH"] = path });
-        var (statusCode, status, _) = await RunAsync(native, dir.Path, ["status", root, "--json"], new() { ["FLEET_HOME"] = home });
+        var (code, stdout, stderr) = await RunAsync(dir.Path, ["launch", root, "--rehearse", "--wait", "--no-tmux"], new() { ["FLEET_HOME"] = home, ["PATH"] = path });
+        var (statusCode, status, _) = await RunAsync(dir.Path, ["status", root, "--json"], new() { ["FLEET_HOME"] = home });
 
         code.ShouldBe(0, stdout + stderr);
         statusCode.ShouldBe(0);
@@ -104,28 +104,23 @@ public class NativeBuildTests
         json["spent_usd"]!.GetValue<decimal>().ShouldBeGreaterThan(0m);
     }
 
-    private static string RequireNative()
+    private static void RequireNative()
     {
         if (RepoPaths.Native is { } native)
         {
             File.Exists(native).ShouldBeTrue($"FLEET_NATIVE names {native}, which does not exist");
-            return native;
+            return;
         }
 
         if (Environment.GetEnvironmentVariable("CI") == "true")
             throw new InvalidOperationException("FLEET_NATIVE is not set: scripts/test.sh publishes the native build and names it there");
         Assert.Skip("SKIPPED LOUDLY: no native build (FLEET_NATIVE); scripts/test.sh publishes one (dotnet publish src/Fleet.Cli -r linux-x64).");
-        return "";
     }
 
-    private static async Task<(int Code, string Stdout, string Stderr)> RunAsync(string native, string workingDirectory, string[] args, Dictionary<string, string>? environment = null)
+    /// <summary>Runs the native build (<see cref="RequireNative"/> first) as its own process.</summary>
+    private static async Task<(int Code, string Stdout, string Stderr)> RunAsync(string workingDirectory, string[] args, Dictionary<string, string>? environment = null)
     {
-        var psi = new ProcessStartInfo(native) { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args)
-        {
-            psi.ArgumentList.Add(arg);
-        }
-
+        var psi = RepoPaths.FleetProcess(workingDirectory, args);
         psi.Environment.Remove("FLEET_COMMAND");
         foreach (var (name, value) in environment ?? [])
         {
