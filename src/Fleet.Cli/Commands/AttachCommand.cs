@@ -26,7 +26,7 @@ internal static class AttachCommand
             var path = console.GetEnvironmentVariable("PATH");
             var tmuxPath = ToolProbe.FindOnPath("tmux", path);
             var socket = console.GetEnvironmentVariable(TmuxServer.SocketVariable);
-            var session = TmuxSession.ForFleet(fleet.Name, socket, tmuxPath ?? "tmux");
+            var session = TmuxSession.ForFleet(fleet.Name, fleet.Root, socket, tmuxPath ?? "tmux");
             if (tmuxPath is null || !await session.ExistsAsync(cancellationToken))
             {
                 var why = tmuxPath is null

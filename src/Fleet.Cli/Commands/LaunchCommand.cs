@@ -20,7 +20,7 @@ internal static class LaunchCommand
         var dryRun = new Option<bool>("--dry-run") { Description = "Show the plan (layers, commands, stop rules) and start nothing." };
         var rehearse = new Option<bool>("--rehearse") { Description = "Run the real agent CLIs against fleet's scripted model endpoint on 127.0.0.1: no key, no model spend." };
         var wait = new Option<bool>("--wait") { Description = "Follow the run to its end and exit with its outcome (0 success, 1 failed, 3 needs a person)." };
-        var tmux = new Option<bool>("--tmux") { Description = "Run each worker in a window of the tmux session fleet-<name> (the default when tmux is installed)." };
+        var tmux = new Option<bool>("--tmux") { Description = "Run each worker in a window of the fleet's tmux session, fleet-<name>-<root key> (the default when tmux is installed)." };
         var noTmux = new Option<bool>("--no-tmux") { Description = "Run workers in the background; their readable views go to iterations/N/<id>.shim.log." };
         var json = CommandHelpers.JsonOption();
         var command = new Command("launch", "Start a fleet: the orchestrator runs in the background; this prints the commands to watch, pause and kill it.")
@@ -90,29 +90,19 @@ internal static class LaunchCommand
         return wait ? await RunFollower.FollowAsync(console, layout, run, time, cancellationToken) : ExitCodes.Success;
     }
 
-    /// <summary>Everything of a launch but the printing: the checks (each failure a usage error, nothing started), the run's start, the detached orchestrator.</summary>
+    /// <summary>
+    /// Everything of a launch but the printing: the checks (each failure a usage error, nothing started), the run's start,
+    /// the detached orchestrator. From the authoritative look at the run's state until the orchestrator holds the root's
+    /// lock, this launcher holds the root's <see cref="LaunchLock"/>, so two launches of one root never both begin a run.
+    /// </summary>
     internal static async Task<Launched> StartAsync(ICliConsole console, ResolvedFleet fleet, string displayRoot, bool rehearse, TmuxPreference preference, TimeProvider time, CancellationToken cancellationToken)
     {
         var layout = new FleetLayout(fleet.Root);
 
-        // The last run has ended but its orchestrator may still be on its way out: that is not "running".
-        if (FleetRuns.Load(layout).Ended is not null)
-        {
-            await FleetProcesses.WaitForOrchestratorExitAsync(layout, cancellationToken);
-        }
+        // A quick look first, so a fleet that runs is reported as running rather than by a check its own run upsets.
+        await RequireNoRunAsync(layout, fleet, displayRoot, cancellationToken);
 
-        if (OrchestratorInfo.Running(layout) is { } running || FleetLock.IsHeld(layout))
-        {
-            var who = OrchestratorInfo.Running(layout) is { } r ? $" (orchestrator pid {r.Pid}, since {r.StartedAt.ToLocalTime():yyyy-MM-dd HH:mm:ss})" : string.Empty;
-            throw new CliException($"fleet \"{fleet.Name}\" is already running{who}; watch it with: fleet status {displayRoot}; nothing was started");
-        }
-
-        var previous = FleetRuns.Load(layout);
-        if (previous.RunId is not null && previous.Ended is null)
-        {
-            throw new CliException($"the last run of \"{fleet.Name}\" ({previous.RunId}) has not ended: continue it with fleet resume {displayRoot}, or end it with fleet kill {displayRoot}; nothing was started");
-        }
-
+        // The checks that write nothing, before the lock (which creates .fleet/): a launch that fails them leaves the root as it was.
         FleetProcesses.RequireAgentClis(console, fleet);
         if (fleet.Type == FleetType.Worktree)
         {
@@ -127,10 +117,34 @@ internal static class LaunchCommand
         await RequirePreconditionsAsync(fleet, cancellationToken);
 
         var spawner = await FleetProcesses.SpawnerAsync(console, preference, cancellationToken);
+        using var launchLock = await FleetProcesses.TakeLaunchLockAsync(layout, fleet.Name, "launch", displayRoot, time, cancellationToken);
+        await RequireNoRunAsync(layout, fleet, displayRoot, cancellationToken);
         var run = await FleetRuns.BeginAsync(layout, fleet, spawner.Mode, rehearse, time, cancellationToken);
         var orchestrator = await FleetProcesses.StartOrchestratorAsync(console, layout, rehearse, time, cancellationToken);
         new FleetRegistry(new UserDirs(console.GetEnvironmentVariable)).Register(layout.Root, fleet.Name, time);
         return new Launched(run, layout, orchestrator, spawner);
+    }
+
+    /// <summary>No orchestrator runs at the root and its last run has ended; otherwise a usage error that says what to do.</summary>
+    private static async Task RequireNoRunAsync(FleetLayout layout, ResolvedFleet fleet, string displayRoot, CancellationToken cancellationToken)
+    {
+        // The last run has ended but its orchestrator may still be on its way out: that is not "running".
+        if (FleetRuns.Load(layout).Ended is not null)
+        {
+            await FleetProcesses.WaitForOrchestratorExitAsync(layout, cancellationToken);
+        }
+
+        if (OrchestratorInfo.Running(layout) is not null || FleetLock.IsHeld(layout))
+        {
+            var who = OrchestratorInfo.Running(layout) is { } r ? $" (orchestrator pid {r.Pid}, since {r.StartedAt.ToLocalTime():yyyy-MM-dd HH:mm:ss})" : string.Empty;
+            throw new CliException($"fleet \"{fleet.Name}\" is already running{who}; watch it with: fleet status {displayRoot}; nothing was started");
+        }
+
+        var previous = FleetRuns.Load(layout);
+        if (previous.RunId is not null && previous.Ended is null)
+        {
+            throw new CliException($"the last run of \"{fleet.Name}\" ({previous.RunId}) has not ended: continue it with fleet resume {displayRoot}, or end it with fleet kill {displayRoot}; nothing was started");
+        }
     }
 
     /// <summary>The script a rehearsal plays (the root's rehearsal.json, else the default); a broken script is a usage error.</summary>

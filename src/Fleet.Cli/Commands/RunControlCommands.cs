@@ -101,42 +101,50 @@ internal static class RunControlCommands
         {
             var displayRoot = parse.GetValue(root)!;
             var layout = Layout(console, displayRoot);
-            var state = FleetRuns.Load(layout);
-            if (state.RunId is null)
+            if (FleetRuns.Load(layout).RunId is null)
             {
                 throw new CliException($"{displayRoot} was never launched: fleet launch {displayRoot}");
             }
 
-            if (state.Ended is { } ended)
-            {
-                throw new CliException($"the run {state.RunId} has ended ({ended.Outcome}: {ended.Reason}); start a new one with fleet launch {displayRoot}");
-            }
-
-            File.Delete(layout.PausedFile);
-            if (state.Paused)
-            {
-                await new Journal(layout.JournalFile, TimeProvider.System).AppendAsync(new JournalEntry { Type = JournalTypes.Resumed, Run = state.RunId, Reason = "resumed by a person" }, cancellationToken);
-            }
-
-            // A paused run's orchestrator has finished its work and is on its way out: let it go, then start anew.
-            if (state.Paused)
-            {
-                await FleetProcesses.WaitForOrchestratorExitAsync(layout, cancellationToken);
-            }
-
-            if (OrchestratorInfo.Running(layout) is { } running)
-            {
-                await console.Out.WriteLineAsync($"resumed: the orchestrator (pid {running.Pid}) goes on");
-            }
-            else
-            {
-                var info = await FleetProcesses.StartOrchestratorAsync(console, layout, rehearse: false, TimeProvider.System, cancellationToken);
-                await console.Out.WriteLineAsync($"resumed: orchestrator started (pid {info.Pid}); status: fleet status {displayRoot}");
-            }
-
-            return parse.GetValue(wait) ? await RunFollower.FollowAsync(console, layout, state.RunId, TimeProvider.System, cancellationToken) : ExitCodes.Success;
+            var run = await ResumeAsync(console, layout, displayRoot, cancellationToken);
+            return parse.GetValue(wait) ? await RunFollower.FollowAsync(console, layout, run, TimeProvider.System, cancellationToken) : ExitCodes.Success;
         });
         return command;
+    }
+
+    /// <summary>
+    /// The run going on again; its id. As a launch does, it holds the root's <see cref="LaunchLock"/> from its look at the
+    /// run's state until the orchestrator it starts has taken over, so no other launch or resume of the root acts meanwhile.
+    /// </summary>
+    private static async Task<string> ResumeAsync(ICliConsole console, FleetLayout layout, string displayRoot, CancellationToken cancellationToken)
+    {
+        using var launchLock = await FleetProcesses.TakeLaunchLockAsync(layout, FleetRuns.Load(layout).FleetName ?? Path.GetFileName(layout.Root), "resume", displayRoot, TimeProvider.System, cancellationToken);
+        var state = FleetRuns.Load(layout);
+        if (state.Ended is { } ended)
+        {
+            throw new CliException($"the run {state.RunId} has ended ({ended.Outcome}: {ended.Reason}); start a new one with fleet launch {displayRoot}");
+        }
+
+        File.Delete(layout.PausedFile);
+        if (state.Paused)
+        {
+            await new Journal(layout.JournalFile, TimeProvider.System).AppendAsync(new JournalEntry { Type = JournalTypes.Resumed, Run = state.RunId, Reason = "resumed by a person" }, cancellationToken);
+
+            // A paused run's orchestrator has finished its work and is on its way out: let it go, then start anew.
+            await FleetProcesses.WaitForOrchestratorExitAsync(layout, cancellationToken);
+        }
+
+        if (OrchestratorInfo.Running(layout) is { } running)
+        {
+            await console.Out.WriteLineAsync($"resumed: the orchestrator (pid {running.Pid}) goes on");
+        }
+        else
+        {
+            var info = await FleetProcesses.StartOrchestratorAsync(console, layout, rehearse: false, TimeProvider.System, cancellationToken);
+            await console.Out.WriteLineAsync($"resumed: orchestrator started (pid {info.Pid}); status: fleet status {displayRoot}");
+        }
+
+        return state.RunId!;
     }
 
     public static Command Kill(ICliConsole console)
@@ -162,15 +170,18 @@ internal static class RunControlCommands
             {
                 if (FleetRuns.Load(layout).FleetName is { } name)
                 {
-                    // The windows stay open after their workers end (remain-on-exit): a kill closes them too.
-                    var server = TmuxServer.ForFleet(name, console.GetEnvironmentVariable(TmuxServer.SocketVariable));
-                    if (await TmuxSession.ForFleet(name, console.GetEnvironmentVariable(TmuxServer.SocketVariable)).ExistsAsync(cancellationToken))
+                    // The windows stay open after their workers end (remain-on-exit): a kill closes them too. Only this
+                    // root's session: a server shared through FLEET_TMUX_SOCKET may hold other fleets' sessions.
+                    var session = TmuxSession.ForFleet(name, layout.Root, console.GetEnvironmentVariable(TmuxServer.SocketVariable));
+                    if (await session.KillAsync(cancellationToken))
                     {
-                        await TmuxSession.ForFleet(name, console.GetEnvironmentVariable(TmuxServer.SocketVariable)).KillAsync(cancellationToken);
-                        actions = [.. actions, new KillAction($"tmux session {TmuxSession.NameFor(name)}", "closed")];
+                        actions = [.. actions, new KillAction($"tmux session {session.Name}", "closed")];
                     }
 
-                    await server.KillServerAsync(cancellationToken);
+                    if (!(await session.Server.RunAsync(["list-sessions"], cancellationToken)).Succeeded)
+                    {
+                        await session.Server.KillServerAsync(cancellationToken);
+                    }
                 }
 
                 new FleetRegistry(new UserDirs(console.GetEnvironmentVariable)).Unregister(layout.Root);

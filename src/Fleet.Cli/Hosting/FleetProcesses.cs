@@ -54,6 +54,18 @@ internal static class FleetProcesses
         }
     }
 
+    /// <summary>
+    /// The root's <see cref="LaunchLock"/> for <c>fleet <paramref name="command"/></c>; a usage error naming the process
+    /// that holds it (another launch or resume of the same root), nothing started.
+    /// </summary>
+    public static async Task<LaunchLock> TakeLaunchLockAsync(FleetLayout layout, string fleetName, string command, string displayRoot, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var attempt = await LaunchLock.AcquireAsync(layout, command, time, cancellationToken);
+        return attempt.Lock ?? throw new CliException(attempt.Holder is { } holder
+            ? $"fleet \"{fleetName}\" is already being launched by pid {holder.Pid} (fleet {holder.Command}, since {holder.StartedAt.ToLocalTime():HH:mm:ss}); watch it with: fleet status {displayRoot}; nothing was started"
+            : $"fleet \"{fleetName}\" is already being launched by another process (it holds {LaunchLock.PathFor(layout)}); watch it with: fleet status {displayRoot}; nothing was started");
+    }
+
     /// <summary>Waits (at most 15 s) for an orchestrator that has finished its work to exit and release the root's lock.</summary>
     public static async Task WaitForOrchestratorExitAsync(FleetLayout layout, CancellationToken cancellationToken)
     {

@@ -74,19 +74,37 @@ public static class FleetRuns
 /// <summary>One line per fleet this user launched on this machine, for <c>fleet ls</c>.</summary>
 public sealed record RegistryEntry(string Root, string Name, DateTimeOffset RegisteredAt);
 
-/// <summary>The per-user registry of fleets: one small file per fleet root under the state dir.</summary>
+/// <summary>
+/// The per-user registry of fleets: one small file per fleet root under the state dir, named by the root's key
+/// (<see cref="FleetIdentity.KeyOf"/>), so two roots with one name are two entries. Each file is replaced whole
+/// (a temp file of the writer's own in the same folder, flushed to disk, renamed over it): a reader sees the old entry
+/// or the new one, never a part, and two writers never share a temp file.
+/// </summary>
 public sealed class FleetRegistry(UserDirs dirs)
 {
     public string Dir => Path.Combine(dirs.StateDir, "fleets");
 
     public void Register(string root, string name, TimeProvider time)
     {
+        ArgumentNullException.ThrowIfNull(time);
         Directory.CreateDirectory(Dir);
-        var entry = new RegistryEntry(Path.GetFullPath(root), name, time.GetUtcNow());
+        var entry = new RegistryEntry(RealPath.Of(root), name, time.GetUtcNow());
         var file = FileFor(root);
-        var temp = file + ".tmp";
-        File.WriteAllText(temp, JsonSerializer.Serialize(entry, RegistryJsonContext.Default.RegistryEntry));
-        File.Move(temp, file, overwrite: true);
+        var temp = Path.Combine(Dir, $".{Path.GetFileName(file)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            {
+                stream.Write(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(entry, RegistryJsonContext.Default.RegistryEntry)));
+                stream.Flush(flushToDisk: true);
+            }
+
+            File.Move(temp, file, overwrite: true);
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
     }
 
     /// <summary>Forgets a fleet; one this registry never knew (launched under another FLEET_HOME, or already gone) is no error.</summary>
@@ -98,6 +116,7 @@ public sealed class FleetRegistry(UserDirs dirs)
         }
     }
 
+    /// <summary>Every registered fleet; an entry removed while this reads is left out, not an error.</summary>
     public IReadOnlyList<RegistryEntry> List()
     {
         if (!Directory.Exists(Dir))
@@ -115,7 +134,7 @@ public sealed class FleetRegistry(UserDirs dirs)
                     entries.Add(entry);
                 }
             }
-            catch (Exception e) when (e is IOException or JsonException)
+            catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException)
             {
             }
         }
@@ -123,8 +142,7 @@ public sealed class FleetRegistry(UserDirs dirs)
         return [.. entries.OrderBy(e => e.Name, StringComparer.Ordinal).ThenBy(e => e.Root, StringComparer.Ordinal)];
     }
 
-    private string FileFor(string root) =>
-        Path.Combine(Dir, Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Path.GetFullPath(root))))[..16] + ".json");
+    private string FileFor(string root) => Path.Combine(Dir, FleetIdentity.KeyOf(root) + ".json");
 }
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true)]

@@ -1,7 +1,7 @@
 namespace Fleet.Orchestration;
 
 /// <summary>What the orchestrator asks for when it starts one worker.</summary>
-/// <param name="FleetName">The fleet's name (tmux session <c>fleet-&lt;name&gt;</c>).</param>
+/// <param name="FleetName">The fleet's name (with <c>Root</c>, its tmux session: <see cref="FleetIdentity.TmuxName"/>).</param>
 /// <param name="Root">The fleet root (absolute).</param>
 /// <param name="Worker">The worker id (tmux window name).</param>
 /// <param name="Iteration">The iteration, from 1.</param>

@@ -120,7 +120,7 @@ public class EndToEndTests
             var (launched, console) = await run.FleetAsync("launch", run.Root, "--tmux");
             launched.ShouldBe(0, console.Stderr);
             console.Stdout.ShouldContain("fleet attach");
-            var session = TmuxSession.ForFleet("watched", socket);
+            var session = TmuxSession.ForFleet("watched", run.Root, socket);
             string pane = "";
             for (var i = 0; i < 200 && !pane.Contains("hello from viewer in iteration 1", StringComparison.Ordinal); i++)
             {
@@ -137,7 +137,7 @@ public class EndToEndTests
         }
         finally
         {
-            await TmuxServer.ForFleet("watched", socket).KillServerAsync(CancellationToken.None);
+            await TmuxServer.ForFleet("watched", run.Root, socket).KillServerAsync(CancellationToken.None);
         }
     }
 

@@ -52,7 +52,7 @@ public sealed class AttachCommandTests : IAsyncDisposable
     public async Task Attach_in_a_terminal_shows_the_fleets_worker_windows()
     {
         var (root, name) = await InitFleetAsync();
-        var session = new TmuxSession(_fleetServer, TmuxSession.NameFor(name));
+        var session = new TmuxSession(_fleetServer, TmuxSession.NameFor(name, root));
         await _fleetServer.RunCheckedAsync(["new-session", "-d", "-s", session.Name, "-n", "worker-a", "--", "sh", "-c", "echo the-view-of-worker-a; exec sleep 60"], Ct).DefaultTimeout();
 
         // The person's terminal: a window of another tmux server, itself running `fleet attach ROOT` (so $TMUX is set there too).

@@ -34,7 +34,7 @@ internal sealed class SpawnWorld : IAsyncDisposable
 
     public TmuxServer Server { get; }
 
-    public TmuxSession Session => new(Server, TmuxSession.NameFor(FleetName));
+    public TmuxSession Session => new(Server, TmuxSession.NameFor(FleetName, Root));
 
     public TmuxSpawner TmuxSpawner() => new(Socket, "tmux", "/dev/null");
 

@@ -1,3 +1,4 @@
+using Fleet.Orchestration;
 using Fleet.Orchestration.Spawning;
 using Fleet.Tests.Infrastructure;
 
@@ -62,7 +63,7 @@ public sealed class SpawnerSelectorTests : IDisposable
 
         choice.Mode.ShouldBe("tmux");
         choice.Reason.ShouldBe("--tmux: tmux 3.3a found");
-        ((TmuxSpawner)choice.Spawner).SessionFor("demo").Server.SocketName.ShouldBe("fleet-test-x");
+        ((TmuxSpawner)choice.Spawner).SessionFor("demo", "/srv/demo").Server.SocketName.ShouldBe("fleet-test-x");
     }
 
     [Fact]
@@ -78,13 +79,16 @@ public sealed class SpawnerSelectorTests : IDisposable
     }
 
     [Fact]
-    public void Each_fleet_gets_its_own_tmux_server_unless_a_socket_is_forced()
+    public void Each_fleet_root_gets_its_own_tmux_server_unless_a_socket_is_forced()
     {
         var spawner = new TmuxSpawner();
+        var key = FleetIdentity.KeyOf("/srv/demo")[..8];
 
-        spawner.SessionFor("demo").Server.SocketName.ShouldBe("fleet-demo");
-        spawner.SessionFor("my.fleet").Name.ShouldBe("fleet-my_fleet");
-        new TmuxSpawner("shared").SessionFor("demo").Server.SocketName.ShouldBe("shared");
+        spawner.SessionFor("demo", "/srv/demo").Server.SocketName.ShouldBe($"fleet-demo-{key}");
+        spawner.SessionFor("demo", "/srv/demo").Name.ShouldBe($"fleet-demo-{key}");
+        spawner.SessionFor("my.fleet", "/srv/demo").Name.ShouldBe($"fleet-my_fleet-{key}");
+        new TmuxSpawner("shared").SessionFor("demo", "/srv/demo").Server.SocketName.ShouldBe("shared");
+        new TmuxSpawner("shared").SessionFor("demo", "/srv/demo").Name.ShouldBe($"fleet-demo-{key}");
         TmuxServer.Literal("a;").ShouldBe("a\\;");
         TmuxServer.Literal("a;b").ShouldBe("a;b");
     }

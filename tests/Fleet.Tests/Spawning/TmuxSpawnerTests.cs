@@ -23,8 +23,9 @@ public sealed class TmuxSpawnerTests : IAsyncDisposable
         var a = await spawner.SpawnAsync(await _world.GatedRequestAsync("builder-a"), Ct).DefaultTimeout();
         var b = await spawner.SpawnAsync(await _world.GatedRequestAsync("builder-b"), Ct).DefaultTimeout();
 
-        a.ShouldBe(new SpawnedWorker("tmux", "fleet-demo:builder-a"));
-        b.ShouldBe(new SpawnedWorker("tmux", "fleet-demo:builder-b"));
+        var session = $"fleet-demo-{FleetIdentity.KeyOf(_world.Root)[..8]}";
+        a.ShouldBe(new SpawnedWorker("tmux", $"{session}:builder-a"));
+        b.ShouldBe(new SpawnedWorker("tmux", $"{session}:builder-b"));
         (await _world.Session.ExistsAsync(Ct).DefaultTimeout()).ShouldBeTrue();
         var windows = await _world.Session.ListWindowsAsync(Ct).DefaultTimeout();
         windows.Select(w => w.Name).ShouldBe(["builder-a", "builder-b"]);

@@ -6,7 +6,8 @@ namespace Fleet.Orchestration.Spawning;
 /// <summary>
 /// One tmux server, named by its socket (<c>tmux -L NAME</c>), and the client commands fleet sends it.
 /// <para>
-/// fleet runs each fleet on a server of its own (socket <c>fleet-&lt;name&gt;</c>) rather than the person's
+/// fleet runs each fleet on a server of its own (socket <c>fleet-&lt;name&gt;-&lt;root key&gt;</c>, see
+/// <see cref="FleetIdentity.TmuxName"/>: two roots with one name get two servers) rather than the person's
 /// default server: the server's environment (which every window inherits) is the orchestrator's at launch,
 /// not whatever a long-lived server captured days ago; fleet's global options (<c>remain-on-exit</c>) never
 /// touch the person's own sessions; and <c>fleet kill</c> cannot reach anything but the fleet.
@@ -47,13 +48,13 @@ public sealed class TmuxServer
 
     public string? ConfigFile { get; }
 
-    /// <summary>The socket of a fleet: <paramref name="socketOverride"/> when given, else <c>fleet-&lt;name&gt;</c>.</summary>
-    public static string SocketFor(string fleetName, string? socketOverride) =>
-        socketOverride is { Length: > 0 } ? socketOverride : TmuxSession.NameFor(fleetName);
+    /// <summary>The socket of the fleet at <paramref name="root"/>: <paramref name="socketOverride"/> when given, else <c>fleet-&lt;name&gt;-&lt;root key&gt;</c>.</summary>
+    public static string SocketFor(string fleetName, string root, string? socketOverride) =>
+        socketOverride is { Length: > 0 } ? socketOverride : FleetIdentity.TmuxName(fleetName, root);
 
-    /// <summary>The server a fleet's windows live on.</summary>
-    public static TmuxServer ForFleet(string fleetName, string? socketOverride, string program = "tmux", TimeProvider? timeProvider = null) =>
-        new(program, SocketFor(fleetName, socketOverride), timeProvider: timeProvider);
+    /// <summary>The server the windows of the fleet at <paramref name="root"/> live on.</summary>
+    public static TmuxServer ForFleet(string fleetName, string root, string? socketOverride, string program = "tmux", TimeProvider? timeProvider = null) =>
+        new(program, SocketFor(fleetName, root, socketOverride), timeProvider: timeProvider);
 
     /// <summary>The full argv of a tmux client command on this server: <c>tmux [-L socket] [-f conf] ARGS</c>.</summary>
     public IReadOnlyList<string> Argv(params IEnumerable<string> args)

@@ -9,7 +9,7 @@ namespace Fleet.Orchestration.Spawning;
 /// <param name="PanePid">The pid of the window's program (the <c>setsid -w</c> wrapper of the shim).</param>
 public sealed record TmuxWindow(string Id, string Name, bool PaneDead, int PanePid);
 
-/// <summary>A fleet's tmux session, <c>fleet-&lt;name&gt;</c>, on a <see cref="TmuxServer"/>.</summary>
+/// <summary>A fleet's tmux session, <c>fleet-&lt;name&gt;-&lt;root key&gt;</c> (<see cref="FleetIdentity.TmuxName"/>), on a <see cref="TmuxServer"/>.</summary>
 public sealed class TmuxSession
 {
     public TmuxSession(TmuxServer server, string name)
@@ -27,19 +27,12 @@ public sealed class TmuxSession
     /// <summary>An exact-match target: a bare name would also match a longer session name that starts with it.</summary>
     public string Target => "=" + Name;
 
-    /// <summary>
-    /// The session of a fleet: <c>fleet-&lt;name&gt;</c>. tmux turns '.' and ':' in session names into '_'
-    /// (they separate panes and windows in targets), so this does it first and the name is exactly what tmux shows.
-    /// </summary>
-    public static string NameFor(string fleetName)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(fleetName);
-        return "fleet-" + fleetName.Replace('.', '_').Replace(':', '_');
-    }
+    /// <summary>The session of the fleet at <paramref name="root"/>: named from its root, so two roots with one name never share it.</summary>
+    public static string NameFor(string fleetName, string root) => FleetIdentity.TmuxName(fleetName, root);
 
-    /// <summary>The session of the fleet <paramref name="fleetName"/> on its server.</summary>
-    public static TmuxSession ForFleet(string fleetName, string? socketOverride, string program = "tmux", TimeProvider? timeProvider = null) =>
-        new(TmuxServer.ForFleet(fleetName, socketOverride, program, timeProvider), NameFor(fleetName));
+    /// <summary>The session of the fleet <paramref name="fleetName"/> at <paramref name="root"/>, on its server.</summary>
+    public static TmuxSession ForFleet(string fleetName, string root, string? socketOverride, string program = "tmux", TimeProvider? timeProvider = null) =>
+        new(TmuxServer.ForFleet(fleetName, root, socketOverride, program, timeProvider), NameFor(fleetName, root));
 
     public async Task<bool> ExistsAsync(CancellationToken cancellationToken) =>
         (await Server.RunAsync(["has-session", "-t", Target], cancellationToken)).Succeeded;

@@ -3,7 +3,7 @@ using Fleet.Processes;
 namespace Fleet.Orchestration.Spawning;
 
 /// <summary>
-/// Starts each worker shim in a window of its fleet's tmux session, <c>fleet-&lt;name&gt;</c>, so a person can
+/// Starts each worker shim in a window of its fleet's tmux session, <c>fleet-&lt;name&gt;-&lt;root key&gt;</c>, so a person can
 /// watch the readable view live (<c>fleet attach ROOT</c>) and read the final view after the worker ends.
 /// <list type="bullet">
 /// <item>The first spawn creates the session (detached) with the worker's window; later spawns add windows.
@@ -19,7 +19,7 @@ namespace Fleet.Orchestration.Spawning;
 /// <item>The tmux server is the windows' parent and daemonizes itself, so workers outlive the orchestrator.</item>
 /// </list>
 /// A window keeps the worker's id as its name; a new iteration first removes the worker's finished
-/// window, so <c>fleet-&lt;name&gt;:&lt;worker&gt;</c> names one window, the latest.
+/// window, so <c>SESSION:&lt;worker&gt;</c> names one window, the latest.
 /// </summary>
 #pragma warning disable CA1001 // The gate's wait handle is never used, so the semaphore holds nothing to dispose.
 public sealed class TmuxSpawner : IWorkerSpawner
@@ -36,7 +36,7 @@ public sealed class TmuxSpawner : IWorkerSpawner
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly HashSet<string> _sessionsChecked = new(StringComparer.Ordinal);
 
-    /// <param name="socketName">One tmux socket for every fleet; null gives each fleet its own server, <c>-L fleet-&lt;name&gt;</c> (see <see cref="TmuxServer"/>).</param>
+    /// <param name="socketName">One tmux socket for every fleet; null gives each fleet root its own server, <c>-L fleet-&lt;name&gt;-&lt;root key&gt;</c> (see <see cref="TmuxServer"/>).</param>
     /// <param name="program">tmux, or its full path.</param>
     /// <param name="configFile">tmux's <c>-f</c> when fleet starts the server; null for the person's own config (tests pass /dev/null).</param>
     /// <param name="timeProvider">Time for the tmux command deadlines.</param>
@@ -48,9 +48,9 @@ public sealed class TmuxSpawner : IWorkerSpawner
         _timeProvider = timeProvider ?? TimeProvider.System;
     }
 
-    /// <summary>The session a fleet's workers are spawned into.</summary>
-    public TmuxSession SessionFor(string fleetName) =>
-        new(new TmuxServer(_program, TmuxServer.SocketFor(fleetName, _socketName), _configFile, _timeProvider), TmuxSession.NameFor(fleetName));
+    /// <summary>The session the workers of the fleet at <paramref name="root"/> are spawned into.</summary>
+    public TmuxSession SessionFor(string fleetName, string root) =>
+        new(new TmuxServer(_program, TmuxServer.SocketFor(fleetName, root, _socketName), _configFile, _timeProvider), TmuxSession.NameFor(fleetName, root));
 
     public async Task<SpawnedWorker> SpawnAsync(SpawnRequest request, CancellationToken cancellationToken)
     {
@@ -61,7 +61,7 @@ public sealed class TmuxSpawner : IWorkerSpawner
         }
 
         var argv = ResolveArgv(request);
-        var session = SessionFor(request.FleetName);
+        var session = SessionFor(request.FleetName, request.Root);
         await _gate.WaitAsync(cancellationToken);
         try
         {
