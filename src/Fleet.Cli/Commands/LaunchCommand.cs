@@ -99,8 +99,12 @@ internal static class LaunchCommand
     {
         var layout = new FleetLayout(fleet.Root);
 
-        // A quick look first, so a fleet that runs is reported as running rather than by a check its own run upsets.
-        await RequireNoRunAsync(layout, fleet, displayRoot, cancellationToken);
+        // A quick look first, so a fleet that runs is reported as running rather than by a check its own run upsets. The
+        // rest waits for the lock: without it, a run begun by a launch under way would look like one left unended.
+        if (FleetRuns.Load(layout).Ended is null && OrchestratorInfo.Running(layout) is { } running)
+        {
+            throw AlreadyRunning(fleet, running, displayRoot);
+        }
 
         // The checks that write nothing, before the lock (which creates .fleet/): a launch that fails them leaves the root as it was.
         FleetProcesses.RequireAgentClis(console, fleet);
@@ -125,7 +129,7 @@ internal static class LaunchCommand
         return new Launched(run, layout, orchestrator, spawner);
     }
 
-    /// <summary>No orchestrator runs at the root and its last run has ended; otherwise a usage error that says what to do.</summary>
+    /// <summary>No orchestrator runs at the root and its last run has ended (checked under the launch lock); otherwise a usage error that says what to do.</summary>
     private static async Task RequireNoRunAsync(FleetLayout layout, ResolvedFleet fleet, string displayRoot, CancellationToken cancellationToken)
     {
         // The last run has ended but its orchestrator may still be on its way out: that is not "running".
@@ -136,8 +140,7 @@ internal static class LaunchCommand
 
         if (OrchestratorInfo.Running(layout) is not null || FleetLock.IsHeld(layout))
         {
-            var who = OrchestratorInfo.Running(layout) is { } r ? $" (orchestrator pid {r.Pid}, since {r.StartedAt.ToLocalTime():yyyy-MM-dd HH:mm:ss})" : string.Empty;
-            throw new CliException($"fleet \"{fleet.Name}\" is already running{who}; watch it with: fleet status {displayRoot}; nothing was started");
+            throw AlreadyRunning(fleet, OrchestratorInfo.Running(layout), displayRoot);
         }
 
         var previous = FleetRuns.Load(layout);
@@ -145,6 +148,12 @@ internal static class LaunchCommand
         {
             throw new CliException($"the last run of \"{fleet.Name}\" ({previous.RunId}) has not ended: continue it with fleet resume {displayRoot}, or end it with fleet kill {displayRoot}; nothing was started");
         }
+    }
+
+    private static CliException AlreadyRunning(ResolvedFleet fleet, OrchestratorInfo? running, string displayRoot)
+    {
+        var who = running is { } r ? $" (orchestrator pid {r.Pid}, since {r.StartedAt.ToLocalTime():yyyy-MM-dd HH:mm:ss})" : string.Empty;
+        return new CliException($"fleet \"{fleet.Name}\" is already running{who}; watch it with: fleet status {displayRoot}; nothing was started");
     }
 
     /// <summary>The script a rehearsal plays (the root's rehearsal.json, else the default); a broken script is a usage error.</summary>
