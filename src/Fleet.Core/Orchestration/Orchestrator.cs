@@ -205,22 +205,7 @@ public sealed class Orchestrator
             var record = await WorkerExitRecord.TryReadAsync(iterationDir, worker.Id, cancellationToken);
             if (record is not null)
             {
-                _shims?.Ended(worker.Id, n);
-                await _workspace.FinishAsync(worker, n, record, cancellationToken);
-                _toRecord.Writer.TryWrite(new WorkerRecording(_state.RunId, _fleet.Name, worker, n, _layout.LogFile(n, worker.Id), record));
-
-                // Not flushed on its own: exit.json stays the truth until then, and a spawn of this round flushes it.
-                await AppendAsync(new JournalEntry
-                {
-                    Type = JournalTypes.WorkerEnded,
-                    Worker = worker.Id,
-                    Iteration = n,
-                    Outcome = record.Outcome.ToString().ToLowerInvariant(),
-                    Reason = record.Error,
-                    CostUsd = record.CostUsd,
-                    ExitCode = record.ExitCode,
-                    Signal = record.Signal,
-                }, cancellationToken, flush: false);
+                await EndWorkerAsync(worker, n, record, cancellationToken);
                 continue;
             }
 
@@ -233,31 +218,77 @@ public sealed class Orchestrator
             }
 
             var claim = WorkerClaim.TryRead(iterationDir, worker.Id);
-            if (claim is null)
+            var verdict = WorkerRecovery.Decide(claim, claim?.Shim.IsAlive == true, claim?.Agent?.IsAlive == true);
+            switch (verdict)
             {
-                // Journaled but never claimed: a previous orchestrator died between its intent and the spawn, or the
-                // shim is still starting. Spawning again is safe: only one shim can claim the pair.
-                if (!_spawnedHere.Contains((worker.Id, n)))
-                {
-                    await SpawnAsync(worker, n, cancellationToken);
-                }
+                case RecoveryVerdict.Unclaimed:
+                    // Journaled but never claimed: a previous orchestrator died between its intent and the spawn, or the
+                    // shim is still starting. Spawning again is safe: only one shim can claim the pair.
+                    if (!_spawnedHere.Contains((worker.Id, n)))
+                    {
+                        await SpawnAsync(worker, n, cancellationToken);
+                    }
 
-                continue;
-            }
+                    break;
+                case RecoveryVerdict.Running:
+                    break;
+                case RecoveryVerdict.RecordedInClaim:
+                    // exit.json is where every outcome lives: put it there if the folder lets us, and end the worker with it.
+                    _ = TryWriteExitRecord(claim!.Exit!, iterationDir, worker.Id);
+                    await EndWorkerAsync(worker, n, await WorkerExitRecord.TryReadAsync(iterationDir, worker.Id, cancellationToken) ?? claim.Exit!, cancellationToken);
+                    break;
+                default:
+                    // Looked at after the processes: a shim writes exit.json before it ends.
+                    if (await WorkerExitRecord.TryReadAsync(iterationDir, worker.Id, cancellationToken) is { } late)
+                    {
+                        await EndWorkerAsync(worker, n, late, cancellationToken);
+                        break;
+                    }
 
-            var shimAlive = claim.Shim.IsAlive;
-            var agentAlive = claim.Agent?.IsAlive ?? false;
-            if (!shimAlive && !agentAlive && await WorkerExitRecord.TryReadAsync(iterationDir, worker.Id, cancellationToken) is null)
-            {
-                await AppendAsync(new JournalEntry
-                {
-                    Type = JournalTypes.WorkerEnded,
-                    Worker = worker.Id,
-                    Iteration = n,
-                    Outcome = "failed",
-                    Reason = "lost: the worker shim ended without recording an outcome (was it killed?)",
-                }, cancellationToken);
+                    await AppendAsync(new JournalEntry
+                    {
+                        Type = JournalTypes.WorkerEnded,
+                        Worker = worker.Id,
+                        Iteration = n,
+                        Outcome = "failed",
+                        Reason = WorkerRecovery.Reason(verdict),
+                    }, cancellationToken);
+                    break;
             }
+        }
+    }
+
+    private async Task EndWorkerAsync(ResolvedWorker worker, int n, WorkerExitRecord record, CancellationToken cancellationToken)
+    {
+        _shims?.Ended(worker.Id, n);
+        await _workspace.FinishAsync(worker, n, record, cancellationToken);
+        _toRecord.Writer.TryWrite(new WorkerRecording(_state.RunId, _fleet.Name, worker, n, _layout.LogFile(n, worker.Id), record));
+
+        // Not flushed on its own: exit.json stays the truth until then, and a spawn of this round flushes it.
+        await AppendAsync(new JournalEntry
+        {
+            Type = JournalTypes.WorkerEnded,
+            Worker = worker.Id,
+            Iteration = n,
+            Outcome = record.Outcome.ToString().ToLowerInvariant(),
+            Reason = record.Error,
+            CostUsd = record.CostUsd,
+            ExitCode = record.ExitCode,
+            Signal = record.Signal,
+        }, cancellationToken, flush: false);
+    }
+
+    /// <summary>Writes exit.json unless it exists or the folder refuses; false when it could not.</summary>
+    private static bool TryWriteExitRecord(WorkerExitRecord record, string iterationDir, string worker)
+    {
+        try
+        {
+            record.WriteAtomically(WorkerFiles.For(iterationDir, worker).ExitJson);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
         }
     }
 
@@ -392,9 +423,23 @@ public sealed class Orchestrator
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            // Nothing started: record the failure where every outcome lives, so the run goes on the same way.
+            // The spawn failed, but a shim may have started all the same (a hand-over that timed out): only the claim
+            // makes "nothing started" certain. Taking it keeps any shim from starting now; if a shim holds it, its own
+            // record (or the claim) tells the outcome.
             var now = _options.Time.GetUtcNow();
             var record = new WorkerExitRecord { Worker = worker.Id, Iteration = n, StartedAt = now, EndedAt = now, Outcome = WorkerOutcome.Failed, IsError = true, Error = $"could not start: {e.Message}" };
+            if (!WorkerClaim.TryCreate(iterationDir, worker.Id, out var claimHandle))
+            {
+                _options.Log?.Invoke($"iteration {n}: starting {worker.Id} failed ({e.Message}), but a shim holds its claim: its record decides");
+                return;
+            }
+
+            await using (claimHandle!)
+            {
+                // No process holds this claim (pid 0); it carries the outcome in case exit.json cannot be written.
+                new WorkerClaim { ShimPid = 0, ShimStartTime = 0, Exit = record }.Write(claimHandle!);
+            }
+
             if (!File.Exists(Path.Combine(iterationDir, $"{worker.Id}.exit.json")))
             {
                 await record.WriteAtomicallyAsync(Path.Combine(iterationDir, $"{worker.Id}.exit.json"), cancellationToken);

@@ -246,8 +246,17 @@ internal sealed class ShimPool : IDisposable
                 {
                     lock (_lock)
                     {
-                        // Its worker may have ended (and been read) before this line was: then the shim is idle already.
-                        link.Current = _ended.Contains((worker, iteration)) ? null : (worker, iteration);
+                        // Its worker may have ended (and been read) before this line was: then the shim is idle, or
+                        // already holds its next assignment, which this late line must not erase.
+                        if (!_ended.Contains((worker, iteration)))
+                        {
+                            link.Current = (worker, iteration);
+                        }
+                        else if (link.Current == (worker, iteration))
+                        {
+                            link.Current = null;
+                        }
+
                         link.Spoke = true;
                     }
                 }

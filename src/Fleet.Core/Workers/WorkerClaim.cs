@@ -10,6 +10,11 @@ namespace Fleet.Workers;
 /// restarted orchestrator re-spawn a worker it is unsure about without ever starting the agent twice.
 /// Once the agent runs, the file also names the shim and the agent (pid plus start time), so the
 /// orchestrator can re-adopt them and <c>fleet kill</c> can reach the agent's process group.
+/// <para>
+/// It also tells a restarted orchestrator what a shim that ended without an exit.json left behind: whether it had
+/// begun to start its agent (<see cref="AgentStarting"/>) and, when exit.json could not be written, the outcome
+/// itself (<see cref="Exit"/>), written through the handle the shim has held open since it claimed the pair.
+/// </para>
 /// </summary>
 public sealed record WorkerClaim
 {
@@ -22,6 +27,12 @@ public sealed record WorkerClaim
     public ulong? AgentStartTime { get; init; }
 
     public DateTimeOffset? AgentStartedAt { get; init; }
+
+    /// <summary>Set just before the agent is started: without it, a shim that ended took no agent with it.</summary>
+    public bool AgentStarting { get; init; }
+
+    /// <summary>The outcome, when the shim could not write exit.json (e.g. the root was read-only); null otherwise.</summary>
+    public WorkerExitRecord? Exit { get; init; }
 
     [JsonIgnore]
     public ProcessIdentity Shim => new(ShimPid, ShimStartTime);
@@ -46,6 +57,8 @@ public sealed record WorkerClaim
     }
 
     /// <summary>Claims the pair for this process; false when another shim already has.</summary>
+    /// <exception cref="IOException">The claim cannot be created for another reason (e.g. the folder is read-only).</exception>
+    /// <exception cref="UnauthorizedAccessException">The folder may not be written.</exception>
     internal static bool TryCreate(string iterationDir, string worker, out FileStream? handle)
     {
         try
@@ -66,12 +79,14 @@ public sealed record WorkerClaim
     /// dependent's hand-over and its agent's start, and each awaited file operation there was a thread-pool hop
     /// (FileStream offloads "async" I/O on a synchronous handle), which on a loaded machine cost milliseconds apiece.
     /// </summary>
-    internal void Write(FileStream handle)
+    /// <param name="handle">The claim's handle, open since it was created.</param>
+    /// <param name="flushToDisk">False for a step that only has to outlive this process, not the machine.</param>
+    internal void Write(FileStream handle, bool flushToDisk = true)
     {
         var bytes = JsonSerializer.SerializeToUtf8Bytes(this, WorkerJsonContext.Default.WorkerClaim);
         handle.SetLength(0);
         handle.Position = 0;
         handle.Write(bytes);
-        handle.Flush(flushToDisk: true);
+        handle.Flush(flushToDisk);
     }
 }

@@ -30,7 +30,16 @@ public sealed record WorkerShimOptions
 
     /// <summary>Called once this shim holds the (worker, iteration): its claim is written, the agent not yet started.</summary>
     public Action? OnClaimed { get; init; }
+
+    /// <summary>
+    /// How long the shim keeps trying to write exit.json when it cannot (a read-only root, a full disk). The outcome
+    /// is in the claim meanwhile, so the orchestrator knows it either way.
+    /// </summary>
+    public TimeSpan ExitRecordPatience { get; init; } = TimeSpan.FromSeconds(30);
 }
+
+/// <summary>The shim did not run the (worker, iteration) and claimed nothing: it had run already or another shim holds it.</summary>
+public sealed class WorkerRefusedException(string message) : InvalidOperationException(message);
 
 /// <summary>
 /// The worker shim: runs one agent for one iteration and writes its files (<see cref="WorkerFiles"/>):
@@ -56,7 +65,7 @@ public static class WorkerShim
     /// <paramref name="cancellationToken"/> stops the agent with the stop ladder and still writes the files.
     /// </summary>
     /// <exception cref="ArgumentException">The spec is invalid.</exception>
-    /// <exception cref="InvalidOperationException">exit.json already exists: a (worker, iteration) runs once.</exception>
+    /// <exception cref="WorkerRefusedException">exit.json or the claim already exists: a (worker, iteration) runs once.</exception>
     public static async Task<WorkerExitRecord> RunAsync(WorkerLaunchSpec spec, WorkerShimOptions options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(spec);
@@ -70,20 +79,34 @@ public static class WorkerShim
         var files = WorkerFiles.For(spec.IterationDir, spec.Worker);
         if (File.Exists(files.ExitJson))
         {
-            throw new InvalidOperationException($"{files.ExitJson} already exists: worker {spec.Worker} has run iteration {spec.Iteration}.");
+            throw new WorkerRefusedException($"{files.ExitJson} already exists: worker {spec.Worker} has run iteration {spec.Iteration}.");
         }
 
         if (!WorkerClaim.TryCreate(spec.IterationDir, spec.Worker, out var claimHandle))
         {
-            throw new InvalidOperationException($"{WorkerClaim.PathFor(spec.IterationDir, spec.Worker)} already exists: another shim runs worker {spec.Worker} iteration {spec.Iteration}.");
+            throw new WorkerRefusedException($"{WorkerClaim.PathFor(spec.IterationDir, spec.Worker)} already exists: another shim runs worker {spec.Worker} iteration {spec.Iteration}.");
         }
 
         await using var claimFile = claimHandle!;
         var self = ProcessIdentity.TryCapture(Environment.ProcessId) ?? new ProcessIdentity(Environment.ProcessId, 0);
-        var claim = new WorkerClaim { ShimPid = self.Pid, ShimStartTime = self.StartTime };
-        claim.Write(claimFile);
+        var claimed = new Claimed(claimFile, new WorkerClaim { ShimPid = self.Pid, ShimStartTime = self.StartTime });
+        claimed.Claim.Write(claimFile);
         options.OnClaimed?.Invoke();
+        try
+        {
+            return await RunClaimedAsync(spec, options, files, claimed, cancellationToken);
+        }
+        catch (Exception e) when (!claimed.Claim.AgentStarting && e is not OperationCanceledException)
+        {
+            // Claimed, and no agent started: that is certain, so it is an outcome like a missing program, never "lost".
+            var record = NotStarted(spec, options, $"could not start: {e.Message}");
+            await FinishAsync(record, files, null, claimed, options);
+            return record;
+        }
+    }
 
+    private static async Task<WorkerExitRecord> RunClaimedAsync(WorkerLaunchSpec spec, WorkerShimOptions options, WorkerFiles files, Claimed claimed, CancellationToken cancellationToken)
+    {
         var reader = (options.ReaderFactory ?? DefaultReader)(spec);
         var view = new View(options.View, options.Renderer);
         using var control = spec.PromptOnStdin is null ? null : new ClaudeControl(spec, options.TimeProvider, view.Note);
@@ -125,11 +148,13 @@ public static class WorkerShim
         view.Note($"[fleet] {spec.Worker} iteration {spec.Iteration}: {string.Join(' ', spec.Argv)}{(control is null ? string.Empty : " (brief on stdin)")}");
         WorkerExitRecord record;
         AgentProcess agent;
+
+        // From here an agent may be running: a shim that ends without a record leaves "outcome unknown", not "never started".
+        claimed.Update(claimed.Claim with { AgentStarting = true }, flushToDisk: false);
         try
         {
             agent = await AgentProcess.StartAsync(agentOptions, cancellationToken);
-            claim = claim with { AgentPid = agent.Pid, AgentStartTime = agent.Identity.StartTime, AgentStartedAt = agent.StartedAt };
-            claim.Write(claimFile);
+            claimed.Update(claimed.Claim with { AgentPid = agent.Pid, AgentStartTime = agent.Identity.StartTime, AgentStartedAt = agent.StartedAt });
             if (control is not null)
             {
                 control.Attach(agent.StandardInput!);
@@ -143,18 +168,8 @@ public static class WorkerShim
                 await control.CompleteAsync();
             }
 
-            var now = options.TimeProvider.GetUtcNow();
-            record = new WorkerExitRecord
-            {
-                Worker = spec.Worker,
-                Iteration = spec.Iteration,
-                StartedAt = now,
-                EndedAt = now,
-                Outcome = WorkerOutcome.Failed,
-                IsError = true,
-                Error = e.Message,
-            };
-            await FinishAsync(record, files, view);
+            record = NotStarted(spec, options, e.Message);
+            await FinishAsync(record, files, view, claimed, options);
             return record;
         }
 
@@ -180,16 +195,98 @@ public static class WorkerShim
         }
 
         record = BuildRecord(spec, agent.Pid, result, reader.Summary, recording.First);
-        await FinishAsync(record, files, view);
+        await FinishAsync(record, files, view, claimed, options);
         return record;
     }
 
-    private static async Task FinishAsync(WorkerExitRecord record, WorkerFiles files, View view)
+    private static WorkerExitRecord NotStarted(WorkerLaunchSpec spec, WorkerShimOptions options, string error)
     {
-        // Not cancellable: once the agent has ended, its record must be written whatever else happens.
-        await record.WriteAtomicallyAsync(files.ExitJson, CancellationToken.None);
+        var now = options.TimeProvider.GetUtcNow();
+        return new WorkerExitRecord
+        {
+            Worker = spec.Worker,
+            Iteration = spec.Iteration,
+            StartedAt = now,
+            EndedAt = now,
+            Outcome = WorkerOutcome.Failed,
+            IsError = true,
+            Error = error,
+        };
+    }
+
+    /// <summary>
+    /// Records the outcome. Not cancellable: once the agent has ended, its record must be kept whatever else happens.
+    /// When exit.json cannot be written, the outcome goes into the claim (through the handle held open since the
+    /// claim, which a folder made read-only since does not revoke) and exit.json is tried again for a while.
+    /// </summary>
+    private static async Task FinishAsync(WorkerExitRecord record, WorkerFiles files, View? view, Claimed claimed, WorkerShimOptions options)
+    {
         var how = record.Signal ?? (record.ExitCode is { } code ? "exit code " + code.ToString(CultureInfo.InvariantCulture) : "not started");
-        view.Note($"[fleet] {record.Worker} iteration {record.Iteration} {record.Outcome.ToString().ToLowerInvariant()} ({how}){(record.Error is null ? string.Empty : ": " + record.Error)}");
+        var line = $"[fleet] {record.Worker} iteration {record.Iteration} {record.Outcome.ToString().ToLowerInvariant()} ({how}){(record.Error is null ? string.Empty : ": " + record.Error)}";
+        if (TryWriteExitRecord(record, files, out var failure))
+        {
+            view?.Note(line);
+            return;
+        }
+
+        var inClaim = claimed.TryUpdate(claimed.Claim with { Exit = record });
+        view?.Note(line);
+        view?.Note($"[fleet] cannot write {files.ExitJson}: {failure}; {(inClaim ? "the outcome is in the claim" : "the claim could not take the outcome either")}; trying again for {options.ExitRecordPatience.TotalSeconds.ToString("0", CultureInfo.InvariantCulture)} s");
+        var deadline = options.TimeProvider.GetUtcNow() + options.ExitRecordPatience;
+        var pause = TimeSpan.FromMilliseconds(100);
+        while (options.TimeProvider.GetUtcNow() < deadline)
+        {
+            await Task.Delay(pause, options.TimeProvider, CancellationToken.None);
+            pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
+            if (TryWriteExitRecord(record, files, out failure))
+            {
+                view?.Note($"[fleet] {files.ExitJson} written");
+                return;
+            }
+        }
+
+        view?.Note($"[fleet] gave up on {files.ExitJson}: {failure}");
+    }
+
+    /// <summary>True once exit.json holds an outcome: written now, or already there (the orchestrator copies it from the claim).</summary>
+    private static bool TryWriteExitRecord(WorkerExitRecord record, WorkerFiles files, out string? failure)
+    {
+        try
+        {
+            record.WriteAtomically(files.ExitJson);
+            failure = null;
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            failure = e.Message;
+            return File.Exists(files.ExitJson);
+        }
+    }
+
+    /// <summary>This shim's claim and the handle it was created with; each update replaces the file's content.</summary>
+    private sealed class Claimed(FileStream handle, WorkerClaim claim)
+    {
+        public WorkerClaim Claim { get; private set; } = claim;
+
+        public void Update(WorkerClaim next, bool flushToDisk = true)
+        {
+            Claim = next;
+            next.Write(handle, flushToDisk);
+        }
+
+        public bool TryUpdate(WorkerClaim next)
+        {
+            try
+            {
+                Update(next);
+                return true;
+            }
+            catch (IOException)
+            {
+                return false;
+            }
+        }
     }
 
     private static WorkerExitRecord BuildRecord(WorkerLaunchSpec spec, int pid, AgentProcessResult result, AgentStreamSummary summary, string? recordingFault)

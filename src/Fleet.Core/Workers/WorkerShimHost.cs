@@ -64,13 +64,16 @@ public static class WorkerShimHost
         }
 
         using var view = OpenView(logFile);
+        var claimed = false;
+        var options = Options(spec, view, link);
         try
         {
-            return await WorkerShim.RunAsync(spec, Options(spec, view, link), cancellationToken);
+            return await WorkerShim.RunAsync(spec, options with { OnClaimed = () => { claimed = true; options.OnClaimed?.Invoke(); } }, cancellationToken);
         }
-        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        catch (Exception e) when (!claimed && e is InvalidOperationException or ArgumentException)
         {
             // Its claim or exit.json exists (a (worker, iteration) runs once), or the spec is invalid: nothing ran.
+            // Once claimed, a failure is not a refusal: the claim stays, and says whether an agent may have run.
             link.TrySend(new ShimLinkMessage { Worker = spec.Worker, Iteration = spec.Iteration, Refused = e.Message });
             view?.WriteLine($"[fleet] {spec.Worker} iteration {spec.Iteration} not run: {e.Message}");
             return null;

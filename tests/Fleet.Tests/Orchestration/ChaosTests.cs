@@ -25,18 +25,23 @@ public class ChaosTests
         var expected = Summary(baseline);
         var journalLength = baseline.Journal.Count;
 
+        // Under load, as on a busy CI machine: the shims start slowly and the hand-over windows (spawn to claim,
+        // claim to agent, exit.json to the orchestrator reading it) are wide, which is where a kill hurts.
+        using var load = CpuLoad.Start(Environment.ProcessorCount, TestTimeouts.Slow * 8);
         var killedAt = new HashSet<int>();
+        var delays = new List<int>();
         // Kills land where the orchestrator happens to be: a fast orchestrator writes a decision round's entries in
-        // one burst, so some lengths are hard to hit. Rounds vary the target and a short delay after reaching it,
-        // and go on until at least 20 different journal lengths have been hit, or 24 rounds were tried.
+        // one burst, so some lengths are hard to hit. Rounds vary the target and a delay after reaching it, spread
+        // over 0-330 ms (a worker's agent runs 200 ms; a new shim takes longer than that to claim under load), and
+        // go on until at least 20 different journal lengths have been hit, or 24 rounds were tried.
         for (var round = 0; killedAt.Count < 20 && round < 24; round++)
         {
             await using var run = new FleetRun(Fleet("chaos"));
             var (launched, _) = await run.FleetAsync("launch", run.Root, "--no-tmux");
             launched.ShouldBe(0);
-            var delay = TimeSpan.FromMilliseconds(round / 3 % 4 * 40);
-            for (var point = 2 + (round % 3); point < journalLength; point += 3)
+            for (var (point, kill) = (2 + (round % 3), 0); point < journalLength; point += 3, kill++)
             {
+                var delay = TimeSpan.FromMilliseconds((round * 7 + kill * 3) % 12 * 30);
                 var at = await KillOrchestratorAtAsync(run, point, delay);
                 if (at is null)
                 {
@@ -44,16 +49,18 @@ public class ChaosTests
                 }
 
                 killedAt.Add(at.Value);
+                delays.Add((int)delay.TotalMilliseconds);
                 var (resumed, console) = await run.FleetAsync("resume", run.Root);
                 resumed.ShouldBe(0, console.Stderr);
             }
 
             await run.WaitForAsync(s => s.Ended is not null);
-            Summary(run).ShouldBe(expected, $"round {round}, killed at journal lengths {string.Join(", ", killedAt.Order())}");
-            run.Starts.Count.ShouldBe(run.Starts.Distinct().Count(), "a (worker, iteration) started twice");
+            Summary(run).ShouldBe(expected, $"round {round}, killed at journal lengths {string.Join(", ", killedAt.Order())}\n{Evidence(run)}");
+            run.Starts.Count.ShouldBe(run.Starts.Distinct().Count(), $"a (worker, iteration) started twice\n{Evidence(run)}");
         }
 
         killedAt.Count.ShouldBeGreaterThanOrEqualTo(20);
+        delays.Distinct().Count().ShouldBeGreaterThanOrEqualTo(8, "the kills were not spread over the hand-over window");
     }
 
     /// <summary>Waits until the run's journal has <paramref name="length"/> entries (and <paramref name="delay"/> more), then kill -9 its orchestrator; the length it had at the kill, or null when the run ended first.</summary>
@@ -87,6 +94,28 @@ public class ChaosTests
 
         var log = Path.Combine(run.Layout.StateDir, FleetRuns.LaunchLog);
         throw new TimeoutException($"the journal never reached {length} entries:\n{string.Join('\n', run.Journal.Select(e => $"{e.Ts:HH:mm:ss.fff} {e.Type} {e.Worker} {e.Iteration} {e.Outcome} {e.Reason}"))}\n--- {log}:\n{(File.Exists(log) ? File.ReadAllText(log) : "none")}\n--- files: {string.Join(", ", Directory.GetFiles(run.Root, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(run.Root, f)))}");
+    }
+
+    /// <summary>What a failed round leaves to look at: the journal, and each not-succeeded worker's claim and shim log.</summary>
+    private static string Evidence(FleetRun run)
+    {
+        var text = new System.Text.StringBuilder();
+        foreach (var e in run.Journal)
+        {
+            text.AppendLine(System.Globalization.CultureInfo.InvariantCulture, $"{e.Ts:HH:mm:ss.fff} {e.Type} {e.Worker} {e.Iteration} {e.Outcome} {e.Reason} {e.Pid}");
+        }
+
+        foreach (var w in run.State.Workers.Where(w => w.Status != WorkerStatus.Succeeded))
+        {
+            var dir = run.Layout.IterationDir(w.Iteration);
+            text.AppendLine(System.Globalization.CultureInfo.InvariantCulture, $"--- {w.Worker}@{w.Iteration} claim: {Read(global::Fleet.Workers.WorkerClaim.PathFor(dir, w.Worker))}");
+            text.AppendLine(System.Globalization.CultureInfo.InvariantCulture, $"--- {w.Worker}@{w.Iteration} shim log: {Read(Path.Combine(dir, $"{w.Worker}.shim.log"))}");
+        }
+
+        text.AppendLine(System.Globalization.CultureInfo.InvariantCulture, $"--- starts: {string.Join(", ", run.Starts)}");
+        return text.ToString();
+
+        static string Read(string path) => File.Exists(path) ? File.ReadAllText(path) : "none";
     }
 
     private static string Summary(FleetRun run)

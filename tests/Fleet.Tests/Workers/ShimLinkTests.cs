@@ -81,6 +81,28 @@ public sealed class ShimLinkTests : IDisposable
     }
 
     [Fact]
+    public async Task A_late_claimed_line_of_an_ended_worker_does_not_erase_the_next_assignment_of_its_shim()
+    {
+        using var pool = StartPool();
+        using (var shim = ShimLink.TryConnect(pool.Name).ShouldNotBeNull())
+        {
+            shim.TrySend(new ShimLinkMessage { Worker = "a", Iteration = 1 }).ShouldBeTrue();
+            pool.Ended("a", 1);
+            await EventuallyAsync(() => pool.IdleCount == 1, "a's shim idle");
+            pool.TryAssign("b", 1, Path.Combine(IterationDir, "b.spec.json"), Path.Combine(IterationDir, "b.shim.log")).ShouldBeTrue();
+
+            // The pool reads the shim's lines on its own task: under load, a's "claimed" line can be read after a
+            // ended and the shim was handed b. The shim then holds b, and must not look idle.
+            shim.TrySend(new ShimLinkMessage { Worker = "a", Iteration = 1 }).ShouldBeTrue();
+        }
+
+        // The shim goes away holding b: b is reported, so the orchestrator looks at its files again.
+        (string Worker, int Iteration) lost = default;
+        await EventuallyAsync(() => pool.TryTakeLost(out lost), "b reported as handed to a shim that went away");
+        lost.ShouldBe(("b", 1));
+    }
+
+    [Fact]
     public async Task A_handed_worker_that_already_ran_is_refused_reported_and_the_shim_waits_for_the_next()
     {
         using var pool = StartPool();

@@ -175,9 +175,40 @@ public sealed class WorkerShimTests : IDisposable
     {
         await WorkerShim.RunAsync(Spec(FakeAgent.Argv("echo", "first")), Ct).DefaultTimeout();
 
-        await Should.ThrowAsync<InvalidOperationException>(WorkerShim.RunAsync(Spec(FakeAgent.Argv("echo", "second")), Ct).DefaultTimeout());
+        await Should.ThrowAsync<WorkerRefusedException>(WorkerShim.RunAsync(Spec(FakeAgent.Argv("echo", "second")), Ct).DefaultTimeout());
 
         ReadSharedText(Files.Log).ShouldBe("first\n");
+    }
+
+    [Fact]
+    public async Task An_outcome_that_cannot_go_into_exit_json_goes_into_the_claim_and_is_tried_again()
+    {
+        // The agent puts a directory where exit.json goes: the shim cannot write it, even as root.
+        var view = new StringWriter();
+        var options = new WorkerShimOptions { View = view, ExitRecordPatience = TimeSpan.FromMilliseconds(300) };
+
+        var record = await WorkerShim.RunAsync(Spec("mkdir", Files.ExitJson), options, Ct).DefaultTimeout();
+
+        record.Outcome.ShouldBe(WorkerOutcome.Succeeded);
+        Directory.Exists(Files.ExitJson).ShouldBeTrue();
+        var claim = WorkerClaim.TryRead(IterationDir, "builder-a").ShouldNotBeNull();
+        claim.Exit.ShouldBe(record);
+        claim.AgentStarting.ShouldBeTrue();
+        view.ToString().ShouldContain("the outcome is in the claim");
+        view.ToString().ShouldContain("gave up on");
+    }
+
+    [Fact]
+    public async Task An_exit_json_that_becomes_writable_while_the_shim_waits_is_written()
+    {
+        var view = new StringWriter();
+        var options = new WorkerShimOptions { View = view, ExitRecordPatience = TimeSpan.FromSeconds(20) };
+
+        // The obstacle is gone a moment after the agent ends: a person made the folder writable again.
+        var record = await WorkerShim.RunAsync(Spec("sh", "-c", "mkdir \"$0\"; (sleep 0.5; rmdir \"$0\") >/dev/null 2>&1 &", Files.ExitJson), options, Ct).DefaultTimeout();
+
+        (await WorkerExitRecord.ReadAsync(Files.ExitJson, Ct)).ShouldBe(record);
+        view.ToString().ShouldContain($"{Files.ExitJson} written");
     }
 
     [Fact]
