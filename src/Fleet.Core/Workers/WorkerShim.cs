@@ -80,7 +80,8 @@ public static class WorkerShim
 
         await using var claimFile = claimHandle!;
         var self = ProcessIdentity.TryCapture(Environment.ProcessId) ?? new ProcessIdentity(Environment.ProcessId, 0);
-        var claim = new WorkerClaim { ShimPid = self.Pid, ShimStartTime = self.StartTime };
+        var token = WorkerToken.Create(spec.IterationDir, spec.Worker, spec.Iteration);
+        var claim = new WorkerClaim { ShimPid = self.Pid, ShimStartTime = self.StartTime, Token = token };
         claim.Write(claimFile);
         options.OnClaimed?.Invoke();
 
@@ -110,7 +111,7 @@ public static class WorkerShim
         {
             Argv = spec.Argv,
             WorkingDirectory = spec.WorkingDirectory,
-            Environment = spec.Environment ?? new Dictionary<string, string?>(),
+            Environment = new Dictionary<string, string?>(spec.Environment ?? new Dictionary<string, string?>()) { [WorkerToken.Variable] = token },
             Stdin = control is null ? StdinMode.Closed : StdinMode.HeldOpen,
             TimeProvider = options.TimeProvider,
             DrainTimeout = spec.DrainTimeoutSeconds is { } s ? TimeSpan.FromSeconds(s) : TimeSpan.FromSeconds(5),
@@ -173,6 +174,7 @@ public static class WorkerShim
             }
         }
 
+        OrphanReaper.ReapOrphans();
         lines.Complete();
         if (control is not null)
         {
