@@ -175,6 +175,7 @@ while (i < args.Length)
         case "shim":
         {
             var spec = await WorkerLaunchSpec.ReadAsync(Next(), CancellationToken.None);
+            Fleet.Processes.OrphanReaper.TryEnable();
             await WorkerShim.RunAsync(spec, new WorkerShimOptions { View = Console.Out }, CancellationToken.None);
             break;
         }

@@ -153,7 +153,7 @@ internal static class RunControlCommands
         var target = new Argument<string>("WORKER") { Description = "A worker id, or all (the default): the orchestrator, every worker, the tmux session.", DefaultValueFactory = _ => "all" };
         var force = new Option<bool>("--force") { Description = "SIGKILL at once instead of SIGINT, then SIGTERM, then SIGKILL." };
         var json = CommandHelpers.JsonOption();
-        var command = new Command("kill", "A person's hard stop: stops workers' process groups (and their orphans) and the orchestrator.") { root, target, force, json };
+        var command = new Command("kill", "A person's hard stop: stops the orchestrator and every process the workers started, however they detached.") { root, target, force, json };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var displayRoot = parse.GetValue(root)!;
@@ -164,7 +164,8 @@ internal static class RunControlCommands
                 throw new CliException($"no worker \"{worker}\" has run in {displayRoot}");
             }
 
-            var ladder = new StopLadder(TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5));
+            // Short enough that the whole kill, orchestrator included, ends within about 10 s even when every process ignores SIGINT and SIGTERM.
+            var ladder = new StopLadder(TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(2));
             var actions = await FleetKiller.KillAsync(layout, worker, parse.GetValue(force), ladder, TimeProvider.System, cancellationToken);
             if (worker is null)
             {

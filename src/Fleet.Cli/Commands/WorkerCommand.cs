@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Fleet.Cli.Hosting;
+using Fleet.Processes;
 using Fleet.Workers;
 
 namespace Fleet.Cli.Commands;
@@ -29,6 +30,9 @@ internal static class WorkerCommand
                 throw new CliException($"{path}: cannot read the worker spec: {ex.Message}");
             }
 
+            // Orphans of the agent reparent to this process, not to init, so fleet kill finds them under it and they are
+            // reaped here. Only the shim process does this: its only children the runtime waits for are its agents.
+            OrphanReaper.TryEnable();
             try
             {
                 var record = await WorkerShimHost.RunAsync(launch, console.Out, cancellationToken);

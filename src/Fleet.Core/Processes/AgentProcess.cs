@@ -115,7 +115,11 @@ public sealed class AgentProcess : IAsyncDisposable
         process.Exited += (_, _) => agent.OnExited();
         try
         {
-            process.Start();
+            OrphanReaper.StartChild(() =>
+            {
+                process.Start();
+                return process.Id;
+            });
         }
         catch (Win32Exception e)
         {
@@ -348,6 +352,7 @@ public sealed class AgentProcess : IAsyncDisposable
 
     private void OnExited()
     {
+        OrphanReaper.Forget(_process.Id);
         var exitedAt = _options.TimeProvider.GetUtcNow();
         _ = RecordExitAsync(exitedAt);
     }

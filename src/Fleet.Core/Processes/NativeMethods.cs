@@ -5,7 +5,8 @@ namespace Fleet.Processes;
 
 /// <summary>
 /// The few libc calls the BCL does not expose: signals to a process group, a process's group id,
-/// a non-reaping wait that reads a child's real wait status (the BCL folds a signal death into 128+n), and our user id.
+/// a non-reaping wait that reads a child's real wait status (the BCL folds a signal death into 128+n), our user id,
+/// and the child-subreaper flag with the waitpid that reaps the orphans it brings.
 /// </summary>
 internal static partial class NativeMethods
 {
@@ -16,6 +17,8 @@ internal static partial class NativeMethods
     internal const int EEXIST = 17;
 
     private const int PPid = 1;
+    private const int WNoHang = 1;
+    private const int PrSetChildSubreaper = 36;
     private const int WExited = 4;
     private const int WNoWait = 0x01000000;
 
@@ -38,6 +41,12 @@ internal static partial class NativeMethods
     [LibraryImport("libc", EntryPoint = "waitid", SetLastError = true)]
     private static partial int WaitId(int idtype, int id, Span<byte> infop, int options);
 
+    [LibraryImport("libc", EntryPoint = "prctl", SetLastError = true)]
+    private static partial int Prctl(int option, nuint arg2, nuint arg3, nuint arg4, nuint arg5);
+
+    [LibraryImport("libc", EntryPoint = "waitpid", SetLastError = true)]
+    private static partial int WaitPid(int pid, out int status, int options);
+
     [LibraryImport("libc", EntryPoint = "geteuid")]
     private static partial uint GetEuid();
 
@@ -46,6 +55,12 @@ internal static partial class NativeMethods
 
     /// <summary>link(2): a second name for a file, refused (EEXIST) when that name exists; returns 0 or the errno.</summary>
     internal static int HardLink(string existing, string created) => Link(existing, created) == 0 ? 0 : Marshal.GetLastPInvokeError();
+
+    /// <summary>prctl(PR_SET_CHILD_SUBREAPER, 1): orphaned descendants reparent to us instead of init; returns 0 or the errno.</summary>
+    internal static int BecomeChildSubreaper() => Prctl(PrSetChildSubreaper, 1, 0, 0, 0) == 0 ? 0 : Marshal.GetLastPInvokeError();
+
+    /// <summary>waitpid(pid, WNOHANG): reaps the child if it has ended; true when it was reaped.</summary>
+    internal static bool TryReap(int pid) => WaitPid(pid, out _, WNoHang) == pid;
 
     /// <summary>geteuid(2): whom a local socket's peer must be (SO_PEERCRED) to be trusted.</summary>
     internal static uint EffectiveUserId() => GetEuid();

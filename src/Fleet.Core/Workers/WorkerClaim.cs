@@ -9,7 +9,7 @@ namespace Fleet.Workers;
 /// before the agent starts. A second shim for the same pair finds it and refuses, which is what lets a
 /// restarted orchestrator re-spawn a worker it is unsure about without ever starting the agent twice.
 /// Once the agent runs, the file also names the shim and the agent (pid plus start time), so the
-/// orchestrator can re-adopt them and <c>fleet kill</c> can reach the agent's process group.
+/// orchestrator can re-adopt them and <c>fleet kill</c> can reach the agent's process group and every process carrying its token.
 /// <para>
 /// It also tells a restarted orchestrator what a shim that ended without an exit.json left behind: whether it had
 /// begun to start its agent (<see cref="AgentStarting"/>) and, when exit.json could not be written, the outcome
@@ -21,6 +21,9 @@ public sealed record WorkerClaim
     public required int ShimPid { get; init; }
 
     public required ulong ShimStartTime { get; init; }
+
+    /// <summary>The <see cref="WorkerToken"/> in the agent's environment, written before the agent starts.</summary>
+    public string? Token { get; init; }
 
     public int? AgentPid { get; init; }
 

@@ -89,7 +89,8 @@ public static class WorkerShim
 
         await using var claimFile = claimHandle!;
         var self = ProcessIdentity.TryCapture(Environment.ProcessId) ?? new ProcessIdentity(Environment.ProcessId, 0);
-        var claimed = new Claimed(claimFile, new WorkerClaim { ShimPid = self.Pid, ShimStartTime = self.StartTime });
+        var token = WorkerToken.Create(spec.IterationDir, spec.Worker, spec.Iteration);
+        var claimed = new Claimed(claimFile, new WorkerClaim { ShimPid = self.Pid, ShimStartTime = self.StartTime, Token = token });
         claimed.Claim.Write(claimFile);
         options.OnClaimed?.Invoke();
         try
@@ -133,7 +134,7 @@ public static class WorkerShim
         {
             Argv = spec.Argv,
             WorkingDirectory = spec.WorkingDirectory,
-            Environment = spec.Environment ?? new Dictionary<string, string?>(),
+            Environment = new Dictionary<string, string?>(spec.Environment ?? new Dictionary<string, string?>()) { [WorkerToken.Variable] = claimed.Claim.Token },
             Stdin = control is null ? StdinMode.Closed : StdinMode.HeldOpen,
             TimeProvider = options.TimeProvider,
             DrainTimeout = spec.DrainTimeoutSeconds is { } s ? TimeSpan.FromSeconds(s) : TimeSpan.FromSeconds(5),
@@ -188,6 +189,7 @@ public static class WorkerShim
             }
         }
 
+        OrphanReaper.ReapOrphans();
         lines.Complete();
         if (control is not null)
         {
