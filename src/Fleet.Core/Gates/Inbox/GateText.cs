@@ -15,7 +15,19 @@ public static class GateText
         var waiting = Duration(gate.Waited(now));
         return gate.IsQuestion
             ? $"needs you: {r.Worker} asks: {OneLine(r.Summary)} (waiting {waiting}) — fleet answer {quotedRoot} {r.Id} ANSWER… | fleet deny {quotedRoot} {r.Id}"
-            : $"needs you: {r.Worker} wants {r.Tool}: {OneLine(r.Summary)} (waiting {waiting}) — fleet approve {quotedRoot} {r.Id} | fleet deny {quotedRoot} {r.Id}";
+            : $"needs you: {r.Worker} wants {r.Tool}: {OneLine(r.Summary)} (waiting {waiting}{Why(r.Reason)}) — fleet approve {quotedRoot} {r.Id} | fleet deny {quotedRoot} {r.Id}";
+    }
+
+    // Why no rule could let it through (an opaque or destructive command): what the person is asked to judge.
+    private static string Why(string? reason)
+    {
+        if (reason is null || !(reason.StartsWith("opaque", StringComparison.Ordinal) || reason.StartsWith("destructive", StringComparison.Ordinal)))
+        {
+            return string.Empty;
+        }
+
+        var cut = reason.IndexOf(": a person decides", StringComparison.Ordinal);
+        return "; " + OneLine(cut < 0 ? reason : reason[..cut], 100);
     }
 
     /// <summary><c>45s</c>, <c>2m 10s</c>, <c>1h 5m</c>.</summary>

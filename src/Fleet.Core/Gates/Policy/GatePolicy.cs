@@ -44,7 +44,10 @@ public sealed class GatePolicy
 
     /// <summary>
     /// Decides one request. Order: a deny rule denies; a destructive operation asks unless an exact allow rule
-    /// names it; an allow rule allows; anything else asks. Questions always go to a person.
+    /// names it; an opaque Bash command (one whose effect cannot be seen: code handed to a shell or interpreter, a
+    /// program named at run time …) asks unless an exact allow rule names it; an allow rule allows; anything else
+    /// asks. Questions always go to a person. Bash commands are judged by every program they would run
+    /// (<see cref="BashAnalysis"/>).
     /// </summary>
     /// <param name="runAllow">Allow rules added during the run (<c>approve --always</c>).</param>
     public GateDecision Decide(GateQuery query, IEnumerable<GateRule>? runAllow = null)
@@ -57,20 +60,29 @@ public sealed class GatePolicy
 
         var allow = Allow.Concat(runAllow ?? []).ToList();
         var shell = query.Tool == "Bash" && query.Command is { } command ? ShellCommand.Parse(command) : null;
+        var analysis = shell is null ? null : BashAnalysis.Of(shell, query.WorkingDirectory);
 
-        if (Deny.FirstOrDefault(r => MatchesAny(r, query, shell)) is { } denied)
+        if (Deny.FirstOrDefault(r => MatchesAny(r, query, shell, analysis)) is { } denied)
         {
             return new GateDecision(GateAction.Deny, denied.Text, $"denied by the rule {denied.Text}");
         }
 
-        var destructive = Destructive.FirstOrDefault(r => MatchesAny(r, query, shell))?.Text
-            ?? (shell is null ? null : DestructiveOperations.Match(shell, query.WorkingDirectory));
+        var destructive = Destructive.FirstOrDefault(r => MatchesAny(r, query, shell, analysis))?.Text ?? analysis?.Destructive;
         if (destructive is not null)
         {
             var exact = allow.FirstOrDefault(r => !r.IsWildcard && r.Matches(query));
             return exact is not null
                 ? new GateDecision(GateAction.Allow, exact.Text, $"destructive ({destructive}), allowed by the exact rule {exact.Text}")
                 : new GateDecision(GateAction.Ask, destructive, $"destructive operation ({destructive}): a person decides, whatever wildcard rule matches");
+        }
+
+        // A command whose effect cannot be seen could hide any of the above: only the person's exact rule allows it.
+        if (analysis?.Opaque is { } opaque)
+        {
+            var exact = allow.FirstOrDefault(r => !r.IsWildcard && r.Matches(query));
+            return exact is not null
+                ? new GateDecision(GateAction.Allow, exact.Text, $"opaque ({opaque}), allowed by the exact rule {exact.Text}")
+                : new GateDecision(GateAction.Ask, null, $"opaque: {opaque}: a person decides, whatever wildcard rule matches");
         }
 
         if (shell is null)
@@ -117,7 +129,7 @@ public sealed class GatePolicy
         return new GateDecision(GateAction.Allow, rules, $"allowed by the rule{(used.Count == 1 ? string.Empty : "s")} {rules}");
     }
 
-    private static bool MatchesAny(GateRule rule, GateQuery query, ShellCommand? shell)
+    private static bool MatchesAny(GateRule rule, GateQuery query, ShellCommand? shell, BashAnalysis? analysis)
     {
         if (!rule.AppliesTo(query.Tool))
         {
@@ -129,6 +141,8 @@ public sealed class GatePolicy
             return rule.Matches(query);
         }
 
-        return rule.MatchesCommand(query.Command!.Trim()) || shell.Texts.Any(rule.MatchesCommand);
+        // Deny and destructive rules also see the programs inside wrappers: env kubectl delete …, bash -c '…'.
+        return rule.MatchesCommand(query.Command!.Trim()) || shell.Texts.Any(rule.MatchesCommand)
+            || (analysis is not null && analysis.Commands.Any(c => c.Words.Count > 0 && rule.MatchesCommand(c.Text)));
     }
 }
