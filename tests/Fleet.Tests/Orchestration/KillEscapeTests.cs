@@ -184,6 +184,9 @@ public class KillEscapeTests
             {{fleet}} launch "$R" --no-tmux > "$O/launch.out" 2>&1
             for i in $(seq 1 1200); do ok=1; for f in {{pidFiles}}; do [ -s "$f" ] || ok=0; done; [ $ok = 1 ] && break; sleep 0.1; done
             start=$(date +%s%N)
+            {{fleet}} kill --help > /dev/null 2>&1
+            echo $(( ($(date +%s%N) - start) / 1000000 )) > "$O/start.ms"
+            start=$(date +%s%N)
             {{fleet}} kill "$R" all --force > "$O/kill.out" 2>&1; echo $? > "$O/kill.code"
             echo $(( ($(date +%s%N) - start) / 1000000 )) > "$O/kill.ms"
             for f in {{pidFiles}}; do p=$(cat "$f"); s=$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | cut -c1); [ -n "$s" ] && [ "$s" != Z ] && echo "$f $p $s" >> "$O/survivors"; done
@@ -212,7 +215,12 @@ public class KillEscapeTests
             File.ReadAllText(ns.Combine("kill.code")).Trim().ShouldBe("0", killOutput);
             File.Exists(ns.Combine("survivors")).ShouldBeFalse($"escapees survived: {(File.Exists(ns.Combine("survivors")) ? File.ReadAllText(ns.Combine("survivors")) : "")}");
             int.Parse(File.ReadAllText(ns.Combine("zombies")).Trim(), CultureInfo.InvariantCulture).ShouldBeGreaterThan(0, "no zombie was left, so this did not test a PID 1 that never reaps");
-            TimeSpan.FromMilliseconds(int.Parse(File.ReadAllText(ns.Combine("kill.ms")).Trim(), CultureInfo.InvariantCulture)).ShouldBeLessThan(KillLimit, killOutput);
+            // The kill runs here as a new CLI process, whose start on a loaded machine is not the kill's work: the time of
+            // `fleet kill --help` just before is taken off.
+            var killMs = int.Parse(File.ReadAllText(ns.Combine("kill.ms")).Trim(), CultureInfo.InvariantCulture);
+            var startMs = int.Parse(File.ReadAllText(ns.Combine("start.ms")).Trim(), CultureInfo.InvariantCulture);
+            TestContext.Current.TestOutputHelper?.WriteLine($"fleet kill --force in the namespace: {killMs} ms, of which the CLI's start (fleet kill --help) {startMs} ms\n{killOutput}");
+            TimeSpan.FromMilliseconds(killMs - startMs).ShouldBeLessThan(KillLimit, killOutput);
             LiveTokenCarriers(run).ShouldBeEmpty();
         }
         finally
