@@ -20,7 +20,7 @@ public static class FleetKiller
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan OrchestratorGrace = TimeSpan.FromSeconds(2);
-    private static readonly TimeSpan ShimGrace = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan ShimGrace = TimeSpan.FromSeconds(1);
 
     public static async Task<IReadOnlyList<KillAction>> KillAsync(
         FleetLayout layout, string? worker, bool force, StopLadder ladder, TimeProvider time, CancellationToken cancellationToken)
