@@ -63,7 +63,7 @@ public sealed class FleetRehearsalScriptTests
         var (code, console) = await run.FleetAsync("launch", run.Root, "--rehearse", "--dry-run").DefaultTimeout();
 
         code.ShouldBe(2);
-        console.Stderr.ShouldContain($"{Path.Combine(run.Root, "rehearsal.json")}:2:20: not valid JSON:");
+        console.Stderr.ShouldContain($"{Path.Combine(run.Root, "rehearsal.json")}:2:19: not valid JSON: '\"' is invalid after a value");
     }
 
     [Fact]
