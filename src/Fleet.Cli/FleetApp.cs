@@ -85,6 +85,12 @@ public static class FleetApp
             await console.Error.WriteLineAsync($"fleet: {ex.Message}");
             return ex.ExitCode;
         }
+        // A file fleet was asked to read is not a regular file or not UTF-8: the person's input, never a crash.
+        catch (InputFileException ex)
+        {
+            await console.Error.WriteLineAsync($"fleet: {ex.Message}");
+            return ExitCodes.Usage;
+        }
         // System.CommandLine turns SIGINT/SIGTERM into cancelling the command's own token: a cancellation that was
         // asked for (by a person or their supervisor) is reported as one, never as a crash.
         catch (OperationCanceledException ex) when (cancellationToken.IsCancellationRequested || ex.CancellationToken.IsCancellationRequested)

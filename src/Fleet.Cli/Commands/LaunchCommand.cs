@@ -47,6 +47,13 @@ internal static class LaunchCommand
 
             if (parse.GetValue(dryRun))
             {
+                // Everything a launch reads is checked here too, so a dry run that passes means the launch's files do.
+                if (parse.GetValue(rehearse))
+                {
+                    RehearsalScriptFor(fleet);
+                }
+
+                ReadPreconditions(fleet);
                 var plan = LaunchPlan.Create(fleet);
                 if (parse.GetValue(json))
                 {
@@ -172,19 +179,24 @@ internal static class LaunchCommand
     /// <summary>The doctrine's step-0 preconditions (<c>.fleet/preconditions.json</c>), checked before anything is written or started.</summary>
     private static async Task RequirePreconditionsAsync(ResolvedFleet fleet, CancellationToken cancellationToken)
     {
-        IReadOnlyList<Precondition> preconditions;
-        try
-        {
-            preconditions = DoctrineFiles.ReadPreconditions(fleet.Root);
-        }
-        catch (InvalidDataException e)
-        {
-            throw new CliException($"{e.Message}; nothing was started");
-        }
-
+        var preconditions = ReadPreconditions(fleet);
         if (await PreconditionCheck.FirstFailureAsync(fleet.Root, preconditions, cancellationToken) is { } failed)
         {
             throw new CliException($"{failed.Describe()}; nothing was started (the preconditions are in {DoctrineFiles.PreconditionsFileName})");
+        }
+    }
+
+    private static IReadOnlyList<Precondition> ReadPreconditions(ResolvedFleet fleet)
+    {
+        try
+        {
+            // The doctrine is read at each spawn: an odd file there would fail every worker after the start.
+            InputFiles.Exists(DoctrineFiles.Doctrine(fleet.Root), DoctrineFiles.DoctrineFileName);
+            return DoctrineFiles.ReadPreconditions(fleet.Root);
+        }
+        catch (Exception e) when (e is InvalidDataException or InputFileException)
+        {
+            throw new CliException($"{e.Message}; nothing was started");
         }
     }
 

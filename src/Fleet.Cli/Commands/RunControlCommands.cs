@@ -101,6 +101,11 @@ internal static class RunControlCommands
         {
             var displayRoot = parse.GetValue(root)!;
             var layout = Layout(console, displayRoot);
+            if (FleetRuns.JournalProblem(layout) is { } problem)
+            {
+                throw new CliException($"{problem}; the run cannot be resumed from it: start a new run with fleet launch {displayRoot}");
+            }
+
             if (FleetRuns.Load(layout).RunId is null)
             {
                 throw new CliException($"{displayRoot} was never launched: fleet launch {displayRoot}");
@@ -212,8 +217,18 @@ internal static class RunControlCommands
         var w = new StringBuilder();
         var iteration = s.MaxIterations is { } max ? $"iteration {s.Iteration} of at most {max}" : $"iteration {s.Iteration}";
         w.AppendLine(CultureInfo.InvariantCulture, $"fleet \"{s.Name}\"{(s.Type is null ? "" : $" ({s.Type})")}{(s.RunId is null ? "" : $", run {s.RunId}")}: {s.State}{(s.RunId is null ? "" : $", {iteration}")}");
+        foreach (var warning in s.Warnings)
+        {
+            w.AppendLine(CultureInfo.InvariantCulture, $"warning: {warning}");
+        }
+
         if (s.RunId is null)
         {
+            if (s.Why is { } problem)
+            {
+                w.AppendLine(CultureInfo.InvariantCulture, $"why: {problem}");
+            }
+
             return w.ToString();
         }
 
@@ -251,7 +266,7 @@ internal static class RunControlCommands
         [.. s.Verdicts.Select(v => new VerdictJson(v.Iteration, v.Verdict, v.Reason, v.Source))],
         [.. s.Workers.Select(x => new WorkerStatusJson(x.Worker, x.State, x.DurationSeconds, x.CostUsd, x.Reason))],
         s.Spent, s.CostCapUsd, s.Why, s.OrchestratorPid, s.SpawnMode,
-        [.. s.NeedsYou.Select(g => InboxCommands.ToJson(g, s.Root, s.ReadAt))]);
+        [.. s.NeedsYou.Select(g => InboxCommands.ToJson(g, s.Root, s.ReadAt))], s.Warnings);
 
     private static FleetLayout Layout(ICliConsole console, string root)
     {

@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using Fleet.Cli.Hosting;
 using Fleet.Forge;
 using Fleet.Orchestration.Spawning;
+using Fleet.Paths;
 using Fleet.Rehearsal;
 using Fleet.Team;
 using Fleet.Validation;
@@ -339,7 +340,7 @@ internal static class TeamCommand
             file = new TeamLayout(top).DefaultPlanFile;
         }
 
-        if (!File.Exists(file))
+        if (!InputFiles.Exists(file, given ?? file))
         {
             throw new CliException($"{given ?? file}: no such plan (make one with: fleet team plan)");
         }
@@ -416,7 +417,7 @@ internal static class TeamCommand
         var file = CommandHelpers.Resolve(console, given);
         try
         {
-            var text = File.ReadAllText(file);
+            var text = InputFiles.ReadText(file, given);
             RehearsalScript.Parse(text);
             return text;
         }

@@ -96,6 +96,13 @@ internal static class TelemetryCli
     public static async Task<TelemetryStore> OpenAsync(ICliConsole console, string? db, CancellationToken cancellationToken)
     {
         var path = db is null ? TelemetryStore.DefaultPath(new UserDirs(console.GetEnvironmentVariable)) : CommandHelpers.Resolve(console, db);
+
+        // A missing store is created; anything but a regular file (a folder, a FIFO, a dangling link) is the person's mistake.
+        if (InputFiles.KindOf(path) is not (FileKind.Missing or FileKind.Regular) and var kind)
+        {
+            throw new CliException($"--db {db ?? path}: {path} is {InputFiles.Describe(kind)}, not a telemetry store file");
+        }
+
         try
         {
             return await TelemetryStore.OpenAsync(path, cancellationToken);

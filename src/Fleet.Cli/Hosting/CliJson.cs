@@ -53,7 +53,7 @@ public sealed record GateAnsweredJson(string Gate, string Decision, string? Rule
 
 public sealed record StatusJson(string Root, string Name, string? Type, string? Run, string State, int Iteration, int? MaxIterations,
     IReadOnlyList<VerdictJson> Verdicts, IReadOnlyList<WorkerStatusJson> Workers, decimal SpentUsd, decimal? CostCapUsd, string? Why, int? OrchestratorPid, string? SpawnMode,
-    IReadOnlyList<GateJson>? NeedsYou = null);
+    IReadOnlyList<GateJson>? NeedsYou = null, IReadOnlyList<string>? Warnings = null);
 
 public sealed record KillActionJson(string What, string Result);
 

@@ -39,6 +39,12 @@ internal static class RunFollower
 
             var alive = OrchestratorInfo.Running(layout) is not null;
             orchestratorSeen |= alive;
+            if (orchestratorSeen && !alive && FleetRuns.JournalProblem(layout) is { } problem)
+            {
+                await console.Error.WriteLineAsync($"fleet: {problem}; the orchestrator stopped and left the workers running; see {Path.Combine(layout.StateDir, FleetRuns.LaunchLog)}");
+                return ExitCodes.NeedsPerson;
+            }
+
             if (orchestratorSeen && !alive && RunState.Fold(Journal.Read(layout.JournalFile).SkipWhile(e => e.Run != runId)).Ended is null)
             {
                 await console.Error.WriteLineAsync($"fleet: the orchestrator stopped before the run ended; see {Path.Combine(layout.StateDir, FleetRuns.LaunchLog)}; continue with: fleet resume {layout.Root}");

@@ -16,12 +16,12 @@ public static class DoctrineBrief
     public static async Task<string?> SectionAsync(string root, CancellationToken cancellationToken)
     {
         var file = DoctrineFiles.Doctrine(root);
-        if (!File.Exists(file))
+        if (!Paths.InputFiles.Exists(file, DoctrineFiles.DoctrineFileName))
         {
             return null;
         }
 
-        var doctrine = (await File.ReadAllTextAsync(file, cancellationToken)).Trim();
+        var doctrine = (await Paths.InputFiles.ReadTextAsync(file, DoctrineFiles.DoctrineFileName, cancellationToken)).Trim();
         var text = new StringBuilder().AppendLine(Heading).AppendLine();
         if (PreviousRun(root) is { } previous)
         {

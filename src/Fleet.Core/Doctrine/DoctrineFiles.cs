@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Fleet.Paths;
 
 namespace Fleet.Doctrine;
 
@@ -26,17 +27,18 @@ public static class DoctrineFiles
 
     /// <summary>The preconditions; none when the file is missing.</summary>
     /// <exception cref="InvalidDataException">The file is not a list of preconditions.</exception>
+    /// <exception cref="InputFileException">The file is not a regular file, or not UTF-8.</exception>
     public static IReadOnlyList<Precondition> ReadPreconditions(string root)
     {
         var file = Preconditions(root);
-        if (!File.Exists(file))
+        if (!InputFiles.Exists(file, PreconditionsFileName))
         {
             return [];
         }
 
         try
         {
-            var list = JsonSerializer.Deserialize(File.ReadAllText(file), DoctrineJsonContext.Default.ListPrecondition) ?? [];
+            var list = JsonSerializer.Deserialize(InputFiles.ReadText(file, PreconditionsFileName), DoctrineJsonContext.Default.ListPrecondition) ?? [];
             if (list.Any(p => p is null || p.Check is not { Count: > 0 } || string.IsNullOrWhiteSpace(p.Text)))
             {
                 throw new InvalidDataException($"{PreconditionsFileName}: every precondition needs a text and a check (argv)");

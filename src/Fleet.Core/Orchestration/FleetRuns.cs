@@ -21,6 +21,23 @@ public static class FleetRuns
         return RunState.Fold(Journal.Read(layout.JournalFile));
     }
 
+    /// <summary>
+    /// Why the journal cannot be trusted to tell the run, or null: an orchestrator found it deleted or replaced
+    /// (<c>.fleet/journal.lost</c>), or it is gone though the fleet was launched.
+    /// </summary>
+    public static string? JournalProblem(FleetLayout layout)
+    {
+        ArgumentNullException.ThrowIfNull(layout);
+        if (File.Exists(layout.JournalLostFile))
+        {
+            return File.ReadAllText(layout.JournalLostFile).Trim();
+        }
+
+        return !File.Exists(layout.JournalFile) && File.Exists(layout.LaunchFile)
+            ? $"journal missing: {layout.Relative(layout.JournalFile)} does not exist, but {layout.Relative(layout.LaunchFile)} shows the fleet was launched (was the journal deleted?)"
+            : null;
+    }
+
     public static string NewRunId(TimeProvider time) =>
         $"r-{time.GetUtcNow():yyyyMMdd-HHmmss}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(2))}";
 
@@ -45,6 +62,7 @@ public static class FleetRuns
         Directory.CreateDirectory(layout.StateDir);
         File.Copy(layout.FleetFile, layout.LaunchFile, overwrite: true);
         File.Delete(layout.PausedFile);
+        File.Delete(layout.JournalLostFile);
 
         // "Always" approvals hold for one run; the next run asks again (accepted ones belong in .fleet/gates.json).
         File.Delete(Gates.GatePaths.RunRules(layout.StateDir));

@@ -9,7 +9,7 @@ namespace Fleet.Orchestration;
 public sealed record WorkerStatusLine(string Worker, string State, double? DurationSeconds, decimal? CostUsd, string? Reason);
 
 /// <summary>Where a fleet stands, from its journal and files alone: it works when the orchestrator is dead.</summary>
-/// <param name="State"><c>running</c>, <c>paused</c>, <c>escalated</c>, <c>done</c>, <c>failed</c>, <c>killed</c>, <c>orchestrator not running</c> or <c>not launched</c>.</param>
+/// <param name="State"><c>running</c>, <c>paused</c>, <c>escalated</c>, <c>done</c>, <c>failed</c>, <c>killed</c>, <c>orchestrator not running</c>, <c>journal lost</c> or <c>not launched</c>.</param>
 public sealed record FleetStatus(
     string Root,
     string Name,
@@ -32,11 +32,16 @@ public sealed record FleetStatus(
     /// <summary>When the files were read: waiting times are measured to it.</summary>
     public DateTimeOffset ReadAt { get; init; }
 
+    /// <summary>What the person should know about the files themselves (e.g. a journal line that was skipped).</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+
     public static FleetStatus Read(string root, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(time);
         var layout = new FleetLayout(root);
-        var state = FleetRuns.Load(layout);
+        var journal = Journal.ReadAll(layout.JournalFile);
+        var state = RunState.Fold(journal.Entries);
+        var warnings = journal.Skipped.Select(l => $"{layout.Relative(layout.JournalFile)}:{l.Line}: skipped a line that is not a journal entry (a write cut short by a crash?): {Clip(l.Text)}").ToList();
         ResolvedFleet? fleet = null;
         if (File.Exists(layout.LaunchFile))
         {
@@ -51,13 +56,15 @@ public sealed record FleetStatus(
 
         var orchestrator = OrchestratorInfo.Running(layout);
         var name = state.FleetName ?? fleet?.Name ?? Path.GetFileName(layout.Root);
-        if (state.RunId is null)
+        var journalProblem = FleetRuns.JournalProblem(layout);
+        if (state.RunId is null && journalProblem is null)
         {
-            return new FleetStatus(layout.Root, name, null, null, "not launched", 0, null, [], [], 0m, null, null, null, null);
+            return new FleetStatus(layout.Root, name, null, null, "not launched", 0, null, [], [], 0m, null, null, null, null) { Warnings = warnings };
         }
 
         var (label, why) = state switch
         {
+            _ when journalProblem is not null => (JournalLost, journalProblem),
             { Ended: { } e } => (e.Outcome switch { "success" => "done", "killed" => "killed", _ => "failed" }, e.Reason),
             { Paused: true, Escalated: true } => ("escalated", state.PauseReason),
             { Paused: true } => ("paused", state.PauseReason),
@@ -74,8 +81,14 @@ public sealed record FleetStatus(
         {
             NeedsYou = GateInbox.Open(layout),
             ReadAt = now,
+            Warnings = warnings,
         };
     }
+
+    /// <summary>The state of a fleet whose journal was deleted or replaced: nothing it says about the run can be trusted.</summary>
+    public const string JournalLost = "journal lost";
+
+    private static string Clip(string text) => text.Length <= 60 ? text : text[..60] + "…";
 
     private static WorkerStatusLine Line(FleetLayout layout, WorkerState worker, DateTimeOffset now)
     {

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Fleet.Paths;
 
 namespace Fleet.Orchestration;
 
@@ -72,15 +73,66 @@ public sealed record JournalEntry
 [JsonSerializable(typeof(JournalEntry))]
 internal sealed partial class JournalJsonContext : JsonSerializerContext;
 
+/// <summary>A journal line that is not an entry (a write cut short by a crash, or damage): skipped by every reader.</summary>
+/// <param name="Line">1-based line number in the file.</param>
+public sealed record SkippedJournalLine(int Line, string Text);
+
+/// <summary>What a journal file holds: its entries in order, and the lines that could not be read.</summary>
+public sealed record JournalContents(IReadOnlyList<JournalEntry> Entries, IReadOnlyList<SkippedJournalLine> Skipped);
+
+/// <summary>The journal this run was writing was deleted or replaced: the run cannot be told truthfully any more.</summary>
+public sealed class JournalLostException : IOException
+{
+    public JournalLostException()
+    {
+    }
+
+    public JournalLostException(string message)
+        : base(message)
+    {
+    }
+
+    public JournalLostException(string message, Exception inner)
+        : base(message, inner)
+    {
+    }
+}
+
 /// <summary>
 /// The append-only record of every orchestrator decision: intent before acting, outcome after, each line
 /// flushed to disk before the action it announces. State is a fold over it (<see cref="RunState"/>).
 /// </summary>
-public sealed class Journal(string path, TimeProvider time)
+/// <param name="displayPath">How messages name the file (e.g. <c>.fleet/journal.jsonl</c>); the path itself by default.</param>
+public sealed class Journal(string path, TimeProvider time, string? displayPath = null)
 {
     private readonly Lock _gate = new();
+    private bool _tailChecked;
+    private FileIdentity? _pinned;
 
     public string Path { get; } = path;
+
+    /// <summary>
+    /// From now on every append must go to the file <see cref="Path"/> names now: if it is deleted or replaced
+    /// (another inode), appends throw <see cref="JournalLostException"/> instead of starting a new, headless journal.
+    /// </summary>
+    /// <exception cref="JournalLostException">There is no journal to pin.</exception>
+    public void Pin()
+    {
+        lock (_gate)
+        {
+            _pinned = InputFiles.IdentityOf(Path) ?? throw Lost("missing", "does not exist");
+        }
+    }
+
+    /// <summary>Throws when the pinned journal is no longer the file at <see cref="Path"/>.</summary>
+    /// <exception cref="JournalLostException">Deleted or replaced since <see cref="Pin"/>.</exception>
+    public void EnsureIntact()
+    {
+        lock (_gate)
+        {
+            CheckPinned();
+        }
+    }
 
     /// <summary>Appends one entry and flushes it to disk before returning.</summary>
     public Task<JournalEntry> AppendAsync(JournalEntry entry, CancellationToken cancellationToken) =>
@@ -101,10 +153,16 @@ public sealed class Journal(string path, TimeProvider time)
         // Synchronous on purpose: one small line, flushed to disk before the caller acts on it.
         lock (_gate)
         {
+            CheckPinned();
             Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
+
+            // A writer killed mid-line leaves a fragment without its newline: start on a line of our own, or this
+            // entry would be glued to the fragment and be unreadable too.
+            var separator = !_tailChecked && EndsTorn(Path) ? "\n" : string.Empty;
             using var file = Open();
-            file.Write(Encoding.UTF8.GetBytes(line));
+            file.Write(Encoding.UTF8.GetBytes(separator + line));
             file.Flush(flushToDisk: flush);
+            _tailChecked = true;
         }
 
         return Task.FromResult(stamped);
@@ -115,8 +173,48 @@ public sealed class Journal(string path, TimeProvider time)
     {
         lock (_gate)
         {
+            CheckPinned();
             using var file = Open();
             file.Flush(flushToDisk: true);
+        }
+    }
+
+    private void CheckPinned()
+    {
+        if (_pinned is not { } pinned)
+        {
+            return;
+        }
+
+        switch (InputFiles.IdentityOf(Path))
+        {
+            case null:
+                throw Lost("missing", "was deleted while the run was going");
+            case { } now when now != pinned:
+                throw Lost("replaced", "was replaced while the run was going (it is not the file this run was writing)");
+            default:
+                break;
+        }
+    }
+
+    private JournalLostException Lost(string what, string how) => new($"journal {what}: {displayPath ?? Path} {how}");
+
+    private static bool EndsTorn(string path)
+    {
+        try
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            if (stream.Length == 0)
+            {
+                return false;
+            }
+
+            stream.Position = stream.Length - 1;
+            return stream.ReadByte() != '\n';
+        }
+        catch (FileNotFoundException)
+        {
+            return false;
         }
     }
 
@@ -131,18 +229,24 @@ public sealed class Journal(string path, TimeProvider time)
     /// Every entry in order. A torn last line (the writer was killed mid-write) is skipped; so is any line
     /// that is not an entry, so a damaged journal still yields what it can.
     /// </summary>
-    public static IReadOnlyList<JournalEntry> Read(string path)
+    public static IReadOnlyList<JournalEntry> Read(string path) => ReadAll(path).Entries;
+
+    /// <summary>Every entry in order, and every line that is not one (with its line number) so it can be reported.</summary>
+    public static JournalContents ReadAll(string path)
     {
-        if (!File.Exists(path))
+        if (!InputFiles.Exists(path, path))
         {
-            return [];
+            return new JournalContents([], []);
         }
 
         var entries = new List<JournalEntry>();
+        var skipped = new List<SkippedJournalLine>();
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
         using var reader = new StreamReader(stream, Encoding.UTF8);
+        var number = 0;
         while (reader.ReadLine() is { } line)
         {
+            number++;
             if (line.Length == 0)
             {
                 continue;
@@ -153,13 +257,16 @@ public sealed class Journal(string path, TimeProvider time)
                 if (JsonSerializer.Deserialize(line, JournalJsonContext.Default.JournalEntry) is { Type.Length: > 0 } entry)
                 {
                     entries.Add(entry);
+                    continue;
                 }
             }
             catch (JsonException)
             {
             }
+
+            skipped.Add(new SkippedJournalLine(number, line));
         }
 
-        return entries;
+        return new JournalContents(entries, skipped);
     }
 }

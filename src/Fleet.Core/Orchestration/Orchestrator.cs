@@ -96,7 +96,7 @@ public sealed class Orchestrator
         _options = options;
         _fleet = options.Fleet;
         _layout = new FleetLayout(_fleet.Root);
-        _journal = new Journal(_layout.JournalFile, options.Time);
+        _journal = new Journal(_layout.JournalFile, options.Time, _layout.Relative(_layout.JournalFile));
         _workspace = options.Workspace ?? new RootWorkspace(_layout.Root);
         _order = [.. _fleet.Graph.Layers().SelectMany(l => l)];
     }
@@ -112,6 +112,13 @@ public sealed class Orchestrator
         {
             return await DecideAsync(wake, cancellationToken);
         }
+        catch (JournalLostException e)
+        {
+            // Never a silent new journal: the run stops here, says why where status looks, and its workers go on.
+            await File.WriteAllTextAsync(_layout.JournalLostFile, e.Message + "\n", CancellationToken.None);
+            _options.Log?.Invoke(e.Message);
+            return new RunOutcome(JournalLostOutcome, $"{e.Message}; the workers were left running; start a new run with fleet launch", ExitCodes.NeedsPerson);
+        }
         finally
         {
             _toRecord.Writer.TryComplete();
@@ -124,13 +131,19 @@ public sealed class Orchestrator
         _state = RunState.Fold(Journal.Read(_layout.JournalFile));
         if (_state.RunId is null)
         {
-            throw new InvalidOperationException($"{_layout.JournalFile} has no run_started entry: start runs with fleet launch");
+            var journal = _layout.Relative(_layout.JournalFile);
+            throw new JournalLostException(File.Exists(_layout.JournalFile)
+                ? $"journal without a run: {journal} has no run_started entry"
+                : $"journal missing: {journal} does not exist");
         }
+
+        _journal.Pin();
 
         var self = Processes.ProcessIdentity.TryCapture(Environment.ProcessId);
         await AppendAsync(new JournalEntry { Type = JournalTypes.OrchestratorStarted, Pid = Environment.ProcessId, StartTime = self?.StartTime }, cancellationToken);
         while (true)
         {
+            _journal.EnsureIntact();
             if (_state.Ended is { } ended)
             {
                 return new RunOutcome(ended.Outcome ?? "failed", ended.Reason ?? string.Empty, ended.ExitCode ?? ExitCodes.Failed);
@@ -157,6 +170,9 @@ public sealed class Orchestrator
             _lookForLostWorkers = !await wake.WaitAsync(_options.SafetyPoll, cancellationToken);
         }
     }
+
+    /// <summary>The outcome of an orchestrator that stopped because its journal was deleted or replaced.</summary>
+    public const string JournalLostOutcome = "journal lost";
 
     private RunOutcome Paused() => _state.Escalated
         ? new RunOutcome("escalated", _state.PauseReason ?? "the reviewer escalated", ExitCodes.NeedsPerson)
@@ -543,14 +559,20 @@ public sealed class Orchestrator
             void Signal(object sender, FileSystemEventArgs e)
             {
                 var name = Path.GetFileName(e.FullPath);
-                // Claims (.run.json) are not watched: a claim appearing or changing decides nothing.
-                if (name.EndsWith(".exit.json", StringComparison.Ordinal) || name == ".paused")
+                // Claims (.run.json) are not watched: a claim appearing or changing decides nothing. The journal's own
+                // appends change it; only its removal or replacement is news.
+                if (name.EndsWith(".exit.json", StringComparison.Ordinal) || name == ".paused"
+                    || (e.ChangeType != WatcherChangeTypes.Changed && IsJournal(e)))
                 {
                     Wake(wake);
                 }
             }
 
+            bool IsJournal(FileSystemEventArgs e) =>
+                e.FullPath == _layout.JournalFile || (e is RenamedEventArgs r && r.OldFullPath == _layout.JournalFile);
+
             watcher.Created += Signal;
+            watcher.Deleted += Signal;
             watcher.Renamed += (s, e) => Signal(s, e);
             watcher.Changed += Signal;
             watcher.EnableRaisingEvents = true;

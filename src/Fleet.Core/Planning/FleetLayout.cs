@@ -39,6 +39,9 @@ public sealed class FleetLayout(string root)
 
     public string JournalFile => Path.Combine(StateDir, "journal.jsonl");
 
+    /// <summary>Written by an orchestrator that found its journal deleted or replaced: what happened, for status and resume.</summary>
+    public string JournalLostFile => Path.Combine(StateDir, "journal.lost");
+
     /// <summary>The path relative to the root, for messages.</summary>
     public string Relative(string path) => Path.GetRelativePath(Root, path);
 }

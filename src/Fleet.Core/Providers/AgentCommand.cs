@@ -109,12 +109,17 @@ public static class AgentCommand
         return argv;
     }
 
-    private static List<string> Command(ResolvedWorker worker, InvocationContext context) =>
-        [.. worker.Command.Select(arg => arg
-            .Replace("{iteration}", context.Iteration.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)
-            .Replace("{prompt_file}", context.PromptFile, StringComparison.Ordinal)
-            .Replace("{root}", context.Root, StringComparison.Ordinal)
-            .Replace("{worker}", worker.Id, StringComparison.Ordinal))];
+    private static List<string> Command(ResolvedWorker worker, InvocationContext context)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["{iteration}"] = context.Iteration.ToString(CultureInfo.InvariantCulture),
+            ["{prompt_file}"] = context.PromptFile,
+            ["{root}"] = context.Root,
+            ["{worker}"] = worker.Id,
+        };
+        return [.. worker.Command.Select(arg => Placeholders.Expand(arg, values))];
+    }
 
     private static void AddIf(List<string> argv, string flag, string? value)
     {

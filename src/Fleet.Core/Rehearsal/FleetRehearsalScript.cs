@@ -11,7 +11,17 @@ public static class FleetRehearsalScript
     {
         ArgumentNullException.ThrowIfNull(fleet);
         var file = new FleetLayout(fleet.Root).RehearsalFile;
-        return File.Exists(file)
+        bool exists;
+        try
+        {
+            exists = Paths.InputFiles.Exists(file, file);
+        }
+        catch (Paths.InputFileException e)
+        {
+            throw new RehearsalScriptException(e.Message, e);
+        }
+
+        return exists
             ? RehearsalScript.LoadFile(file)
             : DefaultRehearsalScript.Create(fleet.Workers.Where(w => w.Type == WorkerType.Reviewer).Select(w => w.Id));
     }

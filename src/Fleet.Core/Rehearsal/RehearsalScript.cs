@@ -162,16 +162,18 @@ public sealed record RehearsalScript(IReadOnlyList<RehearsalRule> Rules)
     public RehearsalRule? Find(RehearsalKey key, RehearsalProvider provider, string? prompt) =>
         Rules.FirstOrDefault(r => r.Matches(key, provider, prompt));
 
+    /// <summary>Reads and parses a script file; every problem is reported as <c>FILE:LINE:COL: $.json.path: message</c>.</summary>
     public static RehearsalScript LoadFile(string path)
     {
+        ArgumentNullException.ThrowIfNull(path);
         string json;
         try
         {
-            json = File.ReadAllText(path);
+            json = Paths.InputFiles.ReadText(path, path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new RehearsalScriptException($"{path}: cannot read the script: {e.Message}", e);
+            throw new RehearsalScriptException(e is Paths.InputFileException ? e.Message : $"{path}: cannot read the script: {e.Message}", e);
         }
 
         try
@@ -180,8 +182,28 @@ public sealed record RehearsalScript(IReadOnlyList<RehearsalRule> Rules)
         }
         catch (RehearsalScriptException e)
         {
-            throw new RehearsalScriptException($"{path}: {e.Message}", e);
+            var (line, column, message) = Locate(json, e.Message);
+            throw new RehearsalScriptException($"{path}:{line}:{column}: {message}", e);
         }
+    }
+
+    /// <summary>Where a problem stands in the text: the parser's position for bad JSON, else the node its JSON path names.</summary>
+    private static (int Line, int Column, string Message) Locate(string json, string message)
+    {
+        Validation.SourceNode document;
+        try
+        {
+            document = Validation.SourceJson.Parse(json, lenient: true);
+        }
+        catch (Validation.SourceJsonException e)
+        {
+            return (e.Line, e.Column, $"not valid JSON: {e.Message}");
+        }
+
+        var cut = message.IndexOf(": ", StringComparison.Ordinal);
+        var jsonPath = message.StartsWith('$') && cut > 0 ? message[..cut] : "$";
+        var node = new Validation.SourcePaths(document).Locate(jsonPath);
+        return (node.Line, node.Column, message);
     }
 
     public static RehearsalScript Parse(string json)

@@ -141,6 +141,7 @@ public sealed partial class PriceTable
         PriceFile? file;
         try
         {
+            Paths.InputFiles.Require(path, path);
             using var stream = File.OpenRead(path);
             file = JsonSerializer.Deserialize(stream, PriceFileJsonContext.Default.PriceFile);
         }

@@ -45,7 +45,7 @@ public sealed record SquadDefinition(
         var file = PathIn(squadRoot);
         try
         {
-            return JsonSerializer.Deserialize(File.ReadAllText(file), TeamJsonContext.Default.SquadDefinition)
+            return JsonSerializer.Deserialize(Paths.InputFiles.ReadText(file, file), TeamJsonContext.Default.SquadDefinition)
                 ?? throw new InvalidDataException($"{file}: empty");
         }
         catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException)

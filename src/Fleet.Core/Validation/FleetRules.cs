@@ -1,5 +1,6 @@
 using Fleet.Gates.Policy;
 using Fleet.Graph;
+using Fleet.Paths;
 using Fleet.Spec;
 
 namespace Fleet.Validation;
@@ -174,9 +175,9 @@ internal sealed class FleetRules(string file, string root, SourceNode document, 
 
             foreach (var (arg, i) in (worker.Command ?? []).Select((a, i) => (a, i)))
             {
-                foreach (var placeholder in Placeholders(arg).Where(p => !ProviderCatalog.CommandPlaceholders.Contains(p)))
+                foreach (var problem in Placeholders.Problems(arg, [.. ProviderCatalog.CommandPlaceholders]))
                 {
-                    Error($"{path}.command[{i}]", $"unknown placeholder {placeholder}; known: {string.Join(", ", ProviderCatalog.CommandPlaceholders)}");
+                    ErrorInString($"{path}.command[{i}]", arg, problem.Index, problem.Message);
                 }
             }
 
@@ -229,8 +230,29 @@ internal sealed class FleetRules(string file, string root, SourceNode document, 
 
     private void CheckBrief(WorkerSpec worker, string path, FleetConfig config)
     {
+        var prompt = Path.Combine(root, "workers", worker.Id!, "prompt.md");
+        var promptDisplay = Path.Combine(Path.GetDirectoryName(file) ?? string.Empty, "workers", worker.Id!, "prompt.md");
+        var kind = InputFiles.KindOf(prompt);
+        if (kind is not (FileKind.Missing or FileKind.Regular))
+        {
+            Error(path, $"worker \"{worker.Id}\"'s brief {promptDisplay} is {InputFiles.Describe(kind)}, not a regular file");
+            return;
+        }
+
+        if (kind == FileKind.Regular)
+        {
+            try
+            {
+                InputFiles.ReadText(prompt, promptDisplay);
+            }
+            catch (InputFileException e)
+            {
+                diagnostics.Add(new Diagnostic(Severity.Error, promptDisplay, e.Line ?? 1, e.Column ?? 1, "$", e.Reason));
+            }
+        }
+
         if (string.IsNullOrWhiteSpace(worker.Task) && (worker.Provider ?? config.Provider ?? FleetDefaults.DefaultProvider) != Provider.Command
-            && !File.Exists(Path.Combine(root, "workers", worker.Id!, "prompt.md")))
+            && kind == FileKind.Missing)
         {
             Warning(path, $"worker \"{worker.Id}\" has no task and workers/{worker.Id}/prompt.md does not exist: it would start with an empty brief");
         }
@@ -317,27 +339,17 @@ internal sealed class FleetRules(string file, string root, SourceNode document, 
         }
     }
 
-    private static IEnumerable<string> Placeholders(string arg)
-    {
-        for (var start = arg.IndexOf('{', StringComparison.Ordinal); start >= 0; start = arg.IndexOf('{', start + 1))
-        {
-            var end = arg.IndexOf('}', start);
-            if (end < 0)
-            {
-                yield break;
-            }
-
-            var candidate = arg[start..(end + 1)];
-            if (candidate.Length > 2 && candidate[1..^1].All(c => char.IsAsciiLetterLower(c) || c == '_'))
-            {
-                yield return candidate;
-            }
-        }
-    }
-
     private void Error(string path, string message) => Add(Severity.Error, path, message);
 
     private void Warning(string path, string message) => Add(Severity.Warning, path, message);
+
+    /// <summary>An error at a character of a string value: exact when the string was written without escapes before it.</summary>
+    private void ErrorInString(string path, string value, int index, string message)
+    {
+        var node = Locate(path);
+        var plain = node.Path == path && value[..index].All(c => c is >= ' ' and <= '~' and not '"' and not '\\');
+        diagnostics.Add(new Diagnostic(Severity.Error, file, node.Line, plain ? node.Column + 1 + index : node.Column, path, message));
+    }
 
     private void Add(Severity severity, string path, string message)
     {

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Fleet.Gates.Policy;
+using Fleet.Paths;
 using Fleet.Spec;
 
 namespace Fleet.Validation;
@@ -31,27 +32,43 @@ public static class FleetValidator
         displayPath ??= path;
         string file;
         string displayFile;
-        if (Directory.Exists(path))
+        switch (InputFiles.KindOf(path))
         {
-            file = Path.Combine(path, FileName);
-            displayFile = Path.Combine(displayPath, FileName);
-            if (!File.Exists(file))
-            {
-                throw new FleetNotFoundException($"no {FileName} in {displayPath} (create one with: fleet init {displayPath} --type iterative)");
-            }
-        }
-        else if (File.Exists(path))
-        {
-            file = path;
-            displayFile = displayPath;
-        }
-        else
-        {
-            throw new FleetNotFoundException($"{displayPath}: no such file or folder");
+            case FileKind.Directory:
+                file = Path.Combine(path, FileName);
+                displayFile = Path.Combine(displayPath, FileName);
+                if (InputFiles.KindOf(file) == FileKind.Missing)
+                {
+                    throw new FleetNotFoundException($"no {FileName} in {displayPath} (create one with: fleet init {displayPath} --type iterative)");
+                }
+
+                break;
+            case FileKind.Missing:
+                throw new FleetNotFoundException($"{displayPath}: no such file or folder");
+            default:
+                file = path;
+                displayFile = displayPath;
+                break;
         }
 
-        return Validate(File.ReadAllText(file), displayFile, Path.GetDirectoryName(Path.GetFullPath(file))!);
+        // Looked at before it is opened: a FIFO or a device would block the read, a dangling link fail it.
+        InputFiles.Require(file, displayFile);
+        string text;
+        try
+        {
+            text = InputFiles.Decode(File.ReadAllBytes(file), displayFile);
+        }
+        catch (InputFileException e) when (e.Line is { } line)
+        {
+            return new ValidationResult(displayFile, Path.GetDirectoryName(Path.GetFullPath(file))!, [Unreadable(e, line)], null);
+        }
+
+        return Validate(text, displayFile, Path.GetDirectoryName(Path.GetFullPath(file))!);
     }
+
+    /// <summary>Text that is not UTF-8, as a diagnostic at the first bad byte.</summary>
+    private static Diagnostic Unreadable(InputFileException e, int line) =>
+        new(Severity.Error, e.File, line, e.Column ?? 1, "$", e.Reason);
 
     /// <summary>Validates fleet.json text; <paramref name="root"/> is where workers/&lt;id&gt;/prompt.md are looked for.</summary>
     public static ValidationResult Validate(string text, string displayFile, string root)
@@ -76,10 +93,22 @@ public static class FleetValidator
 
         var sorted = diagnostics.OrderBy(d => d.Line).ThenBy(d => d.Column).ThenBy(d => d.Severity).ToList();
         var gatesFile = Path.Combine(root, GateRuleFiles.RepoFileName);
-        if (spec is not null && File.Exists(gatesFile))
+        var gatesDisplay = Path.Combine(Path.GetDirectoryName(displayFile) ?? string.Empty, GateRuleFiles.RepoFileName);
+        var gatesKind = spec is null ? FileKind.Missing : InputFiles.KindOf(gatesFile);
+        if (gatesKind == FileKind.Regular)
         {
-            var display = Path.Combine(Path.GetDirectoryName(displayFile) ?? string.Empty, GateRuleFiles.RepoFileName);
-            sorted.AddRange(ValidateGates(File.ReadAllText(gatesFile), display, root));
+            try
+            {
+                sorted.AddRange(ValidateGates(InputFiles.ReadText(gatesFile, gatesDisplay), gatesDisplay, root));
+            }
+            catch (InputFileException e) when (e.Line is { } line)
+            {
+                sorted.Add(Unreadable(e, line));
+            }
+        }
+        else if (gatesKind != FileKind.Missing)
+        {
+            sorted.Add(new Diagnostic(Severity.Error, gatesDisplay, 1, 1, "$", $"{gatesDisplay} is {InputFiles.Describe(gatesKind)}, not a regular file"));
         }
 
         var valid = spec is not null && sorted.All(d => d.Severity != Severity.Error);

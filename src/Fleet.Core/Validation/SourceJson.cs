@@ -63,7 +63,8 @@ public sealed class SourceJsonException(string message, int line, int column) : 
 /// <summary>Parses JSON text into <see cref="SourceNode"/>s, keeping each token's line and column.</summary>
 public static class SourceJson
 {
-    public static SourceNode Parse(string text)
+    /// <param name="lenient">Skip comments and allow trailing commas (for files fleet reads more loosely than fleet.json).</param>
+    public static SourceNode Parse(string text, bool lenient = false)
     {
         ArgumentNullException.ThrowIfNull(text);
         var bytes = Encoding.UTF8.GetBytes(text.StartsWith('\uFEFF') ? text[1..] : text);
@@ -73,7 +74,7 @@ public static class SourceJson
         }
 
         var lines = new LineTable(bytes);
-        var reader = new Utf8JsonReader(bytes, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow, AllowTrailingCommas = false });
+        var reader = new Utf8JsonReader(bytes, new JsonReaderOptions { CommentHandling = lenient ? JsonCommentHandling.Skip : JsonCommentHandling.Disallow, AllowTrailingCommas = lenient });
         try
         {
             reader.Read();

@@ -61,6 +61,7 @@ public sealed record WorkerLaunchSpec
 
     public static async Task<WorkerLaunchSpec> ReadAsync(string path, CancellationToken cancellationToken)
     {
+        Paths.InputFiles.Require(path, path);
         await using var stream = File.OpenRead(path);
         var spec = await JsonSerializer.DeserializeAsync(stream, WorkerJsonContext.Default.WorkerLaunchSpec, cancellationToken)
             ?? throw new InvalidDataException($"{path}: the worker spec is null.");

@@ -132,9 +132,9 @@ public static class WorkerPreparation
     {
         // prompt.md is read again at every iteration: a person may edit it during the run.
         var file = layout.PromptFile(worker.Id);
-        if (File.Exists(file))
+        if (Paths.InputFiles.Exists(file, layout.Relative(file)))
         {
-            return await File.ReadAllTextAsync(file, cancellationToken);
+            return await Paths.InputFiles.ReadTextAsync(file, layout.Relative(file), cancellationToken);
         }
 
         return worker.Task ?? string.Empty;

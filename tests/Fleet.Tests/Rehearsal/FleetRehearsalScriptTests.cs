@@ -35,9 +35,35 @@ public sealed class FleetRehearsalScriptTests
         var (code, console) = await run.FleetAsync("launch", run.Root, "--rehearse", "--no-tmux").SlowTimeout();
 
         code.ShouldBe(2);
-        console.Stderr.ShouldContain($"{Path.Combine(run.Root, "rehearsal.json")}: $.rules[0].turns[0].type: unknown turn type 'shel'");
+        console.Stderr.ShouldContain($"{Path.Combine(run.Root, "rehearsal.json")}:1:52: $.rules[0].turns[0].type: unknown turn type 'shel'");
         console.Stderr.ShouldContain("nothing was started");
         File.Exists(run.Layout.JournalFile).ShouldBeFalse();
+    }
+
+    [Fact]
+    public async Task A_rehearsed_dry_run_rejects_the_broken_rehearsal_json_the_real_launch_rejects_at_its_line_and_column()
+    {
+        await using var run = new FleetRun(FleetJson);
+        run.Dir.Write("fleet/rehearsal.json", "{ \"rules\": [\n  { \"worker\": \"a\",\n    \"turns\": [ { \"type\": \"text\", \"txt\": \"hi\" } ] } ] }\n");
+
+        var (code, console) = await run.FleetAsync("launch", run.Root, "--rehearse", "--dry-run").DefaultTimeout();
+
+        code.ShouldBe(2);
+        console.Stderr.ShouldContain($"{Path.Combine(run.Root, "rehearsal.json")}:3:41: $.rules[0].turns[0].txt: unknown key; did you mean 'text'?");
+        console.Stdout.ShouldBeEmpty();
+        File.Exists(run.Layout.JournalFile).ShouldBeFalse();
+    }
+
+    [Fact]
+    public async Task A_rehearsal_json_that_is_not_json_is_reported_at_the_parsers_line_and_column()
+    {
+        await using var run = new FleetRun(FleetJson);
+        run.Dir.Write("fleet/rehearsal.json", "{ \"rules\": [\n  { \"worker\": \"a\" \"turns\": [] } ] }\n");
+
+        var (code, console) = await run.FleetAsync("launch", run.Root, "--rehearse", "--dry-run").DefaultTimeout();
+
+        code.ShouldBe(2);
+        console.Stderr.ShouldContain($"{Path.Combine(run.Root, "rehearsal.json")}:2:19: not valid JSON: '\"' is invalid after a value");
     }
 
     [Fact]

@@ -15,12 +15,12 @@ public static class GateRuleFiles
     public static async Task<FleetGates> ReadRepoAsync(string root, CancellationToken cancellationToken)
     {
         var file = Path.Combine(root, RepoFileName);
-        if (!File.Exists(file))
+        if (!Paths.InputFiles.Exists(file, file))
         {
             return FleetGates.None;
         }
 
-        var text = await File.ReadAllTextAsync(file, cancellationToken);
+        var text = await Paths.InputFiles.ReadTextAsync(file, file, cancellationToken);
         var errors = FleetValidator.ValidateGates(text, file, root).Where(d => d.Severity == Severity.Error).ToList();
         if (errors.Count > 0)
         {

@@ -92,12 +92,12 @@ public static class TeamPlanFile
     {
         ArgumentNullException.ThrowIfNull(path);
         displayPath ??= path;
-        if (!File.Exists(path))
+        if (!Paths.InputFiles.Exists(path, displayPath))
         {
             throw new PlanException($"{displayPath}: no such file (make one with: fleet team plan)");
         }
 
-        return Parse(File.ReadAllText(path), displayPath);
+        return Parse(Paths.InputFiles.ReadText(path, displayPath), displayPath);
     }
 
     /// <summary>Checks plan.json's text, named <paramref name="displayFile"/> in problems.</summary>
