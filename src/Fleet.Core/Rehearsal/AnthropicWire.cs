@@ -6,9 +6,9 @@ namespace Fleet.Rehearsal;
 /// <summary>Writes Anthropic Messages API answers: SSE (<c>message_start</c> … <c>message_stop</c>) or one JSON message.</summary>
 internal static class AnthropicWire
 {
-    public static async Task WriteAsync(HttpContext ctx, RehearsalStep step, RehearsalConversation conversation, long n, CancellationToken ct)
+    public static async Task WriteAsync(HttpContext ctx, RehearsalStep step, RehearsalConversation conversation, long n, RehearsalIds ids, CancellationToken ct)
     {
-        ctx.Response.Headers["request-id"] = $"req_rehearsal_{n}";
+        ctx.Response.Headers["request-id"] = ids.Request(n);
         if (step is FailStep fail)
         {
             await Wire.WriteJsonAsync(ctx, fail.Status, new JsonObject
@@ -19,7 +19,7 @@ internal static class AnthropicWire
             return;
         }
 
-        var id = $"msg_rehearsal_{n:D4}";
+        var id = ids.Message(n);
         var blocks = new List<JsonObject>();
         string stopReason;
         switch (step)
@@ -34,7 +34,7 @@ internal static class AnthropicWire
                     blocks.Add(new JsonObject { ["type"] = "text", ["text"] = tool.Say });
                 }
 
-                blocks.Add(new JsonObject { ["type"] = "tool_use", ["id"] = $"toolu_rehearsal_{n}_{blocks.Count}", ["name"] = tool.Name, ["input"] = tool.Input.DeepClone() });
+                blocks.Add(new JsonObject { ["type"] = "tool_use", ["id"] = ids.ToolUse(n, blocks.Count, conversation.Position), ["name"] = tool.Name, ["input"] = tool.Input.DeepClone() });
                 stopReason = "tool_use";
                 break;
             default:

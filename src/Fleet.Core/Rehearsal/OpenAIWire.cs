@@ -6,31 +6,31 @@ namespace Fleet.Rehearsal;
 /// <summary>Writes OpenAI Responses API answers: SSE <c>response.created</c>, output items, <c>response.completed</c> with usage.</summary>
 internal static class OpenAIWire
 {
-    public static async Task WriteAsync(HttpContext ctx, RehearsalStep step, RehearsalConversation conversation, long n, CancellationToken ct)
+    public static async Task WriteAsync(HttpContext ctx, RehearsalStep step, RehearsalConversation conversation, long n, RehearsalIds ids, CancellationToken ct)
     {
-        ctx.Response.Headers["x-request-id"] = $"req_rehearsal_{n}";
+        ctx.Response.Headers["x-request-id"] = ids.Request(n);
         if (step is FailStep fail)
         {
             await WriteErrorAsync(ctx, fail.Status, fail.ErrorType, fail.Message, ct);
             return;
         }
 
-        var id = $"resp_rehearsal_{n}";
+        var id = ids.Response(n);
         var items = new List<JsonObject>();
         switch (step)
         {
             case TextStep t:
-                items.Add(Message(n, 0, t.Text));
+                items.Add(Message(ids.OutputMessage(n, 0), t.Text));
                 break;
             case ToolStep tool:
                 if (tool.Say is not null)
                 {
-                    items.Add(Message(n, 0, tool.Say));
+                    items.Add(Message(ids.OutputMessage(n, 0), tool.Say));
                 }
 
                 items.Add(new JsonObject
                 {
-                    ["type"] = "function_call", ["id"] = $"fc_rehearsal_{n}", ["call_id"] = $"call_rehearsal_{n}",
+                    ["type"] = "function_call", ["id"] = ids.FunctionCall(n), ["call_id"] = ids.Call(n, conversation.Position),
                     ["name"] = tool.Name, ["arguments"] = tool.Input.ToJsonString(Wire.JsonOptions), ["status"] = "completed",
                 });
                 break;
@@ -98,9 +98,9 @@ internal static class OpenAIWire
         await sse.EventAsync("response.completed", new JsonObject { ["type"] = "response.completed", ["response"] = Response("completed", all, usage) });
     }
 
-    private static JsonObject Message(long n, int k, string text) => new()
+    private static JsonObject Message(string id, string text) => new()
     {
-        ["type"] = "message", ["id"] = $"msg_rehearsal_{n}_{k}", ["role"] = "assistant", ["status"] = "completed",
+        ["type"] = "message", ["id"] = id, ["role"] = "assistant", ["status"] = "completed",
         ["content"] = new JsonArray(new JsonObject { ["type"] = "output_text", ["text"] = text, ["annotations"] = new JsonArray() }),
     };
 

@@ -5,9 +5,12 @@ namespace Fleet.Rehearsal;
 
 /// <summary>
 /// What the endpoint reads from a model request to decide which scripted step to play. The position is
-/// <b>stateless</b>: the number of model responses in the request's history since the last real user prompt
-/// (a user message that is neither a tool result nor claude's structured-output reminder). So a retried request gets the same answer, a resumed session
-/// (new prompt) starts its script again from the top, and a server restart changes nothing.
+/// <b>stateless</b>, read from the request's history since the last real user prompt (a user message that is neither
+/// a tool result nor claude's structured-output reminder): each model response moves it on by one, and a response
+/// whose tool call carries a rehearsal id sets it to one past the position that call was played at
+/// (<see cref="RehearsalIds.PlayedPosition"/>), so a history the CLI shortened still says where the script is. A
+/// retried request gets the same answer, a resumed session (new prompt) starts its script again from the top, and an
+/// endpoint restart changes nothing.
 /// <see cref="Prompt"/> is the text of that last real user prompt: a fresh worker's brief as the CLI sent it (codex's
 /// environment context comes in a user message of its own, before it), or this iteration's brief in a resumed session.
 /// </summary>
@@ -30,7 +33,7 @@ internal sealed partial record RehearsalConversation(int Position, string? Cwd, 
                 }
                 else if (role == "assistant")
                 {
-                    position++;
+                    position = PlayedPosition(message) is { } played ? played + 1 : position + 1;
                 }
             }
         }
@@ -84,10 +87,18 @@ internal sealed partial record RehearsalConversation(int Position, string? Cwd, 
                 {
                     inModelRun = false;
                 }
-                else if (!inModelRun)
+                else
                 {
-                    position++;
-                    inModelRun = true;
+                    if (!inModelRun)
+                    {
+                        position++;
+                        inModelRun = true;
+                    }
+
+                    if (type == "function_call" && RehearsalIds.PlayedPosition(Str(item, "call_id")) is { } played)
+                    {
+                        position = played + 1;
+                    }
                 }
             }
         }
@@ -103,6 +114,12 @@ internal sealed partial record RehearsalConversation(int Position, string? Cwd, 
         message.TryGetProperty("content", out var content)
         && content.ValueKind == JsonValueKind.Array
         && content.EnumerateArray().Any(b => Str(b, "type") == "text" && (Str(b, "text") ?? string.Empty).StartsWith("[structured-output-enforce]", StringComparison.Ordinal));
+
+    /// <summary>The position a rehearsal endpoint played this assistant message's tool call at, if it carries one.</summary>
+    private static int? PlayedPosition(JsonElement message) =>
+        message.TryGetProperty("content", out var content) && content.ValueKind == JsonValueKind.Array
+            ? content.EnumerateArray().Where(b => Str(b, "type") == "tool_use").Select(b => RehearsalIds.PlayedPosition(Str(b, "id"))).FirstOrDefault(p => p is not null)
+            : null;
 
     private static bool HasToolResult(JsonElement message) =>
         message.TryGetProperty("content", out var content)

@@ -25,7 +25,7 @@ public sealed record RehearsalOptions
 
 /// <summary>One request the endpoint answered.</summary>
 /// <param name="At">When it was answered (UTC).</param>
-/// <param name="Number">Request counter since start (also in ids: msg_rehearsal_N, req_rehearsal_N).</param>
+/// <param name="Number">Request counter since start (also in ids: msg_rehearsal_&lt;endpoint prefix&gt;_N, req_rehearsal_&lt;endpoint prefix&gt;_N).</param>
 /// <param name="Method">HTTP method.</param>
 /// <param name="Path">Request path without the query.</param>
 /// <param name="Provider">Which model API was called; null for other paths.</param>
@@ -74,6 +74,7 @@ public sealed class RehearsalServer : IAsyncDisposable
     private readonly Action<RehearsalLogEntry>? _log;
     private readonly ConcurrentQueue<RehearsalLogEntry> _entries = new();
     private readonly ConcurrentDictionary<string, int> _callsByKey = new(StringComparer.Ordinal);
+    private readonly RehearsalIds _ids = RehearsalIds.CreateRandom();
     private long _requests;
     private int _disposed;
 
@@ -89,6 +90,9 @@ public sealed class RehearsalServer : IAsyncDisposable
     public Uri BaseUrl { get; private set; }
 
     public int Port => BaseUrl.Port;
+
+    /// <summary>This endpoint's own random part of every id it issues (message, tool call, response, request ids).</summary>
+    public string IdPrefix => _ids.Prefix;
 
     /// <summary>The most recent requests (up to 1000), oldest first.</summary>
     public IReadOnlyList<RehearsalLogEntry> Requests => [.. _entries];
@@ -194,11 +198,11 @@ public sealed class RehearsalServer : IAsyncDisposable
             var step = _player.Decide(key, provider.Value, conversation, out outcome);
             if (provider == RehearsalProvider.Claude)
             {
-                await AnthropicWire.WriteAsync(ctx, step, conversation, n, ct);
+                await AnthropicWire.WriteAsync(ctx, step, conversation, n, _ids, ct);
             }
             else
             {
-                await OpenAIWire.WriteAsync(ctx, step, conversation, n, ct);
+                await OpenAIWire.WriteAsync(ctx, step, conversation, n, _ids, ct);
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)

@@ -86,4 +86,65 @@ public class CodexRehearsalTests
         File.ReadAllText(Path.Combine(root, "iterations", "1", "review.md")).ShouldStartWith("verdict: iterate\n");
         JsonDocument.Parse(review.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)[0]).RootElement.GetProperty("type").GetString().ShouldBe("thread.started");
     }
+
+    [Fact]
+    public async Task A_codex_session_that_outlives_its_endpoint_goes_on_with_the_restarted_one_and_runs_each_command_exactly_once()
+    {
+        var codex = AgentCli.RequireOrSkip("codex");
+        using var dir = new TempDir("fleet-rehearsal-codex-");
+        var work = Directory.CreateDirectory(dir.Combine("work")).FullName;
+        var marks = Path.Combine(work, "marks.txt");
+        var script = RehearsalScript.Parse("""
+            { "rules": [ { "worker": "marker", "turns": [
+                { "type": "shell", "command": "echo first >> marks.txt; while [ ! -e go ]; do sleep 0.1; done" },
+                { "type": "shell", "command": "echo second >> marks.txt" },
+                { "type": "shell", "command": "echo third >> marks.txt" },
+                { "type": "text", "text": "Marked three times." } ] } ] }
+            """);
+        var key = RehearsalKey.Create("demo", "marker", 1);
+        var first = await RehearsalServer.StartAsync(new RehearsalOptions { Script = script }, TestContext.Current.CancellationToken).DefaultTimeout();
+        Task<AgentRunResult> run;
+        RehearsalServer restarted;
+        try
+        {
+            run = RunCodexAsync(codex, first, key, dir, work, "Mark three times.");
+            // The first command holds codex until "go" exists: the endpoint dies and comes back meanwhile.
+            await WaitUntilAsync(() => File.Exists(marks) || run.IsCompleted);
+            if (run.IsCompleted)
+            {
+                throw new InvalidOperationException($"codex ended before the endpoint restarted:\n{await run}");
+            }
+        }
+        finally
+        {
+            await first.DisposeAsync();
+        }
+
+        await using (restarted = await RehearsalServer.StartAsync(new RehearsalOptions { Port = first.Port, Script = script }, TestContext.Current.CancellationToken).DefaultTimeout())
+        {
+            await File.WriteAllTextAsync(Path.Combine(work, "go"), string.Empty, TestContext.Current.CancellationToken);
+            var result = await run.SlowTimeout();
+
+            result.ExitCode.ShouldBe(0, result.ToString());
+            File.ReadAllLines(marks).ShouldBe(["first", "second", "third"]);
+            File.ReadAllText(dir.Combine("last-message.txt")).Trim().ShouldBe("Marked three times.");
+            restarted.IdPrefix.ShouldNotBe(first.IdPrefix);
+            restarted.Requests.Where(r => r.Provider is not null).Select(r => r.Outcome)
+                .ShouldBe(["step 1: tool exec_command", "step 2: tool exec_command", "step 3: text"], result.ToString());
+        }
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        var deadline = DateTimeOffset.UtcNow + TestTimeouts.Slow;
+        while (!condition())
+        {
+            if (DateTimeOffset.UtcNow > deadline)
+            {
+                throw new TimeoutException("the condition never held");
+            }
+
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
+    }
 }

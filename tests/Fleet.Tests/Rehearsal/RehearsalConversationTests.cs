@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Fleet.Rehearsal;
 
 namespace Fleet.Tests.Rehearsal;
@@ -91,5 +92,104 @@ public class RehearsalConversationTests
     public void A_codex_write_is_a_printf_that_keeps_the_bytes_exactly()
     {
         RehearsalPlayer.WriteCommand("a b/it's.txt", "x'y\n%s\n").ShouldBe("mkdir -p 'a b' && printf '%s' 'x'\\''y\n%s\n' > 'a b/it'\\''s.txt'");
+    }
+
+    [Theory]
+    [InlineData("toolu_rehearsal_0a1b2c3d4e5f_7_0_p2", 2)]
+    [InlineData("toolu_rehearsal_0a1b2c3d4e5f_7_1_p0", 0)]
+    [InlineData("call_rehearsal_0a1b2c3d4e5f_12_p5", 5)]
+    [InlineData("toolu_rehearsal_2_0", null)]
+    [InlineData("call_rehearsal_3", null)]
+    [InlineData("toolu_01XFDUDYJgAACzvnptvVoYEL", null)]
+    [InlineData("msg_rehearsal_0a1b2c3d4e5f_3", null)]
+    [InlineData("toolu_rehearsal_0a1b2c3d4e5f_7_0_p", null)]
+    [InlineData("toolu_rehearsal_0a1b2c3d4e5f_7_0_p2x", null)]
+    [InlineData("", null)]
+    [InlineData(null, null)]
+    public void A_tool_call_id_says_the_script_position_it_was_played_at_only_when_a_rehearsal_endpoint_issued_it(string? id, int? position)
+    {
+        RehearsalIds.PlayedPosition(id).ShouldBe(position);
+    }
+
+    [Fact]
+    public void Ids_of_two_endpoints_never_collide_and_tool_call_ids_carry_their_position()
+    {
+        var one = RehearsalIds.CreateRandom();
+        var two = RehearsalIds.CreateRandom();
+
+        one.Prefix.ShouldNotBe(two.Prefix);
+        one.Prefix.ShouldMatch("^[0-9a-f]{12}$");
+        one.ToolUse(1, 0, 0).ShouldNotBe(two.ToolUse(1, 0, 0));
+        one.Call(1, 0).ShouldNotBe(two.Call(1, 0));
+        new[] { one.Message(1), one.Response(1), one.Request(1), one.FunctionCall(1), one.OutputMessage(1, 0) }.ShouldAllBe(id => id.Contains(one.Prefix));
+        RehearsalIds.PlayedPosition(one.ToolUse(9, 1, 3)).ShouldBe(3);
+        RehearsalIds.PlayedPosition(two.Call(9, 4)).ShouldBe(4);
+    }
+
+    public static TheoryData<string, int> AnthropicHistories => new()
+    {
+        // No rehearsal ids: count the responses.
+        { """[ "go", ["t1"], ["t2"] ]""", 2 },
+        // The CLI dropped the response played at 1: the last id still says 2 was played.
+        { """[ "go", ["toolu_rehearsal_aa_1_0_p0"], ["toolu_rehearsal_bb_1_0_p2"] ]""", 3 },
+        // A text response after an id counts on from it.
+        { """[ "go", ["toolu_rehearsal_aa_1_0_p1"], "text" ]""", 3 },
+        // Ids before the last prompt belong to an earlier prompt's play.
+        { """[ "go", ["toolu_rehearsal_aa_1_0_p4"], "again", ["t9"] ]""", 1 },
+        // Two endpoints (before and after a restart) in one history.
+        { """[ "go", ["toolu_rehearsal_aa_2_0_p0"], ["toolu_rehearsal_bb_1_0_p1"], ["toolu_rehearsal_bb_2_0_p2"] ]""", 3 },
+    };
+
+    /// <summary>
+    /// A compact history: a string is a user prompt ("text": an assistant text answer), an array is an assistant
+    /// response calling tools with those ids, each followed by its tool result.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(AnthropicHistories))]
+    public void An_anthropic_position_follows_the_ids_the_endpoint_issued_and_counts_responses_without_them(string history, int position)
+    {
+        var messages = new JsonArray();
+        foreach (var entry in JsonNode.Parse(history)!.AsArray())
+        {
+            if (entry is JsonArray ids)
+            {
+                var uses = new JsonArray();
+                var results = new JsonArray();
+                foreach (var id in ids)
+                {
+                    uses.Add(new JsonObject { ["type"] = "tool_use", ["id"] = (string)id!, ["name"] = "Bash", ["input"] = new JsonObject() });
+                    results.Add(new JsonObject { ["type"] = "tool_result", ["tool_use_id"] = (string)id!, ["content"] = "ok" });
+                }
+
+                messages.Add(new JsonObject { ["role"] = "assistant", ["content"] = uses });
+                messages.Add(new JsonObject { ["role"] = "user", ["content"] = results });
+            }
+            else if ((string)entry! == "text")
+            {
+                messages.Add(new JsonObject { ["role"] = "assistant", ["content"] = new JsonArray(new JsonObject { ["type"] = "text", ["text"] = "said" }) });
+            }
+            else
+            {
+                messages.Add(new JsonObject { ["role"] = "user", ["content"] = (string)entry! });
+            }
+        }
+
+        Anthropic(new JsonObject { ["messages"] = messages }.ToJsonString()).Position.ShouldBe(position);
+    }
+
+    [Fact]
+    public void An_openai_position_follows_the_call_ids_the_endpoint_issued_even_after_a_say_message()
+    {
+        var c = OpenAI("""
+            { "input": [
+                { "type": "message", "role": "user", "content": [ { "type": "input_text", "text": "do it" } ] },
+                { "type": "function_call", "call_id": "call_rehearsal_aa_3_p0", "name": "exec_command", "arguments": "{}" },
+                { "type": "function_call_output", "call_id": "call_rehearsal_aa_3_p0", "output": "ok" },
+                { "type": "message", "role": "assistant", "content": [ { "type": "output_text", "text": "next" } ] },
+                { "type": "function_call", "call_id": "call_rehearsal_bb_1_p2", "name": "exec_command", "arguments": "{}" },
+                { "type": "function_call_output", "call_id": "call_rehearsal_bb_1_p2", "output": "ok" } ] }
+            """);
+
+        c.Position.ShouldBe(3);
     }
 }

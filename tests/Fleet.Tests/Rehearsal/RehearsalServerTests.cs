@@ -107,4 +107,56 @@ public class RehearsalServerTests
         usage.GetProperty("input_tokens_details").GetProperty("cached_tokens").GetInt64().ShouldBe(44);
         usage.GetProperty("output_tokens").GetInt64().ShouldBe(22);
     }
+
+    [Fact]
+    public async Task A_restarted_endpoint_issues_new_ids_and_goes_on_from_a_tool_call_the_previous_one_played()
+    {
+        var script = RehearsalScript.Parse("""
+            { "rules": [ { "worker": "w", "turns": [
+                { "type": "shell", "command": "echo one" },
+                { "type": "shell", "command": "echo two" },
+                { "type": "text", "text": "done" } ] } ] }
+            """);
+        string first;
+        string before;
+        await using (var server = await RehearsalServer.StartAsync(new RehearsalOptions { Script = script }, TestContext.Current.CancellationToken).DefaultTimeout())
+        {
+            before = server.IdPrefix;
+            first = (await CallAsync(server, """[ { "role": "user", "content": "go" } ]""")).GetProperty("content")[0].GetProperty("id").GetString()!;
+        }
+
+        await using var restarted = await RehearsalServer.StartAsync(new RehearsalOptions { Script = script }, TestContext.Current.CancellationToken).DefaultTimeout();
+        var history = $$"""
+            [ { "role": "user", "content": "go" },
+              { "role": "assistant", "content": [ { "type": "tool_use", "id": "{{first}}", "name": "Bash", "input": {} } ] },
+              { "role": "user", "content": [ { "type": "tool_result", "tool_use_id": "{{first}}", "content": "one" } ] } ]
+            """;
+        var second = await CallAsync(restarted, history);
+        var replayed = await CallAsync(restarted, """[ { "role": "user", "content": "go" } ]""");
+
+        restarted.IdPrefix.ShouldNotBe(before);
+        first.ShouldContain(before);
+        second.GetProperty("content")[0].GetProperty("input").GetProperty("command").GetString().ShouldBe("echo two");
+        var secondId = second.GetProperty("content")[0].GetProperty("id").GetString()!;
+        secondId.ShouldContain(restarted.IdPrefix);
+        // The same call again from the top gets the first step, under an id the first endpoint never issued.
+        var again = replayed.GetProperty("content")[0];
+        again.GetProperty("input").GetProperty("command").GetString().ShouldBe("echo one");
+        again.GetProperty("id").GetString().ShouldNotBe(first);
+        new[] { first, secondId, again.GetProperty("id").GetString() }.Distinct().Count().ShouldBe(3);
+    }
+
+    /// <summary>One non-streamed Anthropic call for worker w; returns the message.</summary>
+    private static async Task<JsonElement> CallAsync(RehearsalServer server, string messages)
+    {
+        using var http = new HttpClient { BaseAddress = server.BaseUrl };
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/messages")
+        {
+            Content = Json($$"""{ "model": "m", "stream": false, "messages": {{messages}} }"""),
+        };
+        request.Headers.Add("x-api-key", "rehearsal:f:w:1");
+        using var response = await http.SendAsync(request, TestContext.Current.CancellationToken).DefaultTimeout();
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        return JsonDocument.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken).DefaultTimeout()).RootElement.Clone();
+    }
 }
