@@ -38,12 +38,12 @@ public static class FleetRuns
         if (Directory.Exists(iterations) && Directory.EnumerateFileSystemEntries(iterations).Any())
         {
             var archive = Path.Combine(layout.StateDir, "runs", previous.RunId ?? $"before-{time.GetUtcNow():yyyyMMdd-HHmmss}");
-            Directory.CreateDirectory(archive);
+            PrivateFiles.CreateDirectory(archive);
             Directory.Move(iterations, Path.Combine(archive, "iterations"));
         }
 
-        Directory.CreateDirectory(layout.StateDir);
-        File.Copy(layout.FleetFile, layout.LaunchFile, overwrite: true);
+        PrivateFiles.CreateDirectory(layout.StateDir);
+        PrivateFiles.Copy(layout.FleetFile, layout.LaunchFile);
         File.Delete(layout.PausedFile);
 
         // "Always" approvals hold for one run; the next run asks again (accepted ones belong in .fleet/gates.json).
@@ -81,11 +81,11 @@ public sealed class FleetRegistry(UserDirs dirs)
 
     public void Register(string root, string name, TimeProvider time)
     {
-        Directory.CreateDirectory(Dir);
+        PrivateFiles.CreateDirectory(Dir);
         var entry = new RegistryEntry(Path.GetFullPath(root), name, time.GetUtcNow());
         var file = FileFor(root);
         var temp = file + ".tmp";
-        File.WriteAllText(temp, JsonSerializer.Serialize(entry, RegistryJsonContext.Default.RegistryEntry));
+        PrivateFiles.WriteAllText(temp, JsonSerializer.Serialize(entry, RegistryJsonContext.Default.RegistryEntry));
         File.Move(temp, file, overwrite: true);
     }
 

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Fleet.Paths;
 
 namespace Fleet.Orchestration;
 
@@ -101,7 +102,7 @@ public sealed class Journal(string path, TimeProvider time)
         // Synchronous on purpose: one small line, flushed to disk before the caller acts on it.
         lock (_gate)
         {
-            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
+            PrivateFiles.CreateDirectoryFor(Path);
             using var file = Open();
             file.Write(Encoding.UTF8.GetBytes(line));
             file.Flush(flushToDisk: flush);
@@ -120,12 +121,7 @@ public sealed class Journal(string path, TimeProvider time)
         }
     }
 
-    private FileStream Open() => new(Path, new FileStreamOptions
-    {
-        Mode = FileMode.Append,
-        Access = FileAccess.Write,
-        Share = FileShare.ReadWrite,
-    });
+    private FileStream Open() => PrivateFiles.Open(Path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
 
     /// <summary>
     /// Every entry in order. A torn last line (the writer was killed mid-write) is skipped; so is any line
