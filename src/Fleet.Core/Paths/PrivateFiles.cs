@@ -33,7 +33,7 @@ public static class PrivateFiles
             return path;
         }
 
-        Directory.CreateDirectory(path, DirectoryMode);
+        CreateMissing(path);
         Tighten(path);
         return path;
     }
@@ -47,8 +47,19 @@ public static class PrivateFiles
         if (OperatingSystem.IsWindows())
             Directory.CreateDirectory(path);
         else
-            Directory.CreateDirectory(path, DirectoryMode);
+            CreateMissing(path);
         return path;
+    }
+
+    // Directory.CreateDirectory(path, mode) gives the mode to the last folder only; its missing parents get the umask's.
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    private static void CreateMissing(string path)
+    {
+        var missing = new Stack<string>();
+        for (var dir = Path.GetFullPath(path); dir is not null && !Directory.Exists(dir); dir = Path.GetDirectoryName(dir))
+            missing.Push(dir);
+        foreach (var dir in missing)
+            Directory.CreateDirectory(dir, DirectoryMode);
     }
 
     /// <summary><see cref="CreateDirectory"/> for the folder that holds <paramref name="file"/>.</summary>

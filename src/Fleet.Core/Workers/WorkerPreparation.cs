@@ -167,7 +167,7 @@ public static class WorkerPreparation
 
         // A rehearsal never reads or writes the person's own agent settings.
         var home = Path.Combine(rehearsalDir, "home");
-        Directory.CreateDirectory(home);
+        PrivateFiles.CreateMissingDirectory(home);
         environment["HOME"] = home;
         return environment;
     }
