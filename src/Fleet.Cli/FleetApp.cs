@@ -115,10 +115,10 @@ public static class FleetApp
         try
         {
             var dirs = new UserDirs(console.GetEnvironmentVariable);
-            Directory.CreateDirectory(dirs.LogDir);
+            PrivateFiles.CreateDirectory(dirs.LogDir);
             var stamp = DateTimeOffset.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
             var path = Path.Combine(dirs.LogDir, $"fleet-{stamp}-{Environment.ProcessId}.log");
-            File.WriteAllText(path, $"fleet {string.Join(' ', args)}\n{ex}\n");
+            PrivateFiles.WriteAllText(path, $"fleet {string.Join(' ', args)}\n{ex}\n");
             return path;
         }
         catch (IOException)

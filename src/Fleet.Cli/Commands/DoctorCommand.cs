@@ -1,7 +1,10 @@
 using System.CommandLine;
 using System.Globalization;
 using Fleet.Cli.Hosting;
+using Fleet.Orchestration;
 using Fleet.Orchestration.Spawning;
+using Fleet.Paths;
+using Fleet.Telemetry.Store;
 
 namespace Fleet.Cli.Commands;
 
@@ -15,13 +18,14 @@ internal static class DoctorCommand
         command.SetAction(async (parse, cancellationToken) =>
         {
             var diagnosis = await MachineDoctor.DiagnoseAsync(console.GetEnvironmentVariable, [AppContext.BaseDirectory, console.CurrentDirectory], TimeProvider.System, cancellationToken);
+            var shared = PrivacyAudit.Find(AgentDataPlaces(console));
             if (parse.GetValue(json))
             {
-                await CommandHelpers.WriteJsonAsync(console, ToJson(diagnosis), CliJsonContext.Default.DoctorJson);
+                await CommandHelpers.WriteJsonAsync(console, ToJson(diagnosis, shared), CliJsonContext.Default.DoctorJson);
             }
             else
             {
-                await console.Out.WriteAsync(Render(diagnosis));
+                await console.Out.WriteAsync(Render(diagnosis, shared));
             }
 
             if (!diagnosis.CanLaunch)
@@ -35,15 +39,26 @@ internal static class DoctorCommand
         return command;
     }
 
-    internal static DoctorJson ToJson(MachineDiagnosis d) => new(
+    /// <summary>The store, the logs, the registry, and the agent data of the fleet here and of every registered fleet.</summary>
+    private static IEnumerable<string> AgentDataPlaces(ICliConsole console)
+    {
+        var dirs = new UserDirs(console.GetEnvironmentVariable);
+        var store = TelemetryStore.DefaultPath(dirs);
+        var registry = new FleetRegistry(dirs);
+        IEnumerable<string> roots = [console.CurrentDirectory, .. registry.List().Select(e => e.Root)];
+        return [.. TelemetryStore.StoreFileSuffixes.Select(s => store + s), dirs.LogDir, registry.Dir, .. roots.SelectMany(PrivacyAudit.RootPlaces)];
+    }
+
+    internal static DoctorJson ToJson(MachineDiagnosis d, IReadOnlyList<SharedAgentData> shared) => new(
         d.CanLaunch,
         d.Mode,
         d.Reason,
         d.InsideTmux,
         [.. d.Tools.Select(t => new DoctorToolJson(t.Tool.Name, t.Tool.Found, t.Tool.Path, t.Tool.Version, t.Tool.Error, t.Required, t.Tool.Found ? null : t.Install))],
-        [.. d.Keys.Select(k => new DoctorKeyJson(k.Name, k.IsSet, k.Display))]);
+        [.. d.Keys.Select(k => new DoctorKeyJson(k.Name, k.IsSet, k.Display))],
+        [.. shared.Select(s => new DoctorSharedJson(s.Path, s.Mode, s.Fix))]);
 
-    internal static string Render(MachineDiagnosis d)
+    internal static string Render(MachineDiagnosis d, IReadOnlyList<SharedAgentData> shared)
     {
         var rows = new List<(string Name, string State, string Detail)>();
         foreach (var check in d.Tools)
@@ -71,6 +86,11 @@ internal static class DoctorCommand
         foreach (var (name, state, detail) in rows)
         {
             w.WriteLine($"{name.PadRight(nameWidth)}  {(detail.Length == 0 ? state : state.PadRight(stateWidth) + "  " + detail)}");
+        }
+
+        foreach (var s in shared)
+        {
+            w.WriteLine($"warning: {s.Path} holds agent data that other users can read (mode {s.Mode}); make it private with: {s.Fix}");
         }
 
         w.WriteLine(d.CanLaunch ? "launch can run here." : "launch cannot run here: install the missing required programs.");

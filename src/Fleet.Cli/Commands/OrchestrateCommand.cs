@@ -3,6 +3,7 @@ using System.Globalization;
 using Fleet.Cli.Hosting;
 using Fleet.Orchestration;
 using Fleet.Orchestration.Spawning;
+using Fleet.Paths;
 using Fleet.Planning;
 using Fleet.Processes;
 using Fleet.Rehearsal;
@@ -95,7 +96,7 @@ internal static class OrchestrateCommand
     {
         var path = OrchestratorInfo.PathFor(layout);
         var temp = path + ".tmp";
-        await File.WriteAllTextAsync(temp, System.Text.Json.JsonSerializer.Serialize(info, OrchestrationJson.Info), cancellationToken);
+        await PrivateFiles.WriteAllTextAsync(temp, System.Text.Json.JsonSerializer.Serialize(info, OrchestrationJson.Info), cancellationToken);
         File.Move(temp, path, overwrite: true);
     }
 }

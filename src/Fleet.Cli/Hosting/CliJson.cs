@@ -26,7 +26,10 @@ public sealed record DoctorToolJson(string Name, bool Found, string? Path, strin
 
 public sealed record DoctorKeyJson(string Name, bool Set, string Display);
 
-public sealed record DoctorJson(bool CanLaunch, string Mode, string Reason, bool InsideTmux, IReadOnlyList<DoctorToolJson> Tools, IReadOnlyList<DoctorKeyJson> Keys);
+public sealed record DoctorJson(bool CanLaunch, string Mode, string Reason, bool InsideTmux, IReadOnlyList<DoctorToolJson> Tools, IReadOnlyList<DoctorKeyJson> Keys, IReadOnlyList<DoctorSharedJson> SharedAgentData);
+
+/// <summary>Agent data other local users can read, and the command that makes it private.</summary>
+public sealed record DoctorSharedJson(string Path, string Mode, string Fix);
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true)]
 [JsonSerializable(typeof(ValidateJson))]

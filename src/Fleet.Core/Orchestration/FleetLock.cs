@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Fleet.Paths;
 using Fleet.Planning;
 using Fleet.Processes;
 
@@ -46,10 +47,10 @@ public sealed class FleetLock : IDisposable
     public static FleetLock? TryAcquire(FleetLayout layout)
     {
         ArgumentNullException.ThrowIfNull(layout);
-        Directory.CreateDirectory(layout.StateDir);
+        PrivateFiles.CreateDirectory(layout.StateDir);
         try
         {
-            return new FleetLock(new FileStream(PathFor(layout), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None));
+            return new FleetLock(PrivateFiles.Open(PathFor(layout), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None));
         }
         catch (IOException)
         {

@@ -55,12 +55,12 @@ public static class FleetRuns
         if (Directory.Exists(iterations) && Directory.EnumerateFileSystemEntries(iterations).Any())
         {
             var archive = Path.Combine(layout.StateDir, "runs", previous.RunId ?? $"before-{time.GetUtcNow():yyyyMMdd-HHmmss}");
-            Directory.CreateDirectory(archive);
+            PrivateFiles.CreateDirectory(archive);
             Directory.Move(iterations, Path.Combine(archive, "iterations"));
         }
 
-        Directory.CreateDirectory(layout.StateDir);
-        File.Copy(layout.FleetFile, layout.LaunchFile, overwrite: true);
+        PrivateFiles.CreateDirectory(layout.StateDir);
+        PrivateFiles.Copy(layout.FleetFile, layout.LaunchFile);
         File.Delete(layout.PausedFile);
         File.Delete(layout.JournalLostFile);
 
@@ -105,13 +105,13 @@ public sealed class FleetRegistry(UserDirs dirs)
     public void Register(string root, string name, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(time);
-        Directory.CreateDirectory(Dir);
+        PrivateFiles.CreateDirectory(Dir);
         var entry = new RegistryEntry(RealPath.Of(root), name, time.GetUtcNow());
         var file = FileFor(root);
         var temp = Path.Combine(Dir, $".{Path.GetFileName(file)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         try
         {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            using (var stream = PrivateFiles.Open(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
             {
                 stream.Write(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(entry, RegistryJsonContext.Default.RegistryEntry)));
                 stream.Flush(flushToDisk: true);

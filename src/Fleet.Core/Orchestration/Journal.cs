@@ -154,7 +154,7 @@ public sealed class Journal(string path, TimeProvider time, string? displayPath 
         lock (_gate)
         {
             CheckPinned();
-            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
+            PrivateFiles.CreateDirectoryFor(Path);
 
             // A writer killed mid-line leaves a fragment without its newline: start on a line of our own, or this
             // entry would be glued to the fragment and be unreadable too.
@@ -218,12 +218,7 @@ public sealed class Journal(string path, TimeProvider time, string? displayPath 
         }
     }
 
-    private FileStream Open() => new(Path, new FileStreamOptions
-    {
-        Mode = FileMode.Append,
-        Access = FileAccess.Write,
-        Share = FileShare.ReadWrite,
-    });
+    private FileStream Open() => PrivateFiles.Open(Path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
 
     /// <summary>
     /// Every entry in order. A torn last line (the writer was killed mid-write) is skipped; so is any line

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Threading.Channels;
+using Fleet.Paths;
 using Fleet.Planning;
 using Fleet.Spec;
 using Fleet.Workers;
@@ -415,7 +416,7 @@ public sealed class Orchestrator
     {
         _spawnedHere.Add((worker.Id, n));
         var iterationDir = _layout.IterationDir(n);
-        Directory.CreateDirectory(iterationDir);
+        PrivateFiles.CreateDirectory(iterationDir);
         var specFile = Path.Combine(iterationDir, $"{worker.Id}.spec.json");
         try
         {
@@ -550,7 +551,7 @@ public sealed class Orchestrator
     {
         try
         {
-            Directory.CreateDirectory(Path.Combine(_layout.Root, "iterations"));
+            PrivateFiles.CreateDirectory(Path.Combine(_layout.Root, "iterations"));
             var watcher = new FileSystemWatcher(_layout.Root)
             {
                 IncludeSubdirectories = true,

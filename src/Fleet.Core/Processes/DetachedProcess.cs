@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.Diagnostics;
+using Fleet.Paths;
 
 namespace Fleet.Processes;
 
@@ -63,7 +64,9 @@ public static class DetachedProcess
             throw new DetachedStartException(e.Message, e);
         }
 
-        Directory.CreateDirectory(Path.GetDirectoryName(logFile)!);
+        // Created here, 0600, so the shell's >> appends to it instead of creating it with the umask's mode.
+        PrivateFiles.CreateDirectoryFor(logFile);
+        PrivateFiles.Open(logFile, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete).Dispose();
         var psi = new ProcessStartInfo("setsid")
         {
             UseShellExecute = false,

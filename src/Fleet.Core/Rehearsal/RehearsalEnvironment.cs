@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Fleet.Paths;
 
 namespace Fleet.Rehearsal;
 
@@ -95,11 +96,11 @@ public sealed record RehearsalEnvironment(
     /// <summary>Creates the config folder and writes the files.</summary>
     public void WriteFiles()
     {
-        Directory.CreateDirectory(ConfigDir);
+        PrivateFiles.CreateMissingDirectory(ConfigDir);
         foreach (var file in Files)
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(file.Path)!);
-            File.WriteAllText(file.Path, file.Content);
+            PrivateFiles.CreateMissingDirectory(Path.GetDirectoryName(file.Path)!);
+            PrivateFiles.WriteAllText(file.Path, file.Content);
         }
     }
 

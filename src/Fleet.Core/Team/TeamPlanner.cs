@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Fleet.Doctrine;
 using Fleet.Forge;
+using Fleet.Paths;
 using Fleet.Worktrees;
 
 namespace Fleet.Team;
@@ -159,7 +160,7 @@ public sealed class TeamPlanner(IForge forge, Func<ArchitectRequest, Cancellatio
 
     private async Task<IReadOnlyList<IssueFootprint>> RunArchitectAsync(TeamPlanRequest request, List<ForgeIssue> issues, string? doctrine, string? retro, CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(request.StateDir);
+        PrivateFiles.CreateDirectory(request.StateDir);
         var architectRequest = new ArchitectRequest
         {
             RepositoryDirectory = request.Repository,

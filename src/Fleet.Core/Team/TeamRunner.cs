@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Fleet.Forge;
 using Fleet.Orchestration;
+using Fleet.Paths;
 using Fleet.Planning;
 using Fleet.Retro;
 using Fleet.Worktrees;
@@ -89,7 +90,7 @@ public sealed class TeamRunner(TeamRunSettings settings, IForge forge, ISquadLau
     {
         var layout = new TeamLayout(settings.Repository);
         var run = TeamLayout.NewRunId(time.GetUtcNow());
-        Directory.CreateDirectory(layout.RunDir(run));
+        PrivateFiles.CreateDirectory(layout.RunDir(run));
         var outcomes = new Dictionary<int, SquadOutcome>();
         var waveNumber = 0;
         foreach (var wave in settings.Waves)
@@ -144,7 +145,7 @@ public sealed class TeamRunner(TeamRunSettings settings, IForge forge, ISquadLau
         var squads = outcomes.Values.OrderBy(o => o.Issue).ToList();
         var retro = TeamRetro.Markdown(run, settings, squads);
         var retroFile = Path.Combine(layout.RunDir(run), "retro.md");
-        await File.WriteAllTextAsync(retroFile, retro, cancellationToken);
+        await PrivateFiles.WriteAllTextAsync(retroFile, retro, cancellationToken);
         string? retroUrl = null;
         try
         {
@@ -158,7 +159,7 @@ public sealed class TeamRunner(TeamRunSettings settings, IForge forge, ISquadLau
         }
 
         var result = new TeamRunResult(run, layout.RunDir(run), squads, retroUrl, retroFile);
-        await File.WriteAllTextAsync(Path.Combine(layout.RunDir(run), "team-run.json"), JsonSerializer.Serialize(result, TeamRunJsonContext.Default.TeamRunResult) + "\n", cancellationToken);
+        await PrivateFiles.WriteAllTextAsync(Path.Combine(layout.RunDir(run), "team-run.json"), JsonSerializer.Serialize(result, TeamRunJsonContext.Default.TeamRunResult) + "\n", cancellationToken);
         return result;
     }
 

@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Fleet.Gates;
 using Fleet.Gates.Policy;
+using Fleet.Paths;
 using Fleet.Telemetry.Privacy;
 
 namespace Fleet.Workers;
@@ -150,7 +151,7 @@ internal sealed class ClaudeControl : IDisposable
 
         var request = new GateRequest(id, _spec.Worker, _spec.Iteration, kind, tool, summary, Mask(input) as JsonObject, decision.Reason, askedAt,
             query.IsQuestion ? null : GateRule.ExactFor(query));
-        Directory.CreateDirectory(GatePaths.Dir(_spec.IterationDir));
+        PrivateFiles.CreateDirectory(GatePaths.Dir(_spec.IterationDir));
         await WriteAtomicallyAsync(GatePaths.Request(_spec.IterationDir, id), request, GateJsonContext.Default.GateRequest);
         _note($"[fleet] gate {id}: {tool} {summary}: waiting for a person ({decision.Reason})");
 
@@ -354,7 +355,7 @@ internal sealed class ClaudeControl : IDisposable
         await _logLock.WaitAsync(CancellationToken.None);
         try
         {
-            await File.AppendAllTextAsync(GatePaths.Log(_spec.IterationDir, _spec.Worker), line, CancellationToken.None);
+            await PrivateFiles.AppendAllTextAsync(GatePaths.Log(_spec.IterationDir, _spec.Worker), line, CancellationToken.None);
         }
         catch (IOException e)
         {
@@ -369,7 +370,7 @@ internal sealed class ClaudeControl : IDisposable
     private static async Task WriteAtomicallyAsync<T>(string path, T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
     {
         var temp = path + ".tmp";
-        await using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+        await using (var stream = PrivateFiles.Open(temp, FileMode.Create, FileAccess.Write, FileShare.None))
         {
             await JsonSerializer.SerializeAsync(stream, value, type, CancellationToken.None);
             await stream.FlushAsync(CancellationToken.None);

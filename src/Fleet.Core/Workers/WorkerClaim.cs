@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Fleet.Paths;
 using Fleet.Processes;
 
 namespace Fleet.Workers;
@@ -66,7 +67,7 @@ public sealed record WorkerClaim
     {
         try
         {
-            handle = new FileStream(PathFor(iterationDir, worker), FileMode.CreateNew, FileAccess.Write, FileShare.Read);
+            handle = PrivateFiles.Open(PathFor(iterationDir, worker), FileMode.CreateNew, FileAccess.Write, FileShare.Read);
         }
         catch (IOException) when (File.Exists(PathFor(iterationDir, worker)))
         {

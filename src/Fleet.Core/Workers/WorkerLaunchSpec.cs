@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Fleet.Paths;
 
 namespace Fleet.Workers;
 
@@ -71,7 +72,7 @@ public sealed record WorkerLaunchSpec
 
     public async Task WriteAsync(string path, CancellationToken cancellationToken)
     {
-        await using var stream = File.Create(path);
+        await using var stream = PrivateFiles.Open(path, FileMode.Create, FileAccess.ReadWrite, FileShare.None);
         await JsonSerializer.SerializeAsync(stream, this, WorkerJsonContext.Default.WorkerLaunchSpec, cancellationToken);
     }
 

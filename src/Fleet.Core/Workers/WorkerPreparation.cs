@@ -3,6 +3,7 @@ using System.Text;
 using Fleet.Doctrine;
 using Fleet.Gates;
 using Fleet.Gates.Policy;
+using Fleet.Paths;
 using Fleet.Planning;
 using Fleet.Providers;
 using Fleet.Rehearsal;
@@ -33,7 +34,7 @@ public static class WorkerPreparation
         var worker = fleet.Worker(workerId);
         var layout = new FleetLayout(fleet.Root);
         var iterationDir = layout.IterationDir(iteration);
-        Directory.CreateDirectory(iterationDir);
+        PrivateFiles.CreateDirectory(iterationDir);
 
         var previous = iteration > 1 ? await WorkerExitRecord.TryReadAsync(layout.IterationDir(iteration - 1), workerId, cancellationToken) : null;
         var context = FleetContext(fleet, worker, iteration, layout);
@@ -51,7 +52,7 @@ public static class WorkerPreparation
         // Codex has no system-prompt flag: its fleet context leads the prompt.
         var prompt = worker.Provider == Provider.Codex ? $"{context}\n\n{brief}" : brief;
         var promptFile = layout.TaskPromptFile(iteration, workerId);
-        await File.WriteAllTextAsync(promptFile, prompt, cancellationToken);
+        await PrivateFiles.WriteAllTextAsync(promptFile, prompt, cancellationToken);
 
         var (sessionId, resume) = worker.Provider switch
         {
@@ -166,7 +167,7 @@ public static class WorkerPreparation
 
         // A rehearsal never reads or writes the person's own agent settings.
         var home = Path.Combine(rehearsalDir, "home");
-        Directory.CreateDirectory(home);
+        PrivateFiles.CreateMissingDirectory(home);
         environment["HOME"] = home;
         return environment;
     }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Fleet.Paths;
 using Fleet.Processes;
 using Fleet.Streams;
 
@@ -75,7 +76,7 @@ public static class WorkerShim
         // Beside the claim and the agent's start, not after the exit: the record's serialization then runs compiled
         // code when the agent ends, even an agent that ends at once. In a reused shim it is already warm and costs microseconds.
         _ = Task.Run(WorkerExitRecord.WarmUp, CancellationToken.None);
-        Directory.CreateDirectory(spec.IterationDir);
+        PrivateFiles.CreateDirectory(spec.IterationDir);
         var files = WorkerFiles.For(spec.IterationDir, spec.Worker);
         if (File.Exists(files.ExitJson))
         {
@@ -374,15 +375,9 @@ public static class WorkerShim
             ? new PlainStreamReader()
             : throw new InvalidOperationException($"No stream reader for stream_format '{spec.StreamFormat}': pass WorkerShimOptions.ReaderFactory.");
 
-    private static FileStream OpenAppend(string path) => new(path, new FileStreamOptions
-    {
-        Mode = FileMode.Append,
-        Access = FileAccess.Write,
-
-        // Others tail the logs while we write; no buffering so they see every chunk as soon as it is read.
-        Share = FileShare.ReadWrite | FileShare.Delete,
-        BufferSize = 0,
-    });
+    // Others tail the logs while we write; no buffering so they see every chunk as soon as it is read.
+    private static FileStream OpenAppend(string path) =>
+        PrivateFiles.Open(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0);
 
     /// <summary>Keeps the first failure to write a log; later chunks are still tried (the disk may recover).</summary>
     private sealed class RecordingFaults

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Fleet.Paths;
 
 namespace Fleet.Workers;
 
@@ -96,7 +97,7 @@ public static class WorkerShimHost
 
         try
         {
-            var stream = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
+            var stream = PrivateFiles.Open(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
             return new StreamWriter(stream, new UTF8Encoding(false)) { AutoFlush = true };
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -29,7 +29,8 @@ public sealed class DoctorCommandTests : IDisposable
         console.Stderr.ShouldBeEmpty();
         using var json = JsonDocument.Parse(console.Stdout);
         var root = json.RootElement;
-        root.EnumerateObject().Select(p => p.Name).ShouldBe(["can_launch", "mode", "reason", "inside_tmux", "tools", "keys"]);
+        root.EnumerateObject().Select(p => p.Name).ShouldBe(["can_launch", "mode", "reason", "inside_tmux", "tools", "keys", "shared_agent_data"]);
+        root.GetProperty("shared_agent_data").GetArrayLength().ShouldBe(0);
         root.GetProperty("can_launch").GetBoolean().ShouldBeTrue();
         root.GetProperty("mode").GetString().ShouldBe("tmux");
         root.GetProperty("reason").GetString().ShouldBe("tmux 9.9z found");
@@ -79,6 +80,38 @@ public sealed class DoctorCommandTests : IDisposable
         lines.ShouldContain($"sh                 {"works",-29}  {Path.Combine(_bin.Path, "sh")}");
         lines.ShouldContain("mode               background                     tmux not found on PATH: workers run in the background; their views are in iterations/N/<id>.shim.log");
         lines[^1].ShouldBe("launch cannot run here: install the missing required programs.");
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task Doctor_warns_about_a_store_and_fleet_folders_others_can_read_and_names_the_chmod_that_fixes_them()
+    {
+        _bin.Script("tmux", "tmux 9.9z").Script("git", "git version 9.9.9").Real("sh").Real("setsid");
+        var state = Directory.CreateDirectory(_dir.Combine(".fleet"), (UnixFileMode)Convert.ToInt32("755", 8)).FullName;
+        var store = _dir.Write("home/telemetry.db", "not really a store");
+        File.SetUnixFileMode(store, (UnixFileMode)Convert.ToInt32("644", 8));
+
+        var (code, console) = await DoctorAsync([], "doctor", "--json");
+        var (_, table) = await DoctorAsync([], "doctor");
+
+        code.ShouldBe(0, console.Stderr);
+        using var json = JsonDocument.Parse(console.Stdout);
+        var shared = json.RootElement.GetProperty("shared_agent_data").EnumerateArray()
+            .Select(e => (Path: e.GetProperty("path").GetString()!, Mode: e.GetProperty("mode").GetString()!, Fix: e.GetProperty("fix").GetString()!)).ToList();
+        shared.ShouldBe([(store, "0644", $"chmod go-rwx {store}"), (state, "0755", $"chmod -R go-rwx {state}")]);
+        table.Stdout.ShouldContain($"warning: {state} holds agent data that other users can read (mode 0755); make it private with: chmod -R go-rwx {state}");
+
+        // The named fix works: run as printed, the warnings are gone.
+        foreach (var (_, _, fix) in shared)
+        {
+            using var chmod = System.Diagnostics.Process.Start("chmod", fix.Split(' ')[1..])!;
+            await chmod.WaitForExitAsync(TestContext.Current.CancellationToken).DefaultTimeout();
+            chmod.ExitCode.ShouldBe(0);
+        }
+
+        var (_, after) = await DoctorAsync([], "doctor", "--json");
+        using var again = JsonDocument.Parse(after.Stdout);
+        again.RootElement.GetProperty("shared_agent_data").GetArrayLength().ShouldBe(0);
     }
 
     private async Task<(int Code, TestConsole Console)> DoctorAsync(Dictionary<string, string> environment, params string[] args)

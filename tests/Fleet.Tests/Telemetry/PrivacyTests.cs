@@ -31,11 +31,13 @@ public sealed class PrivacyTests
     private static string Line(object value) => JsonSerializer.Serialize(value);
 
     /// <summary>A Claude transcript and a Codex rollout with secrets everywhere text can be: prompt, tool input and output, answers, errors, cwd.</summary>
-    private static (string Claude, string Codex) Plant(TempDir dir)
+    private static (string Claude, string Codex) Plant(TempDir dir) => Plant(dir, SecretText);
+
+    private static (string Claude, string Codex) Plant(TempDir dir, string secretText)
     {
         // The person's text (prompts, tool inputs, answers) carries a marker; agent text (errors, outputs) only secrets.
-        var s = SecretText + " PLAIN_MARKER";
-        var agent = SecretText;
+        var s = secretText + " PLAIN_MARKER";
+        var agent = secretText;
         // The session id repeats on every row (the writer masks a repeated value once and reuses it): it carries one too.
         var env = new Dictionary<string, object?> { ["sessionId"] = "sess-" + AwsKey, ["cwd"] = "/home/dev/" + GitHubToken, ["version"] = "2.1.38", ["timestamp"] = "2026-02-10T10:00:00Z", ["isSidechain"] = false };
         Dictionary<string, object?> With(params (string K, object? V)[] extra)
@@ -90,6 +92,74 @@ public sealed class PrivacyTests
             bytes.ShouldContain("PLAIN_MARKER");
         bytes.ShouldContain("[REDACTED:"); // at least the cwd and the API error message were masked
     }
+
+    [Theory]
+    [InlineData("metadata")]
+    [InlineData("redacted")]
+    [InlineData("full")]
+    public async Task No_secret_of_the_planted_corpus_reaches_the_store_files_at_any_privacy_level(string level)
+    {
+        var planted = new PlantedSecrets(Random.Shared.Next());
+        planted.All.Count.ShouldBeGreaterThanOrEqualTo(40);
+        using var dir = new TempDir();
+        var (claude, codex) = Plant(dir, planted.Text);
+        var db = dir.Combine("t.db");
+        await using (var store = await TelemetryStore.OpenAsync(db, TestContext.Current.CancellationToken).DefaultTimeout())
+        {
+            var report = await new TelemetryIngestor(store, TimeProvider.System)
+                .IngestAsync([claude, codex], new IngestOptions { Privacy = PrivacyPolicy.Parse(level)!.Value }, TestContext.Current.CancellationToken).DefaultTimeout();
+            report.Records.ShouldBeGreaterThan(8);
+
+            // Read while the store is open, before a checkpoint: the WAL and shared-memory files hold the newest pages.
+            var open = StoreBytes(db);
+            foreach (var secret in planted.All)
+                open.ShouldNotContain(secret.Value, Case.Sensitive, $"[{secret.Form}] leaked at {level} (seed {planted.Seed})");
+        }
+
+        var bytes = StoreBytes(db);
+        foreach (var secret in planted.All)
+            bytes.ShouldNotContain(secret.Value, Case.Sensitive, $"[{secret.Form}] leaked at {level} (seed {planted.Seed})");
+        if (level == "metadata")
+            bytes.ShouldNotContain("PLAIN_MARKER");
+        else
+            bytes.ShouldContain("PLAIN_MARKER");
+    }
+
+    [Fact]
+    public void Every_planted_form_is_masked_as_written_and_inside_a_json_string()
+    {
+        var planted = new PlantedSecrets(Random.Shared.Next());
+        var relaxed = new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+        var leaks = new List<string>();
+        foreach (var secret in planted.All)
+        {
+            var masked = SecretMasker.Mask(secret.Text);
+            var maskedJson = SecretMasker.Mask(JsonSerializer.Serialize(secret.Text, relaxed));
+            if (masked.Contains(secret.Value, StringComparison.Ordinal) || maskedJson.Contains(secret.Value, StringComparison.Ordinal))
+                leaks.Add($"[{secret.Form}] {masked} | {maskedJson}");
+            masked.ShouldContain("[REDACTED:", Case.Sensitive, secret.Form);
+        }
+
+        leaks.ShouldBeEmpty($"seed {planted.Seed}");
+    }
+
+    [Theory]
+    [InlineData("\"input_tokens\": 10, \"max_tokens\": 4096")]
+    [InlineData("passwordHash: abcdef and the secretary = Alice")]
+    [InlineData("password=$DB_PASSWORD token: <your token>")]
+    [InlineData("const csrfToken = document.querySelector(\"meta\")")]
+    [InlineData("%Jason.DecodeError{position: 0, token: nil}")]
+    [InlineData("the tests pass: all green; keyboard = qwerty")]
+    public void Text_that_names_a_secret_without_holding_one_is_kept(string text) =>
+        SecretMasker.Mask(text).ShouldBeSameAs(text);
+
+    private static string StoreBytes(string db) =>
+        string.Concat(TelemetryStore.StoreFileSuffixes.Select(s => db + s).Where(File.Exists).Select(f =>
+        {
+            using var stream = new FileStream(f, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            using var reader = new StreamReader(stream, Encoding.Latin1);
+            return reader.ReadToEnd();
+        }));
 
     [Theory]
     [InlineData("anthropic_key")]

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Fleet.Paths;
 using Fleet.Planning;
 using Fleet.Workers;
 
@@ -173,7 +174,7 @@ public static class GateInbox
         try
         {
             // One write of the whole document into a file that did not exist: the exclusive create is the answer's claim.
-            await using var file = new FileStream(path, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.Read });
+            await using var file = PrivateFiles.Open(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read);
             await file.WriteAsync(bytes, cancellationToken);
             await file.FlushAsync(cancellationToken);
             file.Flush(flushToDisk: true);

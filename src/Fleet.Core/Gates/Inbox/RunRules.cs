@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Fleet.Orchestration;
+using Fleet.Paths;
 using Fleet.Planning;
 
 namespace Fleet.Gates.Inbox;
@@ -27,7 +28,7 @@ public static class RunRules
     {
         ArgumentNullException.ThrowIfNull(layout);
         ArgumentException.ThrowIfNullOrEmpty(rule);
-        Directory.CreateDirectory(layout.StateDir);
+        PrivateFiles.CreateDirectory(layout.StateDir);
         var path = GatePaths.RunRules(layout.StateDir);
         await using var held = await LockAsync(path + ".lock", time, cancellationToken);
         var current = Read(layout);
@@ -38,7 +39,7 @@ public static class RunRules
 
         var updated = current with { Allow = [.. current.Allow, rule] };
         var temp = $"{path}.{Environment.ProcessId}.tmp";
-        await File.WriteAllBytesAsync(temp, JsonSerializer.SerializeToUtf8Bytes(updated, GateJsonContext.Default.RunGateRules), cancellationToken);
+        await PrivateFiles.WriteAllBytesAsync(temp, JsonSerializer.SerializeToUtf8Bytes(updated, GateJsonContext.Default.RunGateRules), cancellationToken);
         File.Move(temp, path, overwrite: true);
         return updated;
     }
@@ -62,7 +63,7 @@ public static class RunRules
         {
             try
             {
-                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+                return PrivateFiles.Open(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
             }
             catch (IOException) when (time.GetUtcNow() < deadline)
             {

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Fleet.Forge;
+using Fleet.Paths;
 using Fleet.Processes;
 using Fleet.Rehearsal;
 using Fleet.Streams;
@@ -152,10 +153,10 @@ public static class ArchitectRunner
         argv[0] = claude;
 
         var rawPath = Path.GetFullPath(request.RawOutputPath);
-        Directory.CreateDirectory(Path.GetDirectoryName(rawPath)!);
+        PrivateFiles.CreateDirectoryFor(rawPath);
         var stderr = new StringBuilder();
         AgentProcessResult run;
-        await using (var raw = new FileStream(rawPath, FileMode.Create, FileAccess.Write, FileShare.Read))
+        await using (var raw = PrivateFiles.Open(rawPath, FileMode.Create, FileAccess.Write, FileShare.Read))
         {
             var options = new AgentProcessOptions
             {

@@ -115,6 +115,9 @@ public sealed class TelemetryStore : IAsyncDisposable, IDisposable
 
     private const string BuildSuffix = ".new";
 
+    /// <summary>The store's files: the database and the journals SQLite keeps beside it.</summary>
+    public static IReadOnlyList<string> StoreFileSuffixes { get; } = ["", "-wal", "-shm", "-journal"];
+
     private SqliteConnection _connection;
 
     /// <summary>The file a new store is built in until it is published, or null.</summary>
@@ -155,16 +158,23 @@ public sealed class TelemetryStore : IAsyncDisposable, IDisposable
         ConfigureSqlite();
         if (System.IO.Path.GetDirectoryName(full) is { } dir)
         {
-            Directory.CreateDirectory(dir);
+            PrivateFiles.CreateMissingDirectory(dir);
             RemoveAbandonedBuilds(dir, System.IO.Path.GetFileName(full));
         }
 
         if (File.Exists(full))
+        {
+            // A store made before fleet set modes is tightened when opened; SQLite gives a new -wal/-shm the db's mode.
+            foreach (var suffix in StoreFileSuffixes)
+                PrivateFiles.Tighten(full + suffix);
             return new TelemetryStore(full, await OpenFileAsync(full, full, SharedSettings, cancellationToken).ConfigureAwait(false), null);
+        }
 
         var building = $"{full}.{Environment.ProcessId.ToString(CultureInfo.InvariantCulture)}.{Guid.NewGuid():N}{BuildSuffix}";
         try
         {
+            // SQLite creates a database 0644 less the umask; an empty file made 0600 first is a new database to it.
+            PrivateFiles.Open(building, FileMode.CreateNew, FileAccess.Write, FileShare.None).Dispose();
             return new TelemetryStore(full, await OpenFileAsync(building, full, BuildSettings, cancellationToken).ConfigureAwait(false), building);
         }
         catch
