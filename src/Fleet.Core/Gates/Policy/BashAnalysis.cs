@@ -42,7 +42,7 @@ public sealed partial class BashAnalysis
     private static readonly HashSet<string> NoProgram = ["for", "select", "case", "esac", "in", "declare", "typeset", "local", "export", "readonly", "unset", "shift", "return", "exit", "true", "false", ":"];
 
     // Variables that change which program runs, or that run code themselves.
-    private static readonly HashSet<string> RiskyVariables = ["PATH", "LD_PRELOAD", "LD_LIBRARY_PATH", "LD_AUDIT", "DYLD_INSERT_LIBRARIES", "BASH_ENV", "ENV", "SHELLOPTS", "BASHOPTS", "PS4", "PROMPT_COMMAND", "IFS", "GIT_SSH_COMMAND", "GIT_EXTERNAL_DIFF", "GIT_EDITOR", "GIT_SEQUENCE_EDITOR", "GIT_PAGER", "GIT_EXEC_PATH", "GIT_CONFIG_PARAMETERS", "GIT_CONFIG_GLOBAL", "GIT_CONFIG_SYSTEM", "GIT_DIR", "GIT_WORK_TREE", "EDITOR", "VISUAL", "PAGER", "NODE_OPTIONS", "PYTHONSTARTUP", "PERL5OPT", "RUBYOPT"];
+    private static readonly HashSet<string> RiskyVariables = ["PATH", "CDPATH", "LD_PRELOAD", "LD_LIBRARY_PATH", "LD_AUDIT", "DYLD_INSERT_LIBRARIES", "BASH_ENV", "ENV", "SHELLOPTS", "BASHOPTS", "PS4", "PROMPT_COMMAND", "IFS", "GIT_SSH_COMMAND", "GIT_EXTERNAL_DIFF", "GIT_EDITOR", "GIT_SEQUENCE_EDITOR", "GIT_PAGER", "GIT_EXEC_PATH", "GIT_CONFIG_PARAMETERS", "GIT_CONFIG_GLOBAL", "GIT_CONFIG_SYSTEM", "GIT_DIR", "GIT_WORK_TREE", "EDITOR", "VISUAL", "PAGER", "NODE_OPTIONS", "PYTHONSTARTUP", "PERL5OPT", "RUBYOPT"];
 
     private BashAnalysis(IReadOnlyList<ResolvedCommand> commands, string? opaque)
     {
@@ -109,7 +109,13 @@ public sealed partial class BashAnalysis
         /// <summary>The folders a later command may run in after <c>cd</c>/<c>pushd</c>: every earlier one stays possible.</summary>
         private static List<string>? AfterDirectoryChange(IReadOnlyList<ShellWord> words, List<string>? directories)
         {
-            var program = words.SkipWhile(w => ShellCommand.IsAssignment(w.Text)).FirstOrDefault();
+            var program = words.SkipWhile(w => ShellCommand.IsAssignment(w.Text) || w.Text is "builtin" or "command").FirstOrDefault();
+            if (program is { Text: "eval" } && words.Any(w => w.Text.Contains("cd", StringComparison.Ordinal) || w.Text.Contains("pushd", StringComparison.Ordinal)))
+            {
+                // eval changes this shell's folder; not worth following: later relative paths count as outside.
+                return null;
+            }
+
             if (program is null || program.Text is not ("cd" or "pushd" or "popd" or "chdir"))
             {
                 return directories;
@@ -740,6 +746,25 @@ public sealed partial class BashAnalysis
 
         private bool Container(string name, List<ShellWord> args, SimpleCommand source, int depth, bool runtimeArguments)
         {
+            if (name is "docker" or "podman" or "nerdctl" && args.FindIndex(a => a.Text is "run" or "create") is var run and >= 0)
+            {
+                // docker run [options] IMAGE [cmd…] (a mounted host folder makes its deletes real).
+                string[] withValue = ["-v", "--volume", "-e", "--env", "-w", "--workdir", "-p", "--publish", "--name", "-u", "--user", "--network", "--net", "--mount", "-l", "--label", "--env-file", "--platform", "--cpus", "-m", "--memory", "--add-host", "--device", "--restart", "-h", "--hostname", "--log-driver", "--cap-add", "--cap-drop", "--security-opt", "--tmpfs", "--ulimit", "--pull", "--gpus", "--shm-size", "--ipc", "--pid", "--runtime", "--dns", "--expose", "--link", "--volumes-from", "--group-add", "--stop-signal", "--entrypoint", "-a", "--attach", "--cidfile", "--health-cmd"];
+                var runArgs = args.Skip(run + 1).ToList();
+                var afterImage = AfterOptions(runArgs, withValue, out _).Skip(1).ToList();
+                if (CodeOption(runArgs, ["--entrypoint"]) is { } entrypoint)
+                {
+                    afterImage.Insert(0, entrypoint);
+                }
+
+                if (afterImage.Count > 0)
+                {
+                    Simple(afterImage, source, null, depth, runtimeArguments);
+                }
+
+                return false;
+            }
+
             // docker exec CONTAINER cmd…, kubectl exec POD -- cmd…: a program in another filesystem.
             var exec = args.FindIndex(a => a.Text == "exec");
             if (exec < 0)

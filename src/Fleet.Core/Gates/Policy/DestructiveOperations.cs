@@ -52,7 +52,10 @@ public static partial class DestructiveOperations
         new("dd of= a device or outside the worktree", c => c.Program == "dd" && c.Words.Any(w => w.Text.StartsWith("of=", StringComparison.Ordinal) && !IsHarmlessDevice(w.Text[3..]) && Outside(w with { Text = w.Text[3..] }, c))),
         new("mkfs / wipefs / partitioning", c => c.Program.StartsWith("mkfs", StringComparison.Ordinal) || c.Program is "wipefs" or "fdisk" or "sfdisk" or "gdisk" or "sgdisk" or "parted" or "blkdiscard" or "mkswap" || (c.Program == "cryptsetup" && c.Texts.Any(w => w is "luksFormat" or "erase" or "luksErase"))),
         new("overwrites a file outside the worktree", c => c.Redirections.Any(r => r.Clobbers && !IsHarmlessDevice(r.Target.Text) && !IsTemporary(r.Target.Text) && Outside(r.Target, c))
-            || (c.Program == "tee" && !c.Texts.Any(w => w is "-a" or "--append") && Operands(c, []).Any(t => !IsHarmlessDevice(t.Text) && !IsTemporary(t.Text) && Outside(t, c)))),
+            || (c.Program == "tee" && !c.Texts.Any(w => w is "-a" or "--append") && Operands(c, []).Any(t => !IsHarmlessDevice(t.Text) && !IsTemporary(t.Text) && Outside(t, c)))
+            || (c.Program is "cp" or "install" && CopyDestination(c) is { } destination && !IsHarmlessDevice(destination.Text) && !IsTemporary(destination.Text) && Outside(destination, c))
+            || (c.Program is "sed" or "gsed" or "perl" && c.Texts.Any(w => w.StartsWith("-i", StringComparison.Ordinal) || w.StartsWith("--in-place", StringComparison.Ordinal) || (w.StartsWith("-p", StringComparison.Ordinal) && w.Contains('i', StringComparison.Ordinal)))
+                && Operands(c, ["-e", "--expression", "-f", "--file"]).Skip(c.Texts.Any(w => w is "-e" or "--expression" or "-f" or "--file") ? 0 : 1).Any(t => !IsTemporary(t.Text) && Outside(t, c)))),
         new("mv outside the worktree or to /dev/null", c => c.Program == "mv" && Operands(c, ["-t", "--target-directory", "-S", "--suffix"]).Any(t => t.Text == "/dev/null" || (!IsTemporary(t.Text) && Outside(t, c)))),
         new("chmod / chown -R outside the worktree", c => c.Program is "chmod" or "chown" or "chgrp" && c.Texts.Any(w => w is "-R" or "--recursive" || ShortFlag(w, 'R')) && Operands(c, ["--reference", "--from"]).Skip(1).Any(t => Outside(t, c))),
         new("rsync --delete", c => c.Program == "rsync" && c.Texts.Any(w => w.StartsWith("--delete", StringComparison.Ordinal) || w == "--remove-source-files")),
@@ -106,7 +109,9 @@ public static partial class DestructiveOperations
         {
             "git" => GitSubcommand(command) is null or "push" or "reset" or "clean" or "branch" or "checkout" or "restore" or "switch" or "stash" or "filter-branch" or "filter-repo" or "update-ref" or "reflog" or "gc" or "prune" or "worktree" or "config" or "rm" or "tag",
             "chmod" or "chown" or "chgrp" => command.Texts.Any(w => w is "-R" or "--recursive" || ShortFlag(w, 'R')),
-            "docker" or "podman" or "nerdctl" or "docker-compose" or "kubectl" or "oc" or "helm" or "terraform" or "tofu" or "terragrunt" or "pulumi" or "aws" or "gsutil" or "gcloud" or "az" or "gh" or "redis-cli" or "valkey-cli" or "dd" or "truncate" or "mv" or "rsync" or "prisma" or "dropdb" or "crontab" or "tee" or "cryptsetup" => true,
+            "docker" or "podman" or "nerdctl" or "docker-compose" => command.Texts.Skip(1).Any(w => w is "rm" or "rmi" or "prune" or "volume" or "system" or "down" or "image" or "container" or "network")
+                || command.Words.Skip(1).FirstOrDefault(w => !w.Text.StartsWith('-'))?.Dynamic == true,
+            "kubectl" or "oc" or "helm" or "terraform" or "tofu" or "terragrunt" or "pulumi" or "aws" or "gsutil" or "gcloud" or "az" or "gh" or "redis-cli" or "valkey-cli" or "dd" or "truncate" or "mv" or "rsync" or "prisma" or "dropdb" or "crontab" or "tee" or "cryptsetup" => true,
             _ => SqlClients.Contains(command.Program),
         };
     }
@@ -275,6 +280,19 @@ public static partial class DestructiveOperations
         }
 
         return false;
+    }
+
+    // cp/install SOURCE… DEST, or -t DEST.
+    private static ShellWord? CopyDestination(ResolvedCommand command)
+    {
+        var target = command.Words.SkipWhile(w => w.Text is not ("-t" or "--target-directory")).Skip(1).FirstOrDefault();
+        if (target is not null)
+        {
+            return target;
+        }
+
+        var operands = Operands(command, ["-S", "--suffix", "-m", "--mode", "-o", "--owner", "-g", "--group"]);
+        return operands.Count >= 2 ? operands[^1] : null;
     }
 
     private static bool IsGitDirectory(string path) =>
