@@ -272,10 +272,11 @@ public static class WorkerShim
     {
         public WorkerClaim Claim { get; private set; } = claim;
 
+        /// <summary>Replaces the claim; <see cref="Claim"/> changes only once the file has (a failed write changes nothing we rely on).</summary>
         public void Update(WorkerClaim next, bool flushToDisk = true)
         {
-            Claim = next;
             next.Write(handle, flushToDisk);
+            Claim = next;
         }
 
         public bool TryUpdate(WorkerClaim next)

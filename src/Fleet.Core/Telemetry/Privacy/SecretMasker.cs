@@ -79,10 +79,11 @@ public static partial class SecretMasker
     private static string? NamedSecretReplacement(string text, Match match)
     {
         // The name begins a word or a word part: after a non-alphanumeric (DB_PASSWORD, x-api-key) or a camelCase hump (sessionToken).
-        // A JSON-escaped quote (\u0022) before the name ends in a digit but is a boundary too.
+        // In JSON-escaped text an escape (\n, \t, \u0022) before the name ends in a letter or digit but is a boundary too.
         var before = match.Index > 0 ? text[match.Index - 1] : ' ';
-        var afterEscapedQuote = text.AsSpan(0, match.Index).EndsWith("\\u0022", StringComparison.Ordinal) || text.AsSpan(0, match.Index).EndsWith("\\u0027", StringComparison.Ordinal);
-        if (char.IsAsciiLetterOrDigit(before) && !afterEscapedQuote && !(char.IsAsciiLetterUpper(text[match.Index]) && (char.IsAsciiLetterLower(before) || char.IsAsciiDigit(before))))
+        var preceding = text.AsSpan(0, match.Index);
+        var afterEscape = (preceding.Length >= 2 && preceding[^2] == '\\') || (preceding.Length >= 6 && preceding[^6] == '\\' && preceding[^5] == 'u');
+        if (char.IsAsciiLetterOrDigit(before) && !afterEscape && !(char.IsAsciiLetterUpper(text[match.Index]) && (char.IsAsciiLetterLower(before) || char.IsAsciiDigit(before))))
             return null;
 
         // Already masked by a shaped rule, or a placeholder that names a variable rather than holding a value.
