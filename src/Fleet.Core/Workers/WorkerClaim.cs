@@ -23,6 +23,9 @@ public sealed record WorkerClaim
 
     public DateTimeOffset? AgentStartedAt { get; init; }
 
+    /// <summary>Which attempt of the (worker, iteration) holds the claim: null for the first, 2 and on for continuations after a limit.</summary>
+    public int? Attempt { get; init; }
+
     [JsonIgnore]
     public ProcessIdentity Shim => new(ShimPid, ShimStartTime);
 

@@ -80,7 +80,7 @@ public static class WorkerShim
 
         await using var claimFile = claimHandle!;
         var self = ProcessIdentity.TryCapture(Environment.ProcessId) ?? new ProcessIdentity(Environment.ProcessId, 0);
-        var claim = new WorkerClaim { ShimPid = self.Pid, ShimStartTime = self.StartTime };
+        var claim = new WorkerClaim { ShimPid = self.Pid, ShimStartTime = self.StartTime, Attempt = spec.Attempt };
         claim.Write(claimFile);
         options.OnClaimed?.Invoke();
 
@@ -180,6 +180,12 @@ public static class WorkerShim
         }
 
         record = BuildRecord(spec, agent.Pid, result, reader.Summary, recording.First);
+        if (record.Outcome == WorkerOutcome.Limited)
+        {
+            // Not the worker's outcome yet: the orchestrator continues the session after the reset.
+            files = files with { ExitJson = WorkerFiles.LimitedExitJson(spec.IterationDir, spec.Worker, spec.Attempt ?? 1) };
+        }
+
         await FinishAsync(record, files, view);
         return record;
     }
@@ -197,6 +203,7 @@ public static class WorkerShim
         var exit = result.Exit;
         WorkerOutcome outcome;
         string? error;
+        var limit = exit.Signal is null ? Fleet.Limits.LimitClassifier.Classify(summary, result.EndedAt, TimeZoneInfo.Local) : null;
         if (exit.Signal is { } signal)
         {
             var stopped = Array.IndexOf(StopSignals, (UnixSignal)signal) >= 0;
@@ -207,6 +214,11 @@ public static class WorkerShim
         {
             outcome = WorkerOutcome.Succeeded;
             error = null;
+        }
+        else if (limit is not null)
+        {
+            outcome = WorkerOutcome.Limited;
+            error = summary.ErrorText ?? limit.Text;
         }
         else
         {
@@ -248,9 +260,11 @@ public static class WorkerShim
             OutputDrained = result.OutputDrained,
             InputTokens = summary.InputTokens,
             OutputTokens = summary.OutputTokens,
-            Reason = outcome == WorkerOutcome.Succeeded ? null : ReasonOf(summary, exit),
+            Reason = outcome == WorkerOutcome.Succeeded ? null : limit is not null ? limit.Name : ReasonOf(summary, exit),
             Model = summary.Model ?? spec.Model,
             CumulativeUsage = summary.CumulativeUsage,
+            Attempt = spec.Attempt,
+            ResetsAt = limit?.ResetsAt,
         };
     }
 
