@@ -109,8 +109,8 @@ public static partial class LimitClassifier
             if (DateTime.TryParseExact(when, format, CultureInfo.InvariantCulture, DateTimeStyles.AllowWhiteSpaces, out var time))
             {
                 // A time of day is the next such time after the run ended.
-                var candidate = At(local.Date + time.TimeOfDay, zone);
-                return candidate < endedAt ? At(local.Date.AddDays(1) + time.TimeOfDay, zone) : candidate;
+                var candidate = At(local.Date + time.TimeOfDay, zone) + Precision;
+                return candidate <= endedAt ? At(local.Date.AddDays(1) + time.TimeOfDay, zone) + Precision : candidate;
             }
         }
 
@@ -120,13 +120,19 @@ public static partial class LimitClassifier
             {
                 // Without a year: this year's date, or next year's when that is already past.
                 var withYear = format.Contains('y', StringComparison.Ordinal) ? date : new DateTime(local.Year, date.Month, date.Day, date.Hour, date.Minute, 0, DateTimeKind.Unspecified);
-                var candidate = At(withYear, zone);
-                return candidate < endedAt.AddDays(-1) && !format.Contains('y', StringComparison.Ordinal) ? At(withYear.AddYears(1), zone) : candidate;
+                var candidate = At(withYear, zone) + Precision;
+                return candidate < endedAt.AddDays(-1) && !format.Contains('y', StringComparison.Ordinal) ? At(withYear.AddYears(1), zone) + Precision : candidate;
             }
         }
 
         return null;
     }
+
+    /// <summary>
+    /// The messages name the reset to the minute (codex's "try again at 5:26 AM" for a reset at 5:26:40): the end of
+    /// that minute is the first time the limit is surely gone.
+    /// </summary>
+    private static readonly TimeSpan Precision = TimeSpan.FromMinutes(1);
 
     private static readonly string[] TimeOfDayFormats = ["htt", "h tt", "h:mmtt", "h:mm tt", "H:mm"];
 
