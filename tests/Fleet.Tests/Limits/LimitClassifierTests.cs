@@ -64,7 +64,7 @@ public class LimitClassifierTests
     public void The_reset_time_is_read_from_the_message_in_each_wording_the_clis_use(string message, string? expected)
     {
         var reset = LimitClassifier.ResetOf(message, Ended, TimeZoneInfo.Utc);
-        reset?.ToString("yyyy-MM-dd'T'HH:mm:sszzz", System.Globalization.CultureInfo.InvariantCulture).ShouldBe(expected);
+        (reset?.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:sszzz", System.Globalization.CultureInfo.InvariantCulture)).ShouldBe(expected);
     }
 
     [Fact]
