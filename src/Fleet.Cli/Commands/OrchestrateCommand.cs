@@ -36,7 +36,7 @@ internal static class OrchestrateCommand
             {
                 // Same port as the last orchestrator of this run, so agents that outlived it can still reach it.
                 var port = previous?.RehearsalUrl is { } url && Uri.TryCreate(url, UriKind.Absolute, out var u) ? u.Port : 0;
-                server = await StartRehearsalAsync(port, LaunchCommand.RehearsalScriptFor(fleet), cancellationToken);
+                server = await StartRehearsalAsync(port, LaunchCommand.RehearsalScriptFor(fleet), RequestLog(layout), cancellationToken);
             }
 
             await using (server)
@@ -56,6 +56,7 @@ internal static class OrchestrateCommand
                     WorkerOptions = new WorkerRunOptions(server?.BaseUrl, ToolSearchDirs: FleetProcesses.ToolSearchDirs(console, layout.Root)),
                     Time = time,
                     Recorder = recorder,
+                    LimitPolicy = LimitPolicyFor(console),
                     Log = line => console.Out.WriteLine($"{time.GetLocalNow().ToString("HH:mm:ss", CultureInfo.InvariantCulture)} {line}"),
                 });
                 var outcome = await orchestrator.RunAsync(cancellationToken);
@@ -80,17 +81,48 @@ internal static class OrchestrateCommand
         }
     }
 
-    private static async Task<RehearsalServer> StartRehearsalAsync(int port, RehearsalScript script, CancellationToken cancellationToken)
+    private static async Task<RehearsalServer> StartRehearsalAsync(int port, RehearsalScript script, Action<RehearsalLogEntry> log, CancellationToken cancellationToken)
     {
         try
         {
-            return await RehearsalServer.StartAsync(new RehearsalOptions { Port = port, Script = script }, cancellationToken);
+            return await RehearsalServer.StartAsync(new RehearsalOptions { Port = port, Script = script, Log = log }, cancellationToken);
         }
         catch (IOException) when (port != 0)
         {
-            return await RehearsalServer.StartAsync(new RehearsalOptions { Port = 0, Script = script }, cancellationToken);
+            return await RehearsalServer.StartAsync(new RehearsalOptions { Port = 0, Script = script, Log = log }, cancellationToken);
         }
     }
+
+    /// <summary>Every model call the run's rehearsal endpoint answered, one JSON line each: <c>.fleet/rehearsal/requests.jsonl</c>.</summary>
+    private static Action<RehearsalLogEntry> RequestLog(FleetLayout layout)
+    {
+        var path = Path.Combine(layout.StateDir, "rehearsal", "requests.jsonl");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var gate = new Lock();
+        return entry =>
+        {
+            lock (gate)
+            {
+                try
+                {
+                    File.AppendAllText(path, entry.ToJsonLine() + "\n");
+                }
+                catch (IOException)
+                {
+                    // A log line lost never stops the endpoint.
+                }
+            }
+        };
+    }
+
+    /// <summary>
+    /// The limit waits; <c>FLEET_LIMIT_BACKOFF_SECONDS</c> sets the first backoff after a rate limit or overload
+    /// that names no reset (tests and rehearsals keep it short).
+    /// </summary>
+    private static Fleet.Limits.LimitPolicy LimitPolicyFor(ICliConsole console) =>
+        double.TryParse(console.GetEnvironmentVariable("FLEET_LIMIT_BACKOFF_SECONDS"), NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds >= 0
+            ? Fleet.Limits.LimitPolicy.Default with { BackoffBase = TimeSpan.FromSeconds(seconds) }
+            : Fleet.Limits.LimitPolicy.Default;
 
     private static async Task WriteInfoAsync(FleetLayout layout, OrchestratorInfo info, CancellationToken cancellationToken)
     {

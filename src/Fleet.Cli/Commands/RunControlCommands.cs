@@ -96,7 +96,7 @@ internal static class RunControlCommands
     {
         var root = new Argument<string>("ROOT") { Description = "The fleet root." };
         var wait = new Option<bool>("--wait") { Description = "Follow the run to its end and exit with its outcome." };
-        var command = new Command("resume", "Go on after a pause or an escalation, restarting the orchestrator if it is not running.") { root, wait };
+        var command = new Command("resume", "Go on after a pause or an escalation, or continue limited workers without waiting for the reset; restarts the orchestrator if it is not running.") { root, wait };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var displayRoot = parse.GetValue(root)!;
@@ -131,6 +131,15 @@ internal static class RunControlCommands
         }
 
         File.Delete(layout.PausedFile);
+        var limited = state.InIteration(Math.Max(1, state.Iteration)).Where(w => w.Status == WorkerStatus.Limited).Select(w => w.Worker).ToList();
+        if (limited.Count > 0)
+        {
+            // The orchestrator (this one, or the one started below) continues them at once instead of waiting for the reset.
+            PrivateFiles.CreateDirectory(layout.StateDir);
+            await PrivateFiles.WriteAllTextAsync(layout.ContinueNowFile, string.Join('\n', limited) + "\n", cancellationToken);
+            await console.Out.WriteLineAsync($"continuing now (not waiting for the limit's reset): {string.Join(", ", limited)}");
+        }
+
         if (state.Paused)
         {
             await new Journal(layout.JournalFile, TimeProvider.System).AppendAsync(new JournalEntry { Type = JournalTypes.Resumed, Run = state.RunId, Reason = "resumed by a person" }, cancellationToken);
@@ -250,7 +259,8 @@ internal static class RunControlCommands
         {
             var duration = x.DurationSeconds is { } d ? $"{d.ToString("0.0", CultureInfo.InvariantCulture)}s" : "";
             var cost = x.CostUsd is { } c ? Money(c) : "";
-            w.AppendLine(CultureInfo.InvariantCulture, $"  {x.Worker.PadRight(width)}  {x.State,-10} {duration,8} {cost,9}{(x.Reason is null ? "" : "  " + FirstLine(x.Reason))}");
+            var state = x.LimitedUntil is { } until ? $"{x.State} until {until.ToLocalTime().ToString("HH:mm", CultureInfo.InvariantCulture)}" : x.State;
+            w.AppendLine(CultureInfo.InvariantCulture, $"  {x.Worker.PadRight(width)}  {state,-10} {duration,8} {cost,9}{(x.Reason is null ? "" : "  " + FirstLine(x.Reason))}");
         }
 
         if (s.Why is { } why)
@@ -264,7 +274,7 @@ internal static class RunControlCommands
     internal static StatusJson ToJson(FleetStatus s) => new(
         s.Root, s.Name, s.Type, s.RunId, s.State, s.Iteration, s.MaxIterations,
         [.. s.Verdicts.Select(v => new VerdictJson(v.Iteration, v.Verdict, v.Reason, v.Source))],
-        [.. s.Workers.Select(x => new WorkerStatusJson(x.Worker, x.State, x.DurationSeconds, x.CostUsd, x.Reason))],
+        [.. s.Workers.Select(x => new WorkerStatusJson(x.Worker, x.State, x.DurationSeconds, x.CostUsd, x.Reason, x.LimitedUntil?.ToUniversalTime()))],
         s.Spent, s.CostCapUsd, s.Why, s.OrchestratorPid, s.SpawnMode,
         [.. s.NeedsYou.Select(g => InboxCommands.ToJson(g, s.Root, s.ReadAt))], s.Warnings);
 

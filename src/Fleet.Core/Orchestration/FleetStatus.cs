@@ -6,7 +6,11 @@ using Fleet.Workers;
 namespace Fleet.Orchestration;
 
 /// <summary>One worker's line in <c>fleet status</c>.</summary>
-public sealed record WorkerStatusLine(string Worker, string State, double? DurationSeconds, decimal? CostUsd, string? Reason);
+public sealed record WorkerStatusLine(string Worker, string State, double? DurationSeconds, decimal? CostUsd, string? Reason)
+{
+    /// <summary>A limited worker: when fleet continues its session.</summary>
+    public DateTimeOffset? LimitedUntil { get; init; }
+}
 
 /// <summary>Where a fleet stands, from its journal and files alone: it works when the orchestrator is dead.</summary>
 /// <param name="State"><c>running</c>, <c>paused</c>, <c>escalated</c>, <c>done</c>, <c>failed</c>, <c>killed</c>, <c>orchestrator not running</c>, <c>journal lost</c> or <c>not launched</c>.</param>
@@ -102,6 +106,8 @@ public sealed record FleetStatus(
                 return new WorkerStatusLine(worker.Worker, label, running, null, null);
             case WorkerStatus.Pending:
                 return new WorkerStatusLine(worker.Worker, "pending", null, null, null);
+            case WorkerStatus.Limited:
+                return new WorkerStatusLine(worker.Worker, "limited", null, worker.CostUsd, worker.Reason) { LimitedUntil = worker.LimitedUntil };
             default:
                 var duration = worker.StartedAt is { } s && worker.EndedAt is { } e ? (e - s).TotalSeconds : (double?)null;
                 return new WorkerStatusLine(worker.Worker, worker.Status.ToString().ToLowerInvariant(), duration, worker.CostUsd, worker.Reason);

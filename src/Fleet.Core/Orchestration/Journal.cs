@@ -14,6 +14,12 @@ public static class JournalTypes
     public const string WorkerSpawning = "worker_spawning";
     public const string WorkerEnded = "worker_ended";
     public const string WorkerSkipped = "worker_skipped";
+
+    /// <summary>A worker's run ended on a usage or rate limit: <c>until</c> is when fleet continues its session (attempt = the limited one).</summary>
+    public const string WorkerLimited = "worker_limited";
+
+    /// <summary>Intent to continue a limited worker's session: <c>attempt</c> is the continuation's, which claims the pair anew.</summary>
+    public const string WorkerContinued = "worker_continued";
     public const string Verdict = "verdict";
     public const string CostCapReached = "cost_cap_reached";
     public const string Paused = "paused";
@@ -67,6 +73,12 @@ public sealed record JournalEntry
 
     /// <summary>worker_spawning: SHA-256 of the worker's <c>workers/&lt;id&gt;/prompt.md</c> as it was read for this spawn (null without one), so an edit during the run is a gate on record.</summary>
     public string? Brief { get; init; }
+
+    /// <summary>worker_limited / worker_continued: which attempt of the (worker, iteration); absent means the first.</summary>
+    public int? Attempt { get; init; }
+
+    /// <summary>worker_limited: when the session is continued (the limit's reset, or the end of a backoff).</summary>
+    public DateTimeOffset? Until { get; init; }
 }
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Threading.Channels;
 using Fleet.Paths;
+using Fleet.Limits;
 using Fleet.Planning;
 using Fleet.Spec;
 using Fleet.Workers;
@@ -66,6 +67,9 @@ public sealed record OrchestratorOptions
     public Action<string>? Log { get; init; }
 
     public IRunRecorder? Recorder { get; init; }
+
+    /// <summary>How long limited workers wait (<see cref="Limits.LimitWait"/>).</summary>
+    public LimitPolicy LimitPolicy { get; init; } = LimitPolicy.Default;
 }
 
 /// <summary>
@@ -168,7 +172,15 @@ public sealed class Orchestrator
             }
 
             // Event-driven: an exit.json, a claim or .paused appearing wakes us; the poll is only a safety net.
-            _lookForLostWorkers = !await wake.WaitAsync(_options.SafetyPoll, cancellationToken);
+            // A limited worker's reset wakes us too: no later than its time.
+            var timeout = _options.SafetyPoll;
+            if (NextLimitReset() is { } due)
+            {
+                var untilDue = due - _options.Time.GetUtcNow();
+                timeout = untilDue < TimeSpan.Zero ? TimeSpan.Zero : untilDue < timeout ? untilDue + TimeSpan.FromMilliseconds(10) : timeout;
+            }
+
+            _lookForLostWorkers = !await wake.WaitAsync(timeout, cancellationToken);
         }
     }
 
@@ -196,6 +208,7 @@ public sealed class Orchestrator
         }
 
         await CollectEndedAsync(n, cancellationToken);
+        await ContinueLimitedAsync(n, cancellationToken);
         await SpawnReadyAsync(n, cancellationToken);
         _shims?.Trim(ShimsToKeep(n));
 
@@ -219,7 +232,15 @@ public sealed class Orchestrator
         var iterationDir = _layout.IterationDir(n);
         foreach (var worker in _fleet.Workers.Where(w => _state.Worker(w.Id, n).Status == WorkerStatus.Started))
         {
+            var attempt = _state.Worker(worker.Id, n).Attempt;
             var record = await WorkerExitRecord.TryReadAsync(iterationDir, worker.Id, cancellationToken);
+            if (record is null && await TryReadLimitedAsync(iterationDir, worker.Id, attempt, cancellationToken) is { } limited)
+            {
+                _shims?.Ended(worker.Id, n);
+                await LimitedAsync(worker, n, attempt, limited, cancellationToken);
+                continue;
+            }
+
             if (record is not null)
             {
                 await EndWorkerAsync(worker, n, record, cancellationToken);
@@ -235,6 +256,13 @@ public sealed class Orchestrator
             }
 
             var claim = WorkerClaim.TryRead(iterationDir, worker.Id);
+            if (claim is not null && (claim.Attempt ?? 1) < attempt)
+            {
+                // The claim of the limited attempt before this continuation: set aside, so the continuation's shim can claim.
+                SetAsideClaim(iterationDir, worker.Id, claim.Attempt ?? 1);
+                claim = null;
+            }
+
             var verdict = WorkerRecovery.Decide(claim, claim?.Shim.IsAlive == true, claim?.Agent?.IsAlive == true);
             switch (verdict)
             {
@@ -243,7 +271,7 @@ public sealed class Orchestrator
                     // shim is still starting. Spawning again is safe: only one shim can claim the pair.
                     if (!_spawnedHere.Contains((worker.Id, n)))
                     {
-                        await SpawnAsync(worker, n, cancellationToken);
+                        await SpawnAsync(worker, n, cancellationToken, attempt);
                     }
 
                     break;
@@ -259,6 +287,12 @@ public sealed class Orchestrator
                     if (await WorkerExitRecord.TryReadAsync(iterationDir, worker.Id, cancellationToken) is { } late)
                     {
                         await EndWorkerAsync(worker, n, late, cancellationToken);
+                        break;
+                    }
+
+                    if (await TryReadLimitedAsync(iterationDir, worker.Id, attempt, cancellationToken) is not null)
+                    {
+                        // Limited after the look above: the next round takes it as limited, never as lost.
                         break;
                     }
 
@@ -412,22 +446,35 @@ public sealed class Orchestrator
         }
     }
 
-    private async Task SpawnAsync(ResolvedWorker worker, int n, CancellationToken cancellationToken)
+    private async Task SpawnAsync(ResolvedWorker worker, int n, CancellationToken cancellationToken, int attempt = 1)
     {
         _spawnedHere.Add((worker.Id, n));
         var iterationDir = _layout.IterationDir(n);
         PrivateFiles.CreateDirectory(iterationDir);
-        var specFile = Path.Combine(iterationDir, $"{worker.Id}.spec.json");
+        var suffix = attempt > 1 ? string.Create(CultureInfo.InvariantCulture, $".attempt-{attempt}") : string.Empty;
+        var specFile = Path.Combine(iterationDir, $"{worker.Id}{suffix}.spec.json");
         try
         {
             var directory = await _workspace.PrepareAsync(worker, n, cancellationToken);
-            var extra = worker.Type == WorkerType.Reviewer
-                ? Briefs.ForReviewer(_fleet, worker, n, _state, _layout)
-                : Briefs.ForCodeRun(worker, n, _layout);
-            var spec = await WorkerPreparation.PrepareAsync(_fleet, worker.Id, n, _options.WorkerOptions with { WorkingDirectory = directory }, extra, cancellationToken);
-            await (spec with { LinkName = _shims?.Name }).WriteAsync(specFile, cancellationToken);
-            var shimLog = Path.Combine(iterationDir, $"{worker.Id}.shim.log");
-            if (_shims?.TryAssign(worker.Id, n, specFile, shimLog) == true)
+            WorkerLaunchSpec spec;
+            if (attempt > 1)
+            {
+                var limited = await TryReadLimitedAsync(iterationDir, worker.Id, attempt - 1, cancellationToken);
+                spec = await WorkerPreparation.PrepareContinuationAsync(_fleet, worker.Id, n, attempt, limited, _options.WorkerOptions with { WorkingDirectory = directory }, cancellationToken);
+            }
+            else
+            {
+                var extra = worker.Type == WorkerType.Reviewer
+                    ? Briefs.ForReviewer(_fleet, worker, n, _state, _layout)
+                    : Briefs.ForCodeRun(worker, n, _layout);
+                spec = await WorkerPreparation.PrepareAsync(_fleet, worker.Id, n, _options.WorkerOptions with { WorkingDirectory = directory }, extra, cancellationToken);
+            }
+
+            // A continuation always starts a new shim: the pool counts a (worker, iteration) once.
+            var pooled = attempt == 1 ? _shims : null;
+            await (spec with { LinkName = pooled?.Name }).WriteAsync(specFile, cancellationToken);
+            var shimLog = Path.Combine(iterationDir, $"{worker.Id}{suffix}.shim.log");
+            if (pooled?.TryAssign(worker.Id, n, specFile, shimLog) == true)
             {
                 _options.Log?.Invoke($"iteration {n}: started {worker.Id} (handed to the idle shim of an ended worker; view in {shimLog})");
                 return;
@@ -444,7 +491,7 @@ public sealed class Orchestrator
             // makes "nothing started" certain. Taking it keeps any shim from starting now; if a shim holds it, its own
             // record (or the claim) tells the outcome.
             var now = _options.Time.GetUtcNow();
-            var record = new WorkerExitRecord { Worker = worker.Id, Iteration = n, StartedAt = now, EndedAt = now, Outcome = WorkerOutcome.Failed, IsError = true, Error = $"could not start: {e.Message}" };
+            var record = new WorkerExitRecord { Worker = worker.Id, Iteration = n, StartedAt = now, EndedAt = now, Outcome = WorkerOutcome.Failed, IsError = true, Error = $"could not start: {e.Message}", Attempt = attempt > 1 ? attempt : null };
             if (!WorkerClaim.TryCreate(iterationDir, worker.Id, out var claimHandle))
             {
                 _options.Log?.Invoke($"iteration {n}: starting {worker.Id} failed ({e.Message}), but a shim holds its claim: its record decides");
@@ -462,6 +509,135 @@ public sealed class Orchestrator
                 await record.WriteAtomicallyAsync(Path.Combine(iterationDir, $"{worker.Id}.exit.json"), cancellationToken);
             }
         }
+    }
+
+    /// <summary>A limited run's record, or null when there is none (yet).</summary>
+    private static async Task<WorkerExitRecord?> TryReadLimitedAsync(string iterationDir, string worker, int attempt, CancellationToken cancellationToken)
+    {
+        var path = WorkerFiles.LimitedExitJson(iterationDir, worker, attempt);
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
+        try
+        {
+            return await WorkerExitRecord.ReadAsync(path, cancellationToken);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>A run ended on a limit: journal when its session continues, or end the worker when fleet will not wait.</summary>
+    private async Task LimitedAsync(ResolvedWorker worker, int n, int attempt, WorkerExitRecord record, CancellationToken cancellationToken)
+    {
+        var hit = new LimitHit(
+            record.Reason switch { "usage limit" => LimitKind.UsageLimit, "rate limit" => LimitKind.RateLimit, _ => LimitKind.Overloaded },
+            record.ResetsAt,
+            record.Error ?? record.Reason ?? "limit");
+        var decision = LimitWait.Decide(hit, record.EndedAt, _state.Worker(worker.Id, n).Limits, _options.LimitPolicy);
+        await AppendAsync(new JournalEntry
+        {
+            Type = JournalTypes.WorkerLimited,
+            Worker = worker.Id,
+            Iteration = n,
+            Attempt = attempt > 1 ? attempt : null,
+            Outcome = "limited",
+            Reason = $"{hit.Name}: {hit.Text}",
+            CostUsd = record.CostUsd,
+            Until = decision.Until,
+        }, cancellationToken);
+        if (decision.Until is null)
+        {
+            await EndLimitedAsync(worker.Id, n, decision.Reason, record, cancellationToken);
+        }
+    }
+
+    private Task EndLimitedAsync(string worker, int n, string reason, WorkerExitRecord? record, CancellationToken cancellationToken) =>
+        AppendAsync(new JournalEntry
+        {
+            Type = JournalTypes.WorkerEnded,
+            Worker = worker,
+            Iteration = n,
+            Outcome = "failed",
+            Reason = $"{reason}; not continued",
+            ExitCode = record?.ExitCode,
+        }, cancellationToken);
+
+    /// <summary>
+    /// Continues each limited worker whose reset has come, or at once when a person asked (<c>fleet resume</c>):
+    /// intent first (<c>worker_continued</c> with the new attempt), then a new shim that claims the pair for that
+    /// attempt, so a restarted orchestrator neither loses nor repeats the continuation. The cost cap still holds.
+    /// </summary>
+    private async Task ContinueLimitedAsync(int n, CancellationToken cancellationToken)
+    {
+        var asked = File.Exists(_layout.ContinueNowFile);
+        var now = _options.Time.GetUtcNow();
+        var due = new List<(ResolvedWorker Worker, int Attempt)>();
+        foreach (var worker in _fleet.Workers)
+        {
+            var state = _state.Worker(worker.Id, n);
+            if (state.Status != WorkerStatus.Limited)
+            {
+                continue;
+            }
+
+            if (_fleet.StopRules.CostCapUsd is { } cap && _state.Spent >= cap)
+            {
+                await EndLimitedAsync(worker.Id, n, $"{state.Reason}; cost cap reached: spent {Money(_state.Spent)} of {Money(cap)}", null, cancellationToken);
+                continue;
+            }
+
+            if (asked || state.LimitedUntil is not { } until || until <= now)
+            {
+                await AppendAsync(new JournalEntry
+                {
+                    Type = JournalTypes.WorkerContinued,
+                    Worker = worker.Id,
+                    Iteration = n,
+                    Attempt = state.Attempt + 1,
+                    Reason = asked ? "continued by a person (fleet resume)" : "the limit has reset",
+                }, cancellationToken);
+                due.Add((worker, state.Attempt + 1));
+            }
+        }
+
+        if (asked)
+        {
+            File.Delete(_layout.ContinueNowFile);
+        }
+
+        foreach (var (worker, attempt) in due)
+        {
+            SetAsideClaim(_layout.IterationDir(n), worker.Id, attempt - 1);
+            _spawnedHere.Remove((worker.Id, n));
+            await SpawnAsync(worker, n, cancellationToken, attempt);
+        }
+    }
+
+    /// <summary>Moves a limited attempt's claim out of the claim's name (idempotent), keeping it beside the other files.</summary>
+    private static void SetAsideClaim(string iterationDir, string worker, int attempt)
+    {
+        var claim = WorkerClaim.PathFor(iterationDir, worker);
+        if (WorkerClaim.TryRead(iterationDir, worker) is { } held && (held.Attempt ?? 1) == attempt)
+        {
+            try
+            {
+                File.Move(claim, WorkerFiles.LimitedClaim(iterationDir, worker, attempt), overwrite: true);
+            }
+            catch (FileNotFoundException)
+            {
+            }
+        }
+    }
+
+    private DateTimeOffset? NextLimitReset()
+    {
+        var n = Math.Max(1, _state.Iteration);
+        var times = _fleet.Workers.Select(w => _state.Worker(w.Id, n)).Where(w => w.Status == WorkerStatus.Limited && w.LimitedUntil is not null).Select(w => w.LimitedUntil!.Value).ToList();
+        return times.Count == 0 ? null : times.Min();
     }
 
     private async Task<RunOutcome?> EndIterationAsync(int n, CancellationToken cancellationToken)
@@ -562,7 +738,7 @@ public sealed class Orchestrator
                 var name = Path.GetFileName(e.FullPath);
                 // Claims (.run.json) are not watched: a claim appearing or changing decides nothing. The journal's own
                 // appends change it; only its removal or replacement is news.
-                if (name.EndsWith(".exit.json", StringComparison.Ordinal) || name == ".paused"
+                if (name.EndsWith(".exit.json", StringComparison.Ordinal) || name == ".paused" || e.FullPath == _layout.ContinueNowFile
                     || (e.ChangeType != WatcherChangeTypes.Changed && IsJournal(e)))
                 {
                     Wake(wake);

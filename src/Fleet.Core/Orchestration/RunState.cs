@@ -10,6 +10,9 @@ public enum WorkerStatus
     Failed,
     Killed,
     Skipped,
+
+    /// <summary>Its run ended on a usage or rate limit; fleet continues its session at <see cref="WorkerState.LimitedUntil"/>. Not done.</summary>
+    Limited,
 }
 
 /// <summary>One (worker, iteration) as the journal tells it.</summary>
@@ -24,6 +27,15 @@ public sealed record WorkerState(
     int? ExitCode = null,
     string? Signal = null)
 {
+    /// <summary>The attempt running or last run: 1, then one more for each continuation after a limit.</summary>
+    public int Attempt { get; init; } = 1;
+
+    /// <summary>While <see cref="WorkerStatus.Limited"/>: when its session is continued.</summary>
+    public DateTimeOffset? LimitedUntil { get; init; }
+
+    /// <summary>How many limits it met in this iteration.</summary>
+    public int Limits { get; init; }
+
     public bool IsDone => Status is WorkerStatus.Succeeded or WorkerStatus.Failed or WorkerStatus.Killed or WorkerStatus.Skipped;
 }
 
@@ -112,9 +124,20 @@ public sealed class RunState
                 _workers[key] = new WorkerState(key.Worker, key.Iteration, WorkerStatus.Started, StartedAt: e.Ts);
                 break;
             case JournalTypes.WorkerEnded when Key(e) is { } key && !Worker(key.Worker, key.Iteration).IsDone:
-                var started = Worker(key.Worker, key.Iteration).StartedAt;
-                _workers[key] = new WorkerState(key.Worker, key.Iteration, ParseOutcome(e.Outcome), started, e.Ts, e.CostUsd, e.Reason, e.ExitCode, e.Signal);
+                var before = Worker(key.Worker, key.Iteration);
+                _workers[key] = new WorkerState(key.Worker, key.Iteration, ParseOutcome(e.Outcome), before.StartedAt, e.Ts, Add(before.CostUsd, e.CostUsd), e.Reason, e.ExitCode, e.Signal)
+                {
+                    Attempt = before.Attempt,
+                    Limits = before.Limits,
+                };
                 Spent += e.CostUsd ?? 0m;
+                break;
+            case JournalTypes.WorkerLimited when Key(e) is { } key && Worker(key.Worker, key.Iteration) is { Status: WorkerStatus.Started } limited && (e.Attempt ?? 1) == limited.Attempt:
+                _workers[key] = limited with { Status = WorkerStatus.Limited, LimitedUntil = e.Until, Limits = limited.Limits + 1, Reason = e.Reason, CostUsd = Add(limited.CostUsd, e.CostUsd) };
+                Spent += e.CostUsd ?? 0m;
+                break;
+            case JournalTypes.WorkerContinued when Key(e) is { } key && Worker(key.Worker, key.Iteration) is { Status: WorkerStatus.Limited } waiting && e.Attempt == waiting.Attempt + 1:
+                _workers[key] = waiting with { Status = WorkerStatus.Started, Attempt = waiting.Attempt + 1, LimitedUntil = null };
                 break;
             case JournalTypes.WorkerSkipped when Key(e) is { } key && !Worker(key.Worker, key.Iteration).IsDone:
                 _workers[key] = new WorkerState(key.Worker, key.Iteration, WorkerStatus.Skipped, EndedAt: e.Ts, Reason: e.Reason);
@@ -139,6 +162,8 @@ public sealed class RunState
                 break;
         }
     }
+
+    private static decimal? Add(decimal? a, decimal? b) => a is null && b is null ? null : (a ?? 0m) + (b ?? 0m);
 
     private static (string Worker, int Iteration)? Key(JournalEntry e) => e.Worker is { } w && e.Iteration is { } n ? (w, n) : null;
 

@@ -30,6 +30,9 @@ public sealed class FleetLayout(string root)
 
     public string PausedFile => Path.Combine(Root, ".paused");
 
+    /// <summary><c>.fleet/continue-now</c>: a person asked (<c>fleet resume</c>) to continue limited workers without waiting for the reset.</summary>
+    public string ContinueNowFile => Path.Combine(StateDir, "continue-now");
+
     /// <summary>The rehearsal script <c>fleet launch --rehearse</c> plays when present (else the default script).</summary>
     public string RehearsalFile => Path.Combine(Root, "rehearsal.json");
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 
@@ -16,6 +17,12 @@ internal static class AnthropicWire
                 ["type"] = "error",
                 ["error"] = new JsonObject { ["type"] = fail.ErrorType, ["message"] = fail.Message },
             }, ct);
+            return;
+        }
+
+        if (step is LimitStep limit)
+        {
+            await WriteLimitAsync(ctx, limit, ct);
             return;
         }
 
@@ -116,6 +123,37 @@ internal static class AnthropicWire
             ["usage"] = new JsonObject { ["output_tokens"] = u.OutputTokens },
         });
         await sse.EventAsync("message_stop", new JsonObject { ["type"] = "message_stop" });
+    }
+
+    /// <summary>
+    /// The API's limit answers: a plan's usage limit is a 429 whose <c>anthropic-ratelimit-unified-*</c> headers say
+    /// it was rejected and when it resets (epoch seconds); a rate limit a 429 with <c>retry-after</c>; overload a 529.
+    /// </summary>
+    private static Task WriteLimitAsync(HttpContext ctx, LimitStep limit, CancellationToken ct)
+    {
+        var headers = ctx.Response.Headers;
+        var now = DateTimeOffset.UtcNow;
+        switch (limit.Shape)
+        {
+            case LimitShape.UsageLimit:
+                var reset = limit.ResetsAt ?? now.AddHours(5);
+                headers["anthropic-ratelimit-unified-status"] = "rejected";
+                headers["anthropic-ratelimit-unified-reset"] = reset.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+                headers["anthropic-ratelimit-unified-representative-claim"] = "five_hour";
+                headers["anthropic-ratelimit-unified-5h-status"] = "rejected";
+                headers["anthropic-ratelimit-unified-5h-reset"] = reset.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+                headers["retry-after"] = Wire.SecondsUntil(reset, now);
+                return WriteErrorAsync(ctx, 429, "rate_limit_error", "This request would exceed your account's rate limit. Please try again later.", ct);
+            case LimitShape.RateLimit:
+                if (limit.ResetsAt is { } retry)
+                {
+                    headers["retry-after"] = Wire.SecondsUntil(retry, now);
+                }
+
+                return WriteErrorAsync(ctx, 429, "rate_limit_error", "This request would exceed the rate limit for your organization of 50 requests per minute. For details, refer to: https://docs.claude.com/en/api/rate-limits.", ct);
+            default:
+                return WriteErrorAsync(ctx, 529, "overloaded_error", "Overloaded", ct);
+        }
     }
 
     public static Task WriteErrorAsync(HttpContext ctx, int status, string type, string message, CancellationToken ct) =>

@@ -15,6 +15,12 @@ internal static class OpenAIWire
             return;
         }
 
+        if (step is LimitStep limit)
+        {
+            await WriteLimitAsync(ctx, limit, ct);
+            return;
+        }
+
         var id = ids.Response(n);
         var items = new List<JsonObject>();
         switch (step)
@@ -103,6 +109,52 @@ internal static class OpenAIWire
         ["type"] = "message", ["id"] = id, ["role"] = "assistant", ["status"] = "completed",
         ["content"] = new JsonArray(new JsonObject { ["type"] = "output_text", ["text"] = text, ["annotations"] = new JsonArray() }),
     };
+
+    /// <summary>
+    /// The API's limit answers: a plan's usage limit is a 429 whose error is <c>usage_limit_reached</c> with
+    /// <c>resets_at</c> (epoch seconds) and <c>resets_in_seconds</c>; a rate limit a 429 <c>rate_limit_exceeded</c>
+    /// with <c>retry-after</c>; overload a 503 <c>server_overloaded</c>.
+    /// </summary>
+    private static Task WriteLimitAsync(HttpContext ctx, LimitStep limit, CancellationToken ct)
+    {
+        var now = DateTimeOffset.UtcNow;
+        switch (limit.Shape)
+        {
+            case LimitShape.UsageLimit:
+                var reset = limit.ResetsAt ?? now.AddHours(5);
+                return Wire.WriteJsonAsync(ctx, 429, new JsonObject
+                {
+                    ["error"] = new JsonObject
+                    {
+                        ["type"] = "usage_limit_reached",
+                        ["message"] = "The usage limit has been reached",
+                        ["plan_type"] = "plus",
+                        ["resets_at"] = reset.ToUnixTimeSeconds(),
+                        ["resets_in_seconds"] = Math.Max(0, (long)Math.Ceiling((reset - now).TotalSeconds)),
+                    },
+                }, ct);
+            case LimitShape.RateLimit:
+                if (limit.ResetsAt is { } retry)
+                {
+                    ctx.Response.Headers["retry-after"] = Wire.SecondsUntil(retry, now);
+                }
+
+                return Wire.WriteJsonAsync(ctx, 429, new JsonObject
+                {
+                    ["error"] = new JsonObject
+                    {
+                        ["message"] = "Rate limit reached for requests. Please try again later.",
+                        ["type"] = "requests",
+                        ["code"] = "rate_limit_exceeded",
+                    },
+                }, ct);
+            default:
+                return Wire.WriteJsonAsync(ctx, 503, new JsonObject
+                {
+                    ["error"] = new JsonObject { ["message"] = "The server is overloaded. Please try again later.", ["type"] = "server_error", ["code"] = "server_overloaded" },
+                }, ct);
+        }
+    }
 
     public static Task WriteErrorAsync(HttpContext ctx, int status, string type, string message, CancellationToken ct) =>
         Wire.WriteJsonAsync(ctx, status, new JsonObject { ["error"] = new JsonObject { ["message"] = message, ["type"] = type, ["code"] = null } }, ct);

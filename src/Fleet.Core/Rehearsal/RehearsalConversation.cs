@@ -16,6 +16,9 @@ namespace Fleet.Rehearsal;
 /// </summary>
 internal sealed partial record RehearsalConversation(int Position, string? Cwd, IReadOnlyList<string> ToolNames, string Model, bool Stream, string? Prompt = null)
 {
+    /// <summary>The prompt is fleet's note that continues a session after a limit: the limit has reset.</summary>
+    public bool ContinuesAfterLimit => Prompt?.Contains(Fleet.Limits.LimitContinuation.Marker, StringComparison.Ordinal) == true;
+
     /// <summary>Anthropic Messages request: <c>messages[]</c> of user/assistant turns; tool results are user messages.</summary>
     public static RehearsalConversation FromAnthropic(JsonElement body)
     {

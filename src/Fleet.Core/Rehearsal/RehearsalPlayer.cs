@@ -14,6 +14,9 @@ internal sealed record ToolStep(string? Say, string Name, JsonObject Input, Rehe
 
 internal sealed record FailStep(int Status, string ErrorType, string Message, int? Times, RehearsalUsage Usage) : RehearsalStep(Usage);
 
+/// <summary>A limit; <see cref="ResetsAt"/> is the reset (usage limit) or the retry-after (rate limit), from the call's time.</summary>
+internal sealed record LimitStep(LimitShape Shape, DateTimeOffset? ResetsAt, RehearsalUsage Usage) : RehearsalStep(Usage);
+
 /// <summary>
 /// Turns a script into the answer for one call: picks the rule for the key, expands its turns into
 /// provider-specific steps, and plays the step at the conversation's position (see <see cref="RehearsalConversation"/>).
@@ -43,6 +46,17 @@ internal sealed class RehearsalPlayer(RehearsalScript script)
         for (var i = 0; i < steps.Count; i++)
         {
             var step = steps[i];
+            if (step is LimitStep limit)
+            {
+                if (position == conversation.Position && !conversation.ContinuesAfterLimit)
+                {
+                    description = string.Create(CultureInfo.InvariantCulture, $"step {i}: limit {limit.Shape}");
+                    return limit;
+                }
+
+                continue;
+            }
+
             if (step is FailStep fail)
             {
                 if (position == conversation.Position && TryServeFailure(key, i, fail.Times))
@@ -101,6 +115,9 @@ internal sealed class RehearsalPlayer(RehearsalScript script)
                 break;
             case FailTurn f:
                 yield return new FailStep(f.Status, f.EffectiveErrorType, Fill(f.Message), f.Times, usage);
+                break;
+            case LimitTurn l:
+                yield return new LimitStep(l.Shape, l.ResetsInSeconds is { } seconds ? DateTimeOffset.UtcNow.AddSeconds(seconds) : null, usage);
                 break;
             case ToolCallTurn c:
                 yield return new ToolStep(say, c.Name, (JsonObject)c.Input.DeepClone(), usage);

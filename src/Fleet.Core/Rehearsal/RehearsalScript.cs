@@ -332,8 +332,20 @@ public sealed record RehearsalScript(IReadOnlyList<RehearsalRule> Rules)
 
                 turn = new FailTurn(status, OptionalString(obj, "message", at) ?? $"rehearsal: scripted HTTP {status}", OptionalString(obj, "error_type", at), times);
                 break;
+            case "usage_limit":
+                CheckKeys(obj, at, "type", "resets_in_seconds");
+                turn = new LimitTurn(LimitShape.UsageLimit, RequiredInt(obj, "resets_in_seconds", at));
+                break;
+            case "rate_limit":
+                CheckKeys(obj, at, "type", "retry_after_seconds");
+                turn = new LimitTurn(LimitShape.RateLimit, obj["retry_after_seconds"] is null ? null : RequiredInt(obj, "retry_after_seconds", at));
+                break;
+            case "overloaded":
+                CheckKeys(obj, at, "type");
+                turn = new LimitTurn(LimitShape.Overloaded, null);
+                break;
             default:
-                throw new RehearsalScriptException($"{at}.type: unknown turn type '{type}' (text, write_file, edit_file, shell, tool_call, structured_output, fail)");
+                throw new RehearsalScriptException($"{at}.type: unknown turn type '{type}' (text, write_file, edit_file, shell, tool_call, structured_output, fail, usage_limit, rate_limit, overloaded)");
         }
 
         if (obj["usage"] is JsonNode usage)

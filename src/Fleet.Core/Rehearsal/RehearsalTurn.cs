@@ -87,3 +87,26 @@ public sealed record FailTurn(int Status, string Message, string? ErrorType = nu
         _ => "api_error",
     };
 }
+
+/// <summary>Which limit a <see cref="LimitTurn"/> plays, in the provider's own shape.</summary>
+public enum LimitShape
+{
+    /// <summary>A plan's usage limit with its reset time: claude 429 with <c>anthropic-ratelimit-unified-*</c> headers; codex 429 <c>usage_limit_reached</c> with <c>resets_at</c>.</summary>
+    UsageLimit,
+
+    /// <summary>A transient rate limit: HTTP 429 (<c>rate_limit_error</c> / <c>rate_limit_exceeded</c>) with <c>retry-after</c>.</summary>
+    RateLimit,
+
+    /// <summary>The API is overloaded: claude 529 <c>overloaded_error</c>; codex 503 <c>server_overloaded</c>.</summary>
+    Overloaded,
+}
+
+/// <summary>
+/// Fails the model call with a usage or rate limit, as the real API does. Unlike <see cref="FailTurn"/> it fails
+/// every call at its position (the CLI's own retries included) until fleet continues the session after the limit:
+/// a request whose prompt is fleet's continuation note (<see cref="Fleet.Limits.LimitContinuation.Marker"/>) goes
+/// past it, as a real limit has reset by then.
+/// </summary>
+/// <param name="Shape">Which limit.</param>
+/// <param name="ResetsInSeconds">Usage limit: the reset time, relative to the call; rate limit: <c>retry-after</c>.</param>
+public sealed record LimitTurn(LimitShape Shape, int? ResetsInSeconds) : RehearsalTurn;

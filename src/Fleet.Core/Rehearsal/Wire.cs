@@ -30,6 +30,10 @@ internal static class Wire
         return new SseWriter(ctx.Response.Body, ct);
     }
 
+    /// <summary>A <c>retry-after</c> value: whole seconds from <paramref name="now"/> to <paramref name="at"/>, at least 0.</summary>
+    public static string SecondsUntil(DateTimeOffset at, DateTimeOffset now) =>
+        Math.Max(0, (long)Math.Ceiling((at - now).TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>Two deltas per text, so the CLIs really assemble streamed parts.</summary>
     public static IEnumerable<string> Halves(string s)
     {

@@ -19,6 +19,7 @@ public sealed class ClaudeStreamReader : IAgentStreamReader
     private ClaudeResult? _result;
     private int _malformed;
     private int _retries;
+    private string? _apiErrorKind;
     private int? _exitCode;
 
     /// <summary>The session id, as soon as any line has told it.</summary>
@@ -53,6 +54,9 @@ public sealed class ClaudeStreamReader : IAgentStreamReader
                     break;
                 case ApiRetry:
                     _retries++;
+                    break;
+                case ApiError error:
+                    _apiErrorKind = error.Kind ?? _apiErrorKind;
                     break;
                 case ClaudeResult r:
                     // Streaming-input sessions emit one result per turn, each a running total: the latest wins.
@@ -113,6 +117,7 @@ public sealed class ClaudeStreamReader : IAgentStreamReader
             ModelUsage = r.ModelUsage,
             DurationMs = r.DurationMs,
             ApiErrorStatus = r.ApiErrorStatus,
+            ApiErrorKind = _apiErrorKind,
             ApiRetries = _retries,
             PermissionDenials = [.. r.PermissionDenials.Select(d => d.ToolName)],
             Notes = notes,

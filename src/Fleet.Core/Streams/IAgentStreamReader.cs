@@ -61,6 +61,9 @@ public sealed record AgentStreamSummary(
     /// <summary>HTTP status of the API error that ended the run, when the stream says (Claude <c>api_error_status</c>).</summary>
     public int? ApiErrorStatus { get; init; }
 
+    /// <summary>Claude: the class of the last failed model call (the synthetic message's <c>error</c>: <c>rate_limit</c>, <c>overloaded</c>, <c>billing_error</c> …).</summary>
+    public string? ApiErrorKind { get; init; }
+
     /// <summary>API retries the stream announced (Claude <c>system/api_retry</c>).</summary>
     public int ApiRetries { get; init; }
 

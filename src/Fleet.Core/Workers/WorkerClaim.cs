@@ -38,6 +38,9 @@ public sealed record WorkerClaim
     /// <summary>The outcome, when the shim could not write exit.json (e.g. the root was read-only); null otherwise.</summary>
     public WorkerExitRecord? Exit { get; init; }
 
+    /// <summary>Which attempt of the (worker, iteration) holds the claim: null for the first, 2 and on for continuations after a limit.</summary>
+    public int? Attempt { get; init; }
+
     [JsonIgnore]
     public ProcessIdentity Shim => new(ShimPid, ShimStartTime);
 

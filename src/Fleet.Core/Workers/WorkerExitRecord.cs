@@ -20,6 +20,10 @@ public enum WorkerOutcome
     /// <summary>Ended by a stop signal (SIGINT, SIGTERM, SIGKILL, SIGHUP, SIGQUIT): someone stopped it.</summary>
     [JsonStringEnumMemberName("killed")]
     Killed,
+
+    /// <summary>Ended by a usage or rate limit (<see cref="Fleet.Limits.LimitClassifier"/>): fleet waits for its reset and continues the session.</summary>
+    [JsonStringEnumMemberName("limited")]
+    Limited,
 }
 
 /// <summary>
@@ -83,6 +87,12 @@ public sealed record WorkerExitRecord
     public Fleet.Streams.CodexUsage? CumulativeUsage { get; init; }
 
     public long? OutputTokens { get; init; }
+
+    /// <summary>Which attempt of the (worker, iteration) this was: null for the first, 2 and on for continuations after a limit.</summary>
+    public int? Attempt { get; init; }
+
+    /// <summary>A limited run: when the limit resets, when the CLI said so.</summary>
+    public DateTimeOffset? ResetsAt { get; init; }
 
     /// <summary>Reads an exit record.</summary>
     public static Task<WorkerExitRecord> ReadAsync(string path, CancellationToken cancellationToken)
@@ -216,6 +226,8 @@ public sealed record WorkerExitRecord
             Reason = "r",
             Model = "m",
             CumulativeUsage = Fleet.Streams.CodexUsage.Zero,
+            Attempt = 2,
+            ResetsAt = now,
         }.ToUtf8Line();
     }
 

@@ -15,4 +15,16 @@ public sealed record WorkerFiles(string Log, string StderrLog, string ExitJson)
             Path.Combine(iterationDir, worker + ".stderr.log"),
             Path.Combine(iterationDir, worker + ".exit.json"));
     }
+
+    /// <summary>
+    /// Where attempt <paramref name="attempt"/> of a (worker, iteration) that ended on a usage or rate limit records
+    /// it: <c>&lt;id&gt;.limited-&lt;attempt&gt;.exit.json</c>. The worker's outcome stays in <c>&lt;id&gt;.exit.json</c>,
+    /// which only its last attempt (the one not limited) writes.
+    /// </summary>
+    public static string LimitedExitJson(string iterationDir, string worker, int attempt) =>
+        Path.Combine(iterationDir, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{worker}.limited-{attempt}.exit.json"));
+
+    /// <summary>Where the claim of a limited attempt is kept once its continuation needs the claim's name: <c>&lt;id&gt;.limited-&lt;attempt&gt;.claim.json</c>.</summary>
+    public static string LimitedClaim(string iterationDir, string worker, int attempt) =>
+        Path.Combine(iterationDir, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{worker}.limited-{attempt}.claim.json"));
 }

@@ -60,6 +60,12 @@ public sealed record WorkerLaunchSpec
     /// </summary>
     public string? LinkName { get; init; }
 
+    /// <summary>
+    /// Null for a (worker, iteration)'s first run; 2 and on for a continuation of its session after a usage or rate
+    /// limit. It goes into the claim and names a limited run's record (<see cref="WorkerFiles.LimitedExitJson"/>).
+    /// </summary>
+    public int? Attempt { get; init; }
+
     public static async Task<WorkerLaunchSpec> ReadAsync(string path, CancellationToken cancellationToken)
     {
         Paths.InputFiles.Require(path, path);
@@ -93,6 +99,11 @@ public sealed record WorkerLaunchSpec
         if (Argv is null || Argv.Count == 0 || string.IsNullOrEmpty(Argv[0]))
         {
             throw new ArgumentException("argv needs at least the program.", nameof(Argv));
+        }
+
+        if (Attempt is < 2)
+        {
+            throw new ArgumentException($"attempt is 2 or more (a continuation), or absent; not {Attempt}.", nameof(Attempt));
         }
 
         if (Gates is not null && PromptOnStdin is null)

@@ -26,8 +26,27 @@ public sealed record WorkerRunOptions(Uri? RehearsalEndpoint = null, string? Pri
 /// </summary>
 public static class WorkerPreparation
 {
-    public static async Task<WorkerLaunchSpec> PrepareAsync(
-        ResolvedFleet fleet, string workerId, int iteration, WorkerRunOptions options, string? extraBrief, CancellationToken cancellationToken)
+    public static Task<WorkerLaunchSpec> PrepareAsync(
+        ResolvedFleet fleet, string workerId, int iteration, WorkerRunOptions options, string? extraBrief, CancellationToken cancellationToken) =>
+        PrepareAsync(fleet, workerId, iteration, options, extraBrief, continuation: null, cancellationToken);
+
+    /// <summary>
+    /// The spec that continues a (worker, iteration) after its run <paramref name="limited"/> ended on a usage or rate
+    /// limit: the same session (<c>claude --resume</c>, <c>codex exec resume</c>) with fleet's continuation note as
+    /// the prompt, as attempt <paramref name="attempt"/>. Without a session to resume (the run ended before the
+    /// stream named one) the brief is run again.
+    /// </summary>
+    public static Task<WorkerLaunchSpec> PrepareContinuationAsync(
+        ResolvedFleet fleet, string workerId, int iteration, int attempt, WorkerExitRecord? limited, WorkerRunOptions options, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(attempt, 2);
+        return PrepareAsync(fleet, workerId, iteration, options, extraBrief: null, new Continuation(attempt, limited), cancellationToken);
+    }
+
+    private sealed record Continuation(int Attempt, WorkerExitRecord? Limited);
+
+    private static async Task<WorkerLaunchSpec> PrepareAsync(
+        ResolvedFleet fleet, string workerId, int iteration, WorkerRunOptions options, string? extraBrief, Continuation? continuation, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(fleet);
         ArgumentNullException.ThrowIfNull(options);
@@ -36,7 +55,8 @@ public static class WorkerPreparation
         var iterationDir = layout.IterationDir(iteration);
         PrivateFiles.CreateDirectory(iterationDir);
 
-        var previous = iteration > 1 ? await WorkerExitRecord.TryReadAsync(layout.IterationDir(iteration - 1), workerId, cancellationToken) : null;
+        var earlier = iteration > 1 ? await WorkerExitRecord.TryReadAsync(layout.IterationDir(iteration - 1), workerId, cancellationToken) : null;
+        var previous = continuation?.Limited is { SessionId: not null } limited ? limited : earlier;
         var context = FleetContext(fleet, worker, iteration, layout);
         var brief = await BriefAsync(layout, worker, cancellationToken);
         if (!string.IsNullOrWhiteSpace(extraBrief))
@@ -52,6 +72,13 @@ public static class WorkerPreparation
         // Codex has no system-prompt flag: its fleet context leads the prompt.
         var prompt = worker.Provider == Provider.Codex ? $"{context}\n\n{brief}" : brief;
         var promptFile = layout.TaskPromptFile(iteration, workerId);
+        if (continuation is { Limited.SessionId: not null })
+        {
+            // The session has its brief already: the continuation says only that the limit has reset.
+            prompt = Fleet.Limits.LimitContinuation.Prompt(continuation.Limited.Reason);
+            promptFile = Path.Combine(iterationDir, string.Create(CultureInfo.InvariantCulture, $"{workerId}.attempt-{continuation.Attempt}.prompt.md"));
+        }
+
         await PrivateFiles.WriteAllTextAsync(promptFile, prompt, cancellationToken);
 
         var (sessionId, resume) = worker.Provider switch
@@ -95,10 +122,11 @@ public static class WorkerPreparation
             Model = worker.Model,
             PricesFile = options.PricesFile,
             CodexBaseline = worker.Provider == Provider.Codex && resume
-                ? new CodexBaseline(sessionId, previous?.CumulativeUsage ?? CodexUsage.Zero)
+                ? new CodexBaseline(sessionId, previous?.CumulativeUsage ?? earlier?.CumulativeUsage ?? CodexUsage.Zero)
                 : null,
             PromptOnStdin = worker.Provider == Provider.Claude ? prompt : null,
             Gates = gates is null ? null : WorkerGatesFor(gates, layout),
+            Attempt = continuation?.Attempt,
         };
     }
 

@@ -91,7 +91,7 @@ public static class WorkerShim
         await using var claimFile = claimHandle!;
         var self = ProcessIdentity.TryCapture(Environment.ProcessId) ?? new ProcessIdentity(Environment.ProcessId, 0);
         var token = WorkerToken.Create(spec.IterationDir, spec.Worker, spec.Iteration);
-        var claimed = new Claimed(claimFile, new WorkerClaim { ShimPid = self.Pid, ShimStartTime = self.StartTime, Token = token });
+        var claimed = new Claimed(claimFile, new WorkerClaim { ShimPid = self.Pid, ShimStartTime = self.StartTime, Token = token, Attempt = spec.Attempt });
         claimed.Claim.Write(claimFile);
         options.OnClaimed?.Invoke();
         try
@@ -198,6 +198,12 @@ public static class WorkerShim
         }
 
         record = BuildRecord(spec, agent.Pid, result, reader.Summary, recording.First);
+        if (record.Outcome == WorkerOutcome.Limited)
+        {
+            // Not the worker's outcome yet: the orchestrator continues the session after the reset.
+            files = files with { ExitJson = WorkerFiles.LimitedExitJson(spec.IterationDir, spec.Worker, spec.Attempt ?? 1) };
+        }
+
         await FinishAsync(record, files, view, claimed, options);
         return record;
     }
@@ -298,6 +304,7 @@ public static class WorkerShim
         var exit = result.Exit;
         WorkerOutcome outcome;
         string? error;
+        var limit = exit.Signal is null ? Fleet.Limits.LimitClassifier.Classify(summary, result.EndedAt, TimeZoneInfo.Local) : null;
         if (exit.Signal is { } signal)
         {
             var stopped = Array.IndexOf(StopSignals, (UnixSignal)signal) >= 0;
@@ -308,6 +315,11 @@ public static class WorkerShim
         {
             outcome = WorkerOutcome.Succeeded;
             error = null;
+        }
+        else if (limit is not null)
+        {
+            outcome = WorkerOutcome.Limited;
+            error = summary.ErrorText ?? limit.Text;
         }
         else
         {
@@ -349,9 +361,11 @@ public static class WorkerShim
             OutputDrained = result.OutputDrained,
             InputTokens = summary.InputTokens,
             OutputTokens = summary.OutputTokens,
-            Reason = outcome == WorkerOutcome.Succeeded ? null : ReasonOf(summary, exit),
+            Reason = outcome == WorkerOutcome.Succeeded ? null : limit is not null ? limit.Name : ReasonOf(summary, exit),
             Model = summary.Model ?? spec.Model,
             CumulativeUsage = summary.CumulativeUsage,
+            Attempt = spec.Attempt,
+            ResetsAt = limit?.ResetsAt,
         };
     }
 
