@@ -97,7 +97,7 @@ internal static class OrchestrateCommand
     private static Action<RehearsalLogEntry> RequestLog(FleetLayout layout)
     {
         var path = Path.Combine(layout.StateDir, "rehearsal", "requests.jsonl");
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        PrivateFiles.CreateDirectory(Path.GetDirectoryName(path)!);
         var gate = new Lock();
         return entry =>
         {
@@ -105,7 +105,8 @@ internal static class OrchestrateCommand
             {
                 try
                 {
-                    File.AppendAllText(path, entry.ToJsonLine() + "\n");
+                    using var file = PrivateFiles.Open(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
+                    file.Write(System.Text.Encoding.UTF8.GetBytes(entry.ToJsonLine() + "\n"));
                 }
                 catch (IOException)
                 {

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Fleet.Paths;
 using Fleet.Planning;
 using Fleet.Processes;
 
@@ -58,7 +59,7 @@ public sealed class LaunchLock : IDisposable
     {
         ArgumentNullException.ThrowIfNull(layout);
         ArgumentNullException.ThrowIfNull(time);
-        Directory.CreateDirectory(layout.StateDir);
+        PrivateFiles.CreateDirectory(layout.StateDir);
         var deadline = time.GetUtcNow() + HolderWait;
         while (true)
         {
@@ -116,7 +117,7 @@ public sealed class LaunchLock : IDisposable
     {
         try
         {
-            return new FileStream(PathFor(layout), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            return PrivateFiles.Open(PathFor(layout), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
         }
         catch (IOException)
         {
@@ -128,7 +129,7 @@ public sealed class LaunchLock : IDisposable
     {
         var path = HolderPathFor(layout);
         var temp = $"{path}.{Environment.ProcessId}.tmp";
-        File.WriteAllText(temp, JsonSerializer.Serialize(holder, LaunchLockJsonContext.Default.LauncherInfo));
+        PrivateFiles.WriteAllText(temp, JsonSerializer.Serialize(holder, LaunchLockJsonContext.Default.LauncherInfo));
         File.Move(temp, path, overwrite: true);
     }
 }

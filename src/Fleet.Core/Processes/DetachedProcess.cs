@@ -66,7 +66,14 @@ public static class DetachedProcess
 
         // Created here, 0600, so the shell's >> appends to it instead of creating it with the umask's mode.
         PrivateFiles.CreateDirectoryFor(logFile);
-        PrivateFiles.Open(logFile, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete).Dispose();
+        try
+        {
+            PrivateFiles.Open(logFile, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete).Dispose();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Not a file we can create (a folder in its place, say): the shell's own redirection reports it below.
+        }
         var psi = new ProcessStartInfo("setsid")
         {
             UseShellExecute = false,

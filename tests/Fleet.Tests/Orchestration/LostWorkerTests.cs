@@ -75,7 +75,8 @@ public class LostWorkerTests
             """);
         (await run.FleetAsync("launch", run.Root, "--no-tmux")).ExitCode.ShouldBe(0);
         var dir = run.Layout.IterationDir(1);
-        await run.WaitForAsync(_ => WorkerClaim.TryRead(dir, "w")?.AgentPid is not null);
+        // The agent has recorded its start (not only been forked): a kill before its first line would leave no start.
+        await run.WaitForAsync(_ => WorkerClaim.TryRead(dir, "w")?.AgentPid is not null && run.Starts.Contains("w 1"));
         var claim = WorkerClaim.TryRead(dir, "w")!;
         var agent = claim.Agent!;
 
