@@ -82,19 +82,27 @@ public class FleetIdentityTests
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
 
         // Four writers replace the one entry as fast as they can (they used to share a temp file and fail), a reader checks each read.
-        var writers = Enumerable.Range(0, 4).Select(_ => Task.Run(
+        // Threads of their own, and the reads begin once each has written: a busy thread pool may start a task late.
+        using var started = new CountdownEvent(4);
+        var writers = Enumerable.Range(0, 4).Select(_ => Task.Factory.StartNew(
             () =>
             {
                 var writes = 0;
                 while (!stop.IsCancellationRequested)
                 {
                     registry.Register(root, "busy", TimeProvider.System);
-                    writes++;
+                    if (writes++ == 0)
+                    {
+                        started.Signal();
+                    }
                 }
 
                 return writes;
             },
-            CancellationToken.None)).ToList();
+            CancellationToken.None,
+            TaskCreationOptions.LongRunning,
+            TaskScheduler.Default)).ToList();
+        started.Wait(TestTimeouts.Default, ct).ShouldBeTrue("every writer has written once");
         var reads = 0;
         var deadline = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(2);
         while (DateTimeOffset.UtcNow < deadline)

@@ -126,8 +126,29 @@ public partial class LaunchLockTests
     }
 
     /// <summary>The pids of the live <c>fleet orchestrate ROOT</c> processes.</summary>
-    private static int[] OrchestratorsOf(string root) =>
-        [.. SpawnWorld.ProcessesWithArgument(root).Where(p => IsOrchestrator(p.Pid)).Select(p => p.Pid)];
+    /// <summary>
+    /// The orchestrator processes of <paramref name="root"/>. A child the orchestrator has forked but not yet exec'd (a
+    /// worker's spawn) shows the orchestrator's command line for a moment: it is not a second orchestrator.
+    /// </summary>
+    private static int[] OrchestratorsOf(string root)
+    {
+        var found = SpawnWorld.ProcessesWithArgument(root).Where(p => IsOrchestrator(p.Pid)).Select(p => p.Pid).ToList();
+        return [.. found.Where(pid => !found.Contains(ParentOf(pid)))];
+    }
+
+    private static int ParentOf(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return int.Parse(fields[1], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+    }
 
     private static bool IsOrchestrator(int pid)
     {

@@ -111,6 +111,6 @@ public class RehearsalScriptTests
 
         var e = Should.Throw<RehearsalScriptException>(() => RehearsalScript.LoadFile(path));
 
-        e.Message.ShouldBe($"{path}: $.rules: expected an array");
+        e.Message.ShouldBe($"{path}:1:12: $.rules: expected an array");
     }
 }
