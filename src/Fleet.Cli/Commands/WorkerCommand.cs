@@ -31,8 +31,13 @@ internal static class WorkerCommand
             }
 
             // Orphans of the agent reparent to this process, not to init, so fleet kill finds them under it and they are
-            // reaped here. Only the shim process does this: its only children the runtime waits for are its agents.
-            OrphanReaper.TryEnable();
+            // reaped here. Only a process started as the shim does this: its only children the runtime waits for are its
+            // agents. A host that runs the command in-process (the tests) has children of its own that the runtime must reap.
+            if (StartedAsShim())
+            {
+                OrphanReaper.TryEnable();
+            }
+
             try
             {
                 var record = await WorkerShimHost.RunAsync(launch, console.Out, cancellationToken);
@@ -45,5 +50,12 @@ internal static class WorkerCommand
             }
         });
         return command;
+    }
+
+    /// <summary>True when this process was started as <c>fleet worker</c> (native, or <c>dotnet fleet.dll worker</c>).</summary>
+    private static bool StartedAsShim()
+    {
+        var args = Environment.GetCommandLineArgs();
+        return args.Length > 1 && args[1] == "worker";
     }
 }

@@ -27,6 +27,10 @@ public sealed class WorkerCommandTests : IDisposable
         again.ShouldBe(2);
         second.Stderr.ShouldContain("already exists");
         (await WorkerExitRecord.ReadAsync(_dir.Combine("iterations", "1", "w.exit.json"), TestContext.Current.CancellationToken)).ShouldBe(record);
+
+        // Run in-process, the command never makes the host a subreaper: its reaping would take the exit status of
+        // children the runtime waits for (the test host failed fast with "Error while reaping child" when it did).
+        Fleet.Processes.OrphanReaper.Enabled.ShouldBeFalse();
     }
 
     [Fact]
