@@ -1,6 +1,4 @@
-using Fleet.Streams;
-
-namespace Fleet.Telemetry.Pricing;
+namespace Fleet.Pricing;
 
 /// <summary>Token counts of one call or a sum of calls, by the kinds prices distinguish.</summary>
 public readonly record struct TokenCounts(long Input, long Output, long CacheWrite5m, long CacheWrite1h, long CacheRead)
@@ -9,27 +7,13 @@ public readonly record struct TokenCounts(long Input, long Output, long CacheWri
 }
 
 /// <summary>
-/// The dated price table for transcripts: <see cref="PriceTable.Default"/> (Codex, OpenAI list prices) plus
-/// Claude's list prices with cache writes, long-context tiers and the fast-mode multiplier. A user's price
-/// file (<c>--prices FILE</c>, same format as <see cref="PriceTable.Load"/>) adds or replaces models.
+/// Prices transcript calls with a <see cref="ModelPrice"/> from <see cref="PriceTable"/>: cache writes by lifetime,
+/// the long-context tier of each call, and the fast-mode multiplier.
 /// </summary>
 public static class TranscriptPrices
 {
-    /// <summary>The day the Claude rows were compiled.</summary>
-    public static readonly DateOnly CompiledOn = new(2026, 11, 22);
-
     /// <summary>The long-context threshold: each token kind of one call above it is billed at the tier price.</summary>
     public const long TierThreshold = 200_000;
-
-    private const string AnthropicList = "Anthropic API list prices per model (pricing page, read 2026-11-22); cache write 5m = 1.25 × input, 1h = 2 × input, cache read = 0.1 × input; checked against ccusage 20.0.24 --offline";
-
-    private static readonly Lazy<PriceTable> Embedded = new(() => new PriceTable(PriceTable.Default.Prices.Concat(Claude())));
-
-    /// <summary>The embedded table: Codex and Claude.</summary>
-    public static PriceTable Default => Embedded.Value;
-
-    /// <summary>The embedded table, or it with the models of <paramref name="path"/> added or replaced.</summary>
-    public static PriceTable Load(string? path) => path is null ? Default : Default.With(path);
 
     /// <summary>
     /// Cost in USD of <paramref name="below"/> tokens billed at base prices and <paramref name="above"/> tokens
@@ -72,41 +56,4 @@ public static class TranscriptPrices
         Math.Max(c.CacheWrite5m - TierThreshold, 0),
         Math.Max(c.CacheWrite1h - TierThreshold, 0),
         Math.Max(c.CacheRead - TierThreshold, 0));
-
-    private static IEnumerable<ModelPrice> Claude()
-    {
-        // (names, input, output, long-context tier?, fast multiplier)
-        (string[] Names, decimal Input, decimal Output, bool Tier, decimal Fast)[] rows =
-        [
-            (["claude-opus-4-6"], 5m, 25m, false, 6m),
-            (["claude-opus-4-5", "claude-opus-4-5-20251101"], 5m, 25m, false, 1m),
-            (["claude-opus-4-1", "claude-opus-4-1-20250805"], 15m, 75m, false, 1m),
-            (["claude-opus-4", "claude-opus-4-20250514"], 15m, 75m, false, 1m),
-            (["claude-sonnet-4-6"], 3m, 15m, true, 1m),
-            (["claude-sonnet-4-5", "claude-sonnet-4-5-20250929"], 3m, 15m, true, 1m),
-            (["claude-sonnet-4", "claude-sonnet-4-20250514"], 3m, 15m, true, 1m),
-            (["claude-3-7-sonnet", "claude-3-7-sonnet-20250219", "claude-3-7-sonnet-latest"], 3m, 15m, false, 1m),
-            (["claude-3-5-sonnet", "claude-3-5-sonnet-20241022", "claude-3-5-sonnet-20240620"], 3m, 15m, false, 1m),
-            (["claude-haiku-4-5", "claude-haiku-4-5-20251001"], 1m, 5m, false, 1m),
-            (["claude-3-5-haiku", "claude-3-5-haiku-20241022", "claude-3-5-haiku-latest"], 0.8m, 4m, false, 1m),
-            (["claude-3-haiku", "claude-3-haiku-20240307"], 0.25m, 1.25m, false, 1m),
-            (["claude-3-opus", "claude-3-opus-20240229", "claude-3-opus-latest"], 15m, 75m, false, 1m),
-        ];
-        foreach (var (names, input, output, tier, fast) in rows)
-        {
-            foreach (var name in names)
-            {
-                yield return new ModelPrice(name, input, input * 0.1m, output, CompiledOn, AnthropicList)
-                {
-                    CacheWritePerMTok = input * 1.25m,
-                    CacheWrite1hPerMTok = input * 2m,
-                    InputAbove200kPerMTok = tier ? input * 2m : null,
-                    OutputAbove200kPerMTok = tier ? output * 1.5m : null,
-                    CacheWriteAbove200kPerMTok = tier ? input * 2m * 1.25m : null,
-                    CachedInputAbove200kPerMTok = tier ? input * 2m * 0.1m : null,
-                    FastMultiplier = fast,
-                };
-            }
-        }
-    }
 }
