@@ -56,7 +56,7 @@ public sealed record ModelPrice(
 /// <para>
 /// The OpenAI rows are the standard tier, short context (under 272K/270K input), as published; batch,
 /// flex, priority, data-residency and long-context rates are not modelled. ccusage prices the same models
-/// from LiteLLM's <c>model_prices_and_context_window.json</c> with models.dev as fallback (agent-clis.md §5.2);
+/// from LiteLLM's <c>model_prices_and_context_window.json</c> with models.dev as fallback;
 /// we embed a dated table instead so a run is reproducible offline. Users override or extend it with
 /// <see cref="Load"/>. A model not in the table has no price: callers report cost unknown, never a guess.
 /// </para>
