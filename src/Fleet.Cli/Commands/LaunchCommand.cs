@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Fleet.Cli.Hosting;
 using Fleet.Doctrine;
+using Fleet.DryRun;
 using Fleet.Orchestration;
 using Fleet.Orchestration.Spawning;
 using Fleet.Paths;

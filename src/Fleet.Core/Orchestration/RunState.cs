@@ -86,7 +86,7 @@ public sealed class RunState
 
     public IEnumerable<WorkerState> Workers => _workers.Values;
 
-    public int LgtmCount => Verdicts.Count(v => v.Verdict == Reviews.Lgtm);
+    public int LgtmCount => Verdicts.Count(v => v.Verdict == ReviewVerdicts.Lgtm);
 
     public WorkerState Worker(string worker, int iteration) =>
         _workers.TryGetValue((worker, iteration), out var state) ? state : new WorkerState(worker, iteration, WorkerStatus.Pending);
@@ -143,7 +143,7 @@ public sealed class RunState
                 _workers[key] = new WorkerState(key.Worker, key.Iteration, WorkerStatus.Skipped, EndedAt: e.Ts, Reason: e.Reason);
                 break;
             case JournalTypes.Verdict when e.Iteration is { } n && Verdicts.All(v => v.Iteration != n):
-                Verdicts.Add(new VerdictRecord(n, e.Outcome ?? Reviews.Iterate, e.Reason, e.Source ?? "review.md", e.Ts));
+                Verdicts.Add(new VerdictRecord(n, e.Outcome ?? ReviewVerdicts.Iterate, e.Reason, e.Source ?? "review.md", e.Ts));
                 break;
             case JournalTypes.CostCapReached:
                 CostCapReached = true;

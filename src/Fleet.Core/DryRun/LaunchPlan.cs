@@ -1,8 +1,9 @@
 using System.Globalization;
+using Fleet.Planning;
 using Fleet.Providers;
 using Fleet.Spec;
 
-namespace Fleet.Planning;
+namespace Fleet.DryRun;
 
 /// <summary>One worker as the first iteration would start it.</summary>
 /// <param name="Worker">The resolved worker.</param>
