@@ -1,7 +1,7 @@
 using System.Globalization;
-using Fleet.Planning;
 using Fleet.Providers;
 using Fleet.Spec;
+using Fleet.State;
 
 namespace Fleet.DryRun;
 
