@@ -129,6 +129,34 @@ public static class PrivateFiles
         await file.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Replaces <paramref name="path"/> whole with <paramref name="bytes"/> (0600): written beside it, then renamed over
+    /// it. A process that has the old file open keeps reading all of the old content, and no lock of a reader can make
+    /// the write fail, which truncating in place would do (a shim of a killed orchestrator may still read its spec).
+    /// </summary>
+    public static async Task ReplaceAsync(string path, byte[] bytes, CancellationToken cancellationToken)
+    {
+        var full = Path.GetFullPath(path);
+        var temp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            await using (var file = Open(temp, System.IO.FileMode.CreateNew, FileAccess.Write, FileShare.None, options: FileOptions.Asynchronous))
+            {
+                await file.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
+            }
+
+            File.Move(temp, full, overwrite: true);
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
+    }
+
+    /// <summary><see cref="ReplaceAsync(string, byte[], CancellationToken)"/> with <paramref name="text"/> as UTF-8 (no BOM).</summary>
+    public static Task ReplaceAsync(string path, string text, CancellationToken cancellationToken) =>
+        ReplaceAsync(path, Encoding.UTF8.GetBytes(text), cancellationToken);
+
     /// <summary>Appends <paramref name="text"/> (UTF-8) to <paramref name="path"/>, creating it 0600 when missing.</summary>
     public static async Task AppendAllTextAsync(string path, string text, CancellationToken cancellationToken)
     {

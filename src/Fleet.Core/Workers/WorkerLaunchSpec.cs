@@ -76,11 +76,9 @@ public sealed record WorkerLaunchSpec
         return spec;
     }
 
-    public async Task WriteAsync(string path, CancellationToken cancellationToken)
-    {
-        await using var stream = PrivateFiles.Open(path, FileMode.Create, FileAccess.ReadWrite, FileShare.None);
-        await JsonSerializer.SerializeAsync(stream, this, WorkerJsonContext.Default.WorkerLaunchSpec, cancellationToken);
-    }
+    /// <summary>Replaces the spec file whole: a shim that is reading an earlier one (started before a crash) reads all of it.</summary>
+    public Task WriteAsync(string path, CancellationToken cancellationToken) =>
+        PrivateFiles.ReplaceAsync(path, JsonSerializer.SerializeToUtf8Bytes(this, WorkerJsonContext.Default.WorkerLaunchSpec), cancellationToken);
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first bad field.</summary>
     public void Validate()

@@ -79,7 +79,8 @@ public static class WorkerPreparation
             promptFile = Path.Combine(iterationDir, string.Create(CultureInfo.InvariantCulture, $"{workerId}.attempt-{continuation.Attempt}.prompt.md"));
         }
 
-        await PrivateFiles.WriteAllTextAsync(promptFile, prompt, cancellationToken);
+        // Replaced whole: a shim started before a crash may be reading the earlier one.
+        await PrivateFiles.ReplaceAsync(promptFile, prompt, cancellationToken);
 
         var (sessionId, resume) = worker.Provider switch
         {

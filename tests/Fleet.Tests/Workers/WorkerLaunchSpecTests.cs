@@ -8,6 +8,34 @@ public sealed class WorkerLaunchSpecTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task A_spec_rewritten_while_an_earlier_shim_reads_it_is_replaced_whole_and_the_reader_keeps_the_old_one()
+    {
+        // A resumed orchestrator re-spawns a worker whose first shim (started before the crash) may still be reading
+        // the spec: the rewrite must neither fail on the reader's lock nor truncate what the reader sees.
+        using var dir = new TempDir();
+        var path = dir.Combine("a.spec.json");
+        WorkerLaunchSpec Spec(string session) => new()
+        {
+            Worker = "a", Iteration = 2, IterationDir = dir.Path, Argv = ["claude", "--session-id", session, new string('x', 20_000)],
+            WorkingDirectory = dir.Path, StreamFormat = WorkerStreamFormats.Claude,
+        };
+        await Spec("first").WriteAsync(path, Ct).DefaultTimeout();
+
+        await using (var reader = File.OpenRead(path))
+        {
+            await Spec("second").WriteAsync(path, Ct).DefaultTimeout();
+
+            var old = await System.Text.Json.JsonSerializer.DeserializeAsync<System.Text.Json.JsonElement>(reader, cancellationToken: Ct).AsTask().DefaultTimeout();
+            old.GetProperty("argv")[2].GetString().ShouldBe("first");
+        }
+
+        (await WorkerLaunchSpec.ReadAsync(path, Ct).DefaultTimeout()).Argv[2].ShouldBe("second");
+        Directory.GetFiles(dir.Path).Select(Path.GetFileName).ShouldBe(["a.spec.json"]);
+        File.GetUnixFileMode(path).ShouldBe(UnixFileMode.UserRead | UnixFileMode.UserWrite);
+    }
+
+    [Fact]
     public async Task A_spec_round_trips_through_snake_case_json()
     {
         using var dir = new TempDir();
