@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 using Fleet.Gates.Policy;
 using Fleet.Retro;
 using Fleet.Validation;
@@ -17,7 +16,7 @@ public sealed record DoctrineResult(string Run, IReadOnlyList<string> Lines, int
 /// <c>.fleet/gates.json</c> (merged, validated, written atomically), defaults and preconditions into
 /// <c>.fleet/doctrine.md</c>, and each precondition's check into <c>.fleet/preconditions.json</c>. Applying twice adds nothing twice.
 /// </summary>
-public static partial class DoctrineApplier
+public static class DoctrineApplier
 {
     public const string DefaultsSection = "## Defaults";
     public const string PreconditionsSection = "## Preconditions";
@@ -145,31 +144,8 @@ public static partial class DoctrineApplier
     }
 
     /// <summary>An automatic check for a set-up answer (the branch; the file the test command needs), or null when there is none.</summary>
-    public static Precondition? CheckFor(string question, string answer)
-    {
-        ArgumentNullException.ThrowIfNull(answer);
-        answer = answer.Trim();
-        if (BranchQuestion().IsMatch(question) && SafeName().IsMatch(answer))
-        {
-            return new Precondition($"the checked-out branch is {answer}",
-                ["sh", "-c", $"b=$(git rev-parse --abbrev-ref HEAD 2>&1); [ \"$b\" = '{answer}' ] || {{ echo \"the branch is $b, not {answer}\"; exit 1; }}"], "");
-        }
-
-        if (TestQuestion().IsMatch(question) && answer.Split(' ', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault() is { } tool
-            && ToolFiles.TryGetValue(tool, out var file))
-        {
-            return new Precondition($"{file} exists (the tests run with: {answer})",
-                ["sh", "-c", $"test -f '{file}' || {{ echo \"no {file} in $(pwd)\"; exit 1; }}"], "");
-        }
-
-        return null;
-    }
-
-    private static readonly Dictionary<string, string> ToolFiles = new(StringComparer.Ordinal)
-    {
-        ["npm"] = "package.json", ["yarn"] = "package.json", ["pnpm"] = "package.json", ["npx"] = "package.json",
-        ["cargo"] = "Cargo.toml", ["make"] = "Makefile", ["go"] = "go.mod", ["mvn"] = "pom.xml", ["bundle"] = "Gemfile",
-    };
+    public static Precondition? CheckFor(string question, string answer) =>
+        AnswerChecks.For(question, answer) is { } check ? new Precondition(check.Text, check.Check, "") : null;
 
     /// <summary>Adds "- ENTRY (SOURCE)" at the end of SECTION unless an entry with that text is already there; true when added.</summary>
     private static bool AddBullet(List<string> lines, string section, string entry, string source)
@@ -220,13 +196,4 @@ public static partial class DoctrineApplier
 
         return true;
     }
-
-    [GeneratedRegex(@"\bbranch(es)?\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
-    private static partial Regex BranchQuestion();
-
-    [GeneratedRegex(@"\b(test command|run the tests|(which|what) command|package manager)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
-    private static partial Regex TestQuestion();
-
-    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._/-]{0,100}$", RegexOptions.CultureInvariant)]
-    private static partial Regex SafeName();
 }

@@ -209,7 +209,7 @@ public static partial class GateClassifier
             return $"Settle it before launch: record the answer to '{question}' in .fleet/doctrine.md (no answer on record).";
         }
 
-        if (question is not null && Doctrine.DoctrineApplier.CheckFor(question, given) is { } check)
+        if (question is not null && AnswerChecks.For(question, given) is { } check)
         {
             return $"Settle it before launch: the step-0 precondition \"{check.Text}\" in .fleet/doctrine.md, checked by fleet launch (asked: '{question}', answered: {given}).";
         }

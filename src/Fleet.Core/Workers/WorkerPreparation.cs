@@ -2,13 +2,13 @@ using System.Globalization;
 using System.Text;
 using Fleet.Doctrine;
 using Fleet.Gates;
-using Fleet.Gates.Policy;
 using Fleet.Paths;
 using Fleet.Providers;
 using Fleet.Rehearsal;
 using Fleet.Spec;
 using Fleet.State;
 using Fleet.Streams;
+using Fleet.Validation;
 
 namespace Fleet.Workers;
 
@@ -88,7 +88,7 @@ public static class WorkerPreparation
             Provider.Codex => previous?.SessionId is { } t ? (t, true) : ((string?)null, false),
             _ => ((string?)null, false),
         };
-        var gates = worker.Provider == Provider.Claude ? fleet.Gates.Concat(await GateRuleFiles.ReadRepoAsync(layout.Root, cancellationToken)) : null;
+        var gates = worker.Provider == Provider.Claude ? fleet.Gates.Concat(await RepoGateRules.ReadAsync(layout.Root, cancellationToken)) : null;
         var invocation = new InvocationContext(
             Root: layout.Root,
             Iteration: iteration,

@@ -48,7 +48,7 @@ public sealed class GateRuleFilesTests : IDisposable
         File.WriteAllText(_root.Combine(".fleet", "gates.json"), """{ "allow": ["Edit(src/**)"], "deny": ["WebFetch"] }""");
         var fleet = FleetValidator.Validate(ValidFleet, "fleet.json", _root.Path).Fleet!;
 
-        var gates = fleet.Gates.Concat(await GateRuleFiles.ReadRepoAsync(_root.Path, Ct));
+        var gates = fleet.Gates.Concat(await RepoGateRules.ReadAsync(_root.Path, Ct));
 
         gates.Allow.ShouldBe(["Bash(npm test:*)", "Edit(src/**)"]);
         gates.Deny.ShouldBe(["WebFetch"]);

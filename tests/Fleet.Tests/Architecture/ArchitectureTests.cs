@@ -1,0 +1,106 @@
+using Fleet.State;
+
+namespace Fleet.Tests.Architecture;
+
+public sealed class ArchitectureTests
+{
+    private static readonly Lazy<AssemblyDependencies> Core = new(() => AssemblyDependencies.Read(typeof(Journal).Assembly.Location));
+
+    [Fact]
+    public void Fleet_Core_has_no_namespace_cycle()
+    {
+        var cycles = Namespaces.Cycles(Core.Value.NamespaceGraph("Fleet"));
+
+        cycles.Select(Namespaces.Describe).ShouldBeEmpty();
+    }
+
+    [Fact]
+    public void The_cycle_check_finds_the_cycle_between_the_two_fixture_namespaces()
+    {
+        var tests = AssemblyDependencies.Read(typeof(ArchitectureTests).Assembly.Location);
+
+        var cycles = Namespaces.Cycles(tests.NamespaceGraph("Fleet.Tests.Architecture.CycleFixture"));
+
+        cycles.Select(Namespaces.Describe).ShouldBe(["Fleet.Tests.Architecture.CycleFixture.A → Fleet.Tests.Architecture.CycleFixture.B → Fleet.Tests.Architecture.CycleFixture.A"]);
+    }
+
+    [Fact]
+    public void The_state_kernel_depends_on_nothing_in_fleet_but_paths()
+    {
+        var graph = Core.Value.NamespaceGraph("Fleet");
+
+        graph["Fleet.State"].ShouldBe(["Fleet.Paths"], ignoreOrder: true);
+        graph["Fleet.Paths"].ShouldBeEmpty();
+    }
+
+    [Fact]
+    public void Fleet_Core_does_not_reference_the_console()
+    {
+        var console = Core.Value.Types
+            .SelectMany(t => Core.Value.TypesReferencedBy(t).Select(r => (From: t, To: r)))
+            .Where(d => IsConsole(d.To))
+            .Select(d => $"{d.From} → {d.To}");
+
+        console.ShouldBeEmpty();
+        Core.Value.AssemblyReferences.ShouldNotContain(a => a == "Spectre.Console" || a == "System.CommandLine");
+    }
+
+    [Fact]
+    public void The_reader_sees_types_a_method_body_uses_and_the_members_it_calls()
+    {
+        var tests = AssemblyDependencies.Read(typeof(ArchitectureTests).Assembly.Location);
+
+        tests.TypesReferencedBy("Fleet.Tests.Architecture.CycleFixture.B.Right").ShouldContain("Fleet.Tests.Architecture.CycleFixture.A.Left");
+        tests.MemberReferencesFrom("Fleet.Tests.Architecture.CycleFixture.B")
+            .ShouldContain(new MemberReference("Fleet.Tests.Architecture.CycleFixture.B.Right", "Fleet.Tests.Architecture.CycleFixture.A.Left", "get_Other"));
+    }
+
+    [Fact]
+    public void The_reader_sees_a_journal_write_made_inside_an_async_method()
+    {
+        var writes = Core.Value.MemberReferencesFrom("Fleet.State").Where(m => m is { DeclaringType: "Fleet.State.Journal", Member: "AppendAsync" });
+
+        writes.Select(m => m.FromType).ShouldContain("Fleet.State.FleetRuns");
+    }
+
+    [Theory]
+    [InlineData("", "")]
+    [InlineData("A>B", "")]
+    [InlineData("A>B B>C", "")]
+    [InlineData("A>A", "A → A")]
+    [InlineData("A>B B>A", "A → B → A")]
+    [InlineData("B>A A>B", "A → B → A")]
+    [InlineData("A>B B>C C>A", "A → B → C → A")]
+    [InlineData("A>B B>C C>A A>C", "A → C → A")]
+    [InlineData("A>B B>A C>D D>C", "A → B → A | C → D → C")]
+    [InlineData("A>B B>C C>B", "B → C → B")]
+    [InlineData("A>B B>C C>D D>B D>E", "B → C → D → B")]
+    [InlineData("X>Y Y>Z Z>X A>X", "X → Y → Z → X")]
+    public void Cycles_are_named_from_their_first_node_along_a_shortest_way_back(string edges, string expected)
+    {
+        var graph = edges.Split(' ', StringSplitOptions.RemoveEmptyEntries)
+            .Select(e => e.Split('>'))
+            .GroupBy(e => e[0], e => e[1])
+            .ToDictionary(g => g.Key, g => (IReadOnlySet<string>)g.ToHashSet());
+
+        string.Join(" | ", Namespaces.Cycles(graph).Select(Namespaces.Describe)).ShouldBe(expected);
+    }
+
+    [Theory]
+    [InlineData("Fleet.State.Journal", "Fleet.State")]
+    [InlineData("Fleet.Orchestration.Spawning.TmuxServer", "Fleet.Orchestration.Spawning")]
+    [InlineData("Journal", "")]
+    public void A_type_s_namespace_is_what_comes_before_its_last_dot(string type, string expected) =>
+        Namespaces.Of(type).ShouldBe(expected);
+
+    [Theory]
+    [InlineData("Fleet.State", "Fleet", true)]
+    [InlineData("Fleet", "Fleet", true)]
+    [InlineData("Fleet.Statefulness", "Fleet.State", false)]
+    [InlineData("System.Text", "Fleet", false)]
+    public void A_namespace_is_within_a_prefix_only_at_a_dot(string ns, string prefix, bool expected) =>
+        Namespaces.IsWithin(ns, prefix).ShouldBe(expected);
+
+    private static bool IsConsole(string type) =>
+        type == "System.Console" || Namespaces.IsWithin(Namespaces.Of(type), "Spectre.Console") || Namespaces.IsWithin(Namespaces.Of(type), "System.CommandLine");
+}
