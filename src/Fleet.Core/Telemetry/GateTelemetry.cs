@@ -9,12 +9,6 @@ using Fleet.Telemetry.Store;
 
 namespace Fleet.Telemetry;
 
-/// <summary>Gates of one worker (or of the run, worker null) in the store.</summary>
-public sealed record GateCount(string? Run, string? Fleet, string? Worker, long Gates, long ByPerson, long ByRule, long Pending, double WaitedSeconds);
-
-/// <summary>Gates of one kind in the store.</summary>
-public sealed record GateKindCount(string Kind, long Gates);
-
 /// <summary>
 /// Gates into the flight recorder: the inbox's per-worker logs (<see cref="GateRecord"/> lines) and the journal's
 /// gate-like entries (escalations, pauses, resumes, kills, prompt.md edits), each a <see cref="HumanGateRecord"/>

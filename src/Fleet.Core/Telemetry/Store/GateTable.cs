@@ -4,6 +4,12 @@ using Microsoft.Data.Sqlite;
 
 namespace Fleet.Telemetry.Store;
 
+/// <summary>Gates of one worker (or of the run, worker null) in the store.</summary>
+public sealed record GateCount(string? Run, string? Fleet, string? Worker, long Gates, long ByPerson, long ByRule, long Pending, double WaitedSeconds);
+
+/// <summary>Gates of one kind in the store.</summary>
+public sealed record GateKindCount(string Kind, long Gates);
+
 /// <summary>The <c>gates</c> table: one row per (run, gate id), written by upsert so a re-ingest adds nothing and a decided gate updates its pending row.</summary>
 internal static class GateTable
 {
