@@ -7,28 +7,22 @@ using Fleet.UseCases;
 
 namespace Fleet.Tests.UseCases;
 
-public sealed class AnswerGateTests : IDisposable
+public sealed class AnswerGateTests : UseCaseTest
 {
-    private readonly UseCaseRoot _root = new();
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    public void Dispose() => _root.Dispose();
-
-    private string AnswerFile(string id) => GatePaths.Answer(_root.Layout.IterationDir(1), id);
+    private string AnswerFile(string id) => GatePaths.Answer(Layout.IterationDir(1), id);
 
     private GateAnswer WrittenAnswer(string id) => JsonSerializer.Deserialize(File.ReadAllText(AnswerFile(id)), GateJsonContext.Default.GateAnswer)!;
 
     private void Ask(string id, string tool, string summary, JsonObject input, string kind = "permission")
     {
-        var dir = GatePaths.Dir(_root.Layout.IterationDir(1));
+        var dir = GatePaths.Dir(Layout.IterationDir(1));
         Directory.CreateDirectory(dir);
-        var request = new GateRequest(id, id[..id.IndexOf('-', StringComparison.Ordinal)], 1, kind, tool, summary, input, "no rule matched", UseCaseRoot.Now.AddMinutes(-2));
-        File.WriteAllText(GatePaths.Request(_root.Layout.IterationDir(1), id), JsonSerializer.Serialize(request, GateJsonContext.Default.GateRequest));
+        var request = new GateRequest(id, id[..id.IndexOf('-', StringComparison.Ordinal)], 1, kind, tool, summary, input, "no rule matched", Now.AddMinutes(-2));
+        File.WriteAllText(GatePaths.Request(Layout.IterationDir(1), id), JsonSerializer.Serialize(request, GateJsonContext.Default.GateRequest));
     }
 
     private Task<AnswerGateResult> AnswerAsync(string id, string decision, Func<AnswerGateRequest, AnswerGateRequest>? with = null) =>
-        new AnswerGate(_root.Host).RunAsync((with ?? (r => r))(new AnswerGateRequest(_root.Root, "fleet", id, decision, "ada")), Ct).DefaultTimeout();
+        new AnswerGate(Host).RunAsync((with ?? (r => r))(new AnswerGateRequest(Root, "fleet", id, decision, "ada")), Ct).DefaultTimeout();
 
     [Fact]
     public async Task Approving_an_open_request_writes_an_allow_by_the_person_at_the_hosts_time()
@@ -40,7 +34,7 @@ public sealed class AnswerGateTests : IDisposable
         result.Message.ShouldStartWith("approved builder's Bash: npm test");
         (result.GateId, result.Decision, result.RuleAdded).ShouldBe(("builder-1-1", "allow", null));
         var written = WrittenAnswer("builder-1-1");
-        (written.Decision, written.By, written.AnsweredAt, written.Message).ShouldBe(("allow", "ada", UseCaseRoot.Now, null));
+        (written.Decision, written.By, written.AnsweredAt, written.Message).ShouldBe(("allow", "ada", Now, null));
     }
 
     [Fact]

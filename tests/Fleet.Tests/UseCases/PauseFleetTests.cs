@@ -4,36 +4,30 @@ using Fleet.UseCases;
 
 namespace Fleet.Tests.UseCases;
 
-public sealed class PauseFleetTests : IDisposable
+public sealed class PauseFleetTests : UseCaseTest
 {
-    private readonly UseCaseRoot _root = new();
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    public void Dispose() => _root.Dispose();
-
-    private Task<PauseFleetResult> PauseAsync() => new PauseFleet(_root.Host).RunAsync(new PauseFleetRequest(_root.Root, "fleet"), Ct).DefaultTimeout();
+    private Task<PauseFleetResult> PauseAsync() => new PauseFleet(Host).RunAsync(new PauseFleetRequest(Root, "fleet"), Ct).DefaultTimeout();
 
     [Fact]
     public async Task Pausing_a_running_fleet_leaves_the_pause_flag_with_the_time_and_names_the_iteration_it_stops_after()
     {
-        await _root.StartedAsync(iteration: 2);
+        await StartedAsync(iteration: 2);
 
         var paused = await PauseAsync();
 
         paused.ShouldBe(new PauseFleetResult("r-1", 2));
-        File.ReadAllText(_root.Layout.PausedFile).ShouldBe("paused by a person at 2026-03-01T12:00:00.0000000+00:00\n");
+        File.ReadAllText(Layout.PausedFile).ShouldBe("paused by a person at 2026-03-01T12:00:00.0000000+00:00\n");
     }
 
     [Fact]
     public async Task Pausing_writes_no_journal_entry_the_orchestrator_journals_the_pause_when_it_takes_it()
     {
-        await _root.StartedAsync();
-        var before = File.ReadAllText(_root.Layout.JournalFile);
+        await StartedAsync();
+        var before = File.ReadAllText(Layout.JournalFile);
 
         await PauseAsync();
 
-        File.ReadAllText(_root.Layout.JournalFile).ShouldBe(before);
+        File.ReadAllText(Layout.JournalFile).ShouldBe(before);
     }
 
     [Fact]
@@ -43,25 +37,25 @@ public sealed class PauseFleetTests : IDisposable
 
         refused.ExitCode.ShouldBe(ExitCodes.Usage);
         refused.Message.ShouldBe("fleet has no running fleet to pause");
-        File.Exists(_root.Layout.PausedFile).ShouldBeFalse();
+        File.Exists(Layout.PausedFile).ShouldBeFalse();
     }
 
     [Fact]
     public async Task Pausing_a_fleet_whose_run_has_ended_is_refused_and_leaves_no_flag()
     {
-        await _root.StartedAsync();
-        await _root.JournalAsync(new JournalEntry { Type = JournalTypes.RunEnded, Outcome = "success", Reason = "done", ExitCode = 0 });
+        await StartedAsync();
+        await JournalAsync(new JournalEntry { Type = JournalTypes.RunEnded, Outcome = "success", Reason = "done", ExitCode = 0 });
 
         await Should.ThrowAsync<FleetOperationException>(PauseAsync());
 
-        File.Exists(_root.Layout.PausedFile).ShouldBeFalse();
+        File.Exists(Layout.PausedFile).ShouldBeFalse();
     }
 
     [Fact]
     public async Task Pausing_a_folder_that_does_not_exist_is_refused_as_no_such_folder()
     {
         var refused = await Should.ThrowAsync<FleetOperationException>(
-            new PauseFleet(_root.Host).RunAsync(new PauseFleetRequest(_root.Dir.Combine("gone"), "gone"), Ct).DefaultTimeout());
+            new PauseFleet(Host).RunAsync(new PauseFleetRequest(Dir.Combine("gone"), "gone"), Ct).DefaultTimeout());
 
         refused.Message.ShouldBe("gone: no such folder");
         refused.ExitCode.ShouldBe(ExitCodes.Usage);

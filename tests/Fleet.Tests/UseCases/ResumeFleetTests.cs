@@ -5,17 +5,11 @@ using Fleet.UseCases;
 namespace Fleet.Tests.UseCases;
 
 /// <summary>Resume's refusals, and a paused run going on with a stand-in orchestrator (a script that writes its info and exits).</summary>
-public sealed class ResumeFleetTests : IDisposable
+public sealed class ResumeFleetTests : UseCaseTest
 {
-    private readonly UseCaseRoot _root = new();
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    public void Dispose() => _root.Dispose();
-
     private string StandInOrchestrator()
     {
-        var script = _root.Dir.Write("orchestrator", """
+        var script = Dir.Write("orchestrator", """
             #!/bin/sh
             mkdir -p "$2/.fleet"
             printf '{"pid":%s,"start_time":1,"started_at":"2026-01-01T00:00:00+00:00","log":null,"rehearsal_url":null}' "$$" > "$2/.fleet/orchestrator.json.tmp"
@@ -30,8 +24,8 @@ public sealed class ResumeFleetTests : IDisposable
     }
 
     private Task<ResumeFleetResult> ResumeAsync(IReadOnlyList<string> fleetCommand, Action<string>? progress = null) =>
-        new ResumeFleet(_root.Host with { Time = TimeProvider.System }, progress)
-            .RunAsync(new ResumeFleetRequest(_root.Root, "fleet", fleetCommand), Ct)
+        new ResumeFleet(Host with { Time = TimeProvider.System }, progress)
+            .RunAsync(new ResumeFleetRequest(Root, "fleet", fleetCommand), Ct)
             .SlowTimeout();
 
     [Fact]
@@ -45,50 +39,50 @@ public sealed class ResumeFleetTests : IDisposable
     [Fact]
     public async Task Resuming_an_ended_run_is_refused_and_leaves_its_journal_and_pause_flag_alone()
     {
-        await _root.StartedAsync();
-        await _root.JournalAsync(new JournalEntry { Type = JournalTypes.RunEnded, Outcome = "failed", Reason = "a failed", ExitCode = 1 });
-        File.WriteAllText(_root.Layout.PausedFile, "paused\n");
-        var journal = File.ReadAllText(_root.Layout.JournalFile);
+        await StartedAsync();
+        await JournalAsync(new JournalEntry { Type = JournalTypes.RunEnded, Outcome = "failed", Reason = "a failed", ExitCode = 1 });
+        File.WriteAllText(Layout.PausedFile, "paused\n");
+        var journal = File.ReadAllText(Layout.JournalFile);
 
         var refused = await Should.ThrowAsync<FleetOperationException>(ResumeAsync(["/nonexistent/fleet-must-not-start"]));
 
         refused.Message.ShouldBe("the run r-1 has ended (failed: a failed); start a new one with fleet launch fleet");
-        File.ReadAllText(_root.Layout.JournalFile).ShouldBe(journal);
-        File.Exists(_root.Layout.PausedFile).ShouldBeTrue();
+        File.ReadAllText(Layout.JournalFile).ShouldBe(journal);
+        File.Exists(Layout.PausedFile).ShouldBeTrue();
     }
 
     [Fact]
     public async Task Resuming_a_paused_run_journals_the_resume_clears_the_flag_and_starts_an_orchestrator()
     {
-        await _root.StartedAsync();
-        await _root.JournalAsync(new JournalEntry { Type = JournalTypes.Paused, Iteration = 1, Outcome = "paused", Reason = "paused by a person" });
-        File.WriteAllText(_root.Layout.PausedFile, "paused\n");
+        await StartedAsync();
+        await JournalAsync(new JournalEntry { Type = JournalTypes.Paused, Iteration = 1, Outcome = "paused", Reason = "paused by a person" });
+        File.WriteAllText(Layout.PausedFile, "paused\n");
         var said = new List<string>();
 
         var resumed = await ResumeAsync([StandInOrchestrator()], said.Add);
 
         (resumed.Run, resumed.OrchestratorStarted, resumed.ContinuedNow.Count).ShouldBe(("r-1", true, 0));
-        resumed.OrchestratorPid.ShouldBe(OrchestratorInfo.TryRead(_root.Layout)!.Pid);
-        File.Exists(_root.Layout.PausedFile).ShouldBeFalse();
-        var state = FleetRuns.Load(_root.Layout);
+        resumed.OrchestratorPid.ShouldBe(OrchestratorInfo.TryRead(Layout)!.Pid);
+        File.Exists(Layout.PausedFile).ShouldBeFalse();
+        var state = FleetRuns.Load(Layout);
         state.Paused.ShouldBeFalse();
-        Journal.Read(_root.Layout.JournalFile)[^1].Type.ShouldBe(JournalTypes.Resumed);
+        Journal.Read(Layout.JournalFile)[^1].Type.ShouldBe(JournalTypes.Resumed);
         said.ShouldBeEmpty("no worker was limited");
     }
 
     [Fact]
     public async Task Resuming_continues_limited_workers_now_and_says_so_before_the_orchestrator_starts()
     {
-        await _root.StartedAsync();
-        await _root.JournalAsync(
+        await StartedAsync();
+        await JournalAsync(
             new JournalEntry { Type = JournalTypes.WorkerSpawning, Worker = "a", Iteration = 1 },
-            new JournalEntry { Type = JournalTypes.WorkerLimited, Worker = "a", Iteration = 1, Reason = "usage limit", Until = UseCaseRoot.Now.AddHours(1) });
+            new JournalEntry { Type = JournalTypes.WorkerLimited, Worker = "a", Iteration = 1, Reason = "usage limit", Until = Now.AddHours(1) });
         var said = new List<string>();
 
         var resumed = await ResumeAsync([StandInOrchestrator()], said.Add);
 
         resumed.ContinuedNow.ShouldBe(["a"]);
-        File.ReadAllText(_root.Layout.ContinueNowFile).ShouldBe("a\n");
+        File.ReadAllText(Layout.ContinueNowFile).ShouldBe("a\n");
         said.ShouldBe(["continuing now (not waiting for the limit's reset): a"]);
     }
 }

@@ -5,14 +5,17 @@ using Fleet.UseCases;
 
 namespace Fleet.Tests.UseCases;
 
-/// <summary>A fleet root in a temp folder, its journal written entry by entry, and a host whose user folders are the test's own.</summary>
-public sealed class UseCaseRoot : IDisposable
+/// <summary>
+/// A use case's tests: a fleet root in a temp folder of their own, its journal written entry by entry, and a host whose
+/// user folders and tmux server are the test's own.
+/// </summary>
+public abstract class UseCaseTest : IDisposable
 {
-    public static readonly DateTimeOffset Now = new(2026, 3, 1, 12, 0, 0, TimeSpan.Zero);
+    protected static readonly DateTimeOffset Now = new(2026, 3, 1, 12, 0, 0, TimeSpan.Zero);
 
     private readonly TempDir _dir = new("fleet-usecase-");
 
-    public UseCaseRoot()
+    protected UseCaseTest()
     {
         Root = _dir.Combine("fleet");
         Directory.CreateDirectory(Root);
@@ -27,28 +30,42 @@ public sealed class UseCaseRoot : IDisposable
         Host = new FleetHost(name => environment.GetValueOrDefault(name), _dir.Path, new FixedClock(Now));
     }
 
-    public string Root { get; }
+    protected string Root { get; }
 
-    public FleetLayout Layout { get; }
+    protected FleetLayout Layout { get; }
 
-    public FleetHost Host { get; }
+    protected FleetHost Host { get; }
 
-    public TempDir Dir => _dir;
+    protected TempDir Dir => _dir;
 
-    public async Task JournalAsync(params JournalEntry[] entries)
+    protected async Task JournalAsync(params JournalEntry[] entries)
     {
         var journal = new Journal(Layout.JournalFile, TimeProvider.System);
         foreach (var entry in entries)
         {
-            await journal.AppendAsync(entry, TestContext.Current.CancellationToken).DefaultTimeout();
+            await journal.AppendAsync(entry, Ct).DefaultTimeout();
         }
     }
 
-    public Task StartedAsync(string run = "r-1", int iteration = 1) => JournalAsync(
+    protected Task StartedAsync(string run = "r-1", int iteration = 1) => JournalAsync(
         new JournalEntry { Type = JournalTypes.RunStarted, Run = run, Fleet = "demo", FleetType = "dag", SpawnMode = "background" },
         new JournalEntry { Type = JournalTypes.IterationStarted, Iteration = iteration });
 
-    public void Dispose() => _dir.Dispose();
+    protected static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public void Dispose()
+    {
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    protected virtual void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _dir.Dispose();
+        }
+    }
 
     private sealed class FixedClock(DateTimeOffset now) : TimeProvider
     {
