@@ -2,8 +2,8 @@ using System.Globalization;
 using System.Threading.Channels;
 using Fleet.Paths;
 using Fleet.Limits;
-using Fleet.Planning;
 using Fleet.Spec;
+using Fleet.State;
 using Fleet.Workers;
 
 namespace Fleet.Orchestration;

@@ -1,4 +1,4 @@
-using Fleet.Planning;
+using Fleet.State;
 
 namespace Fleet.UseCases;
 

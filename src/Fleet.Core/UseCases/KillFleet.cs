@@ -1,6 +1,7 @@
 using Fleet.Orchestration;
 using Fleet.Orchestration.Spawning;
 using Fleet.Processes;
+using Fleet.State;
 
 namespace Fleet.UseCases;
 

@@ -2,6 +2,7 @@ using Fleet.Orchestration;
 using Fleet.Orchestration.Spawning;
 using Fleet.Planning;
 using Fleet.Spec;
+using Fleet.State;
 
 namespace Fleet.UseCases;
 
@@ -74,7 +75,7 @@ public sealed class LaunchFleet(FleetHost host)
         var spawner = await LaunchChecks.SpawnerAsync(host, request.Tmux, cancellationToken);
         using var launchLock = await OrchestratorStart.TakeLaunchLockAsync(layout, fleet.Name, "launch", displayRoot, host.Time, cancellationToken);
         await RequireNoRunAsync(layout, fleet, displayRoot, cancellationToken);
-        var run = await FleetRuns.BeginAsync(layout, fleet, spawner.Mode, request.Rehearse, host.Time, cancellationToken);
+        var run = await FleetRuns.BeginAsync(layout, fleet.Name, fleet.Type.Name(), spawner.Mode, request.Rehearse, host.Time, cancellationToken);
         var orchestrator = await OrchestratorStart.StartAsync(host, request.FleetCommand, layout, request.Rehearse, cancellationToken);
         new FleetRegistry(host.UserDirs).Register(layout.Root, fleet.Name, host.Time);
         return new LaunchFleetResult(run, layout, orchestrator, spawner, request.Rehearse && File.Exists(layout.RehearsalFile));

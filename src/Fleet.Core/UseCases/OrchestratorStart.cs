@@ -1,6 +1,6 @@
 using Fleet.Orchestration;
-using Fleet.Planning;
 using Fleet.Processes;
+using Fleet.State;
 
 namespace Fleet.UseCases;
 

@@ -1,4 +1,5 @@
 using Fleet.Orchestration;
+using Fleet.State;
 
 namespace Fleet.UseCases;
 

@@ -1,6 +1,6 @@
 using Fleet.Orchestration;
 using Fleet.Paths;
-using Fleet.Planning;
+using Fleet.State;
 
 namespace Fleet.UseCases;
 

@@ -1,6 +1,7 @@
 using Fleet.Orchestration;
 using Fleet.Orchestration.Spawning;
 using Fleet.Spec;
+using Fleet.State;
 using Fleet.Tests.Infrastructure;
 using Fleet.UseCases;
 using Fleet.Validation;

@@ -1,5 +1,5 @@
 using Fleet.Orchestration;
-using Fleet.Planning;
+using Fleet.State;
 using Fleet.Tests.Infrastructure;
 using Fleet.UseCases;
 
