@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using Fleet.Cli.Hosting;
+using Fleet.DryRun;
 using Fleet.Orchestration.Spawning;
-using Fleet.Planning;
 using Fleet.Providers;
 using Fleet.Spec;
 using Fleet.UseCases;

@@ -653,18 +653,18 @@ public sealed class Orchestrator
         var resumedHere = _state.ResumedAtIteration == n;
         if (_state.Verdicts.All(v => v.Iteration != n))
         {
-            var review = Reviews.Read(_layout.ReviewFile(n));
+            var review = ReviewVerdicts.Read(_layout.ReviewFile(n));
             await AppendAsync(new JournalEntry { Type = JournalTypes.Verdict, Iteration = n, Outcome = review.Verdict, Reason = review.Reason, Source = review.Source }, cancellationToken);
         }
 
         var verdict = _state.Verdicts.First(v => v.Iteration == n);
         var rules = _fleet.StopRules;
-        if (verdict.Verdict == Reviews.Lgtm && _state.LgtmCount >= rules.ReviewerLgtmCount)
+        if (verdict.Verdict == ReviewVerdicts.Lgtm && _state.LgtmCount >= rules.ReviewerLgtmCount)
         {
             return await EndRunAsync("success", $"{_state.LgtmCount} lgtm verdict{(_state.LgtmCount == 1 ? "" : "s")} (needed {rules.ReviewerLgtmCount})", ExitCodes.Success, cancellationToken);
         }
 
-        if (verdict.Verdict == Reviews.Escalate && !resumedHere)
+        if (verdict.Verdict == ReviewVerdicts.Escalate && !resumedHere)
         {
             await AppendAsync(new JournalEntry { Type = JournalTypes.Paused, Iteration = n, Outcome = "escalated", Reason = verdict.Reason ?? "the reviewer escalated without a reason" }, cancellationToken);
             return Paused();

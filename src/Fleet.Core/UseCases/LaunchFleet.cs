@@ -1,6 +1,6 @@
+using Fleet.DryRun;
 using Fleet.Orchestration;
 using Fleet.Orchestration.Spawning;
-using Fleet.Planning;
 using Fleet.Spec;
 using Fleet.State;
 

@@ -11,7 +11,7 @@ namespace Fleet.Orchestration;
 public sealed record ReviewVerdict(string Verdict, string? Reason, string Source);
 
 /// <summary>Reads verdicts and per-worker review sections. Only an exact <c>verdict: X</c> line counts.</summary>
-public static partial class Reviews
+public static partial class ReviewVerdicts
 {
     public const string Lgtm = VerdictRecord.Lgtm;
     public const string Iterate = VerdictRecord.Iterate;
