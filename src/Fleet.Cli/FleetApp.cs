@@ -3,6 +3,7 @@ using System.Globalization;
 using Fleet.Cli.Commands;
 using Fleet.Cli.Hosting;
 using Fleet.Paths;
+using Fleet.UseCases;
 
 namespace Fleet.Cli;
 
@@ -81,6 +82,12 @@ public static class FleetApp
             return await parseResult.InvokeAsync(configuration, cancellationToken);
         }
         catch (CliException ex)
+        {
+            await console.Error.WriteLineAsync($"fleet: {ex.Message}");
+            return ex.ExitCode;
+        }
+        // The use cases' refusals and failures: shown like the CLI's own, with the exit code they carry.
+        catch (FleetOperationException ex)
         {
             await console.Error.WriteLineAsync($"fleet: {ex.Message}");
             return ex.ExitCode;

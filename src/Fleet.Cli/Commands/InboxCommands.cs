@@ -1,18 +1,14 @@
 using System.CommandLine;
-using System.Globalization;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using Fleet.Cli.Hosting;
-using Fleet.Gates;
 using Fleet.Gates.Inbox;
 using Fleet.Providers;
-using Fleet.State;
+using Fleet.UseCases;
 
 namespace Fleet.Cli.Commands;
 
 /// <summary>
 /// <c>fleet inbox</c>, <c>approve</c>, <c>deny</c> and <c>answer</c>: the human gates. They read and write the
-/// inbox's files only (<see cref="GatePaths"/>), so they work whether or not the orchestrator runs.
+/// inbox's files only (<see cref="GateInbox"/>, <see cref="AnswerGate"/>), so they work whether or not the orchestrator runs.
 /// </summary>
 internal static class InboxCommands
 {
@@ -25,7 +21,7 @@ internal static class InboxCommands
         command.SetAction(async (parse, _) =>
         {
             var displayRoot = parse.GetValue(root)!;
-            var layout = Layout(console, displayRoot);
+            var layout = FleetRoots.Existing(CommandHelpers.Resolve(console, displayRoot), displayRoot);
             var now = TimeProvider.System.GetUtcNow();
             var gates = parse.GetValue(all) ? GateInbox.List(layout) : GateInbox.List(layout).Where(g => g.State is InboxGateState.Open or InboxGateState.Answered).ToList();
             if (parse.GetValue(json))
@@ -53,7 +49,7 @@ internal static class InboxCommands
                 });
                 if (gate is { State: InboxGateState.Open, IsQuestion: true })
                 {
-                    foreach (var line in Questions(gate.Request).SelectMany(QuestionLines))
+                    foreach (var line in GateQuestion.Of(gate.Request).SelectMany((q, i) => q.Lines(i)))
                     {
                         await console.Out.WriteLineAsync("      " + line);
                     }
@@ -74,8 +70,8 @@ internal static class InboxCommands
         var command = new Command("approve", "Let a worker's permission request through (once, or --always for the rest of the run).") { root, gate, always, json };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var answer = new GateAnswer(GateKinds.Allow, null, parse.GetValue(always), null, By(console), TimeProvider.System.GetUtcNow());
-            return await AnswerAsync(console, parse.GetValue(root)!, parse.GetValue(gate)!, answer, parse.GetValue(json), cancellationToken);
+            var request = Request(console, parse.GetValue(root)!, parse.GetValue(gate)!, GateKinds.Allow) with { Always = parse.GetValue(always) };
+            return await AnswerAsync(console, request, parse.GetValue(json), cancellationToken);
         });
         return command;
     }
@@ -89,8 +85,8 @@ internal static class InboxCommands
         var command = new Command("deny", "Refuse a worker's permission request or question; the agent is told why and goes on.") { root, gate, message, json };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var answer = new GateAnswer(GateKinds.Deny, parse.GetValue(message) ?? "a person denied this", false, null, By(console), TimeProvider.System.GetUtcNow());
-            return await AnswerAsync(console, parse.GetValue(root)!, parse.GetValue(gate)!, answer, parse.GetValue(json), cancellationToken);
+            var request = Request(console, parse.GetValue(root)!, parse.GetValue(gate)!, GateKinds.Deny) with { Message = parse.GetValue(message) };
+            return await AnswerAsync(console, request, parse.GetValue(json), cancellationToken);
         });
         return command;
     }
@@ -104,13 +100,8 @@ internal static class InboxCommands
         var command = new Command("answer", "Answer a worker's question (AskUserQuestion).") { root, gate, answers, json };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var displayRoot = parse.GetValue(root)!;
-            var layout = Layout(console, displayRoot);
-            var id = parse.GetValue(gate)!;
-            var found = GateInbox.Find(layout, id);
-            var chosen = found is { IsQuestion: true, State: InboxGateState.Open } ? Choose(found.Request, parse.GetValue(answers) ?? [], displayRoot) : null;
-            var answer = new GateAnswer(GateKinds.Answer, null, false, chosen, By(console), TimeProvider.System.GetUtcNow());
-            return await AnswerAsync(console, displayRoot, id, answer, parse.GetValue(json), cancellationToken);
+            var request = Request(console, parse.GetValue(root)!, parse.GetValue(gate)!, GateKinds.Answer) with { Answers = parse.GetValue(answers) ?? [] };
+            return await AnswerAsync(console, request, parse.GetValue(json), cancellationToken);
         });
         return command;
     }
@@ -127,112 +118,23 @@ internal static class InboxCommands
             GateText.NeedsYou(g, root, now), commands);
     }
 
-    private static async Task<int> AnswerAsync(ICliConsole console, string displayRoot, string gateId, GateAnswer answer, bool json, CancellationToken cancellationToken)
-    {
-        var layout = Layout(console, displayRoot);
-        var result = await GateInbox.AnswerAsync(layout, gateId, answer, TimeProvider.System, cancellationToken);
-        if (!result.Ok)
-        {
-            throw new CliException(result.Message);
-        }
+    private static AnswerGateRequest Request(ICliConsole console, string displayRoot, string gateId, string decision) =>
+        new(CommandHelpers.Resolve(console, displayRoot), displayRoot, gateId, decision, By(console));
 
+    private static async Task<int> AnswerAsync(ICliConsole console, AnswerGateRequest request, bool json, CancellationToken cancellationToken)
+    {
+        var answered = await new AnswerGate(CommandHelpers.Host(console)).RunAsync(request, cancellationToken);
         if (json)
         {
-            await CommandHelpers.WriteJsonAsync(console, new GateAnsweredJson(gateId, answer.Decision, result.RuleAdded, result.Message), RunJsonContext.Default.GateAnsweredJson);
+            await CommandHelpers.WriteJsonAsync(console, new GateAnsweredJson(answered.GateId, answered.Decision, answered.RuleAdded, answered.Message), RunJsonContext.Default.GateAnsweredJson);
         }
         else
         {
-            await console.Out.WriteLineAsync(result.Message);
+            await console.Out.WriteLineAsync(answered.Message);
         }
 
         return ExitCodes.Success;
     }
 
-    /// <summary>Question text → answer, from the person's answers in question order.</summary>
-    private static Dictionary<string, string> Choose(GateRequest request, string[] given, string displayRoot)
-    {
-        var questions = Questions(request);
-        if (questions.Count == 0)
-        {
-            return new Dictionary<string, string>(StringComparer.Ordinal) { [request.Summary] = string.Join(' ', given) };
-        }
-
-        if (given.Length != questions.Count)
-        {
-            var listing = string.Join("\n", questions.SelectMany(QuestionLines));
-            throw new CliException($"gate {request.Id} asks {CommandHelpers.Plural(questions.Count, "question")}; give one answer each (got {given.Length}): fleet answer {displayRoot} {request.Id} ANSWER…\n{listing}");
-        }
-
-        var answers = new Dictionary<string, string>(StringComparer.Ordinal);
-        for (var i = 0; i < questions.Count; i++)
-        {
-            var q = questions[i];
-            var parts = q.MultiSelect ? given[i].Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) : [given[i].Trim()];
-            answers[q.Text] = string.Join(", ", parts.Select(p => Option(q, p)));
-        }
-
-        return answers;
-    }
-
-    /// <summary>An option's number (1-based) or label (any case) names that option; anything else is the person's own text.</summary>
-    private static string Option(Question q, string given)
-    {
-        if (int.TryParse(given, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= 1 && n <= q.Options.Count)
-        {
-            return q.Options[n - 1];
-        }
-
-        return q.Options.FirstOrDefault(o => string.Equals(o, given, StringComparison.OrdinalIgnoreCase)) ?? given;
-    }
-
-    private sealed record Question(string Text, IReadOnlyList<string> Options, bool MultiSelect);
-
-    /// <summary>AskUserQuestion's input: <c>{questions: [{question, header, options: [{label, description}], multiSelect}]}</c>.</summary>
-    private static List<Question> Questions(GateRequest request)
-    {
-        var list = new List<Question>();
-        if (request.Input?["questions"] is not JsonArray questions)
-        {
-            return list;
-        }
-
-        foreach (var q in questions.OfType<JsonObject>())
-        {
-            if (Text(q["question"]) is not { } text)
-            {
-                continue;
-            }
-
-            var options = q["options"] is JsonArray o ? o.Select(x => x is JsonObject ob ? Text(ob["label"]) : Text(x)).OfType<string>().ToList() : [];
-            var multi = q["multiSelect"] is JsonValue m && m.GetValueKind() == JsonValueKind.True;
-            list.Add(new Question(text, options, multi));
-        }
-
-        return list;
-    }
-
-    private static IEnumerable<string> QuestionLines(Question q, int index)
-    {
-        yield return $"{index + 1}. {q.Text}{(q.MultiSelect ? " (several: comma-separated)" : "")}";
-        for (var i = 0; i < q.Options.Count; i++)
-        {
-            yield return $"   {i + 1}) {q.Options[i]}";
-        }
-    }
-
-    private static string? Text(JsonNode? node) =>
-        node is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;
-
     private static string By(ICliConsole console) => console.GetEnvironmentVariable("USER") is { Length: > 0 } user ? user : "a person";
-
-    private static FleetLayout Layout(ICliConsole console, string root)
-    {
-        var full = CommandHelpers.Resolve(console, root);
-        if (!Directory.Exists(full))
-        {
-            throw new CliException($"{root}: no such folder");
-        }
-
-        return new FleetLayout(full);
-    }
 }

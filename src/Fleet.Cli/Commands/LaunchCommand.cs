@@ -1,15 +1,11 @@
 using System.CommandLine;
 using System.Globalization;
 using Fleet.Cli.Hosting;
-using Fleet.Doctrine;
 using Fleet.DryRun;
-using Fleet.Orchestration;
 using Fleet.Orchestration.Spawning;
-using Fleet.Paths;
 using Fleet.Providers;
-using Fleet.Rehearsal;
 using Fleet.Spec;
-using Fleet.State;
+using Fleet.UseCases;
 
 namespace Fleet.Cli.Commands;
 
@@ -48,14 +44,7 @@ internal static class LaunchCommand
 
             if (parse.GetValue(dryRun))
             {
-                // Everything a launch reads is checked here too, so a dry run that passes means the launch's files do.
-                if (parse.GetValue(rehearse))
-                {
-                    RehearsalScriptFor(fleet);
-                }
-
-                ReadPreconditions(fleet);
-                var plan = LaunchPlan.Create(fleet);
+                var plan = LaunchFleet.DryRun(fleet, parse.GetValue(rehearse));
                 if (parse.GetValue(json))
                 {
                     await CommandHelpers.WriteJsonAsync(console, ToJson(plan, result.Warnings), CliJsonContext.Default.DryRunJson);
@@ -68,22 +57,23 @@ internal static class LaunchCommand
                 return ExitCodes.Success;
             }
 
-            var preference = parse.GetValue(tmux) ? TmuxPreference.Always : parse.GetValue(noTmux) ? TmuxPreference.Never : TmuxPreference.Auto;
-            return await LaunchAsync(console, fleet, displayRoot, parse.GetValue(rehearse), parse.GetValue(wait), parse.GetValue(json), preference, cancellationToken);
+            var request = new LaunchFleetRequest(fleet, displayRoot, SelfCommand.Argv(console))
+            {
+                Rehearse = parse.GetValue(rehearse),
+                Tmux = parse.GetValue(tmux) ? TmuxPreference.Always : parse.GetValue(noTmux) ? TmuxPreference.Never : TmuxPreference.Auto,
+            };
+            var launched = await new LaunchFleet(CommandHelpers.Host(console)).RunAsync(request, cancellationToken);
+            await RenderAsync(console, fleet, displayRoot, request.Rehearse, launched, parse.GetValue(json));
+            return parse.GetValue(wait) ? await RunFollower.FollowAsync(console, launched.Layout, launched.Run, TimeProvider.System, cancellationToken) : ExitCodes.Success;
         });
         return command;
     }
 
-    /// <summary>A launched fleet: its run, its orchestrator, how its workers run.</summary>
-    internal sealed record Launched(string Run, FleetLayout Layout, OrchestratorInfo Orchestrator, SpawnerChoice Spawner);
-
-    private static async Task<int> LaunchAsync(ICliConsole console, ResolvedFleet fleet, string displayRoot, bool rehearse, bool wait, bool json, TmuxPreference preference, CancellationToken cancellationToken)
+    private static async Task RenderAsync(ICliConsole console, ResolvedFleet fleet, string displayRoot, bool rehearse, LaunchFleetResult launched, bool json)
     {
-        var time = TimeProvider.System;
-        var (run, layout, orchestrator, spawner) = await StartAsync(console, fleet, displayRoot, rehearse, preference, time, cancellationToken);
-        var spawnMode = spawner.Mode;
-        var info = $"launched \"{fleet.Name}\" ({fleet.Type.Name()}, run {run}, orchestrator pid {orchestrator.Pid}{(rehearse ? $"; rehearsal: no model spend{(File.Exists(layout.RehearsalFile) ? ", script rehearsal.json" : "")}" : "")})\n" +
-            $"  workers: {spawner.Reason}{(spawnMode == "tmux" ? $"; watch them with: fleet attach {displayRoot}" : "")}\n" +
+        var (run, layout, orchestrator, spawner) = (launched.Run, launched.Layout, launched.Orchestrator, launched.Spawner);
+        var info = $"launched \"{fleet.Name}\" ({fleet.Type.Name()}, run {run}, orchestrator pid {orchestrator.Pid}{(rehearse ? $"; rehearsal: no model spend{(launched.RehearsalFile ? ", script rehearsal.json" : "")}" : "")})\n" +
+            $"  workers: {spawner.Reason}{(spawner.Mode == "tmux" ? $"; watch them with: fleet attach {displayRoot}" : "")}\n" +
             $"  status: fleet status {displayRoot}\n  pause:  fleet pause {displayRoot}\n  kill:   fleet kill {displayRoot}";
         if (json)
         {
@@ -93,111 +83,6 @@ internal static class LaunchCommand
         else
         {
             await console.Out.WriteLineAsync(info);
-        }
-
-        return wait ? await RunFollower.FollowAsync(console, layout, run, time, cancellationToken) : ExitCodes.Success;
-    }
-
-    /// <summary>
-    /// Everything of a launch but the printing: the checks (each failure a usage error, nothing started), the run's start,
-    /// the detached orchestrator. From the authoritative look at the run's state until the orchestrator holds the root's
-    /// lock, this launcher holds the root's <see cref="LaunchLock"/>, so two launches of one root never both begin a run.
-    /// </summary>
-    internal static async Task<Launched> StartAsync(ICliConsole console, ResolvedFleet fleet, string displayRoot, bool rehearse, TmuxPreference preference, TimeProvider time, CancellationToken cancellationToken)
-    {
-        var layout = new FleetLayout(fleet.Root);
-
-        // A quick look first, so a fleet that runs is reported as running rather than by a check its own run upsets. The
-        // rest waits for the lock: without it, a run begun by a launch under way would look like one left unended.
-        if (FleetRuns.Load(layout).Ended is null && OrchestratorInfo.Running(layout) is { } running)
-        {
-            throw AlreadyRunning(fleet, running, displayRoot);
-        }
-
-        // The checks that write nothing, before the lock (which creates .fleet/): a launch that fails them leaves the root as it was.
-        FleetProcesses.RequireAgentClis(console, fleet);
-        if (fleet.Type == FleetType.Worktree)
-        {
-            await FleetProcesses.RequireRepositoryAsync(fleet, displayRoot, cancellationToken);
-        }
-
-        if (rehearse)
-        {
-            RehearsalScriptFor(fleet);
-        }
-
-        await RequirePreconditionsAsync(fleet, cancellationToken);
-
-        var spawner = await FleetProcesses.SpawnerAsync(console, preference, cancellationToken);
-        using var launchLock = await FleetProcesses.TakeLaunchLockAsync(layout, fleet.Name, "launch", displayRoot, time, cancellationToken);
-        await RequireNoRunAsync(layout, fleet, displayRoot, cancellationToken);
-        var run = await FleetRuns.BeginAsync(layout, fleet.Name, fleet.Type.Name(), spawner.Mode, rehearse, time, cancellationToken);
-        var orchestrator = await FleetProcesses.StartOrchestratorAsync(console, layout, rehearse, time, cancellationToken);
-        new FleetRegistry(new UserDirs(console.GetEnvironmentVariable)).Register(layout.Root, fleet.Name, time);
-        return new Launched(run, layout, orchestrator, spawner);
-    }
-
-    /// <summary>No orchestrator runs at the root and its last run has ended (checked under the launch lock); otherwise a usage error that says what to do.</summary>
-    private static async Task RequireNoRunAsync(FleetLayout layout, ResolvedFleet fleet, string displayRoot, CancellationToken cancellationToken)
-    {
-        // The last run has ended but its orchestrator may still be on its way out: that is not "running".
-        if (FleetRuns.Load(layout).Ended is not null)
-        {
-            await FleetProcesses.WaitForOrchestratorExitAsync(layout, cancellationToken);
-        }
-
-        if (OrchestratorInfo.Running(layout) is not null || FleetLock.IsHeld(layout))
-        {
-            throw AlreadyRunning(fleet, OrchestratorInfo.Running(layout), displayRoot);
-        }
-
-        var previous = FleetRuns.Load(layout);
-        if (previous.RunId is not null && previous.Ended is null)
-        {
-            throw new CliException($"the last run of \"{fleet.Name}\" ({previous.RunId}) has not ended: continue it with fleet resume {displayRoot}, or end it with fleet kill {displayRoot}; nothing was started");
-        }
-    }
-
-    private static CliException AlreadyRunning(ResolvedFleet fleet, OrchestratorInfo? running, string displayRoot)
-    {
-        var who = running is { } r ? $" (orchestrator pid {r.Pid}, since {r.StartedAt.ToLocalTime():yyyy-MM-dd HH:mm:ss})" : string.Empty;
-        return new CliException($"fleet \"{fleet.Name}\" is already running{who}; watch it with: fleet status {displayRoot}; nothing was started");
-    }
-
-    /// <summary>The script a rehearsal plays (the root's rehearsal.json, else the default); a broken script is a usage error.</summary>
-    internal static RehearsalScript RehearsalScriptFor(ResolvedFleet fleet)
-    {
-        try
-        {
-            return FleetRehearsalScript.For(fleet);
-        }
-        catch (RehearsalScriptException e)
-        {
-            throw new CliException($"{e.Message}; nothing was started");
-        }
-    }
-
-    /// <summary>The doctrine's step-0 preconditions (<c>.fleet/preconditions.json</c>), checked before anything is written or started.</summary>
-    private static async Task RequirePreconditionsAsync(ResolvedFleet fleet, CancellationToken cancellationToken)
-    {
-        var preconditions = ReadPreconditions(fleet);
-        if (await PreconditionCheck.FirstFailureAsync(fleet.Root, preconditions, cancellationToken) is { } failed)
-        {
-            throw new CliException($"{failed.Describe()}; nothing was started (the preconditions are in {DoctrineFiles.PreconditionsFileName})");
-        }
-    }
-
-    private static IReadOnlyList<Precondition> ReadPreconditions(ResolvedFleet fleet)
-    {
-        try
-        {
-            // The doctrine is read at each spawn: an odd file there would fail every worker after the start.
-            InputFiles.Exists(DoctrineFiles.Doctrine(fleet.Root), DoctrineFiles.DoctrineFileName);
-            return DoctrineFiles.ReadPreconditions(fleet.Root);
-        }
-        catch (Exception e) when (e is InvalidDataException or InputFileException)
-        {
-            throw new CliException($"{e.Message}; nothing was started");
         }
     }
 

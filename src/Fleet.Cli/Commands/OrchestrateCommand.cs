@@ -9,6 +9,7 @@ using Fleet.Rehearsal;
 using Fleet.Spec;
 using Fleet.State;
 using Fleet.Telemetry;
+using Fleet.UseCases;
 using Fleet.Validation;
 using Fleet.Workers;
 using Fleet.Worktrees;
@@ -37,7 +38,7 @@ internal static class OrchestrateCommand
             {
                 // Same port as the last orchestrator of this run, so agents that outlived it can still reach it.
                 var port = previous?.RehearsalUrl is { } url && Uri.TryCreate(url, UriKind.Absolute, out var u) ? u.Port : 0;
-                server = await StartRehearsalAsync(port, LaunchCommand.RehearsalScriptFor(fleet), RequestLog(layout), cancellationToken);
+                server = await StartRehearsalAsync(port, LaunchChecks.RehearsalScript(fleet), RequestLog(layout), cancellationToken);
             }
 
             await using (server)
@@ -46,7 +47,7 @@ internal static class OrchestrateCommand
                 var info = new OrchestratorInfo(Environment.ProcessId, self?.StartTime ?? 0, time.GetUtcNow(), Path.Combine(layout.StateDir, FleetRuns.LaunchLog), server?.BaseUrl.ToString());
                 await WriteInfoAsync(layout, info, cancellationToken);
                 var mode = FleetRuns.Load(layout).SpawnMode == "tmux" ? TmuxPreference.Always : TmuxPreference.Never;
-                var spawner = await FleetProcesses.SpawnerAsync(console, mode, cancellationToken);
+                var spawner = await LaunchChecks.SpawnerAsync(CommandHelpers.Host(console), mode, cancellationToken);
                 await using var recorder = FleetRunRecorder.ForUser(new Paths.UserDirs(console.GetEnvironmentVariable), time);
                 var orchestrator = new Orchestrator(new OrchestratorOptions
                 {
@@ -54,7 +55,7 @@ internal static class OrchestrateCommand
                     Spawner = spawner.Spawner,
                     Workspace = fleet.Type == FleetType.Worktree ? new WorktreeWorkspace(fleet) : null,
                     FleetCommand = SelfCommand.Argv(console),
-                    WorkerOptions = new WorkerRunOptions(server?.BaseUrl, ToolSearchDirs: FleetProcesses.ToolSearchDirs(console, layout.Root)),
+                    WorkerOptions = new WorkerRunOptions(server?.BaseUrl, ToolSearchDirs: LaunchChecks.ToolSearchDirs(CommandHelpers.Host(console), layout.Root)),
                     Time = time,
                     Recorder = recorder,
                     LimitPolicy = LimitPolicyFor(console),

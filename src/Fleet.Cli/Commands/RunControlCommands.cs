@@ -4,10 +4,7 @@ using System.Text;
 using Fleet.Cli.Hosting;
 using Fleet.Gates.Inbox;
 using Fleet.Orchestration;
-using Fleet.Orchestration.Spawning;
-using Fleet.Paths;
-using Fleet.Processes;
-using Fleet.State;
+using Fleet.UseCases;
 
 namespace Fleet.Cli.Commands;
 
@@ -19,10 +16,10 @@ internal static class RunControlCommands
         var root = new Argument<string>("ROOT") { Description = "The fleet root." };
         var json = CommandHelpers.JsonOption();
         var command = new Command("status", "Where a fleet stands: state, iteration, verdicts, each worker, spend against the cap, why it stopped.") { root, json };
-        command.SetAction(async (parse, _) =>
+        command.SetAction(async (parse, cancellationToken) =>
         {
-            var layout = Layout(console, parse.GetValue(root)!);
-            var status = FleetStatus.Read(layout.Root, TimeProvider.System);
+            var displayRoot = parse.GetValue(root)!;
+            var status = (await new ReadFleetStatus(CommandHelpers.Host(console)).RunAsync(new(CommandHelpers.Resolve(console, displayRoot), displayRoot), cancellationToken)).Status;
             if (parse.GetValue(json))
             {
                 await CommandHelpers.WriteJsonAsync(console, ToJson(status), RunJsonContext.Default.StatusJson);
@@ -41,12 +38,12 @@ internal static class RunControlCommands
     {
         var json = CommandHelpers.JsonOption();
         var command = new Command("ls", "All fleets launched on this machine by this user, with where each stands.") { json };
-        command.SetAction(async (parse, _) =>
+        command.SetAction(async (parse, cancellationToken) =>
         {
-            var entries = new FleetRegistry(new UserDirs(console.GetEnvironmentVariable)).List();
-            var rows = entries.Select(e => Directory.Exists(e.Root)
-                ? ToJson(FleetStatus.Read(e.Root, TimeProvider.System))
-                : new StatusJson(e.Root, e.Name, null, null, "missing (the folder is gone)", 0, null, [], [], 0m, null, null, null, null)).ToList();
+            var fleets = await new ReadFleetStatus(CommandHelpers.Host(console)).ListAsync(cancellationToken);
+            var rows = fleets.Select(f => f.Status is { } status
+                ? ToJson(status)
+                : new StatusJson(f.Entry.Root, f.Entry.Name, null, null, "missing (the folder is gone)", 0, null, [], [], 0m, null, null, null, null)).ToList();
             if (parse.GetValue(json))
             {
                 await CommandHelpers.WriteJsonAsync(console, rows, RunJsonContext.Default.ListStatusJson);
@@ -78,15 +75,9 @@ internal static class RunControlCommands
         var command = new Command("pause", "Stop the fleet at the next iteration boundary (running workers finish; nothing is killed).") { root };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var layout = Layout(console, parse.GetValue(root)!);
-            var state = FleetRuns.Load(layout);
-            if (state.RunId is null || state.Ended is not null)
-            {
-                throw new CliException($"{parse.GetValue(root)} has no running fleet to pause");
-            }
-
-            await File.WriteAllTextAsync(layout.PausedFile, $"paused by a person at {DateTimeOffset.UtcNow:O}\n", cancellationToken);
-            await console.Out.WriteLineAsync($"pausing: the fleet stops after iteration {Math.Max(1, state.Iteration)} ends (running workers finish); resume with: fleet resume {parse.GetValue(root)}");
+            var displayRoot = parse.GetValue(root)!;
+            var paused = await new PauseFleet(CommandHelpers.Host(console)).RunAsync(new(CommandHelpers.Resolve(console, displayRoot), displayRoot), cancellationToken);
+            await console.Out.WriteLineAsync($"pausing: the fleet stops after iteration {paused.Iteration} ends (running workers finish); resume with: fleet resume {displayRoot}");
             return ExitCodes.Success;
         });
         return command;
@@ -100,65 +91,14 @@ internal static class RunControlCommands
         command.SetAction(async (parse, cancellationToken) =>
         {
             var displayRoot = parse.GetValue(root)!;
-            var layout = Layout(console, displayRoot);
-            if (FleetRuns.JournalProblem(layout) is { } problem)
-            {
-                throw new CliException($"{problem}; the run cannot be resumed from it: start a new run with fleet launch {displayRoot}");
-            }
-
-            if (FleetRuns.Load(layout).RunId is null)
-            {
-                throw new CliException($"{displayRoot} was never launched: fleet launch {displayRoot}");
-            }
-
-            var run = await ResumeAsync(console, layout, displayRoot, cancellationToken);
-            return parse.GetValue(wait) ? await RunFollower.FollowAsync(console, layout, run, TimeProvider.System, cancellationToken) : ExitCodes.Success;
+            var resume = new ResumeFleet(CommandHelpers.Host(console), line => console.Out.WriteLine(line));
+            var resumed = await resume.RunAsync(new(CommandHelpers.Resolve(console, displayRoot), displayRoot, SelfCommand.Argv(console)), cancellationToken);
+            await console.Out.WriteLineAsync(resumed.OrchestratorStarted
+                ? $"resumed: orchestrator started (pid {resumed.OrchestratorPid}); status: fleet status {displayRoot}"
+                : $"resumed: the orchestrator (pid {resumed.OrchestratorPid}) goes on");
+            return parse.GetValue(wait) ? await RunFollower.FollowAsync(console, resumed.Layout, resumed.Run, TimeProvider.System, cancellationToken) : ExitCodes.Success;
         });
         return command;
-    }
-
-    /// <summary>
-    /// The run going on again; its id. As a launch does, it holds the root's <see cref="LaunchLock"/> from its look at the
-    /// run's state until the orchestrator it starts has taken over, so no other launch or resume of the root acts meanwhile.
-    /// </summary>
-    private static async Task<string> ResumeAsync(ICliConsole console, FleetLayout layout, string displayRoot, CancellationToken cancellationToken)
-    {
-        using var launchLock = await FleetProcesses.TakeLaunchLockAsync(layout, FleetRuns.Load(layout).FleetName ?? Path.GetFileName(layout.Root), "resume", displayRoot, TimeProvider.System, cancellationToken);
-        var state = FleetRuns.Load(layout);
-        if (state.Ended is { } ended)
-        {
-            throw new CliException($"the run {state.RunId} has ended ({ended.Outcome}: {ended.Reason}); start a new one with fleet launch {displayRoot}");
-        }
-
-        File.Delete(layout.PausedFile);
-        var limited = state.InIteration(Math.Max(1, state.Iteration)).Where(w => w.Status == WorkerStatus.Limited).Select(w => w.Worker).ToList();
-        if (limited.Count > 0)
-        {
-            // The orchestrator (this one, or the one started below) continues them at once instead of waiting for the reset.
-            PrivateFiles.CreateDirectory(layout.StateDir);
-            await PrivateFiles.WriteAllTextAsync(layout.ContinueNowFile, string.Join('\n', limited) + "\n", cancellationToken);
-            await console.Out.WriteLineAsync($"continuing now (not waiting for the limit's reset): {string.Join(", ", limited)}");
-        }
-
-        if (state.Paused)
-        {
-            await new Journal(layout.JournalFile, TimeProvider.System).AppendAsync(new JournalEntry { Type = JournalTypes.Resumed, Run = state.RunId, Reason = "resumed by a person" }, cancellationToken);
-
-            // A paused run's orchestrator has finished its work and is on its way out: let it go, then start anew.
-            await FleetProcesses.WaitForOrchestratorExitAsync(layout, cancellationToken);
-        }
-
-        if (OrchestratorInfo.Running(layout) is { } running)
-        {
-            await console.Out.WriteLineAsync($"resumed: the orchestrator (pid {running.Pid}) goes on");
-        }
-        else
-        {
-            var info = await FleetProcesses.StartOrchestratorAsync(console, layout, rehearse: false, TimeProvider.System, cancellationToken);
-            await console.Out.WriteLineAsync($"resumed: orchestrator started (pid {info.Pid}); status: fleet status {displayRoot}");
-        }
-
-        return state.RunId!;
     }
 
     public static Command Kill(ICliConsole console)
@@ -171,37 +111,12 @@ internal static class RunControlCommands
         command.SetAction(async (parse, cancellationToken) =>
         {
             var displayRoot = parse.GetValue(root)!;
-            var layout = Layout(console, displayRoot);
-            var worker = parse.GetValue(target) is "all" ? null : parse.GetValue(target);
-            if (worker is not null && FleetRuns.Load(layout).Workers.All(w => w.Worker != worker) && FleetKiller.Claims(layout).All(c => c.Worker != worker))
+            var request = new KillFleetRequest(CommandHelpers.Resolve(console, displayRoot), displayRoot)
             {
-                throw new CliException($"no worker \"{worker}\" has run in {displayRoot}");
-            }
-
-            // Short enough that the whole kill, orchestrator included, ends within about 10 s even when every process ignores SIGINT and SIGTERM.
-            var ladder = new StopLadder(TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(2));
-            var actions = await FleetKiller.KillAsync(layout, worker, parse.GetValue(force), ladder, TimeProvider.System, cancellationToken);
-            if (worker is null)
-            {
-                if (FleetRuns.Load(layout).FleetName is { } name)
-                {
-                    // The windows stay open after their workers end (remain-on-exit): a kill closes them too. Only this
-                    // root's session: a server shared through FLEET_TMUX_SOCKET may hold other fleets' sessions.
-                    var session = TmuxSession.ForFleet(name, layout.Root, console.GetEnvironmentVariable(TmuxServer.SocketVariable));
-                    if (await session.KillAsync(cancellationToken))
-                    {
-                        actions = [.. actions, new KillAction($"tmux session {session.Name}", "closed")];
-                    }
-
-                    if (!(await session.Server.RunAsync(["list-sessions"], cancellationToken)).Succeeded)
-                    {
-                        await session.Server.KillServerAsync(cancellationToken);
-                    }
-                }
-
-                new FleetRegistry(new UserDirs(console.GetEnvironmentVariable)).Unregister(layout.Root);
-            }
-
+                Worker = parse.GetValue(target) is "all" ? null : parse.GetValue(target),
+                Force = parse.GetValue(force),
+            };
+            var (worker, actions) = await new KillFleet(CommandHelpers.Host(console)).RunAsync(request, cancellationToken);
             if (parse.GetValue(json))
             {
                 await CommandHelpers.WriteJsonAsync(console, [.. actions.Select(a => new KillActionJson(a.What, a.Result))], RunJsonContext.Default.ListKillActionJson);
@@ -277,17 +192,6 @@ internal static class RunControlCommands
         [.. s.Workers.Select(x => new WorkerStatusJson(x.Worker, x.State, x.DurationSeconds, x.CostUsd, x.Reason, x.LimitedUntil?.ToUniversalTime()))],
         s.Spent, s.CostCapUsd, s.Why, s.OrchestratorPid, s.SpawnMode,
         [.. s.NeedsYou.Select(g => InboxCommands.ToJson(g, s.Root, s.ReadAt))], s.Warnings);
-
-    private static FleetLayout Layout(ICliConsole console, string root)
-    {
-        var full = CommandHelpers.Resolve(console, root);
-        if (!Directory.Exists(full))
-        {
-            throw new CliException($"{root}: no such folder");
-        }
-
-        return new FleetLayout(full);
-    }
 
     private static string FirstLine(string text) => text.Split('\n', 2)[0].Trim();
 

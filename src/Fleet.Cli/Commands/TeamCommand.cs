@@ -1,14 +1,13 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Fleet.Cli.Hosting;
 using Fleet.Forge;
 using Fleet.Orchestration.Spawning;
 using Fleet.Paths;
 using Fleet.Rehearsal;
 using Fleet.Team;
-using Fleet.Validation;
+using Fleet.UseCases;
 using Fleet.Worktrees;
 
 namespace Fleet.Cli.Commands;
@@ -93,30 +92,13 @@ internal static class TeamCommand
                 FootprintsFile = footprintFile,
                 StateDir = layout.StateDir,
             };
-            var progress = Progress(console);
             var forge = OpenForge(forgeSettings, repository);
-            var model = parse.GetValue(architectModel);
             var rehearsal = parse.GetValue(rehearse);
             var givenScript = parse.GetValue(script) is { } scriptFile ? ReadScript(console, scriptFile) : null;
-            async Task<ArchitectResult> Architect(ArchitectRequest architectRequest, CancellationToken ct)
-            {
-                architectRequest = architectRequest with { Model = model };
-                if (!rehearsal)
-                {
-                    return await ArchitectRunner.RunAsync(architectRequest, ct);
-                }
-
-                var rehearsalScript = givenScript is null ? ArchitectScript(architectRequest.Issues) : RehearsalScript.Parse(givenScript);
-                await using var server = await RehearsalServer.StartAsync(new RehearsalOptions { Port = 0, Script = rehearsalScript }, ct);
-                return await ArchitectRunner.RunAsync(architectRequest with
-                {
-                    Rehearsal = new ArchitectRehearsal(server.BaseUrl, TeamName(repository), Path.Combine(layout.StateDir, "rehearsal")),
-                }, ct);
-            }
-
+            var architect = new TeamArchitect(repository, layout.StateDir, parse.GetValue(architectModel), rehearsal, givenScript);
             try
             {
-                var plan = await new TeamPlanner(forge, Architect, TimeProvider.System, Progress(console)).PlanAsync(request, cancellationToken);
+                var plan = await new TeamPlanner(forge, architect.RunAsync, TimeProvider.System, Progress(console)).PlanAsync(request, cancellationToken);
                 TeamPlanFile.Save(plan, outFile);
                 if (parse.GetValue(json))
                 {
@@ -189,7 +171,7 @@ internal static class TeamCommand
                 throw new CliException($"{check.Message}; nothing was started");
             }
 
-            var launcher = new SquadLauncher(console, parse.GetValue(rehearse), preference);
+            var launcher = new SquadLauncher(new LaunchFleet(CommandHelpers.Host(console)), settings.FleetCommand, parse.GetValue(rehearse), preference);
             TeamRunResult result;
             try
             {
@@ -295,27 +277,6 @@ internal static class TeamCommand
             }
         });
         return command;
-    }
-
-    private sealed class SquadLauncher(ICliConsole console, bool rehearse, TmuxPreference preference) : ISquadLauncher
-    {
-        public async Task<string> LaunchAsync(string squadRoot, CancellationToken cancellationToken)
-        {
-            var result = FleetValidator.ValidatePath(squadRoot);
-            if (result.Fleet is not { } fleet)
-            {
-                throw new TeamException($"{squadRoot}: the squad's fleet is not valid: {string.Join("; ", result.Errors)}");
-            }
-
-            try
-            {
-                return (await LaunchCommand.StartAsync(console, fleet, squadRoot, rehearse, preference, TimeProvider.System, cancellationToken)).Run;
-            }
-            catch (CliException e)
-            {
-                throw new TeamException(e.Message);
-            }
-        }
     }
 
     private static async Task<List<int>> PlanPullRequestsAsync(IForge forge, TeamPlan plan, CancellationToken cancellationToken)
@@ -425,26 +386,6 @@ internal static class TeamCommand
         {
             throw new CliException($"{given}: {e.Message}; nothing was started");
         }
-    }
-
-    /// <summary>The rehearsal key's team name: the repository folder's name as an id.</summary>
-    internal static string TeamName(string repository) =>
-        new string([.. Path.GetFileName(repository).ToLowerInvariant().Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' ? c : '-')]).Trim('-') is { Length: > 0 } name ? name : "team";
-
-    /// <summary>The default architect rehearsal: every issue touches nothing and needs nothing (one wave).</summary>
-    private static RehearsalScript ArchitectScript(IReadOnlyList<ForgeIssue> issues)
-    {
-        var footprints = new JsonArray();
-        foreach (var issue in issues)
-        {
-            footprints.Add((JsonNode)new JsonObject
-            {
-                ["issue"] = issue.Number, ["files"] = new JsonArray(), ["folders"] = new JsonArray(), ["migrations"] = new JsonArray(), ["needs"] = new JsonArray(),
-                ["why"] = "rehearsal: no footprint",
-            });
-        }
-
-        return new RehearsalScript([new RehearsalRule([new StructuredOutputTurn(new JsonObject { ["footprints"] = footprints })], Worker: "architect")]);
     }
 
     private static Action<string> Progress(ICliConsole console) => line => console.Error.WriteLine(line);

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using Fleet.UseCases;
 using Fleet.Validation;
 
 namespace Fleet.Cli.Hosting;
@@ -11,6 +12,9 @@ internal static class CommandHelpers
 
     /// <summary>A path as the user typed it, made absolute against the invocation's working directory.</summary>
     public static string Resolve(ICliConsole console, string path) => Path.GetFullPath(path, console.CurrentDirectory);
+
+    /// <summary>What the use cases know of this invocation: its environment, its working directory, the system clock.</summary>
+    public static FleetHost Host(ICliConsole console) => new(console.GetEnvironmentVariable, console.CurrentDirectory, TimeProvider.System);
 
     public static async Task WriteJsonAsync<T>(ICliConsole console, T value, JsonTypeInfo<T> typeInfo)
     {

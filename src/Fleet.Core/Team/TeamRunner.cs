@@ -7,6 +7,7 @@ using Fleet.Orchestration;
 using Fleet.Paths;
 using Fleet.Retro;
 using Fleet.State;
+using Fleet.UseCases;
 using Fleet.Worktrees;
 
 namespace Fleet.Team;
@@ -32,12 +33,6 @@ public sealed record TeamRunSettings(
 {
     /// <summary>Issues the plan found taken (someone is already on them): never started, listed in the results and the retro.</summary>
     public IReadOnlyList<RunIssue> Taken { get; init; } = [];
-}
-
-/// <summary>Starts a squad's fleet (the same launch as <c>fleet launch</c>) and returns the fleet's run id.</summary>
-public interface ISquadLauncher
-{
-    Task<string> LaunchAsync(string squadRoot, CancellationToken cancellationToken);
 }
 
 /// <summary>How one issue's squad ended (or why it never started).</summary>
@@ -123,7 +118,7 @@ public sealed class TeamRunner(TeamRunSettings settings, IForge forge, ISquadLau
                     active.Add((issue, root, fleetRun));
                     Say($"  #{issue.Number} squad started: fleet status {root}");
                 }
-                catch (Exception e) when (e is TeamException or ForgeException or GitException or WorktreeException or IOException)
+                catch (Exception e) when (e is TeamException or FleetOperationException or ForgeException or GitException or WorktreeException or IOException)
                 {
                     outcomes[issue.Number] = NotRun(issue.Number, SquadStatus.NotStarted, e.Message);
                     Say($"  #{issue.Number} not started: {e.Message}");

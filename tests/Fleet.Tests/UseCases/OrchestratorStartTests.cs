@@ -1,12 +1,12 @@
-using Fleet.Cli.Hosting;
 using Fleet.Orchestration;
 using Fleet.State;
 using Fleet.Tests.Infrastructure;
+using Fleet.UseCases;
 
-namespace Fleet.Tests.Cli;
+namespace Fleet.Tests.UseCases;
 
 /// <summary>
-/// How launch and resume see their detached orchestrator start, with stand-in orchestrators (FLEET_COMMAND names a
+/// How launch and resume see their detached orchestrator start, with stand-in orchestrators (the fleet command is a
 /// script that gets <c>orchestrate ROOT</c>): real detached processes, real files.
 /// </summary>
 public class OrchestratorStartTests
@@ -34,9 +34,9 @@ public class OrchestratorStartTests
             """);
         MakeExecutable(script);
         var layout = new FleetLayout(dir.Combine("fleet"));
-        using var console = new TestConsole(dir.Path, new Dictionary<string, string> { ["FLEET_COMMAND"] = script });
+        var host = new FleetHost(_ => null, dir.Path, TimeProvider.System);
 
-        var info = await FleetProcesses.StartOrchestratorAsync(console, layout, rehearse: false, TimeProvider.System, Ct).SlowTimeout();
+        var info = await OrchestratorStart.StartAsync(host, [script], layout, rehearse: false, Ct).SlowTimeout();
 
         info.StartTime.ShouldBe(1UL);
         OrchestratorInfo.Running(layout).ShouldBeNull("it has already exited");
@@ -55,9 +55,9 @@ public class OrchestratorStartTests
         var layout = new FleetLayout(dir.Combine("fleet"));
         Directory.CreateDirectory(layout.StateDir);
         File.WriteAllText(Path.Combine(layout.StateDir, FleetRuns.LaunchLog), "fleet: an error of an earlier orchestrator, not this one\n");
-        using var console = new TestConsole(dir.Path, new Dictionary<string, string> { ["FLEET_COMMAND"] = script });
+        var host = new FleetHost(_ => null, dir.Path, TimeProvider.System);
 
-        var error = await Should.ThrowAsync<CliException>(FleetProcesses.StartOrchestratorAsync(console, layout, rehearse: false, TimeProvider.System, Ct).SlowTimeout());
+        var error = await Should.ThrowAsync<FleetOperationException>(OrchestratorStart.StartAsync(host, [script], layout, rehearse: false, Ct).SlowTimeout());
 
         error.Message.ShouldStartWith($"the orchestrator stopped: another orchestrator holds {layout.StateDir}/lock");
         error.ExitCode.ShouldBe(ExitCodes.Internal);

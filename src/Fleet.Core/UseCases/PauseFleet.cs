@@ -1,0 +1,32 @@
+using Fleet.State;
+
+namespace Fleet.UseCases;
+
+/// <param name="Root">The fleet root, absolute.</param>
+/// <param name="DisplayRoot">The root as the person gave it, for messages.</param>
+public sealed record PauseFleetRequest(string Root, string DisplayRoot);
+
+/// <param name="Iteration">The iteration after whose end the fleet stops.</param>
+public sealed record PauseFleetResult(string Run, int Iteration);
+
+/// <summary>
+/// <c>fleet pause</c>: asks the run to stop at the next iteration boundary by leaving the pause flag (<c>ROOT/.paused</c>)
+/// the orchestrator looks for; running workers finish and nothing is killed. The orchestrator journals the pause when it
+/// takes it, so a flag left while no orchestrator runs is taken by the next one.
+/// </summary>
+public sealed class PauseFleet(FleetHost host)
+{
+    public async Task<PauseFleetResult> RunAsync(PauseFleetRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var layout = FleetRoots.Existing(request.Root, request.DisplayRoot);
+        var state = FleetRuns.Load(layout);
+        if (state.RunId is null || state.Ended is not null)
+        {
+            throw new FleetOperationException($"{request.DisplayRoot} has no running fleet to pause");
+        }
+
+        await File.WriteAllTextAsync(layout.PausedFile, $"paused by a person at {host.Time.GetUtcNow():O}\n", cancellationToken);
+        return new PauseFleetResult(state.RunId, Math.Max(1, state.Iteration));
+    }
+}
