@@ -3,11 +3,17 @@
 # N times in a row and prints the pass count. Builds once, then loops `dotnet test --no-build --filter`.
 # Each failing run's output is kept in artifacts/chaos-stress/run-K.log.
 #
+# With FLEET_STRESS_NATIVE=1 it also publishes the native CLI and runs the orchestrator and shims through it, as CI does.
+#
 #   scripts/chaos-stress.sh 50
 set -euo pipefail
 n=${1:-10}
 cd "$(dirname "$0")/.."
 dotnet build fleet.slnx -c Release --nologo -v quiet
+if [ "${FLEET_STRESS_NATIVE:-0}" = 1 ]; then
+  dotnet publish src/Fleet.Cli/Fleet.Cli.csproj -c Release -r linux-x64 --nologo -v quiet -o artifacts/native
+  export FLEET_NATIVE="$PWD/artifacts/native/fleet"
+fi
 mkdir -p artifacts/chaos-stress
 pass=0
 for k in $(seq 1 "$n"); do

@@ -1,6 +1,6 @@
 namespace Fleet;
 
-/// <summary>The exit codes of DESIGN.md: a contract that scripts and docs depend on.</summary>
+/// <summary>The exit codes of the README: a contract that scripts and docs depend on.</summary>
 public static class ExitCodes
 {
     /// <summary>The fleet finished as asked.</summary>

@@ -7,7 +7,7 @@ namespace Fleet.Processes;
 /// Descriptors above 2 that this process inherited without close-on-exec (a CI runner's or a shell's pipe,
 /// a make jobserver). .NET opens its own with close-on-exec, but inherited ones pass on to every child, and a
 /// daemon holding a pipe's write end keeps the reader at the other end waiting for EOF for as long as it lives
-/// (measured: the harness's pipe, fd 251, reached a background shim). Marking them close-on-exec in this
+/// (a test harness's pipe has reached a background shim this way). Marking them close-on-exec in this
 /// process before spawning keeps them out of the daemons, while this process keeps them.
 /// </summary>
 internal static partial class InheritedDescriptors

@@ -28,8 +28,8 @@ public sealed record InvocationContext(
     IReadOnlyList<string>? AskRules = null);
 
 /// <summary>
-/// Builds the argv that runs a worker: an array, never a shell string. The flags follow
-/// shared/reference/agent-clis.md §1 for claude 2.1.197 and codex 0.169.0.
+/// Builds the argv that runs a worker: an array, never a shell string. The flags are those of the pinned claude
+/// 2.1.197 and codex 0.169.0 (a test checks each against their <c>--help</c>).
 /// </summary>
 public static class AgentCommand
 {

@@ -1,8 +1,8 @@
 namespace Fleet.Spec;
 
 /// <summary>
-/// What each provider accepts, from the pinned CLIs' own help (claude 2.1.197, codex 0.169.0; see
-/// shared/reference/agent-clis.md). The README's provider table is this class in prose.
+/// What each provider accepts, from the pinned CLIs' own help (claude 2.1.197, codex 0.169.0). The provider table of
+/// docs/fleet-json.md is this class in prose.
 /// </summary>
 public static class ProviderCatalog
 {

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Fleet.Streams;
 
 /// <summary>
-/// Reads a Claude stream-json stdout. Rules (agent-clis.md §2.1, §5.1, §6):
+/// Reads a Claude stream-json stdout. Rules:
 /// <list type="bullet">
 /// <item><c>result.is_error</c> decides failure, not <c>subtype</c> (API errors come as <c>subtype:"success"</c>).</item>
 /// <item>Per-block usage on <c>assistant</c> lines is partial; cost and tokens come from the last <c>result</c> only.</item>

@@ -4,7 +4,7 @@ using System.Text.Json;
 namespace Fleet.Streams;
 
 /// <summary>
-/// Turns one line of <c>codex exec --json</c> into typed events (agent-clis.md §2.2). Unknown event
+/// Turns one line of <c>codex exec --json</c> into typed events. Unknown event
 /// types yield nothing; unknown item types yield an <see cref="OtherItem"/>.
 /// </summary>
 public static class CodexStreamParser

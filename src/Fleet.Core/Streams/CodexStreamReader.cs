@@ -9,7 +9,7 @@ namespace Fleet.Streams;
 public sealed record CodexBaseline(string? ThreadId, CodexUsage CumulativeUsage);
 
 /// <summary>
-/// Reads a <c>codex exec --json</c> stdout. Rules (agent-clis.md §2.2, §5.2):
+/// Reads a <c>codex exec --json</c> stdout. Rules:
 /// <list type="bullet">
 /// <item>The session id is <c>thread.started.thread_id</c>.</item>
 /// <item><c>turn.completed.usage</c> is the thread's cumulative total: the latest snapshot wins (a repeated

@@ -119,10 +119,8 @@ public sealed class TelemetryIngestor(TelemetryStore store, TimeProvider time)
         var next = -1;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         // Files are parsed at most four per worker ahead of the file being written (a permit per file, given back once it
-        // is written). Unbounded, the workers outran the writer by as many files as they could parse; their records
-        // waited long enough to reach the GC's oldest generation (about 250 MB promoted there on a 2 GB corpus, 8 MB with
-        // the window), and peak memory grew with the corpus and with the machine's load. One file per worker, plus one,
-        // bounded memory as well but left workers waiting behind a large file: about 10% more wall time than four.
+        // is written): unbounded, parsed records wait for the writer long enough to be promoted and peak memory grows
+        // with the corpus; one per worker leaves workers waiting behind a large file (BENCHMARKS.md).
         using var window = new SemaphoreSlim(4 * parallelism);
         var workers = Enumerable.Range(0, Math.Min(parallelism, Math.Max(1, files.Count))).Select(_ => Task.Run(async () =>
         {

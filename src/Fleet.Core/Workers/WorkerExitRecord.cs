@@ -188,7 +188,7 @@ public sealed record WorkerExitRecord
             }
 
             // rename(2) within one folder: the name appears with the whole content at once. Without overwrite,
-            // .NET checks for an existing file first (check, then rename; measured with strace). That refuses a
+            // .NET checks for an existing file first (check, then rename). That refuses a
             // second record; it is not a lock, but one shim owns a (worker, iteration).
             File.Move(temp, path, overwrite: false);
         }
@@ -200,8 +200,8 @@ public sealed record WorkerExitRecord
 
     /// <summary>
     /// Compiles the serialization path before it is needed: the shim calls this while its agent runs, so that
-    /// writing the record after the exit runs warm code (measured: the cold serialization was most of the
-    /// 100–250 ms between the agent's exit and its exit.json on this machine).
+    /// writing the record after the exit runs warm code (the cold serialization was most of the exit-to-record
+    /// latency; BENCHMARKS.md).
     /// </summary>
     public static void WarmUp()
     {

@@ -8,7 +8,7 @@ using Fleet.Telemetry.Schema;
 namespace Fleet.Telemetry.Readers;
 
 /// <summary>
-/// Claude Code's on-disk transcript (agent-clis.md §3.1, §4.1): one entry per line, the same for main
+/// Claude Code's on-disk transcript: one entry per line, the same for main
 /// sessions, <c>subagents/agent-*.jsonl</c> and compaction files. Assistant lines become model-call
 /// candidates (deduplicated by the store across files) and tool calls; user lines become prompts,
 /// tool outcomes, answers, approvals, rejections, denials and interrupts.
@@ -776,7 +776,7 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
             }, root));
         }
 
-        // <synthetic> lines (API errors, "No response requested.") are not billable (agent-clis.md §5.1).
+        // <synthetic> lines (API errors, "No response requested.") are not billable.
         if (model != SyntheticModel && message.Prop("usage") is { ValueKind: JsonValueKind.Object } usage)
             Sink.Add(Envelope(UsageCall(message, usage, line) with { RequestId = root.Str("requestId") }, root));
 

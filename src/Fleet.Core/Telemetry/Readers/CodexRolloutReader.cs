@@ -8,7 +8,7 @@ using Fleet.Telemetry.Schema;
 namespace Fleet.Telemetry.Readers;
 
 /// <summary>
-/// Codex's on-disk rollout (agent-clis.md §3.2, §4.2, §5.2). Usage is billed by deltas of the cumulative
+/// Codex's on-disk rollout. Usage is billed by deltas of the cumulative
 /// <c>total_token_usage</c>: a repeated snapshot adds nothing, and a fork or sub-agent that starts from a
 /// parent's total bills its first <c>last_token_usage</c>, not the inherited total. The model is the
 /// nearest preceding <c>turn_context.model</c>.
@@ -578,9 +578,8 @@ internal sealed class CodexRolloutReader(ReaderContext context) : TranscriptRead
         Sink.Resolve(callId, outcome);
     }
 
-    // String.Contains(…, OrdinalIgnoreCase) upper-cases the output char by char when globalization is invariant (as fleet
-    // runs): on every tool output's 2 KB head that was a ninth of a large ingest's CPU. SearchValues matches the same way
-    // (ordinal, ignoring case), vectorised.
+    // String.Contains(…, OrdinalIgnoreCase) upper-cases char by char under invariant globalization (as fleet runs), a
+    // large share of an ingest's CPU; SearchValues matches the same way (ordinal, ignoring case), vectorised.
     private static readonly SearchValues<string> RejectionPhrases = SearchValues.Create(["rejected by user", "user declined"], StringComparison.OrdinalIgnoreCase);
 
     internal static ToolOutcome OutcomeOf(string output)

@@ -10,7 +10,7 @@ namespace Fleet.Telemetry.Store;
 /// <summary>
 /// Writes one ingest into the store inside a single transaction (all or nothing: a killed ingest leaves the
 /// store as it was, so offsets and rows never disagree). Claude model calls are deduplicated here, across
-/// every file ever ingested, by ccusage's rule (agent-clis.md §5.1): the same <c>(message.id, requestId)</c>
+/// every file ever ingested, by ccusage's rule: the same <c>(message.id, requestId)</c>
 /// is one call, the line with the largest token total wins, a non-sidechain line beats a sidechain one, and a
 /// sidechain line with the parent's <c>message.id</c> but another <c>requestId</c> is a replay of it.
 /// Codex usage events are deduplicated on (time, model, tokens), which is how a fork's copied history is
@@ -51,9 +51,8 @@ internal sealed class StoreWriter : IDisposable
     private readonly record struct Candidate(long RowId, bool SameRequest, bool Sidechain, long Total, bool Fast);
 
     /// <summary>
-    /// Calls a first ingest keeps hashes of (16 bytes a slot, at most 3/4 full: a 16 MB table) before it builds the
-    /// lookup indexes and goes on as an ingest into a store with rows does, so that memory stops growing with the
-    /// corpus (about 6 GB of transcripts; the indexes then cost each later insert a little).
+    /// Calls a first ingest keeps hashes of (16 bytes a slot, at most 3/4 full) before it builds the lookup indexes and
+    /// goes on as an ingest into a store with rows does, so that memory stops growing with the corpus.
     /// </summary>
     internal const int DefaultTableLimit = 3 << 18;
 

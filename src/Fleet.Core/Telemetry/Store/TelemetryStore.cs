@@ -98,9 +98,8 @@ public sealed class TelemetryStore : IAsyncDisposable, IDisposable
 
     /// <summary>Settings of a published store: WAL and a busy timeout, so a report reads while an orchestrator writes.</summary>
     /// <remarks>
-    /// A 4 MB page cache: the writer appends (rowid order) and a first ingest builds its indexes by sorting, whose runs
-    /// are sized by the cache; 16 MB cost 16 MB more peak memory (twice at the end, cache and sort) and no measurable
-    /// CPU (BENCHMARKS.md). The file's pages stay in the OS page cache either way.
+    /// A small page cache: the writer appends in rowid order and index builds sort in runs the cache sizes, so a larger
+    /// one costs peak memory and saves no CPU (BENCHMARKS.md). The file's pages stay in the OS page cache either way.
     /// </remarks>
     private const string SharedSettings = "PRAGMA busy_timeout=10000; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-4000;";
 
@@ -108,8 +107,8 @@ public sealed class TelemetryStore : IAsyncDisposable, IDisposable
     /// Settings of a new store while it is built aside (<see cref="OpenAsync"/>): nobody else can open the file, so no
     /// locks are taken and released per transaction, no WAL is written and copied back, nothing is synced until it is
     /// published; the rollback journal is kept in memory, so a failed transaction still rolls back. Pages of 16 KB
-    /// (the file is new, so its page size is still to choose): a first ingest appends rows, and four times fewer
-    /// pages to fill, cache and link cost less CPU (BENCHMARKS.md).
+    /// (the file is new, so its page size is still to choose): a first ingest appends rows, and fewer pages cost less
+    /// CPU (BENCHMARKS.md).
     /// </summary>
     private const string BuildSettings = "PRAGMA page_size=16384; PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=MEMORY; PRAGMA synchronous=OFF; PRAGMA temp_store=FILE; PRAGMA cache_size=-4000;";
 
@@ -197,7 +196,7 @@ public sealed class TelemetryStore : IAsyncDisposable, IDisposable
         {
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
             await ExecuteAsync(connection, settings, cancellationToken).ConfigureAwait(false);
-            // One transaction for the whole schema: each statement on its own was a commit of its own (a new store took 20 ms).
+            // One transaction for the whole schema: each statement on its own would be a commit of its own.
             await ExecuteAsync(connection, "BEGIN IMMEDIATE;" + Tables + CreateBulkIndexes + "COMMIT;", cancellationToken).ConfigureAwait(false);
             await using var version = connection.CreateCommand();
             version.CommandText = "INSERT INTO meta(key, value) VALUES ('schema_version', $v) ON CONFLICT(key) DO NOTHING; SELECT value FROM meta WHERE key = 'schema_version';";
