@@ -1,9 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
 using Fleet.Cli.Hosting;
-using Fleet.Orchestration;
 using Fleet.Orchestration.Spawning;
 using Fleet.Paths;
+using Fleet.State;
 using Fleet.Telemetry.Store;
 
 namespace Fleet.Cli.Commands;

@@ -5,8 +5,8 @@ using System.Text.Json.Nodes;
 using Fleet.Cli.Hosting;
 using Fleet.Gates;
 using Fleet.Gates.Inbox;
-using Fleet.Planning;
 using Fleet.Providers;
+using Fleet.State;
 
 namespace Fleet.Cli.Commands;
 

@@ -9,6 +9,7 @@ using Fleet.Planning;
 using Fleet.Providers;
 using Fleet.Rehearsal;
 using Fleet.Spec;
+using Fleet.State;
 
 namespace Fleet.Cli.Commands;
 
@@ -130,7 +131,7 @@ internal static class LaunchCommand
         var spawner = await FleetProcesses.SpawnerAsync(console, preference, cancellationToken);
         using var launchLock = await FleetProcesses.TakeLaunchLockAsync(layout, fleet.Name, "launch", displayRoot, time, cancellationToken);
         await RequireNoRunAsync(layout, fleet, displayRoot, cancellationToken);
-        var run = await FleetRuns.BeginAsync(layout, fleet, spawner.Mode, rehearse, time, cancellationToken);
+        var run = await FleetRuns.BeginAsync(layout, fleet.Name, fleet.Type.Name(), spawner.Mode, rehearse, time, cancellationToken);
         var orchestrator = await FleetProcesses.StartOrchestratorAsync(console, layout, rehearse, time, cancellationToken);
         new FleetRegistry(new UserDirs(console.GetEnvironmentVariable)).Register(layout.Root, fleet.Name, time);
         return new Launched(run, layout, orchestrator, spawner);

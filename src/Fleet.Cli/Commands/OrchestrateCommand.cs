@@ -4,11 +4,12 @@ using Fleet.Cli.Hosting;
 using Fleet.Orchestration;
 using Fleet.Orchestration.Spawning;
 using Fleet.Paths;
-using Fleet.Planning;
 using Fleet.Processes;
 using Fleet.Rehearsal;
 using Fleet.Spec;
+using Fleet.State;
 using Fleet.Telemetry;
+using Fleet.Validation;
 using Fleet.Workers;
 using Fleet.Worktrees;
 
@@ -29,7 +30,7 @@ internal static class OrchestrateCommand
             var time = TimeProvider.System;
             using var fleetLock = await FleetLock.AcquireAsync(layout, TimeSpan.FromSeconds(2), time, cancellationToken)
                 ?? throw new CliException($"another orchestrator holds {FleetLock.PathFor(layout)}");
-            var fleet = FleetRuns.LoadLaunched(layout);
+            var fleet = LaunchedFleet.Load(layout);
             var previous = OrchestratorInfo.TryRead(layout);
             RehearsalServer? server = null;
             if (parse.GetValue(rehearse) || FleetRuns.Load(layout).Rehearsal is not null)

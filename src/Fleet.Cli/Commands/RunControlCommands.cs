@@ -6,8 +6,8 @@ using Fleet.Gates.Inbox;
 using Fleet.Orchestration;
 using Fleet.Orchestration.Spawning;
 using Fleet.Paths;
-using Fleet.Planning;
 using Fleet.Processes;
+using Fleet.State;
 
 namespace Fleet.Cli.Commands;
 

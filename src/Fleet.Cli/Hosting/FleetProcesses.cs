@@ -1,9 +1,9 @@
 using Fleet.Orchestration;
 using Fleet.Orchestration.Spawning;
-using Fleet.Planning;
 using Fleet.Processes;
 using Fleet.Rehearsal;
 using Fleet.Spec;
+using Fleet.State;
 
 namespace Fleet.Cli.Hosting;
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using Fleet.Gates.Inbox;
 using Fleet.Orchestration;
-using Fleet.Planning;
+using Fleet.State;
 
 namespace Fleet.Cli.Hosting;
 

@@ -1,9 +1,8 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using Fleet.Orchestration;
-using Fleet.Planning;
 using Fleet.Retro;
+using Fleet.State;
 
 namespace Fleet.Doctrine;
 

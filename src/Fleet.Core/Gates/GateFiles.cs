@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using Fleet.State;
 
 namespace Fleet.Gates;
 
@@ -100,7 +101,7 @@ public static class GatePaths
 
     public static string Log(string iterationDir, string worker) => Path.Combine(iterationDir, worker + ".gates.jsonl");
 
-    public static string RunRules(string stateDir) => Path.Combine(stateDir, "gates.run.json");
+    public static string RunRules(string stateDir) => Path.Combine(stateDir, FleetLayout.RunRulesName);
 
     public static JsonSerializerOptions Options => GateJsonContext.Default.Options;
 }

@@ -1,5 +1,5 @@
 using System.Security.Cryptography;
-using Fleet.Planning;
+using Fleet.State;
 
 namespace Fleet.Gates;
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
-using Fleet.Planning;
 using Fleet.Spec;
+using Fleet.State;
 
 namespace Fleet.Orchestration;
 

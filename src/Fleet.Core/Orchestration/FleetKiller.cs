@@ -1,5 +1,5 @@
-using Fleet.Planning;
 using Fleet.Processes;
+using Fleet.State;
 using Fleet.Workers;
 
 namespace Fleet.Orchestration;

@@ -1,6 +1,7 @@
 using Fleet.Gates.Inbox;
-using Fleet.Planning;
 using Fleet.Spec;
+using Fleet.State;
+using Fleet.Validation;
 using Fleet.Workers;
 
 namespace Fleet.Orchestration;
@@ -51,7 +52,7 @@ public sealed record FleetStatus(
         {
             try
             {
-                fleet = FleetRuns.LoadLaunched(layout);
+                fleet = LaunchedFleet.Load(layout);
             }
             catch (InvalidDataException)
             {

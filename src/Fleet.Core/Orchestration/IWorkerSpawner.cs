@@ -1,3 +1,5 @@
+using Fleet.State;
+
 namespace Fleet.Orchestration;
 
 /// <summary>What the orchestrator asks for when it starts one worker.</summary>

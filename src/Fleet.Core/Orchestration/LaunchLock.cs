@@ -1,8 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Fleet.Paths;
-using Fleet.Planning;
 using Fleet.Processes;
+using Fleet.State;
 
 namespace Fleet.Orchestration;
 

@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Threading.Channels;
 using Fleet.Paths;
-using Fleet.Planning;
 using Fleet.Scheduling;
 using Fleet.Spec;
+using Fleet.State;
 using Fleet.Workers;
 
 namespace Fleet.Orchestration;

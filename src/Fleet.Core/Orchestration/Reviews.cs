@@ -1,15 +1,16 @@
-using System.Text;
 using System.Text.RegularExpressions;
+using System.Text;
 using Fleet.Scheduling;
+using Fleet.State;
 
 namespace Fleet.Orchestration;
 
 /// <summary>Reads verdicts and per-worker review sections. Only an exact <c>verdict: X</c> line counts.</summary>
 public static partial class Reviews
 {
-    public const string Lgtm = "lgtm";
-    public const string Iterate = "iterate";
-    public const string Escalate = "escalate";
+    public const string Lgtm = VerdictRecord.Lgtm;
+    public const string Iterate = VerdictRecord.Iterate;
+    public const string Escalate = VerdictRecord.Escalate;
 
     private const int MaxReasonLength = 600;
 

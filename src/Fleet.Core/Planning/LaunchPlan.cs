@@ -1,6 +1,7 @@
 using System.Globalization;
 using Fleet.Providers;
 using Fleet.Spec;
+using Fleet.State;
 
 namespace Fleet.Planning;
 

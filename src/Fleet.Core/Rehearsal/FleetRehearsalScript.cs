@@ -1,5 +1,5 @@
-using Fleet.Planning;
 using Fleet.Spec;
+using Fleet.State;
 
 namespace Fleet.Rehearsal;
 

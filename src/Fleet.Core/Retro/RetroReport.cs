@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json.Serialization;
 using Fleet.Orchestration;
-using Fleet.Planning;
+using Fleet.State;
 using Fleet.Telemetry;
 using Fleet.Telemetry.Privacy;
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using Fleet.Limits;
-using Fleet.Orchestration;
 using Fleet.Spec;
+using Fleet.State;
 using Fleet.Workers;
 
 namespace Fleet.Scheduling;

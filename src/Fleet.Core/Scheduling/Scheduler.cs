@@ -1,8 +1,7 @@
 using System.Globalization;
 using Fleet.Limits;
-using Fleet.Orchestration;
-using Fleet.Planning;
 using Fleet.Spec;
+using Fleet.State;
 using Fleet.Workers;
 
 namespace Fleet.Scheduling;
@@ -294,11 +293,11 @@ public static class Scheduler
             var verdict = state.Verdicts.First(v => v.Iteration == n);
             var rules = fleet.StopRules;
             var lgtm = state.LgtmCount;
-            if (verdict.Verdict == Reviews.Lgtm && lgtm >= rules.ReviewerLgtmCount)
+            if (verdict.Verdict == VerdictRecord.Lgtm && lgtm >= rules.ReviewerLgtmCount)
             {
                 Add(new EndRun("success", $"{lgtm} lgtm verdict{(lgtm == 1 ? "" : "s")} (needed {rules.ReviewerLgtmCount})", ExitCodes.Success, state.Spent));
             }
-            else if (verdict.Verdict == Reviews.Escalate && !resumedHere)
+            else if (verdict.Verdict == VerdictRecord.Escalate && !resumedHere)
             {
                 Add(new Pause(n, Escalated: true, verdict.Reason ?? "the reviewer escalated without a reason"));
             }

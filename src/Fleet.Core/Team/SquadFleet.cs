@@ -2,8 +2,8 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Fleet.Doctrine;
-using Fleet.Planning;
 using Fleet.Spec;
+using Fleet.State;
 
 namespace Fleet.Team;
 

@@ -2,8 +2,8 @@ using System.Globalization;
 using System.Text.Json;
 using Fleet.Forge;
 using Fleet.Orchestration;
-using Fleet.Planning;
 using Fleet.Retro;
+using Fleet.State;
 
 namespace Fleet.Team;
 

@@ -5,8 +5,8 @@ using System.Text.Json.Serialization;
 using Fleet.Forge;
 using Fleet.Orchestration;
 using Fleet.Paths;
-using Fleet.Planning;
 using Fleet.Retro;
+using Fleet.State;
 using Fleet.Worktrees;
 
 namespace Fleet.Team;

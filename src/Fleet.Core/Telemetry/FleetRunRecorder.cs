@@ -1,8 +1,8 @@
 using Fleet.Gates;
 using Fleet.Orchestration;
 using Fleet.Paths;
-using Fleet.Planning;
 using Fleet.Spec;
+using Fleet.State;
 using Fleet.Telemetry.Privacy;
 using Fleet.Telemetry.Schema;
 using Fleet.Telemetry.Store;

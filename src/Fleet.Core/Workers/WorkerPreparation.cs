@@ -4,10 +4,10 @@ using Fleet.Doctrine;
 using Fleet.Gates;
 using Fleet.Gates.Policy;
 using Fleet.Paths;
-using Fleet.Planning;
 using Fleet.Providers;
 using Fleet.Rehearsal;
 using Fleet.Spec;
+using Fleet.State;
 using Fleet.Streams;
 
 namespace Fleet.Workers;

@@ -1,6 +1,6 @@
 using Fleet.Cli.Hosting;
 using Fleet.Orchestration;
-using Fleet.Planning;
+using Fleet.State;
 using Fleet.Tests.Infrastructure;
 
 namespace Fleet.Tests.Cli;

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Fleet.Orchestration;
+using Fleet.State;
 using Fleet.Tests.Infrastructure;
 using Fleet.Tests.Orchestration;
 

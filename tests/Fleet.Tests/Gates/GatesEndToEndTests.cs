@@ -1,6 +1,7 @@
 using Fleet.Gates.Inbox;
 using Fleet.Orchestration;
 using Fleet.Processes;
+using Fleet.State;
 using Fleet.Tests.Infrastructure;
 using Fleet.Tests.Orchestration;
 using Fleet.Tests.Rehearsal;

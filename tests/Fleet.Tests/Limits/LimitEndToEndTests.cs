@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Fleet.Orchestration;
+using Fleet.State;
 using Fleet.Tests.Infrastructure;
 using Fleet.Tests.Orchestration;
 using Fleet.Tests.Rehearsal;

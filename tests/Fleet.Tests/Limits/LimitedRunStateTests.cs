@@ -1,4 +1,4 @@
-using Fleet.Orchestration;
+using Fleet.State;
 
 namespace Fleet.Tests.Limits;
 

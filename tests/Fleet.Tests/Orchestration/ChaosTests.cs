@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Fleet.Orchestration;
 using Fleet.Processes;
+using Fleet.State;
 using Fleet.Tests.Infrastructure;
 using Fleet.Tests.Processes;
 

@@ -1,6 +1,6 @@
 using System.Text.Json;
-using Fleet.Orchestration;
 using Fleet.Orchestration.Spawning;
+using Fleet.State;
 using Fleet.Tests.Infrastructure;
 using Fleet.Tests.Rehearsal;
 using Fleet.Workers;

@@ -1,5 +1,5 @@
-using Fleet.Orchestration;
 using Fleet.Paths;
+using Fleet.State;
 using Fleet.Tests.Infrastructure;
 
 namespace Fleet.Tests.Orchestration;

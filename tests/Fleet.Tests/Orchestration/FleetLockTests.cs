@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Fleet.Orchestration;
-using Fleet.Planning;
+using Fleet.State;
 using Fleet.Tests.Infrastructure;
 using Fleet.Tests.Processes;
 

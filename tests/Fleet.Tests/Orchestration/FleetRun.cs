@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Fleet.Orchestration;
-using Fleet.Planning;
+using Fleet.State;
 using Fleet.Tests.Infrastructure;
 
 namespace Fleet.Tests.Orchestration;
@@ -24,7 +24,7 @@ internal sealed class FleetRun : IAsyncDisposable
 
     public RunState State => FleetRuns.Load(Layout);
 
-    public IReadOnlyList<JournalEntry> Journal => global::Fleet.Orchestration.Journal.Read(Layout.JournalFile);
+    public IReadOnlyList<JournalEntry> Journal => global::Fleet.State.Journal.Read(Layout.JournalFile);
 
     /// <summary>A command worker's argv: a constant sh script with the root, iteration and worker as arguments.</summary>
     public static string Sh(string script) =>

@@ -1,4 +1,5 @@
 using Fleet.Orchestration;
+using Fleet.State;
 using Fleet.Tests.Infrastructure;
 using Fleet.Workers;
 

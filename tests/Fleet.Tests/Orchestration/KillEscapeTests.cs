@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Fleet.Orchestration;
 using Fleet.Processes;
+using Fleet.State;
 using Fleet.Tests.Infrastructure;
 using Fleet.Tests.Processes;
 using Fleet.Workers;

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Fleet.Orchestration;
+using Fleet.State;
 using Fleet.Tests.Infrastructure;
 using Fleet.Tests.Spawning;
 

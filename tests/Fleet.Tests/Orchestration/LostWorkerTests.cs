@@ -2,6 +2,7 @@ using System.Text.Json;
 using Fleet.Orchestration;
 using Fleet.Scheduling;
 using Fleet.Processes;
+using Fleet.State;
 using Fleet.Workers;
 
 namespace Fleet.Tests.Orchestration;

@@ -1,4 +1,4 @@
-using Fleet.Orchestration;
+using Fleet.State;
 using Fleet.Tests.Infrastructure;
 
 namespace Fleet.Tests.Orchestration;

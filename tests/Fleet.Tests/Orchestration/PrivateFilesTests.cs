@@ -1,10 +1,10 @@
 using System.Runtime.Versioning;
 using Fleet.Gates.Inbox;
-using Fleet.Orchestration;
 using Fleet.Paths;
 using Fleet.Telemetry;
 using Fleet.Telemetry.Privacy;
 using Fleet.Telemetry.Store;
+using Fleet.State;
 using Fleet.Tests.Infrastructure;
 using Fleet.Tests.Rehearsal;
 

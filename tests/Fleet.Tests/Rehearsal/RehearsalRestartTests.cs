@@ -3,6 +3,7 @@ using Fleet.Gates;
 using Fleet.Gates.Inbox;
 using Fleet.Orchestration;
 using Fleet.Processes;
+using Fleet.State;
 using Fleet.Tests.Infrastructure;
 using Fleet.Tests.Orchestration;
 

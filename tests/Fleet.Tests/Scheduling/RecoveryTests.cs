@@ -1,5 +1,5 @@
-using Fleet.Orchestration;
 using Fleet.Scheduling;
+using Fleet.State;
 using Fleet.Workers;
 using static Fleet.Tests.Scheduling.Rounds;
 

@@ -1,8 +1,8 @@
 using Fleet.Graph;
 using Fleet.Limits;
-using Fleet.Orchestration;
 using Fleet.Scheduling;
 using Fleet.Spec;
+using Fleet.State;
 using Fleet.Workers;
 
 namespace Fleet.Tests.Scheduling;

@@ -1,6 +1,6 @@
-using Fleet.Orchestration;
 using Fleet.Scheduling;
 using Fleet.Spec;
+using Fleet.State;
 using Fleet.Workers;
 using static Fleet.Tests.Scheduling.Rounds;
 

@@ -1,5 +1,5 @@
-using Fleet.Orchestration;
 using Fleet.Orchestration.Spawning;
+using Fleet.State;
 using Fleet.Tests.Infrastructure;
 
 namespace Fleet.Tests.Spawning;

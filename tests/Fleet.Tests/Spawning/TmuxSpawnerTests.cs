@@ -1,5 +1,6 @@
 using Fleet.Orchestration;
 using Fleet.Orchestration.Spawning;
+using Fleet.State;
 using Fleet.Tests.Infrastructure;
 using Fleet.Tests.Processes;
 using Fleet.Workers;

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Fleet.Forge;
-using Fleet.Orchestration;
+using Fleet.State;
 using Fleet.Team;
 using Fleet.Tests.Infrastructure;
 using Fleet.Tests.Rehearsal;

@@ -1,6 +1,5 @@
 using Fleet.Forge;
-using Fleet.Orchestration;
-using Fleet.Planning;
+using Fleet.State;
 using Fleet.Team;
 using Fleet.Tests.Infrastructure;
 

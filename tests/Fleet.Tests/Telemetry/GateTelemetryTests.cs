@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Fleet.Gates;
-using Fleet.Orchestration;
-using Fleet.Planning;
+using Fleet.State;
 using Fleet.Tests.Infrastructure;
 
 namespace Fleet.Tests.Telemetry;

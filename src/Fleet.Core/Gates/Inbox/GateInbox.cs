@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Fleet.Paths;
-using Fleet.Planning;
+using Fleet.State;
 using Fleet.Workers;
 
 namespace Fleet.Gates.Inbox;

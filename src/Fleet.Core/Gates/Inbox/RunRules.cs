@@ -1,7 +1,6 @@
 using System.Text.Json;
-using Fleet.Orchestration;
 using Fleet.Paths;
-using Fleet.Planning;
+using Fleet.State;
 
 namespace Fleet.Gates.Inbox;
 

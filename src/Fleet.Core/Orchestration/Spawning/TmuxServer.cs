@@ -1,5 +1,6 @@
 using Fleet.Processes;
 using System.Globalization;
+using Fleet.State;
 
 namespace Fleet.Orchestration.Spawning;
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Fleet.State;
 
 namespace Fleet.Orchestration.Spawning;
 

@@ -4,7 +4,7 @@ using Fleet.Cli.Commands;
 using Fleet.Gates;
 using Fleet.Gates.Inbox;
 using Fleet.Orchestration;
-using Fleet.Planning;
+using Fleet.State;
 using Fleet.Tests.Infrastructure;
 
 namespace Fleet.Tests.Gates.Inbox;

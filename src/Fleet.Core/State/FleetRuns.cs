@@ -3,11 +3,8 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Fleet.Paths;
-using Fleet.Planning;
-using Fleet.Spec;
-using Fleet.Validation;
 
-namespace Fleet.Orchestration;
+namespace Fleet.State;
 
 /// <summary>Starting a run: archive the last one, snapshot the rules in force, journal the start.</summary>
 public static class FleetRuns
@@ -46,10 +43,9 @@ public static class FleetRuns
     /// fleet.json is snapshotted to <c>.fleet/launch.json</c> (edits apply from the next launch), and the journal
     /// gets its <c>run_started</c> entry.
     /// </summary>
-    public static async Task<string> BeginAsync(FleetLayout layout, ResolvedFleet fleet, string spawnMode, bool rehearse, TimeProvider time, CancellationToken cancellationToken)
+    public static async Task<string> BeginAsync(FleetLayout layout, string fleetName, string fleetType, string spawnMode, bool rehearse, TimeProvider time, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(layout);
-        ArgumentNullException.ThrowIfNull(fleet);
         var previous = Load(layout);
         var iterations = Path.Combine(layout.Root, "iterations");
         if (Directory.Exists(iterations) && Directory.EnumerateFileSystemEntries(iterations).Any())
@@ -65,27 +61,18 @@ public static class FleetRuns
         File.Delete(layout.JournalLostFile);
 
         // "Always" approvals hold for one run; the next run asks again (accepted ones belong in .fleet/gates.json).
-        File.Delete(Gates.GatePaths.RunRules(layout.StateDir));
+        File.Delete(layout.RunRulesFile);
         var run = NewRunId(time);
         await new Journal(layout.JournalFile, time).AppendAsync(new JournalEntry
         {
             Type = JournalTypes.RunStarted,
             Run = run,
-            Fleet = fleet.Name,
-            FleetType = fleet.Type.Name(),
+            Fleet = fleetName,
+            FleetType = fleetType,
             SpawnMode = spawnMode,
             Rehearsal = rehearse ? "yes" : null,
         }, cancellationToken);
         return run;
-    }
-
-    /// <summary>The fleet as launched: <c>.fleet/launch.json</c>, the rules in force for this run.</summary>
-    public static ResolvedFleet LoadLaunched(FleetLayout layout)
-    {
-        ArgumentNullException.ThrowIfNull(layout);
-        var result = FleetValidator.Validate(File.ReadAllText(layout.LaunchFile), layout.Relative(layout.LaunchFile), layout.Root);
-        return result.Fleet ?? throw new InvalidDataException(
-            $"{layout.LaunchFile} is not a valid fleet: {string.Join("; ", result.Errors.Select(e => e.ToString()))}");
     }
 }
 

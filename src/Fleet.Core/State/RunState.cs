@@ -1,4 +1,4 @@
-namespace Fleet.Orchestration;
+namespace Fleet.State;
 
 public enum WorkerStatus
 {
@@ -39,7 +39,12 @@ public sealed record WorkerState(
     public bool IsDone => Status is WorkerStatus.Succeeded or WorkerStatus.Failed or WorkerStatus.Killed or WorkerStatus.Skipped;
 }
 
-public sealed record VerdictRecord(int Iteration, string Verdict, string? Reason, string Source, DateTimeOffset At);
+public sealed record VerdictRecord(int Iteration, string Verdict, string? Reason, string Source, DateTimeOffset At)
+{
+    public const string Lgtm = "lgtm";
+    public const string Iterate = "iterate";
+    public const string Escalate = "escalate";
+}
 
 /// <summary>
 /// Where the latest run of a fleet stands: a fold over its journal. Nothing else is state: the orchestrator,
@@ -86,7 +91,7 @@ public sealed class RunState
 
     public IEnumerable<WorkerState> Workers => _workers.Values;
 
-    public int LgtmCount => Verdicts.Count(v => v.Verdict == Reviews.Lgtm);
+    public int LgtmCount => Verdicts.Count(v => v.Verdict == VerdictRecord.Lgtm);
 
     public WorkerState Worker(string worker, int iteration) =>
         _workers.TryGetValue((worker, iteration), out var state) ? state : new WorkerState(worker, iteration, WorkerStatus.Pending);
@@ -152,7 +157,7 @@ public sealed class RunState
                 _workers[key] = new WorkerState(key.Worker, key.Iteration, WorkerStatus.Skipped, EndedAt: e.Ts, Reason: e.Reason);
                 break;
             case JournalTypes.Verdict when e.Iteration is { } n && Verdicts.All(v => v.Iteration != n):
-                Verdicts.Add(new VerdictRecord(n, e.Outcome ?? Reviews.Iterate, e.Reason, e.Source ?? "review.md", e.Ts));
+                Verdicts.Add(new VerdictRecord(n, e.Outcome ?? VerdictRecord.Iterate, e.Reason, e.Source ?? "review.md", e.Ts));
                 break;
             case JournalTypes.CostCapReached:
                 CostCapReached = true;

@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Fleet.Paths;
 
-namespace Fleet.Orchestration;
+namespace Fleet.State;
 
 /// <summary>
 /// What tells one fleet from another: its root, with symlinks resolved; never its name alone, since two roots may

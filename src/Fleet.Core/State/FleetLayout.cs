@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Fleet.Planning;
+namespace Fleet.State;
 
 /// <summary>The fleet root layout of DESIGN.md: one place that knows where each file lives.</summary>
 public sealed class FleetLayout(string root)
@@ -37,6 +37,11 @@ public sealed class FleetLayout(string root)
     public string RehearsalFile => Path.Combine(Root, "rehearsal.json");
 
     public string StateDir => Path.Combine(Root, ".fleet");
+
+    /// <summary>The gate rules a person approved "always" for this run; the next run starts without them.</summary>
+    public string RunRulesFile => Path.Combine(StateDir, RunRulesName);
+
+    public const string RunRulesName = "gates.run.json";
 
     public string LaunchFile => Path.Combine(StateDir, "launch.json");
 

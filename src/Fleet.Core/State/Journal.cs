@@ -3,7 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Fleet.Paths;
 
-namespace Fleet.Orchestration;
+namespace Fleet.State;
 
 /// <summary>The kinds of journal entries. Strings on disk: the journal is read by people and by other tools.</summary>
 public static class JournalTypes
