@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using Fleet.Cli.Hosting;
+using Fleet.Pricing;
 using Fleet.Telemetry;
-using Fleet.Telemetry.Pricing;
 using Fleet.Telemetry.Reports;
 
 namespace Fleet.Cli.Commands;
@@ -32,10 +32,10 @@ internal static class UsageCommand
             var from = TelemetryCli.Date("--since", parse.GetValue(since));
             var to = TelemetryCli.Date("--until", parse.GetValue(until));
             var priceFile = parse.GetValue(prices) is { } p ? CommandHelpers.Resolve(console, p) : null;
-            Streams.PriceTable table;
+            PriceTable table;
             try
             {
-                table = TranscriptPrices.Load(priceFile);
+                table = PriceTable.Load(priceFile);
             }
             catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
             {

@@ -1,4 +1,4 @@
-using Fleet.Orchestration.Spawning;
+using Fleet.Processes;
 
 namespace Fleet.Doctrine;
 
@@ -25,7 +25,7 @@ public static class PreconditionCheck
         ArgumentNullException.ThrowIfNull(preconditions);
         foreach (var precondition in preconditions)
         {
-            var result = await ShortCommand.RunAsync(precondition.Check[0], precondition.Check.Skip(1), Timeout, TimeProvider.System, cancellationToken, workingDirectory: root);
+            var result = await CommandRunner.For(precondition.Check).WithWorkingDirectory(root).WithTimeout(Timeout).ExecuteBufferedAsync(cancellationToken);
             if (!result.Succeeded)
             {
                 return new FailedPrecondition(precondition, result);

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Fleet.Orchestration.Spawning;
 using Fleet.Processes;
 using Fleet.Providers;
 
@@ -234,7 +233,12 @@ public sealed partial class GhForge : IForge
     }
 
     private Task<CommandResult> RunAsync(string program, IReadOnlyList<string> args, CancellationToken cancellationToken) =>
-        ShortCommand.RunAsync(program, args, _options.CallTimeout, _options.TimeProvider, cancellationToken, _environment, RepositoryDir);
+        new CommandRunner(program)
+            .WithArguments(args)
+            .WithEnvironment(_environment)
+            .WithWorkingDirectory(RepositoryDir)
+            .WithTimeout(_options.CallTimeout, _options.TimeProvider)
+            .ExecuteBufferedAsync(cancellationToken);
 
     private string ResolveExecutable()
     {

@@ -61,7 +61,7 @@ public static class Briefs
         }
 
         var review = File.ReadAllText(layout.ReviewFile(iteration - 1));
-        var section = Reviews.SectionFor(review, worker.Id);
+        var section = ReviewVerdicts.SectionFor(review, worker.Id);
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"## The reviewer's fixes for you, from iteration {iteration - 1}");
         text.AppendLine();

@@ -195,7 +195,7 @@ public sealed class Orchestrator
                 _shims?.Trim(keep.Count);
                 break;
             case ReadReview read:
-                _review = new ReviewRead(read.Iteration, Reviews.Read(_layout.ReviewFile(read.Iteration)));
+                _review = new ReviewRead(read.Iteration, ReviewVerdicts.Read(_layout.ReviewFile(read.Iteration)));
                 break;
             case Wait wait:
                 await WaitAsync(wait, wake, cancellationToken);

@@ -61,10 +61,10 @@ public static class RetroReport
             var ran = g.Select(w => w.Iteration).Distinct().Order().ToList();
             var verdicts = state.Verdicts.Where(v => ran.Contains(v.Iteration)).OrderBy(v => v.Iteration)
                 .Select(v => new RetroVerdict(v.Iteration, v.Verdict, SectionReason(iterationsDir, v.Iteration, g.Key) ?? v.Reason)).ToList();
-            var approvedAt = verdicts.FirstOrDefault(v => v.Verdict == Reviews.Lgtm)?.Iteration;
+            var approvedAt = verdicts.FirstOrDefault(v => v.Verdict == ReviewVerdicts.Lgtm)?.Iteration;
             var mine = pairs.Where(p => p.Worker == g.Key).Select(p => p.Line).ToList();
             return new RetroWorker(g.Key, ran.Count, approvedAt is { } a ? ran.Count(n => n <= a) : null, g.Sum(w => w.CostUsd ?? 0m),
-                verdicts.Count(v => v.Verdict == Reviews.Iterate), mine.Count(l => l.DecidedBy == "person"), verdicts,
+                verdicts.Count(v => v.Verdict == ReviewVerdicts.Iterate), mine.Count(l => l.DecidedBy == "person"), verdicts,
                 [.. mine.Where(l => l.DecidedBy == "person" && l.WaitedSeconds >= stallAfter.TotalSeconds)], mine);
         }).ToList();
         var runGates = pairs.Where(p => p.Worker is null).Select(p => p.Line).ToList();
@@ -144,7 +144,7 @@ public static class RetroReport
     {
         var gates = all.Where(g => g.Run == s.RunId).ToList();
         return new RunTotals(s.RunId!, s.Iteration, s.Workers.Count(w => w.Status != WorkerStatus.Skipped), s.Spent, gates.Count, gates.Count(g => g.ByPerson),
-            gates.Where(g => g.ByPerson).Sum(g => (g.WaitedMs ?? 0) / 1000.0), s.Verdicts.Count(v => v.Verdict == Reviews.Lgtm), s.Verdicts.Count(v => v.Verdict == Reviews.Iterate));
+            gates.Where(g => g.ByPerson).Sum(g => (g.WaitedMs ?? 0) / 1000.0), s.Verdicts.Count(v => v.Verdict == ReviewVerdicts.Lgtm), s.Verdicts.Count(v => v.Verdict == ReviewVerdicts.Iterate));
     }
 
     /// <summary>A gate record as the classifier sees it; a question gate becomes one gate per question, each with the person's answer from its answer file.</summary>
@@ -195,7 +195,7 @@ public static class RetroReport
     private static string? SectionReason(string iterationsDir, int iteration, string worker)
     {
         var file = Path.Combine(iterationsDir, iteration.ToString(CultureInfo.InvariantCulture), "review.md");
-        return File.Exists(file) ? Reviews.SectionFor(File.ReadAllText(file), worker)?.Trim() : null;
+        return File.Exists(file) ? ReviewVerdicts.SectionFor(File.ReadAllText(file), worker)?.Trim() : null;
     }
 
     internal static string Seconds(double s) => s >= 60 ? $"{Math.Floor(s / 60).ToString(CultureInfo.InvariantCulture)}m {(s % 60).ToString("0", CultureInfo.InvariantCulture)}s" : $"{s.ToString("0.#", CultureInfo.InvariantCulture)}s";

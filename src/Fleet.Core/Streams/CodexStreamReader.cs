@@ -1,4 +1,5 @@
 using System.Globalization;
+using Fleet.Pricing;
 
 namespace Fleet.Streams;
 

@@ -56,7 +56,7 @@ public static class SquadReporter
 
             var reviewFile = layout.ReviewFile(verdict.Iteration);
             var review = File.Exists(reviewFile) ? (await File.ReadAllTextAsync(reviewFile, cancellationToken)).Trim() : $"(no review file: {verdict.Reason})";
-            var approve = verdict.Verdict == Reviews.Lgtm;
+            var approve = verdict.Verdict == ReviewVerdicts.Lgtm;
             await forge.ReviewPullRequestAsync(publish.PullRequest, approve ? ReviewState.Approved : ReviewState.ChangesRequested,
                 $"**Fleet review, iteration {verdict.Iteration}: verdict {verdict.Verdict}** (adversarial reviewer {squad.Reviewer.Name()}, {shortHead})\n\n{review}\n", cancellationToken);
 

@@ -53,7 +53,7 @@ public static class TeamMerger
             return $"no verdict recorded: its body has no {VerdictTrailer.Key} line";
         }
 
-        if (trailer.Verdict != Reviews.Lgtm)
+        if (trailer.Verdict != ReviewVerdicts.Lgtm)
         {
             return $"the latest verdict is {trailer.Verdict} (iteration {trailer.Iteration}, {trailer.Reviewer}), not lgtm";
         }

@@ -1,3 +1,4 @@
+using Fleet.Pricing;
 using Fleet.Streams;
 
 namespace Fleet.Workers;

@@ -1,6 +1,4 @@
-using System.ComponentModel;
-using System.Diagnostics;
-using System.Text;
+using Fleet.Processes;
 
 namespace Fleet.Worktrees;
 
@@ -64,9 +62,9 @@ public sealed class NotAGitRepositoryException : GitException
 }
 
 /// <summary>
-/// A small wrapper over the git CLI, after git-credential-manager's GitProcess: an argv array (never a shell
-/// string), stdin closed, stdout and stderr drained concurrently (a full stderr pipe cannot deadlock us), no
-/// prompts, C locale (git's messages are stable to read), and errors that carry the command and git's stderr.
+/// A small wrapper over the git CLI, after git-credential-manager's GitProcess: run through <see cref="CommandRunner"/>
+/// (argv, stdin closed, both streams drained), with no prompts, C locale (git's messages are stable to read), and
+/// errors that carry the command and git's stderr.
 /// </summary>
 public sealed class GitCli
 {
@@ -75,6 +73,12 @@ public sealed class GitCli
     [
         "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR", "GIT_OBJECT_DIRECTORY",
         "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_NAMESPACE", "GIT_PREFIX",
+    ];
+
+    private static readonly KeyValuePair<string, string?>[] Quiet =
+    [
+        new("GIT_TERMINAL_PROMPT", "0"), new("GIT_ASKPASS", ""), new("SSH_ASKPASS", ""), new("GCM_INTERACTIVE", "never"),
+        new("GIT_EDITOR", "true"), new("GIT_PAGER", "cat"), new("LC_ALL", "C"), new("LANGUAGE", "C"),
     ];
 
     public GitCli(string executable = "git")
@@ -97,77 +101,36 @@ public sealed class GitCli
             throw new GitException($"{workingDirectory}: no such folder (running {Describe(args)})");
         }
 
-        var psi = new ProcessStartInfo
+        var result = await new CommandRunner(Executable)
+            .WithArguments(["-C", workingDirectory, .. args])
+            .WithWorkingDirectory(workingDirectory)
+            .WithEnvironment(EnvironmentFor(environment))
+            .ExecuteBufferedAsync(cancellationToken);
+        if (!result.Started)
         {
-            FileName = Executable,
-            WorkingDirectory = workingDirectory,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-        };
-        psi.ArgumentList.Add("-C");
-        psi.ArgumentList.Add(workingDirectory);
-        foreach (var arg in args)
-        {
-            psi.ArgumentList.Add(arg);
+            throw new GitException($"{result.Stderr} (is git installed and on PATH?)");
         }
 
+        return new GitResult([.. args], workingDirectory, result.ExitCode, result.Stdout, result.Stderr);
+    }
+
+    // No prompts, no editor or pager, C locale, and only the repository named with -C; then the caller's own.
+    private static IEnumerable<KeyValuePair<string, string?>> EnvironmentFor(IReadOnlyDictionary<string, string>? environment)
+    {
         foreach (var name in RepositoryOverrides)
         {
-            psi.Environment.Remove(name);
+            yield return new(name, null);
         }
 
-        psi.Environment["GIT_TERMINAL_PROMPT"] = "0";
-        psi.Environment["GIT_ASKPASS"] = "";
-        psi.Environment["SSH_ASKPASS"] = "";
-        psi.Environment["GCM_INTERACTIVE"] = "never";
-        psi.Environment["GIT_EDITOR"] = "true";
-        psi.Environment["GIT_PAGER"] = "cat";
-        psi.Environment["LC_ALL"] = "C";
-        psi.Environment["LANGUAGE"] = "C";
-        if (environment is not null)
+        foreach (var change in Quiet)
         {
-            foreach (var (name, value) in environment)
-            {
-                psi.Environment[name] = value;
-            }
+            yield return change;
         }
 
-        using var process = new Process { StartInfo = psi };
-        try
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
         {
-            process.Start();
+            yield return new(name, value);
         }
-        catch (Win32Exception ex)
-        {
-            throw new GitException($"cannot run {Executable}: {ex.Message} (is git installed and on PATH?)", ex);
-        }
-
-        process.StandardInput.Close();
-        var stdout = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
-        var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
-        try
-        {
-            await process.WaitForExitAsync(cancellationToken);
-        }
-        catch (OperationCanceledException)
-        {
-            try
-            {
-                process.Kill(entireProcessTree: true);
-            }
-            catch (InvalidOperationException)
-            {
-                // It ended on its own meanwhile.
-            }
-
-            throw;
-        }
-
-        return new GitResult([.. args], workingDirectory, process.ExitCode, await stdout, await stderr);
     }
 
     /// <summary>Runs git and throws <see cref="GitException"/> unless it exits 0.</summary>

@@ -1,4 +1,4 @@
-using Fleet.Orchestration.Spawning;
+using Fleet.Processes;
 using Fleet.Tests.Infrastructure;
 
 namespace Fleet.Tests.Forge;
@@ -22,7 +22,12 @@ public sealed class FakeGhTests
         gh.AddPull(2, "feat", "t", "b");
         var env = gh.Environment;
 
-        var result = await ShortCommand.RunAsync(Path.Combine(gh.BinDir, "gh"), argv.Split(' '), TimeSpan.FromSeconds(30), TimeProvider.System, TestContext.Current.CancellationToken, env).DefaultTimeout();
+        var result = await new CommandRunner(Path.Combine(gh.BinDir, "gh"))
+            .WithArguments(argv.Split(' '))
+            .WithEnvironment(env)
+            .WithTimeout(TimeSpan.FromSeconds(30))
+            .ExecuteBufferedAsync(TestContext.Current.CancellationToken)
+            .DefaultTimeout();
 
         result.ExitCode.ShouldBe(1);
         result.Stderr.Split('\n')[0].ShouldBe(firstLine);

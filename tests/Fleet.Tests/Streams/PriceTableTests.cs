@@ -1,3 +1,4 @@
+using Fleet.Pricing;
 using Fleet.Streams;
 using Fleet.Tests.Infrastructure;
 

@@ -1,6 +1,6 @@
 using System.Text.Json;
+using Fleet.Pricing;
 using Fleet.Telemetry;
-using Fleet.Telemetry.Pricing;
 using Fleet.Telemetry.Privacy;
 using Fleet.Telemetry.Reports;
 using Fleet.Telemetry.Store;
@@ -18,7 +18,7 @@ public sealed class DedupTests
         var db = dir.Combine(name);
         await using var store = await TelemetryStore.OpenAsync(db, Ct).DefaultTimeout();
         await new TelemetryIngestor(store, TimeProvider.System).IngestAsync(paths, new IngestOptions { Privacy = privacy }, Ct).SlowTimeout();
-        var usage = await UsageReport.BuildAsync(store, UsageGrouping.Day, null, null, TranscriptPrices.Default, Ct).DefaultTimeout();
+        var usage = await UsageReport.BuildAsync(store, UsageGrouping.Day, null, null, PriceTable.Default, Ct).DefaultTimeout();
         return (usage, await store.CountByKindAsync(Ct).DefaultTimeout(), db);
     }
 

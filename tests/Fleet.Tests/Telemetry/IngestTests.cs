@@ -1,7 +1,6 @@
 using System.Text;
-using Fleet.Streams;
+using Fleet.Pricing;
 using Fleet.Telemetry;
-using Fleet.Telemetry.Pricing;
 using Fleet.Telemetry.Reports;
 using Fleet.Telemetry.Schema;
 using Fleet.Telemetry.Store;
@@ -18,7 +17,7 @@ public sealed class IngestTests
     {
         await using var store = await TelemetryStore.OpenAsync(db, Ct).DefaultTimeout();
         var report = await new TelemetryIngestor(store, TimeProvider.System).IngestAsync(paths, options ?? IngestOptions.Default, Ct).SlowTimeout();
-        var usage = await UsageReport.BuildAsync(store, UsageGrouping.Model, null, null, TranscriptPrices.Default, Ct).DefaultTimeout();
+        var usage = await UsageReport.BuildAsync(store, UsageGrouping.Model, null, null, PriceTable.Default, Ct).DefaultTimeout();
         return (report, usage);
     }
 
@@ -241,7 +240,7 @@ public sealed class IngestTests
             var ingestor = new TelemetryIngestor(store, TimeProvider.System);
             var report = await ingestor.IngestAsync(log, new RunTags("run-1", "demo", "builder-a", 2, "#12"), Ct).DefaultTimeout();
             report.Files.Single().Format.ShouldBe("codex-exec-json");
-            var usage = await UsageReport.BuildAsync(store, UsageGrouping.Worker, null, null, TranscriptPrices.Default, Ct).DefaultTimeout();
+            var usage = await UsageReport.BuildAsync(store, UsageGrouping.Worker, null, null, PriceTable.Default, Ct).DefaultTimeout();
             usage.Rows.Single().Key.ShouldBe("demo/builder-a");
             usage.Rows.Single().InputTokens.ShouldBe(1001 - 800);
             usage.Rows.Single().CacheReadTokens.ShouldBe(800);
@@ -282,7 +281,7 @@ public sealed class IngestTests
         var (_, usage) = await IngestAsync(db, [Corpus.Codex("12-41-04")]);
         var prices = dir.Write("prices.json", """{"models": {"gpt-5.3-codex": {"input": 3.5, "cached_input": 0.35, "output": 28}}}""");
         await using var store = await TelemetryStore.OpenAsync(db, Ct).DefaultTimeout();
-        var doubled = await UsageReport.BuildAsync(store, UsageGrouping.Model, null, null, TranscriptPrices.Load(prices), Ct).DefaultTimeout();
+        var doubled = await UsageReport.BuildAsync(store, UsageGrouping.Model, null, null, PriceTable.Load(prices), Ct).DefaultTimeout();
 
         doubled.Totals.CostUsd.ShouldBe(usage.Totals.CostUsd * 2, 0.000001m);
     }
@@ -290,10 +289,10 @@ public sealed class IngestTests
     [Fact]
     public void Claude_long_context_tiers_apply_per_token_kind_above_200k()
     {
-        var sonnet = TranscriptPrices.Default.Find("claude-sonnet-4-5-20250929").ShouldNotBeNull();
+        var sonnet = PriceTable.Default.Find("claude-sonnet-4-5-20250929").ShouldNotBeNull();
         // 250k input: 200k at $3 + 50k at $6; 10 output at $15.
         TranscriptPrices.Cost(sonnet, new TokenCounts(250_000, 10, 0, 0, 0), fast: false).ShouldBe(0.6m + 0.3m + 0.00015m);
-        var opus = TranscriptPrices.Default.Find("claude-opus-4-6").ShouldNotBeNull();
+        var opus = PriceTable.Default.Find("claude-opus-4-6").ShouldNotBeNull();
         TranscriptPrices.Cost(opus, new TokenCounts(0, 0, 1000, 1000, 1000), fast: false).ShouldBe((1000 * 6.25m + 1000 * 10m + 1000 * 0.5m) / 1_000_000m);
     }
 
@@ -302,7 +301,7 @@ public sealed class IngestTests
     {
         using var dir = new TempDir();
         var path = dir.Write("p.json", """{"models": {"my-claude": {"input": 2, "cached_input": 0.2, "output": 10, "cache_write": 2.5, "cache_write_1h": 4, "input_above_200k": 4}}}""");
-        var price = TranscriptPrices.Load(path).Find("my-claude").ShouldNotBeNull();
+        var price = PriceTable.Load(path).Find("my-claude").ShouldNotBeNull();
         price.CacheWritePerMTok.ShouldBe(2.5m);
         price.CacheWrite1hPerMTok.ShouldBe(4m);
         price.InputAbove200kPerMTok.ShouldBe(4m);

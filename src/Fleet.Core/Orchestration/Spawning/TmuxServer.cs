@@ -92,7 +92,7 @@ public sealed class TmuxServer
 
         // A client started inside a person's tmux must not talk to (or nest into) that server by accident.
         var environment = new Dictionary<string, string?> { ["TMUX"] = null, ["TMUX_PANE"] = null };
-        return ShortCommand.RunAsync(argv[0], argv.Skip(1), CommandTimeout, _timeProvider, cancellationToken, environment);
+        return CommandRunner.For(argv).WithEnvironment(environment).WithTimeout(CommandTimeout, _timeProvider).ExecuteBufferedAsync(cancellationToken);
     }
 
     /// <summary>Runs a command that must succeed; its stdout.</summary>

@@ -1,3 +1,5 @@
+using Fleet.Processes;
+
 namespace Fleet.Orchestration.Spawning;
 
 /// <summary>A program found (or not) and the version it reports.</summary>
@@ -49,7 +51,11 @@ public static class ToolProbe
         }
 
         var environment = pathVariable is null ? null : new Dictionary<string, string?> { ["PATH"] = pathVariable };
-        var result = await ShortCommand.RunAsync(path, versionArgs ?? ["--version"], VersionTimeout, timeProvider ?? TimeProvider.System, cancellationToken, environment);
+        var result = await new CommandRunner(path)
+            .WithArguments(versionArgs ?? ["--version"])
+            .WithEnvironment(environment)
+            .WithTimeout(VersionTimeout, timeProvider)
+            .ExecuteBufferedAsync(cancellationToken);
         var line = result.FirstLine;
         return result.Succeeded && line.Length > 0
             ? new ToolInfo(name, path, line, null)

@@ -2,8 +2,7 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text.Json.Serialization;
-using Fleet.Streams;
-using Fleet.Telemetry.Pricing;
+using Fleet.Pricing;
 using Fleet.Telemetry.Store;
 
 namespace Fleet.Telemetry.Reports;
@@ -197,7 +196,7 @@ public static class UsageReport
             totals,
             byModel,
             [.. unpriced],
-            TranscriptPrices.CompiledOn.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)));
+            PriceTable.CompiledOn.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)));
     }
 
     private static readonly int UnixEpochDay = DateOnly.FromDateTime(DateTime.UnixEpoch).DayNumber;

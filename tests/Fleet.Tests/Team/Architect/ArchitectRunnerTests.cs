@@ -1,8 +1,8 @@
 using System.Text.Json;
+using Fleet.Pricing;
 using Fleet.Rehearsal;
 using Fleet.Team;
 using Fleet.Telemetry;
-using Fleet.Telemetry.Pricing;
 using Fleet.Telemetry.Reports;
 using Fleet.Telemetry.Schema;
 using Fleet.Telemetry.Store;
@@ -95,7 +95,7 @@ public class ArchitectRunnerTests
             var report = await new TelemetryIngestor(store, TimeProvider.System).IngestAsync(result.RawOutputPath, new RunTags("plan-1", "shop", ArchitectRunner.RehearsalWorker, 1), Ct).DefaultTimeout();
             report.Files.Single().Format.ShouldBe("claude-stream-json");
             (await store.CountByKindAsync(Ct).DefaultTimeout())["tool_call"].ShouldBe(2); // Read and StructuredOutput
-            var usage = await UsageReport.BuildAsync(store, UsageGrouping.Worker, null, null, TranscriptPrices.Default, Ct).DefaultTimeout();
+            var usage = await UsageReport.BuildAsync(store, UsageGrouping.Worker, null, null, PriceTable.Default, Ct).DefaultTimeout();
             usage.Rows.Single().Key.ShouldBe("shop/architect");
             usage.Rows.Single().CostUsd.ShouldBe(result.CostUsd.Value, 0.000000001m);
         }

@@ -4,7 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
 
-namespace Fleet.Streams;
+namespace Fleet.Pricing;
 
 /// <summary>
 /// One model's list prices, USD per 1M tokens, with where and when they were read. <c>AsOf</c> is the date
@@ -19,20 +19,16 @@ public sealed record ModelPrice(
     string Source)
 {
     /// <summary>
-    /// Cost of <paramref name="usage"/>: uncached input at the input price, cached input at the cached price,
-    /// output (reasoning included, never added twice) at the output price. Cache writes are part of input
-    /// (agent-clis.md §5.2; observed 0 in practice) and are billed as input.
+    /// Cost of a call without cache writes or tiers (a Codex run): uncached input at the input price, cached
+    /// input at the cached price, output at the output price.
     /// </summary>
-    public decimal Cost(CodexUsage usage)
-    {
-        ArgumentNullException.ThrowIfNull(usage);
-        return ((usage.UncachedInputTokens * InputPerMTok)
-            + (usage.CachedInputTokens * CachedInputPerMTok)
-            + (usage.OutputTokens * OutputPerMTok)) / 1_000_000m;
-    }
+    public decimal Cost(long uncachedInputTokens, long cachedInputTokens, long outputTokens) =>
+        ((uncachedInputTokens * InputPerMTok)
+            + (cachedInputTokens * CachedInputPerMTok)
+            + (outputTokens * OutputPerMTok)) / 1_000_000m;
 
     // Transcript pricing (Claude cache writes, long-context tiers, fast mode). Optional: Codex stream
-    // pricing above never reads them, and a table entry without them prices writes at the input price.
+    // pricing never reads them, and a table entry without them prices writes at the input price.
 
     /// <summary>Cache writes with a 5-minute lifetime (Claude: 1.25 × input); null means the input price.</summary>
     public decimal? CacheWritePerMTok { get; init; }
@@ -54,31 +50,34 @@ public sealed record ModelPrice(
 }
 
 /// <summary>
-/// Token prices for agents whose streams carry no cost (Codex). Claude reports its own cost
-/// (<c>total_cost_usd</c>) and is never priced here.
+/// The one dated table of token prices: OpenAI's for Codex streams (which carry no cost) and Anthropic's for
+/// transcripts (with cache writes, long-context tiers and the fast-mode multiplier; a Claude stream reports its
+/// own <c>total_cost_usd</c> and is not priced from here).
 /// <para>
-/// The embedded table is OpenAI's standard tier, short context (under 272K/270K input), as published; batch,
+/// The OpenAI rows are the standard tier, short context (under 272K/270K input), as published; batch,
 /// flex, priority, data-residency and long-context rates are not modelled. ccusage prices the same models
-/// from LiteLLM's <c>model_prices_and_context_window.json</c> with models.dev as fallback (agent-clis.md §5.2);
+/// from LiteLLM's <c>model_prices_and_context_window.json</c> with models.dev as fallback;
 /// we embed a dated table instead so a run is reproducible offline. Users override or extend it with
 /// <see cref="Load"/>. A model not in the table has no price: callers report cost unknown, never a guess.
 /// </para>
 /// </summary>
 public sealed partial class PriceTable
 {
-    /// <summary>The day the embedded table was compiled.</summary>
-    public static readonly DateOnly CompiledOn = new(2026, 11, 21);
+    /// <summary>The day the embedded table was compiled (its newest rows were read then).</summary>
+    public static readonly DateOnly CompiledOn = new(2026, 11, 22);
 
     private const string GptCodexPage = "developers.openai.com/api/docs/models/gpt-5-codex (stored copy read 2026-11-21; the page lists the model as shut down)";
     private const string CodingCosts = "fernando-nog.netlify.app/gpt-coding-model-costs-2026 (snapshot of OpenAI API pricing, 2026-05-05)";
     private const string ApiCost2026 = "tokenmix.ai/blog/openai-api-cost-2026-gpt-5-5-5-4-nano-batch (OpenAI pricing page, verified 2026-06-04; standard tier, short context)";
     private const string CodexRateCard = "OpenAI Help Center Codex rate card via docs.rs/crate/codex-ops/0.1.3 data/codex-rate-card.json (checked 2026-05-13; 25 credits = $1); same in github/docs copilot models-and-pricing.yml";
     private const string CopilotTable = "github/docs data/tables/copilot/models-and-pricing.yml (undated; read 2026-11-21)";
+    private const string AnthropicList = "Anthropic API list prices per model (pricing page, read 2026-11-22); cache write 5m = 1.25 × input, 1h = 2 × input, cache read = 0.1 × input; checked against ccusage 20.0.24 --offline";
 
     private static readonly DateOnly Read = new(2026, 11, 21);
     private static readonly DateOnly May05 = new(2026, 5, 5);
     private static readonly DateOnly May13 = new(2026, 5, 13);
     private static readonly DateOnly Jun04 = new(2026, 6, 4);
+    private static readonly DateOnly Nov22 = new(2026, 11, 22);
 
     /// <summary>The embedded, dated table.</summary>
     public static PriceTable Default { get; } = new(
@@ -95,6 +94,7 @@ public sealed partial class PriceTable
         new("gpt-5.4-mini", 0.75m, 0.075m, 4.50m, Jun04, ApiCost2026),
         new("gpt-5.4-nano", 0.20m, 0.02m, 1.25m, Jun04, ApiCost2026),
         new("gpt-5.5", 5.00m, 0.50m, 30.00m, Jun04, ApiCost2026),
+        .. Claude(),
     ]);
 
     private readonly FrozenDictionary<string, ModelPrice> _prices;
@@ -132,7 +132,7 @@ public sealed partial class PriceTable
     /// <c>output_above_200k</c>, <c>cache_write_above_200k</c>, <c>cached_input_above_200k</c>, <c>fast_multiplier</c>.
     /// Unknown keys, missing or negative prices are errors (<see cref="InvalidDataException"/> naming the file).
     /// </summary>
-    public static PriceTable Load(string path) => Default.With(path);
+    public static PriceTable Load(string? path) => path is null ? Default : Default.With(path);
 
     /// <summary>This table with the models of the price file at <paramref name="path"/> added or replaced.</summary>
     public PriceTable With(string path)
@@ -176,6 +176,43 @@ public sealed partial class PriceTable
         }
 
         return new PriceTable(merged.Values);
+    }
+
+    private static IEnumerable<ModelPrice> Claude()
+    {
+        // (names, input, output, long-context tier?, fast multiplier)
+        (string[] Names, decimal Input, decimal Output, bool Tier, decimal Fast)[] rows =
+        [
+            (["claude-opus-4-6"], 5m, 25m, false, 6m),
+            (["claude-opus-4-5", "claude-opus-4-5-20251101"], 5m, 25m, false, 1m),
+            (["claude-opus-4-1", "claude-opus-4-1-20250805"], 15m, 75m, false, 1m),
+            (["claude-opus-4", "claude-opus-4-20250514"], 15m, 75m, false, 1m),
+            (["claude-sonnet-4-6"], 3m, 15m, true, 1m),
+            (["claude-sonnet-4-5", "claude-sonnet-4-5-20250929"], 3m, 15m, true, 1m),
+            (["claude-sonnet-4", "claude-sonnet-4-20250514"], 3m, 15m, true, 1m),
+            (["claude-3-7-sonnet", "claude-3-7-sonnet-20250219", "claude-3-7-sonnet-latest"], 3m, 15m, false, 1m),
+            (["claude-3-5-sonnet", "claude-3-5-sonnet-20241022", "claude-3-5-sonnet-20240620"], 3m, 15m, false, 1m),
+            (["claude-haiku-4-5", "claude-haiku-4-5-20251001"], 1m, 5m, false, 1m),
+            (["claude-3-5-haiku", "claude-3-5-haiku-20241022", "claude-3-5-haiku-latest"], 0.8m, 4m, false, 1m),
+            (["claude-3-haiku", "claude-3-haiku-20240307"], 0.25m, 1.25m, false, 1m),
+            (["claude-3-opus", "claude-3-opus-20240229", "claude-3-opus-latest"], 15m, 75m, false, 1m),
+        ];
+        foreach (var (names, input, output, tier, fast) in rows)
+        {
+            foreach (var name in names)
+            {
+                yield return new ModelPrice(name, input, input * 0.1m, output, Nov22, AnthropicList)
+                {
+                    CacheWritePerMTok = input * 1.25m,
+                    CacheWrite1hPerMTok = input * 2m,
+                    InputAbove200kPerMTok = tier ? input * 2m : null,
+                    OutputAbove200kPerMTok = tier ? output * 1.5m : null,
+                    CacheWriteAbove200kPerMTok = tier ? input * 2m * 1.25m : null,
+                    CachedInputAbove200kPerMTok = tier ? input * 2m * 0.1m : null,
+                    FastMultiplier = fast,
+                };
+            }
+        }
     }
 
     private static string Normalize(string model) => model.Trim().ToLowerInvariant();

@@ -1,12 +1,12 @@
-using System.Text.RegularExpressions;
 using System.Text;
+using System.Text.RegularExpressions;
 using Fleet.Scheduling;
 using Fleet.State;
 
 namespace Fleet.Orchestration;
 
 /// <summary>Reads verdicts and per-worker review sections. Only an exact <c>verdict: X</c> line counts.</summary>
-public static partial class Reviews
+public static partial class ReviewVerdicts
 {
     public const string Lgtm = VerdictRecord.Lgtm;
     public const string Iterate = VerdictRecord.Iterate;

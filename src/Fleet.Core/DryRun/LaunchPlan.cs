@@ -3,7 +3,7 @@ using Fleet.Providers;
 using Fleet.Spec;
 using Fleet.State;
 
-namespace Fleet.Planning;
+namespace Fleet.DryRun;
 
 /// <summary>One worker as the first iteration would start it.</summary>
 /// <param name="Worker">The resolved worker.</param>

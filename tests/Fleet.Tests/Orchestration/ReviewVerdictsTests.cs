@@ -3,7 +3,7 @@ using Fleet.Scheduling;
 
 namespace Fleet.Tests.Orchestration;
 
-public class ReviewsTests
+public class ReviewVerdictsTests
 {
     [Theory]
     [InlineData("All good.\nverdict: lgtm\n", "lgtm", "review.md")]
@@ -16,7 +16,7 @@ public class ReviewsTests
     [InlineData("", "iterate", "no verdict: review.md has no line 'verdict: lgtm|iterate|escalate'")]
     public void Only_an_exact_verdict_line_counts(string review, string verdict, string source)
     {
-        var parsed = Reviews.Parse(review);
+        var parsed = ReviewVerdicts.Parse(review);
 
         parsed.Verdict.ShouldBe(verdict);
         parsed.Source.ShouldBe(source);
@@ -25,13 +25,13 @@ public class ReviewsTests
     [Fact]
     public void A_missing_review_file_is_iterate_with_no_verdict()
     {
-        Reviews.Read("/nonexistent/review.md").ShouldBe(new ReviewVerdict("iterate", null, "no verdict: review.md was not written"));
+        ReviewVerdicts.Read("/nonexistent/review.md").ShouldBe(new ReviewVerdict("iterate", null, "no verdict: review.md was not written"));
     }
 
     [Fact]
     public void The_escalation_reason_is_the_text_after_the_verdict_line()
     {
-        Reviews.Parse("Looked at it.\nverdict: escalate\nThe migration drops a column in production.\n").Reason.ShouldBe("The migration drops a column in production.");
+        ReviewVerdicts.Parse("Looked at it.\nverdict: escalate\nThe migration drops a column in production.\n").Reason.ShouldBe("The migration drops a column in production.");
     }
 
     [Fact]
@@ -39,8 +39,8 @@ public class ReviewsTests
     {
         const string review = "verdict: iterate\n\n## builder-a\nFix parse() in src/p.cs: handle empty input.\n### detail\nline 3\n## builder-b\nRename Render.\n";
 
-        Reviews.SectionFor(review, "builder-a").ShouldBe("Fix parse() in src/p.cs: handle empty input.\n### detail\nline 3");
-        Reviews.SectionFor(review, "builder-b").ShouldBe("Rename Render.");
-        Reviews.SectionFor(review, "builder").ShouldBeNull();
+        ReviewVerdicts.SectionFor(review, "builder-a").ShouldBe("Fix parse() in src/p.cs: handle empty input.\n### detail\nline 3");
+        ReviewVerdicts.SectionFor(review, "builder-b").ShouldBe("Rename Render.");
+        ReviewVerdicts.SectionFor(review, "builder").ShouldBeNull();
     }
 }
