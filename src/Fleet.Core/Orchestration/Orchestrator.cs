@@ -1,82 +1,20 @@
 using System.Globalization;
 using System.Threading.Channels;
 using Fleet.Paths;
-using Fleet.Limits;
+using Fleet.Scheduling;
 using Fleet.Spec;
 using Fleet.State;
 using Fleet.Workers;
 
 namespace Fleet.Orchestration;
 
-/// <summary>How a run ended, or why it stopped for now.</summary>
-/// <param name="Outcome"><c>success</c>, <c>failed</c>, <c>escalated</c>, <c>paused</c> or <c>killed</c>.</param>
-/// <param name="Reason">In words, for status and the person.</param>
-/// <param name="ExitCode">The exit code of DESIGN.md: 0 success, 1 failed, 3 needs a person.</param>
-public sealed record RunOutcome(string Outcome, string Reason, int ExitCode);
-
-/// <summary>Where a worker runs and what happens to its work when it ends (worktree fleets commit it).</summary>
-public interface IWorkspace
-{
-    Task<string> PrepareAsync(ResolvedWorker worker, int iteration, CancellationToken cancellationToken);
-
-    Task FinishAsync(ResolvedWorker worker, int iteration, WorkerExitRecord record, CancellationToken cancellationToken);
-}
-
-/// <summary>Every worker runs in the fleet root, or in its <c>workdir</c> (relative to the root) when it names one.</summary>
-public sealed class RootWorkspace(string root) : IWorkspace
-{
-    public Task<string> PrepareAsync(ResolvedWorker worker, int iteration, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(worker);
-        var directory = worker.Workdir is { } workdir ? Path.GetFullPath(workdir, root) : root;
-        return Directory.Exists(directory)
-            ? Task.FromResult(directory)
-            : throw new DirectoryNotFoundException($"{worker.Id}'s workdir {directory} does not exist");
-    }
-
-    public Task FinishAsync(ResolvedWorker worker, int iteration, WorkerExitRecord record, CancellationToken cancellationToken) => Task.CompletedTask;
-}
-
-/// <summary>One ended worker, for the flight recorder.</summary>
-public sealed record WorkerRecording(string? Run, string Fleet, ResolvedWorker Worker, int Iteration, string LogFile, WorkerExitRecord Record);
-
-/// <summary>Records ended workers (the flight recorder); called off the path from one worker's end to the next one's start.</summary>
-public interface IRunRecorder
-{
-    Task RecordAsync(WorkerRecording recording, CancellationToken cancellationToken);
-}
-
-public sealed record OrchestratorOptions
-{
-    public required ResolvedFleet Fleet { get; init; }
-
-    public required IWorkerSpawner Spawner { get; init; }
-
-    /// <summary>The argv that runs fleet itself (e.g. <c>[dotnet, /path/fleet.dll]</c>); the shim is this plus <c>worker --spec FILE</c>.</summary>
-    public required IReadOnlyList<string> FleetCommand { get; init; }
-
-    public WorkerRunOptions WorkerOptions { get; init; } = new();
-
-    public IWorkspace? Workspace { get; init; }
-
-    public TimeProvider Time { get; init; } = TimeProvider.System;
-
-    /// <summary>A safety net under the file-system events: how often to look at the files anyway.</summary>
-    public TimeSpan SafetyPoll { get; init; } = TimeSpan.FromSeconds(2);
-
-    public Action<string>? Log { get; init; }
-
-    public IRunRecorder? Recorder { get; init; }
-
-    /// <summary>How long limited workers wait (<see cref="Limits.LimitWait"/>).</summary>
-    public LimitPolicy LimitPolicy { get; init; } = LimitPolicy.Default;
-}
-
 /// <summary>
 /// Runs a fleet: layer after layer, iteration after iteration, within the stop rules. It reads and decides;
 /// it never kills or restarts a worker, and no timeout ends one. Every decision is journaled before it is
 /// acted on, so a restarted orchestrator continues where the last one stopped: it re-adopts running workers,
 /// reads the exit files of those that ended meanwhile, and never starts a (worker, iteration) twice.
+/// Each round observes the files and processes, asks <see cref="Scheduler.Decide"/> what to do, and journals and
+/// does it in that order.
 /// </summary>
 public sealed class Orchestrator
 {
@@ -85,12 +23,12 @@ public sealed class Orchestrator
     private readonly FleetLayout _layout;
     private readonly Journal _journal;
     private readonly IWorkspace _workspace;
-    private readonly IReadOnlyList<string> _order;
     private readonly HashSet<(string Worker, int Iteration)> _spawnedHere = [];
     private readonly Channel<WorkerRecording> _toRecord = Channel.CreateUnbounded<WorkerRecording>(new UnboundedChannelOptions { SingleReader = true });
     private RunState _state = new();
-    private bool _progressed;
     private ShimPool? _shims;
+    private ReviewRead? _review;
+    private bool _unflushed;
 
     // True on the first round and on safety-poll rounds: only then are running workers' claims and processes read.
     private bool _lookForLostWorkers = true;
@@ -103,7 +41,6 @@ public sealed class Orchestrator
         _layout = new FleetLayout(_fleet.Root);
         _journal = new Journal(_layout.JournalFile, options.Time, _layout.Relative(_layout.JournalFile));
         _workspace = options.Workspace ?? new RootWorkspace(_layout.Root);
-        _order = [.. _fleet.Graph.Layers().SelectMany(l => l)];
     }
 
     public async Task<RunOutcome> RunAsync(CancellationToken cancellationToken)
@@ -145,188 +82,159 @@ public sealed class Orchestrator
         _journal.Pin();
 
         var self = Processes.ProcessIdentity.TryCapture(Environment.ProcessId);
-        await AppendAsync(new JournalEntry { Type = JournalTypes.OrchestratorStarted, Pid = Environment.ProcessId, StartTime = self?.StartTime }, cancellationToken);
+        await AppendAsync(new JournalEntry { Type = JournalTypes.OrchestratorStarted, Pid = Environment.ProcessId, StartTime = self?.StartTime }, flush: true, cancellationToken);
         while (true)
         {
             _journal.EnsureIntact();
-            if (_state.Ended is { } ended)
+            var observed = await ObserveAsync(cancellationToken);
+            foreach (var decision in Scheduler.Decide(_state, _fleet, observed, _options.LimitPolicy))
             {
-                return new RunOutcome(ended.Outcome ?? "failed", ended.Reason ?? string.Empty, ended.ExitCode ?? ExitCodes.Failed);
+                await ActAsync(decision, wake, cancellationToken);
+                if (decision is Halt halt)
+                {
+                    return new RunOutcome(halt.Outcome, halt.Reason, halt.ExitCode);
+                }
             }
-
-            if (_state.Paused)
-            {
-                return Paused();
-            }
-
-            _progressed = false;
-            if (await StepAsync(cancellationToken) is { } outcome)
-            {
-                return outcome;
-            }
-
-            if (_progressed)
-            {
-                // A decision may have made the next one possible (a new iteration, a skip): decide again at once.
-                continue;
-            }
-
-            // Event-driven: an exit.json, a claim or .paused appearing wakes us; the poll is only a safety net.
-            // A limited worker's reset wakes us too: no later than its time.
-            var timeout = _options.SafetyPoll;
-            if (NextLimitReset() is { } due)
-            {
-                var untilDue = due - _options.Time.GetUtcNow();
-                timeout = untilDue < TimeSpan.Zero ? TimeSpan.Zero : untilDue < timeout ? untilDue + TimeSpan.FromMilliseconds(10) : timeout;
-            }
-
-            _lookForLostWorkers = !await wake.WaitAsync(timeout, cancellationToken);
         }
     }
 
     /// <summary>The outcome of an orchestrator that stopped because its journal was deleted or replaced.</summary>
     public const string JournalLostOutcome = "journal lost";
 
-    private RunOutcome Paused() => _state.Escalated
-        ? new RunOutcome("escalated", _state.PauseReason ?? "the reviewer escalated", ExitCodes.NeedsPerson)
-        : new RunOutcome("paused", _state.PauseReason ?? "paused", ExitCodes.NeedsPerson);
-
-    /// <summary>One round of decisions; an outcome when the run ended or paused.</summary>
-    private async Task<RunOutcome?> StepAsync(CancellationToken cancellationToken)
+    /// <summary>What the scheduler needs that the journal does not hold: the started workers' files and processes, the requests of a person.</summary>
+    private async Task<Observations> ObserveAsync(CancellationToken cancellationToken)
     {
-        var n = _state.Iteration;
-        if (n == 0)
-        {
-            n = 1;
-            await AppendAsync(new JournalEntry { Type = JournalTypes.IterationStarted, Iteration = 1 }, cancellationToken);
-        }
-
         while (_shims?.TryTakeLost(out var lost) == true)
         {
-            // A shim went away with a worker it had not run: look at that worker's files again below.
+            // A shim went away with a worker it had not run: look at that worker's files again.
             _spawnedHere.Remove(lost);
         }
 
-        await CollectEndedAsync(n, cancellationToken);
-        await ContinueLimitedAsync(n, cancellationToken);
-        await SpawnReadyAsync(n, cancellationToken);
-        _shims?.Trim(ShimsToKeep(n));
-
-        if (_fleet.Workers.All(w => _state.Worker(w.Id, n).IsDone))
+        var n = Math.Max(1, _state.Iteration);
+        var workers = new Dictionary<string, WorkerObservation>(StringComparer.Ordinal);
+        foreach (var worker in _fleet.Workers)
         {
-            return await EndIterationAsync(n, cancellationToken);
+            if (_state.Worker(worker.Id, n) is { Status: WorkerStatus.Started } started)
+            {
+                workers[worker.Id] = await ObserveAsync(_layout.IterationDir(n), worker.Id, n, started.Attempt, cancellationToken);
+            }
         }
 
-        var running = _fleet.Workers.Count(w => _state.Worker(w.Id, n).Status == WorkerStatus.Started);
-        if (running == 0 && _state.CostCapReached)
+        var review = _review;
+        _review = null;
+        return new Observations
         {
-            var notStarted = _fleet.Workers.Where(w => _state.Worker(w.Id, n).Status == WorkerStatus.Pending).Select(w => w.Id);
-            return await EndRunAsync("failed", $"cost cap reached: spent {Money(_state.Spent)} of {Money(_fleet.StopRules.CostCapUsd ?? 0)}; not started: {string.Join(", ", notStarted)}", ExitCodes.Failed, cancellationToken);
-        }
-
-        return null;
+            Now = _options.Time.GetUtcNow(),
+            Workers = workers,
+            ContinueRequested = File.Exists(_layout.ContinueNowFile),
+            PauseRequested = File.Exists(_layout.PausedFile),
+            Review = review,
+        };
     }
 
-    private async Task CollectEndedAsync(int n, CancellationToken cancellationToken)
+    private async Task<WorkerObservation> ObserveAsync(string iterationDir, string worker, int n, int attempt, CancellationToken cancellationToken)
     {
-        var iterationDir = _layout.IterationDir(n);
-        foreach (var worker in _fleet.Workers.Where(w => _state.Worker(w.Id, n).Status == WorkerStatus.Started))
+        var startedHere = _spawnedHere.Contains((worker, n));
+        var exit = await WorkerExitRecord.TryReadAsync(iterationDir, worker, cancellationToken);
+        var limited = exit is null ? await TryReadLimitedAsync(iterationDir, worker, attempt, cancellationToken) : null;
+        if (exit is not null || limited is not null || (startedHere && !_lookForLostWorkers))
         {
-            var attempt = _state.Worker(worker.Id, n).Attempt;
-            var record = await WorkerExitRecord.TryReadAsync(iterationDir, worker.Id, cancellationToken);
-            if (record is null && await TryReadLimitedAsync(iterationDir, worker.Id, attempt, cancellationToken) is { } limited)
-            {
-                _shims?.Ended(worker.Id, n);
-                await LimitedAsync(worker, n, attempt, limited, cancellationToken);
-                continue;
-            }
+            // Started by this orchestrator and not ended: a shim that died without a record is found by the safety
+            // poll (or at once through its link); reading every claim and /proc entry on every event made each round
+            // cost O(running workers).
+            return new WorkerObservation { Exit = exit, Limited = limited, StartedHere = startedHere };
+        }
 
-            if (record is not null)
-            {
-                await EndWorkerAsync(worker, n, record, cancellationToken);
-                continue;
-            }
+        var claim = WorkerClaim.TryRead(iterationDir, worker);
+        var shimAlive = claim?.Shim.IsAlive == true;
+        var agentAlive = claim?.Agent?.IsAlive == true;
 
-            if (_spawnedHere.Contains((worker.Id, n)) && !_lookForLostWorkers)
-            {
-                // Started by this orchestrator and not ended: nothing to decide. A shim that died without a record is
-                // found by the safety poll (or at once through its link); reading every claim and /proc entry on
-                // every event made each round cost O(running workers).
-                continue;
-            }
+        // Read after the processes: a shim writes exit.json before it ends.
+        var exitAfter = await WorkerExitRecord.TryReadAsync(iterationDir, worker, cancellationToken);
+        var limitedAfter = exitAfter is null && await TryReadLimitedAsync(iterationDir, worker, attempt, cancellationToken) is not null;
+        return new WorkerObservation
+        {
+            StartedHere = startedHere,
+            Claim = new ClaimObservation(claim, shimAlive, agentAlive, exitAfter, limitedAfter),
+        };
+    }
 
-            var claim = WorkerClaim.TryRead(iterationDir, worker.Id);
-            if (claim is not null && (claim.Attempt ?? 1) < attempt)
-            {
-                // The claim of the limited attempt before this continuation: set aside, so the continuation's shim can claim.
-                SetAsideClaim(iterationDir, worker.Id, claim.Attempt ?? 1);
-                claim = null;
-            }
+    /// <summary>Does what a decision says, then journals its entry: a worker's work is finished before its end is on record.</summary>
+    private async Task ActAsync(Decision decision, SemaphoreSlim wake, CancellationToken cancellationToken)
+    {
+        var entry = decision.Entry;
+        switch (decision)
+        {
+            case EndWorker end:
+                await EndWorkerAsync(end, cancellationToken);
+                break;
+            case RecordLimit limit:
+                _shims?.Ended(limit.Worker.Id, limit.Iteration);
+                break;
+            case SetAsideClaim aside:
+                SetAsideClaim(_layout.IterationDir(aside.Iteration), aside.Worker, aside.Attempt);
+                break;
+            case ClearContinueRequest:
+                File.Delete(_layout.ContinueNowFile);
+                break;
+            case StartWorker start:
+                entry = entry! with { Brief = Gates.PromptEdits.Hash(_layout, start.Worker.Id) };
+                break;
+            case Spawn spawn:
+                if (_unflushed)
+                {
+                    // Intent before action: one fsync puts every decision of this round (and the ends it read) on disk
+                    // before the first of them is acted on.
+                    _journal.Flush();
+                    _unflushed = false;
+                }
 
-            var verdict = WorkerRecovery.Decide(claim, claim?.Shim.IsAlive == true, claim?.Agent?.IsAlive == true);
-            switch (verdict)
-            {
-                case RecoveryVerdict.Unclaimed:
-                    // Journaled but never claimed: a previous orchestrator died between its intent and the spawn, or the
-                    // shim is still starting. Spawning again is safe: only one shim can claim the pair.
-                    if (!_spawnedHere.Contains((worker.Id, n)))
-                    {
-                        await SpawnAsync(worker, n, cancellationToken, attempt);
-                    }
+                await SpawnAsync(spawn.Worker, spawn.Iteration, cancellationToken, spawn.Attempt);
+                break;
+            case KeepIdleShims keep:
+                _shims?.Trim(keep.Count);
+                break;
+            case ReadReview read:
+                _review = new ReviewRead(read.Iteration, ReviewVerdicts.Read(_layout.ReviewFile(read.Iteration)));
+                break;
+            case Wait wait:
+                await WaitAsync(wait, wake, cancellationToken);
+                break;
+            default:
+                break;
+        }
 
-                    break;
-                case RecoveryVerdict.Running:
-                    break;
-                case RecoveryVerdict.RecordedInClaim:
-                    // exit.json is where every outcome lives: put it there if the folder lets us, and end the worker with it.
-                    _ = TryWriteExitRecord(claim!.Exit!, iterationDir, worker.Id);
-                    await EndWorkerAsync(worker, n, await WorkerExitRecord.TryReadAsync(iterationDir, worker.Id, cancellationToken) ?? claim.Exit!, cancellationToken);
-                    break;
-                default:
-                    // Looked at after the processes: a shim writes exit.json before it ends.
-                    if (await WorkerExitRecord.TryReadAsync(iterationDir, worker.Id, cancellationToken) is { } late)
-                    {
-                        await EndWorkerAsync(worker, n, late, cancellationToken);
-                        break;
-                    }
-
-                    if (await TryReadLimitedAsync(iterationDir, worker.Id, attempt, cancellationToken) is not null)
-                    {
-                        // Limited after the look above: the next round takes it as limited, never as lost.
-                        break;
-                    }
-
-                    await AppendAsync(new JournalEntry
-                    {
-                        Type = JournalTypes.WorkerEnded,
-                        Worker = worker.Id,
-                        Iteration = n,
-                        Outcome = "failed",
-                        Reason = WorkerRecovery.Reason(verdict),
-                    }, cancellationToken);
-                    break;
-            }
+        if (entry is not null)
+        {
+            await AppendAsync(entry, decision.Flush, cancellationToken);
         }
     }
 
-    private async Task EndWorkerAsync(ResolvedWorker worker, int n, WorkerExitRecord record, CancellationToken cancellationToken)
+    /// <summary>Event-driven: an exit.json, a claim or .paused appearing wakes us; the poll is only a safety net. A limited worker's reset wakes us too: no later than its time.</summary>
+    private async Task WaitAsync(Wait wait, SemaphoreSlim wake, CancellationToken cancellationToken)
     {
+        var timeout = _options.SafetyPoll;
+        if (wait.Until is { } due)
+        {
+            var untilDue = due - _options.Time.GetUtcNow();
+            timeout = untilDue < TimeSpan.Zero ? TimeSpan.Zero : untilDue < timeout ? untilDue + TimeSpan.FromMilliseconds(10) : timeout;
+        }
+
+        _lookForLostWorkers = !await wake.WaitAsync(timeout, cancellationToken);
+    }
+
+    private async Task EndWorkerAsync(EndWorker end, CancellationToken cancellationToken)
+    {
+        var (worker, n, record) = (end.Worker, end.Iteration, end.Record);
+        if (end.FromClaim)
+        {
+            // exit.json is where every outcome lives: put it there if the folder lets us.
+            _ = TryWriteExitRecord(record, _layout.IterationDir(n), worker.Id);
+        }
+
         _shims?.Ended(worker.Id, n);
         await _workspace.FinishAsync(worker, n, record, cancellationToken);
         _toRecord.Writer.TryWrite(new WorkerRecording(_state.RunId, _fleet.Name, worker, n, _layout.LogFile(n, worker.Id), record));
-
-        // Not flushed on its own: exit.json stays the truth until then, and a spawn of this round flushes it.
-        await AppendAsync(new JournalEntry
-        {
-            Type = JournalTypes.WorkerEnded,
-            Worker = worker.Id,
-            Iteration = n,
-            Outcome = record.Outcome.ToString().ToLowerInvariant(),
-            Reason = record.Error,
-            CostUsd = record.CostUsd,
-            ExitCode = record.ExitCode,
-            Signal = record.Signal,
-        }, cancellationToken, flush: false);
     }
 
     /// <summary>Writes exit.json unless it exists or the folder refuses; false when it could not.</summary>
@@ -340,109 +248,6 @@ public sealed class Orchestrator
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return false;
-        }
-    }
-
-    /// <summary>
-    /// The flight recorder, on its own task: recording an ended worker (SQLite, tens of milliseconds) never delays
-    /// a decision, so neither its dependents nor another worker's end wait for it.
-    /// </summary>
-    private async Task RecordEndedAsync(CancellationToken cancellationToken)
-    {
-        await Task.Yield();
-        try
-        {
-            await foreach (var recording in _toRecord.Reader.ReadAllAsync(cancellationToken))
-            {
-                if (_options.Recorder is not { } recorder)
-                {
-                    continue;
-                }
-
-                try
-                {
-                    await recorder.RecordAsync(recording, cancellationToken);
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    _options.Log?.Invoke($"telemetry: could not record {recording.Worker.Id} iteration {recording.Iteration}: {e.Message}");
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
-    }
-
-    /// <summary>Idle shims worth keeping: as many as workers may still start in this run (at most max_concurrent).</summary>
-    private int ShimsToKeep(int n) => _fleet.Type == FleetType.Iterative
-        ? Math.Min(_fleet.MaxConcurrent, _fleet.Workers.Count)
-        : Math.Min(_fleet.MaxConcurrent, _fleet.Workers.Count(w => _state.Worker(w.Id, n).Status == WorkerStatus.Pending));
-
-    private async Task SpawnReadyAsync(int n, CancellationToken cancellationToken)
-    {
-        var running = _fleet.Workers.Count(w => _state.Worker(w.Id, n).Status == WorkerStatus.Started);
-        var ready = new List<ResolvedWorker>();
-        foreach (var id in _order)
-        {
-            if (_state.Worker(id, n).Status != WorkerStatus.Pending)
-            {
-                continue;
-            }
-
-            var worker = _fleet.Worker(id);
-            var dependencies = worker.DependsOn.Select(d => _state.Worker(d, n)).ToList();
-            if (dependencies.Any(d => !d.IsDone))
-            {
-                continue;
-            }
-
-            // A dag's dependents of a failed worker are skipped; in an iterative fleet the reviewer sees the failure and decides.
-            var broken = dependencies.Where(d => d.Status != WorkerStatus.Succeeded).ToList();
-            if (_fleet.Type != FleetType.Iterative && broken.Count > 0)
-            {
-                await AppendAsync(new JournalEntry
-                {
-                    Type = JournalTypes.WorkerSkipped,
-                    Worker = id,
-                    Iteration = n,
-                    Reason = string.Join("; ", broken.Select(d => $"{d.Worker} {d.Status.ToString().ToLowerInvariant()}")),
-                }, cancellationToken);
-                continue;
-            }
-
-            if (running >= _fleet.MaxConcurrent)
-            {
-                continue;
-            }
-
-            // The cap is checked before every spawn; running workers are never stopped for cost.
-            if (_fleet.StopRules.CostCapUsd is { } cap && _state.Spent >= cap)
-            {
-                if (!_state.CostCapReached)
-                {
-                    await AppendAsync(new JournalEntry { Type = JournalTypes.CostCapReached, CostUsd = _state.Spent, Reason = $"spent {Money(_state.Spent)} of {Money(cap)}" }, cancellationToken);
-                }
-
-                break;
-            }
-
-            await AppendAsync(new JournalEntry { Type = JournalTypes.WorkerSpawning, Worker = worker.Id, Iteration = n, Brief = Gates.PromptEdits.Hash(_layout, worker.Id) }, cancellationToken, flush: false);
-            ready.Add(worker);
-            running++;
-        }
-
-        if (ready.Count == 0)
-        {
-            return;
-        }
-
-        // Intent before action: one fsync puts every decision of this round (and the ends it read) on disk
-        // before the first of them is acted on.
-        _journal.Flush();
-        foreach (var worker in ready)
-        {
-            await SpawnAsync(worker, n, cancellationToken);
         }
     }
 
@@ -530,93 +335,6 @@ public sealed class Orchestrator
         }
     }
 
-    /// <summary>A run ended on a limit: journal when its session continues, or end the worker when fleet will not wait.</summary>
-    private async Task LimitedAsync(ResolvedWorker worker, int n, int attempt, WorkerExitRecord record, CancellationToken cancellationToken)
-    {
-        var hit = new LimitHit(
-            record.Reason switch { "usage limit" => LimitKind.UsageLimit, "rate limit" => LimitKind.RateLimit, _ => LimitKind.Overloaded },
-            record.ResetsAt,
-            record.Error ?? record.Reason ?? "limit");
-        var decision = LimitWait.Decide(hit, record.EndedAt, _state.Worker(worker.Id, n).Limits, _options.LimitPolicy);
-        await AppendAsync(new JournalEntry
-        {
-            Type = JournalTypes.WorkerLimited,
-            Worker = worker.Id,
-            Iteration = n,
-            Attempt = attempt > 1 ? attempt : null,
-            Outcome = "limited",
-            Reason = $"{hit.Name}: {hit.Text}",
-            CostUsd = record.CostUsd,
-            Until = decision.Until,
-        }, cancellationToken);
-        if (decision.Until is null)
-        {
-            await EndLimitedAsync(worker.Id, n, decision.Reason, record, cancellationToken);
-        }
-    }
-
-    private Task EndLimitedAsync(string worker, int n, string reason, WorkerExitRecord? record, CancellationToken cancellationToken) =>
-        AppendAsync(new JournalEntry
-        {
-            Type = JournalTypes.WorkerEnded,
-            Worker = worker,
-            Iteration = n,
-            Outcome = "failed",
-            Reason = $"{reason}; not continued",
-            ExitCode = record?.ExitCode,
-        }, cancellationToken);
-
-    /// <summary>
-    /// Continues each limited worker whose reset has come, or at once when a person asked (<c>fleet resume</c>):
-    /// intent first (<c>worker_continued</c> with the new attempt), then a new shim that claims the pair for that
-    /// attempt, so a restarted orchestrator neither loses nor repeats the continuation. The cost cap still holds.
-    /// </summary>
-    private async Task ContinueLimitedAsync(int n, CancellationToken cancellationToken)
-    {
-        var asked = File.Exists(_layout.ContinueNowFile);
-        var now = _options.Time.GetUtcNow();
-        var due = new List<(ResolvedWorker Worker, int Attempt)>();
-        foreach (var worker in _fleet.Workers)
-        {
-            var state = _state.Worker(worker.Id, n);
-            if (state.Status != WorkerStatus.Limited)
-            {
-                continue;
-            }
-
-            if (_fleet.StopRules.CostCapUsd is { } cap && _state.Spent >= cap)
-            {
-                await EndLimitedAsync(worker.Id, n, $"{state.Reason}; cost cap reached: spent {Money(_state.Spent)} of {Money(cap)}", null, cancellationToken);
-                continue;
-            }
-
-            if (asked || state.LimitedUntil is not { } until || until <= now)
-            {
-                await AppendAsync(new JournalEntry
-                {
-                    Type = JournalTypes.WorkerContinued,
-                    Worker = worker.Id,
-                    Iteration = n,
-                    Attempt = state.Attempt + 1,
-                    Reason = asked ? "continued by a person (fleet resume)" : "the limit has reset",
-                }, cancellationToken);
-                due.Add((worker, state.Attempt + 1));
-            }
-        }
-
-        if (asked)
-        {
-            File.Delete(_layout.ContinueNowFile);
-        }
-
-        foreach (var (worker, attempt) in due)
-        {
-            SetAsideClaim(_layout.IterationDir(n), worker.Id, attempt - 1);
-            _spawnedHere.Remove((worker.Id, n));
-            await SpawnAsync(worker, n, cancellationToken, attempt);
-        }
-    }
-
     /// <summary>Moves a limited attempt's claim out of the claim's name (idempotent), keeping it beside the other files.</summary>
     private static void SetAsideClaim(string iterationDir, string worker, int attempt)
     {
@@ -633,74 +351,42 @@ public sealed class Orchestrator
         }
     }
 
-    private DateTimeOffset? NextLimitReset()
+    /// <summary>
+    /// The flight recorder, on its own task: recording an ended worker (SQLite, tens of milliseconds) never delays
+    /// a decision, so neither its dependents nor another worker's end wait for it.
+    /// </summary>
+    private async Task RecordEndedAsync(CancellationToken cancellationToken)
     {
-        var n = Math.Max(1, _state.Iteration);
-        var times = _fleet.Workers.Select(w => _state.Worker(w.Id, n)).Where(w => w.Status == WorkerStatus.Limited && w.LimitedUntil is not null).Select(w => w.LimitedUntil!.Value).ToList();
-        return times.Count == 0 ? null : times.Min();
+        await Task.Yield();
+        try
+        {
+            await foreach (var recording in _toRecord.Reader.ReadAllAsync(cancellationToken))
+            {
+                if (_options.Recorder is not { } recorder)
+                {
+                    continue;
+                }
+
+                try
+                {
+                    await recorder.RecordAsync(recording, cancellationToken);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    _options.Log?.Invoke($"telemetry: could not record {recording.Worker.Id} iteration {recording.Iteration}: {e.Message}");
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
     }
 
-    private async Task<RunOutcome?> EndIterationAsync(int n, CancellationToken cancellationToken)
-    {
-        if (_fleet.Type != FleetType.Iterative)
-        {
-            var notOk = _fleet.Workers.Select(w => _state.Worker(w.Id, n)).Where(w => w.Status != WorkerStatus.Succeeded).ToList();
-            return notOk.Count == 0
-                ? await EndRunAsync("success", $"all {_fleet.Workers.Count} workers succeeded", ExitCodes.Success, cancellationToken)
-                : await EndRunAsync("failed", string.Join("; ", notOk.Select(w => $"{w.Worker} {w.Status.ToString().ToLowerInvariant()}{(w.Reason is null ? "" : ": " + w.Reason)}")), ExitCodes.Failed, cancellationToken);
-        }
-
-        var resumedHere = _state.ResumedAtIteration == n;
-        if (_state.Verdicts.All(v => v.Iteration != n))
-        {
-            var review = ReviewVerdicts.Read(_layout.ReviewFile(n));
-            await AppendAsync(new JournalEntry { Type = JournalTypes.Verdict, Iteration = n, Outcome = review.Verdict, Reason = review.Reason, Source = review.Source }, cancellationToken);
-        }
-
-        var verdict = _state.Verdicts.First(v => v.Iteration == n);
-        var rules = _fleet.StopRules;
-        if (verdict.Verdict == ReviewVerdicts.Lgtm && _state.LgtmCount >= rules.ReviewerLgtmCount)
-        {
-            return await EndRunAsync("success", $"{_state.LgtmCount} lgtm verdict{(_state.LgtmCount == 1 ? "" : "s")} (needed {rules.ReviewerLgtmCount})", ExitCodes.Success, cancellationToken);
-        }
-
-        if (verdict.Verdict == ReviewVerdicts.Escalate && !resumedHere)
-        {
-            await AppendAsync(new JournalEntry { Type = JournalTypes.Paused, Iteration = n, Outcome = "escalated", Reason = verdict.Reason ?? "the reviewer escalated without a reason" }, cancellationToken);
-            return Paused();
-        }
-
-        if (n >= rules.MaxIterations)
-        {
-            return await EndRunAsync("failed", $"max iterations ({rules.MaxIterations}) reached with {_state.LgtmCount} of {rules.ReviewerLgtmCount} lgtm verdicts", ExitCodes.Failed, cancellationToken);
-        }
-
-        if (rules.CostCapUsd is { } cap && _state.Spent >= cap)
-        {
-            return await EndRunAsync("failed", $"cost cap reached: spent {Money(_state.Spent)} of {Money(cap)}", ExitCodes.Failed, cancellationToken);
-        }
-
-        if (File.Exists(_layout.PausedFile) && !resumedHere)
-        {
-            await AppendAsync(new JournalEntry { Type = JournalTypes.Paused, Iteration = n, Outcome = "paused", Reason = $"paused by a person ({_layout.Relative(_layout.PausedFile)}) after iteration {n}" }, cancellationToken);
-            return Paused();
-        }
-
-        await AppendAsync(new JournalEntry { Type = JournalTypes.IterationStarted, Iteration = n + 1 }, cancellationToken);
-        return null;
-    }
-
-    private async Task<RunOutcome> EndRunAsync(string outcome, string reason, int exitCode, CancellationToken cancellationToken)
-    {
-        await AppendAsync(new JournalEntry { Type = JournalTypes.RunEnded, Outcome = outcome, Reason = reason, ExitCode = exitCode, CostUsd = _state.Spent }, cancellationToken);
-        return new RunOutcome(outcome, reason, exitCode);
-    }
-
-    private async Task AppendAsync(JournalEntry entry, CancellationToken cancellationToken, bool flush = true)
+    private async Task AppendAsync(JournalEntry entry, bool flush, CancellationToken cancellationToken)
     {
         var written = await _journal.AppendAsync(entry with { Run = _state.RunId }, flush, cancellationToken);
+        _unflushed = !flush;
         _state.Apply(written);
-        _progressed = true;
         _options.Log?.Invoke(Describe(written));
     }
 
@@ -712,8 +398,6 @@ public sealed class Orchestrator
         e.Outcome,
         e.Reason,
     }.Where(p => p is not null));
-
-    private static string Money(decimal value) => value.ToString("$0.00##", CultureInfo.InvariantCulture);
 
     private static void Wake(SemaphoreSlim wake)
     {

@@ -52,7 +52,7 @@ public sealed record VerdictRecord(int Iteration, string Verdict, string? Reason
 /// </summary>
 public sealed class RunState
 {
-    private readonly Dictionary<(string Worker, int Iteration), WorkerState> _workers = [];
+    private Dictionary<(string Worker, int Iteration), WorkerState> _workers = [];
 
     public string? RunId { get; private set; }
 
@@ -69,7 +69,7 @@ public sealed class RunState
     /// <summary>The iteration in progress (or the last one), 0 before the first.</summary>
     public int Iteration { get; private set; }
 
-    public List<VerdictRecord> Verdicts { get; } = [];
+    public List<VerdictRecord> Verdicts { get; private set; } = [];
 
     public bool Paused { get; private set; }
 
@@ -97,6 +97,15 @@ public sealed class RunState
         _workers.TryGetValue((worker, iteration), out var state) ? state : new WorkerState(worker, iteration, WorkerStatus.Pending);
 
     public IEnumerable<WorkerState> InIteration(int iteration) => _workers.Values.Where(w => w.Iteration == iteration);
+
+    /// <summary>A copy to fold further without changing this one: the scheduler plays a round's decisions on it.</summary>
+    public RunState Clone()
+    {
+        var copy = (RunState)MemberwiseClone();
+        copy._workers = new(_workers);
+        copy.Verdicts = [.. Verdicts];
+        return copy;
+    }
 
     public static RunState Fold(IEnumerable<JournalEntry> entries)
     {

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Fleet.Orchestration;
+using Fleet.Scheduling;
 using Fleet.Processes;
 using Fleet.State;
 using Fleet.Workers;

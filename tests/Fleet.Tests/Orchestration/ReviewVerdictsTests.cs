@@ -1,4 +1,5 @@
 using Fleet.Orchestration;
+using Fleet.Scheduling;
 
 namespace Fleet.Tests.Orchestration;
 

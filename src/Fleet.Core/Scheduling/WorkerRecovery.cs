@@ -1,6 +1,6 @@
 using Fleet.Workers;
 
-namespace Fleet.Orchestration;
+namespace Fleet.Scheduling;
 
 /// <summary>What the files say about a started worker that has no exit.json yet.</summary>
 public enum RecoveryVerdict

@@ -1,0 +1,31 @@
+using Fleet.Limits;
+using Fleet.Spec;
+using Fleet.Workers;
+
+namespace Fleet.Orchestration;
+
+public sealed record OrchestratorOptions
+{
+    public required ResolvedFleet Fleet { get; init; }
+
+    public required IWorkerSpawner Spawner { get; init; }
+
+    /// <summary>The argv that runs fleet itself (e.g. <c>[dotnet, /path/fleet.dll]</c>); the shim is this plus <c>worker --spec FILE</c>.</summary>
+    public required IReadOnlyList<string> FleetCommand { get; init; }
+
+    public WorkerRunOptions WorkerOptions { get; init; } = new();
+
+    public IWorkspace? Workspace { get; init; }
+
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>A safety net under the file-system events: how often to look at the files anyway.</summary>
+    public TimeSpan SafetyPoll { get; init; } = TimeSpan.FromSeconds(2);
+
+    public Action<string>? Log { get; init; }
+
+    public IRunRecorder? Recorder { get; init; }
+
+    /// <summary>How long limited workers wait (<see cref="Limits.LimitWait"/>).</summary>
+    public LimitPolicy LimitPolicy { get; init; } = LimitPolicy.Default;
+}
