@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Fleet.Cli.Hosting;
+using Fleet.FlightRecorder;
 using Fleet.Orchestration;
 using Fleet.Orchestration.Spawning;
 using Fleet.Paths;
@@ -8,7 +9,6 @@ using Fleet.Processes;
 using Fleet.Rehearsal;
 using Fleet.Spec;
 using Fleet.State;
-using Fleet.Telemetry;
 using Fleet.UseCases;
 using Fleet.Validation;
 using Fleet.Workers;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Fleet.Reviews;
 using Fleet.Spec;
 using Fleet.State;
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Threading.Channels;
 using Fleet.Paths;
+using Fleet.Reviews;
 using Fleet.Scheduling;
 using Fleet.Spec;
 using Fleet.State;

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Serialization;
-using Fleet.Orchestration;
+using Fleet.Reviews;
 using Fleet.State;
 using Fleet.Telemetry;
 using Fleet.Telemetry.Privacy;

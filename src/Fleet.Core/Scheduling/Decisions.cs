@@ -1,5 +1,6 @@
 using System.Globalization;
 using Fleet.Limits;
+using Fleet.Reviews;
 using Fleet.Spec;
 using Fleet.State;
 using Fleet.Workers;

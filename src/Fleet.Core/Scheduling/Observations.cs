@@ -1,3 +1,4 @@
+using Fleet.Reviews;
 using Fleet.Workers;
 
 namespace Fleet.Scheduling;

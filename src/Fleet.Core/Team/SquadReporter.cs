@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
 using Fleet.Forge;
-using Fleet.Orchestration;
 using Fleet.Retro;
+using Fleet.Reviews;
 using Fleet.State;
 
 namespace Fleet.Team;

@@ -1,5 +1,5 @@
 using Fleet.Forge;
-using Fleet.Orchestration;
+using Fleet.Reviews;
 
 namespace Fleet.Team;
 

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Fleet.Orchestration;
 using Fleet.Spec;
 using Fleet.Workers;
 

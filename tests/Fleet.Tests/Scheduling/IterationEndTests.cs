@@ -1,3 +1,4 @@
+using Fleet.Reviews;
 using Fleet.Scheduling;
 using Fleet.Spec;
 using Fleet.Workers;

@@ -1,7 +1,6 @@
-using Fleet.Orchestration;
-using Fleet.Scheduling;
+using Fleet.Reviews;
 
-namespace Fleet.Tests.Orchestration;
+namespace Fleet.Tests.Reviews;
 
 public class ReviewVerdictsTests
 {

@@ -1,7 +1,6 @@
 using Fleet.Spec;
-using Fleet.Workers;
 
-namespace Fleet.Orchestration;
+namespace Fleet.Workers;
 
 /// <summary>Where a worker runs and what happens to its work when it ends (worktree fleets commit it).</summary>
 public interface IWorkspace

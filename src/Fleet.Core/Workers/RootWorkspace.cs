@@ -1,7 +1,6 @@
 using Fleet.Spec;
-using Fleet.Workers;
 
-namespace Fleet.Orchestration;
+namespace Fleet.Workers;
 
 /// <summary>Every worker runs in the fleet root, or in its <c>workdir</c> (relative to the root) when it names one.</summary>
 public sealed class RootWorkspace(string root) : IWorkspace

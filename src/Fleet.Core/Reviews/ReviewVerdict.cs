@@ -1,4 +1,4 @@
-namespace Fleet.Scheduling;
+namespace Fleet.Reviews;
 
 /// <summary>A reviewer's verdict as read from review.md.</summary>
 /// <param name="Verdict"><c>lgtm</c>, <c>iterate</c> or <c>escalate</c>.</param>

@@ -3,11 +3,12 @@ using Fleet.Orchestration;
 using Fleet.Paths;
 using Fleet.Spec;
 using Fleet.State;
+using Fleet.Telemetry;
 using Fleet.Telemetry.Privacy;
 using Fleet.Telemetry.Schema;
 using Fleet.Telemetry.Store;
 
-namespace Fleet.Telemetry;
+namespace Fleet.FlightRecorder;
 
 /// <summary>
 /// The orchestrator's link to the flight recorder: when a worker ends, its stream log goes into the telemetry

@@ -1,9 +1,8 @@
 using System.Text;
 using System.Text.RegularExpressions;
-using Fleet.Scheduling;
 using Fleet.State;
 
-namespace Fleet.Orchestration;
+namespace Fleet.Reviews;
 
 /// <summary>Reads verdicts and per-worker review sections. Only an exact <c>verdict: X</c> line counts.</summary>
 public static partial class ReviewVerdicts
