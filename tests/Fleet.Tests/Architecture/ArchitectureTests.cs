@@ -46,6 +46,54 @@ public sealed class ArchitectureTests
     }
 
     [Fact]
+    public void The_CLI_commands_make_no_journal_write_process_start_or_registry_edit_of_their_own()
+    {
+        // They parse, call a use case (or a Core host) and render; what changes a fleet is done in Core, the same for
+        // every front end.
+        var cli = AssemblyDependencies.Read(typeof(Fleet.Cli.FleetApp).Assembly.Location);
+
+        var effects = cli.MemberReferencesFrom("Fleet.Cli.Commands")
+            .Where(IsStateChangeOrProcessStart)
+            .Select(m => $"{m.FromType} → {m.DeclaringType}.{m.Member}")
+            .Distinct();
+
+        effects.ShouldBeEmpty();
+    }
+
+    [Theory]
+    [InlineData("Fleet.State.Journal", "AppendAsync", true)]
+    [InlineData("Fleet.State.Journal", "Flush", true)]
+    [InlineData("Fleet.State.Journal", "ReadAll", false)]
+    [InlineData("Fleet.State.FleetRuns", "BeginAsync", true)]
+    [InlineData("Fleet.State.FleetRuns", "Load", false)]
+    [InlineData("Fleet.State.FleetRegistry", "Register", true)]
+    [InlineData("Fleet.State.FleetRegistry", "Unregister", true)]
+    [InlineData("Fleet.State.FleetRegistry", "List", false)]
+    [InlineData("System.Diagnostics.Process", "Start", true)]
+    [InlineData("System.Diagnostics.Process", "get_Id", false)]
+    [InlineData("Fleet.Processes.CommandRunner", "ExecuteBufferedAsync", true)]
+    [InlineData("Fleet.Processes.DetachedProcess", "StartAsync", true)]
+    [InlineData("Fleet.Processes.AgentProcess", "StartAsync", true)]
+    [InlineData("Fleet.Worktrees.GitCli", "RunAsync", true)]
+    [InlineData("Fleet.UseCases.LaunchFleet", "RunAsync", false)]
+    public void A_call_counts_as_a_state_change_or_process_start_by_its_declaring_type_and_member(string type, string member, bool effect)
+    {
+        IsStateChangeOrProcessStart(new MemberReference("Fleet.Cli.Commands.X", type, member)).ShouldBe(effect);
+    }
+
+    private static bool IsStateChangeOrProcessStart(MemberReference call) => (call.DeclaringType, call.Member) switch
+    {
+        ("Fleet.State.Journal", var m) => m.StartsWith("Append", StringComparison.Ordinal) || m == "Flush",
+        ("Fleet.State.FleetRuns", var m) => m.StartsWith("Begin", StringComparison.Ordinal),
+        ("Fleet.State.FleetRegistry", var m) => m is "Register" or "Unregister",
+        ("System.Diagnostics.Process", var m) => m == "Start",
+        ("Fleet.Processes.CommandRunner", var m) => m.StartsWith("Execute", StringComparison.Ordinal),
+        ("Fleet.Processes.DetachedProcess" or "Fleet.Processes.AgentProcess", var m) => m.StartsWith("Start", StringComparison.Ordinal),
+        ("Fleet.Worktrees.GitCli", var m) => m.StartsWith("Run", StringComparison.Ordinal) || m == "OutputAsync",
+        _ => false,
+    };
+
+    [Fact]
     public void The_reader_sees_types_a_method_body_uses_and_the_members_it_calls()
     {
         var tests = AssemblyDependencies.Read(typeof(ArchitectureTests).Assembly.Location);
