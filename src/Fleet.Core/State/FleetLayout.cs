@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace Fleet.State;
 
-/// <summary>The fleet root layout of DESIGN.md: one place that knows where each file lives.</summary>
+/// <summary>The fleet root layout (docs/architecture.md): one place that knows where each file lives.</summary>
 public sealed class FleetLayout(string root)
 {
     public string Root { get; } = Path.GetFullPath(root);
