@@ -131,21 +131,22 @@ public static class PrivateFiles
 
     /// <summary>
     /// Replaces <paramref name="path"/> whole with <paramref name="bytes"/> (0600): written beside it, then renamed over
-    /// it. A process that has the old file open keeps reading all of the old content, and no lock of a reader can make
-    /// the write fail, which truncating in place would do (a shim of a killed orchestrator may still read its spec).
+    /// it. A process that has the old file open keeps reading all of the old content, a reader never sees half a file,
+    /// and no lock of a reader can make the write fail, which truncating in place would do (a shim of a killed
+    /// orchestrator may still read its spec). <paramref name="flushToDisk"/> syncs the content before the rename.
     /// </summary>
-    public static async Task ReplaceAsync(string path, byte[] bytes, CancellationToken cancellationToken)
+    public static async Task ReplaceAsync(string path, byte[] bytes, CancellationToken cancellationToken, bool flushToDisk = false)
     {
-        var full = Path.GetFullPath(path);
-        var temp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        var temp = TempBeside(path);
         try
         {
             await using (var file = Open(temp, System.IO.FileMode.CreateNew, FileAccess.Write, FileShare.None, options: FileOptions.Asynchronous))
             {
                 await file.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
+                file.Flush(flushToDisk);
             }
 
-            File.Move(temp, full, overwrite: true);
+            File.Move(temp, path, overwrite: true);
         }
         finally
         {
@@ -153,9 +154,35 @@ public static class PrivateFiles
         }
     }
 
-    /// <summary><see cref="ReplaceAsync(string, byte[], CancellationToken)"/> with <paramref name="text"/> as UTF-8 (no BOM).</summary>
+    /// <summary><see cref="ReplaceAsync(string, byte[], CancellationToken, bool)"/> with <paramref name="text"/> as UTF-8 (no BOM).</summary>
     public static Task ReplaceAsync(string path, string text, CancellationToken cancellationToken) =>
         ReplaceAsync(path, Encoding.UTF8.GetBytes(text), cancellationToken);
+
+    /// <summary>The synchronous <see cref="ReplaceAsync(string, byte[], CancellationToken, bool)"/>.</summary>
+    public static void Replace(string path, byte[] bytes, bool flushToDisk = false)
+    {
+        var temp = TempBeside(path);
+        try
+        {
+            using (var file = Open(temp, System.IO.FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            {
+                file.Write(bytes);
+                file.Flush(flushToDisk);
+            }
+
+            File.Move(temp, path, overwrite: true);
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
+    }
+
+    private static string TempBeside(string path)
+    {
+        var full = Path.GetFullPath(path);
+        return Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+    }
 
     /// <summary>Appends <paramref name="text"/> (UTF-8) to <paramref name="path"/>, creating it 0600 when missing.</summary>
     public static async Task AppendAllTextAsync(string path, string text, CancellationToken cancellationToken)

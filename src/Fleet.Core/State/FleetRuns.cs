@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Fleet.Paths;
@@ -94,22 +93,7 @@ public sealed class FleetRegistry(UserDirs dirs)
         ArgumentNullException.ThrowIfNull(time);
         PrivateFiles.CreateDirectory(Dir);
         var entry = new RegistryEntry(RealPath.Of(root), name, time.GetUtcNow());
-        var file = FileFor(root);
-        var temp = Path.Combine(Dir, $".{Path.GetFileName(file)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = PrivateFiles.Open(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-            {
-                stream.Write(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(entry, RegistryJsonContext.Default.RegistryEntry)));
-                stream.Flush(flushToDisk: true);
-            }
-
-            File.Move(temp, file, overwrite: true);
-        }
-        finally
-        {
-            File.Delete(temp);
-        }
+        PrivateFiles.Replace(FileFor(root), JsonSerializer.SerializeToUtf8Bytes(entry, RegistryJsonContext.Default.RegistryEntry), flushToDisk: true);
     }
 
     /// <summary>Forgets a fleet; one this registry never knew (launched under another FLEET_HOME, or already gone) is no error.</summary>

@@ -367,17 +367,8 @@ internal sealed class ClaudeControl : IDisposable
         }
     }
 
-    private static async Task WriteAtomicallyAsync<T>(string path, T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
-    {
-        var temp = path + ".tmp";
-        await using (var stream = PrivateFiles.Open(temp, FileMode.Create, FileAccess.Write, FileShare.None))
-        {
-            await JsonSerializer.SerializeAsync(stream, value, type, CancellationToken.None);
-            await stream.FlushAsync(CancellationToken.None);
-        }
-
-        File.Move(temp, path, overwrite: true);
-    }
+    private static Task WriteAtomicallyAsync<T>(string path, T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type) =>
+        PrivateFiles.ReplaceAsync(path, JsonSerializer.SerializeToUtf8Bytes(value, type), CancellationToken.None);
 
     private static JsonNode? Mask(JsonNode? node) => node switch
     {
