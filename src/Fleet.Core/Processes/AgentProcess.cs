@@ -5,12 +5,13 @@ using System.Diagnostics;
 namespace Fleet.Processes;
 
 /// <summary>
-/// One running agent, started as <c>setsid env --default-signal=PIPE &lt;argv…&gt;</c>:
+/// One running agent, started as <c>setsid env --default-signal=PIPE,INT,TERM &lt;argv…&gt;</c>:
 /// <list type="bullet">
 /// <item><c>setsid</c> makes it the leader of its own session and process group (both exec in place, so
 /// <see cref="Pid"/> is the agent and its pgid), so Ctrl+C in our terminal does not reach it and
 /// <see cref="ProcessGroup"/> signals reach everything it forks.</item>
-/// <item><c>env --default-signal=PIPE</c> undoes the SIGPIPE-ignored disposition every .NET child inherits.</item>
+/// <item><c>env --default-signal=PIPE,INT,TERM</c> undoes the SIGPIPE-ignored disposition every .NET child inherits, and a
+/// SIGINT or SIGTERM ignored by whoever started fleet (a script's background job), so the stop ladder reaches the agent.</item>
 /// <item>stdout and stderr are read from the start, concurrently, so neither pipe can fill and block the agent.</item>
 /// <item>"exited" (<see cref="Exited"/>) and "output drained" (<see cref="WaitAsync"/>) are separate: a grandchild
 /// may hold the pipes open long after the agent is gone, so reading stops <see cref="AgentProcessOptions.DrainTimeout"/>
@@ -92,7 +93,7 @@ public sealed class AgentProcess : IAsyncDisposable
 
         psi.Environment.TryGetValue("PATH", out var path);
         var program = ExecutableResolver.Resolve(options.Argv[0], workingDirectory, path);
-        if (options.RestoreDefaultSigpipe)
+        if (options.RestoreDefaultSignals)
         {
             if (program.Contains('=', StringComparison.Ordinal))
             {
@@ -101,7 +102,7 @@ public sealed class AgentProcess : IAsyncDisposable
             }
 
             psi.ArgumentList.Add("env");
-            psi.ArgumentList.Add("--default-signal=PIPE");
+            psi.ArgumentList.Add("--default-signal=PIPE,INT,TERM");
         }
 
         psi.ArgumentList.Add(program);

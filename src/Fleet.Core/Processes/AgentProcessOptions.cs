@@ -40,11 +40,12 @@ public sealed record AgentProcessOptions
     public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
-    /// Prefix <c>env --default-signal=PIPE</c> (the default). .NET ignores SIGPIPE and its children inherit that, so
-    /// without it <c>yes | head -1</c> inside an agent's tool call fails with "Broken pipe" instead of ending quietly.
-    /// Off only to demonstrate the difference in tests.
+    /// Prefix <c>env --default-signal=PIPE,INT,TERM</c> (the default). .NET ignores SIGPIPE and its children inherit
+    /// that, so without it <c>yes | head -1</c> inside an agent's tool call fails with "Broken pipe" instead of ending
+    /// quietly; and a fleet started from a script's background job inherits SIGINT ignored, which would make the stop
+    /// ladder's first step (the agent's Ctrl+C) do nothing. Off only to demonstrate the difference in tests.
     /// </summary>
-    public bool RestoreDefaultSigpipe { get; init; } = true;
+    public bool RestoreDefaultSignals { get; init; } = true;
 
     /// <summary>The clock for start and end times.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;

@@ -97,7 +97,7 @@ public sealed class AgentProcessTests
             {
                 Argv = ["sh", "-c", "(yes; echo \"yes-exit=$?\" >&2) | head -1"],
                 Stderr = stderr.Sink,
-                RestoreDefaultSigpipe = false,
+                RestoreDefaultSignals = false,
             },
             Ct).DefaultTimeout();
 

@@ -259,6 +259,50 @@ public sealed class WorkerShimTests : IDisposable
     }
 
     [Fact]
+    public async Task A_shim_started_with_ctrl_c_ignored_still_gives_its_agent_the_default_handling_so_the_ladder_reaches_it()
+    {
+        // A fleet started from a script's background job inherits SIGINT (and may inherit SIGTERM) ignored, and exec
+        // keeps that: the agent would sit out the ladder's Ctrl+C. The shim here is a process of its own, started so.
+        await Spec(FakeAgent.Argv("echo", "ready", "sleep", "120000")).WriteAsync(_root.Combine("spec.json"), Ct).DefaultTimeout();
+        var start = new System.Diagnostics.ProcessStartInfo("sh") { UseShellExecute = false, WorkingDirectory = _root.Path };
+        foreach (var arg in (string[])["-c", "trap '' INT TERM; exec \"$@\"", "sh", .. RepoPaths.FleetArgv, "worker", "--spec", _root.Combine("spec.json")])
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var shim = System.Diagnostics.Process.Start(start)!;
+        try
+        {
+            await Eventually.TrueAsync(() => ReadSharedText(Files.Log).Contains("ready", StringComparison.Ordinal), "the agent is ready");
+            var agent = WorkerClaim.TryRead(IterationDir, "builder-a")?.AgentPid ?? throw new InvalidOperationException("no agent in the claim");
+
+            Ignored(shim.Id).ShouldContain("SIGINT", "the shim was started with Ctrl+C ignored (the premise)");
+            Ignored(agent).ShouldNotContain("SIGINT");
+            Ignored(agent).ShouldNotContain("SIGTERM");
+            ProcessGroup.Signal(agent, UnixSignal.SIGINT);
+            await Eventually.TrueAsync(() => File.Exists(Files.ExitJson), "the shim wrote exit.json");
+            (await WorkerExitRecord.TryReadAsync(IterationDir, "builder-a", Ct).DefaultTimeout()).ShouldNotBeNull().Signal.ShouldBe("SIGINT");
+        }
+        finally
+        {
+            if (WorkerClaim.TryRead(IterationDir, "builder-a")?.AgentPid is { } pid)
+            {
+                ProcessGroup.Signal(pid, UnixSignal.SIGKILL);
+            }
+
+            shim.Kill(entireProcessTree: true);
+            await shim.WaitForExitAsync(Ct).DefaultTimeout();
+        }
+
+        static string[] Ignored(int pid)
+        {
+            var mask = File.ReadLines($"/proc/{pid}/status").Single(l => l.StartsWith("SigIgn:", StringComparison.Ordinal))["SigIgn:".Length..].Trim();
+            var bits = ulong.Parse(mask, System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture);
+            return [.. new[] { ("SIGINT", 2), ("SIGTERM", 15), ("SIGPIPE", 13) }.Where(s => (bits & (1UL << (s.Item2 - 1))) != 0).Select(s => s.Item1)];
+        }
+    }
+
+    [Fact]
     public async Task The_readable_view_shows_rendered_lines()
     {
         using var view = new StringWriter();
