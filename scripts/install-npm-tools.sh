@@ -12,8 +12,8 @@
 set -euo pipefail
 
 PINS=(
-  "@anthropic-ai/claude-code@2.1.197"
-  "@openai/codex@0.169.0"
+  "@anthropic-ai/claude-code@2.1.332"
+  "@openai/codex@0.171.0"
   "ajv@8.20.0"
   "ccusage@20.0.24"
 )

@@ -29,7 +29,7 @@ public sealed record InvocationContext(
 
 /// <summary>
 /// Builds the argv that runs a worker: an array, never a shell string. The flags are those of the pinned claude
-/// 2.1.197 and codex 0.169.0 (a test checks each against their <c>--help</c>).
+/// 2.1.332 and codex 0.171.0 (a test checks each against their <c>--help</c>).
 /// </summary>
 public static class AgentCommand
 {
@@ -48,7 +48,7 @@ public static class AgentCommand
     /// <summary>
     /// Claude runs under fleet's gates: the brief goes on stdin as a stream-json user message (so no prompt argument),
     /// and every permission request comes to the shim as a <c>control_request</c> (<c>--permission-prompt-tool stdio</c>,
-    /// a flag claude 2.1.197 accepts but hides from --help).
+    /// a flag claude 2.1.332 accepts but hides from --help).
     /// </summary>
     private static List<string> Claude(ResolvedWorker worker, InvocationContext context)
     {

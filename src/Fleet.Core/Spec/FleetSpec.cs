@@ -189,7 +189,8 @@ public enum ReasoningEffort
     [JsonStringEnumMemberName("max")] Max,
 }
 
-/// <summary>Claude's permission modes (claude 2.1.197 --help).</summary>
+/// <summary>Claude's permission modes (claude 2.1.332 --help). <c>default</c> is the older name of <c>manual</c>, kept so
+/// fleet.json files written for earlier CLIs stay valid.</summary>
 [JsonConverter(typeof(JsonStringEnumConverter<PermissionMode>))]
 public enum PermissionMode
 {
@@ -198,6 +199,7 @@ public enum PermissionMode
     [JsonStringEnumMemberName("bypassPermissions")] BypassPermissions,
     [JsonStringEnumMemberName("default")] Default,
     [JsonStringEnumMemberName("dontAsk")] DontAsk,
+    [JsonStringEnumMemberName("manual")] Manual,
     [JsonStringEnumMemberName("plan")] Plan,
 }
 

@@ -1,11 +1,17 @@
 namespace Fleet.Spec;
 
 /// <summary>
-/// What each provider accepts, from the pinned CLIs' own help (claude 2.1.197, codex 0.169.0). The provider table of
+/// What each provider accepts, from the pinned CLIs' own help (claude 2.1.332, codex 0.171.0). The provider table of
 /// docs/fleet-json.md is this class in prose.
 /// </summary>
 public static class ProviderCatalog
 {
+    /// <summary>The claude release fleet is tested against (scripts/install-npm-tools.sh pins it).</summary>
+    public const string TestedClaudeVersion = "2.1.332";
+
+    /// <summary>The codex release fleet is tested against (scripts/install-npm-tools.sh pins it).</summary>
+    public const string TestedCodexVersion = "0.171.0";
+
     /// <summary>Aliases claude resolves to its latest model of a family (<c>claude --help</c>: 'fable', 'opus', 'sonnet'; 'haiku' as documented).</summary>
     public static IReadOnlyList<string> ClaudeModelAliases { get; } = ["sonnet", "opus", "haiku", "fable"];
 
@@ -65,6 +71,7 @@ public static class ProviderCatalog
         PermissionMode.AcceptEdits => "acceptEdits",
         PermissionMode.BypassPermissions => "bypassPermissions",
         PermissionMode.DontAsk => "dontAsk",
+        PermissionMode.Default or PermissionMode.Manual => "manual",
         _ => mode.ToString().ToLowerInvariant(),
     };
 }

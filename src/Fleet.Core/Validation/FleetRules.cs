@@ -75,7 +75,7 @@ internal sealed class FleetRules(string file, string root, SourceNode document, 
                 }
                 else if (!known.Contains(rule.Tool) && !rule.Tool.StartsWith("mcp__", StringComparison.Ordinal))
                 {
-                    Warning(itemPath, $"\"{rule.Tool}\" is not a tool of claude 2.1.197{DidYouMean.Hint(rule.Tool, known)}; the rule matches only a tool of exactly that name");
+                    Warning(itemPath, $"\"{rule.Tool}\" is not a tool of claude {ProviderCatalog.TestedClaudeVersion}{DidYouMean.Hint(rule.Tool, known)}; the rule matches only a tool of exactly that name");
                 }
                 else if (name == "allow" && rule.Tool == "AskUserQuestion")
                 {

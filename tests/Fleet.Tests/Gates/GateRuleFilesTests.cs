@@ -38,7 +38,7 @@ public sealed class GateRuleFilesTests : IDisposable
         var result = FleetValidator.Validate(ValidFleet.Replace("Bash(kubectl delete:*)", "Bsh(x)", StringComparison.Ordinal), "fleet.json", _root.Path);
 
         result.IsValid.ShouldBeTrue();
-        result.Warnings.Single().Message.ShouldBe("\"Bsh\" is not a tool of claude 2.1.197; did you mean \"Bash\"?; the rule matches only a tool of exactly that name");
+        result.Warnings.Single().Message.ShouldBe("\"Bsh\" is not a tool of claude 2.1.332; did you mean \"Bash\"?; the rule matches only a tool of exactly that name");
     }
 
     [Fact]

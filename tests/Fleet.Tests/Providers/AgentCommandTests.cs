@@ -58,12 +58,25 @@ public class AgentCommandTests
         var help = await HelpAsync("claude", "--help");
         var worker = Worker(Provider.Claude) with { Model = "opus", FallbackModel = "sonnet", ReasoningEffort = ReasoningEffort.High, MaxBudgetPerIter = 1m };
 
-        // Hidden from --help but in the 2.1.197 binary ("--permission-prompt-tool <tool>"); Gates/GatedClaudeWorkerTests run
+        // Hidden from --help but in the pinned binary ("--permission-prompt-tool <tool>"); Gates/GatedClaudeWorkerTests run
         // the real claude with it, so a release that drops it fails there.
         string[] hidden = ["--permission-prompt-tool"];
         foreach (var flag in Flags(AgentCommand.Build(worker, First with { AskRules = ["Bash(rm -rf:*)"] })).Concat(Flags(AgentCommand.Build(worker, Second))).Except(hidden))
         {
             help.ShouldContain(flag, customMessage: $"claude --help does not list {flag}");
+        }
+    }
+
+    [Fact]
+    public async Task Every_permission_mode_fleet_passes_is_a_choice_the_pinned_claude_lists()
+    {
+        var help = await HelpAsync("claude", "--help");
+        var start = help.IndexOf("--permission-mode", StringComparison.Ordinal);
+        var choices = help[start..help.IndexOf(')', start)];
+
+        foreach (var mode in Enum.GetValues<PermissionMode>())
+        {
+            choices.ShouldContain($"\"{mode.Name()}\"", customMessage: $"claude --help does not offer --permission-mode {mode.Name()}");
         }
     }
 

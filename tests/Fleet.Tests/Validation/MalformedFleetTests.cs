@@ -52,7 +52,7 @@ public sealed class MalformedFleetTests : IDisposable
         { "zero cost cap", Fleet("\"config\": { \"cost_cap_usd\": 0 },"), "fleet.json:4:31: $.config.cost_cap_usd: must be greater than 0, found 0" },
         { "unknown provider", Fleet("\"config\": { \"provider\": \"claud\" },"), "fleet.json:4:27: $.config.provider: unknown value \"claud\"; expected one of: claude, codex, command; did you mean \"claude\"?" },
         { "misspelt config key", Fleet("\"config\": { \"max_concurent\": 3 },"), "fleet.json:4:15: $.config.max_concurent: unknown key \"max_concurent\"; did you mean \"max_concurrent\"?" },
-        { "unknown permission mode", Fleet("\"config\": { \"permission_mode\": \"acceptedits\" },"), "fleet.json:4:34: $.config.permission_mode: unknown value \"acceptedits\"; expected one of: acceptEdits, auto, bypassPermissions, default, dontAsk, plan; did you mean \"acceptEdits\"?" },
+        { "unknown permission mode", Fleet("\"config\": { \"permission_mode\": \"acceptedits\" },"), "fleet.json:4:34: $.config.permission_mode: unknown value \"acceptedits\"; expected one of: acceptEdits, auto, bypassPermissions, default, dontAsk, manual, plan; did you mean \"acceptEdits\"?" },
         { "config effort that an inheriting codex worker refuses", Fleet("\"config\": { \"provider\": \"codex\", \"reasoning_effort\": \"max\" },"), "fleet.json:4:56: $.config.reasoning_effort: codex does not accept reasoning effort \"max\", which \"a\", \"r\" inherit; use one of: minimal, low, medium, high, xhigh" },
         { "unknown effort", Fleet("\"config\": { \"reasoning_effort\": \"hihg\" },"), "fleet.json:4:35: $.config.reasoning_effort: unknown value \"hihg\"; expected one of: minimal, low, medium, high, xhigh, max; did you mean \"high\"?" },
 

@@ -38,7 +38,7 @@ public sealed partial record GateRule
     /// </summary>
     public bool IsWildcard => Content is null || Content.Contains('*', StringComparison.Ordinal);
 
-    /// <summary>The tool names of Claude Code 2.1.197 that rules commonly name.</summary>
+    /// <summary>The tool names of Claude Code 2.1.332 that rules commonly name.</summary>
     public static IReadOnlyList<string> KnownTools { get; } =
     [
         "Agent", "AskUserQuestion", "Bash", "BashOutput", "Edit", "ExitPlanMode", "Glob", "Grep", "KillShell", "MultiEdit",
