@@ -29,7 +29,8 @@ internal static class RunControlCommands
                 await console.Out.WriteAsync(Render(status));
             }
 
-            return ExitCodes.Success;
+            // A script that asks where a fleet stands must be able to tell "never launched" from a run.
+            return status.State == "not launched" ? ExitCodes.Usage : ExitCodes.Success;
         });
         return command;
     }
