@@ -29,14 +29,14 @@ public sealed class DoctorCommandTests : IDisposable
         console.Stderr.ShouldBeEmpty();
         using var json = JsonDocument.Parse(console.Stdout);
         var root = json.RootElement;
-        root.EnumerateObject().Select(p => p.Name).ShouldBe(["can_launch", "mode", "reason", "inside_tmux", "tools", "keys", "shared_agent_data"]);
+        root.EnumerateObject().Select(p => p.Name).ShouldBe(["can_launch", "mode", "reason", "inside_tmux", "tools", "keys", "shared_agent_data", "notify"]);
         root.GetProperty("shared_agent_data").GetArrayLength().ShouldBe(0);
         root.GetProperty("can_launch").GetBoolean().ShouldBeTrue();
         root.GetProperty("mode").GetString().ShouldBe("tmux");
         root.GetProperty("reason").GetString().ShouldBe("tmux 9.9z found");
         root.GetProperty("inside_tmux").GetBoolean().ShouldBeFalse();
         var tools = root.GetProperty("tools").EnumerateArray().ToDictionary(t => t.GetProperty("name").GetString()!);
-        tools.Keys.ShouldBe(["tmux", "git", "sh", "setsid", "claude", "codex", "gh"]);
+        tools.Keys.ShouldBe(["tmux", "git", "sh", "setsid", "claude", "codex", "gh", "notify-send"]);
         tools["tmux"].EnumerateObject().Select(p => p.Name).ShouldBe(["name", "found", "path", "version", "error", "required", "install"]);
         tools["git"].GetProperty("version").GetString().ShouldBe("git version 9.9.9");
         tools["git"].GetProperty("required").GetBoolean().ShouldBeTrue();
