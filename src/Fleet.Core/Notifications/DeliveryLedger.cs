@@ -62,30 +62,11 @@ public sealed class DeliveryLedger(string path)
         lock (_gate)
         {
             PrivateFiles.CreateDirectoryFor(Path);
-            var torn = EndsTorn();
+            var torn = Journal.EndsTorn(Path);
             using var file = PrivateFiles.Open(Path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
             // After a torn line, start on a line of our own so this one stays readable.
             file.Write(torn ? [(byte)'\n', .. bytes] : bytes);
             file.Flush(flushToDisk: true);
-        }
-    }
-
-    private bool EndsTorn()
-    {
-        try
-        {
-            using var stream = new FileStream(Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-            if (stream.Length == 0)
-            {
-                return false;
-            }
-
-            stream.Position = stream.Length - 1;
-            return stream.ReadByte() != '\n';
-        }
-        catch (FileNotFoundException)
-        {
-            return false;
         }
     }
 }
