@@ -26,7 +26,10 @@ public sealed record DoctorToolJson(string Name, bool Found, string? Path, strin
 
 public sealed record DoctorKeyJson(string Name, bool Set, string Display);
 
-public sealed record DoctorJson(bool CanLaunch, string Mode, string Reason, bool InsideTmux, IReadOnlyList<DoctorToolJson> Tools, IReadOnlyList<DoctorKeyJson> Keys, IReadOnlyList<DoctorSharedJson> SharedAgentData);
+public sealed record DoctorJson(bool CanLaunch, string Mode, string Reason, bool InsideTmux, IReadOnlyList<DoctorToolJson> Tools, IReadOnlyList<DoctorKeyJson> Keys, IReadOnlyList<DoctorSharedJson> SharedAgentData, DoctorNotifyJson Notify);
+
+/// <summary>The user's notification defaults: where they are read from, their channels, why they are ignored.</summary>
+public sealed record DoctorNotifyJson(string UserFile, IReadOnlyList<string> Channels, IReadOnlyList<string> Problems);
 
 /// <summary>Agent data other local users can read, and the command that makes it private.</summary>
 public sealed record DoctorSharedJson(string Path, string Mode, string Fix);

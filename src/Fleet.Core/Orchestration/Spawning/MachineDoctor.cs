@@ -14,9 +14,18 @@ public sealed record ToolCheck(ToolInfo Tool, bool Required, string Install);
 /// <param name="Display">"not set", "set", or "set (sk-ant-…xyz masked)": the first 7 and last 3 characters of a long key only.</param>
 public sealed record KeyCheck(string Name, bool IsSet, string Display);
 
+/// <summary>The user's <c>notify.json</c>: its channels, or why it is ignored.</summary>
+/// <param name="UserFile">Where it is looked for.</param>
+/// <param name="Channels">webhook (its host only), command, desktop, bell: what every fleet gets unless its fleet.json says otherwise.</param>
+/// <param name="Problems">FILE:LINE:COL diagnostics of a file that is not valid (it is then ignored).</param>
+public sealed record NotifyCheck(string UserFile, IReadOnlyList<string> Channels, IReadOnlyList<string> Problems);
+
 /// <summary>What <c>fleet doctor</c> found: what launch will do on this machine.</summary>
 public sealed record MachineDiagnosis(IReadOnlyList<ToolCheck> Tools, bool InsideTmux, IReadOnlyList<KeyCheck> Keys, string Mode, string Reason)
 {
+    /// <summary>The user's notification defaults (<c>notify.json</c>).</summary>
+    public NotifyCheck Notify { get; init; } = new(string.Empty, [], []);
+
     /// <summary>Launch can work at all: every required program (git, sh, setsid) is there.</summary>
     public bool CanLaunch => Tools.All(t => !t.Required || t.Tool.Found);
 }
@@ -50,6 +59,7 @@ public static class MachineDoctor
             (Probe("claude", AgentCliLocator.Find("claude", dirs, path)), false, AgentCliLocator.InstallCommand),
             (Probe("codex", AgentCliLocator.Find("codex", dirs, path)), false, AgentCliLocator.InstallCommand),
             (Probe("gh", ToolProbe.FindOnPath("gh", path)), false, apt + "gh"),
+            (Probe("notify-send", ToolProbe.FindOnPath("notify-send", path), "--version"), false, apt + "libnotify-bin"),
         };
         var spawner = await choice;
         var tools = new List<ToolCheck> { new(spawner.Tmux ?? new ToolInfo("tmux", null, null, null), false, SpawnerSelector.InstallTmux) };
@@ -59,7 +69,38 @@ public static class MachineDoctor
         }
 
         var keys = KeyVariables.Select(name => Key(name, getEnvironmentVariable(name))).ToList();
-        return new MachineDiagnosis(tools, getEnvironmentVariable("TMUX") is { Length: > 0 }, keys, spawner.Mode, spawner.Reason);
+        return new MachineDiagnosis(tools, getEnvironmentVariable("TMUX") is { Length: > 0 }, keys, spawner.Mode, spawner.Reason)
+        {
+            Notify = CheckNotify(new Paths.UserDirs(getEnvironmentVariable)),
+        };
+    }
+
+    private static NotifyCheck CheckNotify(Paths.UserDirs dirs)
+    {
+        var (user, problems) = Notifications.NotifySettings.ReadUserFile(dirs);
+        var settings = Notifications.NotifySettings.Merge(null, user);
+        var channels = new List<string>();
+        if (settings.Webhook is { } webhook)
+        {
+            channels.Add("webhook " + Notifications.UrlMask.Mask(webhook));
+        }
+
+        if (settings.Command.Count > 0)
+        {
+            channels.Add("command " + settings.Command[0]);
+        }
+
+        if (settings.Desktop)
+        {
+            channels.Add("desktop");
+        }
+
+        if (settings.Bell)
+        {
+            channels.Add("bell");
+        }
+
+        return new NotifyCheck(Notifications.NotifySettings.UserFile(dirs), channels, [.. problems.Select(p => p.ToString())]);
     }
 
     /// <summary>A key's display: never its value; a long key shows its first 7 and last 3 characters.</summary>
