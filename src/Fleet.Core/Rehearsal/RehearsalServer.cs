@@ -33,6 +33,7 @@ public sealed record RehearsalOptions
 /// <param name="Position">Model responses since the last user prompt, as read from the request.</param>
 /// <param name="Status">HTTP status answered.</param>
 /// <param name="Outcome">What was played, e.g. <c>step 0: tool Write</c>, <c>step 2: fail 529</c>, <c>script exhausted</c>.</param>
+/// <param name="Said">The user text the request brings since the model last spoke (<see cref="RehearsalConversation.Said"/>): the brief, or a person's message the CLI passed on.</param>
 public sealed record RehearsalLogEntry(
     DateTimeOffset At,
     long Number,
@@ -42,7 +43,8 @@ public sealed record RehearsalLogEntry(
     string? Key,
     int? Position,
     int Status,
-    string Outcome)
+    string Outcome,
+    string? Said = null)
 {
     /// <summary>One JSON line (snake_case), for a JSONL log file.</summary>
     public string ToJsonLine() => new JsonObject
@@ -56,6 +58,7 @@ public sealed record RehearsalLogEntry(
         ["position"] = Position,
         ["status"] = Status,
         ["outcome"] = Outcome,
+        ["said"] = Said is null ? null : Fleet.Telemetry.Privacy.SecretMasker.Mask(Said),
     }.ToJsonString(Wire.JsonOptions);
 }
 
@@ -152,6 +155,7 @@ public sealed class RehearsalServer : IAsyncDisposable
         RehearsalProvider? provider = null;
         string? keyText = null;
         int? position = null;
+        string? said = null;
         var outcome = "ok";
         try
         {
@@ -195,6 +199,7 @@ public sealed class RehearsalServer : IAsyncDisposable
             }
 
             position = conversation.Position;
+            said = conversation.Said;
             var step = _player.Decide(key, provider.Value, conversation, out outcome);
             if (provider == RehearsalProvider.Claude)
             {
@@ -219,7 +224,7 @@ public sealed class RehearsalServer : IAsyncDisposable
         }
         finally
         {
-            Record(new RehearsalLogEntry(DateTimeOffset.UtcNow, n, method, path, provider, keyText, position, ctx.Response.StatusCode, outcome));
+            Record(new RehearsalLogEntry(DateTimeOffset.UtcNow, n, method, path, provider, keyText, position, ctx.Response.StatusCode, outcome, said));
         }
     }
 
