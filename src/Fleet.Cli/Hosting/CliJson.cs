@@ -45,7 +45,8 @@ internal sealed partial class CliJsonContext : JsonSerializerContext;
 
 public sealed record VerdictJson(int Iteration, string Verdict, string? Reason, string Source);
 
-public sealed record WorkerStatusJson(string Worker, string State, double? DurationSeconds, decimal? CostUsd, string? Reason, DateTimeOffset? LimitedUntil = null);
+public sealed record WorkerStatusJson(string Worker, string State, double? DurationSeconds, decimal? CostUsd, string? Reason, DateTimeOffset? LimitedUntil = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] int Steers = 0);
 
 /// <summary>One gate as <c>fleet inbox --json</c> and <c>fleet status --json</c> (<c>needs_you</c>) show it.</summary>
 /// <param name="State"><c>open</c>, <c>answered</c> (the worker has not yet been told), <c>closed</c> or <c>abandoned</c>.</param>
@@ -63,10 +64,13 @@ public sealed record StatusJson(string Root, string Name, string? Type, string? 
 
 public sealed record KillActionJson(string What, string Result);
 
+public sealed record SteerJson(string Worker, int Iteration, string Action, DateTimeOffset HandedAt, int Steers);
+
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true)]
 [JsonSerializable(typeof(StatusJson))]
 [JsonSerializable(typeof(List<StatusJson>))]
 [JsonSerializable(typeof(List<KillActionJson>))]
 [JsonSerializable(typeof(List<GateJson>))]
 [JsonSerializable(typeof(GateAnsweredJson))]
+[JsonSerializable(typeof(SteerJson))]
 internal sealed partial class RunJsonContext : JsonSerializerContext;
