@@ -22,9 +22,6 @@ internal sealed class DashboardReader(FleetHost host)
     /// <summary>At most this much of the end of a worker's raw stream is read for them.</summary>
     private const int StreamBytes = 2 * 1024 * 1024;
 
-    /// <summary>Steering journals this entry (the steer use case writes it).</summary>
-    public const string WorkerSteered = "worker_steered";
-
     private readonly ReadFleetStatus _status = new(host);
 
     public Task<IReadOnlyList<ListedFleet>> ListAsync(CancellationToken cancellationToken) => _status.ListAsync(cancellationToken);
@@ -99,7 +96,7 @@ internal sealed class DashboardReader(FleetHost host)
         var line = iteration == Math.Max(1, state.Iteration) ? status.Workers.FirstOrDefault(w => w.Worker == worker) : null;
         var claim = WorkerClaim.TryRead(dir, worker);
         var (stream, cut) = await StreamAsync(layout, dir, worker, iteration, cancellationToken);
-        var steers = Journal.Read(layout.JournalFile).Where(e => e.Type == WorkerSteered && e.Worker == worker && (e.Iteration is null || e.Iteration == iteration)).ToList();
+        var steers = Journal.Read(layout.JournalFile).Where(e => e.Type == JournalTypes.WorkerSteered && e.Worker == worker && (e.Iteration is null || e.Iteration == iteration)).ToList();
         var reviewFile = layout.ReviewFile(iteration);
         var review = System.IO.File.Exists(reviewFile) ? ReviewVerdicts.SectionFor(await System.IO.File.ReadAllTextAsync(reviewFile, cancellationToken), worker) : null;
         var prompt = ReadText(layout.TaskPromptFile(iteration, worker)) ?? ReadText(layout.PromptFile(worker));

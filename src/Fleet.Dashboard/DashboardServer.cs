@@ -420,12 +420,18 @@ public sealed class DashboardServer : IAsyncDisposable
         return [.. typed.Select((a, i) => a is { Length: > 0 } ? a : form[string.Create(CultureInfo.InvariantCulture, $"pick{i}")].ToString())];
     }
 
-    private static Task<string> SteerAsync(string root, IFormCollection form, CancellationToken ct)
+    private async Task<string> SteerAsync(string root, IFormCollection form, CancellationToken ct)
     {
-        _ = root;
-        _ = form;
-        _ = ct;
-        throw new FleetOperationException("steering a worker is not available in this build of fleet");
+        var worker = form["worker"].ToString();
+        var steer = new SteerWorker(_host);
+        if (form["mode"] == "interrupt")
+        {
+            var interrupted = await steer.InterruptAsync(root, worker, ct);
+            return $"interrupted {interrupted.Worker}'s turn (iteration {interrupted.Iteration}); it waits for a message";
+        }
+
+        var said = await steer.SayAsync(root, worker, form["message"].ToString(), form["now"] == "1", ct);
+        return $"told {said.Worker} (iteration {said.Iteration}{(said.Action == SteerWorker.SayNow ? ", its turn interrupted" : "")}); steers this iteration: {said.Steers}";
     }
 
     private static async Task ResultAsync(HttpContext ctx, int status, string title, string message, string back, CancellationToken ct)

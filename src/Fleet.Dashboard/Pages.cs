@@ -169,7 +169,7 @@ internal static class Pages
             h.Add($"<section><h2>Steers</h2><ul class=\"steers\">");
             foreach (var steer in v.Steers)
             {
-                h.Add($"<li>{steer.Ts.UtcDateTime.ToString("HH:mm:ss", Inv)} {steer.Outcome}: {steer.Reason}</li>");
+                h.Add($"<li>{steer.Ts.UtcDateTime.ToString("HH:mm:ss", Inv)} {steer.Reason}{(steer.Message is null ? "" : ": " + steer.Message)}</li>");
             }
 
             h.Add($"</ul></section>");

@@ -143,9 +143,13 @@ public sealed class DashboardSecurityTests
     {
         await using var d = await DashboardFixture.StartAsync();
 
-        var first = await d.SendAsync(d.Post("/gate", new Dictionary<string, string> { ["gate"] = DashboardFixture.GateId, ["decision"] = "allow" }));
+        var firstRequest = d.Post("/gate", new Dictionary<string, string> { ["gate"] = DashboardFixture.GateId, ["decision"] = "allow" });
+        firstRequest.Headers.Add("X-Fleet-Fetch", "1");
+        var first = await d.SendAsync(firstRequest);
         var answer = await File.ReadAllTextAsync(d.AnswerFile, TestContext.Current.CancellationToken);
-        var second = await d.SendAsync(d.Post("/gate", new Dictionary<string, string> { ["gate"] = DashboardFixture.GateId, ["decision"] = "deny", ["message"] = "no" }));
+        var secondRequest = d.Post("/gate", new Dictionary<string, string> { ["gate"] = DashboardFixture.GateId, ["decision"] = "deny", ["message"] = "no" });
+        secondRequest.Headers.Add("X-Fleet-Fetch", "1");
+        var second = await d.SendAsync(secondRequest);
 
         first.Status.ShouldBe(HttpStatusCode.OK, first.Body);
         first.Body.ShouldContain("approved builder's Bash: npm test");
