@@ -88,6 +88,45 @@ public sealed class DashboardBrowserTests
     }
 
     [Fact]
+    public async Task A_message_said_from_a_worker_s_page_reaches_its_agent()
+    {
+        AgentCli.RequireOrSkip("claude");
+        const string message = "Steered from the dashboard: keep the file short.";
+        await using var run = new FleetRun("""
+            { "fleet_name": "steered", "type": "dag",
+              "config": { "provider": "claude", "model": "claude-sonnet-4-5", "permission_mode": "default" },
+              "workers": [ { "id": "writer", "type": "code-run", "task": "Write the file." } ] }
+            """);
+        await using var server = await StartAsync(run);
+        var (launched, console) = await run.FleetAsync("launch", run.Root, "--rehearse", "--no-tmux");
+        launched.ShouldBe(0, console.Stderr);
+        await using var browser = await Chromium.StartAsync();
+        await browser.NavigateAsync(server.TokenUrl.AbsoluteUri.Replace("/?token", $"/worker?root={Uri.EscapeDataString(run.Root)}&iteration=1&worker=writer&token", StringComparison.Ordinal));
+        await browser.WaitForAsync("document.body.dataset.live === '1'", TestTimeouts.Default);
+
+        // The agent is alive and waiting on its gate: the message goes to it through its shim.
+        await browser.WaitForAsync("document.getElementById('gate-writer-1-1')", TestTimeouts.Slow);
+        await browser.EvalAsync($$"""
+            (() => { const f = document.querySelector('form.steer'); f.querySelector('input[name=message]').value = {{System.Text.Json.JsonSerializer.Serialize(message)}}; f.querySelector('button[value=say]').click(); })()
+            """);
+        await browser.WaitForAsync("document.getElementById('flash').innerText.includes('told writer')", TestTimeouts.Default);
+        await browser.ClickAsync("#gate-writer-1-1 button.approve");
+        await browser.WaitForAsync("document.querySelector('ul.steers')", TestTimeouts.Default);
+        await browser.ScreenshotAsync("worker-steered");
+
+        run.Journal.ShouldContain(e => e.Type == JournalTypes.WorkerSteered && e.Worker == "writer" && e.Message == message);
+        var log = Path.Combine(run.Layout.IterationDir(1), "writer.log");
+        var deadline = DateTimeOffset.UtcNow + TestTimeouts.Slow;
+        while (!(File.Exists(log) && File.ReadAllText(log).Contains(message, StringComparison.Ordinal)))
+        {
+            DateTimeOffset.UtcNow.ShouldBeLessThan(deadline, "the agent's stream never showed the message it was told");
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
+
+        (await browser.TextAsync("ul.steers")).ShouldContain(message);
+    }
+
+    [Fact]
     public async Task Pause_and_resume_from_the_page_stop_the_run_at_an_iteration_s_end_and_carry_it_on()
     {
         await using var run = new FleetRun($$"""
