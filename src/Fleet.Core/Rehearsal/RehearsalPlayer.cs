@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
+using Fleet.Spec;
 
 namespace Fleet.Rehearsal;
 
@@ -100,11 +101,14 @@ internal sealed class RehearsalPlayer(RehearsalScript script)
 
     internal static IEnumerable<RehearsalStep> Expand(RehearsalTurn turn, RehearsalKey key, RehearsalProvider provider, RehearsalConversation conversation)
     {
-        string Fill(string s) => s
-            .Replace("{fleet}", key.Fleet, StringComparison.Ordinal)
-            .Replace("{worker}", key.Worker, StringComparison.Ordinal)
-            .Replace("{iteration}", key.Iteration.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)
-            .Replace("{cwd}", conversation.Cwd ?? ".", StringComparison.Ordinal);
+        var values = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["{fleet}"] = key.Fleet,
+            ["{worker}"] = key.Worker,
+            ["{iteration}"] = key.Iteration.ToString(CultureInfo.InvariantCulture),
+            ["{cwd}"] = conversation.Cwd ?? ".",
+        };
+        string Fill(string s) => Placeholders.Expand(s, values);
 
         var say = turn.Say is null ? null : Fill(turn.Say);
         var usage = turn.Usage;
