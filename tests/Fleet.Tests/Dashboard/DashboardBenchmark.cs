@@ -94,7 +94,7 @@ public sealed class DashboardBenchmark
             {
                 var key = $"bench-{i}";
                 var at = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-                await journal.AppendAsync(new JournalEntry { Type = JournalTypes.Verdict, Iteration = 1, Outcome = "iterate", Reason = key, Source = "review.md" }, TestContext.Current.CancellationToken);
+                await journal.AppendAsync(new JournalEntry { Type = JournalTypes.Verdict, Iteration = i, Outcome = "iterate", Reason = key, Source = "review.md" }, TestContext.Current.CancellationToken);
                 await browser.WaitForAsync($"window.benchSeen[{JsonSerializer.Serialize(key)}]", TestTimeouts.Default);
                 var seen = (await browser.EvalAsync($"window.benchSeen[{JsonSerializer.Serialize(key)}]"))!.GetValue<long>();
                 latencies.Add(seen - at);
