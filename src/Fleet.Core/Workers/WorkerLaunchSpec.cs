@@ -112,9 +112,13 @@ public sealed record WorkerLaunchSpec
         Gates?.ToPolicy();
     }
 
+    /// <summary>A worker id names files: not empty, not <c>.</c> or <c>..</c>, no <c>/</c>.</summary>
+    public static bool IsValidWorkerId(string? worker) =>
+        !string.IsNullOrWhiteSpace(worker) && worker is not ("." or "..") && worker.IndexOfAny(['/', '\0']) < 0;
+
     internal static void ThrowIfBadWorkerId(string worker)
     {
-        if (string.IsNullOrWhiteSpace(worker) || worker is "." or ".." || worker.IndexOfAny(['/', '\0']) >= 0)
+        if (!IsValidWorkerId(worker))
         {
             throw new ArgumentException($"'{worker}' cannot be a worker id: it names files, so it may not be empty, '.', '..' or contain '/'.", nameof(worker));
         }
