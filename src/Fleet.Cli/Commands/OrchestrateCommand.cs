@@ -105,7 +105,7 @@ internal static class OrchestrateCommand
             Layout = layout,
             FleetName = fleet.Name,
             Channels = channels,
-            Dashboard = () => Fleet.Notifications.DashboardLink.Read(dirs),
+            Dashboard = () => Paths.DashboardAddress.Read(dirs)?.FleetPage(layout.Root),
             Time = time,
             Log = log,
             FirstRetry = RetrySeconds(console) is { } first ? TimeSpan.FromSeconds(first) : TimeSpan.FromSeconds(1),

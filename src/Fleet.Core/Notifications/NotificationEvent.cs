@@ -84,8 +84,5 @@ public sealed record LedgerLine(string Id, string Channel, string Status, DateTi
 [JsonSerializable(typeof(NotificationEvent))]
 [JsonSerializable(typeof(WebhookBody))]
 [JsonSerializable(typeof(LedgerLine))]
-[JsonSerializable(typeof(DashboardAddress))]
 public sealed partial class NotificationJsonContext : JsonSerializerContext;
 
-/// <summary><c>$XDG_STATE_HOME/fleet/dashboard.json</c>, written by <c>fleet dashboard</c> while it runs.</summary>
-public sealed record DashboardAddress(string? Url, int? Pid);
