@@ -39,6 +39,9 @@ public sealed record WorkerLaunchSpec
     /// <summary>Codex: the resumed thread's cumulative usage before this run, so this run's cost is the difference.</summary>
     public Fleet.Streams.CodexBaseline? CodexBaseline { get; init; }
 
+    /// <summary>Claude: the resumed session's cumulative cost before this run, so this run's cost is the difference.</summary>
+    public Fleet.Streams.ClaudeBaseline? ClaudeBaseline { get; init; }
+
     /// <summary>How long after the agent's exit its pipes may stay open (grandchildren) before the shim stops reading.</summary>
     public double? DrainTimeoutSeconds { get; init; }
 
