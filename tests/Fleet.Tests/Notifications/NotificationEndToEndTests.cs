@@ -100,12 +100,15 @@ public class NotificationEndToEndTests
         gate.GetProperty("gate").GetProperty("summary").GetString().ShouldBe("rm -rf build");
         gate.GetProperty("commands")[0].GetString().ShouldBe($"fleet approve {run.Root} asker-1-1");
 
-        // The orchestrator dies while the gate waits; the one resume starts must not announce it again.
+        // The orchestrator dies while the gate waits, once its delivery is in the ledger (before that, a resend is the
+        // documented gap); the one resume starts must not announce it again.
+        await UntilAsync(() => DeliveryLedger.For(run.Layout).Delivered().Count(d => d.Id.EndsWith("/gate_opened/asker-1-1", StringComparison.Ordinal)) == 2, "the gate's deliveries were never recorded", run);
         var first = OrchestratorInfo.Running(run.Layout).ShouldNotBeNull();
         first.Identity.Signal(UnixSignal.SIGKILL);
         await UntilAsync(() => !first.Identity.IsAlive, "the orchestrator survived SIGKILL", run);
         (await run.FleetAsync("resume", run.Root)).ExitCode.ShouldBe(0);
-        await UntilAsync(() => File.ReadAllText(Path.Combine(run.Layout.StateDir, FleetRuns.LaunchLog)).Split("notify: webhook").Length == 3, "the resumed orchestrator has no notifier", run);
+        // Each orchestrator names its channels once as it starts ("notify: webhook URL, command sh").
+        await UntilAsync(() => File.ReadAllLines(Path.Combine(run.Layout.StateDir, FleetRuns.LaunchLog)).Count(l => l.Contains("notify: webhook", StringComparison.Ordinal) && l.EndsWith(", command sh", StringComparison.Ordinal)) == 2, "the resumed orchestrator has no notifier", run);
         await Task.Delay(TimeSpan.FromSeconds(3), TestContext.Current.CancellationToken);
         webhook.Ids.Count.ShouldBe(1);
 
