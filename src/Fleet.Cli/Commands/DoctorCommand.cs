@@ -56,7 +56,8 @@ internal static class DoctorCommand
         d.InsideTmux,
         [.. d.Tools.Select(t => new DoctorToolJson(t.Tool.Name, t.Tool.Found, t.Tool.Path, t.Tool.Version, t.Tool.Error, t.Required, t.Tool.Found ? null : t.Install))],
         [.. d.Keys.Select(k => new DoctorKeyJson(k.Name, k.IsSet, k.Display))],
-        [.. shared.Select(s => new DoctorSharedJson(s.Path, s.Mode, s.Fix))]);
+        [.. shared.Select(s => new DoctorSharedJson(s.Path, s.Mode, s.Fix))],
+        d.CodexAppServer is { } appServer ? appServer ? "app-server" : "exec" : null);
 
     internal static string Render(MachineDiagnosis d, IReadOnlyList<SharedAgentData> shared)
     {
@@ -80,6 +81,11 @@ internal static class DoctorCommand
         }
 
         rows.Add(("mode", d.Mode, d.Reason));
+        if (d.CodexAppServer is { } appServer)
+        {
+            rows.Add(("codex workers", appServer ? "app-server" : "exec", Fleet.Providers.CodexAppServerProbe.Describe(appServer)));
+        }
+
         var nameWidth = rows.Max(r => r.Name.Length);
         var stateWidth = rows.Max(r => r.State.Length);
         var w = new StringWriter(CultureInfo.InvariantCulture);

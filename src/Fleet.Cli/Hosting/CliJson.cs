@@ -26,7 +26,8 @@ public sealed record DoctorToolJson(string Name, bool Found, string? Path, strin
 
 public sealed record DoctorKeyJson(string Name, bool Set, string Display);
 
-public sealed record DoctorJson(bool CanLaunch, string Mode, string Reason, bool InsideTmux, IReadOnlyList<DoctorToolJson> Tools, IReadOnlyList<DoctorKeyJson> Keys, IReadOnlyList<DoctorSharedJson> SharedAgentData);
+/// <param name="CodexWorkers">How codex workers run: <c>app-server</c>, or <c>exec</c> where this codex has no app-server; null without codex.</param>
+public sealed record DoctorJson(bool CanLaunch, string Mode, string Reason, bool InsideTmux, IReadOnlyList<DoctorToolJson> Tools, IReadOnlyList<DoctorKeyJson> Keys, IReadOnlyList<DoctorSharedJson> SharedAgentData, string? CodexWorkers = null);
 
 /// <summary>Agent data other local users can read, and the command that makes it private.</summary>
 public sealed record DoctorSharedJson(string Path, string Mode, string Fix);

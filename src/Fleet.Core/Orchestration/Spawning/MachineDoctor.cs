@@ -15,7 +15,8 @@ public sealed record ToolCheck(ToolInfo Tool, bool Required, string Install);
 public sealed record KeyCheck(string Name, bool IsSet, string Display);
 
 /// <summary>What <c>fleet doctor</c> found: what launch will do on this machine.</summary>
-public sealed record MachineDiagnosis(IReadOnlyList<ToolCheck> Tools, bool InsideTmux, IReadOnlyList<KeyCheck> Keys, string Mode, string Reason)
+/// <param name="CodexAppServer">How codex workers run: under <c>codex app-server</c> (true), as <c>codex exec</c> where app-server is missing (false); null without codex.</param>
+public sealed record MachineDiagnosis(IReadOnlyList<ToolCheck> Tools, bool InsideTmux, IReadOnlyList<KeyCheck> Keys, string Mode, string Reason, bool? CodexAppServer = null)
 {
     /// <summary>Launch can work at all: every required program (git, sh, setsid) is there.</summary>
     public bool CanLaunch => Tools.All(t => !t.Required || t.Tool.Found);
@@ -59,7 +60,9 @@ public static class MachineDoctor
         }
 
         var keys = KeyVariables.Select(name => Key(name, getEnvironmentVariable(name))).ToList();
-        return new MachineDiagnosis(tools, getEnvironmentVariable("TMUX") is { Length: > 0 }, keys, spawner.Mode, spawner.Reason);
+        var codex = tools.FirstOrDefault(t => t.Tool.Name == "codex" && t.Tool.Works)?.Tool.Path;
+        bool? appServer = codex is null ? null : await Fleet.Providers.CodexAppServerProbe.HasAppServerAsync(codex, cancellationToken);
+        return new MachineDiagnosis(tools, getEnvironmentVariable("TMUX") is { Length: > 0 }, keys, spawner.Mode, spawner.Reason, appServer);
     }
 
     /// <summary>A key's display: never its value; a long key shows its first 7 and last 3 characters.</summary>
