@@ -92,9 +92,10 @@ public static class AgentCommand
     }
 
     /// <summary>
-    /// Codex under app-server: the argv holds only configuration (the model, the effort, and the approval policy and
-    /// sandbox the shim also asks for per thread); the thread, the turn and the brief go over JSON-RPC on stdin
-    /// (<see cref="Fleet.Workers.CodexAppServerSession"/>). <c>-c</c> values are parsed as TOML: the quotes make them strings.
+    /// Codex under app-server: the argv holds only configuration (the model, the effort); the thread with its approval
+    /// policy and sandbox, the turn and the brief go over JSON-RPC on stdin (<see cref="Fleet.Workers.CodexAppServerSession"/>:
+    /// codex 0.171.0 refuses <c>approval_policy="untrusted"</c> in its configuration but takes it per thread).
+    /// <c>-c</c> values are parsed as TOML: the quotes make them strings.
     /// </summary>
     private static List<string> CodexAppServer(ResolvedWorker worker)
     {
@@ -109,8 +110,6 @@ public static class AgentCommand
             argv.AddRange(["-c", $"model_reasoning_effort=\"{effort.Name()}\""]);
         }
 
-        var session = new Fleet.Workers.CodexAppServerSession { Prompt = string.Empty };
-        argv.AddRange(["-c", $"approval_policy=\"{session.ApprovalPolicy}\"", "-c", $"sandbox_mode=\"{session.Sandbox}\""]);
         return argv;
     }
 

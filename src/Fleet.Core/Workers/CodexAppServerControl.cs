@@ -14,7 +14,7 @@ namespace Fleet.Workers;
 /// thread from its previous iteration) and <c>turn/start</c> with the brief;</item>
 /// <item>answers each approval request (<c>item/commandExecution/requestApproval</c>, <c>item/fileChange/requestApproval</c>)
 /// and <c>item/tool/requestUserInput</c> through the worker's <see cref="GateKeeper"/>, as claude's are; a denial's
-/// message reaches the model as a <c>turn/steer</c> of the same turn (the approval answer itself carries none);</item>
+/// message reaches the model as a <c>turn/steer</c> of the same turn, sent just before the decline (which carries no text);</item>
 /// <item>delivers a person's message mid-turn with <c>turn/steer</c>, or stops the turn with <c>turn/interrupt</c>
 /// and starts the next one with the message;</item>
 /// <item>closes stdin once the last turn has completed, so app-server ends.</item>
@@ -348,11 +348,12 @@ internal sealed class CodexAppServerControl : IAgentSession
 
     private async Task AnswerApprovalAsync(JsonNode id, JsonObject? parameters, GateVerdict verdict)
     {
-        await WriteAsync(new JsonObject { ["id"] = id.DeepClone(), ["result"] = new JsonObject { ["decision"] = verdict.Allowed ? "accept" : "decline" } });
         if (!verdict.Allowed)
         {
             await TellDeniedAsync(parameters, verdict.Message);
         }
+
+        await WriteAsync(new JsonObject { ["id"] = id.DeepClone(), ["result"] = new JsonObject { ["decision"] = verdict.Allowed ? "accept" : "decline" } });
     }
 
     private async Task AnswerQuestionsAsync(JsonNode id, JsonObject? parameters, List<JsonObject> questions, GateVerdict verdict)
@@ -366,14 +367,18 @@ internal sealed class CodexAppServerControl : IAgentSession
             }
         }
 
-        await WriteAsync(new JsonObject { ["id"] = id.DeepClone(), ["result"] = new JsonObject { ["answers"] = answers } });
         if (!verdict.Allowed)
         {
             await TellDeniedAsync(parameters, verdict.Message);
         }
+
+        await WriteAsync(new JsonObject { ["id"] = id.DeepClone(), ["result"] = new JsonObject { ["answers"] = answers } });
     }
 
-    /// <summary>A decline carries no text: the reason goes to the model as a steer of the same turn.</summary>
+    /// <summary>
+    /// A decline carries no text: the reason goes to the model as a steer of the same turn, sent before the decline so
+    /// it is in the very request that follows it.
+    /// </summary>
     private async Task TellDeniedAsync(JsonObject? parameters, string? message)
     {
         if (string.IsNullOrWhiteSpace(message) || Text(parameters, "threadId") is not { } thread || Text(parameters, "turnId") is not { } turn)

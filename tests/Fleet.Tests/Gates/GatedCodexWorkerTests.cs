@@ -1,0 +1,167 @@
+using System.Text;
+using System.Text.Json;
+using Fleet.Gates;
+using Fleet.Rehearsal;
+using Fleet.Tests.Infrastructure;
+using Fleet.Tests.Rehearsal;
+using Fleet.Validation;
+using Fleet.Workers;
+
+namespace Fleet.Tests.Gates;
+
+/// <summary>
+/// The REAL codex under <c>codex app-server</c> and fleet's gates, against the rehearsal endpoint: the shim starts
+/// the thread and the turn, answers codex's approval requests by rule or waits for a person's answer file, written
+/// here exactly as <c>fleet approve|deny</c> writes it. What the model receives is proved by the endpoint's script:
+/// a rule that plays only when the prompt contains the text.
+/// </summary>
+public sealed class GatedCodexWorkerTests : IAsyncDisposable
+{
+    private const string Script = """
+        { "rules": [
+            { "worker": "pusher", "when_prompt_contains": "No data loss, please.", "turns": [
+                { "type": "text", "text": "Heard the person: no data loss." } ] },
+            { "worker": "pusher", "turns": [
+                { "type": "shell", "command": "touch out/safe.txt" },
+                { "type": "shell", "command": "prisma db push --accept-data-loss" },
+                { "type": "text", "text": "Pushed." } ] },
+            { "worker": "toucher", "turns": [
+                { "type": "shell", "command": "touch out/a", "usage": { "input_tokens": 1000, "output_tokens": 50 } },
+                { "type": "text", "text": "Touched.", "usage": { "input_tokens": 2000, "output_tokens": 30 } } ] } ] }
+        """;
+
+    private readonly TempDir _root = new("fleet-gates-codex-");
+    private RehearsalServer? _server;
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_server is not null)
+        {
+            await _server.DisposeAsync();
+        }
+
+        _root.Dispose();
+    }
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private string IterationDir(int iteration = 1) => _root.Combine("iterations", iteration.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    [Fact]
+    public async Task A_destructive_codex_command_under_a_wildcard_allow_rule_reaches_the_inbox_and_the_denial_message_reaches_the_model()
+    {
+        Directory.CreateDirectory(_root.Combine("out"));
+        var (spec, run) = await StartAsync("pusher", """{ "allow": ["Bash(*)"] }""", 1);
+        spec.Argv[1].ShouldBe("app-server");
+
+        var request = (await NextRequestsAsync(1)).Single();
+        request.Tool.ShouldBe("Bash");
+        request.Summary.ShouldBe("prisma db push --accept-data-loss");
+        request.Reason.ShouldContain("--accept-data-loss");
+        await Task.Delay(300, Ct);
+        run.IsCompleted.ShouldBeFalse("the worker waits for a person");
+        await AnswerAsync(request.Id, new GateAnswer("deny", "No data loss, please.", false, null, "tester", DateTimeOffset.UtcNow));
+        var record = await run.SlowTimeout();
+
+        record.Outcome.ShouldBe(WorkerOutcome.Succeeded, record.Error);
+        File.Exists(_root.Combine("out", "safe.txt")).ShouldBeTrue();
+        var log = await File.ReadAllTextAsync(Path.Combine(IterationDir(), "pusher.log"), Ct);
+        log.ShouldContain("Heard the person: no data loss.");
+        log.ShouldNotContain("\"Pushed.\"");
+        var gates = await GatesAsync("pusher");
+        gates.Select(g => (g.Summary, g.Decision, g.DecidedBy, g.Rule, g.Message)).ShouldBe([
+            ("touch out/safe.txt", "allow", "rule", "Bash(*)", null),
+            ("prisma db push --accept-data-loss", "deny", "person", null, "No data loss, please.")]);
+    }
+
+    [Fact]
+    public async Task An_allowed_codex_command_never_asks_and_the_next_iteration_resumes_the_thread_and_costs_only_its_own_tokens()
+    {
+        Directory.CreateDirectory(_root.Combine("out"));
+        var (_, run) = await StartAsync("toucher", """{ "allow": ["Bash(touch:*)"] }""", 1);
+        var first = await run.SlowTimeout();
+
+        first.Outcome.ShouldBe(WorkerOutcome.Succeeded, first.Error);
+        File.Exists(_root.Combine("out", "a")).ShouldBeTrue();
+        Directory.Exists(GatePaths.Dir(IterationDir())).ShouldBeFalse("no request was written");
+        (await GatesAsync("toucher")).Select(g => (g.Summary, g.Decision, g.DecidedBy)).ShouldBe([("touch out/a", "allow", "rule")]);
+        first.SessionId.ShouldNotBeNull();
+        (first.InputTokens, first.OutputTokens).ShouldBe((3000, 80));
+        first.CostUsd.ShouldBe(3000 * 1.25m / 1_000_000 + 80 * 10.00m / 1_000_000);
+
+        var (spec, again) = await StartAsync("toucher", """{ "allow": ["Bash(touch:*)"] }""", 2);
+        spec.CodexSession!.ResumeThread.ShouldBe(first.SessionId);
+        var second = await again.SlowTimeout();
+
+        second.Outcome.ShouldBe(WorkerOutcome.Succeeded, second.Error);
+        second.SessionId.ShouldBe(first.SessionId);
+        second.CumulativeUsage!.InputTokens.ShouldBeGreaterThan(first.CumulativeUsage!.InputTokens);
+        second.InputTokens.ShouldBe(second.CumulativeUsage.UncachedInputTokens - first.CumulativeUsage.UncachedInputTokens);
+    }
+
+    private async Task<(WorkerLaunchSpec Spec, Task<WorkerExitRecord> Run)> StartAsync(string worker, string? gates, int iteration)
+    {
+        AgentCli.RequireOrSkip("codex");
+        _server ??= await RehearsalServer.StartAsync(new RehearsalOptions { Script = RehearsalScript.Parse(Script) }, Ct).DefaultTimeout();
+        var json = new StringBuilder($$"""{ "fleet_name": "gates", "type": "dag", "config": { "provider": "codex", "model": "gpt-5-codex" }, """);
+        if (gates is not null)
+        {
+            json.Append($$""" "gates": {{gates}}, """);
+        }
+
+        json.Append($$""" "workers": [ { "id": "{{worker}}", "type": "code-run", "task": "Do the scripted work." } ] }""");
+        var result = FleetValidator.Validate(json.ToString(), "fleet.json", _root.Path);
+        var fleet = result.Fleet ?? throw new InvalidOperationException(string.Join('\n', result.Diagnostics));
+        var spec = await WorkerPreparation.PrepareAsync(fleet, worker, iteration, new WorkerRunOptions(_server.BaseUrl, ToolSearchDirs: [RepoPaths.Root]), null, Ct);
+        spec.CodexSession.ShouldNotBeNull();
+        return (spec, RunAsync(spec));
+    }
+
+    private static async Task<WorkerExitRecord> RunAsync(WorkerLaunchSpec spec)
+    {
+        await Task.Yield();
+        using var view = new StringWriter();
+        try
+        {
+            return await WorkerShim.RunAsync(spec, WorkerStreams.OptionsFor(spec, TextWriter.Synchronized(view)), Ct);
+        }
+        finally
+        {
+            TestContext.Current.TestOutputHelper?.WriteLine(view.ToString());
+        }
+    }
+
+    /// <summary>Waits until <paramref name="count"/> request files exist (the test's own bounded poll).</summary>
+    private async Task<IReadOnlyList<GateRequest>> NextRequestsAsync(int count)
+    {
+        var dir = GatePaths.Dir(IterationDir());
+        var deadline = DateTime.UtcNow + TestTimeouts.Slow;
+        while (DateTime.UtcNow < deadline)
+        {
+            var files = Directory.Exists(dir) ? Directory.GetFiles(dir, "*.request.json") : [];
+            if (files.Length >= count)
+            {
+                var requests = new List<GateRequest>();
+                foreach (var file in files)
+                {
+                    requests.Add(JsonSerializer.Deserialize(await File.ReadAllTextAsync(file, Ct), GateJsonContext.Default.GateRequest)!);
+                }
+
+                return requests;
+            }
+
+            await Task.Delay(50, Ct);
+        }
+
+        throw new TimeoutException($"no {count} gate request(s) in {dir}");
+    }
+
+    private async Task AnswerAsync(string gateId, GateAnswer answer)
+    {
+        await using var file = new FileStream(GatePaths.Answer(IterationDir(), gateId), FileMode.CreateNew, FileAccess.Write);
+        await JsonSerializer.SerializeAsync(file, answer, GateJsonContext.Default.GateAnswer, Ct);
+    }
+
+    private async Task<List<GateRecord>> GatesAsync(string worker, int iteration = 1) =>
+        [.. (await File.ReadAllLinesAsync(GatePaths.Log(IterationDir(iteration), worker), Ct)).Select(l => JsonSerializer.Deserialize(l, GateJsonContext.Default.GateRecord)!)];
+}
