@@ -22,6 +22,8 @@ public static class FleetApp
         root.Subcommands.Add(RunControlCommands.Pause(console));
         root.Subcommands.Add(RunControlCommands.Resume(console));
         root.Subcommands.Add(RunControlCommands.Kill(console));
+        root.Subcommands.Add(SteerCommands.Say(console));
+        root.Subcommands.Add(SteerCommands.Interrupt(console));
         root.Subcommands.Add(InboxCommands.Inbox(console));
         root.Subcommands.Add(InboxCommands.Approve(console));
         root.Subcommands.Add(InboxCommands.Deny(console));

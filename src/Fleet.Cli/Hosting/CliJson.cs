@@ -61,10 +61,13 @@ public sealed record StatusJson(string Root, string Name, string? Type, string? 
 
 public sealed record KillActionJson(string What, string Result);
 
+public sealed record SteerJson(string Worker, int Iteration, string Action, DateTimeOffset HandedAt, int Steers);
+
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true)]
 [JsonSerializable(typeof(StatusJson))]
 [JsonSerializable(typeof(List<StatusJson>))]
 [JsonSerializable(typeof(List<KillActionJson>))]
 [JsonSerializable(typeof(List<GateJson>))]
 [JsonSerializable(typeof(GateAnsweredJson))]
+[JsonSerializable(typeof(SteerJson))]
 internal sealed partial class RunJsonContext : JsonSerializerContext;

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using Fleet.Workers;
 
 namespace Fleet.Orchestration;
@@ -20,12 +19,8 @@ namespace Fleet.Orchestration;
 /// </summary>
 internal sealed class ShimPool : IDisposable
 {
-    private const int SolSocket = 1;
-    private const int SoPeerCred = 17;
-
     private readonly Socket _listener;
     private readonly Action _wake;
-    private readonly uint _uid;
     private readonly Lock _lock = new();
     private readonly List<Link> _links = [];
     private readonly HashSet<(string Worker, int Iteration)> _ended = [];
@@ -37,7 +32,6 @@ internal sealed class ShimPool : IDisposable
     {
         _listener = listener;
         _wake = wake;
-        _uid = Processes.NativeMethods.EffectiveUserId();
         Name = name;
         _ = AcceptAsync();
     }
@@ -186,7 +180,7 @@ internal sealed class ShimPool : IDisposable
                 continue;
             }
 
-            if (!FromOurUser(socket))
+            if (!Processes.PeerCredentials.IsSameUser(socket))
             {
                 // The abstract namespace has no file permissions: the kernel's peer credentials are the check.
                 socket.Dispose();
@@ -200,21 +194,6 @@ internal sealed class ShimPool : IDisposable
             }
 
             _ = ReadAsync(link, token);
-        }
-    }
-
-    private bool FromOurUser(Socket socket)
-    {
-        // struct ucred { pid_t pid; uid_t uid; gid_t gid; }
-        Span<byte> credentials = stackalloc byte[12];
-        try
-        {
-            return socket.GetRawSocketOption(SolSocket, SoPeerCred, credentials) >= 8
-                && MemoryMarshal.Read<uint>(credentials[4..]) == _uid;
-        }
-        catch (SocketException)
-        {
-            return false;
         }
     }
 

@@ -50,13 +50,14 @@ public static class AgentCommand
     /// <summary>
     /// Claude runs under fleet's gates: the brief goes on stdin as a stream-json user message (so no prompt argument),
     /// and every permission request comes to the shim as a <c>control_request</c> (<c>--permission-prompt-tool stdio</c>,
-    /// a flag claude 2.1.332 accepts but hides from --help).
+    /// a flag claude 2.1.332 accepts but hides from --help). <c>--replay-user-messages</c> echoes each message when claude
+    /// takes it, which tells the shim whether a person's message is still to be answered when a turn ends.
     /// </summary>
     private static List<string> Claude(ResolvedWorker worker, InvocationContext context)
     {
         var argv = new List<string>
         {
-            "claude", "-p", "--output-format", "stream-json", "--verbose", "--input-format", "stream-json", "--permission-prompt-tool", "stdio",
+            "claude", "-p", "--output-format", "stream-json", "--verbose", "--input-format", "stream-json", "--replay-user-messages", "--permission-prompt-tool", "stdio",
         };
         if (context.SessionId is { } session)
         {

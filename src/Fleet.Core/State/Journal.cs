@@ -20,6 +20,9 @@ public static class JournalTypes
 
     /// <summary>Intent to continue a limited worker's session: <c>attempt</c> is the continuation's, which claims the pair anew.</summary>
     public const string WorkerContinued = "worker_continued";
+
+    /// <summary>A person's message (<c>message</c>, secrets masked) or interrupt reached a running worker's agent: <c>reason</c> is <c>say</c>, <c>say_now</c> or <c>interrupt</c>.</summary>
+    public const string WorkerSteered = "worker_steered";
     public const string Verdict = "verdict";
     public const string CostCapReached = "cost_cap_reached";
     public const string Paused = "paused";
@@ -79,6 +82,9 @@ public sealed record JournalEntry
 
     /// <summary>worker_limited: when the session is continued (the limit's reset, or the end of a backoff).</summary>
     public DateTimeOffset? Until { get; init; }
+
+    /// <summary>worker_steered: what the person said, secrets masked.</summary>
+    public string? Message { get; init; }
 }
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]

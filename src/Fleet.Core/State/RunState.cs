@@ -36,6 +36,9 @@ public sealed record WorkerState(
     /// <summary>How many limits it met in this iteration.</summary>
     public int Limits { get; init; }
 
+    /// <summary>How many times a person steered it in this iteration (<c>fleet say</c>, <c>fleet interrupt</c>).</summary>
+    public int Steers { get; init; }
+
     public bool IsDone => Status is WorkerStatus.Succeeded or WorkerStatus.Failed or WorkerStatus.Killed or WorkerStatus.Skipped;
 }
 
@@ -143,6 +146,7 @@ public sealed class RunState
                 {
                     Attempt = before.Attempt,
                     Limits = before.Limits,
+                    Steers = before.Steers,
                 };
                 Spent += e.CostUsd ?? 0m;
                 break;
@@ -152,6 +156,9 @@ public sealed class RunState
                 break;
             case JournalTypes.WorkerContinued when Key(e) is { } key && Worker(key.Worker, key.Iteration) is { Status: WorkerStatus.Limited } waiting && e.Attempt == waiting.Attempt + 1:
                 _workers[key] = waiting with { Status = WorkerStatus.Started, Attempt = waiting.Attempt + 1, LimitedUntil = null };
+                break;
+            case JournalTypes.WorkerSteered when Key(e) is { } key && _workers.TryGetValue(key, out var steered):
+                _workers[key] = steered with { Steers = steered.Steers + 1 };
                 break;
             case JournalTypes.WorkerSkipped when Key(e) is { } key && !Worker(key.Worker, key.Iteration).IsDone:
                 _workers[key] = new WorkerState(key.Worker, key.Iteration, WorkerStatus.Skipped, EndedAt: e.Ts, Reason: e.Reason);

@@ -41,6 +41,9 @@ internal sealed class CodexAppServerControl : IAgentSession
     private string? _activeTurn;
     private bool _stdinClosed;
 
+    // Under _turnLock: an interrupt holds one open turn for the message that follows it (the next SayAsync takes it).
+    private bool _held;
+
     public CodexAppServerControl(WorkerLaunchSpec spec, TimeProvider time, Action<string> note)
     {
         _spec = spec;
@@ -137,13 +140,13 @@ internal sealed class CodexAppServerControl : IAgentSession
 
     /// <summary>
     /// Gives the model <paramref name="text"/>: within the running turn (<c>turn/steer</c>: codex adds it to the next
-    /// model request), or, with <paramref name="now"/>, after interrupting that turn, as the next turn. Between turns it
-    /// starts one. Returns once app-server has accepted it.
+    /// model request), or, with <paramref name="now"/>, after interrupting that turn, as the next turn. Between turns (after
+    /// <see cref="InterruptAsync"/>) it starts one. Returns once app-server has accepted it.
     /// </summary>
     public async Task SayAsync(string text, bool now, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(text);
-        var thread = ThreadId ?? throw new InvalidOperationException("codex has no thread yet: the message cannot be delivered.");
+        var thread = ThreadId ?? throw new SteeringRefusedException("codex has not started its thread yet");
         string? turn;
         Task ended;
         lock (_turnLock)
@@ -153,41 +156,73 @@ internal sealed class CodexAppServerControl : IAgentSession
             if (turn is null || now)
             {
                 // Counted before the interrupt: the interrupted turn's end must not close stdin under the next turn.
-                _openTurns++;
+                // An earlier interrupt counted it already.
+                if (!_held)
+                {
+                    _openTurns++;
+                }
+
+                _held = false;
             }
         }
 
-        if (turn is not null && !now)
+        try
         {
-            await CallAsync("turn/steer", new JsonObject { ["threadId"] = thread, ["expectedTurnId"] = turn, ["input"] = Input(text) }, cancellationToken);
-            return;
+            if (turn is not null && !now)
+            {
+                await CallAsync("turn/steer", new JsonObject { ["threadId"] = thread, ["expectedTurnId"] = turn, ["input"] = Input(text) }, cancellationToken);
+            }
+            else
+            {
+                if (turn is not null)
+                {
+                    await CallAsync("turn/interrupt", new JsonObject { ["threadId"] = thread, ["turnId"] = turn }, cancellationToken);
+                    await ended.WaitAsync(cancellationToken);
+                }
+
+                await StartTurnAsync(thread, text, counted: true, cancellationToken);
+            }
+        }
+        catch (CodexCallException e)
+        {
+            throw new SteeringRefusedException($"codex did not take the message: {e.Message}", e);
         }
 
-        if (turn is not null)
-        {
-            await CallAsync("turn/interrupt", new JsonObject { ["threadId"] = thread, ["turnId"] = turn }, cancellationToken);
-            await ended.WaitAsync(cancellationToken);
-        }
-
-        await StartTurnAsync(thread, text, counted: true, cancellationToken);
+        _note($"[fleet] a person says{(now ? " (after an interrupt)" : string.Empty)}: {Fleet.Telemetry.Privacy.SecretMasker.Mask(text)}");
     }
 
-    /// <summary>Stops the running turn (<c>turn/interrupt</c>); app-server stays, and ends as after any last turn.</summary>
+    /// <summary>
+    /// Stops the running turn (<c>turn/interrupt</c>). App-server stays and waits for the next <see cref="SayAsync"/>,
+    /// which starts the next turn.
+    /// </summary>
     public async Task InterruptAsync(CancellationToken cancellationToken)
     {
-        var thread = ThreadId ?? throw new InvalidOperationException("codex has no thread yet: there is no turn to interrupt.");
+        var thread = ThreadId ?? throw new SteeringRefusedException("codex has not started its thread yet");
         string? turn;
         lock (_turnLock)
         {
             turn = _activeTurn;
+            if (!_held)
+            {
+                // Holds stdin open past the interrupted turn, for the message that follows.
+                _openTurns++;
+                _held = true;
+            }
         }
 
-        if (turn is null)
+        if (turn is not null)
         {
-            throw new InvalidOperationException("codex runs no turn now: there is nothing to interrupt.");
+            try
+            {
+                await CallAsync("turn/interrupt", new JsonObject { ["threadId"] = thread, ["turnId"] = turn }, cancellationToken);
+            }
+            catch (CodexCallException e)
+            {
+                throw new SteeringRefusedException($"codex did not stop the turn: {e.Message}", e);
+            }
         }
 
-        await CallAsync("turn/interrupt", new JsonObject { ["threadId"] = thread, ["turnId"] = turn }, cancellationToken);
+        _note("[fleet] a person interrupted the turn; the agent waits for `fleet say`");
     }
 
     public async Task CompleteAsync()
@@ -296,7 +331,7 @@ internal sealed class CodexAppServerControl : IAgentSession
 
         if (last)
         {
-            Track(CloseStdinAsync());
+            Track(CloseStdinAsync(onlyIfIdle: true));
         }
     }
 
@@ -400,6 +435,11 @@ internal sealed class CodexAppServerControl : IAgentSession
 
     private async Task<JsonNode?> CallAsync(string method, JsonObject parameters, CancellationToken cancellationToken)
     {
+        if (_stdinClosed)
+        {
+            throw new CodexCallException("codex has finished its last turn and takes no more input");
+        }
+
         var id = Interlocked.Increment(ref _nextId);
         var answer = new TaskCompletionSource<JsonNode?>(TaskCreationOptions.RunContinuationsAsynchronously);
         _calls[id] = answer;
@@ -448,7 +488,11 @@ internal sealed class CodexAppServerControl : IAgentSession
         }
     }
 
-    private async Task CloseStdinAsync()
+    /// <summary>
+    /// Closes stdin, so app-server ends. <paramref name="onlyIfIdle"/>: unless a turn was asked for since the last one
+    /// ended (a message that came just then), checked under the write lock so that turn's request is never cut off.
+    /// </summary>
+    private async Task CloseStdinAsync(bool onlyIfIdle = false)
     {
         if (!_stdin.Task.IsCompletedSuccessfully)
         {
@@ -458,7 +502,13 @@ internal sealed class CodexAppServerControl : IAgentSession
         await _stdinLock.WaitAsync(CancellationToken.None);
         try
         {
-            if (!_stdinClosed)
+            bool idle;
+            lock (_turnLock)
+            {
+                idle = _openTurns <= 0;
+            }
+
+            if (!_stdinClosed && (idle || !onlyIfIdle))
             {
                 _stdinClosed = true;
                 await _stdin.Task.Result.DisposeAsync();

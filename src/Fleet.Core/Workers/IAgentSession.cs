@@ -2,9 +2,10 @@ namespace Fleet.Workers;
 
 /// <summary>
 /// The shim's side of an agent that it talks to on stdin (claude's control protocol, codex's app-server): it is
-/// given the agent's stdin once started, sees every stdout line in order, and settles what is pending at the end.
+/// given the agent's stdin once started, sees every stdout line in order, takes a person's messages
+/// (<see cref="IAgentSteering"/>), and settles what is pending at the end.
 /// </summary>
-internal interface IAgentSession : IDisposable
+internal interface IAgentSession : IAgentSteering, IDisposable
 {
     /// <summary>Gives the agent's stdin once it is started.</summary>
     void Attach(Stream stdin);

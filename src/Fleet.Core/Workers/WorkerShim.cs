@@ -153,6 +153,10 @@ public static class WorkerShim
         WorkerExitRecord record;
         AgentProcess agent;
 
+        // The agent's input channel for a person's messages, when the run has one (claude's stdin; codex's app-server session).
+        IAgentSteering? steering = control;
+        SteerLink.SteerListener? steer = null;
+
         // From here an agent may be running: a shim that ends without a record leaves "outcome unknown", not "never started".
         claimed.Update(claimed.Claim with { AgentStarting = true }, flushToDisk: false);
         try
@@ -163,6 +167,12 @@ public static class WorkerShim
             {
                 control.Attach(agent.StandardInput!);
                 await control.StartAsync(CancellationToken.None);
+            }
+
+            if (steering is not null)
+            {
+                steer = SteerLink.TryListen(claimed.Claim.Token!, steering, options.TimeProvider, view.Note);
+                steer?.Start();
             }
         }
         catch (AgentStartException e)
@@ -190,6 +200,11 @@ public static class WorkerShim
                 await agent.StopAsync(options.StopLadder, CancellationToken.None);
                 result = await agent.WaitAsync(CancellationToken.None);
             }
+        }
+
+        if (steer is not null)
+        {
+            await steer.DisposeAsync();
         }
 
         OrphanReaper.ReapOrphans();

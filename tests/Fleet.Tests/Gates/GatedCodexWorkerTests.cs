@@ -25,6 +25,14 @@ public sealed class GatedCodexWorkerTests : IAsyncDisposable
                 { "type": "shell", "command": "touch out/safe.txt" },
                 { "type": "shell", "command": "prisma db push --accept-data-loss" },
                 { "type": "text", "text": "Pushed." } ] },
+            { "worker": "steered", "when_prompt_contains": "stop now", "turns": [
+                { "type": "text", "text": "Stopped as asked." } ] },
+            { "worker": "steered", "when_prompt_contains": "use pnpm", "turns": [
+                { "type": "shell", "command": "sleep 30" },
+                { "type": "text", "text": "Slept." } ] },
+            { "worker": "steered", "turns": [
+                { "type": "shell", "command": "touch out/one" },
+                { "type": "text", "text": "Never steered." } ] },
             { "worker": "toucher", "turns": [
                 { "type": "shell", "command": "touch out/a", "usage": { "input_tokens": 1000, "output_tokens": 50 } },
                 { "type": "text", "text": "Touched.", "usage": { "input_tokens": 2000, "output_tokens": 30 } } ] } ] }
@@ -97,6 +105,54 @@ public sealed class GatedCodexWorkerTests : IAsyncDisposable
         second.SessionId.ShouldBe(first.SessionId);
         second.CumulativeUsage!.InputTokens.ShouldBeGreaterThan(first.CumulativeUsage!.InputTokens);
         second.InputTokens.ShouldBe(second.CumulativeUsage.UncachedInputTokens - first.CumulativeUsage.UncachedInputTokens);
+    }
+
+    [Fact]
+    public async Task Fleet_say_reaches_codex_mid_turn_through_turn_steer_and_now_interrupts_a_long_command_in_the_same_process_and_thread()
+    {
+        Directory.CreateDirectory(_root.Combine("out"));
+        var (spec, run) = await StartAsync("steered", """{ "allow": ["Bash(sleep:*)"] }""", 1);
+        // The first command waits at its gate: the turn is running, so the message goes in with turn/steer.
+        var gate = (await NextRequestsAsync(1)).Single();
+        var claim = WorkerClaim.TryRead(IterationDir(), "steered")!;
+        var token = claim.Token!;
+        var said = await SteerLink.SendAsync(token, new SteerRequest { Say = "Please use pnpm, not npm." }, Ct).DefaultTimeout();
+        said.ShouldNotBeNull();
+        said.Ok.ShouldBeTrue(said.Error);
+        await AnswerAsync(gate.Id, new GateAnswer("allow", null, false, null, "tester", DateTimeOffset.UtcNow));
+
+        // The steered script runs `sleep 30` (allowed by rule); --now stops it and the message is the next turn.
+        var log = Path.Combine(IterationDir(), "steered.log");
+        await WaitForAsync(() => File.Exists(log) && File.ReadAllText(log).Contains("'sleep 30'", StringComparison.Ordinal));
+        var now = await SteerLink.SendAsync(token, new SteerRequest { Say = "stop now and report", Now = true }, Ct).DefaultTimeout();
+        now.ShouldNotBeNull();
+        now.Ok.ShouldBeTrue(now.Error);
+        var record = await run.SlowTimeout();
+
+        record.Outcome.ShouldBe(WorkerOutcome.Succeeded, record.Error);
+        var text = await File.ReadAllTextAsync(log, Ct);
+        text.ShouldContain("Stopped as asked.");
+        text.ShouldNotContain("Slept.");
+        text.ShouldNotContain("Never steered.");
+        var lines = await File.ReadAllLinesAsync(log, Ct);
+        lines.Count(l => l.Contains("\"method\":\"thread/started\"", StringComparison.Ordinal)).ShouldBe(1, "one thread");
+        lines.Count(l => l.Contains("\"method\":\"turn/started\"", StringComparison.Ordinal)).ShouldBe(2, "the brief's turn, then the message's");
+        record.Pid.ShouldBe(claim.AgentPid!.Value, "the agent the message reached is the one that ended the run");
+        spec.Argv[1].ShouldBe("app-server");
+    }
+
+    private static async Task WaitForAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + TestTimeouts.Slow;
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException("the condition did not come true");
+            }
+
+            await Task.Delay(50, Ct);
+        }
     }
 
     private async Task<(WorkerLaunchSpec Spec, Task<WorkerExitRecord> Run)> StartAsync(string worker, string? gates, int iteration)
