@@ -21,6 +21,13 @@ public static class CodexStreamParser
             return;
         }
 
+        // App-server's answer to thread/start or thread/resume names the thread (a resume sends no thread/started).
+        if (root.Prop("result")?.Prop("thread")?.Str("id") is { } thread && root.Prop("id") is not null)
+        {
+            events.Add(new ThreadStarted(thread));
+            return;
+        }
+
         switch (root.Str("type"))
         {
             case "thread.started" when root.Str("thread_id") is { } threadId:

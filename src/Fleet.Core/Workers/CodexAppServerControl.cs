@@ -347,7 +347,10 @@ internal sealed class CodexAppServerControl : IAgentSession
                     input["description"] = reason;
                 }
 
-                await _gates.DecideAsync("Bash", input, askedAt, v => AnswerApprovalAsync(id, parameters, v), CancellationToken.None);
+                // A plain command runs inside the sandbox; one that asks for more (a reason, network) is judged without it.
+                var sandboxed = _session.Sandbox == "workspace-write" && Text(parameters, "kind") is null or "command"
+                    && Text(parameters, "reason") is null && parameters?["networkApprovalContext"] is null;
+                await _gates.DecideAsync("Bash", input, askedAt, v => AnswerApprovalAsync(id, parameters, v), CancellationToken.None, sandboxed: sandboxed);
                 break;
             case "item/fileChange/requestApproval":
                 var changes = Text(parameters, "itemId") is { } item && _fileChanges.TryGetValue(item, out var c) ? c : [];

@@ -20,4 +20,21 @@ public class GateKeeperTests
 
         GateKeeper.Strictest(queries, q => Policy.Decide(q)).Action.ShouldBe(expected);
     }
+
+    [Theory]
+    [InlineData("touch out/a", true, GateAction.Allow, "sandbox")]
+    [InlineData("touch out/a && echo done", true, GateAction.Allow, "sandbox")]
+    [InlineData("touch out/a", false, GateAction.Ask, null)]
+    [InlineData("git reset --hard", true, GateAction.Ask, "git reset --hard")]
+    [InlineData("curl https://example.com", true, GateAction.Deny, "Bash(curl:*)")]
+    [InlineData("echo $(whoami)", true, GateAction.Ask, null)]
+    [InlineData("npm test", true, GateAction.Allow, "Bash(npm test:*)")]
+    public void A_sandboxed_codex_command_no_rule_matches_is_allowed_and_every_rule_still_holds(string command, bool sandboxed, GateAction action, string? rule)
+    {
+        var policy = GatePolicy.Parse(["Bash(npm test:*)"], ["Bash(curl:*)"], []);
+
+        var decision = policy.Decide(new GateQuery("Bash", new System.Text.Json.Nodes.JsonObject { ["command"] = command }, "/repo"), null, sandboxed);
+
+        (decision.Action, decision.Rule).ShouldBe((action, rule));
+    }
 }

@@ -31,7 +31,7 @@ public sealed class GatedCodexWorkerTests : IAsyncDisposable
                 { "type": "shell", "command": "sleep 30" },
                 { "type": "text", "text": "Slept." } ] },
             { "worker": "steered", "turns": [
-                { "type": "shell", "command": "touch out/one" },
+                { "type": "shell", "command": "git clean -fdx out" },
                 { "type": "text", "text": "Never steered." } ] },
             { "worker": "toucher", "turns": [
                 { "type": "shell", "command": "touch out/a", "usage": { "input_tokens": 1000, "output_tokens": 50 } },
@@ -83,6 +83,19 @@ public sealed class GatedCodexWorkerTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_codex_command_no_rule_matches_runs_in_its_sandbox_unasked_and_is_recorded_as_allowed_by_the_sandbox()
+    {
+        Directory.CreateDirectory(_root.Combine("out"));
+        var (_, run) = await StartAsync("toucher", null, 1);
+        var record = await run.SlowTimeout();
+
+        record.Outcome.ShouldBe(WorkerOutcome.Succeeded, record.Error);
+        File.Exists(_root.Combine("out", "a")).ShouldBeTrue();
+        Directory.Exists(GatePaths.Dir(IterationDir())).ShouldBeFalse("no request was written");
+        (await GatesAsync("toucher")).Select(g => (g.Summary, g.Decision, g.DecidedBy, g.Rule)).ShouldBe([("touch out/a", "allow", "rule", "sandbox")]);
+    }
+
+    [Fact]
     public async Task An_allowed_codex_command_never_asks_and_the_next_iteration_resumes_the_thread_and_costs_only_its_own_tokens()
     {
         Directory.CreateDirectory(_root.Combine("out"));
@@ -112,7 +125,7 @@ public sealed class GatedCodexWorkerTests : IAsyncDisposable
     {
         Directory.CreateDirectory(_root.Combine("out"));
         var (spec, run) = await StartAsync("steered", """{ "allow": ["Bash(sleep:*)"] }""", 1);
-        // The first command waits at its gate: the turn is running, so the message goes in with turn/steer.
+        // The first command (destructive) waits at its gate: the turn is running, so the message goes in with turn/steer.
         var gate = (await NextRequestsAsync(1)).Single();
         var claim = WorkerClaim.TryRead(IterationDir(), "steered")!;
         var token = claim.Token!;

@@ -66,6 +66,16 @@ public class CodexAppServerStreamTests
     }
 
     [Fact]
+    public void A_resumed_thread_is_named_by_the_answer_to_thread_resume_which_sends_no_thread_started()
+    {
+        var reader = Feed([Run[0], Run[1], Run[3], Run[^2], Run[^1]]);
+        reader.Complete(0);
+
+        reader.Summary.SessionId.ShouldBe(Thread);
+        reader.Summary.IsError.ShouldBeFalse(reader.Summary.ErrorText);
+    }
+
+    [Fact]
     public void A_failed_turn_fails_the_run_with_its_message_and_an_interrupted_one_does_not()
     {
         var failed = Feed([Run[2], Run[3], """{"method":"turn/completed","params":{"threadId":"x","turn":{"id":"t1","items":[],"status":"failed","error":{"message":"{\"error\":{\"message\":\"rehearsal: codex prompt rejected\"}}"}}}}"""]);
