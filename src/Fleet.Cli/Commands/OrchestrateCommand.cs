@@ -38,7 +38,8 @@ internal static class OrchestrateCommand
             {
                 // Same port as the last orchestrator of this run, so agents that outlived it can still reach it.
                 var port = previous?.RehearsalUrl is { } url && Uri.TryCreate(url, UriKind.Absolute, out var u) ? u.Port : 0;
-                server = await StartRehearsalAsync(port, LaunchChecks.RehearsalScript(fleet), RequestLog(layout), cancellationToken);
+                var earlier = await RehearsalRequestLog.ReadAsync(layout, cancellationToken);
+                server = await StartRehearsalAsync(new RehearsalOptions { Port = port, Script = LaunchChecks.RehearsalScript(fleet), Log = RehearsalRequestLog.Appender(layout), Earlier = earlier }, cancellationToken);
             }
 
             await using (server)
@@ -83,39 +84,16 @@ internal static class OrchestrateCommand
         }
     }
 
-    private static async Task<RehearsalServer> StartRehearsalAsync(int port, RehearsalScript script, Action<RehearsalLogEntry> log, CancellationToken cancellationToken)
+    private static async Task<RehearsalServer> StartRehearsalAsync(RehearsalOptions options, CancellationToken cancellationToken)
     {
         try
         {
-            return await RehearsalServer.StartAsync(new RehearsalOptions { Port = port, Script = script, Log = log }, cancellationToken);
+            return await RehearsalServer.StartAsync(options, cancellationToken);
         }
-        catch (IOException) when (port != 0)
+        catch (IOException) when (options.Port != 0)
         {
-            return await RehearsalServer.StartAsync(new RehearsalOptions { Port = 0, Script = script, Log = log }, cancellationToken);
+            return await RehearsalServer.StartAsync(options with { Port = 0 }, cancellationToken);
         }
-    }
-
-    /// <summary>Every model call the run's rehearsal endpoint answered, one JSON line each: <c>.fleet/rehearsal/requests.jsonl</c>.</summary>
-    private static Action<RehearsalLogEntry> RequestLog(FleetLayout layout)
-    {
-        var path = Path.Combine(layout.StateDir, "rehearsal", "requests.jsonl");
-        PrivateFiles.CreateDirectory(Path.GetDirectoryName(path)!);
-        var gate = new Lock();
-        return entry =>
-        {
-            lock (gate)
-            {
-                try
-                {
-                    using var file = PrivateFiles.Open(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
-                    file.Write(System.Text.Encoding.UTF8.GetBytes(entry.ToJsonLine() + "\n"));
-                }
-                catch (IOException)
-                {
-                    // A log line lost never stops the endpoint.
-                }
-            }
-        };
     }
 
     /// <summary>

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
+using Fleet.Spec;
 
 namespace Fleet.Rehearsal;
 
@@ -23,9 +24,40 @@ internal sealed record LimitStep(LimitShape Shape, DateTimeOffset? ResetsAt, Reh
 /// A fail step does not produce a model response, so it sits between positions: while it has failures left
 /// (all of them when <c>times</c> is not given), the call at its position fails; then the script goes on.
 /// </summary>
-internal sealed class RehearsalPlayer(RehearsalScript script)
+internal sealed class RehearsalPlayer
 {
+    private const string FailOutcomeStart = "step ";
+    private const string FailOutcomeMiddle = ": fail ";
+
+    private readonly RehearsalScript script;
     private readonly ConcurrentDictionary<string, int> _failuresServed = new(StringComparer.Ordinal);
+
+    /// <param name="script">What to play.</param>
+    /// <param name="earlier">The calls earlier endpoints of this run answered: the failures they served count against a
+    /// fail turn's <c>times</c>, so a restarted endpoint does not fail those calls again.</param>
+    public RehearsalPlayer(RehearsalScript script, IEnumerable<RehearsalLogEntry>? earlier = null)
+    {
+        this.script = script;
+        foreach (var entry in earlier ?? [])
+        {
+            if (entry.Key is { } key && FailedStep(entry.Outcome) is { } step)
+            {
+                _failuresServed.AddOrUpdate(FailureId(key, step), 1, (_, n) => n + 1);
+            }
+        }
+    }
+
+    /// <summary>The step a logged outcome says failed (<c>step 2: fail 529</c>), or null.</summary>
+    internal static int? FailedStep(string outcome)
+    {
+        var middle = outcome.IndexOf(FailOutcomeMiddle, StringComparison.Ordinal);
+        return outcome.StartsWith(FailOutcomeStart, StringComparison.Ordinal) && middle > FailOutcomeStart.Length
+            && int.TryParse(outcome.AsSpan(FailOutcomeStart.Length, middle - FailOutcomeStart.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var step)
+            ? step
+            : null;
+    }
+
+    private static string FailureId(string key, int step) => string.Create(CultureInfo.InvariantCulture, $"{key}#{step}");
 
     public RehearsalStep Decide(RehearsalKey key, RehearsalProvider provider, RehearsalConversation conversation, out string description)
     {
@@ -61,7 +93,7 @@ internal sealed class RehearsalPlayer(RehearsalScript script)
             {
                 if (position == conversation.Position && TryServeFailure(key, i, fail.Times))
                 {
-                    description = string.Create(CultureInfo.InvariantCulture, $"step {i}: fail {fail.Status}");
+                    description = string.Create(CultureInfo.InvariantCulture, $"{FailOutcomeStart}{i}{FailOutcomeMiddle}{fail.Status}");
                     return fail;
                 }
 
@@ -88,7 +120,7 @@ internal sealed class RehearsalPlayer(RehearsalScript script)
             return true;
         }
 
-        var id = string.Create(CultureInfo.InvariantCulture, $"{key}#{stepIndex}");
+        var id = FailureId(key.ToString(), stepIndex);
         var served = false;
         _failuresServed.AddOrUpdate(id, _ => { served = true; return 1; }, (_, n) =>
         {
@@ -100,11 +132,14 @@ internal sealed class RehearsalPlayer(RehearsalScript script)
 
     internal static IEnumerable<RehearsalStep> Expand(RehearsalTurn turn, RehearsalKey key, RehearsalProvider provider, RehearsalConversation conversation)
     {
-        string Fill(string s) => s
-            .Replace("{fleet}", key.Fleet, StringComparison.Ordinal)
-            .Replace("{worker}", key.Worker, StringComparison.Ordinal)
-            .Replace("{iteration}", key.Iteration.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)
-            .Replace("{cwd}", conversation.Cwd ?? ".", StringComparison.Ordinal);
+        var values = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["{fleet}"] = key.Fleet,
+            ["{worker}"] = key.Worker,
+            ["{iteration}"] = key.Iteration.ToString(CultureInfo.InvariantCulture),
+            ["{cwd}"] = conversation.Cwd ?? ".",
+        };
+        string Fill(string s) => Placeholders.Expand(s, values);
 
         var say = turn.Say is null ? null : Fill(turn.Say);
         var usage = turn.Usage;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Fleet.Spec;
 
 namespace Fleet.Rehearsal;
 
@@ -293,19 +294,19 @@ public sealed record RehearsalScript(IReadOnlyList<RehearsalRule> Rules)
         {
             case "text":
                 CheckKeys(obj, at, "type", "text", "usage");
-                turn = new TextTurn(RequiredString(obj, "text", at));
+                turn = new TextTurn(RequiredTemplate(obj, "text", at));
                 break;
             case "write_file":
                 CheckKeys(obj, at, "type", "path", "content", "usage", "say");
-                turn = new WriteFileTurn(RequiredString(obj, "path", at), RequiredString(obj, "content", at));
+                turn = new WriteFileTurn(RequiredTemplate(obj, "path", at), RequiredTemplate(obj, "content", at));
                 break;
             case "edit_file":
                 CheckKeys(obj, at, "type", "path", "old_string", "new_string", "usage", "say");
-                turn = new EditFileTurn(RequiredString(obj, "path", at), RequiredString(obj, "old_string", at), RequiredString(obj, "new_string", at));
+                turn = new EditFileTurn(RequiredTemplate(obj, "path", at), RequiredTemplate(obj, "old_string", at), RequiredTemplate(obj, "new_string", at));
                 break;
             case "shell":
                 CheckKeys(obj, at, "type", "command", "usage", "say");
-                turn = new ShellTurn(RequiredString(obj, "command", at));
+                turn = new ShellTurn(RequiredTemplate(obj, "command", at));
                 break;
             case "tool_call":
                 CheckKeys(obj, at, "type", "name", "input", "usage", "say");
@@ -330,7 +331,7 @@ public sealed record RehearsalScript(IReadOnlyList<RehearsalRule> Rules)
                     throw new RehearsalScriptException($"{at}.times: must be 1 or more (leave it out to fail every call)");
                 }
 
-                turn = new FailTurn(status, OptionalString(obj, "message", at) ?? $"rehearsal: scripted HTTP {status}", OptionalString(obj, "error_type", at), times);
+                turn = new FailTurn(status, OptionalTemplate(obj, "message", at) ?? $"rehearsal: scripted HTTP {status}", OptionalString(obj, "error_type", at), times);
                 break;
             case "usage_limit":
                 CheckKeys(obj, at, "type", "resets_in_seconds");
@@ -353,7 +354,7 @@ public sealed record RehearsalScript(IReadOnlyList<RehearsalRule> Rules)
             turn = turn with { Usage = ParseUsage(usage, at + ".usage") };
         }
 
-        if (OptionalString(obj, "say", at) is { } say)
+        if (OptionalTemplate(obj, "say", at) is { } say)
         {
             turn = turn with { Say = say };
         }
@@ -378,6 +379,24 @@ public sealed record RehearsalScript(IReadOnlyList<RehearsalRule> Rules)
         }
 
         return usage;
+    }
+
+    /// <summary>The placeholders a turn's text fields may use, braces included.</summary>
+    public static IReadOnlyList<string> TurnPlaceholders { get; } = ["{cwd}", "{fleet}", "{iteration}", "{worker}"];
+
+    private static string RequiredTemplate(JsonObject obj, string name, string at) =>
+        OptionalTemplate(obj, name, at) ?? throw new RehearsalScriptException($"{at}.{name}: required");
+
+    /// <summary>A text field the player fills in: a placeholder typo is an error here, never text in a turn.</summary>
+    private static string? OptionalTemplate(JsonObject obj, string name, string at)
+    {
+        var text = OptionalString(obj, name, at);
+        if (text is not null && Placeholders.Problems(text, [.. TurnPlaceholders]) is [var first, ..])
+        {
+            throw new RehearsalScriptException($"{at}.{name}: {first.Message}");
+        }
+
+        return text;
     }
 
     private static JsonObject AsObject(JsonNode? node, string at) =>

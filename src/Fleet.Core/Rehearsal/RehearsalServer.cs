@@ -21,6 +21,9 @@ public sealed record RehearsalOptions
 
     /// <summary>Receives one entry per HTTP request. Called from request threads; must not throw or block.</summary>
     public Action<RehearsalLogEntry>? Log { get; init; }
+
+    /// <summary>What earlier endpoints of the same run answered (<see cref="RehearsalRequestLog.ReadAsync"/>), so a restart goes on from there.</summary>
+    public IReadOnlyList<RehearsalLogEntry> Earlier { get; init; } = [];
 }
 
 /// <summary>One request the endpoint answered.</summary>
@@ -44,6 +47,34 @@ public sealed record RehearsalLogEntry(
     int Status,
     string Outcome)
 {
+    /// <summary>Reads back a line of <see cref="ToJsonLine"/>; null when it is not one (a torn last line).</summary>
+    public static RehearsalLogEntry? TryParse(string line)
+    {
+        try
+        {
+            if (JsonNode.Parse(line) is not JsonObject o)
+            {
+                return null;
+            }
+
+            RehearsalProvider? provider = (string?)o["provider"] switch { "claude" => RehearsalProvider.Claude, "codex" => RehearsalProvider.Codex, _ => null };
+            return new RehearsalLogEntry(
+                DateTimeOffset.Parse((string?)o["at"] ?? string.Empty, CultureInfo.InvariantCulture),
+                (long?)o["n"] ?? 0,
+                (string?)o["method"] ?? string.Empty,
+                (string?)o["path"] ?? string.Empty,
+                provider,
+                (string?)o["key"],
+                (int?)o["position"],
+                (int?)o["status"] ?? 0,
+                (string?)o["outcome"] ?? string.Empty);
+        }
+        catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>One JSON line (snake_case), for a JSONL log file.</summary>
     public string ToJsonLine() => new JsonObject
     {
@@ -81,7 +112,7 @@ public sealed class RehearsalServer : IAsyncDisposable
     private RehearsalServer(WebApplication app, RehearsalOptions options)
     {
         _app = app;
-        _player = new RehearsalPlayer(options.Script);
+        _player = new RehearsalPlayer(options.Script, options.Earlier);
         _log = options.Log;
         BaseUrl = new Uri("http://127.0.0.1/");
     }

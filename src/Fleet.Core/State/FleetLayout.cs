@@ -38,6 +38,9 @@ public sealed class FleetLayout(string root)
 
     public string StateDir => Path.Combine(Root, ".fleet");
 
+    /// <summary>Every model call this run's rehearsal endpoints answered, one JSON line each; the next run archives it.</summary>
+    public string RehearsalRequestsFile => Path.Combine(StateDir, "rehearsal", "requests.jsonl");
+
     /// <summary>The gate rules a person approved "always" for this run; the next run starts without them.</summary>
     public string RunRulesFile => Path.Combine(StateDir, RunRulesName);
 

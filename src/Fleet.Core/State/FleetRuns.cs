@@ -38,7 +38,7 @@ public static class FleetRuns
         $"r-{time.GetUtcNow():yyyyMMdd-HHmmss}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(2))}";
 
     /// <summary>
-    /// Begins a new run: the previous run's iterations move to <c>.fleet/runs/&lt;run&gt;/</c> (nothing is lost),
+    /// Begins a new run: the previous run's iterations and rehearsal log move to <c>.fleet/runs/&lt;run&gt;/</c> (nothing is lost),
     /// fleet.json is snapshotted to <c>.fleet/launch.json</c> (edits apply from the next launch), and the journal
     /// gets its <c>run_started</c> entry.
     /// </summary>
@@ -47,11 +47,18 @@ public static class FleetRuns
         ArgumentNullException.ThrowIfNull(layout);
         var previous = Load(layout);
         var iterations = Path.Combine(layout.Root, "iterations");
+        var archive = Path.Combine(layout.StateDir, "runs", previous.RunId ?? $"before-{time.GetUtcNow():yyyyMMdd-HHmmss}");
         if (Directory.Exists(iterations) && Directory.EnumerateFileSystemEntries(iterations).Any())
         {
-            var archive = Path.Combine(layout.StateDir, "runs", previous.RunId ?? $"before-{time.GetUtcNow():yyyyMMdd-HHmmss}");
             PrivateFiles.CreateDirectory(archive);
             Directory.Move(iterations, Path.Combine(archive, "iterations"));
+        }
+
+        // The rehearsal log counts what the run's endpoints served (a fail turn's times): a new run starts it afresh.
+        if (File.Exists(layout.RehearsalRequestsFile))
+        {
+            PrivateFiles.CreateDirectory(archive);
+            File.Move(layout.RehearsalRequestsFile, Path.Combine(archive, "rehearsal-requests.jsonl"), overwrite: true);
         }
 
         PrivateFiles.CreateDirectory(layout.StateDir);

@@ -113,4 +113,36 @@ public class RehearsalScriptTests
 
         e.Message.ShouldBe($"{path}:1:12: $.rules: expected an array");
     }
+
+    public static TheoryData<string, string, string> PlaceholderTypos => new()
+    {
+        { "upper case", """{ "type": "text", "text": "done by {Worker}" }""", "1:53: $.rules[0].turns[0].text: unknown placeholder {Worker} (placeholders are lower case: did you mean {worker}?)" },
+        { "unknown name", """{ "type": "shell", "command": "echo ${HOME}" }""", "1:57: $.rules[0].turns[0].command: unknown placeholder {HOME}" },
+        { "unclosed", """{ "type": "write_file", "path": "out/{iteration.txt", "content": "x" }""", "1:59: $.rules[0].turns[0].path: unclosed placeholder {iteration" },
+        { "in say", """{ "type": "shell", "command": "true", "say": "I am {wroker}" }""", "1:72: $.rules[0].turns[0].say: unknown placeholder {wroker}" },
+        { "in a failure message", """{ "type": "fail", "status": 500, "message": "{fleet} {root}" }""", "1:71: $.rules[0].turns[0].message: unknown placeholder {root}" },
+    };
+
+    [Theory]
+    [MemberData(nameof(PlaceholderTypos))]
+    public void A_placeholder_typo_in_a_turn_is_an_error_at_its_line_and_column(string because, string turn, string expected)
+    {
+        using var dir = new Infrastructure.TempDir();
+        var path = dir.Write("rehearsal.json", $$"""{ "rules": [ { "turns": [ {{turn}} ] } ] }""");
+
+        var e = Should.Throw<RehearsalScriptException>(() => RehearsalScript.LoadFile(path), because);
+
+        e.Message.ShouldStartWith($"{path}:{expected}", customMessage: because);
+    }
+
+    [Fact]
+    public void Doubled_braces_in_a_turn_are_literal_braces_and_known_placeholders_are_filled()
+    {
+        var script = RehearsalScript.Parse("""{ "rules": [ { "turns": [ { "type": "shell", "command": "echo ${{HOME}} {{worker}} {worker}@{iteration}" } ] } ] }""");
+        RehearsalKey.TryParse("rehearsal:f:builder:2", out var key).ShouldBeTrue();
+
+        var step = RehearsalPlayer.Expand(script.Rules[0].Turns[0], key, RehearsalProvider.Claude, new RehearsalConversation(0, "/work", [], "m", true)).Cast<ToolStep>().Single();
+
+        step.Input["command"]!.GetValue<string>().ShouldBe("echo ${HOME} {worker} builder@2");
+    }
 }

@@ -146,6 +146,45 @@ public class RehearsalServerTests
         new[] { first, secondId, again.GetProperty("id").GetString() }.Distinct().Count().ShouldBe(3);
     }
 
+    [Fact]
+    public async Task A_restarted_endpoint_that_reads_the_run_log_does_not_fail_again_the_calls_a_fail_turn_already_failed()
+    {
+        var script = RehearsalScript.Parse("""
+            { "rules": [ { "worker": "w", "turns": [
+                { "type": "fail", "status": 529, "times": 2 },
+                { "type": "text", "text": "done" } ] } ] }
+            """);
+        using var dir = new Infrastructure.TempDir();
+        var layout = new Fleet.State.FleetLayout(dir.Path);
+        var ct = TestContext.Current.CancellationToken;
+        await using (var server = await RehearsalServer.StartAsync(new RehearsalOptions { Script = script, Log = RehearsalRequestLog.Appender(layout) }, ct).DefaultTimeout())
+        {
+            (await StatusAsync(server)).ShouldBe(529);
+        }
+
+        // A crash mid-write leaves a torn last line: reading skips it.
+        await File.AppendAllTextAsync(layout.RehearsalRequestsFile, """{"at":"2026-""", ct);
+        var earlier = await RehearsalRequestLog.ReadAsync(layout, ct).DefaultTimeout();
+        earlier.Select(e => e.Outcome).ShouldBe(["step 0: fail 529"]);
+
+        await using var restarted = await RehearsalServer.StartAsync(new RehearsalOptions { Script = script, Earlier = earlier }, ct).DefaultTimeout();
+        (await StatusAsync(restarted)).ShouldBe(529);
+        (await StatusAsync(restarted)).ShouldBe(200);
+
+        // Without the log the count starts again: the restarted endpoint would fail both calls again.
+        await using var forgetful = await RehearsalServer.StartAsync(new RehearsalOptions { Script = script }, ct).DefaultTimeout();
+        (await StatusAsync(forgetful)).ShouldBe(529);
+    }
+
+    private static async Task<int> StatusAsync(RehearsalServer server)
+    {
+        using var http = new HttpClient { BaseAddress = server.BaseUrl };
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/messages") { Content = Json("""{ "model": "m", "stream": false, "messages": [ { "role": "user", "content": "go" } ] }""") };
+        request.Headers.Add("x-api-key", "rehearsal:f:w:1");
+        using var response = await http.SendAsync(request, TestContext.Current.CancellationToken).DefaultTimeout();
+        return (int)response.StatusCode;
+    }
+
     /// <summary>One non-streamed Anthropic call for worker w; returns the message.</summary>
     private static async Task<JsonElement> CallAsync(RehearsalServer server, string messages)
     {
