@@ -16,6 +16,13 @@ namespace Fleet.Rehearsal;
 /// </summary>
 internal sealed partial record RehearsalConversation(int Position, string? Cwd, IReadOnlyList<string> ToolNames, string Model, bool Stream, string? Prompt = null)
 {
+    /// <summary>
+    /// The user text the request brings since the model last spoke: the brief in a first request, a person's message
+    /// the CLI passed on (claude puts one that arrived mid-turn beside the next tool result; codex's turn/steer adds
+    /// a user message), else null. The CLIs' own reminders (<c>&lt;system-reminder&gt;</c>, the environment context) are left out.
+    /// </summary>
+    public string? Said { get; init; }
+
     /// <summary>The prompt is fleet's note that continues a session after a limit: the limit has reset.</summary>
     public bool ContinuesAfterLimit => Prompt?.Contains(Fleet.Limits.LimitContinuation.Marker, StringComparison.Ordinal) == true;
 
@@ -52,7 +59,14 @@ internal sealed partial record RehearsalConversation(int Position, string? Cwd, 
             }
         }
 
-        return new RehearsalConversation(position, cwd, ReadToolNames(body), Str(body, "model") ?? "claude-rehearsal", IsStream(body), prompt);
+        string? said = null;
+        if (body.TryGetProperty("messages", out var all) && all.ValueKind == JsonValueKind.Array && all.GetArrayLength() > 0
+            && all[all.GetArrayLength() - 1] is var last && Str(last, "role") == "user")
+        {
+            said = UserText(last, "text");
+        }
+
+        return new RehearsalConversation(position, cwd, ReadToolNames(body), Str(body, "model") ?? "claude-rehearsal", IsStream(body), prompt) { Said = said };
     }
 
     /// <summary>OpenAI Responses request: <c>input[]</c> items; a model response is a run of items between tool outputs.</summary>
@@ -61,6 +75,7 @@ internal sealed partial record RehearsalConversation(int Position, string? Cwd, 
         var position = 0;
         string? cwd = null;
         string? prompt = null;
+        var said = new List<string>();
         if (body.TryGetProperty("input", out var input) && input.ValueKind == JsonValueKind.Array)
         {
             var inModelRun = false;
@@ -81,6 +96,10 @@ internal sealed partial record RehearsalConversation(int Position, string? Cwd, 
                         else
                         {
                             prompt = ContentText(item, "input_text");
+                            if (UserText(item, "input_text") is { } text)
+                            {
+                                said.Add(text);
+                            }
                         }
                     }
 
@@ -92,6 +111,7 @@ internal sealed partial record RehearsalConversation(int Position, string? Cwd, 
                 }
                 else
                 {
+                    said.Clear();
                     if (!inModelRun)
                     {
                         position++;
@@ -106,7 +126,10 @@ internal sealed partial record RehearsalConversation(int Position, string? Cwd, 
             }
         }
 
-        return new RehearsalConversation(position, cwd, ReadToolNames(body), Str(body, "model") ?? "rehearsal-model", IsStream(body), prompt);
+        return new RehearsalConversation(position, cwd, ReadToolNames(body), Str(body, "model") ?? "rehearsal-model", IsStream(body), prompt)
+        {
+            Said = said.Count == 0 ? null : string.Join('\n', said),
+        };
     }
 
     /// <summary>
@@ -128,6 +151,24 @@ internal sealed partial record RehearsalConversation(int Position, string? Cwd, 
         message.TryGetProperty("content", out var content)
         && content.ValueKind == JsonValueKind.Array
         && content.EnumerateArray().Any(b => Str(b, "type") == "tool_result");
+
+    /// <summary>A user message's own text: its text blocks without the CLI's reminders; null when it has none (a bare tool result).</summary>
+    private static string? UserText(JsonElement message, string blockType)
+    {
+        if (!message.TryGetProperty("content", out var content))
+        {
+            return null;
+        }
+
+        IEnumerable<string> texts = content.ValueKind switch
+        {
+            JsonValueKind.String => [content.GetString() ?? string.Empty],
+            JsonValueKind.Array => content.EnumerateArray().Where(b => Str(b, "type") == blockType).Select(b => Str(b, "text")).OfType<string>(),
+            _ => [],
+        };
+        var own = texts.Where(t => !t.StartsWith("<system-reminder>", StringComparison.Ordinal) && t.Length > 0).ToList();
+        return own.Count == 0 ? null : string.Join('\n', own);
+    }
 
     /// <summary>A message's text: its string content, or its text blocks of <paramref name="blockType"/> joined by newlines.</summary>
     private static string? ContentText(JsonElement message, string blockType)

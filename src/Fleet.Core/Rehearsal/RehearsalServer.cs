@@ -36,6 +36,7 @@ public sealed record RehearsalOptions
 /// <param name="Position">Model responses since the last user prompt, as read from the request.</param>
 /// <param name="Status">HTTP status answered.</param>
 /// <param name="Outcome">What was played, e.g. <c>step 0: tool Write</c>, <c>step 2: fail 529</c>, <c>script exhausted</c>.</param>
+/// <param name="Said">The user text the request brings since the model last spoke (<see cref="RehearsalConversation.Said"/>): the brief, or a person's message the CLI passed on.</param>
 public sealed record RehearsalLogEntry(
     DateTimeOffset At,
     long Number,
@@ -45,7 +46,8 @@ public sealed record RehearsalLogEntry(
     string? Key,
     int? Position,
     int Status,
-    string Outcome)
+    string Outcome,
+    string? Said = null)
 {
     /// <summary>Reads back a line of <see cref="ToJsonLine"/>; null when it is not one (a torn last line).</summary>
     public static RehearsalLogEntry? TryParse(string line)
@@ -87,6 +89,7 @@ public sealed record RehearsalLogEntry(
         ["position"] = Position,
         ["status"] = Status,
         ["outcome"] = Outcome,
+        ["said"] = Said is null ? null : Fleet.Telemetry.Privacy.SecretMasker.Mask(Said),
     }.ToJsonString(Wire.JsonOptions);
 }
 
@@ -183,6 +186,7 @@ public sealed class RehearsalServer : IAsyncDisposable
         RehearsalProvider? provider = null;
         string? keyText = null;
         int? position = null;
+        string? said = null;
         var outcome = "ok";
         try
         {
@@ -226,6 +230,7 @@ public sealed class RehearsalServer : IAsyncDisposable
             }
 
             position = conversation.Position;
+            said = conversation.Said;
             var step = _player.Decide(key, provider.Value, conversation, out outcome);
             if (provider == RehearsalProvider.Claude)
             {
@@ -250,7 +255,7 @@ public sealed class RehearsalServer : IAsyncDisposable
         }
         finally
         {
-            Record(new RehearsalLogEntry(DateTimeOffset.UtcNow, n, method, path, provider, keyText, position, ctx.Response.StatusCode, outcome));
+            Record(new RehearsalLogEntry(DateTimeOffset.UtcNow, n, method, path, provider, keyText, position, ctx.Response.StatusCode, outcome, said));
         }
     }
 
