@@ -195,7 +195,8 @@ public sealed class RealAgentWorkerTests : IAsyncDisposable
     private static async Task<int> WaitForAgentAsync(string iterationDir, string worker)
     {
         var deadline = DateTime.UtcNow + TestTimeouts.Slow;
-        while (WorkerClaim.TryRead(iterationDir, worker)?.AgentPid is not { } pid)
+        int? pid;
+        while ((pid = WorkerClaim.TryRead(iterationDir, worker)?.AgentPid) is null)
         {
             if (DateTime.UtcNow > deadline)
             {
@@ -205,6 +206,6 @@ public sealed class RealAgentWorkerTests : IAsyncDisposable
             await Task.Delay(50, Ct);
         }
 
-        return pid;
+        return pid.Value;
     }
 }
