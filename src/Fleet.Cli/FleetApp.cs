@@ -28,6 +28,7 @@ public static class FleetApp
         root.Subcommands.Add(InboxCommands.Approve(console));
         root.Subcommands.Add(InboxCommands.Deny(console));
         root.Subcommands.Add(InboxCommands.Answer(console));
+        root.Subcommands.Add(DashboardCommand.Create(console));
         root.Subcommands.Add(RehearseCommand.Create(console));
         root.Subcommands.Add(WorkerCommand.Create(console));
         root.Subcommands.Add(OrchestrateCommand.Create(console));

@@ -57,6 +57,7 @@ internal static class DoctorCommand
         [.. d.Tools.Select(t => new DoctorToolJson(t.Tool.Name, t.Tool.Found, t.Tool.Path, t.Tool.Version, t.Tool.Error, t.Required, t.Tool.Found ? null : t.Install))],
         [.. d.Keys.Select(k => new DoctorKeyJson(k.Name, k.IsSet, k.Display))],
         [.. shared.Select(s => new DoctorSharedJson(s.Path, s.Mode, s.Fix))],
+        new DoctorNotifyJson(d.Notify.UserFile, d.Notify.Channels, d.Notify.Problems),
         d.CodexAppServer is { } appServer ? appServer ? "app-server" : "exec" : null);
 
     internal static string Render(MachineDiagnosis d, IReadOnlyList<SharedAgentData> shared)
@@ -86,12 +87,19 @@ internal static class DoctorCommand
             rows.Add(("codex workers", appServer ? "app-server" : "exec", Fleet.Providers.CodexAppServerProbe.Describe(appServer)));
         }
 
+        var notifyState = d.Notify.Problems.Count > 0 ? "invalid, ignored" : d.Notify.Channels.Count == 0 ? "none" : string.Join(", ", d.Notify.Channels);
+        rows.Add(("notify", notifyState, d.Notify.UserFile + (d.Notify.Channels.Contains("desktop") && !d.Tools.Any(t => t.Tool.Name == "notify-send" && t.Tool.Found) ? " (desktop: notify-send is missing, so it is skipped)" : "")));
         var nameWidth = rows.Max(r => r.Name.Length);
         var stateWidth = rows.Max(r => r.State.Length);
         var w = new StringWriter(CultureInfo.InvariantCulture);
         foreach (var (name, state, detail) in rows)
         {
             w.WriteLine($"{name.PadRight(nameWidth)}  {(detail.Length == 0 ? state : state.PadRight(stateWidth) + "  " + detail)}");
+        }
+
+        foreach (var problem in d.Notify.Problems)
+        {
+            w.WriteLine($"warning: {problem}");
         }
 
         foreach (var s in shared)

@@ -77,7 +77,7 @@ internal static class LaunchCommand
             $"  status: fleet status {displayRoot}\n  pause:  fleet pause {displayRoot}\n  kill:   fleet kill {displayRoot}";
         if (json)
         {
-            await console.Out.WriteLineAsync($"{{\"run\":\"{run}\",\"root\":{System.Text.Json.JsonSerializer.Serialize(layout.Root, CliJsonContext.Default.String)},\"orchestrator_pid\":{orchestrator.Pid}}}");
+            await console.Out.WriteLineAsync($"{{\"run\":\"{run}\",\"root\":{CommandHelpers.Json(layout.Root, CliJsonContext.Default.String)},\"orchestrator_pid\":{orchestrator.Pid}}}");
             await console.Error.WriteLineAsync(info);
         }
         else

@@ -49,7 +49,11 @@ internal static class OrchestrateCommand
                 await WriteInfoAsync(layout, info, cancellationToken);
                 var mode = FleetRuns.Load(layout).SpawnMode == "tmux" ? TmuxPreference.Always : TmuxPreference.Never;
                 var spawner = await LaunchChecks.SpawnerAsync(CommandHelpers.Host(console), mode, cancellationToken);
-                await using var recorder = FleetRunRecorder.ForUser(new Paths.UserDirs(console.GetEnvironmentVariable), time);
+                var dirs = new Paths.UserDirs(console.GetEnvironmentVariable);
+                await using var recorder = FleetRunRecorder.ForUser(dirs, time);
+                Action<string> log = line => console.Out.WriteLine($"{time.GetLocalNow().ToString("HH:mm:ss", CultureInfo.InvariantCulture)} {line}");
+                using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+                await using var notifier = StartNotifier(console, layout, fleet, dirs, http, time, log);
                 var orchestrator = new Orchestrator(new OrchestratorOptions
                 {
                     Fleet = fleet,
@@ -60,9 +64,15 @@ internal static class OrchestrateCommand
                     Time = time,
                     Recorder = recorder,
                     LimitPolicy = LimitPolicyFor(console),
-                    Log = line => console.Out.WriteLine($"{time.GetLocalNow().ToString("HH:mm:ss", CultureInfo.InvariantCulture)} {line}"),
+                    Log = log,
+                    Notifier = notifier,
                 });
                 var outcome = await orchestrator.RunAsync(cancellationToken);
+                if (notifier is not null)
+                {
+                    await notifier.StopAsync(NotifyGrace);
+                }
+
                 await RecordGatesAsync(console, recorder, layout, cancellationToken);
                 await console.Out.WriteLineAsync($"{outcome.Outcome}: {outcome.Reason}");
                 return outcome.ExitCode;
@@ -70,6 +80,41 @@ internal static class OrchestrateCommand
         });
         return command;
     }
+
+    /// <summary>How long a stopping orchestrator keeps trying to deliver what is still queued.</summary>
+    private static readonly TimeSpan NotifyGrace = TimeSpan.FromSeconds(10);
+
+    /// <summary>The run's notifier, or null when no channel is configured (fleet.json's notify over the user's notify.json).</summary>
+    private static Fleet.Notifications.Notifier? StartNotifier(ICliConsole console, FleetLayout layout, ResolvedFleet fleet, Paths.UserDirs dirs, HttpClient http, TimeProvider time, Action<string> log)
+    {
+        var (settings, problems) = Fleet.Notifications.NotifySettings.Resolve(fleet.Notify, dirs);
+        foreach (var problem in problems)
+        {
+            log(problem);
+        }
+
+        var channels = Fleet.Notifications.NotifyChannels.From(settings, console.GetEnvironmentVariable("PATH"), http, log);
+        if (channels.Count == 0)
+        {
+            return null;
+        }
+
+        log($"notify: {string.Join(", ", channels.Select(c => c.Display))}");
+        return Fleet.Notifications.Notifier.Start(new Fleet.Notifications.NotifierOptions
+        {
+            Layout = layout,
+            FleetName = fleet.Name,
+            Channels = channels,
+            Dashboard = () => Paths.DashboardAddress.Read(dirs)?.FleetPage(layout.Root),
+            Time = time,
+            Log = log,
+            FirstRetry = RetrySeconds(console) is { } first ? TimeSpan.FromSeconds(first) : TimeSpan.FromSeconds(1),
+        });
+    }
+
+    /// <summary><c>FLEET_NOTIFY_RETRY_SECONDS</c>: the first wait before a failed delivery is tried again (tests keep it short).</summary>
+    private static double? RetrySeconds(ICliConsole console) =>
+        double.TryParse(console.GetEnvironmentVariable("FLEET_NOTIFY_RETRY_SECONDS"), NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds > 0 ? seconds : null;
 
     /// <summary>The run's gates into the flight recorder as the orchestrator stops; a failure is reported, never fatal.</summary>
     private static async Task RecordGatesAsync(ICliConsole console, FleetRunRecorder recorder, FleetLayout layout, CancellationToken cancellationToken)

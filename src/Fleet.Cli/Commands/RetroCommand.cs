@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text.Json;
 using Fleet.Cli.Hosting;
 using Fleet.Retro;
 
@@ -36,7 +35,7 @@ internal static class RetroCommand
             }
 
             var text = parse.GetValue(format) == "json"
-                ? JsonSerializer.Serialize(report, RetroJsonContext.Default.Retrospective) + "\n"
+                ? CommandHelpers.Json(report, RetroJsonContext.Default.Retrospective) + "\n"
                 : RetroReport.Markdown(report);
             if (parse.GetValue(output) is { } file)
             {

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using Fleet.Cli.Hosting;
 using Fleet.Forge;
 using Fleet.Orchestration.Spawning;
@@ -185,7 +184,7 @@ internal static class TeamCommand
 
             if (parse.GetValue(json))
             {
-                await console.Out.WriteLineAsync(JsonSerializer.Serialize(result, TeamRunJsonContext.Default.TeamRunResult));
+                await CommandHelpers.WriteJsonAsync(console, result, TeamRunJsonContext.Default.TeamRunResult);
             }
             else
             {
@@ -232,7 +231,7 @@ internal static class TeamCommand
 
             if (parse.GetValue(json))
             {
-                await console.Out.WriteLineAsync(JsonSerializer.Serialize(decisions, TeamCliJsonContext.Default.ListMergeDecision));
+                await CommandHelpers.WriteJsonAsync(console, decisions, TeamCliJsonContext.Default.ListMergeDecision);
             }
             else
             {

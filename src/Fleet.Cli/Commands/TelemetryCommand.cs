@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using System.Text.Json.Serialization;
 using Fleet.Cli.Hosting;
 using Fleet.Paths;
@@ -162,5 +161,4 @@ internal static class TelemetryCli
             : throw new CliException($"{option}: '{text}' is not a date (YYYY-MM-DD or YYYYMMDD)");
     }
 
-    public static string Json<T>(T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> info) => JsonSerializer.Serialize(value, info);
 }

@@ -27,7 +27,10 @@ public sealed record DoctorToolJson(string Name, bool Found, string? Path, strin
 public sealed record DoctorKeyJson(string Name, bool Set, string Display);
 
 /// <param name="CodexWorkers">How codex workers run: <c>app-server</c>, or <c>exec</c> where this codex has no app-server; null without codex.</param>
-public sealed record DoctorJson(bool CanLaunch, string Mode, string Reason, bool InsideTmux, IReadOnlyList<DoctorToolJson> Tools, IReadOnlyList<DoctorKeyJson> Keys, IReadOnlyList<DoctorSharedJson> SharedAgentData, string? CodexWorkers = null);
+public sealed record DoctorJson(bool CanLaunch, string Mode, string Reason, bool InsideTmux, IReadOnlyList<DoctorToolJson> Tools, IReadOnlyList<DoctorKeyJson> Keys, IReadOnlyList<DoctorSharedJson> SharedAgentData, DoctorNotifyJson Notify, string? CodexWorkers = null);
+
+/// <summary>The user's notification defaults: where they are read from, their channels, why they are ignored.</summary>
+public sealed record DoctorNotifyJson(string UserFile, IReadOnlyList<string> Channels, IReadOnlyList<string> Problems);
 
 /// <summary>Agent data other local users can read, and the command that makes it private.</summary>
 public sealed record DoctorSharedJson(string Path, string Mode, string Fix);
@@ -43,7 +46,8 @@ internal sealed partial class CliJsonContext : JsonSerializerContext;
 
 public sealed record VerdictJson(int Iteration, string Verdict, string? Reason, string Source);
 
-public sealed record WorkerStatusJson(string Worker, string State, double? DurationSeconds, decimal? CostUsd, string? Reason, DateTimeOffset? LimitedUntil = null);
+public sealed record WorkerStatusJson(string Worker, string State, double? DurationSeconds, decimal? CostUsd, string? Reason, DateTimeOffset? LimitedUntil = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] int Steers = 0);
 
 /// <summary>One gate as <c>fleet inbox --json</c> and <c>fleet status --json</c> (<c>needs_you</c>) show it.</summary>
 /// <param name="State"><c>open</c>, <c>answered</c> (the worker has not yet been told), <c>closed</c> or <c>abandoned</c>.</param>

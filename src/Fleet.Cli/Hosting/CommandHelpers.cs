@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Fleet.UseCases;
@@ -18,7 +20,23 @@ internal static class CommandHelpers
 
     public static async Task WriteJsonAsync<T>(ICliConsole console, T value, JsonTypeInfo<T> typeInfo)
     {
-        await console.Out.WriteLineAsync(JsonSerializer.Serialize(value, typeInfo));
+        await console.Out.WriteLineAsync(Json(value, typeInfo));
+    }
+
+    /// <summary>
+    /// JSON as --json prints it: quotes, apostrophes and non-ASCII text as themselves (the default encoder writes
+    /// <c>\u0022</c>, safe for HTML but not what a person or <c>jq</c> user expects); control characters stay escaped.
+    /// </summary>
+    public static string Json<T>(T value, JsonTypeInfo<T> typeInfo)
+    {
+        ArgumentNullException.ThrowIfNull(typeInfo);
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, Indented = typeInfo.Options.WriteIndented }))
+        {
+            JsonSerializer.Serialize(writer, value, typeInfo);
+        }
+
+        return Encoding.UTF8.GetString(buffer.ToArray());
     }
 
     /// <summary>Validates the fleet at PATH, or turns "no such fleet" into a usage error.</summary>

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Fleet.Gates.Inbox;
+using Fleet.Notifications;
 using Fleet.Orchestration;
 using Fleet.State;
 
@@ -13,6 +14,7 @@ internal static class RunFollower
         var seen = 0;
         var orchestratorSeen = false;
         var announced = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+        var bell = Bell.For(console, layout);
         while (true)
         {
             var entries = Journal.Read(layout.JournalFile);
@@ -24,6 +26,7 @@ internal static class RunFollower
 
             seen = run.Count;
             await AnnounceGatesAsync(console, layout, announced, time);
+            await (bell?.RingAsync(console, layout, run) ?? Task.CompletedTask);
             var state = RunState.Fold(run);
             if (state.Ended is { } ended)
             {
@@ -80,6 +83,45 @@ internal static class RunFollower
     }
 
     private static readonly TimeSpan GateReminder = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// The notify section's <c>bell</c>: the terminal bell for each event that happens while the run is followed (the
+    /// events already in the records at the first look are not rung for).
+    /// </summary>
+    private sealed class Bell(string fleet)
+    {
+        private HashSet<string>? _seen;
+
+        public static Bell? For(ICliConsole console, FleetLayout layout)
+        {
+            if (!console.IsInteractive)
+            {
+                return null;
+            }
+
+            try
+            {
+                var launched = Fleet.Validation.LaunchedFleet.Load(layout);
+                var (settings, _) = NotifySettings.Resolve(launched.Notify, new Paths.UserDirs(console.GetEnvironmentVariable));
+                return settings.Bell ? new Bell(launched.Name) : null;
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+            {
+                return null;
+            }
+        }
+
+        public async Task RingAsync(ICliConsole console, FleetLayout layout, IReadOnlyList<JournalEntry> run)
+        {
+            var ids = NotificationEvents.Derive(new NotifyContext(fleet, layout.Root), run, GateInbox.List(layout)).Select(e => e.Id).ToList();
+            var fresh = _seen is not null && ids.Any(id => !_seen.Contains(id));
+            _seen = [.. _seen ?? [], .. ids];
+            if (fresh)
+            {
+                await console.Error.WriteAsync('\a');
+            }
+        }
+    }
 
     private static string Describe(JournalEntry e)
     {

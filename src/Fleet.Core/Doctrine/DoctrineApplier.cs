@@ -80,6 +80,14 @@ public static class DoctrineApplier
                 added++;
                 lines.Add($"{n}. added the allow rule {rule} to {GateRuleFiles.RepoFileName} ({source})");
             }
+            else if (rec.Class == GateClasses.RepeatedCorrection && rec.Answer is { Length: > 0 } correction)
+            {
+                var entry = $"A person had to tell a worker more than once: {correction}";
+                var isNew = AddBullet(doctrine, DefaultsSection, entry, source);
+                doctrineChanged |= isNew;
+                added += isNew ? 1 : 0;
+                lines.Add(isNew ? $"{n}. added the default: {entry} ({source})" : $"{n}. already a default: {entry}");
+            }
             else if (rec.Question is { Length: > 0 } question && rec.Answer is { Length: > 0 } answer)
             {
                 if (CheckFor(question, answer) is { } check)

@@ -11,6 +11,9 @@ public sealed record WorkerStatusLine(string Worker, string State, double? Durat
 {
     /// <summary>A limited worker: when fleet continues its session.</summary>
     public DateTimeOffset? LimitedUntil { get; init; }
+
+    /// <summary>How many times a person steered it in this iteration (<c>fleet say</c>, <c>fleet interrupt</c>).</summary>
+    public int Steers { get; init; }
 }
 
 /// <summary>Where a fleet stands, from its journal and files alone: it works when the orchestrator is dead.</summary>
@@ -95,7 +98,9 @@ public sealed record FleetStatus(
 
     private static string Clip(string text) => text.Length <= 60 ? text : text[..60] + "…";
 
-    private static WorkerStatusLine Line(FleetLayout layout, WorkerState worker, DateTimeOffset now)
+    private static WorkerStatusLine Line(FleetLayout layout, WorkerState worker, DateTimeOffset now) => LineOf(layout, worker, now) with { Steers = worker.Steers };
+
+    private static WorkerStatusLine LineOf(FleetLayout layout, WorkerState worker, DateTimeOffset now)
     {
         var dir = layout.IterationDir(worker.Iteration);
         switch (worker.Status)

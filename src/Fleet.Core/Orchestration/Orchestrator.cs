@@ -388,6 +388,7 @@ public sealed class Orchestrator
         var written = await _journal.AppendAsync(entry with { Run = _state.RunId }, flush, cancellationToken);
         _unflushed = !flush;
         _state.Apply(written);
+        _options.Notifier?.Poke();
         _options.Log?.Invoke(Describe(written));
     }
 
@@ -421,6 +422,13 @@ public sealed class Orchestrator
             void Signal(object sender, FileSystemEventArgs e)
             {
                 var name = Path.GetFileName(e.FullPath);
+                if (name.EndsWith(".request.json", StringComparison.Ordinal))
+                {
+                    // A gate opened: news for the notifier only; the orchestrator's decisions do not read gates.
+                    _options.Notifier?.Poke();
+                    return;
+                }
+
                 // Claims (.run.json) are not watched: a claim appearing or changing decides nothing. The journal's own
                 // appends change it; only its removal or replacement is news.
                 if (name.EndsWith(".exit.json", StringComparison.Ordinal) || name == ".paused" || e.FullPath == _layout.ContinueNowFile

@@ -26,6 +26,9 @@ public sealed record OrchestratorOptions
 
     public IRunRecorder? Recorder { get; init; }
 
+    /// <summary>Told (never awaited) when a journal entry or a gate request may have made an event.</summary>
+    public Notifications.Notifier? Notifier { get; init; }
+
     /// <summary>How long limited workers wait (<see cref="Limits.LimitWait"/>).</summary>
     public LimitPolicy LimitPolicy { get; init; } = LimitPolicy.Default;
 }

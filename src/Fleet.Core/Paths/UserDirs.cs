@@ -14,6 +14,9 @@ public sealed class UserDirs(Func<string, string?> getEnvironmentVariable)
     /// <summary>Data the user keeps: the telemetry store.</summary>
     public string DataDir => Resolve("XDG_DATA_HOME", Path.Combine(".local", "share"));
 
+    /// <summary>The user's settings: <c>notify.json</c>.</summary>
+    public string ConfigDir => Resolve("XDG_CONFIG_HOME", ".config");
+
     /// <summary>Internal-error logs, one file per failure.</summary>
     public string LogDir => Path.Combine(StateDir, "logs");
 

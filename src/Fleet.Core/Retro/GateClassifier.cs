@@ -6,7 +6,7 @@ using Fleet.Gates.Policy;
 namespace Fleet.Retro;
 
 /// <summary>One gate as the retrospective sees it, from an inbox log, the journal, or a transcript.</summary>
-/// <param name="Kind">permission, question, plan, escalation, pause, resume, kill, prompt_edit, interrupt.</param>
+/// <param name="Kind">permission, question, plan, escalation, pause, resume, kill, prompt_edit, interrupt, steer.</param>
 /// <param name="Asked">The exact command or file (permission), the question text, the escalation's reason.</param>
 /// <param name="Decision">allow, deny, answer, closed, resumed, killed, paused, edited; null while pending.</param>
 /// <param name="DecidedBy">person, rule or closed.</param>
@@ -48,6 +48,12 @@ public static class GateClasses
     public const string PromptEdit = "prompt_edit";
     public const string Rule = "rule";
 
+    /// <summary>A person's message to a running worker (<c>fleet say</c>) or an interrupt, said once.</summary>
+    public const string Steer = "steer";
+
+    /// <summary>The same message said to workers more than once (this run and earlier ones): a default for the brief.</summary>
+    public const string RepeatedCorrection = "repeated_correction";
+
     public const string Keep = "keep";
     public const string Avoid = "avoid";
 }
@@ -88,9 +94,19 @@ public static partial class GateClassifier
         var answered = history.Where(IsAnsweredQuestion).ToList();
         var permissions = history.Concat(gates).Where(g => g.Kind == "permission" && g.ByPerson && RuleFor(g) is not null)
             .GroupBy(g => RuleFor(g)!, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
+        var said = history.Concat(gates).Where(IsSaid).ToList();
         var result = new List<ClassifiedGate>();
         foreach (var gate in gates)
         {
+            if (IsSaid(gate) && said.Where(s => SameQuestion(s.Asked, gate.Asked)).ToList() is { Count: >= 2 } same)
+            {
+                // Grouped under the first wording, so near-same corrections make one recommendation.
+                var correction = OneLine(same[0].Asked);
+                result.Add(new ClassifiedGate(gate, GateClasses.RepeatedCorrection, GateClasses.Avoid,
+                    $"Put it in the brief as a default: \"{correction}\" (a person had to say it {same.Count} times).", null, correction));
+                continue;
+            }
+
             var (cls, action, text) = ClassifyOne(gate, answered, permissions, workingDirectory);
             var first = cls == GateClasses.RepeatedQuestion ? answered.First(a => SameQuestion(a.Asked, gate.Asked)) : gate;
             result.Add(cls is GateClasses.RepeatedQuestion or GateClasses.SetupQuestion
@@ -110,6 +126,9 @@ public static partial class GateClassifier
             .ToList();
         return new GateClassification(result, recommendations);
     }
+
+    /// <summary>A message a person said to a running worker (not a bare interrupt).</summary>
+    private static bool IsSaid(RetroGate gate) => gate.Kind == "steer" && gate.Decision != "interrupt" && gate.Asked is { Length: > 0 };
 
     /// <summary>The exact allow rule for a permission gate, in Claude's syntax (<c>Bash(npm test)</c>), or null when it names no operation.</summary>
     public static string? RuleFor(RetroGate gate)
@@ -192,6 +211,8 @@ public static partial class GateClassifier
                 return (GateClasses.Kill, keep, "Keep: a person stopped workers.");
             case "prompt_edit":
                 return (GateClasses.PromptEdit, keep, "Keep: a person edited a brief mid-run; fold the edit into the brief before the next launch.");
+            case "steer":
+                return (GateClasses.Steer, keep, "Keep: a person steered a running worker once.");
             default:
                 return (GateClasses.Interrupt, keep, "Keep: a person interrupted the agent.");
         }

@@ -9,4 +9,5 @@ namespace Fleet.Spec;
     NumberHandling = JsonNumberHandling.Strict)]
 [JsonSerializable(typeof(FleetSpec))]
 [JsonSerializable(typeof(GatesSpec))]
+[JsonSerializable(typeof(NotifySpec))]
 public sealed partial class FleetJsonContext : JsonSerializerContext;

@@ -17,6 +17,7 @@ public static class FleetSchema
 
     private static readonly Lazy<JsonObject> Cached = new(Build);
     private static readonly Lazy<JsonObject> CachedGates = new(BuildGates);
+    private static readonly Lazy<JsonObject> CachedNotify = new(BuildNotify);
 
     /// <summary>A fresh copy of the schema (callers may modify it).</summary>
     public static JsonObject Generate() => (JsonObject)Cached.Value.DeepClone();
@@ -28,6 +29,15 @@ public static class FleetSchema
 
     /// <summary>The schema of <c>.fleet/gates.json</c>: fleet.json's <c>gates</c> section on its own.</summary>
     internal static JsonObject GatesShared => CachedGates.Value;
+
+    /// <summary>The schema of the user's <c>notify.json</c>: fleet.json's <c>notify</c> section on its own.</summary>
+    internal static JsonObject NotifyShared => CachedNotify.Value;
+
+    private static JsonObject BuildNotify() => (JsonObject)FleetJsonContext.Default.NotifySpec.GetJsonSchemaAsNode(new JsonSchemaExporterOptions
+    {
+        TreatNullObliviousAsNonNullable = true,
+        TransformSchemaNode = Transform,
+    });
 
     private static JsonObject BuildGates() => (JsonObject)FleetJsonContext.Default.GatesSpec.GetJsonSchemaAsNode(new JsonSchemaExporterOptions
     {
@@ -143,6 +153,7 @@ public static class FleetSchema
                     schema["default"] = value switch
                     {
                         int i => JsonValue.Create(i),
+                        bool b => JsonValue.Create(b),
                         Enum e => JsonValue.Create(EnumName(e)),
                         _ => JsonValue.Create(Convert.ToString(value, CultureInfo.InvariantCulture)),
                     };

@@ -34,6 +34,36 @@ public sealed class FleetSpec
 
     [Description("Claude workers' permission requests: which a rule decides and which go to a person (fleet inbox). Added to by .fleet/gates.json.")]
     public GatesSpec? Gates { get; set; }
+
+    [Description("Who is told when the fleet needs a person or ends: a webhook, a command, the desktop, the terminal bell. Merged over the user's $XDG_CONFIG_HOME/fleet/notify.json key by key (docs/notifications.md).")]
+    public NotifySpec? Notify { get; set; }
+}
+
+/// <summary>fleet.json's <c>notify</c> section, and the whole of the user's <c>notify.json</c>.</summary>
+[Description("Notification channels. Each key given here wins over the same key in the user's notify.json; keys left out come from it.")]
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+public sealed class NotifySpec
+{
+    [JsonPropertyName("$schema")]
+    [Description("Where editors find this file's JSON Schema.")]
+    public string? Schema { get; set; }
+
+    [Description("An http(s) URL that gets each event as a JSON POST; the body's text (and content) field suits Slack and Discord incoming webhooks. An empty string turns off the user's webhook for this fleet.")]
+    public string? Webhook { get; set; }
+
+    [NonEmptyItems]
+    [Description("An argv (never a shell string) run once per event with the event's JSON on stdin; a non-zero exit is a failed delivery, retried. An empty array turns off the user's command for this fleet.")]
+    public List<string>? Command { get; set; }
+
+    [Description("Show each event on the desktop with notify-send, when it is installed (fleet doctor says).")]
+    public bool? Desktop { get; set; }
+
+    [Description("Ring the terminal bell on each event while fleet launch --wait or fleet resume --wait follows the run.")]
+    public bool? Bell { get; set; }
+
+    [DefaultValue(true)]
+    [Description("fleet.json only: false ignores the user's notify.json for this fleet.")]
+    public bool? UserDefaults { get; set; }
 }
 
 /// <summary>The gate rules of fleet.json's <c>gates</c> and of <c>.fleet/gates.json</c>.</summary>

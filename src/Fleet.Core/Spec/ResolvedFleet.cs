@@ -54,6 +54,9 @@ public sealed record ResolvedFleet(
     /// <summary>fleet.json's <c>gates</c> (validated rule texts); the repository's .fleet/gates.json is added when a worker is prepared.</summary>
     public FleetGates Gates { get; init; } = FleetGates.None;
 
+    /// <summary>fleet.json's <c>notify</c> as written; the orchestrator merges it over the user's notify.json.</summary>
+    public NotifySpec? Notify { get; init; }
+
     /// <summary>Builds the resolved form of a spec that validated without errors.</summary>
     public static ResolvedFleet From(string root, FleetSpec spec)
     {
@@ -71,6 +74,7 @@ public sealed record ResolvedFleet(
         return new ResolvedFleet(root, spec.FleetName!, type, config.MaxConcurrent ?? FleetDefaults.MaxConcurrent, workers, stop, graph)
         {
             Gates = FleetGates.From(spec.Gates),
+            Notify = spec.Notify,
         };
     }
 

@@ -217,7 +217,8 @@ public sealed class Journal(string path, TimeProvider time, string? displayPath 
 
     private JournalLostException Lost(string what, string how) => new($"journal {what}: {displayPath ?? Path} {how}");
 
-    private static bool EndsTorn(string path)
+    /// <summary>Whether an append-only JSONL file ends in a line cut short (no final newline): the next append starts a line of its own.</summary>
+    internal static bool EndsTorn(string path)
     {
         try
         {

@@ -9,9 +9,12 @@ namespace Fleet.Streams;
 /// <item>Per-block usage on <c>assistant</c> lines is partial; cost and tokens come from the last <c>result</c> only.</item>
 /// <item>Cost is <c>total_cost_usd</c>; tokens are summed over <c>modelUsage</c> (every model call), falling back to <c>usage</c>.</item>
 /// <item>The session id is known from <c>system/init</c> (or any line carrying <c>session_id</c>).</item>
+/// <item>A resumed session's <c>total_cost_usd</c> and <c>modelUsage</c> include the earlier runs (claude 2.1.332): with
+/// a <see cref="ClaudeBaseline"/> the cost is the difference and the tokens are this run's <c>usage</c>.</item>
 /// </list>
 /// </summary>
-public sealed class ClaudeStreamReader : IAgentStreamReader
+/// <param name="baseline">The resumed session's cumulative cost before this run; null for a new session.</param>
+public sealed class ClaudeStreamReader(ClaudeBaseline? baseline = null) : IAgentStreamReader
 {
     private readonly List<AgentEvent> _scratch = [];
     private string? _sessionId;
@@ -93,7 +96,8 @@ public sealed class ClaudeStreamReader : IAgentStreamReader
             notes.Add(string.Create(CultureInfo.InvariantCulture, $"exit code {exit} disagrees with result is_error={r.IsError.ToString().ToLowerInvariant()}; the result decides"));
 
         long? input, output, cacheRead, cacheWrite;
-        if (r.ModelUsage.Count > 0)
+        var resumed = baseline is { } b && b.SessionId == _sessionId;
+        if (r.ModelUsage.Count > 0 && !(resumed && r.Usage is not null))
         {
             input = r.ModelUsage.Values.Sum(m => m.InputTokens);
             output = r.ModelUsage.Values.Sum(m => m.OutputTokens);
@@ -108,10 +112,13 @@ public sealed class ClaudeStreamReader : IAgentStreamReader
             cacheWrite = r.Usage?.CacheCreationInputTokens;
         }
 
-        return new AgentStreamSummary(_sessionId, r.TotalCostUsd, r.NumTurns, r.Subtype.Length > 0 ? r.Subtype : "unknown", r.IsError, errorText, _malformed, input, output)
+        // A CLI that does not fold earlier runs in reports less than the baseline: its total is this run's.
+        var cost = resumed && r.TotalCostUsd is { } total && total >= baseline!.CumulativeCostUsd ? total - baseline.CumulativeCostUsd : r.TotalCostUsd;
+        return new AgentStreamSummary(_sessionId, cost, r.NumTurns, r.Subtype.Length > 0 ? r.Subtype : "unknown", r.IsError, errorText, _malformed, input, output)
         {
             Failure = failure,
             Model = _model ?? (r.ModelUsage.Count == 1 ? r.ModelUsage.Keys.First() : null),
+            CumulativeCostUsd = r.TotalCostUsd,
             CachedInputTokens = cacheRead,
             CacheCreationInputTokens = cacheWrite,
             ModelUsage = r.ModelUsage,
@@ -147,3 +154,6 @@ public sealed class ClaudeStreamReader : IAgentStreamReader
     private static string NoResultText(int exitCode) =>
         string.Create(CultureInfo.InvariantCulture, $"no result: the stream ended without a result line (exit code {exitCode})");
 }
+
+/// <summary>A resumed claude session before this run: its id and what the CLI reported as its total cost so far.</summary>
+public sealed record ClaudeBaseline(string SessionId, decimal CumulativeCostUsd);

@@ -55,6 +55,9 @@ public sealed record AgentStreamSummary(
     /// <summary>Codex: the thread's cumulative usage after this run; the next resumed run's baseline.</summary>
     public CodexUsage? CumulativeUsage { get; init; }
 
+    /// <summary>Claude: the session's total cost as the CLI reported it; the next resumed run's baseline.</summary>
+    public decimal? CumulativeCostUsd { get; init; }
+
     /// <summary>Wall time the agent reported for the run, in milliseconds (Claude <c>duration_ms</c>).</summary>
     public long? DurationMs { get; init; }
 

@@ -25,6 +25,9 @@ public static class GateTelemetry
     public const string Kill = "kill";
     public const string PromptEdit = "prompt_edit";
 
+    /// <summary>A person's <c>fleet say</c> or <c>fleet interrupt</c> to a running worker: asked is the message, the decision say, say_now or interrupt.</summary>
+    public const string Steer = "steer";
+
     /// <summary>A worker's <c>&lt;worker&gt;.gates.jsonl</c>; torn or foreign lines are skipped.</summary>
     public static IReadOnlyList<HumanGateRecord> ReadLog(string logFile, RunTags tags, PrivacyPolicy privacy)
     {
@@ -127,6 +130,9 @@ public static class GateTelemetry
                     var since = waiting is { } w ? records[w].Timestamp : null;
                     records.Add(Gate(Resume, e.Reason, "resumed") with { WaitedMs = since is { } s ? Millis(e.Ts - s) : 0 });
                     waiting = null;
+                    break;
+                case JournalTypes.WorkerSteered:
+                    records.Add(Gate(Steer, e.Message, e.Reason ?? "say", e.Worker));
                     break;
                 case JournalTypes.Killed:
                     EndWaiting("killed");

@@ -36,9 +36,7 @@ public static class TrendHtml
                 """)
             .AppendLine(Inv, $"<h1>{E(title ?? "Fleet trend")}</h1>")
             .AppendLine(Inv, $"<p>{rows.Count} run(s). Interventions are gates a person decided; per worker means divided by the run's workers.</p>");
-        html.AppendLine("<h2>Interventions per worker</h2>").AppendLine(LineChart(rows, r => r.InterventionsPerWorker, "#e15759", v => v.ToString("0.##", Inv)));
-        html.AppendLine("<h2>Cost per worker (USD)</h2>").AppendLine(LineChart(rows, r => (double)r.CostPerWorkerUsd, "#4e79a7", v => v.ToString("$0.00##", Inv)));
-        html.AppendLine("<h2>Gates by class</h2>").AppendLine(StackedBars(rows));
+        html.Append(Charts(rows));
         html.AppendLine("<h2>Runs</h2><table><tr><th>run</th><th>date</th><th>workers</th><th>interventions/worker</th><th>cost/worker</th><th>iterations to approval</th><th>gates by class</th></tr>");
         foreach (var r in rows)
         {
@@ -46,6 +44,17 @@ public static class TrendHtml
         }
 
         return html.AppendLine("</table>").AppendLine("</body></html>").ToString();
+    }
+
+    /// <summary>The three charts (headings and inline SVG), for a page of the caller's own (the dashboard's fleet page).</summary>
+    public static string Charts(IReadOnlyList<TrendRow> rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        return new StringBuilder()
+            .AppendLine("<h2>Interventions per worker</h2>").AppendLine(LineChart(rows, r => r.InterventionsPerWorker, "#e15759", v => v.ToString("0.##", Inv)))
+            .AppendLine("<h2>Cost per worker (USD)</h2>").AppendLine(LineChart(rows, r => (double)r.CostPerWorkerUsd, "#4e79a7", v => v.ToString("$0.00##", Inv)))
+            .AppendLine("<h2>Gates by class</h2>").AppendLine(StackedBars(rows))
+            .ToString();
     }
 
     private static string LineChart(IReadOnlyList<TrendRow> rows, Func<TrendRow, double> value, string color, Func<double, string> label)

@@ -22,7 +22,16 @@ public sealed class ReadFleetStatus(FleetHost host)
     public Task<ReadFleetStatusResult> RunAsync(ReadFleetStatusRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return Task.Run(() => new ReadFleetStatusResult(FleetStatus.Read(FleetRoots.Existing(request.Root, request.DisplayRoot).Root, host.Time)), cancellationToken);
+        return Task.Run(() =>
+        {
+            var layout = FleetRoots.Existing(request.Root, request.DisplayRoot);
+            if (!File.Exists(layout.FleetFile) && !Directory.Exists(layout.StateDir))
+            {
+                throw new FleetOperationException($"{request.DisplayRoot}: no fleet here: no fleet.json and no run (create one with: fleet init {request.DisplayRoot})");
+            }
+
+            return new ReadFleetStatusResult(FleetStatus.Read(layout.Root, host.Time));
+        }, cancellationToken);
     }
 
     /// <summary>Every registered fleet, in the registry's order.</summary>

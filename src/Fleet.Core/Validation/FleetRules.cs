@@ -40,6 +40,22 @@ internal sealed class FleetRules(string file, string root, SourceNode document, 
         CheckConfigEfforts(config, workers);
         CheckStopRules(spec, config);
         CheckGates(spec.Gates, "$.gates");
+        CheckNotify(spec.Notify, "$.notify");
+    }
+
+    /// <summary>Checks notification channels: fleet.json's <c>notify</c> (at <c>$.notify</c>) or a whole notify.json (at <c>$</c>).</summary>
+    public void CheckNotify(NotifySpec? notify, string path)
+    {
+        if (notify?.Webhook is { Length: > 0 } webhook
+            && !(Uri.TryCreate(webhook, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps) && uri.Host.Length > 0))
+        {
+            Error($"{path}.webhook", "not an absolute http or https URL");
+        }
+
+        if (path == "$" && notify?.UserDefaults is not null)
+        {
+            Error("$.user_defaults", "only fleet.json's notify section can ignore the user's notify.json");
+        }
     }
 
     /// <summary>Checks gate rules: fleet.json's <c>gates</c> (at <c>$.gates</c>) or a whole .fleet/gates.json (at <c>$</c>).</summary>

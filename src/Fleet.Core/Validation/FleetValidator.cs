@@ -133,6 +133,26 @@ public static class FleetValidator
         return [.. diagnostics.OrderBy(d => d.Line).ThenBy(d => d.Column).ThenBy(d => d.Severity)];
     }
 
+    /// <summary>Validates the user's <c>notify.json</c>: the shape of fleet.json's <c>notify</c>, the webhook's URL.</summary>
+    public static (NotifySpec? Notify, IReadOnlyList<Diagnostic> Diagnostics) ValidateNotify(string text, string displayFile)
+    {
+        var diagnostics = new List<Diagnostic>();
+        if (Parse(text, displayFile, diagnostics) is not { } document)
+        {
+            return (null, diagnostics);
+        }
+
+        var clean = new SchemaChecker(displayFile, diagnostics).Check(document, FleetSchema.NotifyShared);
+        var notify = clean?.Deserialize(FleetJsonContext.Default.NotifySpec);
+        if (notify is not null)
+        {
+            new FleetRules(displayFile, Path.GetDirectoryName(displayFile) ?? ".", document, diagnostics).CheckNotify(notify, "$");
+        }
+
+        var sorted = diagnostics.OrderBy(d => d.Line).ThenBy(d => d.Column).ThenBy(d => d.Severity).ToList();
+        return (sorted.Any(d => d.Severity == Severity.Error) ? null : notify, sorted);
+    }
+
     /// <summary>The document, or null with the parser's complaint added at its position.</summary>
     private static SourceNode? Parse(string text, string displayFile, List<Diagnostic> diagnostics)
     {

@@ -86,6 +86,9 @@ public sealed record WorkerExitRecord
     /// <summary>Codex: the thread's cumulative usage after this run; the next iteration's baseline.</summary>
     public Fleet.Streams.CodexUsage? CumulativeUsage { get; init; }
 
+    /// <summary>Claude: the session's total cost as the CLI reported it after this run; the next iteration's baseline.</summary>
+    public decimal? CumulativeCostUsd { get; init; }
+
     public long? OutputTokens { get; init; }
 
     /// <summary>Which attempt of the (worker, iteration) this was: null for the first, 2 and on for continuations after a limit.</summary>

@@ -39,6 +39,9 @@ public sealed record WorkerLaunchSpec
     /// <summary>Codex: the resumed thread's cumulative usage before this run, so this run's cost is the difference.</summary>
     public Fleet.Streams.CodexBaseline? CodexBaseline { get; init; }
 
+    /// <summary>Claude: the resumed session's cumulative cost before this run, so this run's cost is the difference.</summary>
+    public Fleet.Streams.ClaudeBaseline? ClaudeBaseline { get; init; }
+
     /// <summary>How long after the agent's exit its pipes may stay open (grandchildren) before the shim stops reading.</summary>
     public double? DrainTimeoutSeconds { get; init; }
 
@@ -123,9 +126,13 @@ public sealed record WorkerLaunchSpec
         Gates?.ToPolicy();
     }
 
+    /// <summary>A worker id names files: not empty, not <c>.</c> or <c>..</c>, no <c>/</c>.</summary>
+    public static bool IsValidWorkerId(string? worker) =>
+        !string.IsNullOrWhiteSpace(worker) && worker is not ("." or "..") && worker.IndexOfAny(['/', '\0']) < 0;
+
     internal static void ThrowIfBadWorkerId(string worker)
     {
-        if (string.IsNullOrWhiteSpace(worker) || worker is "." or ".." || worker.IndexOfAny(['/', '\0']) >= 0)
+        if (!IsValidWorkerId(worker))
         {
             throw new ArgumentException($"'{worker}' cannot be a worker id: it names files, so it may not be empty, '.', '..' or contain '/'.", nameof(worker));
         }

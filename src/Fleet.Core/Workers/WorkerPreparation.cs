@@ -128,6 +128,9 @@ public static class WorkerPreparation
             CodexBaseline = worker.Provider == Provider.Codex && resume
                 ? new CodexBaseline(sessionId, previous?.CumulativeUsage ?? earlier?.CumulativeUsage ?? CodexUsage.Zero)
                 : null,
+            ClaudeBaseline = worker.Provider == Provider.Claude && resume
+                ? new ClaudeBaseline(sessionId!, previous?.CumulativeCostUsd ?? earlier?.CumulativeCostUsd ?? 0m)
+                : null,
             PromptOnStdin = worker.Provider == Provider.Claude ? prompt : null,
             CodexSession = appServer ? new CodexAppServerSession { Prompt = prompt, ResumeThread = resume ? sessionId : null } : null,
             Gates = gates is null ? null : WorkerGatesFor(gates, layout),

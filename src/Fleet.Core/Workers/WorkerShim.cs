@@ -387,6 +387,7 @@ public static class WorkerShim
             Reason = outcome == WorkerOutcome.Succeeded ? null : limit is not null ? limit.Name : ReasonOf(summary, exit),
             Model = summary.Model ?? spec.Model,
             CumulativeUsage = summary.CumulativeUsage,
+            CumulativeCostUsd = summary.CumulativeCostUsd,
             Attempt = spec.Attempt,
             ResetsAt = limit?.ResetsAt,
         };

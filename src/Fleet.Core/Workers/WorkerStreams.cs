@@ -26,7 +26,7 @@ public static class WorkerStreams
         ArgumentNullException.ThrowIfNull(spec);
         return spec.StreamFormat switch
         {
-            WorkerStreamFormats.Claude => new EventReader(new ClaudeStreamReader(), (r, line) => ((ClaudeStreamReader)r).Read(line)),
+            WorkerStreamFormats.Claude => new EventReader(new ClaudeStreamReader(spec.ClaudeBaseline), (r, line) => ((ClaudeStreamReader)r).Read(line)),
             WorkerStreamFormats.Codex => new EventReader(
                 new CodexStreamReader(spec.Model, spec.PricesFile is { } file ? PriceTable.Load(file) : PriceTable.Default, spec.CodexBaseline),
                 (r, line) => ((CodexStreamReader)r).Read(line)),

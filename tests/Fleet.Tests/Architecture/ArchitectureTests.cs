@@ -60,6 +60,23 @@ public sealed class ArchitectureTests
         effects.ShouldBeEmpty();
     }
 
+    [Fact]
+    public void The_dashboard_changes_fleets_only_through_the_use_cases()
+    {
+        // The same rule as the CLI's: a second front end, no second way to write the journal, start a worker or edit
+        // the registry. Opening the person's browser is the one process it starts.
+        var dashboard = AssemblyDependencies.Read(typeof(Fleet.Dashboard.DashboardServer).Assembly.Location);
+
+        var effects = dashboard.MemberReferencesFrom("Fleet.Dashboard")
+            .Where(m => m.FromType != "Fleet.Dashboard.BrowserLauncher")
+            .Where(IsStateChangeOrProcessStart)
+            .Select(m => $"{m.FromType} → {m.DeclaringType}.{m.Member}")
+            .Distinct();
+
+        effects.ShouldBeEmpty();
+        dashboard.MemberReferencesFrom("Fleet.Dashboard").ShouldContain(m => m.DeclaringType == "Fleet.UseCases.AnswerGate" && m.Member == "RunAsync");
+    }
+
     [Theory]
     [InlineData("Fleet.State.Journal", "AppendAsync", true)]
     [InlineData("Fleet.State.Journal", "Flush", true)]

@@ -40,6 +40,34 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public async Task Json_output_writes_quotes_and_apostrophes_as_themselves()
+    {
+        _dir.Write("bad/fleet.json", "{ \"fleet_name\": \"f\", \"type\": \"dag\", \"workers\": [ { \"id\": \"a\", \"type\": \"code-run\", \"task\": \"t\", \"depends_on\": [\"nope\"] } ] }");
+
+        var (code, console) = await Fleet("validate", "bad", "--json");
+
+        code.ShouldBe(2);
+        console.Stdout.ShouldContain("unknown worker \\\"nope\\\"");
+        console.Stdout.ShouldNotContain("\\u0022");
+        console.Stdout.ShouldNotContain("\\u0027");
+    }
+
+    [Fact]
+    public async Task Status_of_a_fleet_never_launched_says_so_and_exits_2_and_of_a_folder_without_a_fleet_is_refused()
+    {
+        _dir.Write("ready/fleet.json", "{ \"fleet_name\": \"ready\", \"type\": \"dag\", \"workers\": [ { \"id\": \"a\", \"type\": \"code-run\", \"task\": \"t\" } ] }");
+        Directory.CreateDirectory(_dir.Combine("empty"));
+
+        var (notLaunched, ready) = await Fleet("status", "ready");
+        var (noFleet, empty) = await Fleet("status", "empty");
+
+        (notLaunched, noFleet).ShouldBe((2, 2));
+        ready.Stdout.ShouldContain("not launched");
+        empty.Stdout.ShouldBeEmpty();
+        empty.Stderr.ShouldBe("fleet: empty: no fleet here: no fleet.json and no run (create one with: fleet init empty)\n");
+    }
+
+    [Fact]
     public async Task Validate_json_writes_only_json_to_stdout()
     {
         _dir.Write("bad/fleet.json", "{ \"fleet_name\": \"f\", \"type\": \"dag\", \"workers\": [] }");

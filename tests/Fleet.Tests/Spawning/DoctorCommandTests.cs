@@ -29,14 +29,14 @@ public sealed class DoctorCommandTests : IDisposable
         console.Stderr.ShouldBeEmpty();
         using var json = JsonDocument.Parse(console.Stdout);
         var root = json.RootElement;
-        root.EnumerateObject().Select(p => p.Name).ShouldBe(["can_launch", "mode", "reason", "inside_tmux", "tools", "keys", "shared_agent_data", "codex_workers"]);
+        root.EnumerateObject().Select(p => p.Name).ShouldBe(["can_launch", "mode", "reason", "inside_tmux", "tools", "keys", "shared_agent_data", "notify", "codex_workers"]);
         root.GetProperty("shared_agent_data").GetArrayLength().ShouldBe(0);
         root.GetProperty("can_launch").GetBoolean().ShouldBeTrue();
         root.GetProperty("mode").GetString().ShouldBe("tmux");
         root.GetProperty("reason").GetString().ShouldBe("tmux 9.9z found");
         root.GetProperty("inside_tmux").GetBoolean().ShouldBeFalse();
         var tools = root.GetProperty("tools").EnumerateArray().ToDictionary(t => t.GetProperty("name").GetString()!);
-        tools.Keys.ShouldBe(["tmux", "git", "sh", "setsid", "claude", "codex", "gh"]);
+        tools.Keys.ShouldBe(["tmux", "git", "sh", "setsid", "claude", "codex", "gh", "notify-send"]);
         tools["tmux"].EnumerateObject().Select(p => p.Name).ShouldBe(["name", "found", "path", "version", "error", "required", "install"]);
         tools["git"].GetProperty("version").GetString().ShouldBe("git version 9.9.9");
         tools["git"].GetProperty("required").GetBoolean().ShouldBeTrue();
@@ -112,6 +112,36 @@ public sealed class DoctorCommandTests : IDisposable
         var (_, after) = await DoctorAsync([], "doctor", "--json");
         using var again = JsonDocument.Parse(after.Stdout);
         again.RootElement.GetProperty("shared_agent_data").GetArrayLength().ShouldBe(0);
+    }
+
+    [Fact]
+    public async Task Doctor_shows_the_users_notify_defaults_with_the_webhook_masked_and_says_the_desktop_is_skipped_without_notify_send()
+    {
+        _bin.Script("git", "git version 9.9.9").Real("sh").Real("setsid");
+        _dir.Write("home/notify.json", """{ "webhook": "https://hooks.slack.com/services/T0/B0/PLANTED", "desktop": true }""");
+
+        var (_, console) = await DoctorAsync([], "doctor");
+        var (_, json) = await DoctorAsync([], "doctor", "--json");
+
+        (console.Stdout + json.Stdout).ShouldNotContain("PLANTED");
+        var line = console.Stdout.Split('\n').Where(l => l.StartsWith("notify ", StringComparison.Ordinal)).ShouldHaveSingleItem();
+        line.ShouldContain("webhook https://hooks.slack.com/…, desktop");
+        line.ShouldContain("(desktop: notify-send is missing, so it is skipped)");
+        console.Stdout.ShouldContain("notify-send        missing");
+        using var doc = JsonDocument.Parse(json.Stdout);
+        doc.RootElement.GetProperty("notify").GetProperty("channels").EnumerateArray().Select(c => c.GetString()).ShouldBe(["webhook https://hooks.slack.com/…", "desktop"]);
+    }
+
+    [Fact]
+    public async Task Doctor_reports_a_broken_notify_json_at_its_line_and_column()
+    {
+        _bin.Script("git", "git version 9.9.9").Real("sh").Real("setsid");
+        _dir.Write("home/notify.json", "{\n  \"bel\": true\n}\n");
+
+        var (_, console) = await DoctorAsync([], "doctor");
+
+        console.Stdout.ShouldContain("notify             invalid, ignored");
+        console.Stdout.ShouldContain($"warning: {_dir.Combine("home", "notify.json")}:2:3: $.bel: unknown key \"bel\"; did you mean \"bell\"?");
     }
 
     private async Task<(int Code, TestConsole Console)> DoctorAsync(Dictionary<string, string> environment, params string[] args)

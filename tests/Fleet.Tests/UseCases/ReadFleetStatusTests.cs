@@ -40,9 +40,23 @@ public sealed class ReadFleetStatusTests : UseCaseTest
     [Fact]
     public async Task A_root_that_was_never_launched_reads_as_not_launched_under_its_folder_name()
     {
+        await File.WriteAllTextAsync(Layout.FleetFile, "{}", Ct);
+
         var status = await ReadAsync();
 
         (status.Name, status.State, status.RunId).ShouldBe(("fleet", "not launched", null));
+    }
+
+    [Fact]
+    public async Task Reading_a_folder_with_no_fleet_json_and_no_run_is_refused_as_no_fleet_here()
+    {
+        var empty = Dir.Combine("empty");
+        Directory.CreateDirectory(empty);
+
+        var refused = await Should.ThrowAsync<FleetOperationException>(
+            new ReadFleetStatus(Host).RunAsync(new ReadFleetStatusRequest(empty, "empty"), Ct).DefaultTimeout());
+
+        (refused.ExitCode, refused.Message).ShouldBe((ExitCodes.Usage, "empty: no fleet here: no fleet.json and no run (create one with: fleet init empty)"));
     }
 
     [Fact]

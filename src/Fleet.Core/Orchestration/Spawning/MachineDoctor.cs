@@ -14,10 +14,19 @@ public sealed record ToolCheck(ToolInfo Tool, bool Required, string Install);
 /// <param name="Display">"not set", "set", or "set (sk-ant-…xyz masked)": the first 7 and last 3 characters of a long key only.</param>
 public sealed record KeyCheck(string Name, bool IsSet, string Display);
 
+/// <summary>The user's <c>notify.json</c>: its channels, or why it is ignored.</summary>
+/// <param name="UserFile">Where it is looked for.</param>
+/// <param name="Channels">webhook (its host only), command, desktop, bell: what every fleet gets unless its fleet.json says otherwise.</param>
+/// <param name="Problems">FILE:LINE:COL diagnostics of a file that is not valid (it is then ignored).</param>
+public sealed record NotifyCheck(string UserFile, IReadOnlyList<string> Channels, IReadOnlyList<string> Problems);
+
 /// <summary>What <c>fleet doctor</c> found: what launch will do on this machine.</summary>
 /// <param name="CodexAppServer">How codex workers run: under <c>codex app-server</c> (true), as <c>codex exec</c> where app-server is missing (false); null without codex.</param>
 public sealed record MachineDiagnosis(IReadOnlyList<ToolCheck> Tools, bool InsideTmux, IReadOnlyList<KeyCheck> Keys, string Mode, string Reason, bool? CodexAppServer = null)
 {
+    /// <summary>The user's notification defaults (<c>notify.json</c>).</summary>
+    public NotifyCheck Notify { get; init; } = new(string.Empty, [], []);
+
     /// <summary>Launch can work at all: every required program (git, sh, setsid) is there.</summary>
     public bool CanLaunch => Tools.All(t => !t.Required || t.Tool.Found);
 }
@@ -51,6 +60,7 @@ public static class MachineDoctor
             (Probe("claude", AgentCliLocator.Find("claude", dirs, path)), false, AgentCliLocator.InstallCommand),
             (Probe("codex", AgentCliLocator.Find("codex", dirs, path)), false, AgentCliLocator.InstallCommand),
             (Probe("gh", ToolProbe.FindOnPath("gh", path)), false, apt + "gh"),
+            (Probe("notify-send", ToolProbe.FindOnPath("notify-send", path), "--version"), false, apt + "libnotify-bin"),
         };
         var spawner = await choice;
         var tools = new List<ToolCheck> { new(spawner.Tmux ?? new ToolInfo("tmux", null, null, null), false, SpawnerSelector.InstallTmux) };
@@ -62,7 +72,38 @@ public static class MachineDoctor
         var keys = KeyVariables.Select(name => Key(name, getEnvironmentVariable(name))).ToList();
         var codex = tools.FirstOrDefault(t => t.Tool.Name == "codex" && t.Tool.Works)?.Tool.Path;
         bool? appServer = codex is null ? null : await Fleet.Providers.CodexAppServerProbe.HasAppServerAsync(codex, cancellationToken);
-        return new MachineDiagnosis(tools, getEnvironmentVariable("TMUX") is { Length: > 0 }, keys, spawner.Mode, spawner.Reason, appServer);
+        return new MachineDiagnosis(tools, getEnvironmentVariable("TMUX") is { Length: > 0 }, keys, spawner.Mode, spawner.Reason, appServer)
+        {
+            Notify = CheckNotify(new Paths.UserDirs(getEnvironmentVariable)),
+        };
+    }
+
+    private static NotifyCheck CheckNotify(Paths.UserDirs dirs)
+    {
+        var (user, problems) = Notifications.NotifySettings.ReadUserFile(dirs);
+        var settings = Notifications.NotifySettings.Merge(null, user);
+        var channels = new List<string>();
+        if (settings.Webhook is { } webhook)
+        {
+            channels.Add("webhook " + Notifications.UrlMask.Mask(webhook));
+        }
+
+        if (settings.Command.Count > 0)
+        {
+            channels.Add("command " + settings.Command[0]);
+        }
+
+        if (settings.Desktop)
+        {
+            channels.Add("desktop");
+        }
+
+        if (settings.Bell)
+        {
+            channels.Add("bell");
+        }
+
+        return new NotifyCheck(Notifications.NotifySettings.UserFile(dirs), channels, [.. problems.Select(p => p.ToString())]);
     }
 
     /// <summary>A key's display: never its value; a long key shows its first 7 and last 3 characters.</summary>

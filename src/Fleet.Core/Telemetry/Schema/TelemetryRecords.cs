@@ -312,7 +312,7 @@ public sealed record HumanGateRecord : TelemetryRecord
     [Description("The gate id: the inbox's <worker>-<iteration>-<seq>, or <kind>-<journal line> for the journal's gates.")]
     public required string GateId { get; init; }
 
-    [Description("permission, question, escalation, pause, resume, kill or prompt_edit.")]
+    [Description("permission, question, escalation, pause, resume, kill, prompt_edit or steer (a person's fleet say or fleet interrupt).")]
     public required string GateKind { get; init; }
 
     [Description("The tool a permission or question was about (Bash, Write, AskUserQuestion …).")]
@@ -321,7 +321,7 @@ public sealed record HumanGateRecord : TelemetryRecord
     [Description("What was asked: the exact command or file, the question, the escalation's reason (privacy level redacted or full only).")]
     public string? Asked { get; init; }
 
-    [Description("allow, deny, answer, closed (the agent ended first), resumed, killed, paused, edited; null while pending.")]
+    [Description("allow, deny, answer, closed (the agent ended first), resumed, killed, paused, edited; for a steer say, say_now or interrupt; null while pending.")]
     public string? Decision { get; init; }
 
     [Description("person, rule (an allow or deny rule decided; no one was asked) or closed.")]
