@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 
 need_apt=()
 # gcc and objcopy: the linker and symbol tools the ahead-of-time (native) build of the CLI needs.
-for tool in git setsid tmux chromium gcc objcopy; do
+# strace and ip: the hermetic-rehearsal test watches the agent CLIs' connects in a loopback-only network namespace.
+for tool in git setsid tmux chromium gcc objcopy strace ip; do
   command -v "$tool" >/dev/null 2>&1 || need_apt+=("$tool")
 done
 if [ "${#need_apt[@]}" -gt 0 ]; then
@@ -16,6 +17,7 @@ if [ "${#need_apt[@]}" -gt 0 ]; then
     case "$tool" in
       setsid) packages+=(util-linux) ;;
       objcopy) packages+=(binutils) ;;
+      ip) packages+=(iproute2) ;;
       *) packages+=("$tool") ;;
     esac
   done

@@ -57,7 +57,8 @@ internal static class DoctorCommand
         [.. d.Tools.Select(t => new DoctorToolJson(t.Tool.Name, t.Tool.Found, t.Tool.Path, t.Tool.Version, t.Tool.Error, t.Required, t.Tool.Found ? null : t.Install))],
         [.. d.Keys.Select(k => new DoctorKeyJson(k.Name, k.IsSet, k.Display))],
         [.. shared.Select(s => new DoctorSharedJson(s.Path, s.Mode, s.Fix))],
-        new DoctorNotifyJson(d.Notify.UserFile, d.Notify.Channels, d.Notify.Problems));
+        new DoctorNotifyJson(d.Notify.UserFile, d.Notify.Channels, d.Notify.Problems),
+        d.CodexAppServer is { } appServer ? appServer ? "app-server" : "exec" : null);
 
     internal static string Render(MachineDiagnosis d, IReadOnlyList<SharedAgentData> shared)
     {
@@ -81,6 +82,11 @@ internal static class DoctorCommand
         }
 
         rows.Add(("mode", d.Mode, d.Reason));
+        if (d.CodexAppServer is { } appServer)
+        {
+            rows.Add(("codex workers", appServer ? "app-server" : "exec", Fleet.Providers.CodexAppServerProbe.Describe(appServer)));
+        }
+
         var notifyState = d.Notify.Problems.Count > 0 ? "invalid, ignored" : d.Notify.Channels.Count == 0 ? "none" : string.Join(", ", d.Notify.Channels);
         rows.Add(("notify", notifyState, d.Notify.UserFile + (d.Notify.Channels.Contains("desktop") && !d.Tools.Any(t => t.Tool.Name == "notify-send" && t.Tool.Found) ? " (desktop: notify-send is missing, so it is skipped)" : "")));
         var nameWidth = rows.Max(r => r.Name.Length);

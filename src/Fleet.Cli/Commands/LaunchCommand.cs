@@ -44,7 +44,7 @@ internal static class LaunchCommand
 
             if (parse.GetValue(dryRun))
             {
-                var plan = LaunchFleet.DryRun(fleet, parse.GetValue(rehearse));
+                var plan = await LaunchFleet.DryRunAsync(fleet, parse.GetValue(rehearse), null, cancellationToken);
                 if (parse.GetValue(json))
                 {
                     await CommandHelpers.WriteJsonAsync(console, ToJson(plan, result.Warnings), CliJsonContext.Default.DryRunJson);
@@ -110,6 +110,12 @@ internal static class LaunchCommand
             if (worker.Provider == Provider.Claude)
             {
                 w.WriteLine("    stdin: the brief as a stream-json user message; permission requests answered by fleet's gates (rules, else fleet inbox)");
+            }
+            else if (worker.Provider == Provider.Codex)
+            {
+                w.WriteLine(plan.CodexAppServer
+                    ? "    stdin: JSON-RPC (thread/start or thread/resume, turn/start with the brief); approval requests answered by fleet's gates (rules, else fleet inbox)"
+                    : "    " + Fleet.Providers.CodexAppServerProbe.Describe(false));
             }
         }
 

@@ -26,7 +26,8 @@ public sealed record DoctorToolJson(string Name, bool Found, string? Path, strin
 
 public sealed record DoctorKeyJson(string Name, bool Set, string Display);
 
-public sealed record DoctorJson(bool CanLaunch, string Mode, string Reason, bool InsideTmux, IReadOnlyList<DoctorToolJson> Tools, IReadOnlyList<DoctorKeyJson> Keys, IReadOnlyList<DoctorSharedJson> SharedAgentData, DoctorNotifyJson Notify);
+/// <param name="CodexWorkers">How codex workers run: <c>app-server</c>, or <c>exec</c> where this codex has no app-server; null without codex.</param>
+public sealed record DoctorJson(bool CanLaunch, string Mode, string Reason, bool InsideTmux, IReadOnlyList<DoctorToolJson> Tools, IReadOnlyList<DoctorKeyJson> Keys, IReadOnlyList<DoctorSharedJson> SharedAgentData, DoctorNotifyJson Notify, string? CodexWorkers = null);
 
 /// <summary>The user's notification defaults: where they are read from, their channels, why they are ignored.</summary>
 public sealed record DoctorNotifyJson(string UserFile, IReadOnlyList<string> Channels, IReadOnlyList<string> Problems);

@@ -13,11 +13,12 @@ namespace Fleet.DryRun;
 public sealed record PlannedWorker(ResolvedWorker Worker, int Layer, string PromptSource, IReadOnlyList<string> Argv);
 
 /// <summary>What <c>fleet launch --dry-run</c> shows: layers, workers with their command lines, stop rules. Reads only.</summary>
-public sealed record LaunchPlan(ResolvedFleet Fleet, IReadOnlyList<IReadOnlyList<string>> Layers, IReadOnlyList<PlannedWorker> Workers)
+/// <param name="CodexAppServer">Codex workers run under <c>codex app-server</c>; false: as <c>codex exec</c> (this codex has no app-server).</param>
+public sealed record LaunchPlan(ResolvedFleet Fleet, IReadOnlyList<IReadOnlyList<string>> Layers, IReadOnlyList<PlannedWorker> Workers, bool CodexAppServer = true)
 {
     public const string SessionPlaceholder = "<session-uuid>";
 
-    public static LaunchPlan Create(ResolvedFleet fleet)
+    public static LaunchPlan Create(ResolvedFleet fleet, bool codexAppServer = true)
     {
         ArgumentNullException.ThrowIfNull(fleet);
         var layout = new FleetLayout(fleet.Root);
@@ -40,12 +41,13 @@ public sealed record LaunchPlan(ResolvedFleet Fleet, IReadOnlyList<IReadOnlyList
                     SessionId: worker.Provider == Provider.Claude ? SessionPlaceholder : null,
                     Resume: false,
                     LastMessageFile: layout.LastMessageFile(1, id),
-                    AskRules: worker.Provider == Provider.Claude ? AgentCommand.AskRules(fleet.Gates) : null);
+                    AskRules: worker.Provider == Provider.Claude ? AgentCommand.AskRules(fleet.Gates) : null,
+                    CodexAppServer: codexAppServer);
                 planned.Add(new PlannedWorker(worker, layer, source, AgentCommand.Build(worker, context)));
             }
         }
 
-        return new LaunchPlan(fleet, layers, planned);
+        return new LaunchPlan(fleet, layers, planned, codexAppServer);
     }
 
     /// <summary><c>[builder-a, builder-b] -> [reviewer]</c></summary>

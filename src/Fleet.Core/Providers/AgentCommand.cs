@@ -15,6 +15,7 @@ namespace Fleet.Providers;
 /// <param name="Resume">True from the worker's second iteration on: continue its own session so the prompt cache is reused.</param>
 /// <param name="LastMessageFile">Codex: where <c>-o</c> writes the final message.</param>
 /// <param name="AskRules">Claude: rules claude must always ask about (<see cref="AgentCommand.AskRules"/>), passed as <c>permissions.ask</c>.</param>
+/// <param name="CodexAppServer">Codex: run <c>codex app-server</c> (the shim then asks for the thread and turn on stdin); false for <c>codex exec</c>, where app-server is missing.</param>
 public sealed record InvocationContext(
     string Root,
     int Iteration,
@@ -25,7 +26,8 @@ public sealed record InvocationContext(
     string? SessionId,
     bool Resume,
     string LastMessageFile,
-    IReadOnlyList<string>? AskRules = null);
+    IReadOnlyList<string>? AskRules = null,
+    bool CodexAppServer = true);
 
 /// <summary>
 /// Builds the argv that runs a worker: an array, never a shell string. The flags are those of the pinned claude
@@ -90,8 +92,35 @@ public static class AgentCommand
         return [.. gates.Deny.Concat(gates.Destructive).Distinct(StringComparer.Ordinal)];
     }
 
+    /// <summary>
+    /// Codex under app-server: the argv holds only configuration (the model, the effort); the thread with its approval
+    /// policy and sandbox, the turn and the brief go over JSON-RPC on stdin (<see cref="Fleet.Workers.CodexAppServerSession"/>:
+    /// codex 0.171.0 refuses <c>approval_policy="untrusted"</c> in its configuration but takes it per thread).
+    /// <c>-c</c> values are parsed as TOML: the quotes make them strings.
+    /// </summary>
+    private static List<string> CodexAppServer(ResolvedWorker worker)
+    {
+        var argv = new List<string> { "codex", "app-server" };
+        if (worker.Model is { } model)
+        {
+            argv.AddRange(["-c", $"model=\"{model}\""]);
+        }
+
+        if (worker.ReasoningEffort is { } effort)
+        {
+            argv.AddRange(["-c", $"model_reasoning_effort=\"{effort.Name()}\""]);
+        }
+
+        return argv;
+    }
+
     private static List<string> Codex(ResolvedWorker worker, InvocationContext context)
     {
+        if (context.CodexAppServer)
+        {
+            return CodexAppServer(worker);
+        }
+
         var argv = new List<string> { "codex", "exec", "--json", "--skip-git-repo-check", "-C", context.WorkingDirectory };
         AddIf(argv, "-m", worker.Model);
         if (worker.ReasoningEffort is { } effort)

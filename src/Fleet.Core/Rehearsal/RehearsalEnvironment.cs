@@ -17,7 +17,8 @@ public sealed record RehearsalFile(string Path, string Content);
 /// <c>CLAUDE_CODE_MAX_RETRIES</c> so a scripted 529 does not back off for minutes.</item>
 /// <item>codex: <c>CODEX_HOME</c> = a fresh folder holding <c>config.toml</c> with a model provider
 /// <c>fleet_rehearsal</c> (<c>base_url</c> = endpoint + <c>/v1</c>, <c>wire_api = "responses"</c>,
-/// <c>env_key = "FLEET_REHEARSAL_API_KEY"</c>), and that variable = the rehearsal key.</item>
+/// <c>env_key = "FLEET_REHEARSAL_API_KEY"</c>), and that variable = the rehearsal key; update checks, web search,
+/// plugins and their sync, apps, analytics and feedback off.</item>
 /// </list>
 /// </summary>
 public sealed record RehearsalEnvironment(
@@ -68,9 +69,15 @@ public sealed record RehearsalEnvironment(
         }
 
         var home = Path.Combine(tempDir, "codex-home");
+        // Top-level keys first (TOML puts every key after a table header into that table). Everything codex does on
+        // its own beyond the model calls is off: a rehearsal reaches nothing but 127.0.0.1 (the plugin sync ran
+        // `git ls-remote https://github.com/openai/plugins.git`).
         var toml = $"""
-            # Written by fleet for a rehearsal: every model call goes to fleet's scripted endpoint on 127.0.0.1.
+            # Written by fleet for a rehearsal: every model call goes to fleet's scripted endpoint on 127.0.0.1,
+            # and nothing codex would do on its own reaches further.
             model_provider = "{CodexProviderId}"
+            check_for_update_on_startup = false
+            web_search = "disabled"
 
             [model_providers.{CodexProviderId}]
             name = "fleet rehearsal"
@@ -79,6 +86,21 @@ public sealed record RehearsalEnvironment(
             wire_api = "responses"
             request_max_retries = {retries}
             stream_max_retries = {retries}
+
+            [features]
+            plugins = false
+            remote_plugin = false
+            plugin_sharing = false
+            apps = false
+            in_app_updates = false
+            tool_suggest = false
+            skill_mcp_dependency_install = false
+
+            [analytics]
+            enabled = false
+
+            [feedback]
+            enabled = false
 
             """;
         return new RehearsalEnvironment(

@@ -87,7 +87,7 @@ public sealed record ModelUsage(
     long? ContextWindow,
     long? MaxOutputTokens);
 
-// ---------------------------------------------------------------- codex exec --json
+// ---------------------------------------------------------------- codex exec --json and codex app-server
 
 /// <summary>Codex <c>thread.started</c>; the thread id is what <c>exec resume</c> takes. Re-emitted, same id, on resume.</summary>
 public sealed record ThreadStarted(string ThreadId) : AgentEvent;
@@ -95,8 +95,15 @@ public sealed record ThreadStarted(string ThreadId) : AgentEvent;
 /// <summary>Codex <c>turn.started</c>.</summary>
 public sealed record TurnStarted : AgentEvent;
 
-/// <summary>Codex <c>turn.completed</c>. <paramref name="CumulativeUsage"/> is the thread's running total, not the turn's.</summary>
-public sealed record TurnCompleted(CodexUsage CumulativeUsage) : AgentEvent;
+/// <summary>
+/// Codex <c>turn.completed</c> (exec) or <c>turn/completed</c> with status <c>completed</c> (app-server).
+/// <paramref name="CumulativeUsage"/> is the thread's running total, not the turn's; null from app-server, which
+/// reports usage apart (<see cref="UsageUpdated"/>).
+/// </summary>
+public sealed record TurnCompleted(CodexUsage? CumulativeUsage) : AgentEvent;
+
+/// <summary>Codex app-server <c>thread/tokenUsage/updated</c>: the thread's running total (<c>tokenUsage.total</c>), after each model call.</summary>
+public sealed record UsageUpdated(CodexUsage CumulativeUsage) : AgentEvent;
 
 /// <summary>Codex <c>turn.failed</c>; <paramref name="Message"/> is unwrapped when the API's JSON error body was passed through.</summary>
 public sealed record TurnFailed(string Message) : AgentEvent;

@@ -10,11 +10,12 @@ namespace Fleet.Streams;
 public sealed record CodexBaseline(string? ThreadId, CodexUsage CumulativeUsage);
 
 /// <summary>
-/// Reads a <c>codex exec --json</c> stdout. Rules:
+/// Reads a <c>codex exec --json</c> stdout, or a <c>codex app-server</c> one (its JSON-RPC messages). Rules:
 /// <list type="bullet">
-/// <item>The session id is <c>thread.started.thread_id</c>.</item>
-/// <item><c>turn.completed.usage</c> is the thread's cumulative total: the latest snapshot wins (a repeated
-/// snapshot is never added twice), and this run's usage is that total minus the <see cref="CodexBaseline"/>.</item>
+/// <item>The session id is <c>thread.started.thread_id</c> (app-server: <c>thread/started</c>'s <c>thread.id</c>).</item>
+/// <item><c>turn.completed.usage</c> (app-server: <c>thread/tokenUsage/updated</c>'s <c>tokenUsage.total</c>) is the
+/// thread's cumulative total: the latest snapshot wins (a repeated snapshot is never added twice), and this run's
+/// usage is that total minus the <see cref="CodexBaseline"/>.</item>
 /// <item>Cost is this run's tokens times the <see cref="PriceTable"/> entry for the model; an unknown model
 /// gives a null cost and a note, never a guess. Codex streams do not name the model: the caller does.</item>
 /// <item>Failure: <c>turn.failed</c>, a top-level <c>error</c>, or a non-zero exit code. <c>item.completed{type:error}</c>
@@ -76,8 +77,11 @@ public sealed class CodexStreamReader : IAgentStreamReader
                     break;
                 case TurnCompleted c:
                     // Cumulative: the latest snapshot replaces the previous one, so duplicates cannot double-count.
-                    _cumulative = c.CumulativeUsage;
+                    _cumulative = c.CumulativeUsage ?? _cumulative;
                     _completed = true;
+                    break;
+                case UsageUpdated u:
+                    _cumulative = u.CumulativeUsage;
                     break;
                 case TurnFailed f:
                     _turnFailed ??= f.Message;

@@ -34,15 +34,23 @@ public sealed class LaunchFleet(FleetHost host)
     /// What a launch would do, after the checks of everything it reads (the rehearsal script, the doctrine), so a dry run
     /// that passes means the launch's files do. Starts and writes nothing.
     /// </summary>
-    public static LaunchPlan DryRun(ResolvedFleet fleet, bool rehearse)
+    /// <param name="codexAppServer">Whether codex workers would run under app-server; null asks the codex launch would use (app-server when none is found).</param>
+    public static async Task<LaunchPlan> DryRunAsync(ResolvedFleet fleet, bool rehearse, bool? codexAppServer, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(fleet);
         if (rehearse)
         {
             LaunchChecks.RehearsalScript(fleet);
         }
 
         LaunchChecks.ReadPreconditions(fleet);
-        return LaunchPlan.Create(fleet);
+        if (codexAppServer is null && fleet.Workers.Any(w => w.Provider == Provider.Codex))
+        {
+            var codex = Fleet.Rehearsal.AgentCliLocator.Find("codex", null, Environment.GetEnvironmentVariable("PATH"));
+            codexAppServer = codex is null || await Fleet.Providers.CodexAppServerProbe.HasAppServerAsync(codex, cancellationToken);
+        }
+
+        return LaunchPlan.Create(fleet, codexAppServer ?? true);
     }
 
     public async Task<LaunchFleetResult> RunAsync(LaunchFleetRequest request, CancellationToken cancellationToken)

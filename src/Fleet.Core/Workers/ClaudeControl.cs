@@ -2,9 +2,6 @@ using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Fleet.Gates;
-using Fleet.Gates.Policy;
-using Fleet.Paths;
 using Fleet.Telemetry.Privacy;
 
 namespace Fleet.Workers;
@@ -23,32 +20,23 @@ namespace Fleet.Workers;
 /// Claude (with <c>--replay-user-messages</c>) echoes each user message when it takes it: mid-turn at the next tool
 /// boundary, or as a new turn after a <c>result</c>. A result that arrives before the echo of a message written
 /// just before it does not end the worker: the message is the next turn, and the result after that closes stdin.
-/// Every request, also those a rule decided, is one line of <c>&lt;worker&gt;.gates.jsonl</c>. Nothing here needs
-/// the orchestrator, so a pending gate survives its crash.
+/// The gates themselves (policy, inbox, records) are the <see cref="GateKeeper"/>'s, shared with codex's app-server session.
 /// </summary>
-internal sealed class ClaudeControl : IAgentSteering, IDisposable
+internal sealed class ClaudeControl : IAgentSession
 {
-    private static readonly TimeSpan AnswerPoll = TimeSpan.FromSeconds(2);
-
     // Claude answers an interrupt in well under a second; past this the interrupt is written and we stop waiting.
     private static readonly TimeSpan InterruptReplyWait = TimeSpan.FromSeconds(10);
-    private static readonly JsonSerializerOptions LineOptions = new(GateJsonContext.Default.Options) { WriteIndented = false };
-    private static readonly GateJsonContext LineContext = new(LineOptions);
 
     private readonly WorkerLaunchSpec _spec;
-    private readonly GatePolicy? _policy;
-    private readonly string _workingDirectory;
+    private readonly GateKeeper _gates;
     private readonly TimeProvider _time;
     private readonly Action<string> _note;
     private readonly TaskCompletionSource<Stream> _stdin = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly SemaphoreSlim _stdinLock = new(1, 1);
-    private readonly SemaphoreSlim _logLock = new(1, 1);
     private readonly CancellationTokenSource _ended = new();
     private readonly ConcurrentDictionary<string, CancellationTokenSource> _pending = new(StringComparer.Ordinal);
     private readonly ConcurrentBag<Task> _work = [];
-    private readonly ConcurrentBag<GateRule> _alwaysAllowed = [];
     private readonly ConcurrentDictionary<string, TaskCompletionSource<string?>> _controlReplies = new(StringComparer.Ordinal);
-    private int _sequence;
     private int _interrupts;
     private bool _stdinClosed;
 
@@ -61,16 +49,17 @@ internal sealed class ClaudeControl : IAgentSteering, IDisposable
     public ClaudeControl(WorkerLaunchSpec spec, TimeProvider time, Action<string> note)
     {
         _spec = spec;
-        _policy = spec.Gates?.ToPolicy();
-        _workingDirectory = Path.GetFullPath(spec.WorkingDirectory ?? Directory.GetCurrentDirectory());
+        _gates = new GateKeeper(spec, time, note);
         _time = time;
         _note = note;
     }
 
     /// <summary>Gives the agent's stdin once it is started.</summary>
+    public string? Failure => null;
+
     public void Attach(Stream stdin) => _stdin.TrySetResult(stdin);
 
-    public async Task SendPromptAsync(CancellationToken cancellationToken)
+    public async Task StartAsync(CancellationToken cancellationToken)
     {
         try
         {
@@ -237,6 +226,7 @@ internal sealed class ClaudeControl : IAgentSteering, IDisposable
     {
         _stdin.TrySetCanceled();
         await _ended.CancelAsync();
+        await _gates.EndAsync();
         try
         {
             await Task.WhenAll(_work);
@@ -250,136 +240,22 @@ internal sealed class ClaudeControl : IAgentSteering, IDisposable
     {
         _ended.Dispose();
         _stdinLock.Dispose();
-        _logLock.Dispose();
+        _gates.Dispose();
     }
 
     private void Track(Task task) => _work.Add(task);
 
     private async Task HandleAsync(string requestId, string tool, JsonObject? input, DateTimeOffset askedAt)
     {
-        var id = $"{_spec.Worker}-{_spec.Iteration}-{Interlocked.Increment(ref _sequence)}";
-        var query = new GateQuery(tool, input, _workingDirectory);
-        var kind = query.IsQuestion ? "question" : "permission";
-        var summary = SecretMasker.Mask(query.Summary);
-        var runAllow = await GateRuleFiles.ReadRunAllowAsync(_spec.Gates?.RunRulesFile, CancellationToken.None);
-        var decision = _policy?.Decide(query, [.. runAllow, .. _alwaysAllowed])
-            ?? new GateDecision(GateAction.Ask, null, "no gate rules");
-
-        if (decision.Action != GateAction.Ask)
-        {
-            var allow = decision.Action == GateAction.Allow;
-            var message = allow ? null : $"Denied by fleet's gate rule {decision.Rule}.";
-            await RespondAsync(requestId, allow ? Allow(input) : Deny(message!));
-            _note($"[fleet] gate {id}: {tool} {summary}: {(allow ? "allowed" : "denied")} by the rule {decision.Rule}");
-            await AppendLogAsync(new GateRecord(id, _spec.Worker, _spec.Iteration, kind, tool, summary, allow ? "allow" : "deny", "rule", decision.Rule, message, askedAt, _time.GetUtcNow(), 0));
-            return;
-        }
-
-        var request = new GateRequest(id, _spec.Worker, _spec.Iteration, kind, tool, summary, Mask(input) as JsonObject, decision.Reason, askedAt,
-            query.IsQuestion ? null : GateRule.ExactFor(query));
-        PrivateFiles.CreateDirectory(GatePaths.Dir(_spec.IterationDir));
-        await WriteAtomicallyAsync(GatePaths.Request(_spec.IterationDir, id), request, GateJsonContext.Default.GateRequest);
-        _note($"[fleet] gate {id}: {tool} {summary}: waiting for a person ({decision.Reason})");
-
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(_ended.Token);
-        _pending[requestId] = cts;
-        GateAnswer? answer = null;
+        using var withdrawn = new CancellationTokenSource();
+        _pending[requestId] = withdrawn;
         try
         {
-            answer = await WaitForAnswerAsync(id, cts.Token);
-        }
-        catch (OperationCanceledException)
-        {
+            await _gates.DecideAsync(tool, input, askedAt, v => RespondAsync(requestId, v.Allowed ? Allow(input, v.Answers) : Deny(v.Message!)), withdrawn.Token);
         }
         finally
         {
             _pending.TryRemove(requestId, out _);
-        }
-
-        string decisionText;
-        string? rule = null;
-        string? text = null;
-        if (answer is null)
-        {
-            decisionText = "none";
-        }
-        else if (answer.Decision is "allow" or "answer")
-        {
-            decisionText = answer.Decision;
-            if (answer.Always && request.AlwaysRule is { } always && GateRule.TryParse(always, out var parsed, out _))
-            {
-                _alwaysAllowed.Add(parsed!);
-                rule = always;
-            }
-
-            await RespondAsync(requestId, Allow(input, answer.Answers));
-        }
-        else
-        {
-            decisionText = "deny";
-            text = string.IsNullOrWhiteSpace(answer.Message)
-                ? answer.Decision == "deny" ? "A person denied this through fleet." : $"fleet: unknown decision \"{answer.Decision}\", so denied."
-                : answer.Message;
-            await RespondAsync(requestId, Deny(text));
-        }
-
-        var decidedAt = _time.GetUtcNow();
-        var record = new GateRecord(id, _spec.Worker, _spec.Iteration, kind, tool, summary, decisionText, answer is null ? "closed" : "person", rule, text,
-            askedAt, decidedAt, (long)(decidedAt - askedAt).TotalMilliseconds);
-        _note($"[fleet] gate {id}: {decisionText}{(answer is null ? " (the agent ended first)" : " by " + answer.By)}");
-        await WriteAtomicallyAsync(GatePaths.Closed(_spec.IterationDir, id), record, GateJsonContext.Default.GateRecord);
-        await AppendLogAsync(record);
-    }
-
-    private async Task<GateAnswer?> WaitForAnswerAsync(string id, CancellationToken cancellationToken)
-    {
-        var path = GatePaths.Answer(_spec.IterationDir, id);
-        using var changed = new SemaphoreSlim(0);
-        using var watcher = new FileSystemWatcher(GatePaths.Dir(_spec.IterationDir), Path.GetFileName(path))
-        {
-            NotifyFilter = NotifyFilters.FileName | NotifyFilters.LastWrite | NotifyFilters.Size,
-        };
-        void Wake(object? sender, FileSystemEventArgs e) => changed.Release();
-        watcher.Created += Wake;
-        watcher.Changed += Wake;
-        watcher.Renamed += (s, e) => Wake(s, e);
-        watcher.EnableRaisingEvents = true;
-        while (true)
-        {
-            if (await TryReadAnswerAsync(path, cancellationToken) is { } answer)
-            {
-                return answer;
-            }
-
-            // The watcher wakes us; the poll is a safety net for file systems that drop events.
-            using var poll = new CancellationTokenSource(AnswerPoll, _time);
-            using var either = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, poll.Token);
-            try
-            {
-                await changed.WaitAsync(either.Token);
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-            }
-        }
-    }
-
-    private static async Task<GateAnswer?> TryReadAnswerAsync(string path, CancellationToken cancellationToken)
-    {
-        if (!File.Exists(path))
-        {
-            return null;
-        }
-
-        try
-        {
-            await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-            return await JsonSerializer.DeserializeAsync(stream, GateJsonContext.Default.GateAnswer, cancellationToken);
-        }
-        catch (Exception e) when (e is JsonException or IOException)
-        {
-            // Created but not written yet (the answer is created exclusively, then written): the next change wakes us.
-            return null;
         }
     }
 
@@ -475,35 +351,6 @@ internal sealed class ClaudeControl : IAgentSteering, IDisposable
             _stdinLock.Release();
         }
     }
-
-    private async Task AppendLogAsync(GateRecord record)
-    {
-        var line = JsonSerializer.Serialize(record, LineContext.GateRecord) + "\n";
-        await _logLock.WaitAsync(CancellationToken.None);
-        try
-        {
-            await PrivateFiles.AppendAllTextAsync(GatePaths.Log(_spec.IterationDir, _spec.Worker), line, CancellationToken.None);
-        }
-        catch (IOException e)
-        {
-            _note($"[fleet] writing the gate log failed: {e.Message}");
-        }
-        finally
-        {
-            _logLock.Release();
-        }
-    }
-
-    private static Task WriteAtomicallyAsync<T>(string path, T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type) =>
-        PrivateFiles.ReplaceAsync(path, JsonSerializer.SerializeToUtf8Bytes(value, type), CancellationToken.None);
-
-    private static JsonNode? Mask(JsonNode? node) => node switch
-    {
-        JsonObject o => new JsonObject(o.Select(p => KeyValuePair.Create(p.Key, Mask(p.Value)))),
-        JsonArray a => new JsonArray([.. a.Select(Mask)]),
-        JsonValue v when v.GetValueKind() == JsonValueKind.String => JsonValue.Create(SecretMasker.Mask(v.GetValue<string>())),
-        _ => node?.DeepClone(),
-    };
 
     private static string? Text(JsonObject? node, string name) =>
         node?[name] is JsonValue value && value.GetValueKind() == JsonValueKind.String ? value.GetValue<string>() : null;

@@ -52,7 +52,13 @@ public sealed record WorkerLaunchSpec
     public string? PromptOnStdin { get; init; }
 
     /// <summary>
-    /// Claude with <c>--permission-prompt-tool stdio</c>: the rules that answer its <c>can_use_tool</c> requests; the
+    /// Codex under <c>codex app-server</c>: the thread and the turn the shim asks for on its stdin (JSON-RPC). stdin
+    /// stays open while a turn runs and is closed once the last one has completed. Null: not an app-server worker.
+    /// </summary>
+    public CodexAppServerSession? CodexSession { get; init; }
+
+    /// <summary>
+    /// Claude with <c>--permission-prompt-tool stdio</c>, codex under app-server: the rules that answer its <c>can_use_tool</c> requests; the
     /// rest go to a person through the inbox (<see cref="Fleet.Gates.GatePaths"/>). Needs <see cref="PromptOnStdin"/>.
     /// </summary>
     public WorkerGates? Gates { get; init; }
@@ -107,9 +113,14 @@ public sealed record WorkerLaunchSpec
             throw new ArgumentException($"attempt is 2 or more (a continuation), or absent; not {Attempt}.", nameof(Attempt));
         }
 
-        if (Gates is not null && PromptOnStdin is null)
+        if (Gates is not null && PromptOnStdin is null && CodexSession is null)
         {
-            throw new ArgumentException("gates need prompt_on_stdin: the control protocol answers on the agent's stdin.", nameof(Gates));
+            throw new ArgumentException("gates need prompt_on_stdin or codex_session: the gates are answered on the agent's stdin.", nameof(Gates));
+        }
+
+        if (PromptOnStdin is not null && CodexSession is not null)
+        {
+            throw new ArgumentException("prompt_on_stdin (claude) and codex_session (codex app-server) exclude each other.", nameof(CodexSession));
         }
 
         Gates?.ToPolicy();
@@ -152,6 +163,24 @@ public sealed record WorkerGates
             throw new ArgumentException("gates: " + e.Message, nameof(WorkerLaunchSpec.Gates), e);
         }
     }
+}
+
+/// <summary>What the shim asks a <c>codex app-server</c> for: a thread (new, or resumed) and one turn with the brief.</summary>
+public sealed record CodexAppServerSession
+{
+    /// <summary>The brief: the first turn's input.</summary>
+    public required string Prompt { get; init; }
+
+    /// <summary>The thread to resume (<c>thread/resume</c>); null starts a new one (<c>thread/start</c>).</summary>
+    public string? ResumeThread { get; init; }
+
+    /// <summary>
+    /// Codex's approval policy. <c>untrusted</c> asks about every command but codex's known read-only ones, so the
+    /// shim's gate rules see them all.
+    /// </summary>
+    public string ApprovalPolicy { get; init; } = "untrusted";
+
+    public string Sandbox { get; init; } = "workspace-write";
 }
 
 /// <summary>The values of <see cref="WorkerLaunchSpec.StreamFormat"/>.</summary>

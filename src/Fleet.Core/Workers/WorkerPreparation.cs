@@ -32,7 +32,7 @@ public static class WorkerPreparation
 
     /// <summary>
     /// The spec that continues a (worker, iteration) after its run <paramref name="limited"/> ended on a usage or rate
-    /// limit: the same session (<c>claude --resume</c>, <c>codex exec resume</c>) with fleet's continuation note as
+    /// limit: the same session (<c>claude --resume</c>, codex's <c>thread/resume</c>) with fleet's continuation note as
     /// the prompt, as attempt <paramref name="attempt"/>. Without a session to resume (the run ended before the
     /// stream named one) the brief is run again.
     /// </summary>
@@ -88,7 +88,9 @@ public static class WorkerPreparation
             Provider.Codex => previous?.SessionId is { } t ? (t, true) : ((string?)null, false),
             _ => ((string?)null, false),
         };
-        var gates = worker.Provider == Provider.Claude ? fleet.Gates.Concat(await RepoGateRules.ReadAsync(layout.Root, cancellationToken)) : null;
+        var codex = worker.Provider == Provider.Codex ? AgentCliLocator.Require("codex", options.ToolSearchDirs) : null;
+        var appServer = codex is not null && await CodexAppServerProbe.HasAppServerAsync(codex, cancellationToken);
+        var gates = worker.Provider == Provider.Claude || appServer ? fleet.Gates.Concat(await RepoGateRules.ReadAsync(layout.Root, cancellationToken)) : null;
         var invocation = new InvocationContext(
             Root: layout.Root,
             Iteration: iteration,
@@ -99,7 +101,8 @@ public static class WorkerPreparation
             SessionId: sessionId,
             Resume: resume,
             LastMessageFile: layout.LastMessageFile(iteration, workerId),
-            AskRules: gates is null ? null : AgentCommand.AskRules(gates));
+            AskRules: gates is null || worker.Provider != Provider.Claude ? null : AgentCommand.AskRules(gates),
+            CodexAppServer: appServer);
         var argv = AgentCommand.Build(worker, invocation).ToList();
         if (worker.Provider != Provider.Command)
         {
@@ -129,6 +132,7 @@ public static class WorkerPreparation
                 ? new ClaudeBaseline(sessionId!, previous?.CumulativeCostUsd ?? earlier?.CumulativeCostUsd ?? 0m)
                 : null,
             PromptOnStdin = worker.Provider == Provider.Claude ? prompt : null,
+            CodexSession = appServer ? new CodexAppServerSession { Prompt = prompt, ResumeThread = resume ? sessionId : null } : null,
             Gates = gates is null ? null : WorkerGatesFor(gates, layout),
             Attempt = continuation?.Attempt,
         };

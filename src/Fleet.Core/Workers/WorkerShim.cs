@@ -111,7 +111,9 @@ public static class WorkerShim
     {
         var reader = (options.ReaderFactory ?? DefaultReader)(spec);
         var view = new View(options.View, options.Renderer);
-        using var control = spec.PromptOnStdin is null ? null : new ClaudeControl(spec, options.TimeProvider, view.Note);
+        using IAgentSession? control = spec.CodexSession is not null ? new CodexAppServerControl(spec, options.TimeProvider, view.Note)
+            : spec.PromptOnStdin is not null ? new ClaudeControl(spec, options.TimeProvider, view.Note)
+            : null;
         var lines = new LineSplitter(line =>
         {
             control?.OnLine(line);
@@ -147,7 +149,7 @@ public static class WorkerShim
             Stderr = (chunk, ct) => recording.WriteAsync(stderrLog, files.StderrLog, chunk, ct),
         };
 
-        view.Note($"[fleet] {spec.Worker} iteration {spec.Iteration}: {string.Join(' ', spec.Argv)}{(control is null ? string.Empty : " (brief on stdin)")}");
+        view.Note($"[fleet] {spec.Worker} iteration {spec.Iteration}: {string.Join(' ', spec.Argv)}{(control is null ? string.Empty : spec.CodexSession is null ? " (brief on stdin)" : " (thread and turn over JSON-RPC on stdin)")}");
         WorkerExitRecord record;
         AgentProcess agent;
 
@@ -164,7 +166,7 @@ public static class WorkerShim
             if (control is not null)
             {
                 control.Attach(agent.StandardInput!);
-                await control.SendPromptAsync(CancellationToken.None);
+                await control.StartAsync(CancellationToken.None);
             }
 
             if (steering is not null)
@@ -212,7 +214,7 @@ public static class WorkerShim
             await control.CompleteAsync();
         }
 
-        record = BuildRecord(spec, agent.Pid, result, reader.Summary, recording.First);
+        record = BuildRecord(spec, agent.Pid, result, reader.Summary, recording.First, control?.Failure);
         if (record.Outcome == WorkerOutcome.Limited)
         {
             // Not the worker's outcome yet: the orchestrator continues the session after the reset.
@@ -314,7 +316,7 @@ public static class WorkerShim
         }
     }
 
-    private static WorkerExitRecord BuildRecord(WorkerLaunchSpec spec, int pid, AgentProcessResult result, AgentStreamSummary summary, string? recordingFault)
+    private static WorkerExitRecord BuildRecord(WorkerLaunchSpec spec, int pid, AgentProcessResult result, AgentStreamSummary summary, string? recordingFault, string? sessionFailure)
     {
         var exit = result.Exit;
         WorkerOutcome outcome;
@@ -325,6 +327,12 @@ public static class WorkerShim
             var stopped = Array.IndexOf(StopSignals, (UnixSignal)signal) >= 0;
             outcome = stopped ? WorkerOutcome.Killed : WorkerOutcome.Failed;
             error = summary.ErrorText ?? (stopped ? $"stopped by {exit.SignalName}" : $"crashed: terminated by {exit.SignalName}");
+        }
+        else if (sessionFailure is not null)
+        {
+            // The agent never got its work (a refused handshake): its clean exit is not a success.
+            outcome = WorkerOutcome.Failed;
+            error = sessionFailure;
         }
         else if (exit.ExitCode == 0 && !summary.IsError)
         {

@@ -217,8 +217,8 @@ public sealed class CliTests : IDisposable
 
         using var doc = JsonDocument.Parse(console.Stdout);
         var argv = doc.RootElement.GetProperty("workers")[0].GetProperty("argv").EnumerateArray().Select(a => a.GetString()).ToList();
-        argv.ShouldBe(["codex", "exec", "--json", "--skip-git-repo-check", "-C", root, "-m", "gpt-5-codex", "-c", "model_reasoning_effort=\"medium\"",
-            "-s", "workspace-write", "-o", Path.Combine(root, "iterations", "1", "fix-typos.last-message.md"), "<brief from workers/fix-typos/prompt.md>"]);
+        // Codex runs under app-server: the brief and the worktree go over JSON-RPC (thread/start, turn/start), not in argv.
+        argv.ShouldBe(["codex", "app-server", "-c", "model=\"gpt-5-codex\"", "-c", "model_reasoning_effort=\"medium\""]);
     }
 
     [Fact]

@@ -196,37 +196,9 @@ public sealed class GatedClaudeWorkerTests : IAsyncDisposable
         }
     }
 
-    /// <summary>Waits until <paramref name="count"/> request files exist (the test's own bounded poll).</summary>
-    private async Task<IReadOnlyList<GateRequest>> NextRequestsAsync(int count)
-    {
-        var dir = GatePaths.Dir(IterationDir);
-        var deadline = DateTime.UtcNow + TestTimeouts.Slow;
-        while (DateTime.UtcNow < deadline)
-        {
-            var files = Directory.Exists(dir) ? Directory.GetFiles(dir, "*.request.json") : [];
-            if (files.Length >= count)
-            {
-                var requests = new List<GateRequest>();
-                foreach (var file in files)
-                {
-                    requests.Add(JsonSerializer.Deserialize(await File.ReadAllTextAsync(file, Ct), GateJsonContext.Default.GateRequest)!);
-                }
+    private Task<IReadOnlyList<GateRequest>> NextRequestsAsync(int count) => GateFilesForTests.NextRequestsAsync(IterationDir, count);
 
-                return requests;
-            }
+    private Task AnswerAsync(string gateId, GateAnswer answer) => GateFilesForTests.AnswerAsync(IterationDir, gateId, answer);
 
-            await Task.Delay(50, Ct);
-        }
-
-        throw new TimeoutException($"no {count} gate request(s) in {dir}");
-    }
-
-    private async Task AnswerAsync(string gateId, GateAnswer answer)
-    {
-        await using var file = new FileStream(GatePaths.Answer(IterationDir, gateId), FileMode.CreateNew, FileAccess.Write);
-        await JsonSerializer.SerializeAsync(file, answer, GateJsonContext.Default.GateAnswer, Ct);
-    }
-
-    private async Task<List<GateRecord>> GatesAsync(string worker) =>
-        [.. (await File.ReadAllLinesAsync(GatePaths.Log(IterationDir, worker), Ct)).Select(l => JsonSerializer.Deserialize(l, GateJsonContext.Default.GateRecord)!)];
+    private Task<List<GateRecord>> GatesAsync(string worker) => GateFilesForTests.GatesAsync(IterationDir, worker);
 }

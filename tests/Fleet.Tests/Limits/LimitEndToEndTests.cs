@@ -82,8 +82,16 @@ public class LimitEndToEndTests
         first.SessionId.ShouldNotBeNull();
         last.SessionId.ShouldBe(first.SessionId, "the continuation did not go on in the worker's own session");
         var spec = await WorkerLaunchSpec.ReadAsync(Path.Combine(iteration, "w.attempt-2.spec.json"), TestContext.Current.CancellationToken);
-        spec.Argv.ShouldContain(provider == "claude" ? "--resume" : "resume");
-        spec.Argv.ShouldContain(first.SessionId);
+        if (provider == "claude")
+        {
+            spec.Argv.ShouldContain("--resume");
+            spec.Argv.ShouldContain(first.SessionId);
+        }
+        else
+        {
+            // Codex under app-server resumes the thread over JSON-RPC (thread/resume), not in its argv.
+            spec.CodexSession.ShouldNotBeNull().ResumeThread.ShouldBe(first.SessionId);
+        }
         File.ReadAllText(Path.Combine(run.Root, "done.txt")).ShouldBe("done\n");
 
         // The endpoint saw the limit, then the continued conversation go on past it.

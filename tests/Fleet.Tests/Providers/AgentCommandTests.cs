@@ -32,6 +32,18 @@ public class AgentCommandTests
         Golden.Match(text, $"argv-{name}.txt");
     }
 
+    [Theory]
+    [InlineData("codex-exec-defaults", null, null)]
+    [InlineData("codex-exec-full", "gpt-5-codex", ReasoningEffort.Minimal)]
+    public void Where_codex_has_no_app_server_the_exec_argv_is_pinned(string name, string? model, ReasoningEffort? effort)
+    {
+        var worker = Worker(Provider.Codex) with { Model = model, ReasoningEffort = effort };
+        var exec = First with { CodexAppServer = false };
+        var text = $"iteration 1:\n{string.Join('\n', AgentCommand.Build(worker, exec))}\n\niteration 2:\n{string.Join('\n', AgentCommand.Build(worker, exec with { Iteration = 2, Resume = true, LastMessageFile = "/f/iterations/2/w.last-message.md" }))}\n";
+
+        Golden.Match(text, $"argv-{name}.txt");
+    }
+
     [Fact]
     public void Claude_never_gets_dangerously_skip_permissions()
     {
@@ -81,13 +93,27 @@ public class AgentCommandTests
     }
 
     [Fact]
+    public async Task Every_codex_app_server_flag_fleet_uses_exists_in_the_pinned_codex_app_server_help()
+    {
+        var help = await HelpAsync("codex", "app-server", "--help");
+        var worker = Worker(Provider.Codex) with { Model = "gpt-5-codex", ReasoningEffort = ReasoningEffort.High };
+
+        var argv = AgentCommand.Build(worker, Second);
+        argv.Take(2).ShouldBe(["codex", "app-server"]);
+        foreach (var flag in Flags(argv))
+        {
+            help.ShouldContain(flag, customMessage: $"codex app-server --help does not list {flag}");
+        }
+    }
+
+    [Fact]
     public async Task Every_codex_flag_fleet_uses_exists_in_the_pinned_codex_exec_help()
     {
         var help = await HelpAsync("codex", "exec", "--help");
         var resumeHelp = await HelpAsync("codex", "exec", "resume", "--help");
         var worker = Worker(Provider.Codex) with { Model = "gpt-5-codex", ReasoningEffort = ReasoningEffort.High };
 
-        foreach (var flag in Flags(AgentCommand.Build(worker, First)))
+        foreach (var flag in Flags(AgentCommand.Build(worker, First with { CodexAppServer = false })))
         {
             help.ShouldContain(flag, customMessage: $"codex exec --help does not list {flag}");
         }

@@ -29,7 +29,7 @@ public sealed class DoctorCommandTests : IDisposable
         console.Stderr.ShouldBeEmpty();
         using var json = JsonDocument.Parse(console.Stdout);
         var root = json.RootElement;
-        root.EnumerateObject().Select(p => p.Name).ShouldBe(["can_launch", "mode", "reason", "inside_tmux", "tools", "keys", "shared_agent_data", "notify"]);
+        root.EnumerateObject().Select(p => p.Name).ShouldBe(["can_launch", "mode", "reason", "inside_tmux", "tools", "keys", "shared_agent_data", "notify", "codex_workers"]);
         root.GetProperty("shared_agent_data").GetArrayLength().ShouldBe(0);
         root.GetProperty("can_launch").GetBoolean().ShouldBeTrue();
         root.GetProperty("mode").GetString().ShouldBe("tmux");

@@ -64,13 +64,13 @@ public sealed class LaunchFleetTests : UseCaseTest
     }
 
     [Fact]
-    public void A_dry_run_checks_the_rehearsal_script_as_the_launch_does()
+    public async Task A_dry_run_checks_the_rehearsal_script_as_the_launch_does()
     {
         var fleet = Fleet();
         Dir.Write("fleet/rehearsal.json", "{ not json");
 
-        Should.Throw<FleetOperationException>(() => LaunchFleet.DryRun(fleet, rehearse: true)).ExitCode.ShouldBe(ExitCodes.Usage);
-        LaunchFleet.DryRun(fleet, rehearse: false).Workers.Select(w => w.Worker.Id).ShouldBe(["a"]);
+        (await Should.ThrowAsync<FleetOperationException>(() => LaunchFleet.DryRunAsync(fleet, rehearse: true, codexAppServer: true, TestContext.Current.CancellationToken).DefaultTimeout())).ExitCode.ShouldBe(ExitCodes.Usage);
+        (await LaunchFleet.DryRunAsync(fleet, rehearse: false, codexAppServer: true, TestContext.Current.CancellationToken).DefaultTimeout()).Workers.Select(w => w.Worker.Id).ShouldBe(["a"]);
         NothingStarted();
     }
 

@@ -150,8 +150,8 @@ public sealed class RealAgentWorkerTests : IAsyncDisposable
         var spec = await WorkerPreparation.PrepareAsync(fleet, "sleeper", 1, Options, null, Ct);
         var run = WorkerShim.RunAsync(spec, WorkerStreams.OptionsFor(spec, null), Ct);
 
-        // The agent leads its own process group; find it by its prompt file, unique to this test.
-        var pid = await WaitForProcessAsync(_root.Path);
+        // The agent leads its own process group; its claim names it (codex app-server's argv holds no prompt to find it by).
+        var pid = await WaitForAgentAsync(Path.Combine(_root.Path, "iterations", "1"), "sleeper");
         ProcessGroup.Signal(pid, UnixSignal.SIGKILL).ShouldBe(SignalResult.Delivered);
         var record = await run.SlowTimeout();
 
@@ -192,39 +192,20 @@ public sealed class RealAgentWorkerTests : IAsyncDisposable
         return record;
     }
 
-    private static async Task<int> WaitForProcessAsync(string marker)
+    private static async Task<int> WaitForAgentAsync(string iterationDir, string worker)
     {
-        for (var attempt = 0; attempt < 600; attempt++)
+        var deadline = DateTime.UtcNow + TestTimeouts.Slow;
+        int? pid;
+        while ((pid = WorkerClaim.TryRead(iterationDir, worker)?.AgentPid) is null)
         {
-            foreach (var dir in Directory.GetDirectories("/proc"))
+            if (DateTime.UtcNow > deadline)
             {
-                if (!int.TryParse(Path.GetFileName(dir), out var pid))
-                {
-                    continue;
-                }
-
-                string cmdline;
-                try
-                {
-                    cmdline = File.ReadAllText(Path.Combine(dir, "cmdline"));
-                }
-                catch (IOException)
-                {
-                    continue;
-                }
-
-                if (cmdline.Contains(marker, StringComparison.Ordinal) && cmdline.Contains("exec", StringComparison.Ordinal)
-                    && ProcStat.TryRead(pid) is { } stat && stat.ProcessGroupId == pid)
-                {
-                    // Started: wait until it has asked the model for its first turn (the sleep), so the kill hits a busy agent.
-                    await Task.Delay(1500, Ct);
-                    return pid;
-                }
+                throw new TimeoutException($"no agent started for {worker}");
             }
 
-            await Task.Delay(100, Ct);
+            await Task.Delay(50, Ct);
         }
 
-        throw new TimeoutException("the agent did not start");
+        return pid.Value;
     }
 }

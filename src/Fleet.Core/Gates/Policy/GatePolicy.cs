@@ -50,7 +50,12 @@ public sealed class GatePolicy
     /// (<see cref="BashAnalysis"/>).
     /// </summary>
     /// <param name="runAllow">Allow rules added during the run (<c>approve --always</c>).</param>
-    public GateDecision Decide(GateQuery query, IEnumerable<GateRule>? runAllow = null)
+    /// <param name="sandboxed">
+    /// The command runs inside a sandbox that confines it to the worktree (codex's <c>workspace-write</c>): where no
+    /// rule matches it is allowed instead of asked, as codex ran it before fleet gated it. Deny rules, destructive and
+    /// opaque commands, and commands inside commands are judged as without a sandbox.
+    /// </param>
+    public GateDecision Decide(GateQuery query, IEnumerable<GateRule>? runAllow = null, bool sandboxed = false)
     {
         ArgumentNullException.ThrowIfNull(query);
         if (query.IsQuestion)
@@ -90,7 +95,7 @@ public sealed class GatePolicy
             var rule = allow.FirstOrDefault(r => r.Matches(query));
             return rule is not null
                 ? new GateDecision(GateAction.Allow, rule.Text, $"allowed by the rule {rule.Text}")
-                : new GateDecision(GateAction.Ask, null, $"no allow rule matches {query.Tool}");
+                : Unmatched($"no allow rule matches {query.Tool}", sandboxed);
         }
 
         // Bash: the exact command, or every simple command of it, must be allowed (so "npm test && rm -rf x" is not
@@ -102,7 +107,7 @@ public sealed class GatePolicy
         {
             return wholeRule is not null
                 ? new GateDecision(GateAction.Allow, wholeRule.Text, $"allowed by the rule {wholeRule.Text}")
-                : new GateDecision(GateAction.Ask, null, shell.HasSubstitution ? "no allow rule matches the whole command (it runs commands inside commands)" : "no allow rule matches Bash");
+                : shell.HasSubstitution ? new GateDecision(GateAction.Ask, null, "no allow rule matches the whole command (it runs commands inside commands)") : Unmatched("no allow rule matches Bash", sandboxed);
         }
 
         if (wholeRule is not null && !wholeRule.IsWildcard)
@@ -116,7 +121,7 @@ public sealed class GatePolicy
             var rule = allow.FirstOrDefault(r => r.AppliesTo("Bash") && r.MatchesCommand(part));
             if (rule is null)
             {
-                return new GateDecision(GateAction.Ask, null, $"no allow rule matches \"{part}\"");
+                return Unmatched($"no allow rule matches \"{part}\"", sandboxed);
             }
 
             if (!used.Contains(rule.Text))
@@ -128,6 +133,13 @@ public sealed class GatePolicy
         var rules = string.Join(", ", used);
         return new GateDecision(GateAction.Allow, rules, $"allowed by the rule{(used.Count == 1 ? string.Empty : "s")} {rules}");
     }
+
+    /// <summary>The rule name a sandboxed command is allowed by when no rule of the fleet's matches it.</summary>
+    public const string SandboxRule = "sandbox";
+
+    private static GateDecision Unmatched(string reason, bool sandboxed) => sandboxed
+        ? new GateDecision(GateAction.Allow, SandboxRule, reason + "; it runs inside codex's workspace-write sandbox")
+        : new GateDecision(GateAction.Ask, null, reason);
 
     private static bool MatchesAny(GateRule rule, GateQuery query, ShellCommand? shell, BashAnalysis? analysis)
     {

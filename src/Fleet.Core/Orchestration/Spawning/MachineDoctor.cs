@@ -21,7 +21,8 @@ public sealed record KeyCheck(string Name, bool IsSet, string Display);
 public sealed record NotifyCheck(string UserFile, IReadOnlyList<string> Channels, IReadOnlyList<string> Problems);
 
 /// <summary>What <c>fleet doctor</c> found: what launch will do on this machine.</summary>
-public sealed record MachineDiagnosis(IReadOnlyList<ToolCheck> Tools, bool InsideTmux, IReadOnlyList<KeyCheck> Keys, string Mode, string Reason)
+/// <param name="CodexAppServer">How codex workers run: under <c>codex app-server</c> (true), as <c>codex exec</c> where app-server is missing (false); null without codex.</param>
+public sealed record MachineDiagnosis(IReadOnlyList<ToolCheck> Tools, bool InsideTmux, IReadOnlyList<KeyCheck> Keys, string Mode, string Reason, bool? CodexAppServer = null)
 {
     /// <summary>The user's notification defaults (<c>notify.json</c>).</summary>
     public NotifyCheck Notify { get; init; } = new(string.Empty, [], []);
@@ -69,7 +70,9 @@ public static class MachineDoctor
         }
 
         var keys = KeyVariables.Select(name => Key(name, getEnvironmentVariable(name))).ToList();
-        return new MachineDiagnosis(tools, getEnvironmentVariable("TMUX") is { Length: > 0 }, keys, spawner.Mode, spawner.Reason)
+        var codex = tools.FirstOrDefault(t => t.Tool.Name == "codex" && t.Tool.Works)?.Tool.Path;
+        bool? appServer = codex is null ? null : await Fleet.Providers.CodexAppServerProbe.HasAppServerAsync(codex, cancellationToken);
+        return new MachineDiagnosis(tools, getEnvironmentVariable("TMUX") is { Length: > 0 }, keys, spawner.Mode, spawner.Reason, appServer)
         {
             Notify = CheckNotify(new Paths.UserDirs(getEnvironmentVariable)),
         };

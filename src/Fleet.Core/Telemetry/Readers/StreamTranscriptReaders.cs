@@ -116,8 +116,9 @@ internal sealed class ClaudeStreamTranscriptReader(ReaderContext context) : Tran
 }
 
 /// <summary>
-/// A fleet worker's <c>codex exec --json</c> log, through the existing stream parser. <c>turn.completed.usage</c>
-/// is the thread's cumulative total, so each turn is billed by its growth; the model is the one the worker
+/// A fleet worker's <c>codex exec --json</c> or <c>codex app-server</c> log, through the existing stream parser.
+/// <c>turn.completed.usage</c> (app-server: each <c>thread/tokenUsage/updated</c>) is the thread's cumulative total,
+/// so each snapshot is billed by its growth; the model is the one the worker
 /// ran with (the stream never names it).
 /// </summary>
 internal sealed class CodexExecTranscriptReader(ReaderContext context) : TranscriptReader(context)
@@ -151,24 +152,11 @@ internal sealed class CodexExecTranscriptReader(ReaderContext context) : Transcr
                     _state.SessionId = started.ThreadId;
                     Add(new SessionRecord { Provider = AgentProvider.Codex, Source = Context.At(line), Project = Context.Project, Entrypoint = "codex_exec" }, time);
                     break;
-                case TurnCompleted turn:
-                    var total = turn.CumulativeUsage;
-                    var delta = _state.Total is { } previous && total.Covers(previous) ? total.Minus(previous) : total;
-                    _state.Total = total;
-                    if (delta.InputTokens + delta.OutputTokens == 0)
-                        break;
-                    var cached = Math.Min(delta.CachedInputTokens, delta.InputTokens);
-                    Add(new ModelCallRecord
-                    {
-                        Provider = AgentProvider.Codex,
-                        Source = Context.At(line),
-                        Model = Context.Model ?? CodexRolloutReader.FallbackModel,
-                        ModelAssumed = Context.Model is null,
-                        InputTokens = delta.InputTokens - cached,
-                        CacheReadTokens = cached,
-                        OutputTokens = delta.OutputTokens,
-                        ReasoningOutputTokens = delta.ReasoningOutputTokens,
-                    }, time);
+                case TurnCompleted { CumulativeUsage: { } total }:
+                    Bill(total, line, time);
+                    break;
+                case UsageUpdated usage:
+                    Bill(usage.CumulativeUsage, line, time);
                     break;
                 case TurnFailed failed:
                     Add(new ApiErrorRecord { Provider = AgentProvider.Codex, Source = Context.At(line), ErrorKind = "turn_failed", Message = failed.Message }, time);
@@ -185,6 +173,27 @@ internal sealed class CodexExecTranscriptReader(ReaderContext context) : Transcr
 
     private void Add(TelemetryRecord record, DateTimeOffset? time) =>
         Sink.Add(record with { SessionId = _state.SessionId, Timestamp = time, Tags = Context.Tags });
+
+    /// <summary>Bills a cumulative snapshot by its growth since the last one.</summary>
+    private void Bill(CodexUsage total, long line, DateTimeOffset? time)
+    {
+        var delta = _state.Total is { } previous && total.Covers(previous) ? total.Minus(previous) : total;
+        _state.Total = total;
+        if (delta.InputTokens + delta.OutputTokens == 0)
+            return;
+        var cached = Math.Min(delta.CachedInputTokens, delta.InputTokens);
+        Add(new ModelCallRecord
+        {
+            Provider = AgentProvider.Codex,
+            Source = Context.At(line),
+            Model = Context.Model ?? CodexRolloutReader.FallbackModel,
+            ModelAssumed = Context.Model is null,
+            InputTokens = delta.InputTokens - cached,
+            CacheReadTokens = cached,
+            OutputTokens = delta.OutputTokens,
+            ReasoningOutputTokens = delta.ReasoningOutputTokens,
+        }, time);
+    }
 
     private void ReadItem(CodexItem item, long line, DateTimeOffset? time)
     {

@@ -124,6 +124,8 @@ internal abstract class TranscriptReader(ReaderContext context)
             return TranscriptFormat.CodexRollout;
         if (type is not null && (type.StartsWith("thread.", StringComparison.Ordinal) || type.StartsWith("turn.", StringComparison.Ordinal) || type.StartsWith("item.", StringComparison.Ordinal)))
             return TranscriptFormat.CodexExec;
+        if (root.Str("method") is { } method && (method.StartsWith("thread/", StringComparison.Ordinal) || method.StartsWith("turn/", StringComparison.Ordinal) || method.StartsWith("item/", StringComparison.Ordinal)))
+            return TranscriptFormat.CodexExec; // app-server's JSON-RPC, as a fleet worker's log keeps it
         if (root.Prop("sessionId") is not null || root.Prop("parentUuid") is not null || root.Prop("leafUuid") is not null)
             return TranscriptFormat.ClaudeTranscript;
         if (root.Prop("session_id") is not null || type is "result" or "stream_event")

@@ -92,7 +92,7 @@ public sealed class InboxEndToEndTests
         }
     }
 
-    private static async Task<InboxGate> WaitForOpenGateAsync(FleetRun run)
+    internal static async Task<InboxGate> WaitForOpenGateAsync(FleetRun run)
     {
         var deadline = DateTimeOffset.UtcNow + TestTimeouts.Slow;
         while (true)
@@ -111,7 +111,7 @@ public sealed class InboxEndToEndTests
         }
     }
 
-    private static async Task WaitForOrchestratorExitAsync(FleetRun run)
+    internal static async Task WaitForOrchestratorExitAsync(FleetRun run)
     {
         var deadline = DateTimeOffset.UtcNow + TestTimeouts.Default;
         while (OrchestratorInfo.Running(run.Layout) is not null || FleetLock.IsHeld(run.Layout))

@@ -1,0 +1,77 @@
+using System.Text.Json;
+using Fleet.Tests.Gates.Inbox;
+using Fleet.Tests.Infrastructure;
+using Fleet.Tests.Orchestration;
+using Fleet.Tests.Rehearsal;
+
+namespace Fleet.Tests.Gates;
+
+/// <summary>
+/// A whole rehearsed run of a codex worker under app-server through the CLI, as a person drives it: the destructive
+/// command waits in <c>fleet inbox</c> although <c>Bash(*)</c> allows everything, <c>fleet deny --message</c> reaches
+/// the model (the script answers only a prompt that holds the message), and the gates show in
+/// <c>fleet telemetry gates</c> and <c>fleet retro</c>.
+/// </summary>
+public sealed class GatedCodexEndToEndTests
+{
+    [Fact]
+    public async Task A_codex_workers_destructive_command_waits_in_fleet_inbox_a_deny_message_reaches_codex_and_the_gates_show_in_telemetry_and_retro()
+    {
+        AgentCli.RequireOrSkip("codex");
+        await using var run = new FleetRun("""
+            { "fleet_name": "codex-gates", "type": "dag", "config": { "provider": "codex", "model": "gpt-5-codex" },
+              "gates": { "allow": ["Bash(*)"] },
+              "workers": [ { "id": "w", "type": "code-run", "task": "Push the schema." } ] }
+            """);
+        run.Dir.Write("fleet/rehearsal.json", """
+            { "rules": [
+                { "worker": "w", "when_prompt_contains": "No data loss, please.", "turns": [ { "type": "text", "text": "Heard: no data loss." } ] },
+                { "worker": "w", "turns": [
+                    { "type": "shell", "command": "touch safe.txt" },
+                    { "type": "shell", "command": "prisma db push --accept-data-loss" },
+                    { "type": "text", "text": "Pushed." } ] } ] }
+            """);
+
+        var (code, launch) = await run.FleetAsync("launch", run.Root, "--rehearse", "--no-tmux").SlowTimeout();
+        code.ShouldBe(0, launch.Stdout + launch.Stderr);
+        var gate = await InboxEndToEndTests.WaitForOpenGateAsync(run);
+
+        var (inboxCode, inbox) = await run.FleetAsync("inbox", run.Root);
+        using (inbox)
+        {
+            inboxCode.ShouldBe(0, inbox.Stderr);
+            inbox.Stdout.ShouldContain("prisma db push --accept-data-loss");
+            inbox.Stdout.ShouldNotContain("touch safe.txt");
+        }
+
+        var (denyCode, deny) = await run.FleetAsync("deny", run.Root, gate.Id, "--message", "No data loss, please.");
+        using (deny)
+        {
+            denyCode.ShouldBe(0, deny.Stderr);
+        }
+
+        await run.WaitForAsync(s => s.Ended is not null, TestTimeouts.Slow);
+        run.State.Ended!.Outcome.ShouldBe("success", string.Join('\n', run.Journal.Select(e => $"{e.Type} {e.Worker} {e.Outcome} {e.Reason}")));
+        File.ReadAllText(Path.Combine(run.Root, "iterations", "1", "w.log")).ShouldContain("Heard: no data loss.");
+        File.Exists(Path.Combine(run.Root, "safe.txt")).ShouldBeTrue();
+        await InboxEndToEndTests.WaitForOrchestratorExitAsync(run);
+
+        var (gatesCode, gates) = await run.FleetAsync("telemetry", "gates", "--json", "--run", run.State.RunId!);
+        using (gates)
+        {
+            gatesCode.ShouldBe(0, gates.Stderr);
+            using var doc = JsonDocument.Parse(gates.Stdout);
+            var w = doc.RootElement.GetProperty("workers").EnumerateArray().Single(x => x.GetProperty("worker").GetString() == "w");
+            w.GetProperty("gates").GetInt64().ShouldBe(2);
+            w.GetProperty("by_person").GetInt64().ShouldBe(1);
+            w.GetProperty("by_rule").GetInt64().ShouldBe(1);
+        }
+
+        var (retroCode, retro) = await run.FleetAsync("retro", run.Root);
+        using (retro)
+        {
+            retroCode.ShouldBe(0, retro.Stderr);
+            retro.Stdout.ShouldContain("prisma db push --accept-data-loss");
+        }
+    }
+}
