@@ -434,7 +434,8 @@ internal sealed class CodexAppServerControl : IAgentSession
         }
     }
 
-    private static JsonArray Input(string text) => [new JsonObject { ["type"] = "text", ["text"] = text }];
+    // The JsonNode constructor, not a collection expression: its generic Add is not AOT-safe.
+    private static JsonArray Input(string text) => new(new JsonObject { ["type"] = "text", ["text"] = text });
 
     private async Task<JsonNode?> CallAsync(string method, JsonObject parameters, CancellationToken cancellationToken)
     {
