@@ -260,7 +260,7 @@ public sealed class CliTests : IDisposable
         var (code, console) = await Fleet("lunch");
 
         code.ShouldBe(2);
-        console.Stderr.ShouldBe("fleet: Unrecognized command or argument 'lunch'.\nRun 'fleet --help' for usage.\n");
+        console.Stderr.ShouldBe("fleet: Unrecognized command or argument 'lunch'. Did you mean 'launch'?\nRun 'fleet --help' for usage.\n");
     }
 
     [Fact]
