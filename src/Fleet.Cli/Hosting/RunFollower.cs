@@ -137,7 +137,7 @@ internal static class RunFollower
         }
     }
 
-    private static string Describe(JournalEntry e)
+    internal static string Describe(JournalEntry e)
     {
         var at = e.Ts.ToLocalTime().ToString("HH:mm:ss", CultureInfo.InvariantCulture);
         var what = e.Type switch
@@ -151,7 +151,15 @@ internal static class RunFollower
             JournalTypes.Verdict => $"  verdict: {e.Outcome} ({e.Source})",
             JournalTypes.CostCapReached => $"  cost cap reached: {e.Reason}",
             JournalTypes.Killed => $"  {e.Worker} killed by a person",
-            _ => $"{e.Type}{(e.Reason is null ? "" : ": " + e.Reason)}",
+            JournalTypes.WorkerLimited => $"  ⏸ {e.Worker} hit a limit{(e.Reason is null ? "" : ": " + e.Reason)}",
+            JournalTypes.WorkerContinued => $"  ▸ {e.Worker} continues its session",
+            JournalTypes.WorkerSteered => $"  ✎ {e.Worker}: a person {(e.Reason == "interrupt" ? "interrupted its turn" : "sent a message")}",
+            JournalTypes.Paused => $"{(e.Outcome == "escalated" ? "escalated" : "paused")}{(e.Reason is null ? "" : ": " + e.Reason)}",
+            JournalTypes.Resumed => "resumed by a person",
+            JournalTypes.RunEnded => $"run ended: {e.Outcome}{(e.Reason is null ? "" : " — " + e.Reason)}",
+
+            // A kind this build does not know (a newer fleet wrote it): its name in words, never raw.
+            _ => $"{e.Type.Replace('_', ' ')}{(e.Reason is null ? "" : ": " + e.Reason)}",
         };
         return $"[{at}] {what}";
     }
