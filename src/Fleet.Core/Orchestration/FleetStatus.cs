@@ -76,7 +76,7 @@ public sealed record FleetStatus(
             { Ended: { } e } => (e.Outcome switch { "success" => "done", "killed" => "killed", _ => "failed" }, e.Reason),
             { Paused: true, Escalated: true } => ("escalated", state.PauseReason),
             { Paused: true } => ("paused", state.PauseReason),
-            _ when orchestrator is not null && File.Exists(layout.PausedFile) => ("pausing", $"a person asked for a pause: {UseCases.PauseFleet.Effect(state.FleetType, Math.Max(1, state.Iteration))}"),
+            _ when orchestrator is not null && File.Exists(layout.PausedFile) => ("pausing", $"a person asked for a pause: {PauseEffect.Describe(state.FleetType, Math.Max(1, state.Iteration))}"),
             _ when orchestrator is not null => ("running", null),
             _ => ("orchestrator not running", "the run has not ended and no orchestrator runs it: fleet resume ROOT continues it"),
         };

@@ -29,11 +29,6 @@ public sealed class PauseFleet(FleetHost host)
 
         await File.WriteAllTextAsync(layout.PausedFile, $"paused by a person at {host.Time.GetUtcNow():O}\n", cancellationToken);
         var iteration = Math.Max(1, state.Iteration);
-        return new PauseFleetResult(state.RunId, iteration, Effect(state.FleetType, iteration));
+        return new PauseFleetResult(state.RunId, iteration, PauseEffect.Describe(state.FleetType, iteration));
     }
-
-    /// <summary>An iterative fleet stops at its iteration's end; a dag or worktree fleet (one iteration) between workers.</summary>
-    public static string Effect(string? fleetType, int iteration) => fleetType == "iterative"
-        ? $"the fleet stops after iteration {iteration} ends (running workers finish)"
-        : "the fleet starts no new worker; running workers finish, then it pauses";
 }

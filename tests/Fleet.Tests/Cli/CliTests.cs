@@ -315,15 +315,6 @@ public sealed class CliTests : IDisposable
         errors.ShouldNotContain(" at Fleet");
     }
 
-    [Fact]
-    public async Task Version_prints_the_version()
-    {
-        var (code, console) = await Fleet("--version");
-
-        code.ShouldBe(0);
-        console.Stdout.Trim().ShouldStartWith("0.1.0");
-    }
-
     private string CopyExample(string name)
     {
         var target = _dir.Combine(name);
