@@ -47,7 +47,7 @@ public class OneCostRuleTests
         {
             var cost = fromStatus[worker];
             cost.ShouldBeGreaterThan(0m, worker);
-            Math.Round(fromUsage[$"one-rule/{worker}"], 6).ShouldBe(Math.Round(cost, 6), $"usage of {worker}");
+            Math.Round(fromUsage[$"one-rule/{worker}"], 6).ShouldBe(Math.Round(cost, 6), $"usage of {worker}: {usage.RootElement}");
             fromRetro[worker].ShouldBe(cost, $"retro of {worker}");
             byWorker.GetProperty(worker).GetDecimal().ShouldBe(cost, $"trend of {worker}");
         }

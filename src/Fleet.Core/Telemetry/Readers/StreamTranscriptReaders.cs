@@ -232,6 +232,7 @@ internal sealed class CodexExecTranscriptReader(ReaderContext context) : Transcr
             Source = Context.At(line),
             Model = Context.Model ?? CodexRolloutReader.FallbackModel,
             ModelAssumed = Context.Model is null,
+            MessageId = _state.SessionId is null ? null : CodexReplay.UsageKey(_state.SessionId, total),
             InputTokens = delta.InputTokens - cached,
             CacheReadTokens = cached,
             OutputTokens = delta.OutputTokens,

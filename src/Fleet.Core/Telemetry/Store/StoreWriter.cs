@@ -208,13 +208,17 @@ internal sealed class StoreWriter : IDisposable
             var model = _model.Mask(call.Model);
             var ts = call.Timestamp?.ToUnixTimeMilliseconds();
             key = CodexKey(ts, model, call);
-            if (IsCodexDuplicate(key, ts, model, call))
-                return false;
             if (messageId is not null)
             {
+                // The session and the cumulative total it reached identify the call: two responses of equal size at one
+                // time (a worker log's lines carry no time) are two calls, and a copy of the rollout is the same calls.
                 usageKey = DedupTable.Hash(messageId, _seed ^ 0x5E55);
                 if (IsSameCodexUsage(usageKey, messageId))
                     return false;
+            }
+            else if (IsCodexDuplicate(key, ts, model, call))
+            {
+                return false;
             }
         }
         else if (call.Provider == AgentProvider.Claude && messageId is not null)
