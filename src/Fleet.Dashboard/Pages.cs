@@ -135,7 +135,7 @@ internal static class Pages
             h.Add($"<table id=\"runs\"><thead><tr><th>run</th><th>started</th><th>workers</th><th>interventions/worker</th><th>cost</th><th>iterations to approval</th><th>gates by class</th></tr></thead><tbody>");
             foreach (var r in v.Trend)
             {
-                h.Add($"<tr><td>{r.Run}{(r.Run == s.RunId ? " (this run)" : "")}</td><td>{r.StartedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm", Inv)}</td><td>{r.Workers}</td><td>{r.InterventionsPerWorker.ToString("0.##", Inv)}</td><td>{Money(r.CostUsd)}</td><td>{(r.IterationsToApproval is { } a ? a.ToString("0.##", Inv) : "not approved")}</td><td>{TrendReport.Classes(r)}</td></tr>");
+                h.Add($"<tr><td>{r.Run}{(r.Run == s.RunId ? " (this run)" : "")}</td><td>{r.StartedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm", Inv)}</td><td>{r.Workers}</td><td>{r.InterventionsPerWorker.ToString("0.##", Inv)}</td><td>{Money(r.CostUsd)}</td><td>{TrendReport.Approval(r)}</td><td>{TrendReport.Classes(r)}</td></tr>");
             }
 
             h.Add($"</tbody></table><div class=\"charts\">{new RawHtml(TrendHtml.Charts(v.Trend))}</div>");

@@ -192,7 +192,7 @@ internal static class RunControlCommands
     internal static StatusJson ToJson(FleetStatus s) => new(
         s.Root, s.Name, s.Type, s.RunId, s.State, s.Iteration, s.MaxIterations,
         [.. s.Verdicts.Select(v => new VerdictJson(v.Iteration, v.Verdict, v.Reason, v.Source))],
-        [.. s.Workers.Select(x => new WorkerStatusJson(x.Worker, x.State, x.DurationSeconds, x.CostUsd, x.Reason, x.LimitedUntil?.ToUniversalTime(), x.Steers))],
+        [.. s.Workers.Select(x => new WorkerStatusJson(x.Worker, x.State, x.DurationSeconds, x.CostUsd, x.Reason, x.LimitedUntil?.ToUniversalTime(), x.Steers) { RunCostUsd = x.RunCostUsd })],
         s.Spent, s.CostCapUsd, s.Why, s.OrchestratorPid, s.SpawnMode,
         [.. s.NeedsYou.Select(g => InboxCommands.ToJson(g, s.Root, s.ReadAt))], s.Warnings);
 

@@ -33,7 +33,7 @@ internal static class TrendCommand
 
             if (parse.GetValue(html) is { } file)
             {
-                await File.WriteAllTextAsync(CommandHelpers.Resolve(console, file), TrendHtml.Render(rows, $"Fleet trend: {Path.GetFileName(full)}"), cancellationToken);
+                await File.WriteAllTextAsync(CommandHelpers.Resolve(console, file), TrendHtml.Render(rows, $"Fleet trend: {rows.LastOrDefault(r => r.Fleet is not null)?.Fleet ?? Path.GetFileName(full)}"), cancellationToken);
                 await console.Error.WriteLineAsync($"wrote {file}");
             }
 

@@ -12,8 +12,9 @@ internal static class UsageCommand
 {
     public static Command Create(ICliConsole console)
     {
-        var by = new Option<string>("--by") { Description = "Group by day (UTC), model, session, project, fleet or worker.", DefaultValueFactory = _ => "day" };
-        by.AcceptOnlyFromAmong("day", "model", "session", "project", "fleet", "worker");
+        var by = new Option<string>("--by") { Description = "Group by day (UTC), model, session, project (the session's working folder, or the fleet root), fleet, worker, or block (five-hour windows, with burn rate and the active one's projection).", DefaultValueFactory = _ => "day" };
+        by.AcceptOnlyFromAmong("day", "model", "session", "project", "fleet", "worker", "block");
+        var includeRehearsal = new Option<bool>("--include-rehearsal") { Description = "Count rehearsal runs' usage too (fleet's scripted endpoint: no spend, left out by default)." };
         var since = new Option<string?>("--since") { Description = "Only usage on or after this day (YYYY-MM-DD or YYYYMMDD, UTC)." };
         var until = new Option<string?>("--until") { Description = "Only usage on or before this day (inclusive)." };
         var json = CommandHelpers.JsonOption();
@@ -24,7 +25,7 @@ internal static class UsageCommand
         var privacy = TelemetryCli.PrivacyOption();
         var command = new Command("usage", "Tokens by kind and cost per model, from the agents' own transcripts (ingested into the telemetry store first).")
         {
-            by, since, until, json, db, prices, paths, noIngest, privacy,
+            by, since, until, json, db, prices, paths, noIngest, privacy, includeRehearsal,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -54,14 +55,17 @@ internal static class UsageCommand
                     await human.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"ingested {ingested.Files.Count} files ({ingested.ModelCalls} new model calls) into {store.Path}"));
             }
 
-            var report = await UsageReport.BuildAsync(store, grouping, from, to, table, cancellationToken);
+            var report = await UsageReport.BuildAsync(store, grouping, from, to, table, cancellationToken, parse.GetValue(includeRehearsal), DateTimeOffset.UtcNow);
             if (parse.GetValue(json))
             {
                 await CommandHelpers.WriteJsonAsync(console, report, UsageJsonContext.Default.UsageReportJson);
             }
             else
             {
-                await WriteTableAsync(console.Out, report);
+                if (grouping == UsageGrouping.Block)
+                    await console.Out.WriteAsync(UsageBlocks.Table(report));
+                else
+                    await WriteTableAsync(console.Out, report);
                 if (report.UnpricedModels.Count > 0)
                     await console.Error.WriteLineAsync($"no price for {string.Join(", ", report.UnpricedModels)}: their cost is left out (add them with --prices FILE)");
             }

@@ -47,7 +47,11 @@ internal sealed partial class CliJsonContext : JsonSerializerContext;
 public sealed record VerdictJson(int Iteration, string Verdict, string? Reason, string Source);
 
 public sealed record WorkerStatusJson(string Worker, string State, double? DurationSeconds, decimal? CostUsd, string? Reason, DateTimeOffset? LimitedUntil = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] int Steers = 0);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] int Steers = 0)
+{
+    /// <summary>What the worker cost over the whole run so far, by the rule every report uses (<c>cost_usd</c> is this iteration's).</summary>
+    public decimal RunCostUsd { get; init; }
+}
 
 /// <summary>One gate as <c>fleet inbox --json</c> and <c>fleet status --json</c> (<c>needs_you</c>) show it.</summary>
 /// <param name="State"><c>open</c>, <c>answered</c> (the worker has not yet been told), <c>closed</c> or <c>abandoned</c>.</param>

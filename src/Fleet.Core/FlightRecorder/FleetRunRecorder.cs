@@ -45,12 +45,34 @@ public sealed class FleetRunRecorder(string databasePath, TimeProvider time) : I
         }
 
         _store ??= await TelemetryStore.OpenAsync(databasePath, cancellationToken);
+        var spec = await SpecOfAsync(iterationDir, recording.Worker.Id, cancellationToken);
         var ingestor = new TelemetryIngestor(_store, time);
         await ingestor.IngestAsync([recording.LogFile], new IngestOptions
         {
-            Tags = new RunTags(recording.Run, recording.Fleet, recording.Worker.Id, recording.Iteration, SquadIssue(root)),
+            Tags = new RunTags(recording.Run, recording.Fleet, recording.Worker.Id, recording.Iteration, SquadIssue(root), recording.Rehearsal),
             Model = recording.Worker.Model,
+            CodexBaseline = spec?.CodexBaseline,
+            ClaudeBaseline = spec?.ClaudeBaseline,
         }, cancellationToken);
+    }
+
+    /// <summary>How the shim started the run (its resumed session's baseline): <c>&lt;id&gt;.spec.json</c> beside the log; null when it cannot be read.</summary>
+    private static async Task<Fleet.Workers.WorkerLaunchSpec?> SpecOfAsync(string iterationDir, string worker, CancellationToken cancellationToken)
+    {
+        var path = Path.Combine(iterationDir, worker + ".spec.json");
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
+        try
+        {
+            return await Fleet.Workers.WorkerLaunchSpec.ReadAsync(path, cancellationToken);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or System.Text.Json.JsonException or UnauthorizedAccessException or ArgumentException)
+        {
+            return null;
+        }
     }
 
     /// <summary>In team mode a squad's fleet root says which issue it works on: every record of its workers carries it.</summary>

@@ -14,6 +14,9 @@ public sealed record WorkerStatusLine(string Worker, string State, double? Durat
 
     /// <summary>How many times a person steered it in this iteration (<c>fleet say</c>, <c>fleet interrupt</c>).</summary>
     public int Steers { get; init; }
+
+    /// <summary>What the worker cost over the whole run so far (<see cref="RunState.WorkerCostUsd"/>, the rule every report uses).</summary>
+    public decimal RunCostUsd { get; init; }
 }
 
 /// <summary>Where a fleet stands, from its journal and files alone: it works when the orchestrator is dead.</summary>
@@ -84,7 +87,7 @@ public sealed record FleetStatus(
         var iteration = Math.Max(state.Iteration, 1);
         var ids = fleet?.Workers.Select(w => w.Id) ?? state.Workers.Select(w => w.Worker).Distinct();
         var now = time.GetUtcNow();
-        var workers = ids.Select(id => Line(layout, state.Worker(id, iteration), state.Ended, orchestrator is not null, now)).ToList();
+        var workers = ids.Select(id => Line(layout, state.Worker(id, iteration), state.Ended, orchestrator is not null, now) with { RunCostUsd = state.WorkerCostUsd(id) }).ToList();
         return new FleetStatus(layout.Root, name, state.FleetType, state.RunId, label, state.Iteration, fleet?.Type == FleetType.Iterative ? fleet.StopRules.MaxIterations : null,
             state.Verdicts, workers, state.Spent, fleet?.StopRules.CostCapUsd, why, orchestrator?.Pid, state.SpawnMode)
         {

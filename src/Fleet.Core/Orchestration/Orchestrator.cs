@@ -241,7 +241,7 @@ public sealed class Orchestrator
 
         _shims?.Ended(worker.Id, n);
         await _workspace.FinishAsync(worker, n, record, cancellationToken);
-        _toRecord.Writer.TryWrite(new WorkerRecording(_state.RunId, _fleet.Name, worker, n, _layout.LogFile(n, worker.Id), record));
+        _toRecord.Writer.TryWrite(new WorkerRecording(_state.RunId, _fleet.Name, worker, n, _layout.LogFile(n, worker.Id), record) { Rehearsal = _state.Rehearsal is not null });
     }
 
     /// <summary>Writes exit.json unless it exists or the folder refuses; false when it could not.</summary>

@@ -63,7 +63,7 @@ public static class RetroReport
                 .Select(v => new RetroVerdict(v.Iteration, v.Verdict, SectionReason(iterationsDir, v.Iteration, g.Key) ?? v.Reason)).ToList();
             var approvedAt = verdicts.FirstOrDefault(v => v.Verdict == ReviewVerdicts.Lgtm)?.Iteration;
             var mine = pairs.Where(p => p.Worker == g.Key).Select(p => p.Line).ToList();
-            return new RetroWorker(g.Key, ran.Count, approvedAt is { } a ? ran.Count(n => n <= a) : null, g.Sum(w => w.CostUsd ?? 0m),
+            return new RetroWorker(g.Key, ran.Count, approvedAt is { } a ? ran.Count(n => n <= a) : null, state.WorkerCostUsd(g.Key),
                 verdicts.Count(v => v.Verdict == ReviewVerdicts.Iterate), mine.Count(l => l.DecidedBy == "person"), verdicts,
                 [.. mine.Where(l => l.DecidedBy == "person" && l.WaitedSeconds >= stallAfter.TotalSeconds)], mine);
         }).ToList();

@@ -99,6 +99,13 @@ public sealed class RunState
     public WorkerState Worker(string worker, int iteration) =>
         _workers.TryGetValue((worker, iteration), out var state) ? state : new WorkerState(worker, iteration, WorkerStatus.Pending);
 
+    /// <summary>
+    /// The one rule for what a worker cost in this run, which status, retro, trend and the dashboard all use: the sum
+    /// of what each of its runs (iterations and continuations) added, as its exit records billed it. A resumed
+    /// session's run is billed its difference from the session's previous total, never the session's whole total.
+    /// </summary>
+    public decimal WorkerCostUsd(string worker) => _workers.Values.Where(w => w.Worker == worker).Sum(w => w.CostUsd ?? 0m);
+
     public IEnumerable<WorkerState> InIteration(int iteration) => _workers.Values.Where(w => w.Iteration == iteration);
 
     /// <summary>A copy to fold further without changing this one: the scheduler plays a round's decisions on it.</summary>

@@ -96,7 +96,7 @@ public sealed class ClaudeStreamReader(ClaudeBaseline? baseline = null) : IAgent
             notes.Add(string.Create(CultureInfo.InvariantCulture, $"exit code {exit} disagrees with result is_error={r.IsError.ToString().ToLowerInvariant()}; the result decides"));
 
         long? input, output, cacheRead, cacheWrite;
-        var resumed = baseline is { } b && b.SessionId == _sessionId;
+        var resumed = ResumedRun.IsResumed(baseline, _sessionId);
         if (r.ModelUsage.Count > 0 && !(resumed && r.Usage is not null))
         {
             input = r.ModelUsage.Values.Sum(m => m.InputTokens);
@@ -113,7 +113,7 @@ public sealed class ClaudeStreamReader(ClaudeBaseline? baseline = null) : IAgent
         }
 
         // A CLI that does not fold earlier runs in reports less than the baseline: its total is this run's.
-        var cost = resumed && r.TotalCostUsd is { } total && total >= baseline!.CumulativeCostUsd ? total - baseline.CumulativeCostUsd : r.TotalCostUsd;
+        var cost = ResumedRun.ClaudeCost(r.TotalCostUsd, resumed ? baseline!.CumulativeCostUsd : null);
         return new AgentStreamSummary(_sessionId, cost, r.NumTurns, r.Subtype.Length > 0 ? r.Subtype : "unknown", r.IsError, errorText, _malformed, input, output)
         {
             Failure = failure,

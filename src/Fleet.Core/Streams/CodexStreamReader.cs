@@ -108,16 +108,9 @@ public sealed class CodexStreamReader : IAgentStreamReader
         CodexUsage? run = null;
         if (_cumulative is { } total)
         {
-            run = total;
-            if (_baseline is { } b)
-            {
-                if (b.ThreadId is not null && _threadId is not null && b.ThreadId != _threadId)
-                    notes.Add($"baseline is for thread {b.ThreadId}, this run reported {_threadId}: baseline ignored");
-                else if (!total.Covers(b.CumulativeUsage))
-                    notes.Add("baseline exceeds the reported cumulative usage: baseline ignored, the whole total is counted");
-                else
-                    run = total.Minus(b.CumulativeUsage);
-            }
+            run = ResumedRun.Codex(total, _baseline, _threadId, out var note);
+            if (note is not null)
+                notes.Add(note);
         }
 
         decimal? cost = null;

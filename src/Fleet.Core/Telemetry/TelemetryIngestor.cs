@@ -20,6 +20,12 @@ public sealed record IngestOptions
     /// <summary>The model a <c>codex exec --json</c> log ran with (the stream never names it).</summary>
     public string? Model { get; init; }
 
+    /// <summary>A fleet worker log of a resumed codex thread: the thread's usage before this run (its spec's baseline).</summary>
+    public Fleet.Streams.CodexBaseline? CodexBaseline { get; init; }
+
+    /// <summary>A fleet worker log of a resumed claude session: the session's cost before this run (its spec's baseline).</summary>
+    public Fleet.Streams.ClaudeBaseline? ClaudeBaseline { get; init; }
+
     /// <summary>Readers' own line scans (see <c>TranscriptReader.Scan</c>); off only to prove they store what the full parse stores.</summary>
     internal bool Scans { get; init; } = true;
 
@@ -230,6 +236,8 @@ public sealed class TelemetryIngestor(TelemetryStore store, TimeProvider time)
             Tags = options.Tags,
             Project = plan.File.Project,
             Model = options.Model,
+            CodexBaseline = options.CodexBaseline,
+            ClaudeBaseline = options.ClaudeBaseline,
             FallbackTime = new DateTimeOffset(File.GetLastWriteTimeUtc(plan.File.Path), TimeSpan.Zero),
             Scans = options.Scans,
         };

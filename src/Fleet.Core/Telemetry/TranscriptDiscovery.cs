@@ -61,14 +61,27 @@ public static class TranscriptDiscovery
         return [.. found.Values];
     }
 
-    /// <summary>The Claude project a file belongs to: the folder right below <c>projects/</c>, else the file's folder name.</summary>
+    /// <summary>
+    /// The project a file belongs to when its records do not say (a transcript's own working folder wins): a fleet
+    /// worker log's fleet root (<c>ROOT/iterations/N/ID.log</c>, or an earlier run's <c>ROOT/.fleet/runs/RUN/iterations/N/ID.log</c>),
+    /// a Claude transcript's folder right below <c>projects/</c>; else none. A file's folder name (a Codex day folder,
+    /// an iteration number) is never a project.
+    /// </summary>
     public static string? ProjectOf(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
         var parts = path.Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Length >= 3 && parts[^3] == "iterations" && int.TryParse(parts[^2], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _))
+        {
+            var root = parts.Length - 3;
+            if (root >= 3 && parts[root - 3] == ".fleet" && parts[root - 2] == "runs")
+                root -= 3;
+            return Path.DirectorySeparatorChar + string.Join(Path.DirectorySeparatorChar, parts[..root]);
+        }
+
         var at = Array.LastIndexOf(parts, "projects");
         if (at >= 0 && at + 2 < parts.Length)
             return parts[at + 1];
-        return parts.Length >= 2 ? parts[^2] : null;
+        return null;
     }
 }

@@ -40,7 +40,7 @@ public static class TrendHtml
         html.AppendLine("<h2>Runs</h2><table><tr><th>run</th><th>date</th><th>workers</th><th>interventions/worker</th><th>cost/worker</th><th>iterations to approval</th><th>gates by class</th></tr>");
         foreach (var r in rows)
         {
-            html.AppendLine(Inv, $"<tr><td>{E(r.Run)}</td><td>{r.StartedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm", Inv)}</td><td>{r.Workers}</td><td>{r.InterventionsPerWorker.ToString("0.##", Inv)}</td><td>{r.CostPerWorkerUsd.ToString("$0.00##", Inv)}</td><td>{(r.IterationsToApproval is { } a ? a.ToString("0.##", Inv) : "not approved")}</td><td>{E(TrendReport.Classes(r))}</td></tr>");
+            html.AppendLine(Inv, $"<tr><td>{E(r.Run)}</td><td>{r.StartedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm", Inv)}</td><td>{r.Workers}</td><td>{r.InterventionsPerWorker.ToString("0.##", Inv)}</td><td>{r.CostPerWorkerUsd.ToString("$0.00##", Inv)}</td><td>{E(TrendReport.Approval(r))}</td><td>{E(TrendReport.Classes(r))}</td></tr>");
         }
 
         return html.AppendLine("</table>").AppendLine("</body></html>").ToString();
@@ -61,7 +61,7 @@ public static class TrendHtml
     {
         var values = rows.Select(value).ToList();
         var max = Nice(values.DefaultIfEmpty(0).Max());
-        var svg = Frame(rows, max, label, out var x, out var y);
+        var svg = Frame(rows, max, [.. Enumerable.Range(0, 5).Select(t => max * t / 4)], label, out var x, out var y);
         if (values.Count > 0)
         {
             svg.AppendLine(Inv, $"<polyline class=\"line\" stroke=\"{color}\" points=\"{string.Join(' ', values.Select((v, i) => $"{F(x(i))},{F(y(v))}"))}\"/>");
@@ -78,8 +78,8 @@ public static class TrendHtml
     private static string StackedBars(IReadOnlyList<TrendRow> rows)
     {
         var classes = rows.SelectMany(r => r.GatesByClass.Keys).Distinct().Order(StringComparer.Ordinal).ToList();
-        var max = Nice(rows.Select(r => (double)r.GatesByClass.Values.Sum()).DefaultIfEmpty(0).Max());
-        var svg = Frame(rows, max, v => v.ToString("0", Inv), out var x, out var y);
+        var ticks = CountTicks(rows.Select(r => r.GatesByClass.Values.Sum()).DefaultIfEmpty(0).Max());
+        var svg = Frame(rows, ticks[^1], [.. ticks.Select(t => (double)t)], v => v.ToString("0", Inv), out var x, out var y);
         var bar = Math.Min(60.0, (Width - Left - Right) / Math.Max(1, rows.Count) * 0.6);
         for (var i = 0; i < rows.Count; i++)
         {
@@ -110,7 +110,18 @@ public static class TrendHtml
     }
 
     /// <summary>The chart's open svg tag, axes, grid and run labels; x(i) is run i's centre, y(v) the height of value v.</summary>
-    private static StringBuilder Frame(IReadOnlyList<TrendRow> rows, double max, Func<double, string> label, out Func<int, double> x, out Func<double, double> y)
+    /// <summary>
+    /// The ticks of an axis of counts: whole numbers, evenly spaced, none repeated, at most five, the top above the
+    /// largest count (room for its label).
+    /// </summary>
+    public static IReadOnlyList<int> CountTicks(int largest)
+    {
+        var step = Math.Max(1, (int)Math.Ceiling((largest + 1) / 4.0));
+        var steps = Math.Max(1, (int)Math.Ceiling((largest + 1) / (double)step));
+        return [.. Enumerable.Range(0, steps + 1).Select(t => t * step)];
+    }
+
+    private static StringBuilder Frame(IReadOnlyList<TrendRow> rows, double max, IReadOnlyList<double> ticks, Func<double, string> label, out Func<int, double> x, out Func<double, double> y)
     {
         var plotW = Width - Left - Right;
         var plotH = Height - Top - Bottom;
@@ -119,17 +130,17 @@ public static class TrendHtml
         y = v => Top + plotH * (1 - v / max);
         var svg = new StringBuilder();
         svg.AppendLine(Inv, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{Width}\" height=\"{Height}\" viewBox=\"0 0 {Width} {Height}\" role=\"img\">");
-        for (var t = 0; t <= 4; t++)
+        foreach (var v in ticks)
         {
-            var v = max * t / 4;
             var gy = y(v);
             svg.AppendLine(Inv, $"<line class=\"grid\" x1=\"{Left}\" x2=\"{Width - Right}\" y1=\"{F(gy)}\" y2=\"{F(gy)}\"/><text x=\"{Left - 6}\" y=\"{F(gy + 4)}\" text-anchor=\"end\">{E(label(v))}</text>");
         }
 
         svg.AppendLine(Inv, $"<line class=\"axis\" x1=\"{Left}\" x2=\"{Left}\" y1=\"{Top}\" y2=\"{Top + plotH}\"/><line class=\"axis\" x1=\"{Left}\" x2=\"{Width - Right}\" y1=\"{Top + plotH}\" y2=\"{Top + plotH}\"/>");
+        var labels = TrendReport.ShortRunLabels([.. rows.Select(r => r.Run)], (int)(plotW / n / 6.5));
         for (var i = 0; i < rows.Count; i++)
         {
-            var run = rows[i].Run.Length > 14 ? rows[i].Run[..13] + "…" : rows[i].Run;
+            var run = labels[i];
             svg.AppendLine(Inv, $"<text x=\"{F(x(i))}\" y=\"{Top + plotH + 16}\" text-anchor=\"middle\">{E(run)}</text><text x=\"{F(x(i))}\" y=\"{Top + plotH + 30}\" text-anchor=\"middle\">{rows[i].StartedAt.UtcDateTime.ToString("MM-dd HH:mm", Inv)}</text>");
         }
 

@@ -19,7 +19,20 @@ public sealed record TrendRow(
     decimal CostPerWorkerUsd,
     int Approved,
     double? IterationsToApproval,
-    IReadOnlyDictionary<string, int> GatesByClass);
+    IReadOnlyDictionary<string, int> GatesByClass)
+{
+    /// <summary>The fleet's name, as the run's journal recorded it.</summary>
+    public string? Fleet { get; init; }
+
+    /// <summary>The fleet's type (<c>dag</c>, <c>iterative</c>, <c>worktree</c>).</summary>
+    public string? FleetType { get; init; }
+
+    /// <summary>False for a run no reviewer judged (a dag): it has no approval to show.</summary>
+    public bool HasVerdicts { get; init; } = true;
+
+    /// <summary>Each worker's cost in the run, by the rule every report uses (<see cref="RunState.WorkerCostUsd"/>).</summary>
+    public IReadOnlyDictionary<string, decimal> CostByWorker { get; init; } = new Dictionary<string, decimal>();
+}
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true)]
 [JsonSerializable(typeof(IReadOnlyList<TrendRow>))]
@@ -37,10 +50,10 @@ public static class TrendReport
             throw new InvalidOperationException($"{layout.Relative(layout.JournalFile)}: no run in the journal");
         }
 
-        return [.. starts.Select(s => Row(RetroReport.Build(root, s.Run, stallAfter), s.Ts))];
+        return [.. starts.Select(s => Row(RetroReport.Build(root, s.Run, stallAfter), s.Ts, s.FleetType))];
     }
 
-    public static TrendRow Row(Retrospective r, DateTimeOffset startedAt)
+    public static TrendRow Row(Retrospective r, DateTimeOffset startedAt, string? fleetType = null)
     {
         ArgumentNullException.ThrowIfNull(r);
         var workers = r.Workers.Count;
@@ -55,7 +68,52 @@ public static class TrendReport
             workers == 0 ? 0 : Math.Round((double)r.Totals.Interventions / workers, 2),
             r.Totals.CostUsd, workers == 0 ? 0m : Math.Round(r.Totals.CostUsd / workers, 4),
             approved.Count, approved.Count == 0 ? null : Math.Round(approved.Average(w => (double)w.IterationsToApproval!.Value), 2),
-            classes);
+            classes)
+        {
+            Fleet = r.Fleet,
+            FleetType = fleetType,
+            HasVerdicts = fleetType is null or "iterative" || r.Totals.Lgtm + r.Totals.Iterate > 0 || r.Workers.Any(w => w.Verdicts.Count > 0),
+            CostByWorker = r.Workers.ToDictionary(w => w.Worker, w => w.CostUsd, StringComparer.Ordinal),
+        };
+    }
+
+    /// <summary>A run's approval as a person reads it: mean iterations to approval, "not approved", or "no verdict" for a run no reviewer judged.</summary>
+    public static string Approval(TrendRow r)
+    {
+        ArgumentNullException.ThrowIfNull(r);
+        return r.IterationsToApproval is { } a ? a.ToString("0.##", CultureInfo.InvariantCulture) + $" ({r.Approved}/{r.Workers} approved)"
+            : r.HasVerdicts ? "not approved" : "no verdict";
+    }
+
+    /// <summary>
+    /// Run ids as short as a chart's axis needs, without losing what tells them apart: the part all of them share at the
+    /// start (up to a separator) is dropped, and a label still too long keeps its end (the distinguishing part), never its start.
+    /// </summary>
+    public static IReadOnlyList<string> ShortRunLabels(IReadOnlyList<string> runs, int maxChars)
+    {
+        ArgumentNullException.ThrowIfNull(runs);
+        var common = 0;
+        if (runs.Count > 1)
+        {
+            common = runs.Min(r => r.Length);
+            foreach (var r in runs)
+            {
+                var i = 0;
+                while (i < common && r[i] == runs[0][i])
+                    i++;
+                common = i;
+            }
+
+            // Back to just after a separator, so no label starts in the middle of a part.
+            while (common > 0 && runs[0][common - 1] is not ('-' or '_' or '.' or '/' or ':'))
+                common--;
+        }
+
+        return [.. runs.Select(r =>
+        {
+            var label = r[common..];
+            return label.Length <= Math.Max(maxChars, 2) ? label : "…" + label[^(Math.Max(maxChars, 2) - 1)..];
+        })];
     }
 
     public static string Table(IReadOnlyList<TrendRow> rows)
@@ -67,7 +125,7 @@ public static class TrendReport
         {
             r.Run, r.StartedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm", inv), r.Workers.ToString(inv),
             r.InterventionsPerWorker.ToString("0.##", inv), r.CostPerWorkerUsd.ToString("$0.00##", inv),
-            r.IterationsToApproval is { } a ? a.ToString("0.##", inv) + $" ({r.Approved}/{r.Workers} approved)" : "not approved",
+            Approval(r),
             Classes(r),
         }).ToList();
         var widths = head.Select((h, i) => cells.Select(c => c[i].Length).Append(h.Length).Max()).ToArray();

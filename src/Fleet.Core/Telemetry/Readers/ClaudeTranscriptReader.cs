@@ -66,9 +66,20 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
     /// <summary>How much of a tool result's content tells a gate from a plain outcome (<c>HeadOfContent</c>).</summary>
     private const int ResultHead = 1024;
 
-    public override string? SaveState() => _sessionId;
+    /// <summary>The session's working folder (its first line's <c>cwd</c>): the project its records belong to.</summary>
+    private string? _cwd;
 
-    public override void LoadState(string state) => SetSession(state);
+    // The session id, then the working folder on a line of its own (a state saved before the folder was kept has none).
+    public override string? SaveState() => _cwd is null || _sessionId is null ? _sessionId : _sessionId + "\n" + _cwd;
+
+    public override void LoadState(string state)
+    {
+        var cut = state.IndexOf('\n', StringComparison.Ordinal);
+        SetSession(cut < 0 ? state : state[..cut]);
+        _cwd = cut < 0 ? null : state[(cut + 1)..];
+    }
+
+    private string? Project => _cwd ?? Context.Project;
 
     private void SetSession(string sessionId)
     {
@@ -349,6 +360,7 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
         Sidechain = sidechain,
         Timestamp = time,
         Tags = Context.Tags,
+        Folder = Project,
     };
 
     /// <summary>Reads a progress line's <c>data</c> object up to its end: the agent, and the embedded message's envelope and usage.</summary>
@@ -661,6 +673,7 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
         if (sessionId is not null && sessionId != _sessionId && type is "user" or "assistant" or "system")
         {
             SetSession(sessionId);
+            _cwd = root.Str("cwd") is { Length: > 0 } cwd ? cwd : null;
             Sink.Add(new SessionRecord
             {
                 Provider = AgentProvider.Claude,
@@ -670,7 +683,7 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
                 Timestamp = Time(root),
                 Source = Context.At(line),
                 Tags = Context.Tags,
-                Project = Context.Project,
+                Project = Project,
                 Version = root.Str("version"),
                 Entrypoint = root.Str("entrypoint"),
                 GitBranch = root.Str("gitBranch"),
@@ -720,6 +733,7 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
             Sidechain = true,
             Timestamp = Time(embedded) ?? Time(root),
             Tags = Context.Tags,
+            Folder = Project,
         });
     }
 
@@ -755,6 +769,7 @@ internal sealed class ClaudeTranscriptReader(ReaderContext context) : Transcript
         Sidechain = root.Bool("isSidechain") ?? false,
         Timestamp = Time(root),
         Tags = Context.Tags,
+        Folder = Project,
     };
 
     private void ReadAssistant(JsonElement root, long line)

@@ -10,8 +10,11 @@ namespace Fleet.Telemetry.Readers;
 /// <summary>
 /// Codex's on-disk rollout. Usage is billed by deltas of the cumulative
 /// <c>total_token_usage</c>: a repeated snapshot adds nothing, and a fork or sub-agent that starts from a
-/// parent's total bills its first <c>last_token_usage</c>, not the inherited total. The model is the
-/// nearest preceding <c>turn_context.model</c>.
+/// parent's total bills its first <c>last_token_usage</c>, not the inherited total. A fork or sub-agent
+/// (<c>forked_from_id</c>, <c>source.subagent.thread_spawn.parent_thread_id</c>) may open with a copy of its
+/// parent's history: that copy records nothing and its last total is the baseline the child's own usage is
+/// measured from (<see cref="CodexReplay"/>). The first <c>session_meta</c> names the rollout; a copied one does
+/// not. The model is the one a <c>token_count</c> line names, else the nearest preceding <c>turn_context.model</c>.
 /// </summary>
 internal sealed class CodexRolloutReader(ReaderContext context) : TranscriptReader(context)
 {
@@ -47,6 +50,7 @@ internal sealed class CodexRolloutReader(ReaderContext context) : TranscriptRead
     {
         Other,
         TokenCount,
+        TaskStarted,
         UserMessage,
         TurnAborted,
         ContextCompacted,
@@ -73,6 +77,9 @@ internal sealed class CodexRolloutReader(ReaderContext context) : TranscriptRead
     {
         public PayloadType Type;
         public string? Model;
+        public string? Cwd;
+        public string? InfoModel;
+        public bool OddModel; // model_name or metadata: a model named in a shape left to Read
         public bool Info;
         public CodexUsage? Total;
         public CodexUsage? Last;
@@ -151,19 +158,34 @@ internal sealed class CodexRolloutReader(ReaderContext context) : TranscriptRead
         if (!payload)
             return LineScan.Done;
         time ??= Context.FallbackTime;
+        if (_state.Replaying)
+        {
+            // A child's copy of its parent's history: only what ends the copy, its totals and models matter.
+            return type switch
+            {
+                LineType.SessionMeta or LineType.TurnContext => LineScan.NeedsDocument,
+                LineType.EventMsg when p.Type is PayloadType.TaskStarted => LineScan.NeedsDocument,
+                LineType.EventMsg when p.Type is PayloadType.TokenCount && (p.OddModel || !p.Info) => LineScan.NeedsDocument,
+                LineType.EventMsg when p.Type is PayloadType.TokenCount => TokenCountScanned(p, lineNumber, time),
+                _ => LineScan.Done,
+            };
+        }
+
         switch (type)
         {
             case LineType.TurnContext:
                 if (p.Model is { Length: > 0 })
                     _state.Model = p.Model;
+                if (p.Cwd is { Length: > 0 })
+                    _state.Cwd = p.Cwd;
                 return LineScan.Done;
             case LineType.EventMsg:
                 switch (p.Type)
                 {
                     case PayloadType.TokenCount:
-                        if (p.Info)
-                            AddTokenCount(p.Total, p.Last, lineNumber, time);
-                        return LineScan.Done;
+                        if (p.OddModel)
+                            return LineScan.NeedsDocument;
+                        return TokenCountScanned(p, lineNumber, time);
                     case PayloadType.UserMessage:
                         AddPrompt(p.Message ?? "", lineNumber, time);
                         return LineScan.Done;
@@ -205,6 +227,15 @@ internal sealed class CodexRolloutReader(ReaderContext context) : TranscriptRead
         }
     }
 
+    private LineScan TokenCountScanned(in ScannedPayload p, long lineNumber, DateTimeOffset? time)
+    {
+        if (p.Info)
+            AddTokenCount(p.Total, p.Last, NonEmpty(p.Model) ?? NonEmpty(p.InfoModel), lineNumber, time);
+        return LineScan.Done;
+    }
+
+    private static string? NonEmpty(string? text) => string.IsNullOrWhiteSpace(text) ? null : text.Trim();
+
     /// <summary>Reads a <c>payload</c> object up to its end, keeping what any payload kind needs.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ScanPayload(ref JsonLineScanner reader, ref ScannedPayload p, bool keepText)
@@ -221,13 +252,22 @@ internal sealed class CodexRolloutReader(ReaderContext context) : TranscriptRead
             {
                 p.Model = ReadString(ref reader);
             }
+            else if (reader.ValueTextEquals("cwd"u8))
+            {
+                p.Cwd = ReadString(ref reader);
+            }
+            else if (reader.ValueTextEquals("model_name"u8) || reader.ValueTextEquals("metadata"u8))
+            {
+                p.OddModel = true;
+                reader.Skip(); // from the property name over its value
+            }
             else if (reader.ValueTextEquals("info"u8))
             {
                 reader.Read();
                 p.Info = reader.TokenType == JsonTokenType.StartObject;
-                (p.Total, p.Last) = (null, null);
+                (p.Total, p.Last, p.InfoModel) = (null, null, null);
                 if (p.Info)
-                    ScanInfo(ref reader, out p.Total, out p.Last);
+                    ScanInfo(ref reader, out p.Total, out p.Last, out p.InfoModel, ref p.OddModel);
                 else
                     reader.Skip();
             }
@@ -281,6 +321,7 @@ internal sealed class CodexRolloutReader(ReaderContext context) : TranscriptRead
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static PayloadType PayloadTypeOf(ref JsonLineScanner reader) =>
         reader.ValueTextEquals("token_count"u8) ? PayloadType.TokenCount
+        : reader.ValueTextEquals("task_started"u8) ? PayloadType.TaskStarted
         : reader.ValueTextEquals("function_call"u8) ? PayloadType.FunctionCall
         : reader.ValueTextEquals("function_call_output"u8) ? PayloadType.FunctionCallOutput
         : reader.ValueTextEquals("custom_tool_call"u8) ? PayloadType.CustomToolCall
@@ -294,11 +335,19 @@ internal sealed class CodexRolloutReader(ReaderContext context) : TranscriptRead
         : PayloadType.Other;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ScanInfo(ref JsonLineScanner reader, out CodexUsage? total, out CodexUsage? last)
+    private static void ScanInfo(ref JsonLineScanner reader, out CodexUsage? total, out CodexUsage? last, out string? model, ref bool oddModel)
     {
-        (total, last) = (null, null);
+        (total, last, model) = (null, null, null);
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
+            if (reader.ValueTextEquals("model"u8))
+            {
+                model = ReadString(ref reader);
+                continue;
+            }
+
+            if (reader.ValueTextEquals("model_name"u8) || reader.ValueTextEquals("metadata"u8))
+                oddModel = true;
             var isTotal = reader.ValueTextEquals("total_token_usage"u8);
             var isLast = !isTotal && reader.ValueTextEquals("last_token_usage"u8);
             reader.Read();
@@ -354,28 +403,43 @@ internal sealed class CodexRolloutReader(ReaderContext context) : TranscriptRead
         if (root.Prop("payload") is not { ValueKind: JsonValueKind.Object } payload)
             return;
         var time = Time(root) ?? Context.FallbackTime;
-        switch (root.Str("type"))
+        var type = root.Str("type");
+        if (type == "session_meta")
         {
-            case "session_meta":
-                _state.SessionId = payload.Str("id") ?? _state.SessionId;
-                var source = payload.Prop("source");
-                _state.AgentId = source?.Prop("subagent")?.Prop("thread_spawn")?.Str("agent_nickname");
-                if (payload.Str("model") is { } metaModel)
-                    _state.Model = metaModel;
-                Sink.Add(Stamp(new SessionRecord
-                {
-                    Provider = AgentProvider.Codex,
-                    Source = Context.At(line),
-                    Project = payload.Str("cwd") ?? Context.Project,
-                    Version = payload.Str("cli_version"),
-                    Entrypoint = payload.Str("originator"),
-                    GitBranch = payload.Prop("git")?.Str("branch"),
-                }, time));
-                break;
-            case "turn_context":
-                if (payload.Str("model") is { Length: > 0 } model)
-                    _state.Model = model;
-                break;
+            ReadSessionMeta(payload, line, time);
+            return;
+        }
+
+        if (type == "turn_context")
+        {
+            if (payload.Str("model") is { Length: > 0 } model)
+                _state.Model = model;
+            if (payload.Str("cwd") is { Length: > 0 } cwd && !_state.Replaying)
+                _state.Cwd = cwd;
+            if (_state.Replaying)
+                EndCopyAt(null, payload.Str("turn_id"));
+            return;
+        }
+
+        if (_state.Replaying)
+        {
+            if (type != "event_msg")
+                return;
+            switch (payload.Str("type"))
+            {
+                case "task_started":
+                    EndCopyAt(payload.Prop("started_at") is { ValueKind: JsonValueKind.Number } at && at.TryGetInt64(out var started) ? started : null, payload.Str("turn_id"));
+                    return;
+                case "token_count":
+                    ReadTokenCount(payload, line, time);
+                    return;
+                default:
+                    return;
+            }
+        }
+
+        switch (type)
+        {
             case "event_msg":
                 ReadEvent(payload, line, time);
                 break;
@@ -385,12 +449,61 @@ internal sealed class CodexRolloutReader(ReaderContext context) : TranscriptRead
         }
     }
 
+    /// <summary>Ends a child's copy of its parent's history at the first turn that started after the child was created.</summary>
+    private void EndCopyAt(long? startedAtSeconds, string? turnId)
+    {
+        switch (CodexReplay.TurnStart(_state.CreatedAtMs, startedAtSeconds, turnId))
+        {
+            case CodexReplay.Turn.Own:
+                _state.Replaying = false;
+                break;
+            case CodexReplay.Turn.Copied:
+                _state.SawTurnMarker = true;
+                break;
+        }
+    }
+
+    /// <summary>
+    /// The first <c>session_meta</c> names the rollout (and says whether it is a fork or a sub-agent, whose copy of
+    /// the parent's history comes next); a later one is the parent's, copied with its history, and names nothing.
+    /// </summary>
+    private void ReadSessionMeta(JsonElement payload, long line, DateTimeOffset? time)
+    {
+        if (_state.SessionId is not null)
+            return;
+        _state.SessionId = payload.Str("id");
+        var spawn = payload.Prop("source")?.Prop("subagent")?.Prop("thread_spawn");
+        _state.AgentId = spawn?.Str("agent_nickname");
+        if (payload.Str("model") is { } metaModel)
+            _state.Model = metaModel;
+        _state.Cwd = payload.Str("cwd");
+        var parent = payload.Str("forked_from_id") ?? spawn?.Str("parent_thread_id");
+        if (!string.IsNullOrEmpty(parent))
+        {
+            var created = (DateTimeOffset.TryParse(payload.Str("timestamp"), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) ? at : time)
+                ?? CodexReplay.TimeOf(_state.SessionId);
+            _state.CreatedAtMs = created?.ToUnixTimeMilliseconds();
+            _state.Replaying = _state.CreatedAtMs is not null; // a child that does not say when it began cannot be told apart: all of it is billed
+        }
+
+        Sink.Add(Stamp(new SessionRecord
+        {
+            Provider = AgentProvider.Codex,
+            Source = Context.At(line),
+            Project = _state.Cwd ?? Context.Project,
+            Version = payload.Str("cli_version"),
+            Entrypoint = payload.Str("originator"),
+            GitBranch = payload.Prop("git")?.Str("branch"),
+        }, time));
+    }
+
     private TelemetryRecord Stamp(TelemetryRecord record, DateTimeOffset? time) => record with
     {
         SessionId = _state.SessionId,
         AgentId = _state.AgentId,
         Timestamp = time,
         Tags = Context.Tags,
+        Folder = _state.Cwd ?? Context.Project,
     };
 
     private void ReadEvent(JsonElement payload, long line, DateTimeOffset? time)
@@ -447,12 +560,32 @@ internal sealed class CodexRolloutReader(ReaderContext context) : TranscriptRead
             return;
         var total = info.Prop("total_token_usage") is { ValueKind: JsonValueKind.Object } t ? CodexStreamParser.UsageOf(t) : null;
         var last = info.Prop("last_token_usage") is { ValueKind: JsonValueKind.Object } l ? CodexStreamParser.UsageOf(l) : null;
-        AddTokenCount(total, last, line, time);
+        AddTokenCount(total, last, ModelNamedBy(payload) ?? ModelNamedBy(info), line, time);
     }
 
-    /// <summary>Bills one <c>token_count</c> event: the delta of its cumulative total, else its last response.</summary>
-    private void AddTokenCount(CodexUsage? total, CodexUsage? last, long line, DateTimeOffset? time)
+    /// <summary>The model a <c>token_count</c> payload or its <c>info</c> names itself (<c>model</c>, <c>model_name</c>, <c>metadata.model</c>).</summary>
+    private static string? ModelNamedBy(JsonElement element) =>
+        NonEmpty(element.Str("model")) ?? NonEmpty(element.Str("model_name")) ?? NonEmpty(element.Prop("metadata")?.Str("model"));
+
+    /// <summary>
+    /// Bills one <c>token_count</c> event: the delta of its cumulative total, else its last response. Within a
+    /// child's copy of its parent's history nothing is billed: the copy's totals only become the baseline.
+    /// </summary>
+    private void AddTokenCount(CodexUsage? total, CodexUsage? last, string? lineModel, long line, DateTimeOffset? time)
     {
+        if (_state.Replaying)
+        {
+            if (CodexReplay.IsCopied(_state.CreatedAtMs, _state.LastCopiedMs, time?.ToUnixTimeMilliseconds(), _state.SawTurnMarker))
+            {
+                _state.LastCopiedMs = time?.ToUnixTimeMilliseconds() ?? _state.LastCopiedMs;
+                if (total is not null)
+                    _state.Total = total;
+                return;
+            }
+
+            _state.Replaying = false;
+        }
+
         var previous = _state.Total;
 
         CodexUsage? delta;
@@ -469,12 +602,14 @@ internal sealed class CodexRolloutReader(ReaderContext context) : TranscriptRead
             return;
 
         var cached = Math.Min(delta.CachedInputTokens, delta.InputTokens);
+        var model = lineModel ?? _state.Model;
         Sink.Add(Stamp(new ModelCallRecord
         {
             Provider = AgentProvider.Codex,
             Source = Context.At(line),
-            Model = _state.Model ?? FallbackModel,
-            ModelAssumed = _state.Model is null,
+            Model = model ?? FallbackModel,
+            ModelAssumed = model is null,
+            MessageId = total is null || _state.SessionId is null ? null : CodexReplay.UsageKey(_state.SessionId, total),
             InputTokens = delta.InputTokens - cached,
             CacheReadTokens = cached,
             OutputTokens = delta.OutputTokens,
@@ -643,6 +778,21 @@ internal sealed class CodexRolloutReader(ReaderContext context) : TranscriptRead
 internal sealed class CodexState
 {
     public string? SessionId { get; set; }
+
+    /// <summary>The session's working folder (<c>session_meta.cwd</c>, then each own turn's): the project its records belong to.</summary>
+    public string? Cwd { get; set; }
+
+    /// <summary>A fork or sub-agent: when it was created (Unix ms), the start of its own history.</summary>
+    public long? CreatedAtMs { get; set; }
+
+    /// <summary>True while the lines read are the parent's history the child copied.</summary>
+    public bool Replaying { get; set; }
+
+    /// <summary>The copy holds turn starts that carry their own time (so its end is told by them, not by a pause).</summary>
+    public bool SawTurnMarker { get; set; }
+
+    /// <summary>The time of the copy's last usage event (Unix ms).</summary>
+    public long? LastCopiedMs { get; set; }
 
     public string? AgentId { get; set; }
 

@@ -67,13 +67,19 @@ internal sealed class ClaudeStreamTranscriptReader(ReaderContext context) : Tran
     }
 
     private void Add(TelemetryRecord record, DateTimeOffset? time, bool sidechain) =>
-        Sink.Add(record with { SessionId = _state.SessionId, Timestamp = time, Sidechain = sidechain, Tags = Context.Tags });
+        Sink.Add(record with { SessionId = _state.SessionId, Timestamp = time, Sidechain = sidechain, Tags = Context.Tags, Folder = Context.Project });
 
     private void ReadResult(ClaudeResult result, long line, DateTimeOffset? time)
     {
         _state.SessionId ??= result.SessionId;
         foreach (var denial in result.PermissionDenials)
             Add(new PermissionDeniedRecord { Provider = AgentProvider.Claude, Source = Context.At(line), ToolName = denial.ToolName, ToolUseId = denial.ToolUseId }, time, false);
+
+        if (ResumedRun.IsResumed(Context.ClaudeBaseline, result.SessionId ?? _state.SessionId) && result.Usage is { } runUsage)
+        {
+            ReadResumedResult(result, runUsage, line, time);
+            return;
+        }
 
         // Older CLIs (2.1.7) give no modelUsage: the whole run is the init model's, at total_cost_usd.
         var models = result.ModelUsage.Count > 0 || result.Usage is null || _state.Model is null
@@ -112,6 +118,41 @@ internal sealed class ClaudeStreamTranscriptReader(ReaderContext context) : Tran
                 CostUsd = usage.CostUsd is null ? null : delta.Cost,
             }, time, false);
         }
+    }
+
+    /// <summary>
+    /// A result of a resumed session (claude 2.1.332 folds the session's earlier runs into <c>total_cost_usd</c> and
+    /// <c>modelUsage</c>): billed as the exit record bills it, the cost by <see cref="ResumedRun.ClaudeCost"/> from the
+    /// baseline (or this log's previous result), the tokens this run's own <c>usage</c>, under the run's model.
+    /// </summary>
+    private void ReadResumedResult(ClaudeResult result, ClaudeUsage usage, long line, DateTimeOffset? time)
+    {
+        var before = _state.Run ?? new ModelTotals { Cost = Context.ClaudeBaseline!.CumulativeCostUsd };
+        var now = new ModelTotals
+        {
+            Input = usage.InputTokens,
+            Output = usage.OutputTokens,
+            CacheWrite = usage.CacheCreationInputTokens,
+            CacheRead = usage.CacheReadInputTokens,
+            Cost = result.TotalCostUsd ?? before.Cost,
+        };
+        _state.Run = now;
+        var grew = now.Input >= before.Input && now.Output >= before.Output && now.CacheWrite >= before.CacheWrite && now.CacheRead >= before.CacheRead;
+        var tokens = grew ? now.Minus(before) : now;
+        var cost = ResumedRun.ClaudeCost(result.TotalCostUsd, before.Cost);
+        if (tokens.Input + tokens.Output + tokens.CacheWrite + tokens.CacheRead == 0 && cost is null or 0m)
+            return;
+        Add(new ModelCallRecord
+        {
+            Provider = AgentProvider.Claude,
+            Source = Context.At(line),
+            Model = _state.Model ?? (result.ModelUsage.Count == 1 ? result.ModelUsage.Keys.First() : null),
+            InputTokens = tokens.Input,
+            OutputTokens = tokens.Output,
+            CacheWrite5mTokens = tokens.CacheWrite,
+            CacheReadTokens = tokens.CacheRead,
+            CostUsd = cost,
+        }, time, false);
     }
 }
 
@@ -172,12 +213,15 @@ internal sealed class CodexExecTranscriptReader(ReaderContext context) : Transcr
     }
 
     private void Add(TelemetryRecord record, DateTimeOffset? time) =>
-        Sink.Add(record with { SessionId = _state.SessionId, Timestamp = time, Tags = Context.Tags });
+        Sink.Add(record with { SessionId = _state.SessionId, Timestamp = time, Tags = Context.Tags, Folder = Context.Project });
 
     /// <summary>Bills a cumulative snapshot by its growth since the last one.</summary>
     private void Bill(CodexUsage total, long line, DateTimeOffset? time)
     {
-        var delta = _state.Total is { } previous && total.Covers(previous) ? total.Minus(previous) : total;
+        // The log's first snapshot of a resumed thread is billed from the run's baseline, as its exit record is.
+        var delta = _state.Total is { } previous && total.Covers(previous) ? total.Minus(previous)
+            : _state.Total is null ? ResumedRun.Codex(total, Context.CodexBaseline, _state.SessionId, out _)
+            : total;
         _state.Total = total;
         if (delta.InputTokens + delta.OutputTokens == 0)
             return;
@@ -188,6 +232,7 @@ internal sealed class CodexExecTranscriptReader(ReaderContext context) : Transcr
             Source = Context.At(line),
             Model = Context.Model ?? CodexRolloutReader.FallbackModel,
             ModelAssumed = Context.Model is null,
+            MessageId = _state.SessionId is null ? null : CodexReplay.UsageKey(_state.SessionId, total),
             InputTokens = delta.InputTokens - cached,
             CacheReadTokens = cached,
             OutputTokens = delta.OutputTokens,
@@ -226,6 +271,9 @@ internal sealed class ClaudeStreamState
     public string? Model { get; set; }
 
     public Dictionary<string, ModelTotals> Models { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>A resumed session: this log's last result (its run's usage and the session's cumulative cost).</summary>
+    public ModelTotals? Run { get; set; }
 }
 
 internal sealed class ModelTotals

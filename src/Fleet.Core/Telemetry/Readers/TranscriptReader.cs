@@ -55,6 +55,12 @@ internal sealed class ReaderContext
     /// <summary>The model to assume where the stream does not say (Codex exec).</summary>
     public string? Model { get; init; }
 
+    /// <summary>A worker log of a resumed codex thread: its usage before the run.</summary>
+    public CodexBaseline? CodexBaseline { get; init; }
+
+    /// <summary>A worker log of a resumed claude session: its cost before the run.</summary>
+    public ClaudeBaseline? ClaudeBaseline { get; init; }
+
     /// <summary>When a line carries no time: the file's last write time.</summary>
     public DateTimeOffset? FallbackTime { get; init; }
 

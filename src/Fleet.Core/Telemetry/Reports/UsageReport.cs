@@ -16,6 +16,9 @@ public enum UsageGrouping
     Project,
     Fleet,
     Worker,
+
+    /// <summary>Five-hour blocks, the window plans reset on (<see cref="UsageBlocks"/>).</summary>
+    Block,
 }
 
 /// <summary>Tokens by kind and cost for one model within a group. Input excludes cache reads and writes (Codex: input minus cached).</summary>
@@ -41,7 +44,15 @@ public sealed record UsageRow(
     long ReasoningOutputTokens,
     long TotalTokens,
     decimal CostUsd,
-    IReadOnlyList<UsageModelRow> Models);
+    IReadOnlyList<UsageModelRow> Models)
+{
+    /// <summary>A five-hour block's times, burn rate and (the active one) projection; null for other groupings.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public UsageBlockInfo? Block { get; init; }
+}
+
+/// <summary>A five-hour block as a usage row shows it.</summary>
+public sealed record UsageBlockInfo(DateTimeOffset Start, DateTimeOffset End, DateTimeOffset FirstCall, DateTimeOffset LastCall, bool Active, BlockBurn Burn);
 
 public sealed record UsageTotals(
     long InputTokens,
@@ -63,7 +74,11 @@ public sealed record UsageReportJson(
     UsageTotals Totals,
     IReadOnlyList<UsageModelRow> ByModel,
     IReadOnlyList<string> UnpricedModels,
-    string PricesAsOf);
+    string PricesAsOf)
+{
+    /// <summary>True when rehearsal runs' usage (no spend) is counted too (<c>--include-rehearsal</c>).</summary>
+    public bool IncludesRehearsal { get; init; }
+}
 
 /// <summary>
 /// Usage and cost from the store's deduplicated model calls. Costs are computed at report time from the
@@ -73,10 +88,27 @@ public sealed record UsageReportJson(
 /// </summary>
 public static class UsageReport
 {
-    public static Task<UsageReportJson> BuildAsync(TelemetryStore store, UsageGrouping by, DateOnly? since, DateOnly? until, PriceTable prices, CancellationToken cancellationToken)
+    /// <param name="includeRehearsal">Count rehearsal runs' usage too (it is no spend, so it is left out by default).</param>
+    /// <param name="now">When the report is made: which five-hour block is active, and its projection.</param>
+    public static Task<UsageReportJson> BuildAsync(TelemetryStore store, UsageGrouping by, DateOnly? since, DateOnly? until, PriceTable prices, CancellationToken cancellationToken, bool includeRehearsal = false, DateTimeOffset? now = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(prices);
+        var sinceMs = since is { } s0 ? new DateTimeOffset(s0.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero).ToUnixTimeMilliseconds() : (long?)null;
+        var untilMs = until is { } u0 ? new DateTimeOffset(u0.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero).ToUnixTimeMilliseconds() : (long?)null;
+        var filter = "(?1 IS NULL OR ts >= ?1) AND (?2 IS NULL OR ts < ?2)" + (includeRehearsal ? "" : " AND rehearsal = 0");
+        IReadOnlyList<UsageBlock> blocks = [];
+        if (by == UsageGrouping.Block)
+        {
+            var times = new List<DateTimeOffset>();
+            using var timesQuery = new RawStatement(store.Connection, $"SELECT ts FROM model_calls WHERE ts IS NOT NULL AND {filter}");
+            timesQuery.Add(sinceMs);
+            timesQuery.Add(untilMs);
+            while (timesQuery.Read())
+                times.Add(DateTimeOffset.FromUnixTimeMilliseconds(timesQuery.GetInt64(0)));
+            blocks = UsageBlocks.Of(times);
+        }
+
         // Rows are read plainly and summed here: SQLite's GROUP BY sorts every row with all its aggregate inputs
         // first, which costs more than the whole read.
         var key = by switch
@@ -86,12 +118,13 @@ public static class UsageReport
             UsageGrouping.Session => "session_id",
             UsageGrouping.Project => "project",
             UsageGrouping.Fleet => "fleet",
+            UsageGrouping.Block => "ts",
             _ => "CASE WHEN worker IS NULL THEN NULL ELSE COALESCE(fleet, '-') || '/' || worker END",
         };
         var sql = $"""
             SELECT {key}, provider, COALESCE(model, '?'), fast, reported_cost, input, output, cache_write_5m, cache_write_1h, cache_read, reasoning
             FROM model_calls
-            WHERE (?1 IS NULL OR ts >= ?1) AND (?2 IS NULL OR ts < ?2)
+            WHERE {filter}
             """;
         var sums = new Dictionary<SumKey, Sum>();
         var days = new Dictionary<long, string>();
@@ -101,8 +134,8 @@ public static class UsageReport
         string? lastDayText = null;
         using (var query = new RawStatement(store.Connection, sql))
         {
-            query.Add(since is { } s ? new DateTimeOffset(s.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero).ToUnixTimeMilliseconds() : null);
-            query.Add(until is { } u ? new DateTimeOffset(u.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero).ToUnixTimeMilliseconds() : null);
+            query.Add(sinceMs);
+            query.Add(untilMs);
             while (query.Read())
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -124,6 +157,10 @@ public static class UsageReport
                     }
 
                     group = lastDayText!;
+                }
+                else if (by == UsageGrouping.Block)
+                {
+                    group = UsageBlocks.Find(blocks, DateTimeOffset.FromUnixTimeMilliseconds(query.GetInt64(0)))?.Key ?? "(none)";
                 }
                 else
                 {
@@ -173,6 +210,15 @@ public static class UsageReport
         }
 
         var rows = groups.Select(g => Row(g.Key, g.Value.Values)).ToList();
+        if (by == UsageGrouping.Block)
+        {
+            var at = now ?? DateTimeOffset.UtcNow;
+            var byKey = blocks.ToDictionary(b => b.Key, StringComparer.Ordinal);
+            rows = [.. rows.Select(r => byKey.TryGetValue(r.Key, out var b)
+                ? r with { Block = new UsageBlockInfo(b.Start, b.End, b.FirstCall, b.LastCall, b.IsActive(at), UsageBlocks.Burn(b, r.CostUsd, r.TotalTokens, at)) }
+                : r)];
+        }
+
         var byModel = groups.Values.SelectMany(m => m.Values)
             .GroupBy(a => (a.Provider, a.Model))
             .Select(g => g.Aggregate(new Accumulator(g.Key.Provider, g.Key.Model), (total, a) => total.Merge(a)).ToRow())
@@ -196,7 +242,7 @@ public static class UsageReport
             totals,
             byModel,
             [.. unpriced],
-            PriceTable.CompiledOn.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)));
+            PriceTable.CompiledOn.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)) { IncludesRehearsal = includeRehearsal });
     }
 
     private static readonly int UnixEpochDay = DateOnly.FromDateTime(DateTime.UnixEpoch).DayNumber;

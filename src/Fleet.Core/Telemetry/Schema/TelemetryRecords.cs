@@ -32,7 +32,8 @@ public sealed record RunTags(
     [property: Description("The fleet name.")] string? Fleet = null,
     [property: Description("The worker id.")] string? Worker = null,
     [property: Description("The iteration number, from 1.")] int? Iteration = null,
-    [property: Description("The issue the worker's squad works on (team mode).")] string? Issue = null)
+    [property: Description("The issue the worker's squad works on (team mode).")] string? Issue = null,
+    [property: Description("True when the run was a rehearsal (fleet's scripted endpoint): its usage is no spend.")] bool Rehearsal = false)
 {
     public static RunTags None { get; } = new();
 }
@@ -113,6 +114,10 @@ public abstract record TelemetryRecord
     [Description("The fleet run that produced it, if any.")]
     public RunTags Tags { get; init; } = RunTags.None;
 
+    /// <summary>The project folder it belongs to when the reader knows better than the file's path: the session's working folder, or the fleet root.</summary>
+    [JsonIgnore]
+    public string? Folder { get; init; }
+
     /// <summary>The discriminator as stored (<c>model_call</c> …).</summary>
     [JsonIgnore]
     public string Kind => this switch
@@ -155,7 +160,7 @@ public sealed record ModelCallRecord : TelemetryRecord
 {
     public string? Model { get; init; }
 
-    [Description("Claude message.id (the dedup key with request_id).")]
+    [Description("Claude message.id (the dedup key with request_id); Codex: the session and the cumulative total the call reached (the same call in another copy of the rollout has the same).")]
     public string? MessageId { get; init; }
 
     [Description("Claude requestId.")]

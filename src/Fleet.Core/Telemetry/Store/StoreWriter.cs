@@ -34,6 +34,7 @@ internal sealed class StoreWriter : IDisposable
     private readonly RawStatement _saveSource;
     private RawStatement _claudeCandidates;
     private RawStatement _codexDuplicate;
+    private RawStatement _codexSameUsage;
     private readonly RepeatedText _session = new();
     private readonly RepeatedText _agent = new();
     private readonly RepeatedText _project = new();
@@ -70,8 +71,8 @@ internal sealed class StoreWriter : IDisposable
             INSERT INTO events(source_id, line, kind, provider, session_id, agent_id, sidechain, ts, name, tool_use_id, outcome, subject, count, number, text, run, fleet, worker, iteration, issue)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """);
-        const string CallColumns = "source_id, line, provider, session_id, agent_id, sidechain, project, ts, model, model_assumed, message_id, request_id, input, output, cache_write_5m, cache_write_1h, cache_read, reasoning, fast, reported_cost, run, fleet, worker, iteration, issue";
-        const string CallValues = "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?";
+        const string CallColumns = "source_id, line, provider, session_id, agent_id, sidechain, project, ts, model, model_assumed, message_id, request_id, input, output, cache_write_5m, cache_write_1h, cache_read, reasoning, fast, reported_cost, run, fleet, worker, iteration, issue, rehearsal";
+        const string CallValues = "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?";
         _insertCall = new RawStatement(connection, $"INSERT INTO model_calls({CallColumns}) VALUES ({CallValues})");
         _updateCall = new RawStatement(connection, $"UPDATE model_calls SET ({CallColumns}) = ({CallValues}) WHERE id = ?");
         // Served by the partial index events_pending: only calls still waiting for their result are indexed.
@@ -89,7 +90,13 @@ internal sealed class StoreWriter : IDisposable
         // Candidates for dedup: read back by rowid after a hash hit (first ingest), else found through the indexes.
         _claudeCandidates = new RawStatement(connection, _bulk ? ClaudeCandidateByRowId : ClaudeCandidatesByMessage);
         _codexDuplicate = new RawStatement(connection, _bulk ? CodexDuplicateByRowId : CodexDuplicateByTime);
+        _codexSameUsage = new RawStatement(connection, _bulk ? CodexSameUsageByRowId : CodexSameUsageByKey);
     }
+
+    private const string CodexSameUsageByRowId = "SELECT 1 FROM model_calls WHERE id = ? AND message_id = ? AND provider = 'codex'";
+
+    /// <summary>A stored Codex call with the same session and cumulative total: served by the partial index model_calls_message.</summary>
+    internal const string CodexSameUsageByKey = "SELECT 1 FROM model_calls WHERE message_id = ? AND provider = 'codex' LIMIT 1";
 
     // The same-request test is SQLite's (request_id IS ?), so no stored id is decoded into a string.
     private const string ClaudeCandidate = "SELECT id, request_id IS ?, sidechain, input + output + cache_write_5m + cache_write_1h + cache_read, fast FROM model_calls";
@@ -192,7 +199,7 @@ internal sealed class StoreWriter : IDisposable
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool WriteCall(long sourceId, string? project, ModelCallRecord call)
     {
-        ulong key = 0;
+        ulong key = 0, usageKey = 0;
         // Each id is masked once: the dedup lookup and the row use the same masked text.
         var messageId = SecretMasker.MaskOrNull(call.MessageId);
         var requestId = SecretMasker.MaskOrNull(call.RequestId);
@@ -201,8 +208,18 @@ internal sealed class StoreWriter : IDisposable
             var model = _model.Mask(call.Model);
             var ts = call.Timestamp?.ToUnixTimeMilliseconds();
             key = CodexKey(ts, model, call);
-            if (IsCodexDuplicate(key, ts, model, call))
+            if (messageId is not null)
+            {
+                // The session and the cumulative total it reached identify the call: two responses of equal size at one
+                // time (a worker log's lines carry no time) are two calls, and a copy of the rollout is the same calls.
+                usageKey = DedupTable.Hash(messageId, _seed ^ 0x5E55);
+                if (IsSameCodexUsage(usageKey, messageId))
+                    return false;
+            }
+            else if (IsCodexDuplicate(key, ts, model, call))
+            {
                 return false;
+            }
         }
         else if (call.Provider == AgentProvider.Claude && messageId is not null)
         {
@@ -224,6 +241,8 @@ internal sealed class StoreWriter : IDisposable
         if (_table is not null && (call.Provider == AgentProvider.Codex || (call.Provider == AgentProvider.Claude && call.MessageId is not null)))
         {
             _table.Add(key, rowId);
+            if (usageKey != 0)
+                _table.Add(usageKey, rowId);
             if (_table.Count >= _tableLimit)
                 MoveLookupsToIndexes();
         }
@@ -238,8 +257,10 @@ internal sealed class StoreWriter : IDisposable
             build.ExecuteNonQuery();
         _claudeCandidates.Dispose();
         _codexDuplicate.Dispose();
+        _codexSameUsage.Dispose();
         _claudeCandidates = new RawStatement(_connection, ClaudeCandidatesByMessage);
         _codexDuplicate = new RawStatement(_connection, CodexDuplicateByTime);
+        _codexSameUsage = new RawStatement(_connection, CodexSameUsageByKey);
         _table = null;
     }
 
@@ -330,6 +351,37 @@ internal sealed class StoreWriter : IDisposable
         return false;
     }
 
+    /// <summary>True when a Codex usage event of the same session reaching the same cumulative total is stored (another copy of the rollout).</summary>
+    private bool IsSameCodexUsage(ulong key, string usageKey)
+    {
+        var query = _codexSameUsage;
+        if (_table is null)
+        {
+            query.Add(usageKey);
+            return Drain(query);
+        }
+
+        _rowIds.Clear();
+        _table.Find(key, _rowIds);
+        foreach (var rowId in _rowIds)
+        {
+            query.Add(rowId);
+            query.Add(usageKey);
+            if (Drain(query))
+                return true;
+        }
+
+        return false;
+    }
+
+    private static bool Drain(RawStatement query)
+    {
+        var found = false;
+        while (query.Read())
+            found = true;
+        return found;
+    }
+
     private static bool Exists(RawStatement query, long? rowId, long? ts, string? model, ModelCallRecord call)
     {
         if (rowId is { } id)
@@ -354,7 +406,7 @@ internal sealed class StoreWriter : IDisposable
         command.Add(_session.Mask(call.SessionId));
         command.Add(_agent.Mask(call.AgentId));
         command.Add(call.Sidechain);
-        command.Add(_project.Mask(project));
+        command.Add(_project.Mask(call.Folder ?? project));
         command.Add(call.Timestamp?.ToUnixTimeMilliseconds());
         command.Add(_model.Mask(call.Model));
         command.Add(call.ModelAssumed);
@@ -369,6 +421,7 @@ internal sealed class StoreWriter : IDisposable
         command.Add(call.Fast);
         command.Add(call.CostUsd is { } cost ? (double)cost : null);
         BindTags(command, call.Tags);
+        command.Add(call.Tags.Rehearsal);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -520,6 +573,7 @@ internal sealed class StoreWriter : IDisposable
         _saveSource.Dispose();
         _claudeCandidates.Dispose();
         _codexDuplicate.Dispose();
+        _codexSameUsage.Dispose();
         // A completed async method's state (and this writer in it) can outlive the ingest: let the table go now.
         _table = null;
         if (!_committed)

@@ -72,7 +72,7 @@ public sealed class TelemetryStore : IAsyncDisposable, IDisposable
           model_assumed INTEGER NOT NULL, message_id TEXT, request_id TEXT,
           input INTEGER NOT NULL, output INTEGER NOT NULL, cache_write_5m INTEGER NOT NULL, cache_write_1h INTEGER NOT NULL,
           cache_read INTEGER NOT NULL, reasoning INTEGER NOT NULL, fast INTEGER NOT NULL, reported_cost REAL,
-          run TEXT, fleet TEXT, worker TEXT, iteration INTEGER, issue TEXT);
+          run TEXT, fleet TEXT, worker TEXT, iteration INTEGER, issue TEXT, rehearsal INTEGER NOT NULL DEFAULT 0);
         CREATE TABLE IF NOT EXISTS gates(
           id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, gate_id TEXT NOT NULL, kind TEXT NOT NULL, tool TEXT, asked TEXT,
           decision TEXT, decided_by TEXT, by_whom TEXT, rule TEXT, message TEXT, asked_at INTEGER, decided_at INTEGER, waited_ms INTEGER,
@@ -198,6 +198,7 @@ public sealed class TelemetryStore : IAsyncDisposable, IDisposable
             await ExecuteAsync(connection, settings, cancellationToken).ConfigureAwait(false);
             // One transaction for the whole schema: each statement on its own would be a commit of its own.
             await ExecuteAsync(connection, "BEGIN IMMEDIATE;" + Tables + CreateBulkIndexes + "COMMIT;", cancellationToken).ConfigureAwait(false);
+            await AddRehearsalColumnAsync(connection, cancellationToken).ConfigureAwait(false);
             await using var version = connection.CreateCommand();
             version.CommandText = "INSERT INTO meta(key, value) VALUES ('schema_version', $v) ON CONFLICT(key) DO NOTHING; SELECT value FROM meta WHERE key = 'schema_version';";
             version.Parameters.AddWithValue("$v", TelemetrySchema.Version.ToString(CultureInfo.InvariantCulture));
@@ -305,6 +306,15 @@ public sealed class TelemetryStore : IAsyncDisposable, IDisposable
                 // Another open is removing it too, or it is not ours to remove: either way it is not in the way.
             }
         }
+    }
+
+    /// <summary>A store made before rehearsal spend was tagged gets the column; its earlier rows count as real spend.</summary>
+    private static async Task AddRehearsalColumnAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    {
+        await using var probe = connection.CreateCommand();
+        probe.CommandText = "SELECT COUNT(*) FROM pragma_table_info('model_calls') WHERE name = 'rehearsal'";
+        if (Convert.ToInt64(await probe.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture) == 0)
+            await ExecuteAsync(connection, "ALTER TABLE model_calls ADD COLUMN rehearsal INTEGER NOT NULL DEFAULT 0", cancellationToken).ConfigureAwait(false);
     }
 
     internal static async Task ExecuteAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken)
