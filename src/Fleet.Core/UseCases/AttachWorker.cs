@@ -42,12 +42,17 @@ public sealed class AttachWorker(FleetHost host)
         }
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var follow = FollowAsync(view, layout, worker, iteration, io.Write, stop.Token);
         var steer = new WorkerConsole(host).RunAsync(fleet.Root, worker, iteration, io, stop.Token);
-        var first = await Task.WhenAny(follow, steer);
+        var follow = FollowAsync(view, layout, worker, iteration, io.Write, stop.Token);
+        if (await Task.WhenAny(follow, steer) == steer && !await steer)
+        {
+            // The end of piped input: the view stays open until the worker ends.
+            await follow;
+        }
+
         await stop.CancelAsync();
         await Task.WhenAll(follow, steer);
-        if (first == follow)
+        if (await follow)
         {
             io.Write($"[fleet] {worker} has ended; attach closes\n");
         }
@@ -56,7 +61,8 @@ public sealed class AttachWorker(FleetHost host)
     }
 
     /// <summary>Writes the view as it grows, until the worker's outcome is recorded and the view is read to its end.</summary>
-    private async Task FollowAsync(string path, FleetLayout layout, string worker, int iteration, Action<string> write, CancellationToken cancellationToken)
+    /// <returns>True when the worker ended; false when the person left first.</returns>
+    private async Task<bool> FollowAsync(string path, FleetLayout layout, string worker, int iteration, Action<string> write, CancellationToken cancellationToken)
     {
         try
         {
@@ -76,7 +82,7 @@ public sealed class AttachWorker(FleetHost host)
 
                 if (ended)
                 {
-                    return;
+                    return true;
                 }
 
                 await Task.Delay(Poll, host.Time, cancellationToken);
@@ -84,6 +90,7 @@ public sealed class AttachWorker(FleetHost host)
         }
         catch (OperationCanceledException)
         {
+            return false;
         }
     }
 

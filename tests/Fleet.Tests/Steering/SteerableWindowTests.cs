@@ -187,6 +187,35 @@ public sealed class SteerableWindowTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Lines_piped_into_fleet_attach_are_messages_and_commands_for_the_worker()
+    {
+        var spec = await PrepareAsync("stepper");
+        await new BackgroundSpawner().SpawnAsync(new SpawnRequest("window", _root.Path, "stepper", 1, [.. RepoPaths.FleetArgv, "worker", "--spec", spec], Path.Combine(IterationDir, "stepper.shim.log")), Ct).DefaultTimeout();
+        await WaitForLogAsync("stepper", "\"tool_use\"");
+        var start = RepoPaths.FleetProcess(_root.Path, "attach", _root.Path, "stepper");
+        start.RedirectStandardInput = true;
+        using var attach = System.Diagnostics.Process.Start(start)!;
+        var stdout = attach.StandardOutput.ReadToEndAsync(Ct);
+        var stderr = attach.StandardError.ReadToEndAsync(Ct);
+
+        await attach.StandardInput.WriteLineAsync("/approve");
+        await attach.StandardInput.WriteLineAsync("use pnpm, not npm");
+        attach.StandardInput.Close();
+        await attach.WaitForExitAsync(Ct).SlowTimeout();
+        var record = await ExitRecordAsync("stepper");
+
+        (attach.ExitCode, await stderr).ShouldBe((0, string.Empty));
+        record.Outcome.ShouldBe(WorkerOutcome.Succeeded, record.Error);
+        _requests.Count(r => r.Said?.Contains("use pnpm, not npm", StringComparison.Ordinal) == true).ShouldBe(1);
+        var view = await stdout;
+        view.ShouldStartWith(ConsoleInput.Header("stepper", keys: false, canQuit: true));
+        view.ShouldContain("[fleet] /approve: no gate of this worker is waiting");
+        view.ShouldContain("[fleet] sent (stepper steered 1×)");
+        view.ShouldContain("[fleet] a person says: use pnpm, not npm");
+        view.ShouldContain("[fleet] stepper has ended; attach closes");
+    }
+
+    [Fact]
     public async Task Fleet_attach_for_a_worker_that_is_not_running_exits_2_saying_so()
     {
         await PrepareAsync("stepper");
