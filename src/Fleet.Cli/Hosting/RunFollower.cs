@@ -11,6 +11,20 @@ internal static class RunFollower
 {
     public static async Task<int> FollowAsync(ICliConsole console, FleetLayout layout, string runId, TimeProvider time, CancellationToken cancellationToken)
     {
+        try
+        {
+            return await FollowUntilEndAsync(console, layout, runId, time, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Ctrl+C stops the watching, never the fleet: say so, and how to look again or stop it.
+            await console.Error.WriteLineAsync($"fleet: stopped following; the fleet goes on (fleet status {layout.Root}); to stop it: fleet kill {layout.Root}");
+            return ExitCodes.NeedsPerson;
+        }
+    }
+
+    private static async Task<int> FollowUntilEndAsync(ICliConsole console, FleetLayout layout, string runId, TimeProvider time, CancellationToken cancellationToken)
+    {
         var seen = 0;
         var orchestratorSeen = false;
         var announced = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
