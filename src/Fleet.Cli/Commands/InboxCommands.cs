@@ -136,5 +136,5 @@ internal static class InboxCommands
         return ExitCodes.Success;
     }
 
-    private static string By(ICliConsole console) => console.GetEnvironmentVariable("USER") is { Length: > 0 } user ? user : "a person";
+    private static string By(ICliConsole console) => CommandHelpers.UserName(console);
 }

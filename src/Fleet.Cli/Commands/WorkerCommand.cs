@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Fleet.Cli.Hosting;
 using Fleet.Processes;
+using Fleet.UseCases;
 using Fleet.Workers;
 
 namespace Fleet.Cli.Commands;
@@ -38,6 +39,8 @@ internal static class WorkerCommand
                 OrphanReaper.TryEnable();
             }
 
+            using var keyboard = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var steering = Steerable(console, launch) ? SteerFromWindowAsync(console, launch, keyboard.Token) : Task.CompletedTask;
             try
             {
                 var record = await WorkerShimHost.RunAsync(launch, console.Out, cancellationToken);
@@ -48,8 +51,55 @@ internal static class WorkerCommand
                 // A (worker, iteration) runs once: a second start is refused, and the first record stays.
                 throw new CliException(ex.Message);
             }
+            finally
+            {
+                await keyboard.CancelAsync();
+                await steering;
+            }
         });
         return command;
+    }
+
+    /// <summary>
+    /// A shim whose stdin is a terminal runs in a tmux window: a claude or codex agent there can be steered from the
+    /// window's keyboard. Background shims read /dev/null.
+    /// </summary>
+    private static bool Steerable(ICliConsole console, WorkerLaunchSpec launch) =>
+        console.IsInputTerminal && (launch.PromptOnStdin is not null || launch.CodexSession is not null);
+
+    /// <summary>The window's steering console, for the first worker only (a window is named after one worker); its failure never reaches the run.</summary>
+    private static async Task SteerFromWindowAsync(ICliConsole console, WorkerLaunchSpec launch, CancellationToken cancellationToken)
+    {
+        await Task.Yield();
+        var root = Path.GetDirectoryName(Path.GetDirectoryName(launch.IterationDir))!;
+        try
+        {
+            await using var input = console.OpenInput();
+            var io = new WorkerConsoleIo(input, IsTerminal: true, text => Write(console, text), CanQuit: false, CommandHelpers.UserName(console));
+            await new WorkerConsole(CommandHelpers.Host(console)).RunAsync(root, launch.Worker, launch.Iteration, io, cancellationToken);
+        }
+#pragma warning disable CA1031 // The keyboard is a convenience; the worker's run and its record are not.
+        catch (Exception e) when (e is not OperationCanceledException)
+#pragma warning restore CA1031
+        {
+            Write(console, $"[fleet] this window's keyboard stopped ({e.Message}); fleet say and fleet approve still work\n");
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private static void Write(ICliConsole console, string text)
+    {
+        try
+        {
+            console.Out.Write(text);
+            console.Out.Flush();
+        }
+        catch (IOException)
+        {
+            // The window is gone; the view is switched off the same way.
+        }
     }
 
     /// <summary>True when this process was started as <c>fleet worker</c> (native, or <c>dotnet fleet.dll worker</c>).</summary>

@@ -18,6 +18,9 @@ internal static class CommandHelpers
     /// <summary>What the use cases know of this invocation: its environment, its working directory, the system clock.</summary>
     public static FleetHost Host(ICliConsole console) => new(console.GetEnvironmentVariable, console.CurrentDirectory, TimeProvider.System);
 
+    /// <summary>Who answers a gate: the user's name.</summary>
+    public static string UserName(ICliConsole console) => console.GetEnvironmentVariable("USER") is { Length: > 0 } user ? user : "a person";
+
     public static async Task WriteJsonAsync<T>(ICliConsole console, T value, JsonTypeInfo<T> typeInfo)
     {
         await console.Out.WriteLineAsync(Json(value, typeInfo));

@@ -16,6 +16,12 @@ public interface ICliConsole
     /// <summary>The working directory that relative paths are resolved against.</summary>
     string CurrentDirectory { get; }
 
+    /// <summary>True when stdin is a terminal a person types at.</summary>
+    bool IsInputTerminal => false;
+
+    /// <summary>stdin as raw bytes (no line editing of the runtime's); empty where there is none.</summary>
+    Stream OpenInput() => Stream.Null;
+
     /// <summary>An environment variable as this invocation sees it.</summary>
     string? GetEnvironmentVariable(string name);
 }
@@ -30,6 +36,11 @@ public sealed class SystemCliConsole : ICliConsole
     public TextWriter Error => Console.Error;
 
     public bool IsInteractive => !Console.IsOutputRedirected;
+
+    public bool IsInputTerminal => !Console.IsInputRedirected;
+
+    // Not Console.OpenStandardInput: at a terminal that one edits lines itself, and the steering console reads keys.
+    public Stream OpenInput() => new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(0, ownsHandle: false), FileAccess.Read, 1);
 
     public string CurrentDirectory => Environment.CurrentDirectory;
 

@@ -14,8 +14,9 @@ public sealed class AttachFleet(FleetHost host)
 {
     /// <param name="fleet">The fleet whose session to attach.</param>
     /// <param name="say">Lines for the person before tmux takes the terminal (the attach command, a nested-client hint).</param>
+    /// <param name="window">A worker whose window to open; null for the session's current one.</param>
     /// <returns>tmux's exit code.</returns>
-    public async Task<int> RunAsync(ResolvedFleet fleet, Func<string, Task> say, CancellationToken cancellationToken)
+    public async Task<int> RunAsync(ResolvedFleet fleet, Func<string, Task> say, CancellationToken cancellationToken, string? window = null)
     {
         ArgumentNullException.ThrowIfNull(fleet);
         ArgumentNullException.ThrowIfNull(say);
@@ -29,7 +30,9 @@ public sealed class AttachFleet(FleetHost host)
             throw new FleetOperationException($"fleet \"{fleet.Name}\" has no windows to attach to: {why}; its workers run in the background (or it is not running). {Views(fleet.Root)}");
         }
 
-        var argv = session.Server.Argv("attach-session", "-t", session.Target);
+        var argv = window is null
+            ? session.Server.Argv("attach-session", "-t", session.Target)
+            : session.Server.Argv("attach-session", "-t", session.Target, ";", "select-window", "-t", $"{session.Target}:={window}");
         var start = new ProcessStartInfo(argv[0]) { UseShellExecute = false };
         foreach (var arg in argv.Skip(1))
         {
