@@ -176,7 +176,7 @@ internal static class RunControlCommands
             var duration = x.DurationSeconds is { } d ? $"{d.ToString("0.0", CultureInfo.InvariantCulture)}s" : "";
             var cost = x.CostUsd is { } c ? Money(c) : "";
             var state = x.LimitedUntil is { } until ? $"{x.State} until {until.ToLocalTime().ToString("HH:mm", CultureInfo.InvariantCulture)}" : x.State;
-            w.AppendLine(CultureInfo.InvariantCulture, $"  {x.Worker.PadRight(width)}  {state,-10} {duration,8} {cost,9}{(x.Steers > 0 ? $"  steered {x.Steers}×" : "")}{(x.Reason is null ? "" : "  " + FirstLine(x.Reason))}");
+            w.AppendLine(CultureInfo.InvariantCulture, $"  {x.Worker.PadRight(width)}  {state,-10} {duration,8} {cost,9}{(x.Steers > 0 ? $"  steered {x.Steers}×" : "")}{(x.Slurm is null ? "" : "  " + x.Slurm)}{(x.Reason is null ? "" : "  " + FirstLine(x.Reason))}");
         }
 
         if (s.Why is { } why)
@@ -190,7 +190,7 @@ internal static class RunControlCommands
     internal static StatusJson ToJson(FleetStatus s) => new(
         s.Root, s.Name, s.Type, s.RunId, s.State, s.Iteration, s.MaxIterations,
         [.. s.Verdicts.Select(v => new VerdictJson(v.Iteration, v.Verdict, v.Reason, v.Source))],
-        [.. s.Workers.Select(x => new WorkerStatusJson(x.Worker, x.State, x.DurationSeconds, x.CostUsd, x.Reason, x.LimitedUntil?.ToUniversalTime(), x.Steers))],
+        [.. s.Workers.Select(x => new WorkerStatusJson(x.Worker, x.State, x.DurationSeconds, x.CostUsd, x.Reason, x.LimitedUntil?.ToUniversalTime(), x.Steers) { Slurm = x.Slurm })],
         s.Spent, s.CostCapUsd, s.Why, s.OrchestratorPid, s.SpawnMode,
         [.. s.NeedsYou.Select(g => InboxCommands.ToJson(g, s.Root, s.ReadAt))], s.Warnings);
 

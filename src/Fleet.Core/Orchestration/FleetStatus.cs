@@ -14,6 +14,9 @@ public sealed record WorkerStatusLine(string Worker, string State, double? Durat
 
     /// <summary>How many times a person steered it in this iteration (<c>fleet say</c>, <c>fleet interrupt</c>).</summary>
     public int Steers { get; init; }
+
+    /// <summary>A slurm worker's job: id, node and queue state (<c>queued on slurm: Priority (job 7)</c>); null for a local worker.</summary>
+    public string? Slurm { get; init; }
 }
 
 /// <summary>Where a fleet stands, from its journal and files alone: it works when the orchestrator is dead.</summary>
