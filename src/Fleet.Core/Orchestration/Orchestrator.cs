@@ -197,7 +197,7 @@ public sealed class Orchestrator
             // A shim that outlived its node's failure long enough to record the agent's death: the cause is Slurm's.
             return new WorkerObservation
             {
-                Exit = view.Phase == Placement.JobPhase.Failed ? exit with { Error = $"{view.FailureReason} (the shim recorded: {exit.Error ?? exit.Reason})" } : exit,
+                Exit = view.Phase == Placement.JobPhase.Failed ? exit with { Outcome = WorkerOutcome.Failed, Error = $"{view.FailureReason} (the shim recorded: {exit.Error ?? exit.Reason})" } : exit,
                 StartedHere = startedHere,
             };
         }
