@@ -19,16 +19,26 @@ internal static class LaunchCommand
         var wait = new Option<bool>("--wait") { Description = "Follow the run to its end and exit with its outcome (0 success, 1 failed, 3 needs a person)." };
         var tmux = new Option<bool>("--tmux") { Description = "Run each worker in a window of the fleet's tmux session, fleet-<name>-<root key> (the default when tmux is installed)." };
         var noTmux = new Option<bool>("--no-tmux") { Description = "Run workers in the background; their readable views go to iterations/N/<id>.shim.log." };
+        var placement = new Option<string?>("--placement")
+        {
+            Description = "With --dry-run: show the plan as if every worker had this placement: local, slurm (the sbatch argv), or kubernetes (the Job manifests; designed, not run: docs/scale-out.md).",
+        };
+        placement.AcceptOnlyFromAmong("local", "slurm", "kubernetes");
         var json = CommandHelpers.JsonOption();
         var command = new Command("launch", "Start a fleet: the orchestrator runs in the background; this prints the commands to watch, pause and kill it.")
         {
-            root, dryRun, rehearse, wait, tmux, noTmux, json,
+            root, dryRun, rehearse, wait, tmux, noTmux, placement, json,
         };
         command.Validators.Add(r =>
         {
             if (r.GetValue(tmux) && r.GetValue(noTmux))
             {
                 r.AddError("--tmux and --no-tmux contradict each other: choose one");
+            }
+
+            if (r.GetValue(placement) is not null && !r.GetValue(dryRun))
+            {
+                r.AddError("--placement works with --dry-run only: a run's placement is config.placement in fleet.json (local or slurm)");
             }
         });
         command.SetAction(async (parse, cancellationToken) =>
@@ -44,6 +54,19 @@ internal static class LaunchCommand
 
             if (parse.GetValue(dryRun))
             {
+                if (parse.GetValue(placement) == "kubernetes")
+                {
+                    var manifests = Placement.KubernetesJobs.Manifests(fleet, fleet.Graph.Layers().SelectMany(l => l));
+                    await console.Out.WriteLineAsync(manifests.ToJsonString(JsonText.Indented));
+                    await console.Error.WriteLineAsync("dry run: the Kubernetes Jobs of iteration 1 (kubernetes placement is designed, not run: docs/scale-out.md); nothing was started");
+                    return ExitCodes.Success;
+                }
+
+                if (parse.GetValue(placement) is { } forced)
+                {
+                    fleet = WithPlacement(fleet, forced == "slurm" ? WorkerPlacement.Slurm : WorkerPlacement.Local);
+                }
+
                 var plan = await LaunchFleet.DryRunAsync(fleet, parse.GetValue(rehearse), null, cancellationToken);
                 if (parse.GetValue(json))
                 {
@@ -86,6 +109,11 @@ internal static class LaunchCommand
         }
     }
 
+    private static ResolvedFleet WithPlacement(ResolvedFleet fleet, WorkerPlacement placement) => fleet with
+    {
+        Workers = [.. fleet.Workers.Select(w => w with { Placement = placement, Slurm = placement == WorkerPlacement.Slurm ? w.Slurm ?? SlurmSettings.Default : null })],
+    };
+
     internal static string Render(LaunchPlan plan)
     {
         var fleet = plan.Fleet;
@@ -107,6 +135,10 @@ internal static class LaunchCommand
             var brief = worker.Provider == Provider.Command ? "" : $", brief: {planned.PromptSource}";
             w.WriteLine($"  {worker.Id} ({worker.Type.Name()}, {Describe(worker)}){brief}");
             w.WriteLine($"    $ {ShellQuote.Join(planned.Argv)}");
+            if (planned.Sbatch is { } sbatch)
+            {
+                w.WriteLine($"    on slurm, its shim as a batch job: $ {ShellQuote.Join(sbatch)}");
+            }
             if (worker.Provider == Provider.Claude)
             {
                 w.WriteLine("    stdin: the brief as a stream-json user message; permission requests answered by fleet's gates (rules, else fleet inbox)");
@@ -156,7 +188,11 @@ internal static class LaunchCommand
         var stop = new StopRulesJson(fleet.Type == FleetType.Iterative ? fleet.StopRules.ReviewerLgtmCount : null, fleet.StopRules.MaxIterations, fleet.StopRules.CostCapUsd);
         var workers = plan.Workers.Select(p => new PlannedWorkerJson(
             p.Worker.Id, p.Worker.Type.Name(), p.Worker.Provider.Name(), p.Worker.Model, p.Worker.FallbackModel, p.Worker.ReasoningEffort?.Name(),
-            p.Worker.MaxBudgetPerIter, p.Layer, p.PromptSource, p.Argv, p.Worker.DependsOn)).ToList();
+            p.Worker.MaxBudgetPerIter, p.Layer, p.PromptSource, p.Argv, p.Worker.DependsOn)
+        {
+            Placement = p.Worker.Placement.Name(),
+            Sbatch = p.Sbatch,
+        }).ToList();
         return new DryRunJson(fleet.Root, fleet.Name, fleet.Type.Name(), fleet.MaxConcurrent, plan.Layers, stop, workers, [.. warnings.Select(CommandHelpers.ToJson)]);
     }
 }

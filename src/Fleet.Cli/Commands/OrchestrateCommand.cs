@@ -54,10 +54,13 @@ internal static class OrchestrateCommand
                 Action<string> log = line => console.Out.WriteLine($"{time.GetLocalNow().ToString("HH:mm:ss", CultureInfo.InvariantCulture)} {line}");
                 using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
                 await using var notifier = StartNotifier(console, layout, fleet, dirs, http, time, log);
+                var slurm = fleet.Workers.Any(w => w.Placement == WorkerPlacement.Slurm) ? new Placement.SlurmClient(time) : null;
                 var orchestrator = new Orchestrator(new OrchestratorOptions
                 {
                     Fleet = fleet,
                     Spawner = spawner.Spawner,
+                    SlurmSpawner = slurm is null ? null : new SlurmSpawner(fleet, SelfCommand.Argv(console), slurm, time),
+                    Slurm = slurm,
                     Workspace = fleet.Type == FleetType.Worktree ? new WorktreeWorkspace(fleet) : null,
                     FleetCommand = SelfCommand.Argv(console),
                     WorkerOptions = new WorkerRunOptions(server?.BaseUrl, ToolSearchDirs: LaunchChecks.ToolSearchDirs(CommandHelpers.Host(console), layout.Root)),

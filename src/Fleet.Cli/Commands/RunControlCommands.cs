@@ -177,7 +177,7 @@ internal static class RunControlCommands
         {
             var duration = x.DurationSeconds is { } d ? $"{d.ToString("0.0", CultureInfo.InvariantCulture)}s" : "";
             var cost = x.CostUsd is { } c ? Money(c) : "";
-            var line = $"  {x.Worker.PadRight(width)}  {StateOf(x).PadRight(stateWidth)} {duration,8} {cost,9}{(x.Steers > 0 ? $"  steered {x.Steers}×" : "")}{(x.Reason is null ? "" : "  " + FirstLine(x.Reason))}";
+            var line = $"  {x.Worker.PadRight(width)}  {StateOf(x).PadRight(stateWidth)} {duration,8} {cost,9}{(x.Steers > 0 ? $"  steered {x.Steers}×" : "")}{(x.Slurm is null ? "" : "  " + x.Slurm)}{(x.Reason is null ? "" : "  " + FirstLine(x.Reason))}";
             w.AppendLine(line.TrimEnd());
         }
 
@@ -192,7 +192,7 @@ internal static class RunControlCommands
     internal static StatusJson ToJson(FleetStatus s) => new(
         s.Root, s.Name, s.Type, s.RunId, s.State, s.Iteration, s.MaxIterations,
         [.. s.Verdicts.Select(v => new VerdictJson(v.Iteration, v.Verdict, v.Reason, v.Source))],
-        [.. s.Workers.Select(x => new WorkerStatusJson(x.Worker, x.State, x.DurationSeconds, x.CostUsd, x.Reason, x.LimitedUntil?.ToUniversalTime(), x.Steers) { RunCostUsd = x.RunCostUsd })],
+        [.. s.Workers.Select(x => new WorkerStatusJson(x.Worker, x.State, x.DurationSeconds, x.CostUsd, x.Reason, x.LimitedUntil?.ToUniversalTime(), x.Steers) { RunCostUsd = x.RunCostUsd, Slurm = x.Slurm })],
         s.Spent, s.CostCapUsd, s.Why, s.OrchestratorPid, s.SpawnMode,
         [.. s.NeedsYou.Select(g => InboxCommands.ToJson(g, s.Root, s.ReadAt))], s.Warnings);
 

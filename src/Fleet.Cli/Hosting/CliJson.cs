@@ -10,7 +10,15 @@ public sealed record FleetSummaryJson(string Name, string Type, int Workers, IRe
 
 public sealed record ValidateJson(string File, bool Valid, int Errors, int Warnings, IReadOnlyList<DiagnosticJson> Diagnostics, FleetSummaryJson? Fleet);
 
-public sealed record PlannedWorkerJson(string Id, string Type, string Provider, string? Model, string? FallbackModel, string? ReasoningEffort, decimal? MaxBudgetPerIter, int Layer, string Prompt, IReadOnlyList<string> Argv, IReadOnlyList<string> DependsOn);
+public sealed record PlannedWorkerJson(string Id, string Type, string Provider, string? Model, string? FallbackModel, string? ReasoningEffort, decimal? MaxBudgetPerIter, int Layer, string Prompt, IReadOnlyList<string> Argv, IReadOnlyList<string> DependsOn)
+{
+    /// <summary>local or slurm.</summary>
+    public string Placement { get; init; } = "local";
+
+    /// <summary>A slurm worker's sbatch argv; absent for a local one.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? Sbatch { get; init; }
+}
 
 public sealed record StopRulesJson(int? ReviewerLgtmCount, int MaxIterations, decimal? CostCapUsd);
 
@@ -51,6 +59,10 @@ public sealed record WorkerStatusJson(string Worker, string State, double? Durat
 {
     /// <summary>What the worker cost over the whole run so far, by the rule every report uses (<c>cost_usd</c> is this iteration's).</summary>
     public decimal RunCostUsd { get; init; }
+
+    /// <summary>A slurm worker's job id, node and queue state; absent for a local worker.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Slurm { get; init; }
 }
 
 /// <summary>One gate as <c>fleet inbox --json</c> and <c>fleet status --json</c> (<c>needs_you</c>) show it.</summary>

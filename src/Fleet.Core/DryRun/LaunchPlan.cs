@@ -10,13 +10,17 @@ namespace Fleet.DryRun;
 /// <param name="Layer">Its layer, from 0.</param>
 /// <param name="PromptSource">Where its brief comes from, relative to the root (or "task").</param>
 /// <param name="Argv">The exact argv, with the brief and the fleet context replaced by short placeholders for display.</param>
-public sealed record PlannedWorker(ResolvedWorker Worker, int Layer, string PromptSource, IReadOnlyList<string> Argv);
+/// <param name="Sbatch">A slurm worker's sbatch argv (its shim as a batch job); null for a local worker.</param>
+public sealed record PlannedWorker(ResolvedWorker Worker, int Layer, string PromptSource, IReadOnlyList<string> Argv, IReadOnlyList<string>? Sbatch = null);
 
 /// <summary>What <c>fleet launch --dry-run</c> shows: layers, workers with their command lines, stop rules. Reads only.</summary>
 /// <param name="CodexAppServer">Codex workers run under <c>codex app-server</c>; false: as <c>codex exec</c> (this codex has no app-server).</param>
 public sealed record LaunchPlan(ResolvedFleet Fleet, IReadOnlyList<IReadOnlyList<string>> Layers, IReadOnlyList<PlannedWorker> Workers, bool CodexAppServer = true)
 {
     public const string SessionPlaceholder = "<session-uuid>";
+
+    /// <summary>Stands for the launching fleet's own command in a slurm worker's shim argv.</summary>
+    public const string FleetPlaceholder = "<fleet>";
 
     public static LaunchPlan Create(ResolvedFleet fleet, bool codexAppServer = true)
     {
@@ -43,11 +47,24 @@ public sealed record LaunchPlan(ResolvedFleet Fleet, IReadOnlyList<IReadOnlyList
                     LastMessageFile: layout.LastMessageFile(1, id),
                     AskRules: worker.Provider == Provider.Claude ? AgentCommand.AskRules(fleet.Gates) : null,
                     CodexAppServer: codexAppServer);
-                planned.Add(new PlannedWorker(worker, layer, source, AgentCommand.Build(worker, context)));
+                planned.Add(new PlannedWorker(worker, layer, source, AgentCommand.Build(worker, context), SbatchOf(fleet, layout, worker)));
             }
         }
 
         return new LaunchPlan(fleet, layers, planned, codexAppServer);
+    }
+
+    private static IReadOnlyList<string>? SbatchOf(ResolvedFleet fleet, FleetLayout layout, ResolvedWorker worker)
+    {
+        if (worker.Placement != WorkerPlacement.Slurm)
+        {
+            return null;
+        }
+
+        var settings = worker.Slurm ?? SlurmSettings.Default;
+        var iterationDir = layout.IterationDir(1);
+        IReadOnlyList<string> shim = [.. Placement.SlurmJob.FleetCommand(settings, layout.Root, [FleetPlaceholder]), "worker", "--spec", Path.Combine(iterationDir, $"{worker.Id}.spec.json")];
+        return Placement.SlurmJob.SbatchArgv(fleet.Name, layout.Root, worker.Id, 1, settings, Path.Combine(iterationDir, $"{worker.Id}.shim.log"), shim);
     }
 
     /// <summary><c>[builder-a, builder-b] -> [reviewer]</c></summary>

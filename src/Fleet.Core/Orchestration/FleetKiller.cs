@@ -45,6 +45,7 @@ public static class FleetKiller
             actions.Add(new KillAction($"orchestrator (pid {orchestrator.Pid})", gone ? "stopped" : "still running"));
         }
 
+        await CancelSlurmJobsAsync(layout, worker, force, ladder, actions, time, cancellationToken);
         var workers = new Dictionary<(string IterationDir, string Worker), WorkerSweep>();
         await SweepAsync(layout, worker, force, ladder, workers, time, cancellationToken);
         foreach (var sweep in workers.Values.Where(w => w.Found > 0))
@@ -200,6 +201,102 @@ public static class FleetKiller
             var carriers = Claim.Token is { } token ? tokens.Where(t => t.Value == token).Select(t => t.Key).ToHashSet() : [];
             var shimRunsThis = wholeFleet || !File.Exists(WorkerFiles.For(IterationDir, Worker).ExitJson);
             return new SweepScope(carriers, Claim.Agent, shimRunsThis ? Claim.Shim : null);
+        }
+    }
+
+    /// <summary>
+    /// Slurm workers: their processes are on other machines, so the ladder goes through Slurm. Each signal is sent to
+    /// every process of the whole job (<c>scancel --full --signal</c>), then the job is cancelled (Slurm's own SIGTERM
+    /// and SIGKILL), and a queued job is simply cancelled. The local sweep that follows finds whatever runs on this host.
+    /// </summary>
+    private static async Task CancelSlurmJobsAsync(FleetLayout layout, string? worker, bool force, StopLadder ladder, List<KillAction> actions, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var records = SlurmRecords(layout).Where(r => worker is null || r.Worker == worker).ToList();
+        if (records.Count == 0)
+        {
+            return;
+        }
+
+        var client = new Placement.SlurmClient(time);
+        async Task<List<(string IterationDir, string Worker, string JobId, bool Queued)>?> AliveAsync()
+        {
+            var queue = await client.QueueAsync(cancellationToken);
+            return queue is null ? null : [.. records
+                .Select(r => (r, Job: queue.FirstOrDefault(j => j.JobId == r.Record.JobId)))
+                .Where(x => x.Job is not null && Placement.SlurmJobStates.Map(x.Job).Alive)
+                .Select(x => (x.r.IterationDir, x.r.Worker, x.r.Record.JobId, Placement.SlurmJobStates.Map(x.Job).Phase == Placement.JobPhase.Queued))];
+        }
+
+        var alive = await AliveAsync();
+        if (alive is null)
+        {
+            actions.Add(new KillAction("slurm jobs", "squeue did not answer: none cancelled (run fleet kill again once the controller answers)"));
+            return;
+        }
+
+        var targets = alive.ToList();
+        (string Signal, TimeSpan Grace)[] steps = force
+            ? [("KILL", ladder.KillGrace)]
+            : [("INT", ladder.InterruptGrace), ("TERM", ladder.TerminateGrace), ("KILL", ladder.KillGrace)];
+        foreach (var (signal, grace) in steps)
+        {
+            if (alive is not { Count: > 0 })
+            {
+                break;
+            }
+
+            foreach (var job in alive)
+            {
+                await client.CancelAsync(job.JobId, job.Queued ? null : signal, cancellationToken);
+            }
+
+            var deadline = time.GetUtcNow() + grace;
+            do
+            {
+                await Task.Delay(PollInterval, time, cancellationToken);
+                alive = await AliveAsync();
+            }
+            while (alive is { Count: > 0 } && time.GetUtcNow() < deadline);
+        }
+
+        foreach (var job in alive ?? [])
+        {
+            await client.CancelAsync(job.JobId, null, cancellationToken);
+        }
+
+        var deadlineAll = time.GetUtcNow() + TimeSpan.FromSeconds(30);
+        while ((alive = await AliveAsync()) is { Count: > 0 } && time.GetUtcNow() < deadlineAll)
+        {
+            await Task.Delay(PollInterval, time, cancellationToken);
+        }
+
+        foreach (var job in targets)
+        {
+            var left = alive?.Any(a => a.JobId == job.JobId) ?? true;
+            actions.Add(new KillAction($"slurm job {job.JobId} ({job.Worker} in {layout.Relative(job.IterationDir)})", left ? "still in squeue" : "cancelled"));
+        }
+    }
+
+    /// <summary>Every slurm job record (<c>iterations/N/&lt;id&gt;[.attempt-k].slurm.json</c>) of this run.</summary>
+    private static IEnumerable<(string IterationDir, string Worker, Placement.SlurmJobRecord Record)> SlurmRecords(FleetLayout layout)
+    {
+        var iterations = Path.Combine(layout.Root, "iterations");
+        if (!Directory.Exists(iterations))
+        {
+            yield break;
+        }
+
+        foreach (var dir in Directory.GetDirectories(iterations).Order(StringComparer.Ordinal))
+        {
+            foreach (var file in Directory.GetFiles(dir, "*.slurm.json").Order(StringComparer.Ordinal))
+            {
+                if (Placement.SlurmJobRecord.TryRead(file) is { } record)
+                {
+                    var name = Path.GetFileName(file)[..^".slurm.json".Length];
+                    var attempt = name.IndexOf(".attempt-", StringComparison.Ordinal);
+                    yield return (dir, attempt < 0 ? name : name[..attempt], record);
+                }
+            }
         }
     }
 

@@ -17,6 +17,9 @@ public sealed record WorkerStatusLine(string Worker, string State, double? Durat
 
     /// <summary>What the worker cost over the whole run so far (<see cref="RunState.WorkerCostUsd"/>, the rule every report uses).</summary>
     public decimal RunCostUsd { get; init; }
+
+    /// <summary>A slurm worker's job: id, node and queue state (<c>queued on slurm: Priority (job 7)</c>); null for a local worker.</summary>
+    public string? Slurm { get; init; }
 }
 
 /// <summary>Where a fleet stands, from its journal and files alone: it works when the orchestrator is dead.</summary>

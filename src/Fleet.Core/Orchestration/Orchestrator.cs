@@ -29,6 +29,9 @@ public sealed class Orchestrator
     private RunState _state = new();
     private ShimPool? _shims;
     private ReviewRead? _review;
+
+    // squeue's answer, read at most once per round, for every slurm worker at once.
+    private IReadOnlyList<Placement.SlurmJobInfo>? _jobs;
     private bool _unflushed;
 
     // True on the first round and on safety-poll rounds: only then are running workers' claims and processes read.
@@ -118,6 +121,7 @@ public sealed class Orchestrator
         }
 
         var n = Math.Max(1, _state.Iteration);
+        _jobs = null;
         var workers = new Dictionary<string, WorkerObservation>(StringComparer.Ordinal);
         foreach (var worker in _fleet.Workers)
         {
@@ -141,6 +145,11 @@ public sealed class Orchestrator
 
     private async Task<WorkerObservation> ObserveAsync(string iterationDir, string worker, int n, int attempt, CancellationToken cancellationToken)
     {
+        if (_fleet.Worker(worker).Placement == WorkerPlacement.Slurm)
+        {
+            return await ObserveSlurmAsync(iterationDir, worker, n, attempt, cancellationToken);
+        }
+
         var startedHere = _spawnedHere.Contains((worker, n));
         var exit = await WorkerExitRecord.TryReadAsync(iterationDir, worker, cancellationToken);
         var limited = exit is null ? await TryReadLimitedAsync(iterationDir, worker, attempt, cancellationToken) : null;
@@ -164,6 +173,105 @@ public sealed class Orchestrator
             StartedHere = startedHere,
             Claim = new ClaimObservation(claim, shimAlive, agentAlive, exitAfter, limitedAfter),
         };
+    }
+
+    /// <summary>
+    /// A slurm worker: its files are on the shared file system (read on every event and every safety poll, since events
+    /// from other machines may never arrive), and its shim's liveness is its job's state. A job that Slurm ended
+    /// (NODE_FAIL, CANCELLED …) without an exit.json is the worker's failed outcome, with the reason; never requeued.
+    /// </summary>
+    private async Task<WorkerObservation> ObserveSlurmAsync(string iterationDir, string worker, int n, int attempt, CancellationToken cancellationToken)
+    {
+        var startedHere = _spawnedHere.Contains((worker, n));
+        var exit = await WorkerExitRecord.TryReadAsync(iterationDir, worker, cancellationToken);
+        var limited = exit is null ? await TryReadLimitedAsync(iterationDir, worker, attempt, cancellationToken) : null;
+        var suffix = attempt > 1 ? string.Create(CultureInfo.InvariantCulture, $".attempt-{attempt}") : string.Empty;
+        var record = Placement.SlurmJobRecord.TryRead(Path.Combine(iterationDir, $"{worker}{suffix}.slurm.json"));
+        if ((exit is not null && exit.Outcome == WorkerOutcome.Succeeded) || limited is not null)
+        {
+            return new WorkerObservation { Exit = exit, Limited = limited, StartedHere = startedHere };
+        }
+
+        var claim = WorkerClaim.TryRead(iterationDir, worker);
+        var jobs = _options.Slurm is null ? null : _jobs ??= await _options.Slurm.QueueAsync(cancellationToken);
+        var jobId = record?.JobId ?? claim?.SlurmJobId;
+        // squeue could not answer (the controller restarting): nothing is concluded from silence.
+        var view = jobs is null ? new Placement.JobView(Placement.JobPhase.Running, null, "slurm: squeue did not answer")
+            : Placement.SlurmJobStates.Map(jobs.FirstOrDefault(j => j.JobId == jobId), jobId);
+        if (exit is not null)
+        {
+            // A shim that outlived its node's failure long enough to record the agent's death: the cause is Slurm's.
+            return new WorkerObservation
+            {
+                Exit = view.Phase == Placement.JobPhase.Failed ? exit with { Outcome = WorkerOutcome.Failed, Error = $"{view.FailureReason} (the shim recorded: {exit.Error ?? exit.Reason})" } : exit,
+                StartedHere = startedHere,
+            };
+        }
+        if (view.Phase == Placement.JobPhase.Failed && jobId is not null)
+        {
+            var failed = await RecordJobFailureAsync(iterationDir, worker, n, attempt, claim, view.FailureReason!, cancellationToken);
+            if (failed is not null)
+            {
+                return new WorkerObservation { Exit = failed, StartedHere = startedHere };
+            }
+        }
+
+        var exitAfter = await WorkerExitRecord.TryReadAsync(iterationDir, worker, cancellationToken);
+        var limitedAfter = exitAfter is null && await TryReadLimitedAsync(iterationDir, worker, attempt, cancellationToken) is not null;
+        if (claim is null && view.Alive)
+        {
+            // Queued, or on a node and not yet claimed: the job is the shim.
+            return new WorkerObservation { StartedHere = true, Exit = exitAfter };
+        }
+
+        if (claim is null && record is not null && exitAfter is null && view.Phase is Placement.JobPhase.Completed or Placement.JobPhase.Unknown)
+        {
+            var never = $"lost: never started (slurm job {record.JobId} ended before its shim claimed the worker; its output is in {worker}{suffix}.shim.log)";
+            return new WorkerObservation { Exit = await RecordJobFailureAsync(iterationDir, worker, n, attempt, null, never, cancellationToken), StartedHere = startedHere };
+        }
+
+        return new WorkerObservation
+        {
+            StartedHere = startedHere || view.Alive,
+            Claim = new ClaimObservation(claim, view.Alive, view.Alive, exitAfter, limitedAfter),
+        };
+    }
+
+    /// <summary>
+    /// Writes the failed outcome of a job Slurm ended, unless the shim's own record is there: the claim is taken first
+    /// when no shim holds it, so a late shim can never start the worker afterwards.
+    /// </summary>
+    private async Task<WorkerExitRecord?> RecordJobFailureAsync(string iterationDir, string worker, int n, int attempt, WorkerClaim? claim, string reason, CancellationToken cancellationToken)
+    {
+        if (claim is null && WorkerClaim.TryCreate(iterationDir, worker, out var handle))
+        {
+            await using (handle!)
+            {
+                new WorkerClaim { ShimPid = 0, ShimStartTime = 0 }.Write(handle!);
+            }
+        }
+
+        var now = _options.Time.GetUtcNow();
+        var record = new WorkerExitRecord
+        {
+            Worker = worker,
+            Iteration = n,
+            StartedAt = claim?.AgentStartedAt ?? now,
+            EndedAt = now,
+            Outcome = WorkerOutcome.Failed,
+            IsError = true,
+            Reason = reason,
+            Error = reason,
+            Attempt = attempt > 1 ? attempt : null,
+        };
+        if (await WorkerExitRecord.TryReadAsync(iterationDir, worker, cancellationToken) is { } own)
+        {
+            return own;
+        }
+
+        _ = TryWriteExitRecord(record, iterationDir, worker);
+        _options.Log?.Invoke($"iteration {n}: {worker} failed: {reason}");
+        return await WorkerExitRecord.TryReadAsync(iterationDir, worker, cancellationToken) ?? record;
     }
 
     /// <summary>Does what a decision says, then journals its entry: a worker's work is finished before its end is on record.</summary>
@@ -282,8 +390,10 @@ public sealed class Orchestrator
                 spec = await WorkerPreparation.PrepareAsync(_fleet, worker.Id, n, _options.WorkerOptions with { WorkingDirectory = directory }, extra, cancellationToken);
             }
 
-            // A continuation always starts a new shim: the pool counts a (worker, iteration) once.
-            var pooled = attempt == 1 ? _shims : null;
+            // A continuation always starts a new shim: the pool counts a (worker, iteration) once. A slurm worker's shim
+            // runs on a node, which the pool's abstract sockets do not reach.
+            var slurm = worker.Placement == WorkerPlacement.Slurm;
+            var pooled = attempt == 1 && !slurm ? _shims : null;
             await (spec with { LinkName = pooled?.Name }).WriteAsync(specFile, cancellationToken);
             var shimLog = Path.Combine(iterationDir, $"{worker.Id}{suffix}.shim.log");
             if (pooled?.TryAssign(worker.Id, n, specFile, shimLog) == true)
@@ -292,7 +402,8 @@ public sealed class Orchestrator
                 return;
             }
 
-            var spawned = await _options.Spawner.SpawnAsync(
+            var spawner = slurm ? _options.SlurmSpawner ?? throw new InvalidOperationException("no slurm spawner for a slurm worker") : _options.Spawner;
+            var spawned = await spawner.SpawnAsync(
                 new SpawnRequest(_fleet.Name, _layout.Root, worker.Id, n, [.. _options.FleetCommand, "worker", "--spec", specFile], shimLog),
                 cancellationToken);
             _options.Log?.Invoke($"iteration {n}: started {worker.Id} ({spawned.Mode}: {spawned.Detail})");

@@ -10,6 +10,12 @@ public sealed record OrchestratorOptions
 
     public required IWorkerSpawner Spawner { get; init; }
 
+    /// <summary>Starts the shims of workers with placement slurm (<see cref="Spawning.SlurmSpawner"/>); null when the fleet has none.</summary>
+    public IWorkerSpawner? SlurmSpawner { get; init; }
+
+    /// <summary>Reads slurm workers' job states: their shims' liveness is their jobs', not a /proc entry.</summary>
+    public Placement.SlurmClient? Slurm { get; init; }
+
     /// <summary>The argv that runs fleet itself (e.g. <c>[dotnet, /path/fleet.dll]</c>); the shim is this plus <c>worker --spec FILE</c>.</summary>
     public required IReadOnlyList<string> FleetCommand { get; init; }
 

@@ -65,7 +65,53 @@ public static class FleetSchema
             schema[key] = value;
         }
 
+        InlineReferences(schema, schema);
         return schema;
+    }
+
+    /// <summary>
+    /// The exporter writes a type met a second time (the worker's <c>slurm</c> section repeats config's) as a
+    /// <c>$ref</c> to the first; the validator and editors alike read a schema without references more simply.
+    /// </summary>
+    private static void InlineReferences(JsonNode node, JsonObject root)
+    {
+        switch (node)
+        {
+            case JsonObject o:
+                foreach (var (key, value) in o.ToList())
+                {
+                    if (value is JsonObject reference && reference["$ref"] is JsonValue target && target.GetValue<string>() is { } pointer && pointer.StartsWith("#/", StringComparison.Ordinal))
+                    {
+                        JsonNode? resolved = root;
+                        foreach (var part in pointer[2..].Split('/'))
+                        {
+                            resolved = resolved?[part];
+                        }
+
+                        // The target's keywords, with this place's own (its description) kept.
+                        reference.Remove("$ref");
+                        foreach (var (name, keyword) in (resolved as JsonObject ?? []).Where(k => !reference.ContainsKey(k.Key)))
+                        {
+                            reference[name] = keyword?.DeepClone();
+                        }
+                    }
+                    else if (value is not null)
+                    {
+                        InlineReferences(value, root);
+                    }
+                }
+
+                break;
+            case JsonArray a:
+                foreach (var item in a.Where(i => i is not null))
+                {
+                    InlineReferences(item!, root);
+                }
+
+                break;
+            default:
+                break;
+        }
     }
 
     private static JsonNode Transform(JsonSchemaExporterContext context, JsonNode node)

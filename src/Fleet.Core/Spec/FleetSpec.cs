@@ -118,6 +118,37 @@ public sealed class FleetConfig
     [DefaultValue("acceptEdits")]
     [Description("Claude's permission mode for every claude worker. bypassPermissions skips all permission checks: only when the fleet really asks for it.")]
     public PermissionMode? PermissionMode { get; set; }
+
+    [DefaultValue("local")]
+    [Description("Where workers run: local (a process on this machine) or slurm (a batch job on a Slurm cluster whose nodes share the fleet root's file system; docs/scale-out.md).")]
+    public WorkerPlacement? Placement { get; set; }
+
+    [Description("Slurm placement: the sbatch settings of every slurm worker (a worker's own slurm section wins key by key).")]
+    public SlurmSpec? Slurm { get; set; }
+}
+
+/// <summary>The sbatch settings of slurm workers.</summary>
+[Description("How fleet submits a slurm worker's shim with sbatch.")]
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+public sealed class SlurmSpec
+{
+    [Pattern(SlurmNames.Pattern)]
+    [Description("The partition (sbatch --partition); the cluster's default partition when absent.")]
+    public string? Partition { get; set; }
+
+    [Pattern(SlurmNames.Pattern)]
+    [Description("The account to charge (sbatch --account).")]
+    public string? Account { get; set; }
+
+    [Description("sbatch --time: minutes, MM:SS, HH:MM:SS, D-HH, D-HH:MM or D-HH:MM:SS; \"none\" asks for no limit (--time=UNLIMITED). The partition's default when absent. Slurm ends a job at its limit: fleet itself never does.")]
+    public string? TimeLimit { get; set; }
+
+    [NonEmptyItems]
+    [Description("More sbatch arguments, as an argv array (e.g. [\"--mem=4G\", \"--constraint=ssd\"]); never the ones fleet sets itself.")]
+    public List<string>? ExtraArgs { get; set; }
+
+    [Description("The fleet executable the nodes run as the worker shim: absolute, or relative to the fleet root (e.g. the native single-file build copied to .fleet/bin/fleet). The launching fleet's own command when absent, which suits nodes that share its installation.")]
+    public string? FleetBinary { get; set; }
 }
 
 /// <summary>One worker of the fleet.</summary>
@@ -163,6 +194,12 @@ public sealed class WorkerSpec
 
     [Description("Where the worker runs: a folder, absolute or relative to the fleet root; the fleet root when absent (worktree fleets: the task's worktree). Team mode points a squad's developer at its issue's worktree.")]
     public string? Workdir { get; set; }
+
+    [Description("local or slurm; falls back to config.placement.")]
+    public WorkerPlacement? Placement { get; set; }
+
+    [Description("Slurm placement: this worker's sbatch settings, key by key over config.slurm.")]
+    public SlurmSpec? Slurm { get; set; }
 }
 
 /// <summary>The rules that stop an iterative fleet.</summary>
@@ -206,6 +243,20 @@ public enum Provider
     [JsonStringEnumMemberName("claude")] Claude,
     [JsonStringEnumMemberName("codex")] Codex,
     [JsonStringEnumMemberName("command")] Command,
+}
+
+/// <summary>Where a worker's shim runs.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<WorkerPlacement>))]
+public enum WorkerPlacement
+{
+    [JsonStringEnumMemberName("local")] Local,
+    [JsonStringEnumMemberName("slurm")] Slurm,
+}
+
+/// <summary>Slurm partition and account names: no blanks, no commas, nothing a shell or sbatch would split.</summary>
+public static class SlurmNames
+{
+    public const string Pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$";
 }
 
 [JsonConverter(typeof(JsonStringEnumConverter<ReasoningEffort>))]

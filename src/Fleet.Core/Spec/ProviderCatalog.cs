@@ -66,6 +66,8 @@ public static class ProviderCatalog
 
     public static string Name(this FleetType type) => type.ToString().ToLowerInvariant();
 
+    public static string Name(this WorkerPlacement placement) => placement == WorkerPlacement.Slurm ? "slurm" : "local";
+
     public static string Name(this PermissionMode mode) => mode switch
     {
         PermissionMode.AcceptEdits => "acceptEdits",

@@ -15,7 +15,24 @@ public sealed record ResolvedWorker(
     string? Task,
     IReadOnlyList<string> DependsOn,
     IReadOnlyList<string> Command,
-    string? Workdir = null);
+    string? Workdir = null,
+    WorkerPlacement Placement = WorkerPlacement.Local,
+    SlurmSettings? Slurm = null);
+
+/// <summary>A slurm worker's sbatch settings, config.slurm with the worker's own keys over it.</summary>
+/// <param name="TimeLimit">As written; "none" for no limit; null for the partition's default.</param>
+/// <param name="FleetBinary">The fleet executable nodes run (absolute or relative to the root); null: the launching fleet's own command.</param>
+public sealed record SlurmSettings(string? Partition, string? Account, string? TimeLimit, IReadOnlyList<string> ExtraArgs, string? FleetBinary)
+{
+    public static SlurmSettings Default { get; } = new(null, null, null, [], null);
+
+    public static SlurmSettings Merge(SlurmSpec? config, SlurmSpec? worker) => new(
+        worker?.Partition ?? config?.Partition,
+        worker?.Account ?? config?.Account,
+        worker?.TimeLimit ?? config?.TimeLimit,
+        worker?.ExtraArgs ?? config?.ExtraArgs ?? [],
+        worker?.FleetBinary ?? config?.FleetBinary);
+}
 
 /// <summary>Gate rules as texts in Claude's rule syntax (see <c>Fleet.Gates.Policy.GateRule</c>).</summary>
 public sealed record FleetGates(IReadOnlyList<string> Allow, IReadOnlyList<string> Deny, IReadOnlyList<string> Destructive)
@@ -90,5 +107,7 @@ public sealed record ResolvedFleet(
         Task: w.Task,
         DependsOn: w.DependsOn ?? [],
         Command: w.Command ?? [],
-        Workdir: w.Workdir);
+        Workdir: w.Workdir,
+        Placement: w.Placement ?? config.Placement ?? WorkerPlacement.Local,
+        Slurm: (w.Placement ?? config.Placement) == WorkerPlacement.Slurm ? SlurmSettings.Merge(config.Slurm, w.Slurm) : null);
 }

@@ -19,7 +19,14 @@ public sealed record ListedFleet(RegistryEntry Entry, FleetStatus? Status);
 public sealed class ReadFleetStatus(FleetHost host)
 {
     // The reads are synchronous file reads: on the thread pool, so a front end serving many callers is not held up.
-    public Task<ReadFleetStatusResult> RunAsync(ReadFleetStatusRequest request, CancellationToken cancellationToken)
+    public async Task<ReadFleetStatusResult> RunAsync(ReadFleetStatusRequest request, CancellationToken cancellationToken)
+    {
+        var result = await ReadAsync(request, cancellationToken);
+        // Slurm workers: their job's id, node and queue state, from one squeue call (only when the run has slurm jobs).
+        return result with { Status = await Orchestration.SlurmStatus.AddJobsAsync(result.Status, new Placement.SlurmClient(host.Time), cancellationToken) };
+    }
+
+    private Task<ReadFleetStatusResult> ReadAsync(ReadFleetStatusRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         return Task.Run(() =>

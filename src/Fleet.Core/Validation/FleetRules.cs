@@ -22,6 +22,7 @@ internal sealed class FleetRules(string file, string root, SourceNode document, 
             CheckProvider(worker, path, config);
             CheckBrief(worker, path, config);
             CheckWorkdir(worker, path, spec.Type);
+            CheckPlacement(worker, path, config);
         }
 
         var cycles = graph.FindCycles();
@@ -35,6 +36,12 @@ internal sealed class FleetRules(string file, string root, SourceNode document, 
         if (spec.Type == FleetType.Iterative)
         {
             CheckReviewer(workers, graph, cycles.Count > 0);
+        }
+
+        CheckSlurm(config.Slurm, "$.config.slurm");
+        if (config.Slurm is not null && config.Placement != WorkerPlacement.Slurm && workers.All(w => w.Spec.Placement != WorkerPlacement.Slurm))
+        {
+            Warning("$.config.slurm", "no worker has placement slurm; this section has no effect");
         }
 
         CheckConfigEfforts(config, workers);
@@ -142,6 +149,50 @@ internal sealed class FleetRules(string file, string root, SourceNode document, 
         if (!Directory.Exists(full))
         {
             Error($"{path}.workdir", $"no such folder: {full}");
+        }
+    }
+
+    private void CheckPlacement(WorkerSpec worker, string path, FleetConfig config)
+    {
+        CheckSlurm(worker.Slurm, $"{path}.slurm");
+        if (worker.Slurm is not null && (worker.Placement ?? config.Placement ?? WorkerPlacement.Local) != WorkerPlacement.Slurm)
+        {
+            Warning($"{path}.slurm", $"worker \"{worker.Id}\" runs locally (placement local); its slurm section has no effect");
+        }
+    }
+
+    private void CheckSlurm(SlurmSpec? slurm, string path)
+    {
+        if (slurm is null)
+        {
+            return;
+        }
+
+        if (slurm.TimeLimit is { } limit && !Placement.SlurmJob.IsValidTimeLimit(limit))
+        {
+            Error($"{path}.time_limit", $"\"{limit}\" is not a Slurm time limit; use minutes (\"90\"), \"HH:MM:SS\", \"D-HH:MM:SS\" or \"none\"");
+        }
+
+        for (var i = 0; i < (slurm.ExtraArgs?.Count ?? 0); i++)
+        {
+            var argument = slurm.ExtraArgs![i];
+            if (argument is { Length: > 0 } && Placement.SlurmJob.ExtraArgumentProblem(argument) is { } problem)
+            {
+                Error($"{path}.extra_args[{i}]", problem);
+            }
+        }
+
+        if (slurm.FleetBinary is { Length: > 0 } binary)
+        {
+            var full = Path.GetFullPath(binary, root);
+            if (!File.Exists(full))
+            {
+                Warning($"{path}.fleet_binary", $"no such file here: {full} (the nodes must find it at this path)");
+            }
+        }
+        else if (slurm.FleetBinary is "")
+        {
+            Error($"{path}.fleet_binary", "empty path: give the fleet executable the nodes run, or leave the key out");
         }
     }
 

@@ -41,6 +41,12 @@ public sealed record WorkerClaim
     /// <summary>Which attempt of the (worker, iteration) holds the claim: null for the first, 2 and on for continuations after a limit.</summary>
     public int? Attempt { get; init; }
 
+    /// <summary>The Slurm job that runs this shim (a slurm worker), or null.</summary>
+    public string? SlurmJobId { get; init; }
+
+    /// <summary>The Slurm node the shim runs on: on a loopback cluster every node has the same host name, so the pid alone does not say where.</summary>
+    public string? SlurmNode { get; init; }
+
     [JsonIgnore]
     public ProcessIdentity Shim => new(ShimPid, ShimStartTime);
 

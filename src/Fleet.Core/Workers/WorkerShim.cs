@@ -91,7 +91,16 @@ public static class WorkerShim
         await using var claimFile = claimHandle!;
         var self = ProcessIdentity.TryCapture(Environment.ProcessId) ?? new ProcessIdentity(Environment.ProcessId, 0);
         var token = WorkerToken.Create(spec.IterationDir, spec.Worker, spec.Iteration);
-        var claimed = new Claimed(claimFile, new WorkerClaim { ShimPid = self.Pid, ShimStartTime = self.StartTime, Token = token, Attempt = spec.Attempt });
+        var claimed = new Claimed(claimFile, new WorkerClaim
+        {
+            ShimPid = self.Pid,
+            ShimStartTime = self.StartTime,
+            Token = token,
+            Attempt = spec.Attempt,
+            // Under Slurm the pids name processes of another machine: the job and its node are what identify the run.
+            SlurmJobId = Environment.GetEnvironmentVariable("SLURM_JOB_ID"),
+            SlurmNode = Environment.GetEnvironmentVariable("SLURMD_NODENAME"),
+        });
         claimed.Claim.Write(claimFile);
         options.OnClaimed?.Invoke();
         try

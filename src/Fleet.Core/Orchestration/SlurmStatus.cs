@@ -1,0 +1,40 @@
+using Fleet.Placement;
+using Fleet.State;
+using Fleet.Workers;
+
+namespace Fleet.Orchestration;
+
+/// <summary>Adds each started slurm worker's job (id, node, queue state) to a status, from one squeue call.</summary>
+public static class SlurmStatus
+{
+    public static async Task<FleetStatus> AddJobsAsync(FleetStatus status, SlurmClient client, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(status);
+        ArgumentNullException.ThrowIfNull(client);
+        var layout = new FleetLayout(status.Root);
+        var dir = layout.IterationDir(Math.Max(1, status.Iteration));
+        var records = status.Workers
+            .Select(w => (Line: w, Record: SlurmJobRecord.TryRead(SlurmJob.RecordPath(dir, w.Worker))))
+            .ToList();
+        if (records.All(r => r.Record is null))
+        {
+            return status;
+        }
+
+        var queue = await client.QueueAsync(cancellationToken);
+        var lines = records.Select(r =>
+        {
+            if (r.Record is not { } record)
+            {
+                return r.Line;
+            }
+
+            var view = queue is null ? null : SlurmJobStates.Map(queue.FirstOrDefault(j => j.JobId == record.JobId), record.JobId);
+            var node = WorkerClaim.TryRead(dir, r.Line.Worker)?.SlurmNode;
+            var text = view?.Display ?? $"slurm job {record.JobId}{(node is null ? "" : $" on {node}")} (squeue did not answer)";
+            var queued = view?.Phase == JobPhase.Queued && r.Line.State == "starting";
+            return r.Line with { Slurm = text, State = queued ? "queued" : r.Line.State };
+        }).ToList();
+        return status with { Workers = lines };
+    }
+}
