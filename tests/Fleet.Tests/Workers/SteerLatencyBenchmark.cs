@@ -69,8 +69,8 @@ public sealed partial class SteerLatencyBenchmark : IAsyncDisposable
 
         AgentCli.RequireOrSkip("claude");
         AgentCli.RequireOrSkip("codex");
-        var mid = Steps("sleep 1", (count * 3) + 10);
-        var idle = Steps("sleep 60", count + 10);
+        var mid = Steps("sleep 1", (count * 20) + 50);
+        var idle = Steps("sleep 60", (count * 2) + 20);
         var script = $$"""
             { "rules": [
                 { "worker": "claude-mid", "turns": [ {{mid}} ] }, { "worker": "codex-mid", "turns": [ {{mid}} ] },
