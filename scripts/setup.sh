@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 need_apt=()
 # gcc and objcopy: the linker and symbol tools the ahead-of-time (native) build of the CLI needs.
 # strace and ip: the hermetic-rehearsal test watches the agent CLIs' connects in a loopback-only network namespace.
-for tool in git setsid tmux chromium gcc objcopy strace ip; do
+# zsh and fish: the completion tests run the scripts `fleet completion` writes in each shell.
+for tool in git setsid tmux chromium gcc objcopy strace ip zsh fish; do
   command -v "$tool" >/dev/null 2>&1 || need_apt+=("$tool")
 done
 if [ "${#need_apt[@]}" -gt 0 ]; then

@@ -41,6 +41,7 @@ public static class FleetApp
         root.Subcommands.Add(TrendCommand.Create(console));
         root.Subcommands.Add(DoctrineCommand.Create(console));
         root.Subcommands.Add(TeamCommand.Create(console));
+        root.Subcommands.Add(CompletionCommand.Create(console, () => root));
         return root;
     }
 
@@ -57,19 +58,14 @@ public static class FleetApp
         {
             var root = buildRootCommand(console);
             var parseResult = root.Parse(args);
-            if (parseResult.Errors.Count > 0)
+            if (UsageErrors.Of(parseResult) is { Count: > 0 } usageErrors)
             {
-                // "Required command was not provided" only repeats what a more precise error already says.
-                var errors = parseResult.Errors.Count > 1 && parseResult.CommandResult.Command is RootCommand
-                    ? parseResult.Errors.Where(e => !e.Message.StartsWith("Required command", StringComparison.Ordinal))
-                    : parseResult.Errors;
-                foreach (var error in errors)
+                foreach (var error in usageErrors)
                 {
-                    await console.Error.WriteLineAsync($"fleet: {error.Message}");
+                    await console.Error.WriteLineAsync($"fleet: {error}");
                 }
 
-                var commandPath = string.Join(' ', parseResult.CommandResult.Command is RootCommand ? ["fleet"] : new[] { "fleet", parseResult.CommandResult.Command.Name });
-                await console.Error.WriteLineAsync($"Run '{commandPath} --help' for usage.");
+                await console.Error.WriteLineAsync($"Run '{UsageErrors.CommandLine(parseResult)} --help' for usage.");
                 return ExitCodes.Usage;
             }
 

@@ -33,7 +33,56 @@ public static class DidYouMean
             <= 8 => 2,
             _ => 3,
         };
-        return bestDistance <= allowed ? best : null;
+        return bestDistance <= allowed ? best : Abbreviated(typed, candidates);
+    }
+
+    /// <summary>
+    /// The one candidate the typed word abbreviates: a prefix of it (<c>stop</c> for <c>stop_when</c>), or word by word
+    /// (<c>perm_mode</c> for <c>permission_mode</c>). Two candidates that fit are a guess, not a suggestion.
+    /// </summary>
+    private static string? Abbreviated(string typed, IEnumerable<string> candidates)
+    {
+        var typedWords = Words(typed);
+        if (Normalize(typed).Length < 3 || typedWords.Length == 0)
+        {
+            return null;
+        }
+
+        var fits = candidates.Where(c => Normalize(c).StartsWith(Normalize(typed), StringComparison.Ordinal) || FitsWordByWord(typedWords, Words(c))).Distinct().Take(2).ToList();
+        return fits.Count == 1 ? fits[0] : null;
+    }
+
+    private static bool FitsWordByWord(string[] typed, string[] candidate) =>
+        typed.Length == candidate.Length && typed.Zip(candidate).All(p => p.Second.StartsWith(p.First, StringComparison.Ordinal));
+
+    /// <summary>The words of a key in any of the usual spellings: snake_case, kebab-case, camelCase.</summary>
+    private static string[] Words(string s)
+    {
+        var words = new List<string>();
+        var current = new System.Text.StringBuilder();
+        foreach (var c in s)
+        {
+            if (!char.IsLetterOrDigit(c) || (char.IsUpper(c) && current.Length > 0))
+            {
+                if (current.Length > 0)
+                {
+                    words.Add(current.ToString());
+                    current.Clear();
+                }
+            }
+
+            if (char.IsLetterOrDigit(c))
+            {
+                current.Append(char.ToLowerInvariant(c));
+            }
+        }
+
+        if (current.Length > 0)
+        {
+            words.Add(current.ToString());
+        }
+
+        return [.. words];
     }
 
     /// <summary>"; did you mean "x"?" or nothing.</summary>

@@ -38,6 +38,7 @@ internal sealed class FleetRules(string file, string root, SourceNode document, 
         }
 
         CheckConfigEfforts(config, workers);
+        CheckConfigModels(config, workers);
         CheckStopRules(spec, config);
         CheckGates(spec.Gates, "$.gates");
         CheckNotify(spec.Notify, "$.notify");
@@ -225,9 +226,12 @@ internal sealed class FleetRules(string file, string root, SourceNode document, 
             Error($"{path}.reasoning_effort", $"{providerName} does not accept reasoning effort \"{effort.Name()}\"; use one of: {string.Join(", ", ProviderCatalog.EffortsOf(provider).Select(e => e.Name()))}");
         }
 
-        if (worker.Model is { } model && ProviderCatalog.LooksForeign(provider, model))
+        foreach (var (key, model) in new[] { ("model", worker.Model), ("fallback_model", provider == Provider.Claude ? worker.FallbackModel : null) })
         {
-            Warning($"{path}.model", $"\"{model}\" looks like a model of another provider, but this worker's provider is {providerName}");
+            if (model is not null && ProviderCatalog.LooksForeign(provider, model))
+            {
+                Warning($"{path}.{key}", $"\"{model}\" looks like a model of another provider, but this worker's provider is {providerName}");
+            }
         }
 
         if (provider == Provider.Codex)
@@ -306,6 +310,29 @@ internal sealed class FleetRules(string file, string root, SourceNode document, 
         {
             Error(reviewer.Spec.DependsOn is null ? reviewer.Path : $"{reviewer.Path}.depends_on",
                 $"the reviewer \"{reviewer.Spec.Id}\" must depend, directly or not, on every code-run worker; missing: {string.Join(", ", missing)}");
+        }
+    }
+
+    /// <summary>config.model and config.fallback_model run on every provider that inherits them: each is checked for each.</summary>
+    private void CheckConfigModels(FleetConfig config, List<(WorkerSpec Spec, string Path)> workers)
+    {
+        var models = new[]
+        {
+            ("model", config.Model, workers.Where(w => w.Spec.Model is null)),
+            ("fallback_model", config.FallbackModel, workers.Where(w => w.Spec.FallbackModel is null && (w.Spec.Provider ?? config.Provider ?? FleetDefaults.DefaultProvider) == Provider.Claude)),
+        };
+        foreach (var (key, model, inheriting) in models)
+        {
+            if (model is null)
+            {
+                continue;
+            }
+
+            var byProvider = inheriting.Select(w => (w.Spec.Id, Provider: w.Spec.Provider ?? config.Provider ?? FleetDefaults.DefaultProvider));
+            foreach (var group in byProvider.Where(w => ProviderCatalog.LooksForeign(w.Provider, model)).GroupBy(w => w.Provider))
+            {
+                Warning($"$.config.{key}", $"\"{model}\" looks like a model of another provider, but {string.Join(", ", group.Select(g => $"\"{g.Id}\""))} inherit{(group.Count() == 1 ? "s" : "")} it and run{(group.Count() == 1 ? "s" : "")} on {group.Key.Name()}");
+            }
         }
     }
 

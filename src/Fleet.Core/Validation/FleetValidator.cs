@@ -86,12 +86,16 @@ public static class FleetValidator
             spec = clean.Deserialize(FleetJsonContext.Default.FleetSpec);
         }
 
+        // Causes before consequences: a key the schema does not know, a value of the wrong type, come before what
+        // the rules between fields make of the file without them.
+        var shape = InFileOrder(diagnostics);
+        var rules = new List<Diagnostic>();
         if (spec is not null)
         {
-            new FleetRules(displayFile, root, document, diagnostics).Check(spec);
+            new FleetRules(displayFile, root, document, rules).Check(spec);
         }
 
-        var sorted = diagnostics.OrderBy(d => d.Line).ThenBy(d => d.Column).ThenBy(d => d.Severity).ToList();
+        var sorted = shape.Concat(InFileOrder(rules)).ToList();
         var gatesFile = Path.Combine(root, GateRuleFiles.RepoFileName);
         var gatesDisplay = Path.Combine(Path.GetDirectoryName(displayFile) ?? string.Empty, GateRuleFiles.RepoFileName);
         var gatesKind = spec is null ? FileKind.Missing : InputFiles.KindOf(gatesFile);
@@ -125,12 +129,13 @@ public static class FleetValidator
         }
 
         var clean = new SchemaChecker(displayFile, diagnostics).Check(document, FleetSchema.GatesShared);
+        var rules = new List<Diagnostic>();
         if (clean?.Deserialize(FleetJsonContext.Default.GatesSpec) is { } gates)
         {
-            new FleetRules(displayFile, root, document, diagnostics).CheckGates(gates, "$");
+            new FleetRules(displayFile, root, document, rules).CheckGates(gates, "$");
         }
 
-        return [.. diagnostics.OrderBy(d => d.Line).ThenBy(d => d.Column).ThenBy(d => d.Severity)];
+        return [.. InFileOrder(diagnostics), .. InFileOrder(rules)];
     }
 
     /// <summary>Validates the user's <c>notify.json</c>: the shape of fleet.json's <c>notify</c>, the webhook's URL.</summary>
@@ -144,14 +149,18 @@ public static class FleetValidator
 
         var clean = new SchemaChecker(displayFile, diagnostics).Check(document, FleetSchema.NotifyShared);
         var notify = clean?.Deserialize(FleetJsonContext.Default.NotifySpec);
+        var rules = new List<Diagnostic>();
         if (notify is not null)
         {
-            new FleetRules(displayFile, Path.GetDirectoryName(displayFile) ?? ".", document, diagnostics).CheckNotify(notify, "$");
+            new FleetRules(displayFile, Path.GetDirectoryName(displayFile) ?? ".", document, rules).CheckNotify(notify, "$");
         }
 
-        var sorted = diagnostics.OrderBy(d => d.Line).ThenBy(d => d.Column).ThenBy(d => d.Severity).ToList();
+        List<Diagnostic> sorted = [.. InFileOrder(diagnostics), .. InFileOrder(rules)];
         return (sorted.Any(d => d.Severity == Severity.Error) ? null : notify, sorted);
     }
+
+    private static List<Diagnostic> InFileOrder(IEnumerable<Diagnostic> diagnostics) =>
+        [.. diagnostics.OrderBy(d => d.Line).ThenBy(d => d.Column).ThenBy(d => d.Severity)];
 
     /// <summary>The document, or null with the parser's complaint added at its position.</summary>
     private static SourceNode? Parse(string text, string displayFile, List<Diagnostic> diagnostics)

@@ -39,6 +39,7 @@ public sealed class SchemaChecker(string file, List<Diagnostic> diagnostics)
         var properties = schema["properties"] as JsonObject ?? [];
         var closed = schema["additionalProperties"] is JsonValue v && v.GetValueKind() == JsonValueKind.False;
         var seen = new Dictionary<string, SourceProperty>(StringComparer.Ordinal);
+        var misspelled = new HashSet<string>(StringComparer.Ordinal);
         foreach (var property in node.Properties)
         {
             var path = JsonPaths.Property(node.Path, property.Name);
@@ -50,26 +51,38 @@ public sealed class SchemaChecker(string file, List<Diagnostic> diagnostics)
             }
 
             seen[property.Name] = property;
-            if (properties[property.Name] is not JsonObject propertySchema)
+            var name = property.Name;
+            if (properties[name] is not JsonObject propertySchema)
             {
-                if (closed)
+                if (!closed)
                 {
-                    diagnostics.Add(new Diagnostic(Severity.Error, file, property.Line, property.Column, path,
-                        $"unknown key \"{property.Name}\"{DidYouMean.Hint(property.Name, properties.Select(p => p.Key))}"));
+                    continue;
                 }
 
-                continue;
+                var meant = DidYouMean.Suggest(name, properties.Select(p => p.Key));
+                diagnostics.Add(new Diagnostic(Severity.Error, file, property.Line, property.Column, path,
+                    $"unknown key \"{name}\"{(meant is null ? string.Empty : $"; did you mean \"{meant}\"?")}"));
+
+                // A near miss is read as the key it misses, so the rules between fields judge what the person meant
+                // instead of reporting that key's absence as a second problem. The error above still fails the file.
+                if (meant is null || properties[meant] is not JsonObject meantSchema || misspelled.Contains(meant) || node.Properties.Any(p => p.Name == meant))
+                {
+                    continue;
+                }
+
+                (name, propertySchema) = (meant, meantSchema);
+                misspelled.Add(meant);
             }
 
             if (Check(property.Value, propertySchema) is { } checkedValue)
             {
-                result[property.Name] = checkedValue;
+                result[name] = checkedValue;
             }
         }
 
         if (schema["required"] is JsonArray required)
         {
-            foreach (var name in required.Select(r => r!.GetValue<string>()).Where(n => !seen.ContainsKey(n)))
+            foreach (var name in required.Select(r => r!.GetValue<string>()).Where(n => !seen.ContainsKey(n) && !misspelled.Contains(n)))
             {
                 Error(node, $"missing required key \"{name}\"");
             }

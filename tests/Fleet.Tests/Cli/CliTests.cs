@@ -34,7 +34,7 @@ public sealed class CliTests : IDisposable
         code.ShouldBe(2);
         console.Stdout.ShouldBeEmpty();
         console.Stderr.ShouldBe(
-            "bad/fleet.json:4:37: $.workers[0].type: unknown value \"coder\"; expected one of: code-run, reviewer\n" +
+            "bad/fleet.json:4:37: $.workers[0].type: unknown value \"coder\"; expected one of: code-run, reviewer; did you mean \"code-run\"?\n" +
             "bad/fleet.json:5:3: $.extra: unknown key \"extra\"\n" +
             "bad/fleet.json: 2 errors, 0 warnings\n");
     }
@@ -260,7 +260,7 @@ public sealed class CliTests : IDisposable
         var (code, console) = await Fleet("lunch");
 
         code.ShouldBe(2);
-        console.Stderr.ShouldBe("fleet: Unrecognized command or argument 'lunch'.\nRun 'fleet --help' for usage.\n");
+        console.Stderr.ShouldBe("fleet: Unrecognized command or argument 'lunch'. Did you mean 'launch'?\nRun 'fleet --help' for usage.\n");
     }
 
     [Fact]

@@ -28,8 +28,8 @@ public sealed class GateRuleFilesTests : IDisposable
 
         result.IsValid.ShouldBeFalse();
         result.Errors.Select(e => e.ToString()).ShouldBe([
-            ".fleet/gates.json:3:12: $.deny[0]: \"Bash(rm:* -rf)\": \":*\" is a prefix wildcard and must end the pattern, as in Bash(npm test:*)",
-            ".fleet/gates.json:4:3: $.ask: unknown key \"ask\""]);
+            ".fleet/gates.json:4:3: $.ask: unknown key \"ask\"",
+            ".fleet/gates.json:3:12: $.deny[0]: \"Bash(rm:* -rf)\": \":*\" is a prefix wildcard and must end the pattern, as in Bash(npm test:*)"]);
     }
 
     [Fact]

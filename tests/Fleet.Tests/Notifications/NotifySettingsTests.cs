@@ -53,9 +53,9 @@ public sealed class NotifySettingsTests : IDisposable
 
         result.IsValid.ShouldBeFalse();
         result.Errors.Select(e => e.ToString()).ShouldBe([
-            "fleet.json:5:16: $.notify.webhook: not an absolute http or https URL",
             "fleet.json:6:17: $.notify.command[0]: must not be empty",
             "fleet.json:7:5: $.notify.bel: unknown key \"bel\"; did you mean \"bell\"?",
+            "fleet.json:5:16: $.notify.webhook: not an absolute http or https URL",
         ]);
     }
 

@@ -152,8 +152,100 @@ public sealed class ValidatorTests : IDisposable
     [InlineData("reviwer", "reviewer")]
     [InlineData("zzz", null)]
     [InlineData("c", null)]
-    public void Did_you_mean_suggests_close_words_only(string typed, string? expected) =>
-        DidYouMean.Suggest(typed, ["max_concurrent", "depends_on", "reviewer", "a", "b"]).ShouldBe(expected);
+    [InlineData("max_conc", "max_concurrent")]
+    [InlineData("perm_mode", "permission_mode")]
+    [InlineData("permMode", "permission_mode")]
+    [InlineData("stop", "stop_when")]
+    [InlineData("max", null)]
+    [InlineData("ma_it", "max_iterations")]
+    [InlineData("de", null)]
+    public void Did_you_mean_suggests_close_words_and_unambiguous_abbreviations_only(string typed, string? expected) =>
+        DidYouMean.Suggest(typed, ["max_concurrent", "max_iterations", "depends_on", "reviewer", "permission_mode", "stop_when", "a", "b"]).ShouldBe(expected);
+
+    [Fact]
+    public void A_misspelled_key_is_the_only_error_not_the_rules_that_miss_it()
+    {
+        const string json = """
+            { "fleet_name": "f", "type": "iterative", "workers": [
+              { "id": "a", "type": "code-run", "task": "t" },
+              { "id": "r", "type": "reviewer", "task": "t", "depend_on": ["a"] } ] }
+            """;
+
+        var result = FleetValidator.Validate(json, "fleet.json", _root.Path);
+
+        result.Errors.Select(e => e.ToString()).ShouldBe(["fleet.json:3:49: $.workers[1].depend_on: unknown key \"depend_on\"; did you mean \"depends_on\"?"]);
+        result.IsValid.ShouldBeFalse();
+    }
+
+    [Fact]
+    public void A_misspelled_keys_value_is_still_checked_as_the_key_it_misses()
+    {
+        const string json = """
+            { "fleet_name": "f", "type": "dag", "workers": [
+              { "id": "a", "type": "code-run", "task": "t", "depend-on": ["nope"] } ] }
+            """;
+
+        var errors = FleetValidator.Validate(json, "fleet.json", _root.Path).Errors.Select(e => e.Message).ToList();
+
+        errors.ShouldBe(["unknown key \"depend-on\"; did you mean \"depends_on\"?", "unknown worker \"nope\""]);
+    }
+
+    [Fact]
+    public void A_required_key_that_is_misspelled_is_not_also_reported_missing()
+    {
+        const string json = """{ "fleet_name": "f", "type": "dag", "workers": [ { "idd": "a", "type": "code-run", "task": "t" } ] }""";
+
+        FleetValidator.Validate(json, "fleet.json", _root.Path).Errors.Select(e => e.Message).ShouldBe(["unknown key \"idd\"; did you mean \"id\"?"]);
+    }
+
+    [Fact]
+    public void Shape_errors_come_before_the_rules_between_fields_even_when_later_in_the_file()
+    {
+        const string json = """
+            { "fleet_name": "f", "type": "iterative", "workers": [
+              { "id": "a", "type": "code-run", "task": "t" },
+              { "id": "r", "type": "reviewer", "task": "t", "needs": ["a"] } ] }
+            """;
+
+        var errors = FleetValidator.Validate(json, "fleet.json", _root.Path).Errors.Select(e => e.JsonPath).ToList();
+
+        errors.ShouldBe(["$.workers[1].needs", "$.workers[1]"]);
+    }
+
+    [Theory]
+    [InlineData("claude", "gpt-5.1-codex", "$.config.model", "\"gpt-5.1-codex\" looks like a model of another provider, but \"a\", \"b\" inherit it and run on claude")]
+    [InlineData("codex", "sonnet", "$.config.model", "\"sonnet\" looks like a model of another provider, but \"a\", \"b\" inherit it and run on codex")]
+    [InlineData("claude", "sonnet", null, null)]
+    [InlineData("codex", "gpt-5.1-codex", null, null)]
+    public void A_config_model_is_checked_for_every_provider_that_inherits_it(string provider, string model, string? path, string? message)
+    {
+        var json = $$"""
+            { "fleet_name": "f", "type": "dag", "config": { "provider": "{{provider}}", "model": "{{model}}" }, "workers": [
+              { "id": "a", "type": "code-run", "task": "t" },
+              { "id": "b", "type": "code-run", "task": "t" },
+              { "id": "c", "type": "code-run", "task": "t", "model": "{{(provider == "claude" ? "opus" : "gpt-5.1")}}" },
+              { "id": "d", "type": "code-run", "provider": "command", "command": ["true"] } ] }
+            """;
+
+        var warnings = FleetValidator.Validate(json, "fleet.json", _root.Path).Warnings.ToList();
+
+        warnings.Select(w => (string?)w.JsonPath).ShouldBe(path is null ? [] : [path]);
+        warnings.Select(w => (string?)w.Message).ShouldBe(message is null ? [] : [message]);
+    }
+
+    [Fact]
+    public void A_fallback_model_of_another_provider_is_flagged_on_claude_workers()
+    {
+        const string json = """
+            { "fleet_name": "f", "type": "dag", "config": { "fallback_model": "gpt-5.1" }, "workers": [
+              { "id": "a", "type": "code-run", "task": "t" },
+              { "id": "b", "type": "code-run", "task": "t", "fallback_model": "o3" } ] }
+            """;
+
+        var warnings = FleetValidator.Validate(json, "fleet.json", _root.Path).Warnings.Select(w => w.JsonPath).ToList();
+
+        warnings.ShouldBe(["$.config.fallback_model", "$.workers[1].fallback_model"]);
+    }
 
     [Fact]
     public void Positions_count_characters_across_lines()
