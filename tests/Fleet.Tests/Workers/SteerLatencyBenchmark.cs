@@ -70,7 +70,8 @@ public sealed partial class SteerLatencyBenchmark : IAsyncDisposable
         AgentCli.RequireOrSkip("claude");
         AgentCli.RequireOrSkip("codex");
         var mid = Steps("sleep 1", (count * 20) + 50);
-        var idle = Steps("sleep 60", (count * 2) + 20);
+        // claude's Bash tool refuses a plain long sleep at once, so the long call is python's.
+        var idle = Steps("python3 -c 'import time; time.sleep(60)'", (count * 2) + 20);
         var script = $$"""
             { "rules": [
                 { "worker": "claude-mid", "turns": [ {{mid}} ] }, { "worker": "codex-mid", "turns": [ {{mid}} ] },
