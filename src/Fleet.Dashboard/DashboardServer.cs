@@ -364,7 +364,7 @@ public sealed class DashboardServer : IAsyncDisposable
                     break;
                 case "/pause":
                     var paused = await new PauseFleet(_host).RunAsync(new PauseFleetRequest(root, root), ct);
-                    message = $"pausing: the fleet stops after iteration {paused.Iteration} ends (running workers finish)";
+                    message = $"pausing: {paused.Effect}";
                     break;
                 case "/resume":
                     var resumed = await new ResumeFleet(_host).RunAsync(new ResumeFleetRequest(root, root, _options.FleetCommand), ct);

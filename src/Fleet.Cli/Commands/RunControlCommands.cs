@@ -73,12 +73,12 @@ internal static class RunControlCommands
     public static Command Pause(ICliConsole console)
     {
         var root = new Argument<string>("ROOT") { Description = "The fleet root." };
-        var command = new Command("pause", "Stop the fleet at the next iteration boundary (running workers finish; nothing is killed).") { root };
+        var command = new Command("pause", "Stop the fleet at its next boundary: an iterative fleet after its iteration ends, a dag or worktree fleet by starting no new worker (running workers finish; nothing is killed).") { root };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var displayRoot = parse.GetValue(root)!;
             var paused = await new PauseFleet(CommandHelpers.Host(console)).RunAsync(new(CommandHelpers.Resolve(console, displayRoot), displayRoot), cancellationToken);
-            await console.Out.WriteLineAsync($"pausing: the fleet stops after iteration {paused.Iteration} ends (running workers finish); resume with: fleet resume {displayRoot}");
+            await console.Out.WriteLineAsync($"pausing: {paused.Effect}; resume with: fleet resume {displayRoot}");
             return ExitCodes.Success;
         });
         return command;
@@ -171,12 +171,14 @@ internal static class RunControlCommands
 
         w.AppendLine(CultureInfo.InvariantCulture, $"workers (iteration {Math.Max(1, s.Iteration)}):");
         var width = s.Workers.Count == 0 ? 6 : s.Workers.Max(x => x.Worker.Length);
+        static string StateOf(WorkerStatusLine x) => x.LimitedUntil is { } until ? $"{x.State} until {until.ToLocalTime().ToString("HH:mm", CultureInfo.InvariantCulture)}" : x.State;
+        var stateWidth = s.Workers.Count == 0 ? 10 : Math.Max(10, s.Workers.Max(x => StateOf(x).Length));
         foreach (var x in s.Workers)
         {
             var duration = x.DurationSeconds is { } d ? $"{d.ToString("0.0", CultureInfo.InvariantCulture)}s" : "";
             var cost = x.CostUsd is { } c ? Money(c) : "";
-            var state = x.LimitedUntil is { } until ? $"{x.State} until {until.ToLocalTime().ToString("HH:mm", CultureInfo.InvariantCulture)}" : x.State;
-            w.AppendLine(CultureInfo.InvariantCulture, $"  {x.Worker.PadRight(width)}  {state,-10} {duration,8} {cost,9}{(x.Steers > 0 ? $"  steered {x.Steers}×" : "")}{(x.Reason is null ? "" : "  " + FirstLine(x.Reason))}");
+            var line = $"  {x.Worker.PadRight(width)}  {StateOf(x).PadRight(stateWidth)} {duration,8} {cost,9}{(x.Steers > 0 ? $"  steered {x.Steers}×" : "")}{(x.Reason is null ? "" : "  " + FirstLine(x.Reason))}";
+            w.AppendLine(line.TrimEnd());
         }
 
         if (s.Why is { } why)

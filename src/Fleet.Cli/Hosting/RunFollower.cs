@@ -11,6 +11,20 @@ internal static class RunFollower
 {
     public static async Task<int> FollowAsync(ICliConsole console, FleetLayout layout, string runId, TimeProvider time, CancellationToken cancellationToken)
     {
+        try
+        {
+            return await FollowUntilEndAsync(console, layout, runId, time, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Ctrl+C stops the watching, never the fleet: say so, and how to look again or stop it.
+            await console.Error.WriteLineAsync($"fleet: stopped following; the fleet goes on (fleet status {layout.Root}); to stop it: fleet kill {layout.Root}");
+            return ExitCodes.NeedsPerson;
+        }
+    }
+
+    private static async Task<int> FollowUntilEndAsync(ICliConsole console, FleetLayout layout, string runId, TimeProvider time, CancellationToken cancellationToken)
+    {
         var seen = 0;
         var orchestratorSeen = false;
         var announced = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
@@ -123,7 +137,7 @@ internal static class RunFollower
         }
     }
 
-    private static string Describe(JournalEntry e)
+    internal static string Describe(JournalEntry e)
     {
         var at = e.Ts.ToLocalTime().ToString("HH:mm:ss", CultureInfo.InvariantCulture);
         var what = e.Type switch
@@ -137,7 +151,15 @@ internal static class RunFollower
             JournalTypes.Verdict => $"  verdict: {e.Outcome} ({e.Source})",
             JournalTypes.CostCapReached => $"  cost cap reached: {e.Reason}",
             JournalTypes.Killed => $"  {e.Worker} killed by a person",
-            _ => $"{e.Type}{(e.Reason is null ? "" : ": " + e.Reason)}",
+            JournalTypes.WorkerLimited => $"  ⏸ {e.Worker} hit a limit{(e.Reason is null ? "" : ": " + e.Reason)}",
+            JournalTypes.WorkerContinued => $"  ▸ {e.Worker} continues its session",
+            JournalTypes.WorkerSteered => $"  ✎ {e.Worker}: a person {(e.Reason == "interrupt" ? "interrupted its turn" : "sent a message")}",
+            JournalTypes.Paused => $"{(e.Outcome == "escalated" ? "escalated" : "paused")}{(e.Reason is null ? "" : ": " + e.Reason)}",
+            JournalTypes.Resumed => "resumed by a person",
+            JournalTypes.RunEnded => $"run ended: {e.Outcome}{(e.Reason is null ? "" : " — " + e.Reason)}",
+
+            // A kind this build does not know (a newer fleet wrote it): its name in words, never raw.
+            _ => $"{e.Type.Replace('_', ' ')}{(e.Reason is null ? "" : ": " + e.Reason)}",
         };
         return $"[{at}] {what}";
     }

@@ -50,7 +50,7 @@ public static class FleetKiller
         foreach (var sweep in workers.Values.Where(w => w.Found > 0))
         {
             var what = $"{sweep.Worker} in {layout.Relative(sweep.IterationDir)} ({sweep.Found} process{(sweep.Found == 1 ? "" : "es")}{(sweep.Claim.Agent is { } agent ? $", process group {agent.Pid}" : "")})";
-            actions.Add(new KillAction(what, (sweep.Outcome ?? StopOutcome.StillPresent).ToString()));
+            actions.Add(new KillAction(what, (sweep.Outcome ?? StopOutcome.StillPresent).Describe()));
             await journal.AppendAsync(new JournalEntry
             {
                 Type = JournalTypes.Killed,

@@ -76,6 +76,7 @@ public sealed record FleetStatus(
             { Ended: { } e } => (e.Outcome switch { "success" => "done", "killed" => "killed", _ => "failed" }, e.Reason),
             { Paused: true, Escalated: true } => ("escalated", state.PauseReason),
             { Paused: true } => ("paused", state.PauseReason),
+            _ when orchestrator is not null && File.Exists(layout.PausedFile) => ("pausing", $"a person asked for a pause: {UseCases.PauseFleet.Effect(state.FleetType, Math.Max(1, state.Iteration))}"),
             _ when orchestrator is not null => ("running", null),
             _ => ("orchestrator not running", "the run has not ended and no orchestrator runs it: fleet resume ROOT continues it"),
         };
@@ -83,7 +84,7 @@ public sealed record FleetStatus(
         var iteration = Math.Max(state.Iteration, 1);
         var ids = fleet?.Workers.Select(w => w.Id) ?? state.Workers.Select(w => w.Worker).Distinct();
         var now = time.GetUtcNow();
-        var workers = ids.Select(id => Line(layout, state.Worker(id, iteration), now)).ToList();
+        var workers = ids.Select(id => Line(layout, state.Worker(id, iteration), state.Ended, orchestrator is not null, now)).ToList();
         return new FleetStatus(layout.Root, name, state.FleetType, state.RunId, label, state.Iteration, fleet?.Type == FleetType.Iterative ? fleet.StopRules.MaxIterations : null,
             state.Verdicts, workers, state.Spent, fleet?.StopRules.CostCapUsd, why, orchestrator?.Pid, state.SpawnMode)
         {
@@ -98,20 +99,49 @@ public sealed record FleetStatus(
 
     private static string Clip(string text) => text.Length <= 60 ? text : text[..60] + "…";
 
-    private static WorkerStatusLine Line(FleetLayout layout, WorkerState worker, DateTimeOffset now) => LineOf(layout, worker, now) with { Steers = worker.Steers };
+    private static WorkerStatusLine Line(FleetLayout layout, WorkerState worker, JournalEntry? runEnded, bool orchestratorRuns, DateTimeOffset now) =>
+        LineOf(layout, worker, runEnded, orchestratorRuns, now) with { Steers = worker.Steers };
 
-    private static WorkerStatusLine LineOf(FleetLayout layout, WorkerState worker, DateTimeOffset now)
+    /// <summary>
+    /// A worker's line as its files tell it now. The journal lags the files: a worker whose processes are gone is shown
+    /// by its exit record when it wrote one, as killed when the run was killed, and as lost when nothing will record it.
+    /// </summary>
+    private static WorkerStatusLine LineOf(FleetLayout layout, WorkerState worker, JournalEntry? runEnded, bool orchestratorRuns, DateTimeOffset now)
     {
         var dir = layout.IterationDir(worker.Iteration);
         switch (worker.Status)
         {
             case WorkerStatus.Started:
                 var claim = WorkerClaim.TryRead(dir, worker.Worker);
-                var running = claim?.AgentStartedAt is { } since ? (now - since).TotalSeconds : (double?)null;
-                var label = claim is null ? "starting" : claim.Agent?.IsAlive == true || claim.Shim.IsAlive ? "running" : "ended (not yet recorded)";
-                return new WorkerStatusLine(worker.Worker, label, running, null, null);
+                if (claim is not null && (claim.Agent?.IsAlive == true || claim.Shim.IsAlive))
+                {
+                    var running = claim.AgentStartedAt is { } since ? (now - since).TotalSeconds : (double?)null;
+                    return new WorkerStatusLine(worker.Worker, "running", running, null, null);
+                }
+
+                if ((ExitRecordOf(dir, worker.Worker) ?? claim?.Exit) is { } record)
+                {
+                    return new WorkerStatusLine(worker.Worker, OutcomeWord(record.Outcome), (record.EndedAt - record.StartedAt).TotalSeconds, record.CostUsd, record.Error ?? record.Reason);
+                }
+
+                var started = claim?.AgentStartedAt ?? worker.StartedAt;
+                if (runEnded is { } ended)
+                {
+                    var until = started is { } s0 ? (ended.Ts - s0).TotalSeconds : (double?)null;
+                    return ended.Outcome == "killed"
+                        ? new WorkerStatusLine(worker.Worker, "killed", until, null, ended.Reason)
+                        : new WorkerStatusLine(worker.Worker, "lost", until, null, "its processes are gone and it left no exit record");
+                }
+
+                return claim is null
+                    ? new WorkerStatusLine(worker.Worker, "starting", null, null, null)
+                    : orchestratorRuns
+                        ? new WorkerStatusLine(worker.Worker, "ending", null, null, "its agent ended; the orchestrator records it")
+                        : new WorkerStatusLine(worker.Worker, "lost", null, null, "its processes are gone and no orchestrator records it: fleet resume ROOT does");
             case WorkerStatus.Pending:
-                return new WorkerStatusLine(worker.Worker, "pending", null, null, null);
+                return runEnded is { } over
+                    ? new WorkerStatusLine(worker.Worker, "not started", null, null, over.Outcome == "killed" ? "the fleet was killed first" : null)
+                    : new WorkerStatusLine(worker.Worker, "pending", null, null, null);
             case WorkerStatus.Limited:
                 return new WorkerStatusLine(worker.Worker, "limited", null, worker.CostUsd, worker.Reason) { LimitedUntil = worker.LimitedUntil };
             default:
@@ -119,4 +149,25 @@ public sealed record FleetStatus(
                 return new WorkerStatusLine(worker.Worker, worker.Status.ToString().ToLowerInvariant(), duration, worker.CostUsd, worker.Reason);
         }
     }
+
+    private static WorkerExitRecord? ExitRecordOf(string iterationDir, string worker)
+    {
+        var path = WorkerFiles.For(iterationDir, worker).ExitJson;
+        try
+        {
+            return File.Exists(path) ? WorkerExitRecord.Read(path) : null;
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or System.Text.Json.JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static string OutcomeWord(WorkerOutcome outcome) => outcome switch
+    {
+        WorkerOutcome.Succeeded => "succeeded",
+        WorkerOutcome.Killed => "killed",
+        WorkerOutcome.Limited => "limited",
+        _ => "failed",
+    };
 }

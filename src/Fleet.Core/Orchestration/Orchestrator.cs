@@ -93,6 +93,12 @@ public sealed class Orchestrator
                 await ActAsync(decision, wake, cancellationToken);
                 if (decision is Halt halt)
                 {
+                    if (halt is EndRun)
+                    {
+                        // A pause asked for a run that has ended no longer applies to anything.
+                        File.Delete(_layout.PausedFile);
+                    }
+
                     return new RunOutcome(halt.Outcome, halt.Reason, halt.ExitCode);
                 }
             }

@@ -29,6 +29,19 @@ public enum StopOutcome
     StillPresent,
 }
 
+public static class StopOutcomeText
+{
+    /// <summary>The outcome in the words a person reads (kill's output, the dashboard): never the enum's name.</summary>
+    public static string Describe(this StopOutcome outcome) => outcome switch
+    {
+        StopOutcome.AlreadyGone => "already gone",
+        StopOutcome.StoppedByInterrupt => "stopped (SIGINT)",
+        StopOutcome.StoppedByTerminate => "stopped (SIGTERM)",
+        StopOutcome.StoppedByKill => "stopped (SIGKILL)",
+        _ => "still running after SIGKILL (uninterruptible, or not ours to signal)",
+    };
+}
+
 /// <summary>
 /// Signals to a whole process group: <c>kill(-pgid, sig)</c>. Every agent leads its own group (<c>setsid</c>), and
 /// anything it forks, even double-forked daemons that <c>Process.Kill(entireProcessTree)</c> cannot see, stays in it.

@@ -67,6 +67,13 @@ public static class Scheduler
                 var notStarted = fleet.Workers.Where(w => state.Worker(w.Id, n).Status == WorkerStatus.Pending).Select(w => w.Id);
                 Add(new EndRun("failed", $"cost cap reached: spent {Money(state.Spent)} of {Money(fleet.StopRules.CostCapUsd ?? 0)}; not started: {string.Join(", ", notStarted)}", ExitCodes.Failed, state.Spent));
             }
+            else if (PausesBetweenWorkers && Running(n) == 0 && !fleet.Workers.Any(w => state.Worker(w.Id, n).Status == WorkerStatus.Limited))
+            {
+                // A dag or worktree fleet has one iteration: its boundary is between workers, once the running ones end.
+                var layout = new FleetLayout(fleet.Root);
+                var notStarted = fleet.Workers.Where(w => state.Worker(w.Id, n).Status == WorkerStatus.Pending).Select(w => w.Id);
+                Add(new Pause(n, Escalated: false, $"paused by a person ({layout.Relative(layout.PausedFile)}); not started: {string.Join(", ", notStarted)}"));
+            }
 
             // A journaled decision may have made the next one possible (a new iteration, a skip): the caller decides again at once.
             if (!_decisions.Any(d => d.Entry is not null || d is ReadReview))
@@ -85,6 +92,9 @@ public static class Scheduler
                 state.Apply(entry);
             }
         }
+
+        /// <summary>A person asked a dag or worktree fleet to pause: it starts no new worker (an iterative one stops at its iteration's end).</summary>
+        private bool PausesBetweenWorkers => observed.PauseRequested && fleet.Type != FleetType.Iterative;
 
         private int Running(int n) => fleet.Workers.Count(w => state.Worker(w.Id, n).Status == WorkerStatus.Started);
 
@@ -239,7 +249,7 @@ public static class Scheduler
                     continue;
                 }
 
-                if (running >= fleet.MaxConcurrent)
+                if (running >= fleet.MaxConcurrent || PausesBetweenWorkers)
                 {
                     continue;
                 }

@@ -21,7 +21,7 @@ public sealed record KillFleetResult(string? Worker, IReadOnlyList<KillAction> A
 
 /// <summary>
 /// <c>fleet kill</c>: a person's hard stop of a worker, or of the whole fleet (its orchestrator, every process its workers
-/// started, its tmux session), which also leaves the user's list of fleets.
+/// started, its tmux session).
 /// </summary>
 public sealed class KillFleet(FleetHost host)
 {
@@ -60,7 +60,8 @@ public sealed class KillFleet(FleetHost host)
             }
         }
 
-        new FleetRegistry(host.UserDirs).Unregister(layout.Root);
+        // The killed fleet stays in the user's list (fleet ls shows it killed); a pause asked for it no longer applies.
+        File.Delete(layout.PausedFile);
         return new KillFleetResult(null, actions);
     }
 }

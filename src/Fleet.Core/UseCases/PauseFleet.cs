@@ -7,7 +7,8 @@ namespace Fleet.UseCases;
 public sealed record PauseFleetRequest(string Root, string DisplayRoot);
 
 /// <param name="Iteration">The iteration after whose end the fleet stops.</param>
-public sealed record PauseFleetResult(string Run, int Iteration);
+/// <param name="Effect">What the pause does to this fleet, in a person's words (the type decides where it stops).</param>
+public sealed record PauseFleetResult(string Run, int Iteration, string Effect);
 
 /// <summary>
 /// <c>fleet pause</c>: asks the run to stop at the next iteration boundary by leaving the pause flag (<c>ROOT/.paused</c>)
@@ -27,6 +28,12 @@ public sealed class PauseFleet(FleetHost host)
         }
 
         await File.WriteAllTextAsync(layout.PausedFile, $"paused by a person at {host.Time.GetUtcNow():O}\n", cancellationToken);
-        return new PauseFleetResult(state.RunId, Math.Max(1, state.Iteration));
+        var iteration = Math.Max(1, state.Iteration);
+        return new PauseFleetResult(state.RunId, iteration, Effect(state.FleetType, iteration));
     }
+
+    /// <summary>An iterative fleet stops at its iteration's end; a dag or worktree fleet (one iteration) between workers.</summary>
+    public static string Effect(string? fleetType, int iteration) => fleetType == "iterative"
+        ? $"the fleet stops after iteration {iteration} ends (running workers finish)"
+        : "the fleet starts no new worker; running workers finish, then it pauses";
 }

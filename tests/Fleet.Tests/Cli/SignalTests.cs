@@ -11,7 +11,7 @@ public sealed class SignalTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task Sigterm_to_launch_wait_says_cancelled_without_an_internal_error_and_the_fleet_goes_on()
+    public async Task Sigterm_to_launch_wait_says_the_fleet_goes_on_and_how_to_stop_it_without_an_internal_error()
     {
         await using var run = new FleetRun($$"""
             { "fleet_name": "sleepy", "type": "dag",
@@ -31,7 +31,7 @@ public sealed class SignalTests
 
         var errors = await stderr.DefaultTimeout();
         TestContext.Current.TestOutputHelper?.WriteLine(await stdout.DefaultTimeout() + errors);
-        errors.ShouldContain("fleet: cancelled");
+        errors.ShouldContain($"fleet: stopped following; the fleet goes on (fleet status {run.Root}); to stop it: fleet kill {run.Root}");
         errors.ShouldNotContain("internal error");
         process.ExitCode.ShouldBe(ExitCodes.NeedsPerson);
         run.State.Ended.ShouldBeNull("stopping the follower does not stop the fleet");

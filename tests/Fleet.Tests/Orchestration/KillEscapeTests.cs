@@ -138,7 +138,7 @@ public class KillEscapeTests
         elapsed.ShouldBeLessThan(KillLimit);
 
         // The ignoring escapee lives in "stays": only SIGKILL ended that worker; "leaves" had nothing that resisted.
-        output.ShouldContain("StoppedByKill");
+        output.ShouldContain("stopped (SIGKILL)");
         run.Journal.ShouldContain(e => e.Type == JournalTypes.Killed && e.Worker == "stays");
         run.Journal.ShouldContain(e => e.Type == JournalTypes.Killed && e.Worker == "leaves");
     }

@@ -173,3 +173,48 @@ public class IterationEndTests
         decision.ShouldBe(new ReportOutcome("success", "1 lgtm verdict (needed 1)", 0));
     }
 }
+
+/// <summary>A person's pause of a dag or worktree fleet: its one iteration's boundary is between workers.</summary>
+public class PauseBetweenWorkersTests
+{
+    [Theory]
+    [InlineData(FleetType.Dag)]
+    [InlineData(FleetType.Worktree)]
+    public void A_paused_dag_starts_no_new_worker_while_its_running_ones_finish(FleetType type)
+    {
+        var fleet = FleetOf(type, type == FleetType.Dag ? ["a", "b<-a", "c"] : ["a", "b", "c"]);
+        var state = JournalOf.Run().Started("a").State;
+
+        Decide(state, fleet, Ended(("a", WorkerOutcome.Succeeded)) with { PauseRequested = true })[0].ShouldBe("end a #1 succeeded");
+        Decide(state, fleet, Seen(("a", new WorkerObservation { StartedHere = true })) with { PauseRequested = true }).ShouldBe(["wait"]);
+    }
+
+    [Fact]
+    public void A_paused_dag_pauses_once_no_worker_runs_naming_the_workers_not_started()
+    {
+        var state = JournalOf.Run().Done("a").State;
+
+        var decisions = Scheduler.Decide(state, Dag("a", "b<-a", "c"), Nothing with { PauseRequested = true });
+
+        decisions.OfType<StartWorker>().ShouldBeEmpty();
+        decisions[^1].ShouldBeOfType<Pause>().ShouldSatisfyAllConditions(
+            p => p.Reason.ShouldBe("paused by a person (.paused); not started: b, c"),
+            p => p.ExitCode.ShouldBe(3));
+    }
+
+    [Fact]
+    public void A_dag_whose_last_worker_ends_under_a_pause_request_ends_instead_of_pausing()
+    {
+        var state = JournalOf.Run().Done("a").Started("b").State;
+
+        Scheduler.Decide(state, Dag("a", "b<-a"), Ended(("b", WorkerOutcome.Succeeded)) with { PauseRequested = true })[^1].ShouldBeOfType<EndRun>().Outcome.ShouldBe("success");
+    }
+
+    [Fact]
+    public void A_resumed_dag_starts_its_pending_workers_again()
+    {
+        var state = JournalOf.Run().Done("a").Paused(1, "paused", "paused by a person").Resumed().State;
+
+        Decide(state, Dag("a", "b<-a", "c")).ShouldBe(["start c #1", "start b #1", "spawn c #1", "spawn b #1"]);
+    }
+}

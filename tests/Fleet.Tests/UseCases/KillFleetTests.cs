@@ -20,17 +20,19 @@ public sealed class KillFleetTests : UseCaseTest
     }
 
     [Fact]
-    public async Task Killing_a_whole_fleet_with_nothing_running_takes_it_off_the_users_list()
+    public async Task Killing_a_whole_fleet_keeps_it_on_the_users_list_and_removes_a_pause_that_no_longer_applies()
     {
         await StartedAsync();
         var registry = new FleetRegistry(Host.UserDirs);
         registry.Register(Root, "demo", TimeProvider.System);
+        await File.WriteAllTextAsync(Layout.PausedFile, "paused by a person\n", Ct);
 
         var killed = await new KillFleet(Host).RunAsync(new KillFleetRequest(Root, "fleet"), Ct).SlowTimeout();
 
         killed.Worker.ShouldBeNull();
         killed.Actions.ShouldNotContain(a => a.What.StartsWith("tmux", StringComparison.Ordinal), "the test's tmux server holds no session");
-        registry.List().ShouldBeEmpty();
+        registry.List().Select(e => e.Root).ShouldBe([Root], "fleet ls shows a killed fleet as killed");
+        File.Exists(Layout.PausedFile).ShouldBeFalse();
     }
 
     [Fact]

@@ -11,12 +11,22 @@ public sealed class PauseFleetTests : UseCaseTest
     [Fact]
     public async Task Pausing_a_running_fleet_leaves_the_pause_flag_with_the_time_and_names_the_iteration_it_stops_after()
     {
-        await StartedAsync(iteration: 2);
+        await StartedAsync(iteration: 2, fleetType: "iterative");
 
         var paused = await PauseAsync();
 
-        paused.ShouldBe(new PauseFleetResult("r-1", 2));
+        paused.ShouldBe(new PauseFleetResult("r-1", 2, "the fleet stops after iteration 2 ends (running workers finish)"));
         File.ReadAllText(Layout.PausedFile).ShouldBe("paused by a person at 2026-03-01T12:00:00.0000000+00:00\n");
+    }
+
+    [Theory]
+    [InlineData("dag")]
+    [InlineData("worktree")]
+    public async Task Pausing_a_dag_or_worktree_fleet_says_it_starts_no_new_worker_not_an_iteration_boundary(string type)
+    {
+        await StartedAsync(fleetType: type);
+
+        (await PauseAsync()).Effect.ShouldBe("the fleet starts no new worker; running workers finish, then it pauses");
     }
 
     [Fact]

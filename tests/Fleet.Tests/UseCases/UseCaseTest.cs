@@ -46,8 +46,8 @@ public abstract class UseCaseTest : IDisposable
         }
     }
 
-    protected Task StartedAsync(string run = "r-1", int iteration = 1) => JournalAsync(
-        new JournalEntry { Type = JournalTypes.RunStarted, Run = run, Fleet = "demo", FleetType = "dag", SpawnMode = "background" },
+    protected Task StartedAsync(string run = "r-1", int iteration = 1, string fleetType = "dag") => JournalAsync(
+        new JournalEntry { Type = JournalTypes.RunStarted, Run = run, Fleet = "demo", FleetType = fleetType, SpawnMode = "background" },
         new JournalEntry { Type = JournalTypes.IterationStarted, Iteration = iteration });
 
     protected static CancellationToken Ct => TestContext.Current.CancellationToken;
