@@ -6,7 +6,8 @@ namespace Fleet.Rehearsal;
 /// <summary>
 /// What the endpoint reads from a model request to decide which scripted step to play. The position is
 /// <b>stateless</b>, read from the request's history since the last real user prompt (a user message that is neither
-/// a tool result nor claude's structured-output reminder): each model response moves it on by one, and a response
+/// a tool result, nor claude's structured-output reminder, nor a person's message codex steered into the running turn):
+/// each model response moves it on by one, and a response
 /// whose tool call carries a rehearsal id sets it to one past the position that call was played at
 /// (<see cref="RehearsalIds.PlayedPosition"/>), so a history the CLI shortened still says where the script is. A
 /// retried request gets the same answer, a resumed session (new prompt) starts its script again from the top, and an
@@ -31,18 +32,30 @@ internal sealed partial record RehearsalConversation(int Position, string? Cwd, 
     {
         var position = 0;
         string? prompt = null;
+        var said = new List<string>();
         if (body.TryGetProperty("messages", out var messages) && messages.ValueKind == JsonValueKind.Array)
         {
             foreach (var message in messages.EnumerateArray())
             {
                 var role = Str(message, "role");
-                if (role == "user" && !HasToolResult(message) && !IsStructuredOutputReminder(message))
+                if (role == "user")
                 {
-                    position = 0;
-                    prompt = ContentText(message, "text");
+                    if (!HasToolResult(message) && !IsStructuredOutputReminder(message))
+                    {
+                        position = 0;
+                        prompt = ContentText(message, "text");
+                    }
+
+                    if (UserText(message, "text") is { } text)
+                    {
+                        said.Add(text);
+                    }
+
+                    said.AddRange(MessagesInToolResults(message));
                 }
                 else if (role == "assistant")
                 {
+                    said.Clear();
                     position = PlayedPosition(message) is { } played ? played + 1 : position + 1;
                 }
             }
@@ -59,17 +72,18 @@ internal sealed partial record RehearsalConversation(int Position, string? Cwd, 
             }
         }
 
-        string? said = null;
-        if (body.TryGetProperty("messages", out var all) && all.ValueKind == JsonValueKind.Array && all.GetArrayLength() > 0
-            && all[all.GetArrayLength() - 1] is var last && Str(last, "role") == "user")
+        return new RehearsalConversation(position, cwd, ReadToolNames(body), Str(body, "model") ?? "claude-rehearsal", IsStream(body), prompt)
         {
-            said = UserText(last, "text");
-        }
-
-        return new RehearsalConversation(position, cwd, ReadToolNames(body), Str(body, "model") ?? "claude-rehearsal", IsStream(body), prompt) { Said = said };
+            Said = said.Count == 0 ? null : string.Join('\n', said),
+        };
     }
 
-    /// <summary>OpenAI Responses request: <c>input[]</c> items; a model response is a run of items between tool outputs.</summary>
+    /// <summary>
+    /// OpenAI Responses request: <c>input[]</c> items; a model response is a run of items between tool outputs. A user
+    /// message right after a tool output is a person's message steered into the running turn (<c>turn/steer</c>, or a
+    /// denial's message): the turn and its script go on. A user message after the model's last word, or after codex's
+    /// note that the turn was interrupted, is a new prompt.
+    /// </summary>
     public static RehearsalConversation FromOpenAI(JsonElement body)
     {
         var position = 0;
@@ -79,6 +93,7 @@ internal sealed partial record RehearsalConversation(int Position, string? Cwd, 
         if (body.TryGetProperty("input", out var input) && input.ValueKind == JsonValueKind.Array)
         {
             var inModelRun = false;
+            var turnRuns = false;
             foreach (var item in input.EnumerateArray())
             {
                 var type = Str(item, "type") ?? "message";
@@ -87,15 +102,24 @@ internal sealed partial record RehearsalConversation(int Position, string? Cwd, 
                 {
                     if (role == "user")
                     {
-                        position = 0;
                         var m = CodexCwd().Match(item.GetRawText());
                         if (m.Success)
                         {
+                            position = 0;
                             cwd = JsonUnescape(m.Groups[1].Value);
+                        }
+                        else if (IsTurnAborted(item))
+                        {
+                            turnRuns = false;
                         }
                         else
                         {
-                            prompt = ContentText(item, "input_text");
+                            if (!turnRuns)
+                            {
+                                position = 0;
+                                prompt = ContentText(item, "input_text");
+                            }
+
                             if (UserText(item, "input_text") is { } text)
                             {
                                 said.Add(text);
@@ -108,10 +132,12 @@ internal sealed partial record RehearsalConversation(int Position, string? Cwd, 
                 else if (type.EndsWith("_output", StringComparison.Ordinal))
                 {
                     inModelRun = false;
+                    turnRuns = true;
                 }
                 else
                 {
                     said.Clear();
+                    turnRuns = false;
                     if (!inModelRun)
                     {
                         position++;
@@ -132,6 +158,10 @@ internal sealed partial record RehearsalConversation(int Position, string? Cwd, 
         };
     }
 
+    /// <summary>Codex's note, as a user message, that the person interrupted the turn before it (the next user message is a new turn).</summary>
+    private static bool IsTurnAborted(JsonElement item) =>
+        (ContentText(item, "input_text") ?? string.Empty).TrimStart().StartsWith("<turn_aborted>", StringComparison.Ordinal);
+
     /// <summary>
     /// Claude 2.1.197 under <c>--json-schema</c>, when the model ends without calling StructuredOutput, sends one more
     /// user message starting with this marker. It is not a new prompt, so the script goes on instead of restarting.
@@ -146,6 +176,33 @@ internal sealed partial record RehearsalConversation(int Position, string? Cwd, 
         message.TryGetProperty("content", out var content) && content.ValueKind == JsonValueKind.Array
             ? content.EnumerateArray().Where(b => Str(b, "type") == "tool_use").Select(b => RehearsalIds.PlayedPosition(Str(b, "id"))).FirstOrDefault(p => p is not null)
             : null;
+
+    /// <summary>
+    /// A person's messages claude put inside tool results as reminders (with older models, e.g. claude-sonnet-4-5, it
+    /// folds a mid-turn message into the tool result's text instead of a text block beside it).
+    /// </summary>
+    private static IEnumerable<string> MessagesInToolResults(JsonElement message)
+    {
+        if (!message.TryGetProperty("content", out var content) || content.ValueKind != JsonValueKind.Array)
+        {
+            yield break;
+        }
+
+        foreach (var block in content.EnumerateArray().Where(b => Str(b, "type") == "tool_result"))
+        {
+            List<string> texts = !block.TryGetProperty("content", out var result) ? []
+                : result.ValueKind == JsonValueKind.String ? [result.GetString() ?? string.Empty]
+                : result.ValueKind == JsonValueKind.Array ? [.. result.EnumerateArray().Select(b => Str(b, "text")).OfType<string>()]
+                : [];
+            foreach (var text in texts)
+            {
+                foreach (Match m in PersonInReminder().Matches(text))
+                {
+                    yield return m.Groups[1].Value.Trim();
+                }
+            }
+        }
+    }
 
     private static bool HasToolResult(JsonElement message) =>
         message.TryGetProperty("content", out var content)
@@ -224,6 +281,9 @@ internal sealed partial record RehearsalConversation(int Position, string? Cwd, 
             return raw;
         }
     }
+
+    [GeneratedRegex(@"<system-reminder>\s*(The user sent a new message while you were working:.*?)</system-reminder>", RegexOptions.Singleline)]
+    private static partial Regex PersonInReminder();
 
     [GeneratedRegex(@"Primary working directory: ([^\r\n\\]+)")]
     private static partial Regex ClaudeCwd();

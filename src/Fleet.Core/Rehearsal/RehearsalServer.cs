@@ -69,7 +69,8 @@ public sealed record RehearsalLogEntry(
                 (string?)o["key"],
                 (int?)o["position"],
                 (int?)o["status"] ?? 0,
-                (string?)o["outcome"] ?? string.Empty);
+                (string?)o["outcome"] ?? string.Empty,
+                (string?)o["said"]);
         }
         catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException)
         {

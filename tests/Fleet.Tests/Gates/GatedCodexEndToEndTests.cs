@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Fleet.Rehearsal;
+using Fleet.State;
 using Fleet.Tests.Gates.Inbox;
 using Fleet.Tests.Infrastructure;
 using Fleet.Tests.Orchestration;
@@ -9,7 +11,7 @@ namespace Fleet.Tests.Gates;
 /// <summary>
 /// A whole rehearsed run of a codex worker under app-server through the CLI, as a person drives it: the destructive
 /// command waits in <c>fleet inbox</c> although <c>Bash(*)</c> allows everything, <c>fleet deny --message</c> reaches
-/// the model (the script answers only a prompt that holds the message), and the gates show in
+/// the model (the endpoint's request log records it in the request after the denied call), and the gates show in
 /// <c>fleet telemetry gates</c> and <c>fleet retro</c>.
 /// </summary>
 public sealed class GatedCodexEndToEndTests
@@ -25,11 +27,10 @@ public sealed class GatedCodexEndToEndTests
             """);
         run.Dir.Write("fleet/rehearsal.json", """
             { "rules": [
-                { "worker": "w", "when_prompt_contains": "No data loss, please.", "turns": [ { "type": "text", "text": "Heard: no data loss." } ] },
                 { "worker": "w", "turns": [
                     { "type": "shell", "command": "touch safe.txt" },
                     { "type": "shell", "command": "prisma db push --accept-data-loss" },
-                    { "type": "text", "text": "Pushed." } ] } ] }
+                    { "type": "text", "text": "Went on after the gate." } ] } ] }
             """);
 
         var (code, launch) = await run.FleetAsync("launch", run.Root, "--rehearse", "--no-tmux").SlowTimeout();
@@ -52,7 +53,9 @@ public sealed class GatedCodexEndToEndTests
 
         await run.WaitForAsync(s => s.Ended is not null, TestTimeouts.Slow);
         run.State.Ended!.Outcome.ShouldBe("success", string.Join('\n', run.Journal.Select(e => $"{e.Type} {e.Worker} {e.Outcome} {e.Reason}")));
-        File.ReadAllText(Path.Combine(run.Root, "iterations", "1", "w.log")).ShouldContain("Heard: no data loss.");
+        File.ReadAllText(Path.Combine(run.Root, "iterations", "1", "w.log")).ShouldContain("Went on after the gate.");
+        var requests = await RehearsalRequestLog.ReadAsync(new FleetLayout(run.Root), TestContext.Current.CancellationToken);
+        requests.Single(r => r.Said?.Contains("No data loss, please.", StringComparison.Ordinal) == true).Position.ShouldBe(2, "the request after the denied call");
         File.Exists(Path.Combine(run.Root, "safe.txt")).ShouldBeTrue();
         await InboxEndToEndTests.WaitForOrchestratorExitAsync(run);
 

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text;
 using Fleet.Gates;
 using Fleet.Rehearsal;
@@ -11,33 +12,31 @@ namespace Fleet.Tests.Gates;
 /// <summary>
 /// The REAL codex under <c>codex app-server</c> and fleet's gates, against the rehearsal endpoint: the shim starts
 /// the thread and the turn, answers codex's approval requests by rule or waits for a person's answer file, written
-/// here exactly as <c>fleet approve|deny</c> writes it. What the model receives is proved by the endpoint's script:
-/// a rule that plays only when the prompt contains the text.
+/// here exactly as <c>fleet approve|deny</c> writes it. What the model receives is proved by the endpoint's record of
+/// each request (the user text it brings and the script position it was read at) and by its script: a rule that plays
+/// only when the prompt contains the text.
 /// </summary>
 public sealed class GatedCodexWorkerTests : IAsyncDisposable
 {
     private const string Script = """
         { "rules": [
-            { "worker": "pusher", "when_prompt_contains": "No data loss, please.", "turns": [
-                { "type": "text", "text": "Heard the person: no data loss." } ] },
             { "worker": "pusher", "turns": [
                 { "type": "shell", "command": "touch out/safe.txt" },
                 { "type": "shell", "command": "prisma db push --accept-data-loss" },
-                { "type": "text", "text": "Pushed." } ] },
+                { "type": "text", "text": "Went on after the gate." } ] },
             { "worker": "steered", "when_prompt_contains": "stop now", "turns": [
                 { "type": "text", "text": "Stopped as asked." } ] },
-            { "worker": "steered", "when_prompt_contains": "use pnpm", "turns": [
-                { "type": "shell", "command": "sleep 30" },
-                { "type": "text", "text": "Slept." } ] },
             { "worker": "steered", "turns": [
                 { "type": "shell", "command": "git clean -fdx out" },
-                { "type": "text", "text": "Never steered." } ] },
+                { "type": "shell", "command": "sleep 30" },
+                { "type": "text", "text": "Slept." } ] },
             { "worker": "toucher", "turns": [
                 { "type": "shell", "command": "touch out/a", "usage": { "input_tokens": 1000, "output_tokens": 50 } },
                 { "type": "text", "text": "Touched.", "usage": { "input_tokens": 2000, "output_tokens": 30 } } ] } ] }
         """;
 
     private readonly TempDir _root = new("fleet-gates-codex-");
+    private readonly ConcurrentQueue<RehearsalLogEntry> _requests = new();
     private RehearsalServer? _server;
 
     public async ValueTask DisposeAsync()
@@ -73,8 +72,9 @@ public sealed class GatedCodexWorkerTests : IAsyncDisposable
         record.Outcome.ShouldBe(WorkerOutcome.Succeeded, record.Error);
         File.Exists(_root.Combine("out", "safe.txt")).ShouldBeTrue();
         var log = await File.ReadAllTextAsync(Path.Combine(IterationDir(), "pusher.log"), Ct);
-        log.ShouldContain("Heard the person: no data loss.");
-        log.ShouldNotContain("\"Pushed.\"");
+        var heard = _requests.Single(r => r.Said?.Contains("No data loss, please.", StringComparison.Ordinal) == true);
+        heard.Position.ShouldBe(2, "the denial's message is in the request after the denied call, and the script goes on past it");
+        log.ShouldContain("Went on after the gate.");
         var gates = await GatesAsync("pusher");
         gates.Select(g => (g.Summary, g.Decision, g.DecidedBy, g.Rule, g.Message)).ShouldBe([
             ("touch out/safe.txt", "allow", "rule", "Bash(*)", null),
@@ -133,9 +133,11 @@ public sealed class GatedCodexWorkerTests : IAsyncDisposable
         said.Ok.ShouldBeTrue(said.Error);
         await AnswerAsync(gate.Id, new GateAnswer("allow", null, false, null, "tester", DateTimeOffset.UtcNow));
 
-        // The steered script runs `sleep 30` (allowed by rule); --now stops it and the message is the next turn.
+        // The script goes on where it was with `sleep 30` (allowed by rule); --now stops it and the message is the next turn.
         var log = Path.Combine(IterationDir(), "steered.log");
         await WaitForAsync(() => File.Exists(log) && File.ReadAllText(log).Contains("'sleep 30'", StringComparison.Ordinal));
+        var steered = _requests.Single(r => r.Said?.Contains("Please use pnpm, not npm.", StringComparison.Ordinal) == true);
+        steered.Position.ShouldBe(1, "the message steered into the turn comes after the first command, and the script goes on from there");
         var now = await SteerLink.SendAsync(token, new SteerRequest { Say = "stop now and report", Now = true }, Ct).DefaultTimeout();
         now.ShouldNotBeNull();
         now.Ok.ShouldBeTrue(now.Error);
@@ -145,7 +147,7 @@ public sealed class GatedCodexWorkerTests : IAsyncDisposable
         var text = await File.ReadAllTextAsync(log, Ct);
         text.ShouldContain("Stopped as asked.");
         text.ShouldNotContain("Slept.");
-        text.ShouldNotContain("Never steered.");
+        _requests.Single(r => r.Said?.Contains("stop now and report", StringComparison.Ordinal) == true).Position.ShouldBe(0, "after an interrupt the message is a new turn");
         var lines = await File.ReadAllLinesAsync(log, Ct);
         lines.Count(l => l.Contains("\"method\":\"thread/started\"", StringComparison.Ordinal)).ShouldBe(1, "one thread");
         lines.Count(l => l.Contains("\"method\":\"turn/started\"", StringComparison.Ordinal)).ShouldBe(2, "the brief's turn, then the message's");
@@ -170,7 +172,7 @@ public sealed class GatedCodexWorkerTests : IAsyncDisposable
     private async Task<(WorkerLaunchSpec Spec, Task<WorkerExitRecord> Run)> StartAsync(string worker, string? gates, int iteration)
     {
         AgentCli.RequireOrSkip("codex");
-        _server ??= await RehearsalServer.StartAsync(new RehearsalOptions { Script = RehearsalScript.Parse(Script) }, Ct).DefaultTimeout();
+        _server ??= await RehearsalServer.StartAsync(new RehearsalOptions { Script = RehearsalScript.Parse(Script), Log = _requests.Enqueue }, Ct).DefaultTimeout();
         var json = new StringBuilder($$"""{ "fleet_name": "gates", "type": "dag", "config": { "provider": "codex", "model": "gpt-5-codex" }, """);
         if (gates is not null)
         {

@@ -192,4 +192,90 @@ public class RehearsalConversationTests
 
         c.Position.ShouldBe(3);
     }
+
+    [Fact]
+    public void A_claude_request_says_the_persons_message_beside_a_tool_result_even_when_claude_appends_a_system_nudge_after_it()
+    {
+        // claude 2.1.332 ends a long turn's request with a system message of its own after the user's.
+        var c = Anthropic("""
+            { "messages": [
+                { "role": "user", "content": "the brief" },
+                { "role": "assistant", "content": [ { "type": "tool_use", "id": "toolu_rehearsal_aa_1_0_p0", "name": "Bash", "input": {} } ] },
+                { "role": "user", "content": [
+                    { "type": "tool_result", "tool_use_id": "toolu_rehearsal_aa_1_0_p0", "content": "ok" },
+                    { "type": "text", "text": "The user sent a new message while you were working:\nuse pnpm" } ] },
+                { "role": "system", "content": [ { "type": "text", "text": "The user hasn't heard from you in a while." } ] } ] }
+            """);
+
+        (c.Position, c.Prompt, c.Said).ShouldBe((1, "the brief", "The user sent a new message while you were working:\nuse pnpm"));
+    }
+
+    [Fact]
+    public void A_claude_request_says_the_persons_message_an_older_model_gets_inside_the_tool_result()
+    {
+        // claude 2.1.332 with claude-sonnet-4-5: the message is a reminder in the tool result's text.
+        var c = Anthropic("""
+            { "messages": [
+                { "role": "user", "content": "the brief" },
+                { "role": "assistant", "content": [ { "type": "tool_use", "id": "t1", "name": "Bash", "input": {} } ] },
+                { "role": "user", "content": [ { "type": "tool_result", "tool_use_id": "t1", "content": "(Bash completed with no output)\n\n<system-reminder>\nThe user sent a new message while you were working:\nuse pnpm, not npm\n\nAddress the message above as you continue this turn.\n</system-reminder>\n\n<system-reminder>\n<total_tokens>14998900 tokens left</total_tokens>\n</system-reminder>" } ] } ] }
+            """);
+
+        c.Said.ShouldBe("The user sent a new message while you were working:\nuse pnpm, not npm\n\nAddress the message above as you continue this turn.");
+        c.Position.ShouldBe(1);
+    }
+
+    [Fact]
+    public void A_claude_request_says_nothing_when_only_tool_results_and_reminders_came_since_the_model_spoke()
+    {
+        var c = Anthropic("""
+            { "messages": [
+                { "role": "user", "content": "the brief" },
+                { "role": "assistant", "content": [ { "type": "tool_use", "id": "t1", "name": "Bash", "input": {} } ] },
+                { "role": "user", "content": [ { "type": "tool_result", "tool_use_id": "t1", "content": "ok" }, { "type": "text", "text": "<system-reminder>x</system-reminder>" } ] },
+                { "role": "system", "content": "nudge" } ] }
+            """);
+
+        c.Said.ShouldBeNull();
+    }
+
+    private const string CodexStart = """
+        { "type": "message", "role": "developer", "content": [ { "type": "input_text", "text": "rules" } ] },
+        { "type": "message", "role": "user", "content": [ { "type": "input_text", "text": "<environment_context>\n  <cwd>/tmp/cx</cwd>\n</environment_context>" } ] },
+        { "type": "message", "role": "user", "content": [ { "type": "input_text", "text": "the brief" } ] },
+        { "type": "function_call", "call_id": "call_rehearsal_aa_1_p0", "name": "exec_command", "arguments": "{}" },
+        { "type": "function_call_output", "call_id": "call_rehearsal_aa_1_p0", "output": "ok" },
+        { "type": "function_call", "call_id": "call_rehearsal_aa_2_p1", "name": "exec_command", "arguments": "{}" },
+        { "type": "function_call_output", "call_id": "call_rehearsal_aa_2_p1", "output": "ok" }
+        """;
+
+    private static string User(string text) => new JsonObject
+    {
+        ["type"] = "message", ["role"] = "user", ["content"] = new JsonArray(new JsonObject { ["type"] = "input_text", ["text"] = text }),
+    }.ToJsonString();
+
+    public static TheoryData<string, int, string, string?> CodexHistories => new()
+    {
+        // turn/steer after a tool output: the turn goes on, so does its script.
+        { User("use pnpm"), 2, "the brief", "use pnpm" },
+        // Two messages steered into the same tool call.
+        { User("use pnpm") + "," + User("and yarn never"), 2, "the brief", "use pnpm\nand yarn never" },
+        // A denial's message, steered before the decline's output: the script goes on past the denied call.
+        { """{ "type": "function_call", "call_id": "call_rehearsal_aa_3_p2", "name": "exec_command", "arguments": "{}" }, { "type": "function_call_output", "call_id": "call_rehearsal_aa_3_p2", "output": "rejected by user" }, """ + User("No data loss"), 3, "the brief", "No data loss" },
+        // A steered message, then the model called another tool: the position counts on from its call id.
+        { User("use pnpm") + """, { "type": "function_call", "call_id": "call_rehearsal_aa_3_p2", "name": "exec_command", "arguments": "{}" }, { "type": "function_call_output", "call_id": "call_rehearsal_aa_3_p2", "output": "ok" }""", 3, "the brief", null },
+        // --now: codex notes the interrupt, and the message is a new turn.
+        { User("<turn_aborted>\nThe user interrupted the previous turn on purpose.\n</turn_aborted>") + "," + User("stop now"), 0, "stop now", "stop now" },
+        // A new turn after the model's last word (a resumed thread's next brief).
+        { """{ "type": "message", "role": "assistant", "content": [ { "type": "output_text", "text": "Done." } ] }, """ + User("the next brief"), 0, "the next brief", "the next brief" },
+    };
+
+    [Theory]
+    [MemberData(nameof(CodexHistories))]
+    public void A_codex_message_steered_into_a_running_turn_keeps_the_script_where_it_was_and_a_new_turn_starts_it_again(string after, int position, string prompt, string? said)
+    {
+        var c = OpenAI($$"""{ "input": [ {{CodexStart}}, {{after}} ] }""");
+
+        (c.Position, c.Prompt, c.Said).ShouldBe((position, prompt, said));
+    }
 }

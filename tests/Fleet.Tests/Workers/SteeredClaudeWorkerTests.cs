@@ -14,8 +14,8 @@ namespace Fleet.Tests.Workers;
 /// The REAL claude, steered: a shim runs it against the rehearsal endpoint and <see cref="SteerWorker"/> (what
 /// <c>fleet say</c>/<c>fleet interrupt</c> run) reaches it through the shim's socket, with no orchestrator running.
 /// The endpoint records the user text of every request it receives, so the tests see what reached the model.
-/// The model is the <c>sonnet</c> alias: claude 2.1.332 passes a message that arrives mid-turn to current models only
-/// (with <c>claude-sonnet-4-5</c> it echoes the message and never sends it; docs/steering.md).
+/// Claude 2.1.332 gives a message that arrives mid-turn to a current model (the <c>sonnet</c> alias) as a text block
+/// beside the next tool result, and to an older one (<c>claude-sonnet-4-5</c>) as a reminder inside that tool result.
 /// </summary>
 public sealed class SteeredClaudeWorkerTests : IAsyncDisposable
 {
@@ -49,10 +49,12 @@ public sealed class SteeredClaudeWorkerTests : IAsyncDisposable
 
     private SteerWorker Steer => new(new FleetHost(Environment.GetEnvironmentVariable, _root.Path, TimeProvider.System));
 
-    [Fact]
-    public async Task A_message_said_during_a_multi_step_script_reaches_the_model_at_the_next_tool_boundary_and_the_worker_goes_on()
+    [Theory]
+    [InlineData("sonnet")]
+    [InlineData("claude-sonnet-4-5")]
+    public async Task A_message_said_during_a_multi_step_script_reaches_the_model_at_the_next_tool_boundary_and_the_worker_goes_on(string model)
     {
-        var run = await StartAsync("stepper");
+        var run = await StartAsync("stepper", model);
         await WaitForLogAsync("stepper", "\"tool_use\"");
         var claim = WorkerClaim.TryRead(IterationDir, "stepper")!;
 
@@ -147,13 +149,13 @@ public sealed class SteeredClaudeWorkerTests : IAsyncDisposable
     private List<JournalEntry> Entries(string worker) =>
         [.. Fleet.State.Journal.Read(new FleetLayout(_root.Path).JournalFile).Where(e => e.Worker == worker)];
 
-    private async Task<Task<WorkerExitRecord>> StartAsync(string worker)
+    private async Task<Task<WorkerExitRecord>> StartAsync(string worker, string model = "sonnet")
     {
         AgentCli.RequireOrSkip("claude");
         Directory.CreateDirectory(_root.Combine("out"));
         _server ??= await RehearsalServer.StartAsync(new RehearsalOptions { Script = RehearsalScript.Parse(Script), Log = _requests.Enqueue }, Ct).DefaultTimeout();
         var json = $$"""
-            { "fleet_name": "steer", "type": "dag", "config": { "provider": "claude", "model": "sonnet", "permission_mode": "default" },
+            { "fleet_name": "steer", "type": "dag", "config": { "provider": "claude", "model": "{{model}}", "permission_mode": "default" },
               "gates": { "allow": ["Bash(*)"] },
               "workers": [ { "id": "{{worker}}", "type": "code-run", "task": "Do the scripted work." } ] }
             """;
