@@ -41,6 +41,7 @@ public static class FleetApp
         root.Subcommands.Add(TrendCommand.Create(console));
         root.Subcommands.Add(DoctrineCommand.Create(console));
         root.Subcommands.Add(TeamCommand.Create(console));
+        root.Subcommands.Add(StatusLineCommand.Create(console));
         root.Subcommands.Add(CompletionCommand.Create(console, () => root));
         return root;
     }

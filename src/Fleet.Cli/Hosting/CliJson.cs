@@ -83,6 +83,11 @@ public sealed record KillActionJson(string What, string Result);
 
 public sealed record SteerJson(string Worker, int Iteration, string Action, DateTimeOffset HandedAt, int Steers);
 
+/// <summary><c>fleet statusline --json</c>: what the line says, as data.</summary>
+public sealed record StatusLineJson(string? SessionId, decimal? SessionCostUsd, decimal? TodayCostUsd, IReadOnlyList<WaitingFleetJson> GatesWaiting);
+
+public sealed record WaitingFleetJson(string Fleet, int Gates);
+
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true)]
 [JsonSerializable(typeof(StatusJson))]
 [JsonSerializable(typeof(List<StatusJson>))]
@@ -90,4 +95,5 @@ public sealed record SteerJson(string Worker, int Iteration, string Action, Date
 [JsonSerializable(typeof(List<GateJson>))]
 [JsonSerializable(typeof(GateAnsweredJson))]
 [JsonSerializable(typeof(SteerJson))]
+[JsonSerializable(typeof(StatusLineJson))]
 internal sealed partial class RunJsonContext : JsonSerializerContext;
