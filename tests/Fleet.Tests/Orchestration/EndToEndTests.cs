@@ -45,7 +45,8 @@ public class EndToEndTests
         json.RootElement.GetProperty("spent_usd").GetDecimal().ShouldBeGreaterThan(0m);
         json.RootElement.GetProperty("spent_usd").GetDecimal().ShouldBe(run.State.Spent);
 
-        var (usageCode, usage) = await run.FleetAsync("usage", "--by", "worker", "--json", "--no-ingest");
+        // A rehearsal spends nothing: usage leaves it out unless asked.
+        var (usageCode, usage) = await run.FleetAsync("usage", "--by", "worker", "--json", "--no-ingest", "--include-rehearsal");
         usageCode.ShouldBe(0, usage.Stderr);
         usage.Stdout.ShouldContain("builder-a");
         usage.Stdout.ShouldContain("reviewer");

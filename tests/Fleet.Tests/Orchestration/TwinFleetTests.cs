@@ -77,7 +77,9 @@ public class TwinFleetTests
             var (_, after) = await second.FleetAsync("ls", "--json").DefaultTimeout();
             using (var doc = JsonDocument.Parse(after.Stdout))
             {
-                doc.RootElement.EnumerateArray().ShouldHaveSingleItem().GetProperty("root").GetString().ShouldBe(RealPath.Of(second.Root));
+                // The killed one stays listed, as killed; the other still runs.
+                var rows = doc.RootElement.EnumerateArray().Select(e => $"{e.GetProperty("root").GetString()} {e.GetProperty("state").GetString()}").Order(StringComparer.Ordinal).ToArray();
+                rows.ShouldBe(new[] { $"{RealPath.Of(first.Root)} killed", $"{RealPath.Of(second.Root)} running" }.Order(StringComparer.Ordinal).ToArray());
             }
 
             (await second.FleetAsync("kill", second.Root).SlowTimeout()).ExitCode.ShouldBe(0);
