@@ -25,6 +25,10 @@ public sealed class SteerableWindowTests : IAsyncDisposable
 {
     private const string Script = """
         { "rules": [
+            { "worker": "lingerer", "turns": [
+                { "type": "shell", "command": "sleep 20" },
+                { "type": "shell", "command": "touch out/after-steer" },
+                { "type": "text", "text": "Lingered." } ] },
             { "worker": "stepper", "turns": [
                 { "type": "shell", "command": "sleep 3" },
                 { "type": "shell", "command": "sleep 3" },
@@ -189,10 +193,12 @@ public sealed class SteerableWindowTests : IAsyncDisposable
     [Fact]
     public async Task Lines_piped_into_fleet_attach_are_messages_and_commands_for_the_worker()
     {
-        var spec = await PrepareAsync("stepper");
-        await new BackgroundSpawner().SpawnAsync(new SpawnRequest("window", _root.Path, "stepper", 1, [.. RepoPaths.FleetArgv, "worker", "--spec", spec], Path.Combine(IterationDir, "stepper.shim.log")), Ct).DefaultTimeout();
-        await WaitForLogAsync("stepper", "\"tool_use\"");
-        var start = RepoPaths.FleetProcess(_root.Path, "attach", _root.Path, "stepper");
+        // A 20 s tool call: the worker outlives the start of `fleet attach` (a JIT start takes seconds on a loaded
+        // machine), so the piped lines always find it running.
+        var spec = await PrepareAsync("lingerer");
+        await new BackgroundSpawner().SpawnAsync(new SpawnRequest("window", _root.Path, "lingerer", 1, [.. RepoPaths.FleetArgv, "worker", "--spec", spec], Path.Combine(IterationDir, "lingerer.shim.log")), Ct).DefaultTimeout();
+        await WaitForLogAsync("lingerer", "\"tool_use\"");
+        var start = RepoPaths.FleetProcess(_root.Path, "attach", _root.Path, "lingerer");
         start.RedirectStandardInput = true;
         using var attach = System.Diagnostics.Process.Start(start)!;
         var stdout = attach.StandardOutput.ReadToEndAsync(Ct);
@@ -202,17 +208,17 @@ public sealed class SteerableWindowTests : IAsyncDisposable
         await attach.StandardInput.WriteLineAsync("use pnpm, not npm");
         attach.StandardInput.Close();
         await attach.WaitForExitAsync(Ct).SlowTimeout();
-        var record = await ExitRecordAsync("stepper");
+        var record = await ExitRecordAsync("lingerer");
 
         (attach.ExitCode, await stderr).ShouldBe((0, string.Empty));
         record.Outcome.ShouldBe(WorkerOutcome.Succeeded, record.Error);
         _requests.Count(r => r.Said?.Contains("use pnpm, not npm", StringComparison.Ordinal) == true).ShouldBe(1);
         var view = await stdout;
-        view.ShouldStartWith(ConsoleInput.Header("stepper", keys: false, canQuit: true));
+        view.ShouldStartWith(ConsoleInput.Header("lingerer", keys: false, canQuit: true));
         view.ShouldContain("[fleet] /approve: no gate of this worker is waiting");
-        view.ShouldContain("[fleet] sent (stepper steered 1×)");
+        view.ShouldContain("[fleet] sent (lingerer steered 1×)");
         view.ShouldContain("[fleet] a person says: use pnpm, not npm");
-        view.ShouldContain("[fleet] stepper has ended; attach closes");
+        view.ShouldContain("[fleet] lingerer has ended; attach closes");
     }
 
     [Fact]
