@@ -48,7 +48,9 @@ public sealed class SlurmPlacementTests
         claims.Count.ShouldBe(4);
         claims.ShouldAllBe(c => c.SlurmJobId != null && c.SlurmNode != null);
         claims.Select(c => c.SlurmNode).Distinct().Count().ShouldBeGreaterThanOrEqualTo(2, string.Join(", ", claims.Select(c => c.SlurmNode)));
-        var jobs = await SlurmCluster.JobsAsync($"fleet:{name}:");
+        // A job whose batch script has exited is COMPLETING until slurmd has cleaned up; that ends on Slurm's time, not the run's.
+        IReadOnlyList<SlurmJobInfo> jobs = [];
+        await WaitForAsync(async () => (jobs = await SlurmCluster.JobsAsync($"fleet:{name}:")).All(j => !SlurmJobStates.Map(j).Alive));
         jobs.Count.ShouldBe(4);
         jobs.ShouldAllBe(j => j.State == "COMPLETED");
         File.ReadAllText(Path.Combine(run.Root, "iterations", "1", "d.slurm.json")).ShouldContain("\"job_name\": \"fleet:" + name + ":d:1\"");
@@ -139,10 +141,12 @@ public sealed class SlurmPlacementTests
         OrchestratorInfo.Running(run.Layout).ShouldBeNull();
     }
 
-    private static async Task WaitForAsync(Func<bool> condition)
+    private static Task WaitForAsync(Func<bool> condition) => WaitForAsync(() => Task.FromResult(condition()));
+
+    private static async Task WaitForAsync(Func<Task<bool>> condition)
     {
         var deadline = DateTimeOffset.UtcNow + TestTimeouts.Slow;
-        while (!condition())
+        while (!await condition())
         {
             if (DateTimeOffset.UtcNow > deadline)
             {
