@@ -38,8 +38,10 @@ internal static class HumanOutput
         var text = new StringWriter(System.Globalization.CultureInfo.InvariantCulture);
         var console = Console(text, terminal);
         console.Write(ToSpectre(fitted, terminal.Color));
+
+        // A plain line, not a Spectre paragraph: the terminal wraps it, with no padding left at the ends of lines.
         if (fitted.Footnote is { } note)
-            console.WriteLine(note, terminal.Color ? new Style(decoration: Decoration.Dim) : Style.Plain);
+            text.WriteLine(terminal.Color ? $"\u001b[2m{note}\u001b[0m" : note);
         return text.ToString();
     }
 
@@ -64,7 +66,7 @@ internal static class HumanOutput
         if (dropped.Count == 0)
             return table;
         var names = string.Join(", ", dropped.Order().Select(i => table.Columns[i].Header));
-        var note = $"left out at this width: {names} (a wider terminal or --json shows them)";
+        var note = $"not shown at this width: {names} (--json has them)";
         return table.Without(dropped) with { Footnote = table.Footnote is { } f ? f + "\n" + note : note };
     }
 
