@@ -1,4 +1,6 @@
 using Fleet.Cli;
 using Fleet.Cli.Hosting;
 
-return await FleetApp.RunAsync(args, SystemCliConsole.Instance, CancellationToken.None);
+var code = await FleetApp.RunAsync(args, SystemCliConsole.Instance, CancellationToken.None);
+SystemCliConsole.RestoreKeypad();
+return code;

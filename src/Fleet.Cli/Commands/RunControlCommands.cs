@@ -4,6 +4,7 @@ using System.Text;
 using Fleet.Cli.Hosting;
 using Fleet.Gates.Inbox;
 using Fleet.Orchestration;
+using Fleet.Reports;
 using Fleet.UseCases;
 
 namespace Fleet.Cli.Commands;
@@ -26,7 +27,7 @@ internal static class RunControlCommands
             }
             else
             {
-                await console.Out.WriteAsync(Render(status));
+                await console.Out.WriteAsync(Render(status, console.Terminal));
             }
 
             // A script that asks where a fleet stands must be able to tell "never launched" from a run.
@@ -57,14 +58,7 @@ internal static class RunControlCommands
                 return ExitCodes.Success;
             }
 
-            var width = Math.Max(4, rows.Max(r => r.Name.Length));
-            var stateWidth = Math.Max(5, rows.Max(r => r.State.Length));
-            await console.Out.WriteLineAsync($"{"NAME".PadRight(width)}  {"STATE".PadRight(stateWidth)}  ITER  SPENT     ROOT");
-            foreach (var r in rows)
-            {
-                await console.Out.WriteLineAsync($"{r.Name.PadRight(width)}  {r.State.PadRight(stateWidth)}  {r.Iteration,4}  {Money(r.SpentUsd),-8}  {r.Root}");
-            }
-
+            await HumanOutput.WriteAsync(console, LsTable(rows));
             return ExitCodes.Success;
         });
         return command;
@@ -137,7 +131,24 @@ internal static class RunControlCommands
         return command;
     }
 
-    internal static string Render(FleetStatus s)
+    internal static HumanTable LsTable(IReadOnlyList<StatusJson> rows) => new(
+        [new("NAME"), new("STATE", Toned: true), new("ITER", Right: true), new("SPENT", Right: true), new("ROOT")],
+        [.. rows.Select(r => new TableRow([r.Name, r.State, r.Iteration.ToString(CultureInfo.InvariantCulture), Money(r.SpentUsd), r.Root]))]);
+
+    /// <summary>The workers as a table: a terminal fits it to its width (the notes wrap); plain text keeps the status lines' columns.</summary>
+    internal static HumanTable WorkersTable(FleetStatus s) => new(
+        [new("worker"), new("state", Toned: true), new("time", Right: true), new("cost", Right: true), new("notes")],
+        [.. s.Workers.Select(x => new TableRow(
+        [
+            x.Worker, StateOf(x), x.DurationSeconds is { } d ? HumanOutput.Elapsed(TimeSpan.FromSeconds(d)) : "", x.CostUsd is { } c ? Money(c) : "",
+            string.Join("; ", new[] { x.Steers > 0 ? $"steered {x.Steers}×" : null, x.Slurm, x.Reason is null ? null : FirstLine(x.Reason) }.OfType<string>()),
+        ]))]);
+
+    private static string StateOf(WorkerStatusLine x) => x.LimitedUntil is { } until ? $"{x.State} until {until.ToLocalTime().ToString("HH:mm", CultureInfo.InvariantCulture)}" : x.State;
+
+    internal static string Render(FleetStatus s) => Render(s, Terminal.NotATty);
+
+    internal static string Render(FleetStatus s, Terminal terminal)
     {
         var w = new StringBuilder();
         var iteration = s.MaxIterations is { } max ? $"iteration {s.Iteration} of at most {max}" : $"iteration {s.Iteration}";
@@ -170,10 +181,14 @@ internal static class RunControlCommands
         }
 
         w.AppendLine(CultureInfo.InvariantCulture, $"workers (iteration {Math.Max(1, s.Iteration)}):");
+        if (terminal.IsTty && s.Workers.Count > 0)
+        {
+            w.Append(HumanOutput.Render(WorkersTable(s), terminal));
+        }
+
         var width = s.Workers.Count == 0 ? 6 : s.Workers.Max(x => x.Worker.Length);
-        static string StateOf(WorkerStatusLine x) => x.LimitedUntil is { } until ? $"{x.State} until {until.ToLocalTime().ToString("HH:mm", CultureInfo.InvariantCulture)}" : x.State;
         var stateWidth = s.Workers.Count == 0 ? 10 : Math.Max(10, s.Workers.Max(x => StateOf(x).Length));
-        foreach (var x in s.Workers)
+        foreach (var x in terminal.IsTty ? Array.Empty<WorkerStatusLine>() : s.Workers)
         {
             var duration = x.DurationSeconds is { } d ? $"{d.ToString("0.0", CultureInfo.InvariantCulture)}s" : "";
             var cost = x.CostUsd is { } c ? Money(c) : "";

@@ -43,7 +43,7 @@ internal static class TrendCommand
             }
             else
             {
-                await console.Out.WriteAsync(TrendReport.Table(rows));
+                await HumanOutput.WriteAsync(console, TrendReport.Human(rows));
             }
 
             return ExitCodes.Success;

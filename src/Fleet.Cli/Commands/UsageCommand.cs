@@ -62,10 +62,7 @@ internal static class UsageCommand
             }
             else
             {
-                if (grouping == UsageGrouping.Block)
-                    await console.Out.WriteAsync(UsageBlocks.Table(report));
-                else
-                    await WriteTableAsync(console.Out, report);
+                await HumanOutput.WriteAsync(console, grouping == UsageGrouping.Block ? UsageBlocks.Human(report) : UsageTable.Of(report));
                 if (report.UnpricedModels.Count > 0)
                     await console.Error.WriteLineAsync($"no price for {string.Join(", ", report.UnpricedModels)}: their cost is left out (add them with --prices FILE)");
             }
@@ -74,35 +71,4 @@ internal static class UsageCommand
         });
         return command;
     }
-
-    private static async Task WriteTableAsync(TextWriter writer, UsageReportJson report)
-    {
-        var header = string.Format(CultureInfo.InvariantCulture, "{0,-40} {1,-28} {2,12} {3,12} {4,14} {5,14} {6,11}", report.By, "model", "input", "output", "cache write", "cache read", "cost USD");
-        await writer.WriteLineAsync(header);
-        await writer.WriteLineAsync(new string('-', header.Length));
-        foreach (var row in report.Rows)
-        {
-            var first = true;
-            foreach (var m in row.Models)
-            {
-                await writer.WriteLineAsync(string.Format(
-                    CultureInfo.InvariantCulture,
-                    "{0,-40} {1,-28} {2,12:N0} {3,12:N0} {4,14:N0} {5,14:N0} {6,11}",
-                    first ? Cut(row.Key, 40) : "",
-                    Cut(m.Model, 28),
-                    m.InputTokens,
-                    m.OutputTokens,
-                    m.CacheCreationTokens,
-                    m.CacheReadTokens,
-                    m.CostUsd is { } c ? c.ToString("0.00", CultureInfo.InvariantCulture) : "?"));
-                first = false;
-            }
-        }
-
-        var t = report.Totals;
-        await writer.WriteLineAsync(new string('-', header.Length));
-        await writer.WriteLineAsync(string.Format(CultureInfo.InvariantCulture, "{0,-40} {1,-28} {2,12:N0} {3,12:N0} {4,14:N0} {5,14:N0} {6,11:0.00}", "total", "", t.InputTokens, t.OutputTokens, t.CacheCreationTokens, t.CacheReadTokens, t.CostUsd));
-    }
-
-    private static string Cut(string text, int width) => text.Length <= width ? text : string.Concat(text.AsSpan(0, width - 1), "…");
 }

@@ -24,6 +24,9 @@ public interface ICliConsole
 
     /// <summary>An environment variable as this invocation sees it.</summary>
     string? GetEnvironmentVariable(string name);
+
+    /// <summary>Width, colour and whether stdout is a terminal: every human report renders from this one decision.</summary>
+    Terminal Terminal => IsInteractive ? Terminal.Decide(true, null, GetEnvironmentVariable) : Terminal.NotATty;
 }
 
 /// <summary>The process's real console.</summary>
@@ -45,4 +48,31 @@ public sealed class SystemCliConsole : ICliConsole
     public string CurrentDirectory => Environment.CurrentDirectory;
 
     public string? GetEnvironmentVariable(string name) => Environment.GetEnvironmentVariable(name);
+
+    public Terminal Terminal => Terminal.Decide(!Console.IsOutputRedirected, Console.IsOutputRedirected ? null : Width(), GetEnvironmentVariable);
+
+    /// <summary>
+    /// The runtime puts a terminal in application keypad mode (<c>ESC[?1h ESC=</c>) when it first writes to it and never
+    /// takes it out; the shell after fleet expects normal mode (<c>ESC[?1l ESC&gt;</c>), so fleet sets it back as it exits.
+    /// </summary>
+    public static void RestoreKeypad()
+    {
+        var writer = !Console.IsOutputRedirected ? Console.Out : !Console.IsErrorRedirected ? Console.Error : null;
+        if (writer is null)
+            return;
+        writer.Write(Terminal.KeypadNormal);
+        writer.Flush();
+    }
+
+    private static int? Width()
+    {
+        try
+        {
+            return Console.WindowWidth;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
 }

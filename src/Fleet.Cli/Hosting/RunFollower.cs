@@ -11,61 +11,76 @@ internal static class RunFollower
 {
     public static async Task<int> FollowAsync(ICliConsole console, FleetLayout layout, string runId, TimeProvider time, CancellationToken cancellationToken)
     {
+        var terminal = console.Terminal;
         try
         {
-            return await FollowUntilEndAsync(console, layout, runId, time, cancellationToken);
+            if (terminal.IsTty)
+                return await LiveFollower.FollowAsync(console, terminal, layout, runId, time, cancellationToken);
+
+            var announced = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+            var end = await FollowUntilEndAsync(console, layout, runId, time, async (fresh, _) =>
+            {
+                foreach (var entry in fresh)
+                {
+                    await console.Error.WriteLineAsync(Describe(entry));
+                }
+
+                await AnnounceGatesAsync(console, layout, announced, time);
+            }, cancellationToken);
+            await (end.ToError ? console.Error : console.Out).WriteLineAsync(end.Message);
+            return end.ExitCode;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // Ctrl+C stops the watching, never the fleet: say so, and how to look again or stop it.
-            await console.Error.WriteLineAsync($"fleet: stopped following; the fleet goes on (fleet status {layout.Root}); to stop it: fleet kill {layout.Root}");
+            await console.Error.WriteLineAsync(StoppedFollowing(layout));
             return ExitCodes.NeedsPerson;
         }
     }
 
-    private static async Task<int> FollowUntilEndAsync(ICliConsole console, FleetLayout layout, string runId, TimeProvider time, CancellationToken cancellationToken)
+    internal static string StoppedFollowing(FleetLayout layout) =>
+        $"fleet: stopped following; the fleet goes on (fleet status {layout.Root}); to stop it: fleet kill {layout.Root}";
+
+    /// <summary>How following ended: the exit code, and the line that says why (on stderr when it is a problem).</summary>
+    internal sealed record FollowEnd(int ExitCode, string Message, bool ToError, RunState State);
+
+    /// <summary>
+    /// Reads the journal until the run ends, pauses or loses its orchestrator; <paramref name="onTick"/> gets the entries
+    /// new since the last look and the run's state, for the log or the live view to show.
+    /// </summary>
+    internal static async Task<FollowEnd> FollowUntilEndAsync(ICliConsole console, FleetLayout layout, string runId, TimeProvider time, Func<IReadOnlyList<JournalEntry>, RunState, Task> onTick, CancellationToken cancellationToken)
     {
         var seen = 0;
         var orchestratorSeen = false;
-        var announced = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
         var bell = Bell.For(console, layout);
         while (true)
         {
             var entries = Journal.Read(layout.JournalFile);
             var run = entries.SkipWhile(e => !(e.Type == JournalTypes.RunStarted && e.Run == runId)).ToList();
-            foreach (var entry in run.Skip(seen))
-            {
-                await console.Error.WriteLineAsync(Describe(entry));
-            }
-
-            seen = run.Count;
-            await AnnounceGatesAsync(console, layout, announced, time);
-            await (bell?.RingAsync(console, layout, run) ?? Task.CompletedTask);
             var state = RunState.Fold(run);
+            await onTick(run.Skip(seen).ToList(), state);
+            seen = run.Count;
+            await (bell?.RingAsync(console, layout, run) ?? Task.CompletedTask);
             if (state.Ended is { } ended)
             {
-                await console.Out.WriteLineAsync($"{ended.Outcome}: {ended.Reason}");
-                return ended.ExitCode ?? ExitCodes.Failed;
+                return new(ended.ExitCode ?? ExitCodes.Failed, $"{ended.Outcome}: {ended.Reason}", false, state);
             }
 
             if (state.Paused)
             {
-                await console.Out.WriteLineAsync($"{(state.Escalated ? "escalated" : "paused")}: {state.PauseReason} (fleet resume {layout.Root} continues)");
-                return ExitCodes.NeedsPerson;
+                return new(ExitCodes.NeedsPerson, $"{(state.Escalated ? "escalated" : "paused")}: {state.PauseReason} (fleet resume {layout.Root} continues)", false, state);
             }
 
             var alive = OrchestratorInfo.Running(layout) is not null;
             orchestratorSeen |= alive;
             if (orchestratorSeen && !alive && FleetRuns.JournalProblem(layout) is { } problem)
             {
-                await console.Error.WriteLineAsync($"fleet: {problem}; the orchestrator stopped and left the workers running; see {Path.Combine(layout.StateDir, FleetRuns.LaunchLog)}");
-                return ExitCodes.NeedsPerson;
+                return new(ExitCodes.NeedsPerson, $"fleet: {problem}; the orchestrator stopped and left the workers running; see {Path.Combine(layout.StateDir, FleetRuns.LaunchLog)}", true, state);
             }
 
             if (orchestratorSeen && !alive && RunState.Fold(Journal.Read(layout.JournalFile).SkipWhile(e => e.Run != runId)).Ended is null)
             {
-                await console.Error.WriteLineAsync($"fleet: the orchestrator stopped before the run ended; see {Path.Combine(layout.StateDir, FleetRuns.LaunchLog)}; continue with: fleet resume {layout.Root}");
-                return ExitCodes.Internal;
+                return new(ExitCodes.Internal, $"fleet: the orchestrator stopped before the run ended; see {Path.Combine(layout.StateDir, FleetRuns.LaunchLog)}; continue with: fleet resume {layout.Root}", true, state);
             }
 
             // The person's terminal, not the orchestrator's hot path: a short poll keeps this simple.

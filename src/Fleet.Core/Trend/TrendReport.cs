@@ -1,6 +1,6 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json.Serialization;
+using Fleet.Reports;
 using Fleet.Retro;
 using Fleet.State;
 
@@ -116,25 +116,25 @@ public static class TrendReport
         })];
     }
 
-    public static string Table(IReadOnlyList<TrendRow> rows)
+    public static string Table(IReadOnlyList<TrendRow> rows) => Human(rows).Plain();
+
+    /// <summary>The table as data; a narrow terminal loses the date first (the run id carries it), then the gates and interventions.</summary>
+    public static HumanTable Human(IReadOnlyList<TrendRow> rows)
     {
         ArgumentNullException.ThrowIfNull(rows);
         var inv = CultureInfo.InvariantCulture;
-        string[] head = ["run", "date", "workers", "interventions/worker", "cost/worker", "iterations to approval", "gates by class"];
-        var cells = rows.Select(r => new[]
-        {
+        Fleet.Reports.TableColumn[] head =
+        [
+            new("run"), new("date", DropOrder: 3), new("workers"), new("interventions/worker", DropOrder: 1), new("cost/worker"),
+            new("iterations to approval", Toned: true), new("gates by class", DropOrder: 2),
+        ];
+        return new HumanTable(head, [.. rows.Select(r => new TableRow(
+        [
             r.Run, r.StartedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm", inv), r.Workers.ToString(inv),
             r.InterventionsPerWorker.ToString("0.##", inv), r.CostPerWorkerUsd.ToString("$0.00##", inv),
             Approval(r),
             Classes(r),
-        }).ToList();
-        var widths = head.Select((h, i) => cells.Select(c => c[i].Length).Append(h.Length).Max()).ToArray();
-        var text = new StringBuilder();
-        void Line(string[] c) => text.AppendLine(string.Join("  ", c.Select((x, i) => i == c.Length - 1 ? x : x.PadRight(widths[i]))).TrimEnd());
-        Line(head);
-        Line([.. widths.Select(w => new string('-', w))]);
-        cells.ForEach(Line);
-        return text.ToString();
+        ]))]);
     }
 
     public static string Classes(TrendRow r)

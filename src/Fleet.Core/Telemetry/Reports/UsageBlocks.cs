@@ -1,3 +1,5 @@
+using Fleet.Reports;
+
 namespace Fleet.Telemetry.Reports;
 
 /// <summary>
@@ -94,12 +96,20 @@ public static class UsageBlocks
     }
 
     /// <summary>The human table of a report by block: one line a block, burn rate, and the active block's projection.</summary>
-    public static string Table(UsageReportJson report)
+    public static string Table(UsageReportJson report) => Human(report).Plain();
+
+    /// <summary>The same as data: on a narrow terminal the projection and rate columns go first.</summary>
+    public static HumanTable Human(UsageReportJson report)
     {
         ArgumentNullException.ThrowIfNull(report);
         var inv = System.Globalization.CultureInfo.InvariantCulture;
-        string[] head = ["block (UTC)", "state", "tokens", "cost", "$/hour", "tokens/min", "projected cost", "projected tokens"];
-        var cells = report.Rows.Select(r => r.Block is not { } b
+        Fleet.Reports.TableColumn[] head =
+        [
+            new("block (UTC)"), new("state", Toned: true), new("tokens", Right: true), new("cost", Right: true),
+            new("$/hour", Right: true, DropOrder: 1), new("tokens/min", Right: true, DropOrder: 2),
+            new("projected cost", Right: true, DropOrder: 3), new("projected tokens", Right: true, DropOrder: 4),
+        ];
+        var rows = report.Rows.Select(r => new TableRow(r.Block is not { } b
             ? new[] { r.Key, "", r.TotalTokens.ToString("N0", inv), r.CostUsd.ToString("$0.00", inv), "", "", "", "" }
             : [
                 b.Start.UtcDateTime.ToString("yyyy-MM-dd HH:mm", inv) + "–" + b.End.UtcDateTime.ToString("HH:mm", inv),
@@ -110,20 +120,8 @@ public static class UsageBlocks
                 b.Burn.TokensPerMinute is { } m ? m.ToString("N0", inv) : "-",
                 b.Burn.ProjectedCostUsd is { } pc ? pc.ToString("$0.00", inv) : "",
                 b.Burn.ProjectedTokens is { } pt ? pt.ToString("N0", inv) : "",
-            ]).ToList();
-        cells.Add(["total", "", report.Totals.TotalTokens.ToString("N0", inv), report.Totals.CostUsd.ToString("$0.00", inv), "", "", "", ""]);
-        var widths = head.Select((h, i) => cells.Select(c => c[i].Length).Append(h.Length).Max()).ToArray();
-        var text = new System.Text.StringBuilder();
-        void Line(string[] c) => text.AppendLine(string.Join("  ", c.Select((x, i) => i < 2 ? x.PadRight(widths[i]) : x.PadLeft(widths[i]))).TrimEnd());
-        Line(head);
-        Line([.. widths.Select(w => new string('-', w))]);
-        for (var i = 0; i < cells.Count; i++)
-        {
-            if (i == cells.Count - 1)
-                Line([.. widths.Select(w => new string('-', w))]);
-            Line(cells[i]);
-        }
-
-        return text.ToString();
+            ])).ToList();
+        rows.Add(new(["total", "", report.Totals.TotalTokens.ToString("N0", inv), report.Totals.CostUsd.ToString("$0.00", inv), "", "", "", ""], RowKind.Total));
+        return new HumanTable(head, rows);
     }
 }
