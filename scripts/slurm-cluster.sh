@@ -34,8 +34,11 @@ install_packages() {
 }
 
 alive() {
-  local pidfile="$1"
-  [ -s "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null
+  local pidfile="$1" pid
+  [ -s "$pidfile" ] || return 1
+  pid="$(cat "$pidfile")"
+  # A daemon killed by a test may linger as a zombie until it is reaped: that is not a running daemon.
+  kill -0 "$pid" 2>/dev/null && ! awk '{ exit ($3 == "Z") ? 0 : 1 }' "/proc/$pid/stat" 2>/dev/null
 }
 
 idle_nodes() {

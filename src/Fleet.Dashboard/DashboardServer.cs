@@ -283,7 +283,7 @@ public sealed class DashboardServer : IAsyncDisposable
         var layout = new FleetLayout(status.Root);
         foreach (var (dir, id) in FleetKiller.Claims(layout).Where(c => worker is null || c.Worker == worker))
         {
-            if (Fleet.Workers.WorkerClaim.TryRead(dir, id) is { } claim && (claim.Shim.IsAlive || claim.Agent?.IsAlive == true))
+            if (Fleet.Workers.WorkerClaim.TryRead(dir, id) is { } claim && Fleet.Workers.ShimLiveness.FilesOnly.IsAlive(dir, id, claim))
             {
                 dies.Add($"worker {id} (iteration {Path.GetFileName(dir)}): its agent{(claim.AgentPid is { } pid ? $" (pid {pid})" : "")}, every process it started, and its shim (pid {claim.ShimPid})");
             }

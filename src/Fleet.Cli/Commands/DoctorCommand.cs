@@ -14,18 +14,27 @@ internal static class DoctorCommand
     public static Command Create(ICliConsole console)
     {
         var json = CommandHelpers.JsonOption();
-        var command = new Command("doctor", "Diagnose the machine: tmux, agent CLIs, gh, git, API keys, and how launch will run workers.") { json };
+        var root = new Argument<string?>("ROOT") { Description = "A fleet to check for (default: the fleet in this folder, if any); with slurm placement, also sinfo, squeue, munge and that its root is shared with the nodes.", Arity = ArgumentArity.ZeroOrOne };
+        var command = new Command("doctor", "Diagnose the machine: tmux, agent CLIs, gh, git, API keys, how launch will run workers, and a slurm fleet's cluster.") { root, json };
         command.SetAction(async (parse, cancellationToken) =>
         {
+            var slurmSettings = SlurmSettingsOf(console, parse.GetValue(root));
             var diagnosis = await MachineDoctor.DiagnoseAsync(console.GetEnvironmentVariable, [AppContext.BaseDirectory, console.CurrentDirectory], TimeProvider.System, cancellationToken);
             var shared = PrivacyAudit.Find(AgentDataPlaces(console));
+            var slurm = slurmSettings is { } s
+                ? await Placement.SlurmDoctor.CheckAsync(s.Root, s.Settings, new Placement.SlurmClient(TimeProvider.System), cancellationToken)
+                : null;
             if (parse.GetValue(json))
             {
-                await CommandHelpers.WriteJsonAsync(console, ToJson(diagnosis, shared), CliJsonContext.Default.DoctorJson);
+                await CommandHelpers.WriteJsonAsync(console, ToJson(diagnosis, shared) with { Slurm = slurm?.Select(c => new DoctorSlurmJson(c.Name, c.Ok, c.Detail)).ToList() }, CliJsonContext.Default.DoctorJson);
             }
             else
             {
                 await console.Out.WriteAsync(Render(diagnosis, shared));
+                if (slurm is not null)
+                {
+                    await console.Out.WriteAsync(RenderSlurm(slurm));
+                }
             }
 
             if (!diagnosis.CanLaunch)
@@ -34,9 +43,45 @@ internal static class DoctorCommand
                 await console.Error.WriteLineAsync($"fleet: launch cannot work here: {string.Join(", ", missing)} missing");
             }
 
-            return diagnosis.CanLaunch ? ExitCodes.Success : ExitCodes.Failed;
+            var slurmFailed = slurm?.Where(c => !c.Ok).Select(c => c.Name).ToList() ?? [];
+            if (slurmFailed.Count > 0)
+            {
+                await console.Error.WriteLineAsync($"fleet: slurm placement cannot work here: {string.Join(", ", slurmFailed)} failed");
+            }
+
+            return diagnosis.CanLaunch && slurmFailed.Count == 0 ? ExitCodes.Success : ExitCodes.Failed;
         });
         return command;
+    }
+
+    /// <summary>The fleet's root and the sbatch settings of its first slurm worker, or null when it has none (or there is no fleet here and none was named).</summary>
+    private static (string Root, Fleet.Spec.SlurmSettings Settings)? SlurmSettingsOf(ICliConsole console, string? root)
+    {
+        if (root is null && !File.Exists(Path.Combine(console.CurrentDirectory, "fleet.json")))
+        {
+            return null;
+        }
+
+        var result = CommandHelpers.Validate(console, root ?? ".");
+        if (result.Fleet is not { } fleet)
+        {
+            throw new CliException($"{root ?? "fleet.json"}: not a valid fleet (fleet validate {root ?? "."} says why)");
+        }
+
+        return fleet.Workers.FirstOrDefault(w => w.Slurm is not null) is { Slurm: { } settings } ? (fleet.Root, settings) : null;
+    }
+
+    internal static string RenderSlurm(IReadOnlyList<Placement.SlurmCheck> checks)
+    {
+        var width = checks.Max(c => c.Name.Length);
+        var w = new StringWriter(CultureInfo.InvariantCulture);
+        w.WriteLine("slurm placement:");
+        foreach (var check in checks)
+        {
+            w.WriteLine($"  {check.Name.PadRight(width)}  {(check.Ok ? "ok    " : "FAILED")}  {check.Detail}");
+        }
+
+        return w.ToString();
     }
 
     /// <summary>The store, the logs, the registry, and the agent data of the fleet here and of every registered fleet.</summary>

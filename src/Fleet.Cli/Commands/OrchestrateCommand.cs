@@ -39,7 +39,9 @@ internal static class OrchestrateCommand
                 // Same port as the last orchestrator of this run, so agents that outlived it can still reach it.
                 var port = previous?.RehearsalUrl is { } url && Uri.TryCreate(url, UriKind.Absolute, out var u) ? u.Port : 0;
                 var earlier = await RehearsalRequestLog.ReadAsync(layout, cancellationToken);
-                server = await StartRehearsalAsync(new RehearsalOptions { Port = port, Script = LaunchChecks.RehearsalScript(fleet), Log = RehearsalRequestLog.Appender(layout), Earlier = earlier }, cancellationToken);
+                // FLEET_REHEARSAL_LISTEN: an address slurm nodes reach (launch checked it); 127.0.0.1 otherwise.
+                var listen = RehearsalOptions.ParseListen(console.GetEnvironmentVariable(RehearsalOptions.ListenVariable)) ?? System.Net.IPAddress.Loopback;
+                server = await StartRehearsalAsync(new RehearsalOptions { Port = port, Listen = listen, Script = LaunchChecks.RehearsalScript(fleet), Log = RehearsalRequestLog.Appender(layout), Earlier = earlier }, cancellationToken);
             }
 
             await using (server)

@@ -15,7 +15,15 @@ internal static class RehearseCommand
 
     private static Command Serve(ICliConsole console)
     {
-        var port = new Option<int>("--port") { Description = "Port on 127.0.0.1 (0 picks a free one).", DefaultValueFactory = _ => 0 };
+        var port = new Option<int>("--port") { Description = "Port to listen on (0 picks a free one).", DefaultValueFactory = _ => 0 };
+        var listen = new Option<string>("--listen") { Description = "Address to bind (default 127.0.0.1; another address of this machine when the agents run elsewhere, 0.0.0.0 for all).", DefaultValueFactory = _ => "127.0.0.1" };
+        listen.Validators.Add(r =>
+        {
+            if (RehearsalOptions.ParseListen(r.GetValueOrDefault<string>()) is null)
+            {
+                r.AddError($"--listen {r.GetValueOrDefault<string>()}: not an IP address");
+            }
+        });
         port.Validators.Add(r =>
         {
             if (r.GetValueOrDefault<int>() is < 0 or > 65535)
@@ -26,7 +34,7 @@ internal static class RehearseCommand
         var script = new Option<string?>("--script") { Description = "A rehearsal script (JSON); without it, the default script: code-run workers write a file, reviewers write review.md (iterate, then lgtm)." };
         var reviewers = new Option<string[]>("--reviewer") { Description = "Worker ids the default script treats as reviewers.", DefaultValueFactory = _ => ["reviewer"], AllowMultipleArgumentsPerToken = true };
         var json = CommandHelpers.JsonOption();
-        var serve = new Command("serve", "Serve the Anthropic Messages and OpenAI Responses streaming APIs on 127.0.0.1 until interrupted.") { port, script, reviewers, json };
+        var serve = new Command("serve", "Serve the Anthropic Messages and OpenAI Responses streaming APIs on 127.0.0.1 (or --listen) until interrupted.") { port, listen, script, reviewers, json };
         serve.SetAction(async (parse, cancellationToken) =>
         {
             RehearsalScript rehearsalScript;
@@ -41,7 +49,7 @@ internal static class RehearseCommand
                 throw new CliException(ex.Message);
             }
 
-            await using var server = await StartAsync(parse.GetValue(port), rehearsalScript, cancellationToken);
+            await using var server = await StartAsync(parse.GetValue(port), RehearsalOptions.ParseListen(parse.GetValue(listen))!, rehearsalScript, cancellationToken);
             if (parse.GetValue(json))
             {
                 await console.Out.WriteLineAsync($"{{\"base_url\":\"{server.BaseUrl.ToString().TrimEnd('/')}\",\"port\":{server.Port}}}");
@@ -69,15 +77,15 @@ internal static class RehearseCommand
         return serve;
     }
 
-    private static async Task<RehearsalServer> StartAsync(int port, RehearsalScript script, CancellationToken cancellationToken)
+    private static async Task<RehearsalServer> StartAsync(int port, System.Net.IPAddress listen, RehearsalScript script, CancellationToken cancellationToken)
     {
         try
         {
-            return await RehearsalServer.StartAsync(new RehearsalOptions { Port = port, Script = script }, cancellationToken);
+            return await RehearsalServer.StartAsync(new RehearsalOptions { Port = port, Listen = listen, Script = script }, cancellationToken);
         }
         catch (IOException ex)
         {
-            throw new CliException($"cannot listen on 127.0.0.1:{port}: {ex.Message}");
+            throw new CliException($"cannot listen on {listen}:{port}: {ex.Message}");
         }
     }
 }

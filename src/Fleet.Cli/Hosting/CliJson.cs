@@ -35,7 +35,15 @@ public sealed record DoctorToolJson(string Name, bool Found, string? Path, strin
 public sealed record DoctorKeyJson(string Name, bool Set, string Display);
 
 /// <param name="CodexWorkers">How codex workers run: <c>app-server</c>, or <c>exec</c> where this codex has no app-server; null without codex.</param>
-public sealed record DoctorJson(bool CanLaunch, string Mode, string Reason, bool InsideTmux, IReadOnlyList<DoctorToolJson> Tools, IReadOnlyList<DoctorKeyJson> Keys, IReadOnlyList<DoctorSharedJson> SharedAgentData, DoctorNotifyJson Notify, string? CodexWorkers = null);
+public sealed record DoctorJson(bool CanLaunch, string Mode, string Reason, bool InsideTmux, IReadOnlyList<DoctorToolJson> Tools, IReadOnlyList<DoctorKeyJson> Keys, IReadOnlyList<DoctorSharedJson> SharedAgentData, DoctorNotifyJson Notify, string? CodexWorkers = null)
+{
+    /// <summary>The slurm checks (sinfo, squeue, munge, shared path), only when the fleet uses slurm placement.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<DoctorSlurmJson>? Slurm { get; init; }
+}
+
+/// <summary>One slurm check: its name, whether it passed, what was seen or why it failed.</summary>
+public sealed record DoctorSlurmJson(string Name, bool Ok, string Detail);
 
 /// <summary>The user's notification defaults: where they are read from, their channels, why they are ignored.</summary>
 public sealed record DoctorNotifyJson(string UserFile, IReadOnlyList<string> Channels, IReadOnlyList<string> Problems);

@@ -49,9 +49,13 @@ public sealed record FleetStatus(
     /// <summary>What the person should know about the files themselves (e.g. a journal line that was skipped).</summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];
 
-    public static FleetStatus Read(string root, TimeProvider time)
+    /// <param name="root">The fleet root.</param>
+    /// <param name="time">The clock.</param>
+    /// <param name="liveness">How a shim's liveness is read: /proc for local shims, the job state for slurm ones (<see cref="ShimLiveness.FilesOnly"/> when null).</param>
+    public static FleetStatus Read(string root, TimeProvider time, ShimLiveness? liveness = null)
     {
         ArgumentNullException.ThrowIfNull(time);
+        liveness ??= ShimLiveness.FilesOnly;
         var layout = new FleetLayout(root);
         var journal = Journal.ReadAll(layout.JournalFile);
         var state = RunState.Fold(journal.Entries);
@@ -90,7 +94,7 @@ public sealed record FleetStatus(
         var iteration = Math.Max(state.Iteration, 1);
         var ids = fleet?.Workers.Select(w => w.Id) ?? state.Workers.Select(w => w.Worker).Distinct();
         var now = time.GetUtcNow();
-        var workers = ids.Select(id => Line(layout, state.Worker(id, iteration), state.Ended, orchestrator is not null, now) with { RunCostUsd = state.WorkerCostUsd(id) }).ToList();
+        var workers = ids.Select(id => Line(layout, state.Worker(id, iteration), state.Ended, orchestrator is not null, now, liveness) with { RunCostUsd = state.WorkerCostUsd(id) }).ToList();
         return new FleetStatus(layout.Root, name, state.FleetType, state.RunId, label, state.Iteration, fleet?.Type == FleetType.Iterative ? fleet.StopRules.MaxIterations : null,
             state.Verdicts, workers, state.Spent, fleet?.StopRules.CostCapUsd, why, orchestrator?.Pid, state.SpawnMode)
         {
@@ -105,21 +109,21 @@ public sealed record FleetStatus(
 
     private static string Clip(string text) => text.Length <= 60 ? text : text[..60] + "…";
 
-    private static WorkerStatusLine Line(FleetLayout layout, WorkerState worker, JournalEntry? runEnded, bool orchestratorRuns, DateTimeOffset now) =>
-        LineOf(layout, worker, runEnded, orchestratorRuns, now) with { Steers = worker.Steers };
+    private static WorkerStatusLine Line(FleetLayout layout, WorkerState worker, JournalEntry? runEnded, bool orchestratorRuns, DateTimeOffset now, ShimLiveness liveness) =>
+        LineOf(layout, worker, runEnded, orchestratorRuns, now, liveness) with { Steers = worker.Steers };
 
     /// <summary>
     /// A worker's line as its files tell it now. The journal lags the files: a worker whose processes are gone is shown
     /// by its exit record when it wrote one, as killed when the run was killed, and as lost when nothing will record it.
     /// </summary>
-    private static WorkerStatusLine LineOf(FleetLayout layout, WorkerState worker, JournalEntry? runEnded, bool orchestratorRuns, DateTimeOffset now)
+    private static WorkerStatusLine LineOf(FleetLayout layout, WorkerState worker, JournalEntry? runEnded, bool orchestratorRuns, DateTimeOffset now, ShimLiveness liveness)
     {
         var dir = layout.IterationDir(worker.Iteration);
         switch (worker.Status)
         {
             case WorkerStatus.Started:
                 var claim = WorkerClaim.TryRead(dir, worker.Worker);
-                if (claim is not null && (claim.Agent?.IsAlive == true || claim.Shim.IsAlive))
+                if (claim is not null && liveness.IsAlive(dir, worker.Worker, claim))
                 {
                     var running = claim.AgentStartedAt is { } since ? (now - since).TotalSeconds : (double?)null;
                     return new WorkerStatusLine(worker.Worker, "running", running, null, null);

@@ -4,13 +4,13 @@ using Fleet.Workers;
 
 namespace Fleet.Orchestration;
 
-/// <summary>Adds each started slurm worker's job (id, node, queue state) to a status, from one squeue call.</summary>
+/// <summary>Adds each started slurm worker's job (id, node, queue state) to a status, from the squeue answer its liveness was read with.</summary>
 public static class SlurmStatus
 {
-    public static async Task<FleetStatus> AddJobsAsync(FleetStatus status, SlurmClient client, CancellationToken cancellationToken)
+    public static FleetStatus AddJobs(FleetStatus status, ShimLiveness liveness)
     {
         ArgumentNullException.ThrowIfNull(status);
-        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(liveness);
         var layout = new FleetLayout(status.Root);
         var dir = layout.IterationDir(Math.Max(1, status.Iteration));
         var records = status.Workers
@@ -21,7 +21,6 @@ public static class SlurmStatus
             return status;
         }
 
-        var queue = await client.QueueAsync(cancellationToken);
         var lines = records.Select(r =>
         {
             if (r.Record is not { } record)
@@ -29,7 +28,7 @@ public static class SlurmStatus
                 return r.Line;
             }
 
-            var view = queue is null ? null : SlurmJobStates.Map(queue.FirstOrDefault(j => j.JobId == record.JobId), record.JobId);
+            var view = liveness.Job(record.JobId);
             var node = WorkerClaim.TryRead(dir, r.Line.Worker)?.SlurmNode;
             var text = view?.Display ?? $"slurm job {record.JobId}{(node is null ? "" : $" on {node}")} (squeue did not answer)";
             var queued = view?.Phase == JobPhase.Queued && r.Line.State == "starting";

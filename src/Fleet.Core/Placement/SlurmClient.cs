@@ -91,7 +91,11 @@ public sealed class SlurmClient
 
     /// <summary>Runs a Slurm client command as it is (doctor: sinfo, squeue).</summary>
     public Task<CommandResult> Run(IReadOnlyList<string> argv, CancellationToken cancellationToken) =>
-        CommandRunner.For(argv).WithTimeout(Deadline, _time).ExecuteBufferedAsync(cancellationToken);
+        Run(argv, null, cancellationToken);
+
+    /// <summary>Runs a command with <paramref name="input"/> on its stdin and a deadline (30 s unless given).</summary>
+    public Task<CommandResult> Run(IReadOnlyList<string> argv, string? input, CancellationToken cancellationToken, TimeSpan? deadline = null) =>
+        CommandRunner.For(argv).WithStandardInput(input).WithTimeout(deadline ?? Deadline, _time).ExecuteBufferedAsync(cancellationToken);
 
     private static string Problem(CommandResult result) =>
         !result.Started ? "not found on PATH (install slurm-client)"

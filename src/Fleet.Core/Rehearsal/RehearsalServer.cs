@@ -13,8 +13,21 @@ namespace Fleet.Rehearsal;
 /// <summary>How to run the rehearsal endpoint.</summary>
 public sealed record RehearsalOptions
 {
-    /// <summary>TCP port on 127.0.0.1; 0 picks a free one (see <see cref="RehearsalServer.BaseUrl"/>).</summary>
+    /// <summary>TCP port on <see cref="Listen"/>; 0 picks a free one (see <see cref="RehearsalServer.BaseUrl"/>).</summary>
     public int Port { get; init; }
+
+    /// <summary>
+    /// The address to bind: 127.0.0.1 by default; another of this machine's addresses when workers run on other
+    /// machines (slurm nodes) and must reach it. 0.0.0.0 binds every address and gives workers this host's name.
+    /// </summary>
+    public IPAddress Listen { get; init; } = IPAddress.Loopback;
+
+    /// <summary>The environment variable that sets <see cref="Listen"/> for a launch's orchestrator.</summary>
+    public const string ListenVariable = "FLEET_REHEARSAL_LISTEN";
+
+    /// <summary>Parses a listen address (an IPv4 or IPv6 literal); null when it is not one.</summary>
+    public static IPAddress? ParseListen(string? text) =>
+        string.IsNullOrWhiteSpace(text) ? null : IPAddress.TryParse(text.Trim(), out var address) ? address : null;
 
     /// <summary>What to play; by default <see cref="DefaultRehearsalScript"/> without reviewers.</summary>
     public RehearsalScript Script { get; init; } = DefaultRehearsalScript.Create([]);
@@ -151,17 +164,23 @@ public sealed class RehearsalServer : IAsyncDisposable
         builder.WebHost.UseKestrelCore().ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
-            k.Listen(IPAddress.Loopback, options.Port);
+            k.Listen(options.Listen, options.Port);
         });
         var app = builder.Build();
         var server = new RehearsalServer(app, options);
         app.Run(server.HandleAsync);
         await app.StartAsync(cancellationToken);
         var bound = app.Urls.FirstOrDefault() ?? throw new InvalidOperationException("the rehearsal endpoint did not report its address");
-        var port = new Uri(bound.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)).Port;
-        server.BaseUrl = new Uri(string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{port}"));
+        var port = new Uri(bound.Replace("[::]", "127.0.0.1", StringComparison.Ordinal).Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal)).Port;
+        server.BaseUrl = new Uri(string.Create(CultureInfo.InvariantCulture, $"http://{Advertised(options.Listen)}:{port}"));
         return server;
     }
+
+    /// <summary>The host workers are given: the bound address, or this host's name when every address is bound.</summary>
+    internal static string Advertised(IPAddress listen) =>
+        listen.Equals(IPAddress.Any) || listen.Equals(IPAddress.IPv6Any) ? Dns.GetHostName()
+        : listen.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{listen}]"
+        : listen.ToString();
 
     public async ValueTask DisposeAsync()
     {

@@ -76,6 +76,10 @@ public sealed class LaunchFleet(FleetHost host)
         if (request.Rehearse)
         {
             LaunchChecks.RehearsalScript(fleet);
+            if (host.GetEnvironmentVariable(Rehearsal.RehearsalOptions.ListenVariable) is { Length: > 0 } listen && Rehearsal.RehearsalOptions.ParseListen(listen) is null)
+            {
+                throw new FleetOperationException($"{Rehearsal.RehearsalOptions.ListenVariable}={listen}: not an IP address (the rehearsal endpoint binds it, e.g. 10.0.0.5 or 0.0.0.0)");
+            }
         }
 
         await LaunchChecks.RequirePreconditionsAsync(fleet, cancellationToken);

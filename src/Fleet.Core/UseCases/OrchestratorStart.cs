@@ -8,7 +8,7 @@ namespace Fleet.UseCases;
 public static class OrchestratorStart
 {
     /// <summary>What the orchestrator inherits of the environment of whoever started it.</summary>
-    private static readonly string[] Inherited = ["FLEET_HOME", "FLEET_COMMAND", "FLEET_TMUX_SOCKET", "FLEET_NOTIFY_RETRY_SECONDS", "SLURM_CONF"];
+    private static readonly string[] Inherited = ["FLEET_HOME", "FLEET_COMMAND", "FLEET_TMUX_SOCKET", "FLEET_NOTIFY_RETRY_SECONDS", "SLURM_CONF", Rehearsal.RehearsalOptions.ListenVariable];
 
     /// <summary>
     /// The root's <see cref="LaunchLock"/> for <c>fleet <paramref name="command"/></c>; a refusal naming the process that

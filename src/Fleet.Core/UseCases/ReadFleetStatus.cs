@@ -1,5 +1,6 @@
 using Fleet.Orchestration;
 using Fleet.State;
+using Fleet.Workers;
 
 namespace Fleet.UseCases;
 
@@ -21,14 +22,15 @@ public sealed class ReadFleetStatus(FleetHost host)
     // The reads are synchronous file reads: on the thread pool, so a front end serving many callers is not held up.
     public async Task<ReadFleetStatusResult> RunAsync(ReadFleetStatusRequest request, CancellationToken cancellationToken)
     {
-        var result = await ReadAsync(request, cancellationToken);
-        // Slurm workers: their job's id, node and queue state, from one squeue call (only when the run has slurm jobs).
-        return result with { Status = await Orchestration.SlurmStatus.AddJobsAsync(result.Status, new Placement.SlurmClient(host.Time), cancellationToken) };
+        ArgumentNullException.ThrowIfNull(request);
+        // Slurm workers: their liveness and their job's id, node and queue state, from one squeue call (only when the run has slurm jobs).
+        var liveness = await ShimLiveness.ReadAsync([request.Root], new Placement.SlurmClient(host.Time), cancellationToken);
+        var result = await ReadAsync(request, liveness, cancellationToken);
+        return result with { Status = SlurmStatus.AddJobs(result.Status, liveness) };
     }
 
-    private Task<ReadFleetStatusResult> ReadAsync(ReadFleetStatusRequest request, CancellationToken cancellationToken)
+    private Task<ReadFleetStatusResult> ReadAsync(ReadFleetStatusRequest request, ShimLiveness liveness, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(request);
         return Task.Run(() =>
         {
             var layout = FleetRoots.Existing(request.Root, request.DisplayRoot);
@@ -37,12 +39,16 @@ public sealed class ReadFleetStatus(FleetHost host)
                 throw new FleetOperationException($"{request.DisplayRoot}: no fleet here: no fleet.json and no run (create one with: fleet init {request.DisplayRoot})");
             }
 
-            return new ReadFleetStatusResult(FleetStatus.Read(layout.Root, host.Time));
+            return new ReadFleetStatusResult(FleetStatus.Read(layout.Root, host.Time, liveness));
         }, cancellationToken);
     }
 
     /// <summary>Every registered fleet, in the registry's order.</summary>
-    public Task<IReadOnlyList<ListedFleet>> ListAsync(CancellationToken cancellationToken) =>
-        Task.Run<IReadOnlyList<ListedFleet>>(() => [.. new FleetRegistry(host.UserDirs).List()
-            .Select(e => new ListedFleet(e, Directory.Exists(e.Root) ? FleetStatus.Read(e.Root, host.Time) : null))], cancellationToken);
+    public async Task<IReadOnlyList<ListedFleet>> ListAsync(CancellationToken cancellationToken)
+    {
+        var entries = new FleetRegistry(host.UserDirs).List();
+        var liveness = await ShimLiveness.ReadAsync(entries.Select(e => e.Root), new Placement.SlurmClient(host.Time), cancellationToken);
+        return await Task.Run<IReadOnlyList<ListedFleet>>(() => [.. entries
+            .Select(e => new ListedFleet(e, Directory.Exists(e.Root) ? SlurmStatus.AddJobs(FleetStatus.Read(e.Root, host.Time, liveness), liveness) : null))], cancellationToken);
+    }
 }

@@ -21,6 +21,9 @@ public sealed class SteerWorker(FleetHost host)
     public const string SayNow = "say_now";
     public const string Interrupt = "interrupt";
 
+    /// <summary>How long a remote shim has to take a message from its steering folder (it looks every 250 ms).</summary>
+    private static readonly TimeSpan RemoteWait = TimeSpan.FromSeconds(30);
+
     /// <summary>Hands <paramref name="message"/> to the worker's agent; with <paramref name="now"/> its current turn is interrupted first.</summary>
     public Task<SteerWorkerResult> SayAsync(string root, string worker, string message, bool now, CancellationToken cancellationToken)
     {
@@ -42,8 +45,12 @@ public sealed class SteerWorker(FleetHost host)
         ArgumentNullException.ThrowIfNull(worker);
         var layout = FleetRoots.Existing(Path.GetFullPath(root, host.CurrentDirectory), root);
         var (state, iteration, token) = Locate(layout, root, worker);
-        var reply = await SteerLink.SendAsync(token, request, cancellationToken)
-            ?? throw new FleetOperationException($"worker {worker} is running, but its shim takes no messages (only claude and codex workers can be steered)");
+        var iterationDir = layout.IterationDir(iteration);
+        // A slurm worker's shim runs on a node: the abstract socket does not reach it, the shared steering folder does.
+        var reply = ShimLiveness.SlurmJobOf(iterationDir, worker, WorkerClaim.TryRead(iterationDir, worker)) is not null
+            ? await SteerLink.SendThroughFilesAsync(SteerLink.MailboxDir(iterationDir, worker), request, host.Time, RemoteWait, cancellationToken)
+            : await SteerLink.SendAsync(token, request, cancellationToken)
+                ?? throw new FleetOperationException($"worker {worker} is running, but its shim takes no messages (only claude and codex workers can be steered)");
         if (!reply.Ok)
         {
             throw new FleetOperationException($"worker {worker}: not delivered: {reply.Error}");
@@ -94,7 +101,9 @@ public sealed class SteerWorker(FleetHost host)
             throw new FleetOperationException($"worker {worker} is not running yet: it is starting (iteration {iteration}); try again in a moment");
         }
 
-        if (!agent.IsAlive)
+        // A remote agent's pid names a process of its node, not of this machine: its shared files say whether it ended.
+        var dir = layout.IterationDir(iteration);
+        if (ShimLiveness.SlurmJobOf(dir, worker, claim) is null ? !agent.IsAlive : !ShimLiveness.FilesOnly.IsAlive(dir, worker, claim))
         {
             throw new FleetOperationException($"worker {worker} is not running: its agent (pid {agent.Pid}) has ended (iteration {iteration})");
         }

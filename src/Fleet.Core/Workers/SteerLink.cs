@@ -198,7 +198,7 @@ public static class SteerLink
                     return;
                 }
 
-                var reply = await HandleAsync(line, deadline.Token);
+                var reply = await HandleAsync(line, steering, time, deadline.Token);
                 await WriteLineAsync(stream, JsonSerializer.SerializeToUtf8Bytes(reply, SteerLinkJsonContext.Default.SteerReply), deadline.Token);
             }
             catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
@@ -206,40 +206,185 @@ public static class SteerLink
                 // The asker went away or the shim is ending: nothing to answer.
             }
         }
+    }
 
-        private async Task<SteerReply> HandleAsync(byte[] line, CancellationToken token)
+    /// <summary>
+    /// The steering folder of a worker whose shim runs on another machine (a slurm node), where the abstract socket
+    /// cannot reach: <c>iterations/N/&lt;id&gt;.steer/</c> on the shared file system. A request is a file
+    /// <c>&lt;n&gt;.request.json</c>; the shim takes it (deletes it), hands it over and writes <c>&lt;n&gt;.reply.json</c>.
+    /// </summary>
+    public static string MailboxDir(string iterationDir, string worker) => Path.Combine(iterationDir, worker + ".steer");
+
+    /// <summary>How often a remote shim looks into its steering folder: file events do not cross machines.</summary>
+    public static readonly TimeSpan MailboxPoll = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
+    /// Sends one request through the steering folder and waits up to <paramref name="wait"/> for the shim's reply; a
+    /// request not taken by then is withdrawn, so it can never arrive late.
+    /// </summary>
+    public static async Task<SteerReply> SendThroughFilesAsync(string mailbox, SteerRequest request, TimeProvider time, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(time);
+        Paths.PrivateFiles.CreateDirectory(mailbox);
+        var id = Guid.NewGuid().ToString("N");
+        var path = Path.Combine(mailbox, id + ".request.json");
+        var replyPath = Path.Combine(mailbox, id + ".reply.json");
+        await Paths.PrivateFiles.ReplaceAsync(path, JsonSerializer.Serialize(request, SteerLinkJsonContext.Default.SteerRequest), cancellationToken);
+        var deadline = time.GetUtcNow() + wait;
+        while (true)
         {
-            SteerRequest? request;
-            try
+            if (TryTakeReply(replyPath) is { } reply)
             {
-                request = JsonSerializer.Deserialize(line, SteerLinkJsonContext.Default.SteerRequest);
-            }
-            catch (JsonException)
-            {
-                return new SteerReply { Error = "not a steering request" };
+                return reply;
             }
 
-            try
+            if (time.GetUtcNow() >= deadline)
             {
-                if (request?.Interrupt == true && string.IsNullOrEmpty(request.Say))
+                if (TryDelete(path))
                 {
-                    await steering.InterruptAsync(token);
-                }
-                else if (!string.IsNullOrEmpty(request?.Say))
-                {
-                    await steering.SayAsync(request.Say, request.Now, token);
-                }
-                else
-                {
-                    return new SteerReply { Error = "nothing to say" };
+                    return new SteerReply { Error = $"its shim did not take the message within {wait.TotalSeconds:0} s (it reads {Path.GetFileName(mailbox)}/ in the iteration folder; is the node's view of the shared file system current?)" };
                 }
 
-                return new SteerReply { Ok = true, HandedAt = time.GetUtcNow() };
+                // Taken just now: the answer follows shortly.
+                deadline = time.GetUtcNow() + TimeSpan.FromSeconds(30);
             }
-            catch (SteeringRefusedException e)
+
+            await Task.Delay(TimeSpan.FromMilliseconds(100), time, cancellationToken);
+        }
+    }
+
+    private static SteerReply? TryTakeReply(string path)
+    {
+        try
+        {
+            var reply = JsonSerializer.Deserialize(File.ReadAllBytes(path), SteerLinkJsonContext.Default.SteerReply);
+            File.Delete(path);
+            return reply ?? new SteerReply { Error = "the shim's answer was empty" };
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static bool TryDelete(string path)
+    {
+        try
+        {
+            if (!File.Exists(path))
             {
-                return new SteerReply { Error = e.Message };
+                return false;
             }
+
+            File.Delete(path);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The shim's end of the steering folder: takes each request, hands it to the agent, writes the reply.</summary>
+    internal sealed class MailboxListener(string mailbox, IAgentSteering steering, TimeProvider time) : IAsyncDisposable
+    {
+        private readonly CancellationTokenSource _stop = new();
+        private Task? _polling;
+
+        public void Start()
+        {
+            Paths.PrivateFiles.CreateDirectory(mailbox);
+            _polling = PollAsync(_stop.Token);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _stop.CancelAsync();
+            if (_polling is not null)
+            {
+                try
+                {
+                    await _polling;
+                }
+                catch (OperationCanceledException)
+                {
+                }
+            }
+
+            _stop.Dispose();
+        }
+
+        private async Task PollAsync(CancellationToken token)
+        {
+            while (!token.IsCancellationRequested)
+            {
+                string[] requests;
+                try
+                {
+                    requests = [.. Directory.GetFiles(mailbox, "*.request.json").Order(StringComparer.Ordinal)];
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    requests = [];
+                }
+
+                foreach (var path in requests)
+                {
+                    byte[] line;
+                    try
+                    {
+                        line = await File.ReadAllBytesAsync(path, token);
+                        File.Delete(path);
+                    }
+                    catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                    {
+                        // Withdrawn by the asker, or written by another user: not ours to take.
+                        continue;
+                    }
+
+                    var reply = await HandleAsync(line, steering, time, token);
+                    var replyPath = path[..^".request.json".Length] + ".reply.json";
+                    await Paths.PrivateFiles.ReplaceAsync(replyPath, JsonSerializer.Serialize(reply, SteerLinkJsonContext.Default.SteerReply), token);
+                }
+
+                await Task.Delay(MailboxPoll, time, token);
+            }
+        }
+    }
+
+    private static async Task<SteerReply> HandleAsync(byte[] line, IAgentSteering steering, TimeProvider time, CancellationToken token)
+    {
+        SteerRequest? request;
+        try
+        {
+            request = JsonSerializer.Deserialize(line, SteerLinkJsonContext.Default.SteerRequest);
+        }
+        catch (JsonException)
+        {
+            return new SteerReply { Error = "not a steering request" };
+        }
+
+        try
+        {
+            if (request?.Interrupt == true && string.IsNullOrEmpty(request.Say))
+            {
+                await steering.InterruptAsync(token);
+            }
+            else if (!string.IsNullOrEmpty(request?.Say))
+            {
+                await steering.SayAsync(request.Say, request.Now, token);
+            }
+            else
+            {
+                return new SteerReply { Error = "nothing to say" };
+            }
+
+            return new SteerReply { Ok = true, HandedAt = time.GetUtcNow() };
+        }
+        catch (SteeringRefusedException e)
+        {
+            return new SteerReply { Error = e.Message };
         }
     }
 }

@@ -165,6 +165,7 @@ public static class WorkerShim
         // The agent's input channel for a person's messages, when the run has one (claude's stdin; codex's app-server session).
         IAgentSteering? steering = control;
         SteerLink.SteerListener? steer = null;
+        SteerLink.MailboxListener? mailbox = null;
 
         // From here an agent may be running: a shim that ends without a record leaves "outcome unknown", not "never started".
         claimed.Update(claimed.Claim with { AgentStarting = true }, flushToDisk: false);
@@ -182,6 +183,12 @@ public static class WorkerShim
             {
                 steer = SteerLink.TryListen(claimed.Claim.Token!, steering, options.TimeProvider, view.Note);
                 steer?.Start();
+                if (claimed.Claim.SlurmJobId is not null)
+                {
+                    // On a node of its own the socket is out of reach of fleet say: the shared folder carries it.
+                    mailbox = new SteerLink.MailboxListener(SteerLink.MailboxDir(spec.IterationDir, spec.Worker), steering, options.TimeProvider);
+                    mailbox.Start();
+                }
             }
         }
         catch (AgentStartException e)
@@ -209,6 +216,11 @@ public static class WorkerShim
                 await agent.StopAsync(options.StopLadder, CancellationToken.None);
                 result = await agent.WaitAsync(CancellationToken.None);
             }
+        }
+
+        if (mailbox is not null)
+        {
+            await mailbox.DisposeAsync();
         }
 
         if (steer is not null)

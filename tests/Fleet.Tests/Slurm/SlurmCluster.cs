@@ -9,6 +9,9 @@ namespace Fleet.Tests.Slurm;
 /// </summary>
 internal static class SlurmCluster
 {
+    /// <summary>The slurm test classes run one at a time: a node taken down by one would fail another's jobs.</summary>
+    public const string Collection = "slurm cluster";
+
     public static string Conf =>
         Environment.GetEnvironmentVariable("SLURM_CONF") is { Length: > 0 } conf ? conf
         : Path.Combine(Environment.GetEnvironmentVariable("FLEET_SLURM_DIR") is { Length: > 0 } dir ? dir : "/tmp/fleet-slurm", "slurm.conf");

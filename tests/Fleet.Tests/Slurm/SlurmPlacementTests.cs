@@ -8,6 +8,7 @@ using Fleet.Workers;
 namespace Fleet.Tests.Slurm;
 
 /// <summary>Fleets whose workers run as batch jobs on the loopback Slurm cluster (scripts/slurm-cluster.sh): real sbatch, squeue, scancel.</summary>
+[Collection(SlurmCluster.Collection)]
 public sealed class SlurmPlacementTests
 {
     /// <summary>A fleet name no earlier run used: squeue remembers ended jobs for minutes, by name.</summary>

@@ -226,10 +226,10 @@ public static class GateInbox
         return new InboxGate(request, iterationDir, state, answer, closed);
     }
 
-    /// <summary>The worker wrote its exit file, or its shim (which holds the agent) is gone.</summary>
+    /// <summary>The worker wrote its exit file, or its shim (which holds the agent) is gone; a remote shim by the shared files alone.</summary>
     private static bool WorkerEnded(string iterationDir, string worker) =>
         File.Exists(Path.Combine(iterationDir, worker + ".exit.json"))
-        || WorkerClaim.TryRead(iterationDir, worker) is { } claim && !claim.Shim.IsAlive;
+        || WorkerClaim.TryRead(iterationDir, worker) is { } claim && !ShimLiveness.FilesOnly.IsAlive(iterationDir, worker, claim);
 
     private static T? Read<T>(string path, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> info)
         where T : class
