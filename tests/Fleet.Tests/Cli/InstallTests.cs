@@ -54,10 +54,10 @@ public sealed class InstallTests : IDisposable
     }
 
     /// <summary>What <c>fleet --version</c> should print for the clone's HEAD: scripts/version.sh's version and the commit.</summary>
-    private async Task<string> ExpectedVersionAsync(string clone) =>
+    private static async Task<string> ExpectedVersionAsync(string clone) =>
         $"{(await RunAsync(clone, "bash", "scripts/version.sh")).Stdout.Trim()}+{(await RunAsync(clone, "git", "rev-parse", "HEAD")).Stdout.Trim()}";
 
-    private Task<(int Code, string Stdout, string Output)> RunAsync(string cwd, string program, params string[] args) => RunAsync(cwd, program, args);
+    private static Task<(int Code, string Stdout, string Output)> RunAsync(string cwd, string program, params string[] args) => RunAsync(cwd, program, args, []);
 
     private static async Task<(int Code, string Stdout, string Output)> RunAsync(string cwd, string program, IEnumerable<string> args, params (string Name, string Value)[] environment)
     {
