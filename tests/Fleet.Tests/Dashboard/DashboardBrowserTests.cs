@@ -106,7 +106,15 @@ public sealed class DashboardBrowserTests
         await browser.WaitForAsync("document.body.dataset.live === '1'", TestTimeouts.Default);
 
         // The agent is alive and waiting on its gate: the message goes to it through its shim.
-        await browser.WaitForAsync("document.getElementById('gate-writer-1-1')", TestTimeouts.Slow);
+        try
+        {
+            await browser.WaitForAsync("document.getElementById('gate-writer-1-1')", TestTimeouts.Slow);
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException(e.Message + "\n" + run.Diagnostics(), e);
+        }
+
         await browser.EvalAsync($$"""
             (() => { const f = document.querySelector('form.steer'); f.querySelector('input[name=message]').value = {{System.Text.Json.JsonSerializer.Serialize(message)}}; f.querySelector('button[value=say]').click(); })()
             """);
