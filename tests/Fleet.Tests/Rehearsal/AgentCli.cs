@@ -19,7 +19,7 @@ internal static class AgentCli
         return path;
     }
 
-    public static async Task<AgentRunResult> RunAsync(string exe, IEnumerable<string> args, string cwd, RehearsalEnvironment env, string home, IReadOnlyDictionary<string, string>? environment = null)
+    public static async Task<AgentRunResult> RunAsync(string exe, IEnumerable<string> args, string cwd, RehearsalEnvironment env, string home, IReadOnlyDictionary<string, string>? environment = null, TimeSpan? bound = null)
     {
         var psi = new ProcessStartInfo(exe)
         {
@@ -49,7 +49,7 @@ internal static class AgentCli
         var stderr = process.StandardError.ReadToEndAsync();
         try
         {
-            await process.WaitForExitAsync().SlowTimeout();
+            await process.WaitForExitAsync().WaitAsync(bound ?? TestTimeouts.Slow, TestContext.Current.CancellationToken);
         }
         catch (Exception e) when (e is TimeoutException or OperationCanceledException)
         {
