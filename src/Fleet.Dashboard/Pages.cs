@@ -2,6 +2,7 @@ using System.Globalization;
 using Fleet.Gates;
 using Fleet.Gates.Inbox;
 using Fleet.Orchestration;
+using Fleet.Pricing;
 using Fleet.State;
 using Fleet.Telemetry.Reports;
 using Fleet.Trend;
@@ -119,7 +120,7 @@ internal static class Pages
             foreach (var w in iteration.Workers)
             {
                 h.Add($"<tr data-worker=\"{w.Worker}\"><td><a href=\"/worker?root={Html.Query(s.Root)}&amp;iteration={iteration.Number}&amp;worker={Html.Query(w.Worker)}\">{w.Worker}</a></td>")
-                    .Add($"<td class=\"state {StateClass(w.State)}\">{w.State}</td><td>{Seconds(w.DurationSeconds)}</td><td>{(w.CostUsd is { } c ? Money(c) : "")}</td><td>{w.Pid}</td><td>{w.Model}</td><td>{FirstLine(w.Reason)}</td></tr>");
+                    .Add($"<td class=\"state {StateClass(w.State)}\">{w.State}</td><td>{Seconds(w.DurationSeconds)}</td><td>{(w.CostUsd is { } c ? Usd.Text(c) : "")}</td><td>{w.Pid}</td><td>{w.Model}</td><td>{FirstLine(w.Reason)}</td></tr>");
             }
 
             h.Add($"</tbody></table>");
@@ -135,7 +136,7 @@ internal static class Pages
             h.Add($"<table id=\"runs\"><thead><tr><th>run</th><th>started</th><th>workers</th><th>interventions/worker</th><th>cost</th><th>iterations to approval</th><th>gates by class</th></tr></thead><tbody>");
             foreach (var r in v.Trend)
             {
-                h.Add($"<tr><td>{r.Run}{(r.Run == s.RunId ? " (this run)" : "")}</td><td>{r.StartedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm", Inv)}</td><td>{r.Workers}</td><td>{r.InterventionsPerWorker.ToString("0.##", Inv)}</td><td>{Money(r.CostUsd)}</td><td>{TrendReport.Approval(r)}</td><td>{TrendReport.Classes(r)}</td></tr>");
+                h.Add($"<tr><td>{r.Run}{(r.Run == s.RunId ? " (this run)" : "")}</td><td>{r.StartedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm", Inv)}</td><td>{r.Workers}</td><td>{r.InterventionsPerWorker.ToString("0.##", Inv)}</td><td>{Usd.Text(r.CostUsd)}</td><td>{TrendReport.Approval(r)}</td><td>{TrendReport.Classes(r)}</td></tr>");
             }
 
             h.Add($"</tbody></table><div class=\"charts\">{new RawHtml(TrendHtml.Charts(v.Trend))}</div>");
@@ -148,7 +149,7 @@ internal static class Pages
     {
         h.Add($"<p class=\"crumbs\"><a href=\"/fleet?root={Html.Query(v.Root)}\">{v.FleetName}</a> › iteration {v.Iteration}</p>")
             .Add($"<h1>{v.Worker} <span class=\"state {StateClass(v.State)}\">{v.State}</span></h1>")
-            .Add($"<p>{(v.Model is null ? "" : "model " + v.Model + " · ")}{(v.Pid is { } pid ? $"pid {pid} · " : "")}{(v.CostUsd is { } c ? "cost " + Money(c) + " · " : "")}{Seconds(v.DurationSeconds)}</p>");
+            .Add($"<p>{(v.Model is null ? "" : "model " + v.Model + " · ")}{(v.Pid is { } pid ? $"pid {pid} · " : "")}{(v.CostUsd is { } c ? "cost " + Usd.Text(c) + " · " : "")}{Seconds(v.DurationSeconds)}</p>");
         h.Add($"<section class=\"actions\"><h2>Steer</h2>")
             .Add($"<form method=\"post\" action=\"/steer\" class=\"act steer\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><input type=\"hidden\" name=\"root\" value=\"{v.Root}\"><input type=\"hidden\" name=\"worker\" value=\"{v.Worker}\">")
             .Add($"<input name=\"message\" placeholder=\"tell the agent…\" size=\"60\"> <label><input type=\"checkbox\" name=\"now\" value=\"1\"> now (interrupt its turn)</label> <button name=\"mode\" value=\"say\">Say</button> <button name=\"mode\" value=\"interrupt\">Interrupt</button></form>")
@@ -232,13 +233,13 @@ internal static class Pages
             var first = true;
             foreach (var m in row.Models)
             {
-                h.Add($"<tr><td>{(first ? row.Key : "")}</td><td>{m.Model}</td><td>{m.InputTokens:N0}</td><td>{m.OutputTokens:N0}</td><td>{m.CacheCreationTokens:N0}</td><td>{m.CacheReadTokens:N0}</td><td>{(m.CostUsd is { } c ? Money(c) : "?")}</td></tr>");
+                h.Add($"<tr><td>{(first ? row.Key : "")}</td><td>{m.Model}</td><td>{m.InputTokens:N0}</td><td>{m.OutputTokens:N0}</td><td>{m.CacheCreationTokens:N0}</td><td>{m.CacheReadTokens:N0}</td><td>{(m.CostUsd is { } c ? Usd.Text(c) : "?")}</td></tr>");
                 first = false;
             }
         }
 
         var t = report.Totals;
-        return h.Add($"</tbody><tfoot><tr><th>total</th><th></th><th>{t.InputTokens:N0}</th><th>{t.OutputTokens:N0}</th><th>{t.CacheCreationTokens:N0}</th><th>{t.CacheReadTokens:N0}</th><th>{Money(t.CostUsd)}</th></tr></tfoot></table>");
+        return h.Add($"</tbody><tfoot><tr><th>total</th><th></th><th>{t.InputTokens:N0}</th><th>{t.OutputTokens:N0}</th><th>{t.CacheCreationTokens:N0}</th><th>{t.CacheReadTokens:N0}</th><th>{Usd.Text(t.CostUsd)}</th></tr></tfoot></table>");
     });
 
     /// <summary>What a kill stops, named before it is done.</summary>
@@ -320,11 +321,10 @@ internal static class Pages
     private static RawHtml PostButton(string action, string csrf, string root, string? worker, string label, string id) =>
         Html.Fragment(h => h.Add($"<form method=\"post\" action=\"{action}\" class=\"act inline\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><input type=\"hidden\" name=\"root\" value=\"{root}\">{(worker is null ? new RawHtml("") : Html.Fragment(x => x.Add($"<input type=\"hidden\" name=\"worker\" value=\"{worker}\">")))}<button id=\"{id}\">{label}</button></form>"));
 
-    public static string Money(decimal value) => value.ToString("$0.00##", Inv);
 
     private static string Iteration(FleetStatus? s) => s is null ? "" : s.MaxIterations is { } max ? $"{s.Iteration} of {max}" : s.Iteration.ToString(Inv);
 
-    private static string Spend(FleetStatus? s) => s is null ? "" : Money(s.Spent) + (s.CostCapUsd is { } cap ? " of " + Money(cap) : "");
+    private static string Spend(FleetStatus? s) => s is null ? "" : Usd.Text(s.Spent) + (s.CostCapUsd is { } cap ? " of " + Usd.Text(cap) : "");
 
     private static string Seconds(double? seconds) => seconds is { } d ? GateText.Duration(TimeSpan.FromSeconds(d)) : "";
 

@@ -3,6 +3,7 @@ using System.Globalization;
 using Fleet.Cli.Hosting;
 using Fleet.DryRun;
 using Fleet.Orchestration.Spawning;
+using Fleet.Pricing;
 using Fleet.Providers;
 using Fleet.Spec;
 using Fleet.UseCases;
@@ -176,7 +177,7 @@ internal static class LaunchCommand
 
         if (worker.MaxBudgetPerIter is { } budget && worker.Provider == Provider.Claude)
         {
-            parts.Add($"budget ${budget.ToString("0.00", CultureInfo.InvariantCulture)}/iteration");
+            parts.Add($"budget {Usd.Text(budget)}/iteration");
         }
 
         return string.Join(", ", parts);

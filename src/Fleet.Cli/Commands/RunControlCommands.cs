@@ -4,6 +4,7 @@ using System.Text;
 using Fleet.Cli.Hosting;
 using Fleet.Gates.Inbox;
 using Fleet.Orchestration;
+using Fleet.Pricing;
 using Fleet.Reports;
 using Fleet.UseCases;
 
@@ -133,14 +134,14 @@ internal static class RunControlCommands
 
     internal static HumanTable LsTable(IReadOnlyList<StatusJson> rows) => new(
         [new("NAME"), new("STATE", Toned: true), new("ITER", Right: true), new("SPENT", Right: true), new("ROOT")],
-        [.. rows.Select(r => new TableRow([r.Name, r.State, r.Iteration.ToString(CultureInfo.InvariantCulture), Money(r.SpentUsd), r.Root]))]);
+        [.. rows.Select(r => new TableRow([r.Name, r.State, r.Iteration.ToString(CultureInfo.InvariantCulture), Usd.Text(r.SpentUsd), r.Root]))]);
 
     /// <summary>The workers as a table: a terminal fits it to its width (the notes wrap); plain text keeps the status lines' columns.</summary>
     internal static HumanTable WorkersTable(FleetStatus s) => new(
         [new("worker"), new("state", Toned: true), new("time", Right: true), new("cost", Right: true), new("notes")],
         [.. s.Workers.Select(x => new TableRow(
         [
-            x.Worker, StateOf(x), x.DurationSeconds is { } d ? HumanOutput.Elapsed(TimeSpan.FromSeconds(d)) : "", x.CostUsd is { } c ? Money(c) : "",
+            x.Worker, StateOf(x), x.DurationSeconds is { } d ? HumanOutput.Elapsed(TimeSpan.FromSeconds(d)) : "", x.CostUsd is { } c ? Usd.Text(c) : "",
             string.Join("; ", new[] { x.Steers > 0 ? $"steered {x.Steers}×" : null, x.Slurm, x.Reason is null ? null : FirstLine(x.Reason) }.OfType<string>()),
         ]))]);
 
@@ -174,7 +175,7 @@ internal static class RunControlCommands
         }
 
         w.AppendLine(CultureInfo.InvariantCulture, $"orchestrator: {(s.OrchestratorPid is { } pid ? $"running (pid {pid})" : "not running")}; workers: {s.SpawnMode}");
-        w.AppendLine(CultureInfo.InvariantCulture, $"spend: {Money(s.Spent)}{(s.CostCapUsd is { } cap ? $" of {Money(cap)} cap" : "")}");
+        w.AppendLine(CultureInfo.InvariantCulture, $"spend: {Usd.Text(s.Spent)}{(s.CostCapUsd is { } cap ? $" of {Usd.Text(cap)} cap" : "")}");
         foreach (var v in s.Verdicts)
         {
             w.AppendLine(CultureInfo.InvariantCulture, $"verdict {v.Iteration}: {v.Verdict}{(v.Source == "review.md" ? "" : $" ({v.Source})")}{(v.Reason is null ? "" : $" — {FirstLine(v.Reason)}")}");
@@ -191,7 +192,7 @@ internal static class RunControlCommands
         foreach (var x in terminal.IsTty ? Array.Empty<WorkerStatusLine>() : s.Workers)
         {
             var duration = x.DurationSeconds is { } d ? $"{d.ToString("0.0", CultureInfo.InvariantCulture)}s" : "";
-            var cost = x.CostUsd is { } c ? Money(c) : "";
+            var cost = x.CostUsd is { } c ? Usd.Text(c) : "";
             var line = $"  {x.Worker.PadRight(width)}  {StateOf(x).PadRight(stateWidth)} {duration,8} {cost,9}{(x.Steers > 0 ? $"  steered {x.Steers}×" : "")}{(x.Slurm is null ? "" : "  " + x.Slurm)}{(x.Reason is null ? "" : "  " + FirstLine(x.Reason))}";
             w.AppendLine(line.TrimEnd());
         }
@@ -213,5 +214,4 @@ internal static class RunControlCommands
 
     private static string FirstLine(string text) => text.Split('\n', 2)[0].Trim();
 
-    private static string Money(decimal value) => value.ToString("$0.00##", CultureInfo.InvariantCulture);
 }

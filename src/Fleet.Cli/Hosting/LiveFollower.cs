@@ -1,5 +1,5 @@
-using System.Globalization;
 using Fleet.Orchestration;
+using Fleet.Pricing;
 using Fleet.Reports;
 using Fleet.State;
 using Spectre.Console;
@@ -61,7 +61,7 @@ internal static class LiveFollower
 
     /// <summary>The last line of a followed run: <c>total cost $0.42, time 3m 05s</c>.</summary>
     public static string EndLine(decimal spent, TimeSpan took) =>
-        $"total cost {Money(spent)}, time {HumanOutput.Elapsed(took)}";
+        $"total cost {Usd.Text(spent)}, time {HumanOutput.Elapsed(took)}";
 
     /// <summary>One frame of the view, pure: the run's line, a table of its workers, the gates that wait for a person, the latest events.</summary>
     public static IRenderable Frame(FleetStatus status, DateTimeOffset? startedAt, IReadOnlyList<string> recent, DateTimeOffset now, bool color, bool following = true)
@@ -69,7 +69,7 @@ internal static class LiveFollower
         ArgumentNullException.ThrowIfNull(status);
         var elapsed = startedAt is { } at ? HumanOutput.Elapsed(now - at) : "";
         var iteration = status.MaxIterations is { } max ? $"iteration {status.Iteration} of {max}" : $"iteration {status.Iteration}";
-        var head = $"fleet \"{status.Name}\": {status.State}, {iteration}, {elapsed}, {Money(status.Spent)}{(status.CostCapUsd is { } cap ? $" of {Money(cap)} cap" : "")}";
+        var head = $"fleet \"{status.Name}\": {status.State}, {iteration}, {elapsed}, {Usd.Text(status.Spent)}{(status.CostCapUsd is { } cap ? $" of {Usd.Text(cap)} cap" : "")}";
         var parts = new List<IRenderable> { new Text(head, color ? new Style(decoration: Decoration.Bold) : Style.Plain) };
 
         var table = new Table { Border = TableBorder.Rounded };
@@ -87,7 +87,7 @@ internal static class LiveFollower
                 new Text(w.Worker),
                 new Text(w.State, color ? HumanOutput.ToneStyle(Tones.Of(w.State)) : Style.Plain),
                 new Text(w.DurationSeconds is { } d ? HumanOutput.Elapsed(TimeSpan.FromSeconds(d)) : ""),
-                new Text(w.CostUsd is { } c ? Money(c) : ""),
+                new Text(w.CostUsd is { } c ? Usd.Text(c) : ""),
                 new Text(gates == 0 ? "" : $"{gates} waiting", color ? new Style(foreground: Color.Yellow) : Style.Plain));
         }
 
@@ -107,5 +107,4 @@ internal static class LiveFollower
         return new Rows(parts);
     }
 
-    private static string Money(decimal value) => value.ToString("$0.00##", CultureInfo.InvariantCulture);
 }

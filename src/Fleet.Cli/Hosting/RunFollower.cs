@@ -2,6 +2,7 @@ using System.Globalization;
 using Fleet.Gates.Inbox;
 using Fleet.Notifications;
 using Fleet.Orchestration;
+using Fleet.Pricing;
 using Fleet.State;
 
 namespace Fleet.Cli.Hosting;
@@ -161,7 +162,7 @@ internal static class RunFollower
             JournalTypes.OrchestratorStarted => $"orchestrator running (pid {e.Pid})",
             JournalTypes.IterationStarted => $"iteration {e.Iteration}",
             JournalTypes.WorkerSpawning => $"  ▸ {e.Worker} started",
-            JournalTypes.WorkerEnded => $"  {(e.Outcome == "succeeded" ? "✓" : "✗")} {e.Worker} {e.Outcome}{(e.CostUsd is { } c ? $" (${c.ToString("0.0000", CultureInfo.InvariantCulture)})" : "")}{(e.Reason is null ? "" : ": " + e.Reason)}",
+            JournalTypes.WorkerEnded => $"  {(e.Outcome == "succeeded" ? "✓" : "✗")} {e.Worker} {e.Outcome}{(e.CostUsd is { } c ? $" ({Usd.Text(c)})" : "")}{(e.Reason is null ? "" : ": " + e.Reason)}",
             JournalTypes.WorkerSkipped => $"  - {e.Worker} skipped: {e.Reason}",
             JournalTypes.Verdict => $"  verdict: {e.Outcome} ({e.Source})",
             JournalTypes.CostCapReached => $"  cost cap reached: {e.Reason}",

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Fleet.Pricing;
 using Fleet.Retro;
 using Fleet.State;
 
@@ -50,7 +51,7 @@ public static class DoctrineBrief
 
             var t = RetroReport.Build(root, runs[^2], TimeSpan.FromMinutes(5)).Totals;
             return string.Create(CultureInfo.InvariantCulture,
-                $"Previous run {t.Run}: {t.Iterations} iterations, {t.Spawns} worker spawns, {t.CostUsd.ToString("$0.00##", CultureInfo.InvariantCulture)}; {t.Gates} gates, {t.Interventions} decided by a person (waited {RetroReport.Seconds(t.WaitedSeconds)}); verdicts lgtm {t.Lgtm} / iterate {t.Iterate}.");
+                $"Previous run {t.Run}: {t.Iterations} iterations, {t.Spawns} worker spawns, {Usd.Text(t.CostUsd)}; {t.Gates} gates, {t.Interventions} decided by a person (waited {RetroReport.Seconds(t.WaitedSeconds)}); verdicts lgtm {t.Lgtm} / iterate {t.Iterate}.");
         }
         catch (Exception e) when (e is InvalidOperationException or IOException or JsonException or UnauthorizedAccessException)
         {

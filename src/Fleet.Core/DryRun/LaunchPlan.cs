@@ -1,4 +1,4 @@
-using System.Globalization;
+using Fleet.Pricing;
 using Fleet.Providers;
 using Fleet.Spec;
 using Fleet.State;
@@ -88,7 +88,7 @@ public sealed record LaunchPlan(ResolvedFleet Fleet, IReadOnlyList<IReadOnlyList
             }
 
             parts.Add(rules.CostCapUsd is { } cap
-                ? $"start no worker once the run has cost ${cap.ToString("0.00", CultureInfo.InvariantCulture)}"
+                ? $"start no worker once the run has cost {Usd.Text(cap)}"
                 : "no cost cap");
             return string.Join("; ", parts);
         }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Serialization;
+using Fleet.Pricing;
 using Fleet.Reviews;
 using Fleet.State;
 using Fleet.Telemetry;
@@ -82,7 +83,7 @@ public static class RetroReport
         void Row(string name, Func<RunTotals, string> value) => md.AppendLine(string.Create(inv, $"| {name} | {value(r.Totals)}") + (r.Previous is { } p ? $" | {value(p)}" : "") + " |");
         Row("iterations", t => t.Iterations.ToString(inv));
         Row("worker spawns", t => t.Spawns.ToString(inv));
-        Row("cost", t => t.CostUsd.ToString("$0.00##", inv));
+        Row("cost", t => Usd.Text(t.CostUsd));
         Row("gates", t => t.Gates.ToString(inv));
         Row("interventions (a person decided)", t => t.Interventions.ToString(inv));
         Row("waited on a person", t => Seconds(t.WaitedSeconds));
@@ -103,7 +104,7 @@ public static class RetroReport
         foreach (var w in r.Workers)
         {
             md.AppendLine().AppendLine(inv, $"## {w.Worker}").AppendLine();
-            md.AppendLine(inv, $"- iterations: {w.Iterations}; to approval: {(w.IterationsToApproval is { } a ? a.ToString(inv) : "not approved")}; rework: {w.Rework}; cost: {w.CostUsd.ToString("$0.00##", inv)}; interventions: {w.Interventions}");
+            md.AppendLine(inv, $"- iterations: {w.Iterations}; to approval: {(w.IterationsToApproval is { } a ? a.ToString(inv) : "not approved")}; rework: {w.Rework}; cost: {Usd.Text(w.CostUsd)}; interventions: {w.Interventions}");
             foreach (var v in w.Verdicts)
             {
                 md.AppendLine(string.Create(inv, $"- iteration {v.Iteration}: verdict {v.Verdict}") + (v.Reason is { Length: > 0 } reason ? $" — {OneLine(reason)}" : ""));
@@ -136,7 +137,7 @@ public static class RetroReport
         md.AppendLine().AppendLine("| gate | iter | kind | asked | decision | by | wait | duration | iteration cost | class |").AppendLine("|---|---|---|---|---|---|---|---|---|---|");
         foreach (var g in gates)
         {
-            md.AppendLine(CultureInfo.InvariantCulture, $"| {g.Id} | {g.Iteration} | {g.Kind} | {OneLine(g.Asked)?.Replace("|", "\\|", StringComparison.Ordinal)} | {g.Decision} | {g.DecidedBy} | {Seconds(g.WaitedSeconds)} | {(g.DurationSeconds is { } d ? Seconds(d) : "")} | {g.IterationCostUsd?.ToString("$0.00##", CultureInfo.InvariantCulture)} | {g.Class} ({g.Action}) |");
+            md.AppendLine(CultureInfo.InvariantCulture, $"| {g.Id} | {g.Iteration} | {g.Kind} | {OneLine(g.Asked)?.Replace("|", "\\|", StringComparison.Ordinal)} | {g.Decision} | {g.DecidedBy} | {Seconds(g.WaitedSeconds)} | {(g.DurationSeconds is { } d ? Seconds(d) : "")} | {(g.IterationCostUsd is { } usd ? Usd.Text(usd) : null)} | {g.Class} ({g.Action}) |");
         }
     }
 

@@ -1,5 +1,5 @@
-using System.Globalization;
 using Fleet.Limits;
+using Fleet.Pricing;
 using Fleet.Spec;
 using Fleet.State;
 using Fleet.Workers;
@@ -26,7 +26,6 @@ public static class Scheduler
         return new Round(state.Clone(), fleet, observed, limits ?? LimitPolicy.Default).Decide();
     }
 
-    internal static string Money(decimal value) => value.ToString("$0.00##", CultureInfo.InvariantCulture);
 
     private sealed class Round(RunState state, ResolvedFleet fleet, Observations observed, LimitPolicy limits)
     {
@@ -65,7 +64,7 @@ public static class Scheduler
             else if (Running(n) == 0 && state.CostCapReached)
             {
                 var notStarted = fleet.Workers.Where(w => state.Worker(w.Id, n).Status == WorkerStatus.Pending).Select(w => w.Id);
-                Add(new EndRun("failed", $"cost cap reached: spent {Money(state.Spent)} of {Money(fleet.StopRules.CostCapUsd ?? 0)}; not started: {string.Join(", ", notStarted)}", ExitCodes.Failed, state.Spent));
+                Add(new EndRun("failed", $"cost cap reached: spent {Usd.Text(state.Spent)} of {Usd.Text(fleet.StopRules.CostCapUsd ?? 0)}; not started: {string.Join(", ", notStarted)}", ExitCodes.Failed, state.Spent));
             }
             else if (PausesBetweenWorkers && Running(n) == 0 && !fleet.Workers.Any(w => state.Worker(w.Id, n).Status == WorkerStatus.Limited))
             {
@@ -199,7 +198,7 @@ public static class Scheduler
 
                 if (fleet.StopRules.CostCapUsd is { } cap && state.Spent >= cap)
                 {
-                    Add(new GiveUpLimited(worker.Id, n, $"{limited.Reason}; cost cap reached: spent {Money(state.Spent)} of {Money(cap)}", null));
+                    Add(new GiveUpLimited(worker.Id, n, $"{limited.Reason}; cost cap reached: spent {Usd.Text(state.Spent)} of {Usd.Text(cap)}", null));
                     continue;
                 }
 
@@ -259,7 +258,7 @@ public static class Scheduler
                 {
                     if (!state.CostCapReached)
                     {
-                        Add(new ReachCostCap(state.Spent, $"spent {Money(state.Spent)} of {Money(cap)}"));
+                        Add(new ReachCostCap(state.Spent, $"spent {Usd.Text(state.Spent)} of {Usd.Text(cap)}"));
                     }
 
                     break;
@@ -317,7 +316,7 @@ public static class Scheduler
             }
             else if (rules.CostCapUsd is { } cap && state.Spent >= cap)
             {
-                Add(new EndRun("failed", $"cost cap reached: spent {Money(state.Spent)} of {Money(cap)}", ExitCodes.Failed, state.Spent));
+                Add(new EndRun("failed", $"cost cap reached: spent {Usd.Text(state.Spent)} of {Usd.Text(cap)}", ExitCodes.Failed, state.Spent));
             }
             else if (observed.PauseRequested && !resumedHere)
             {

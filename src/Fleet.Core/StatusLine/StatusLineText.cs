@@ -1,5 +1,5 @@
-using System.Globalization;
 using System.Text.Json;
+using Fleet.Pricing;
 
 namespace Fleet.StatusLine;
 
@@ -42,12 +42,12 @@ public static class StatusLineText
         var parts = new List<string>();
         if (sessionCostUsd is { } session)
         {
-            parts.Add($"{Money(session)} session");
+            parts.Add($"{Usd.Cents(session)} session");
         }
 
         if (todayCostUsd is { } today)
         {
-            parts.Add($"{Money(today)} today");
+            parts.Add($"{Usd.Cents(today)} today");
         }
 
         var gates = waiting.Sum(w => w.Gates);
@@ -64,5 +64,4 @@ public static class StatusLineText
         return string.Join(" · ", parts);
     }
 
-    private static string Money(decimal value) => value.ToString("$0.00", CultureInfo.InvariantCulture);
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Fleet.Pricing;
 
 namespace Fleet.Streams;
 
@@ -136,7 +137,7 @@ public static class StreamRenderer
         { } n => string.Create(Inv, $"{n} turns"),
     };
 
-    private static string? Cost(decimal? cost) => cost is { } c ? string.Create(Inv, $"${c:0.0000}") : null;
+    private static string? Cost(decimal? cost) => cost is { } c ? Usd.Text(c) : null;
 
     private static string Join(string separator, params string?[] parts) =>
         string.Join(separator, parts.Where(p => !string.IsNullOrWhiteSpace(p)));

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
+using Fleet.Pricing;
 
 namespace Fleet.Trend;
 
@@ -40,7 +41,7 @@ public static class TrendHtml
         html.AppendLine("<h2>Runs</h2><table><tr><th>run</th><th>date</th><th>workers</th><th>interventions/worker</th><th>cost/worker</th><th>iterations to approval</th><th>gates by class</th></tr>");
         foreach (var r in rows)
         {
-            html.AppendLine(Inv, $"<tr><td>{E(r.Run)}</td><td>{r.StartedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm", Inv)}</td><td>{r.Workers}</td><td>{r.InterventionsPerWorker.ToString("0.##", Inv)}</td><td>{r.CostPerWorkerUsd.ToString("$0.00##", Inv)}</td><td>{E(TrendReport.Approval(r))}</td><td>{E(TrendReport.Classes(r))}</td></tr>");
+            html.AppendLine(Inv, $"<tr><td>{E(r.Run)}</td><td>{r.StartedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm", Inv)}</td><td>{r.Workers}</td><td>{r.InterventionsPerWorker.ToString("0.##", Inv)}</td><td>{Usd.Text(r.CostPerWorkerUsd)}</td><td>{E(TrendReport.Approval(r))}</td><td>{E(TrendReport.Classes(r))}</td></tr>");
         }
 
         return html.AppendLine("</table>").AppendLine("</body></html>").ToString();
@@ -52,7 +53,7 @@ public static class TrendHtml
         ArgumentNullException.ThrowIfNull(rows);
         return new StringBuilder()
             .AppendLine("<h2>Interventions per worker</h2>").AppendLine(LineChart(rows, r => r.InterventionsPerWorker, "#e15759", v => v.ToString("0.##", Inv)))
-            .AppendLine("<h2>Cost per worker (USD)</h2>").AppendLine(LineChart(rows, r => (double)r.CostPerWorkerUsd, "#4e79a7", v => v.ToString("$0.00##", Inv)))
+            .AppendLine("<h2>Cost per worker (USD)</h2>").AppendLine(LineChart(rows, r => (double)r.CostPerWorkerUsd, "#4e79a7", v => Usd.Text((decimal)v)))
             .AppendLine("<h2>Gates by class</h2>").AppendLine(StackedBars(rows))
             .ToString();
     }

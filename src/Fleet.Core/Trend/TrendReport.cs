@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Serialization;
+using Fleet.Pricing;
 using Fleet.Reports;
 using Fleet.Retro;
 using Fleet.State;
@@ -131,7 +132,7 @@ public static class TrendReport
         return new HumanTable(head, [.. rows.Select(r => new TableRow(
         [
             r.Run, r.StartedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm", inv), r.Workers.ToString(inv),
-            r.InterventionsPerWorker.ToString("0.##", inv), r.CostPerWorkerUsd.ToString("$0.00##", inv),
+            r.InterventionsPerWorker.ToString("0.##", inv), Usd.Text(r.CostPerWorkerUsd),
             Approval(r),
             Classes(r),
         ]))]);

@@ -1,3 +1,4 @@
+using Fleet.Pricing;
 using Fleet.Reports;
 
 namespace Fleet.Telemetry.Reports;
@@ -110,18 +111,18 @@ public static class UsageBlocks
             new("projected cost", Right: true, DropOrder: 3), new("projected tokens", Right: true, DropOrder: 4),
         ];
         var rows = report.Rows.Select(r => new TableRow(r.Block is not { } b
-            ? new[] { r.Key, "", r.TotalTokens.ToString("N0", inv), r.CostUsd.ToString("$0.00", inv), "", "", "", "" }
+            ? new[] { r.Key, "", r.TotalTokens.ToString("N0", inv), Usd.Cents(r.CostUsd), "", "", "", "" }
             : [
                 b.Start.UtcDateTime.ToString("yyyy-MM-dd HH:mm", inv) + "–" + b.End.UtcDateTime.ToString("HH:mm", inv),
                 b.Active ? string.Create(inv, $"active, {b.Burn.MinutesLeft:0} min left") : "ended",
                 r.TotalTokens.ToString("N0", inv),
-                r.CostUsd.ToString("$0.00", inv),
-                b.Burn.CostPerHourUsd is { } h ? h.ToString("$0.00", inv) : "-",
+                Usd.Cents(r.CostUsd),
+                b.Burn.CostPerHourUsd is { } h ? Usd.Cents(h) : "-",
                 b.Burn.TokensPerMinute is { } m ? m.ToString("N0", inv) : "-",
-                b.Burn.ProjectedCostUsd is { } pc ? pc.ToString("$0.00", inv) : "",
+                b.Burn.ProjectedCostUsd is { } pc ? Usd.Cents(pc) : "",
                 b.Burn.ProjectedTokens is { } pt ? pt.ToString("N0", inv) : "",
             ])).ToList();
-        rows.Add(new(["total", "", report.Totals.TotalTokens.ToString("N0", inv), report.Totals.CostUsd.ToString("$0.00", inv), "", "", "", ""], RowKind.Total));
+        rows.Add(new(["total", "", report.Totals.TotalTokens.ToString("N0", inv), Usd.Cents(report.Totals.CostUsd), "", "", "", ""], RowKind.Total));
         return new HumanTable(head, rows);
     }
 }

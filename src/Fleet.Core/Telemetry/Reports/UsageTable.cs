@@ -1,4 +1,5 @@
 using System.Globalization;
+using Fleet.Pricing;
 using Fleet.Reports;
 
 namespace Fleet.Telemetry.Reports;
@@ -40,9 +41,9 @@ public static class UsageTable
         }
 
         var t = report.Totals;
-        rows.Add(new(["total", .. byModel ? Array.Empty<string>() : [""], .. Numbers(t.InputTokens, t.OutputTokens, t.CacheCreationTokens, t.CacheReadTokens, t.CostUsd.ToString("$0.00", inv))], RowKind.Total));
+        rows.Add(new(["total", .. byModel ? Array.Empty<string>() : [""], .. Numbers(t.InputTokens, t.OutputTokens, t.CacheCreationTokens, t.CacheReadTokens, Usd.Cents(t.CostUsd))], RowKind.Total));
         return new HumanTable(columns, rows);
     }
 
-    private static string Cost(decimal? usd) => usd is { } c ? c.ToString("$0.00", CultureInfo.InvariantCulture) : "?";
+    private static string Cost(decimal? usd) => usd is { } c ? Usd.Cents(c) : "?";
 }
