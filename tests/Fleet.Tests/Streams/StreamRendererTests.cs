@@ -59,7 +59,7 @@ public class StreamRendererTests
     {
         var result = Result(isError: true, subtype: "error_max_budget_usd", turns: 1, cost: 0.5m, errors: ["Reached maximum budget ($0.5)"]);
 
-        StreamRenderer.Render(result).ShouldBe(["✗ failed: max budget: Reached maximum budget ($0.5) · 1 turn, $0.5000"]);
+        StreamRenderer.Render(result).ShouldBe(["✗ failed: max budget: Reached maximum budget ($0.5) · 1 turn, $0.50"]);
     }
 
     [Fact]
