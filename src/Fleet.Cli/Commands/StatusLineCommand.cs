@@ -1,9 +1,7 @@
 using System.CommandLine;
 using Fleet.Cli.Hosting;
-using Fleet.Pricing;
 using Fleet.StatusLine;
 using Fleet.Telemetry.Store;
-using Fleet.Telemetry.Reports;
 using Fleet.UseCases;
 
 namespace Fleet.Cli.Commands;
@@ -27,17 +25,16 @@ internal static class StatusLineCommand
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var input = StatusLineInput.Parse(console.IsInputTerminal ? string.Empty : await ReadInputAsync(console, cancellationToken));
-            var fleets = await new ReadFleetStatus(CommandHelpers.Host(console)).ListAsync(cancellationToken);
-            var waiting = fleets.Where(f => f.Status is { NeedsYou.Count: > 0 }).Select(f => new WaitingFleet(f.Status!.Name, f.Status.NeedsYou.Count)).ToList();
-            var today = await TodayAsync(console, parse.GetValue(db), cancellationToken);
+            var input = console.IsInputTerminal ? string.Empty : await ReadInputAsync(console, cancellationToken);
+            await using var store = await OpenStoreAsync(console, parse.GetValue(db), cancellationToken);
+            var line = await new ReadStatusLine(CommandHelpers.Host(console)).ReadAsync(input, store, cancellationToken);
             if (parse.GetValue(json))
             {
-                await CommandHelpers.WriteJsonAsync(console, new StatusLineJson(input.SessionId, input.SessionCostUsd, today, [.. waiting.Select(w => new WaitingFleetJson(w.Name, w.Gates))]), RunJsonContext.Default.StatusLineJson);
+                await CommandHelpers.WriteJsonAsync(console, new StatusLineJson(line.SessionId, line.SessionCostUsd, line.TodayCostUsd, [.. line.Waiting.Select(w => new WaitingFleetJson(w.Name, w.Gates))]), RunJsonContext.Default.StatusLineJson);
             }
             else
             {
-                await console.Out.WriteLineAsync(StatusLineText.Render(input.SessionCostUsd, today, waiting));
+                await console.Out.WriteLineAsync(StatusLineText.Render(line.SessionCostUsd, line.TodayCostUsd, line.Waiting));
             }
 
             return ExitCodes.Success;
@@ -60,18 +57,7 @@ internal static class StatusLineCommand
         return System.Text.Encoding.UTF8.GetString(buffer, 0, filled);
     }
 
-    /// <summary>Today's cost (UTC day) from the store as it is; null when there is no store yet.</summary>
-    private static async Task<decimal?> TodayAsync(ICliConsole console, string? db, CancellationToken cancellationToken)
-    {
-        var path = db is null ? TelemetryStore.DefaultPath(new Fleet.Paths.UserDirs(console.GetEnvironmentVariable)) : CommandHelpers.Resolve(console, db);
-        if (!File.Exists(path))
-        {
-            return null;
-        }
-
-        await using var store = await TelemetryCli.OpenAsync(console, db, cancellationToken);
-        var day = DateOnly.FromDateTime(DateTime.UtcNow);
-        var report = await UsageReport.BuildAsync(store, UsageGrouping.Day, day, day, PriceTable.Load(null), cancellationToken);
-        return report.Totals.CostUsd;
-    }
+    /// <summary>The telemetry store when there is one; a status line never creates it.</summary>
+    private static async Task<TelemetryStore?> OpenStoreAsync(ICliConsole console, string? db, CancellationToken cancellationToken) =>
+        File.Exists(TelemetryCli.StorePath(console, db)) ? await TelemetryCli.OpenAsync(console, db, cancellationToken) : null;
 }

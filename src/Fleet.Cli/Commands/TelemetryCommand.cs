@@ -92,9 +92,13 @@ internal static class TelemetryCli
     public static PrivacyLevel Privacy(string? name) =>
         name is null ? PrivacyLevel.Metadata : PrivacyPolicy.Parse(name) ?? throw new CliException($"--privacy: '{name}' is not one of metadata, redacted, full");
 
+    /// <summary>The store <c>--db</c> names, or the user's default store.</summary>
+    public static string StorePath(ICliConsole console, string? db) =>
+        db is null ? TelemetryStore.DefaultPath(new UserDirs(console.GetEnvironmentVariable)) : CommandHelpers.Resolve(console, db);
+
     public static async Task<TelemetryStore> OpenAsync(ICliConsole console, string? db, CancellationToken cancellationToken)
     {
-        var path = db is null ? TelemetryStore.DefaultPath(new UserDirs(console.GetEnvironmentVariable)) : CommandHelpers.Resolve(console, db);
+        var path = StorePath(console, db);
 
         // A missing store is created; anything but a regular file (a folder, a FIFO, a dangling link) is the person's mistake.
         if (InputFiles.KindOf(path) is not (FileKind.Missing or FileKind.Regular) and var kind)
