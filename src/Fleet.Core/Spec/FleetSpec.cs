@@ -242,6 +242,7 @@ public enum Provider
 {
     [JsonStringEnumMemberName("claude")] Claude,
     [JsonStringEnumMemberName("codex")] Codex,
+    [JsonStringEnumMemberName("gemini")] Gemini,
     [JsonStringEnumMemberName("command")] Command,
 }
 
