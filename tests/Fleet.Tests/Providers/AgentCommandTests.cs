@@ -168,7 +168,8 @@ public class AgentCommandTests
         process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
         var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-        await process.WaitForExitAsync(TestContext.Current.CancellationToken).DefaultTimeout();
+        // Gemini CLI is a node bundle that relaunches itself: its --help alone takes seconds on a loaded machine.
+        await process.WaitForExitAsync(TestContext.Current.CancellationToken).SlowTimeout();
         return await stdout.DefaultTimeout() + await stderr.DefaultTimeout();
     }
 
