@@ -132,6 +132,11 @@ internal static class DoctorCommand
             rows.Add(("codex workers", appServer ? "app-server" : "exec", Fleet.Providers.CodexAppServerProbe.Describe(appServer)));
         }
 
+        if (d.Tools.Any(t => t.Tool.Name == "gemini" && t.Tool.Works))
+        {
+            rows.Add(("gemini workers", "headless", Fleet.Providers.GeminiGates.Summary));
+        }
+
         var notifyState = d.Notify.Problems.Count > 0 ? "invalid, ignored" : d.Notify.Channels.Count == 0 ? "none" : string.Join(", ", d.Notify.Channels);
         rows.Add(("notify", notifyState, d.Notify.UserFile + (d.Notify.Channels.Contains("desktop") && !d.Tools.Any(t => t.Tool.Name == "notify-send" && t.Tool.Found) ? " (desktop: notify-send is missing, so it is skipped)" : "")));
         var nameWidth = rows.Max(r => r.Name.Length);

@@ -12,8 +12,8 @@ internal static class InitCommand
         var dir = new Argument<string>("DIR") { Description = "The folder to create the fleet in (created if missing)." };
         var type = new Option<string>("--type", "-t") { Description = "dag, iterative or worktree.", Required = true };
         type.AcceptOnlyFromAmong("dag", "iterative", "worktree");
-        var provider = new Option<string>("--provider", "-p") { Description = "claude, codex or command.", DefaultValueFactory = _ => "claude" };
-        provider.AcceptOnlyFromAmong("claude", "codex", "command");
+        var provider = new Option<string>("--provider", "-p") { Description = "claude, codex, gemini or command.", DefaultValueFactory = _ => "claude" };
+        provider.AcceptOnlyFromAmong("claude", "codex", "gemini", "command");
         var json = CommandHelpers.JsonOption();
         var command = new Command("init", "Scaffold a valid fleet with a brief per worker.") { dir, type, provider, json };
         command.SetAction(async (parse, cancellationToken) =>

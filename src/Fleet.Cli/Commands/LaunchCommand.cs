@@ -150,6 +150,10 @@ internal static class LaunchCommand
                     ? "    stdin: JSON-RPC (thread/start or thread/resume, turn/start with the brief); approval requests answered by fleet's gates (rules, else fleet inbox)"
                     : "    " + Fleet.Providers.CodexAppServerProbe.Describe(false));
             }
+            else if (worker.Provider == Provider.Gemini)
+            {
+                w.WriteLine($"    not gated: {Fleet.Providers.GeminiGates.Describe(worker.PermissionMode)}");
+            }
         }
 
         w.WriteLine();

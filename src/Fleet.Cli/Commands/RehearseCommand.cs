@@ -60,6 +60,7 @@ internal static class RehearseCommand
                 await console.Out.WriteLineAsync($"rehearsal endpoint on {url} (Ctrl+C stops it)");
                 await console.Out.WriteLineAsync($"  claude: ANTHROPIC_BASE_URL={url} ANTHROPIC_API_KEY=rehearsal:<fleet>:<worker>:<iteration> CLAUDE_CONFIG_DIR=$(mktemp -d) claude -p --output-format stream-json --verbose \"hello\"");
                 await console.Out.WriteLineAsync($"  codex:  CODEX_HOME with a config.toml whose model provider has base_url = \"{url}/v1\" (see README: Rehearsal)");
+                await console.Out.WriteLineAsync($"  gemini: GOOGLE_GEMINI_BASE_URL={url} GEMINI_API_KEY=rehearsal:<fleet>:<worker>:<iteration> GEMINI_CLI_HOME=DIR (DIR/.gemini/settings.json: security.auth.selectedType \"gemini-api-key\") gemini --skip-trust -o stream-json -p \"hello\"");
             }
 
             await console.Out.FlushAsync(cancellationToken);

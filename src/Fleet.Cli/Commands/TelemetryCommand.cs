@@ -120,7 +120,7 @@ internal static class TelemetryCli
     public static IReadOnlyList<string> Paths(ICliConsole console, IReadOnlyList<string> given) =>
         given.Count > 0
             ? [.. given.Select(p => CommandHelpers.Resolve(console, p))]
-            : [.. TranscriptDiscovery.ClaudeRoots(console.GetEnvironmentVariable), .. TranscriptDiscovery.CodexRoots(console.GetEnvironmentVariable)];
+            : [.. TranscriptDiscovery.ClaudeRoots(console.GetEnvironmentVariable), .. TranscriptDiscovery.CodexRoots(console.GetEnvironmentVariable), .. TranscriptDiscovery.GeminiRoots(console.GetEnvironmentVariable)];
 
     public static async Task<IngestReport> IngestAsync(ICliConsole console, TelemetryStore store, IReadOnlyList<string> given, IngestOptions options, CancellationToken cancellationToken)
     {

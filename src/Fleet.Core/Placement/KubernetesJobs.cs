@@ -136,6 +136,7 @@ public static class KubernetesJobs
     {
         Provider.Claude => [("ANTHROPIC_API_KEY", "anthropic-api-key")],
         Provider.Codex => [("OPENAI_API_KEY", "openai-api-key")],
+        Provider.Gemini => [("GEMINI_API_KEY", "gemini-api-key")],
         _ => [],
     };
 

@@ -50,7 +50,8 @@ public sealed record ModelPrice(
 }
 
 /// <summary>
-/// The one dated table of token prices: OpenAI's for Codex streams (which carry no cost) and Anthropic's for
+/// The one dated table of token prices: OpenAI's for Codex streams and Google's for Gemini streams (which carry no
+/// cost), and Anthropic's for
 /// transcripts (with cache writes, long-context tiers and the fast-mode multiplier; a Claude stream reports its
 /// own <c>total_cost_usd</c> and is not priced from here).
 /// <para>
@@ -73,7 +74,10 @@ public sealed partial class PriceTable
     private const string CopilotTable = "github/docs data/tables/copilot/models-and-pricing.yml (undated; read 2026-11-21)";
     private const string AnthropicList = "Anthropic API list prices per model (pricing page, read 2026-11-22); cache write 5m = 1.25 × input, 1h = 2 × input, cache read = 0.1 × input; checked against ccusage 20.0.24 --offline";
 
+    private const string GeminiPricing = "Gemini API pricing, standard tier, prompts up to 200K tokens (ai.google.dev/gemini-api/docs/pricing as quoted by cloudprice.net and blog.laozhang.ai, rechecked 2026-03-28; read 2026-12-07); thinking tokens are billed as output";
+
     private static readonly DateOnly Read = new(2026, 11, 21);
+    private static readonly DateOnly Mar28 = new(2026, 3, 28);
     private static readonly DateOnly May05 = new(2026, 5, 5);
     private static readonly DateOnly May13 = new(2026, 5, 13);
     private static readonly DateOnly Jun04 = new(2026, 6, 4);
@@ -94,6 +98,9 @@ public sealed partial class PriceTable
         new("gpt-5.4-mini", 0.75m, 0.075m, 4.50m, Jun04, ApiCost2026),
         new("gpt-5.4-nano", 0.20m, 0.02m, 1.25m, Jun04, ApiCost2026),
         new("gpt-5.5", 5.00m, 0.50m, 30.00m, Jun04, ApiCost2026),
+        new("gemini-3.1-pro-preview", 2.00m, 0.20m, 12.00m, Mar28, GeminiPricing),
+        new("gemini-2.5-pro", 1.25m, 0.125m, 10.00m, Mar28, GeminiPricing),
+        new("gemini-2.5-flash", 0.30m, 0.03m, 2.50m, Mar28, GeminiPricing),
         .. Claude(),
     ]);
 

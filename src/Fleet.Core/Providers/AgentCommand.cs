@@ -11,7 +11,7 @@ namespace Fleet.Providers;
 /// <param name="Prompt">The brief as the agent receives it.</param>
 /// <param name="PromptFile">The file that holds the brief (for command workers' {prompt_file}).</param>
 /// <param name="FleetContext">What fleet tells the agent about its place in the run (claude: --append-system-prompt).</param>
-/// <param name="SessionId">Claude: the session id fleet chose for this worker; Codex: the thread id to resume, if any.</param>
+/// <param name="SessionId">Claude and Gemini: the session id fleet chose for this worker; Codex: the thread id to resume, if any.</param>
 /// <param name="Resume">True from the worker's second iteration on: continue its own session so the prompt cache is reused.</param>
 /// <param name="LastMessageFile">Codex: where <c>-o</c> writes the final message.</param>
 /// <param name="AskRules">Claude: rules claude must always ask about (<see cref="AgentCommand.AskRules"/>), passed as <c>permissions.ask</c>.</param>
@@ -31,7 +31,7 @@ public sealed record InvocationContext(
 
 /// <summary>
 /// Builds the argv that runs a worker: an array, never a shell string. The flags are those of the pinned claude
-/// 2.1.332 and codex 0.171.0 (a test checks each against their <c>--help</c>).
+/// 2.1.332, codex 0.171.0 and gemini 0.61.0 (a test checks each against their <c>--help</c>).
 /// </summary>
 public static class AgentCommand
 {
@@ -43,6 +43,7 @@ public static class AgentCommand
         {
             Provider.Claude => Claude(worker, context),
             Provider.Codex => Codex(worker, context),
+            Provider.Gemini => Gemini(worker, context),
             _ => Command(worker, context),
         };
     }
@@ -136,6 +137,25 @@ public static class AgentCommand
         }
 
         argv.Add(context.Prompt);
+        return argv;
+    }
+
+    /// <summary>
+    /// Gemini in headless mode: the brief (fleet's context leading it: gemini has no system-prompt flag) as the
+    /// <c>-p</c> argument, JSONL events on stdout, the session fleet chose (<c>--session-id</c>) and from the second
+    /// iteration on that session resumed (<c>--resume</c> takes the id). <c>--skip-trust</c>: in a folder not trusted
+    /// before, headless gemini would silently drop the approval mode to <c>default</c>.
+    /// </summary>
+    private static List<string> Gemini(ResolvedWorker worker, InvocationContext context)
+    {
+        var argv = new List<string> { "gemini", "-o", "stream-json", "--skip-trust", "--approval-mode", ProviderCatalog.GeminiApprovalMode(worker.PermissionMode) };
+        AddIf(argv, "-m", worker.Model);
+        if (context.SessionId is { } session)
+        {
+            argv.AddRange(context.Resume ? ["--resume", session] : ["--session-id", session]);
+        }
+
+        argv.AddRange(["-p", context.Prompt]);
         return argv;
     }
 

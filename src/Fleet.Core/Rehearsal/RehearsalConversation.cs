@@ -158,6 +158,71 @@ internal sealed partial record RehearsalConversation(int Position, string? Cwd, 
         };
     }
 
+    /// <summary>
+    /// Gemini API request: <c>contents[]</c> of user and model turns; a tool result is a user turn of
+    /// <c>functionResponse</c> parts. The CLI's own <c>&lt;session_context&gt;</c> part (date, workspace folders, file tree)
+    /// is neither the prompt nor a person's words; the workspace's first folder is the cwd. The model comes from the path.
+    /// </summary>
+    public static RehearsalConversation FromGemini(JsonElement body, string model)
+    {
+        var position = 0;
+        string? prompt = null;
+        string? cwd = null;
+        var said = new List<string>();
+        if (body.TryGetProperty("contents", out var contents) && contents.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var content in contents.EnumerateArray())
+            {
+                var parts = content.TryGetProperty("parts", out var p) && p.ValueKind == JsonValueKind.Array ? [.. p.EnumerateArray()] : new List<JsonElement>();
+                if (Str(content, "role") == "model")
+                {
+                    said.Clear();
+                    var played = parts.Where(x => x.TryGetProperty("functionCall", out _)).Select(x => RehearsalIds.PlayedPosition(Str(x.GetProperty("functionCall"), "id"))).FirstOrDefault(x => x is not null);
+                    position = played is { } at ? at + 1 : position + 1;
+                    continue;
+                }
+
+                var texts = new List<string>();
+                foreach (var text in parts.Select(x => Str(x, "text")).OfType<string>())
+                {
+                    var m = GeminiCwd().Match(text);
+                    if (text.StartsWith("<session_context>", StringComparison.Ordinal))
+                    {
+                        cwd ??= m.Success ? m.Groups[1].Value.Trim() : null;
+                    }
+                    else if (text.Length > 0)
+                    {
+                        texts.Add(text);
+                    }
+                }
+
+                if (texts.Count > 0)
+                {
+                    position = 0;
+                    prompt = string.Join('\n', texts);
+                    said.AddRange(texts);
+                }
+            }
+        }
+
+        var tools = new List<string>();
+        if (body.TryGetProperty("tools", out var toolSets) && toolSets.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var set in toolSets.EnumerateArray())
+            {
+                if (set.TryGetProperty("functionDeclarations", out var declarations) && declarations.ValueKind == JsonValueKind.Array)
+                {
+                    tools.AddRange(declarations.EnumerateArray().Select(d => Str(d, "name")).OfType<string>());
+                }
+            }
+        }
+
+        return new RehearsalConversation(position, cwd, tools, model, Stream: true, prompt)
+        {
+            Said = said.Count == 0 ? null : string.Join('\n', said),
+        };
+    }
+
     /// <summary>Codex's note, as a user message, that the person interrupted the turn before it (the next user message is a new turn).</summary>
     private static bool IsTurnAborted(JsonElement item) =>
         (ContentText(item, "input_text") ?? string.Empty).TrimStart().StartsWith("<turn_aborted>", StringComparison.Ordinal);
@@ -287,6 +352,9 @@ internal sealed partial record RehearsalConversation(int Position, string? Cwd, 
 
     [GeneratedRegex(@"Primary working directory: ([^\r\n\\]+)")]
     private static partial Regex ClaudeCwd();
+
+    [GeneratedRegex(@"Workspace Directories:\*\*\s*\n\s*- ([^\r\n]+)")]
+    private static partial Regex GeminiCwd();
 
     [GeneratedRegex(@"<cwd>(.*?)</cwd>")]
     private static partial Regex CodexCwd();

@@ -68,6 +68,11 @@ public sealed record RehearsalEnvironment(
                 config);
         }
 
+        if (provider == RehearsalProvider.Gemini)
+        {
+            return Gemini(root, key, tempDir, maxRetries);
+        }
+
         var home = Path.Combine(tempDir, "codex-home");
         // Top-level keys first (TOML puts every key after a table header into that table). Everything codex does on
         // its own beyond the model calls is off: a rehearsal reaches nothing but 127.0.0.1 (the plugin sync ran
@@ -112,6 +117,40 @@ public sealed record RehearsalEnvironment(
             },
             ["OPENAI_API_KEY", "OPENAI_BASE_URL", "CODEX_API_KEY"],
             [new RehearsalFile(Path.Combine(home, "config.toml"), toml)],
+            home);
+    }
+
+    /// <summary>
+    /// Gemini: <c>GEMINI_CLI_HOME</c> stands in for the home folder (settings in its <c>.gemini/settings.json</c>,
+    /// sessions under <c>.gemini/tmp/&lt;project&gt;/chats</c>); API-key auth with the rehearsal key against
+    /// <c>GOOGLE_GEMINI_BASE_URL</c>; usage statistics, telemetry and update checks off; <c>general.maxAttempts</c>
+    /// bounds its retries of a failed model call (0.61.0 waits 5 s and more between them).
+    /// </summary>
+    private static RehearsalEnvironment Gemini(string root, string key, string tempDir, int maxRetries)
+    {
+        var home = Path.Combine(tempDir, "gemini-home");
+        var settings = new System.Text.Json.Nodes.JsonObject
+        {
+            ["security"] = new System.Text.Json.Nodes.JsonObject { ["auth"] = new System.Text.Json.Nodes.JsonObject { ["selectedType"] = "gemini-api-key" } },
+            ["privacy"] = new System.Text.Json.Nodes.JsonObject { ["usageStatisticsEnabled"] = false },
+            ["telemetry"] = new System.Text.Json.Nodes.JsonObject { ["enabled"] = false },
+            ["general"] = new System.Text.Json.Nodes.JsonObject
+            {
+                ["enableAutoUpdate"] = false,
+                ["enableAutoUpdateNotification"] = false,
+                ["maxAttempts"] = maxRetries + 1,
+            },
+        };
+        return new RehearsalEnvironment(
+            RehearsalProvider.Gemini,
+            new Dictionary<string, string>(StringComparer.Ordinal)
+            {
+                ["GEMINI_CLI_HOME"] = home,
+                ["GOOGLE_GEMINI_BASE_URL"] = root,
+                ["GEMINI_API_KEY"] = key,
+            },
+            ["GOOGLE_API_KEY", "GOOGLE_GENAI_USE_VERTEXAI", "GOOGLE_GENAI_USE_GCA", "GOOGLE_CLOUD_PROJECT", "GOOGLE_CLOUD_LOCATION", "GOOGLE_APPLICATION_CREDENTIALS", "GOOGLE_VERTEX_BASE_URL", "GEMINI_MODEL"],
+            [new RehearsalFile(Path.Combine(home, ".gemini", "settings.json"), settings.ToJsonString())],
             home);
     }
 

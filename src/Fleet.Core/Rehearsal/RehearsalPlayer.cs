@@ -165,6 +165,18 @@ internal sealed class RehearsalPlayer
                 // claude's when it was not given --json-schema.
                 yield return new TextStep(o.Value.ToJsonString(Wire.JsonOptions), usage);
                 break;
+            case ShellTurn s when provider == RehearsalProvider.Gemini:
+                yield return new ToolStep(say, "run_shell_command", new JsonObject { ["command"] = Fill(s.Command), ["description"] = "Run a rehearsal command" }, usage);
+                break;
+            case WriteFileTurn w when provider == RehearsalProvider.Gemini:
+                yield return new ToolStep(say, "write_file", new JsonObject { ["file_path"] = Absolute(Fill(w.Path), conversation), ["content"] = Fill(w.Content) }, usage);
+                break;
+            case EditFileTurn e when provider == RehearsalProvider.Gemini:
+                yield return new ToolStep(say, "replace", new JsonObject
+                {
+                    ["file_path"] = Absolute(Fill(e.Path), conversation), ["instruction"] = "Rehearsal edit", ["old_string"] = Fill(e.OldString), ["new_string"] = Fill(e.NewString),
+                }, usage);
+                break;
             case ShellTurn s when provider == RehearsalProvider.Claude:
                 yield return new ToolStep(say, "Bash", new JsonObject { ["command"] = Fill(s.Command), ["description"] = "Run a rehearsal command" }, usage);
                 break;
@@ -242,5 +254,18 @@ internal sealed class RehearsalPlayer
 
     private static string[] Lines(string s) => s.TrimEnd('\n').Split('\n');
 
-    internal static string Name(RehearsalProvider provider) => provider == RehearsalProvider.Claude ? "claude" : "codex";
+    internal static string Name(RehearsalProvider provider) => provider switch
+    {
+        RehearsalProvider.Claude => "claude",
+        RehearsalProvider.Codex => "codex",
+        _ => "gemini",
+    };
+
+    /// <summary>The wire an agent provider's CLI speaks.</summary>
+    internal static RehearsalProvider ProviderOf(Provider provider) => provider switch
+    {
+        Provider.Codex => RehearsalProvider.Codex,
+        Provider.Gemini => RehearsalProvider.Gemini,
+        _ => RehearsalProvider.Claude,
+    };
 }

@@ -269,7 +269,8 @@ public sealed record RehearsalScript(IReadOnlyList<RehearsalRule> Rules)
             null => null,
             "claude" => RehearsalProvider.Claude,
             "codex" => RehearsalProvider.Codex,
-            var other => throw new RehearsalScriptException($"{at}.provider: '{other}' is not claude or codex"),
+            "gemini" => RehearsalProvider.Gemini,
+            var other => throw new RehearsalScriptException($"{at}.provider: '{other}' is not claude, codex or gemini"),
         };
 
         var contains = OptionalString(obj, "when_prompt_contains", at);

@@ -72,7 +72,7 @@ public sealed record RehearsalLogEntry(
                 return null;
             }
 
-            RehearsalProvider? provider = (string?)o["provider"] switch { "claude" => RehearsalProvider.Claude, "codex" => RehearsalProvider.Codex, _ => null };
+            RehearsalProvider? provider = (string?)o["provider"] switch { "claude" => RehearsalProvider.Claude, "codex" => RehearsalProvider.Codex, "gemini" => RehearsalProvider.Gemini, _ => null };
             return new RehearsalLogEntry(
                 DateTimeOffset.Parse((string?)o["at"] ?? string.Empty, CultureInfo.InvariantCulture),
                 (long?)o["n"] ?? 0,
@@ -109,8 +109,8 @@ public sealed record RehearsalLogEntry(
 
 /// <summary>
 /// Fleet's scripted model server on 127.0.0.1: the Anthropic Messages API (<c>POST /v1/messages</c>, plus
-/// <c>count_tokens</c> and model lookups) and the OpenAI Responses API (<c>POST /v1/responses</c>), streaming
-/// over SSE. Calls are routed to the script by their API key (<see cref="RehearsalKey"/>): claude sends it as
+/// <c>count_tokens</c> and model lookups), the OpenAI Responses API (<c>POST /v1/responses</c>) and the Gemini API
+/// (<c>POST /v1beta/models/M:streamGenerateContent</c>), streaming over SSE. Calls are routed to the script by their API key (<see cref="RehearsalKey"/>): claude sends it as
 /// <c>x-api-key</c>, codex as <c>Authorization: Bearer</c>. Dispose to stop.
 /// </summary>
 public sealed class RehearsalServer : IAsyncDisposable
@@ -218,6 +218,10 @@ public sealed class RehearsalServer : IAsyncDisposable
             {
                 provider = RehearsalProvider.Codex;
             }
+            else if (HttpMethods.IsPost(method) && GeminiWire.ModelOf(path, GeminiWire.StreamMethod) is not null)
+            {
+                provider = RehearsalProvider.Gemini;
+            }
             else
             {
                 outcome = await HandleOtherAsync(ctx, method, path, ct);
@@ -238,9 +242,12 @@ public sealed class RehearsalServer : IAsyncDisposable
             try
             {
                 using var body = await JsonDocument.ParseAsync(ctx.Request.Body, cancellationToken: ct);
-                conversation = provider == RehearsalProvider.Claude
-                    ? RehearsalConversation.FromAnthropic(body.RootElement)
-                    : RehearsalConversation.FromOpenAI(body.RootElement);
+                conversation = provider switch
+                {
+                    RehearsalProvider.Claude => RehearsalConversation.FromAnthropic(body.RootElement),
+                    RehearsalProvider.Codex => RehearsalConversation.FromOpenAI(body.RootElement),
+                    _ => RehearsalConversation.FromGemini(body.RootElement, GeminiWire.ModelOf(path, GeminiWire.StreamMethod)!),
+                };
             }
             catch (JsonException e)
             {
@@ -252,13 +259,17 @@ public sealed class RehearsalServer : IAsyncDisposable
             position = conversation.Position;
             said = conversation.Said;
             var step = _player.Decide(key, provider.Value, conversation, out outcome);
-            if (provider == RehearsalProvider.Claude)
+            switch (provider)
             {
-                await AnthropicWire.WriteAsync(ctx, step, conversation, n, _ids, ct);
-            }
-            else
-            {
-                await OpenAIWire.WriteAsync(ctx, step, conversation, n, _ids, ct);
+                case RehearsalProvider.Claude:
+                    await AnthropicWire.WriteAsync(ctx, step, conversation, n, _ids, ct);
+                    break;
+                case RehearsalProvider.Codex:
+                    await OpenAIWire.WriteAsync(ctx, step, conversation, n, _ids, ct);
+                    break;
+                default:
+                    await GeminiWire.WriteAsync(ctx, step, conversation, n, _ids, ct);
+                    break;
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -289,6 +300,19 @@ public sealed class RehearsalServer : IAsyncDisposable
             return "count_tokens";
         }
 
+        if (HttpMethods.IsPost(method) && GeminiWire.ModelOf(path, GeminiWire.CountTokensMethod) is not null)
+        {
+            await Wire.WriteJsonAsync(ctx, 200, new JsonObject { ["totalTokens"] = Math.Max(1, (ctx.Request.ContentLength ?? 0) / 4) }, ct);
+            return "countTokens";
+        }
+
+        if (HttpMethods.IsPost(method) && GeminiWire.ModelOf(path, GeminiWire.GenerateMethod) is { } utilityModel)
+        {
+            // Gemini CLI's own side calls (the model router's classifier, summaries) are not the worker's script.
+            await GeminiWire.WriteUtilityAsync(ctx, utilityModel, ct);
+            return "gemini utility call";
+        }
+
         if (HttpMethods.IsGet(method) && path == "/v1/models")
         {
             var model = ModelEntry("rehearsal-model");
@@ -317,18 +341,23 @@ public sealed class RehearsalServer : IAsyncDisposable
         ["id"] = id, ["object"] = "model", ["type"] = "model", ["display_name"] = id, ["created_at"] = "2025-01-01T00:00:00Z",
     };
 
-    private static Task WriteErrorAsync(HttpContext ctx, RehearsalProvider provider, int status, string type, string message, CancellationToken ct) =>
-        provider == RehearsalProvider.Claude
-            ? AnthropicWire.WriteErrorAsync(ctx, status, type, message, ct)
-            : OpenAIWire.WriteErrorAsync(ctx, status, type, message, ct);
+    private static Task WriteErrorAsync(HttpContext ctx, RehearsalProvider provider, int status, string type, string message, CancellationToken ct) => provider switch
+    {
+        RehearsalProvider.Claude => AnthropicWire.WriteErrorAsync(ctx, status, type, message, ct),
+        RehearsalProvider.Codex => OpenAIWire.WriteErrorAsync(ctx, status, type, message, ct),
+        _ => GeminiWire.WriteErrorAsync(ctx, status, message, ct),
+    };
 
-    /// <summary>Anthropic: <c>x-api-key</c>; OpenAI: <c>Authorization: Bearer</c>. Either header is accepted on either path.</summary>
+    /// <summary>Anthropic: <c>x-api-key</c>; Gemini: <c>x-goog-api-key</c>; OpenAI: <c>Authorization: Bearer</c>. Any header is accepted on any path.</summary>
     private static string? KeyOf(HttpRequest request)
     {
-        var apiKey = request.Headers["x-api-key"].ToString();
-        if (apiKey.Length > 0)
+        foreach (var header in new[] { "x-api-key", "x-goog-api-key" })
         {
-            return apiKey;
+            var apiKey = request.Headers[header].ToString();
+            if (apiKey.Length > 0)
+            {
+                return apiKey;
+            }
         }
 
         var auth = request.Headers.Authorization.ToString();

@@ -10,6 +10,9 @@ public enum RehearsalProvider
 
     /// <summary>OpenAI Responses API: <c>codex</c>.</summary>
     Codex,
+
+    /// <summary>Gemini API <c>streamGenerateContent</c>: <c>gemini</c>.</summary>
+    Gemini,
 }
 
 /// <summary>

@@ -25,6 +25,10 @@ public static partial class FleetTemplates
                 config["model"] = "gpt-5-codex";
                 config["reasoning_effort"] = "medium";
                 break;
+            case Provider.Gemini:
+                config["model"] = "gemini-2.5-pro";
+                config["permission_mode"] = "acceptEdits";
+                break;
             default:
                 break;
         }

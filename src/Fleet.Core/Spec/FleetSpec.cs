@@ -95,7 +95,7 @@ public sealed class FleetConfig
     public int? MaxConcurrent { get; set; }
 
     [DefaultValue("claude")]
-    [Description("The default provider of workers: claude (claude -p), codex (codex exec) or command (any argv).")]
+    [Description("The default provider of workers: claude (claude -p), codex (codex app-server), gemini (gemini -p) or command (any argv).")]
     public Provider? Provider { get; set; }
 
     [Description("The default model: an alias or a full model id of the provider.")]
@@ -171,7 +171,7 @@ public sealed class WorkerSpec
     [Description("Ids of the workers that must finish before this one starts.")]
     public List<string>? DependsOn { get; set; }
 
-    [Description("claude, codex or command; falls back to config.provider.")]
+    [Description("claude, codex, gemini or command; falls back to config.provider.")]
     public Provider? Provider { get; set; }
 
     [Description("Model alias or id; falls back to config.model.")]
@@ -242,6 +242,7 @@ public enum Provider
 {
     [JsonStringEnumMemberName("claude")] Claude,
     [JsonStringEnumMemberName("codex")] Codex,
+    [JsonStringEnumMemberName("gemini")] Gemini,
     [JsonStringEnumMemberName("command")] Command,
 }
 

@@ -1,7 +1,7 @@
 namespace Fleet.Spec;
 
 /// <summary>
-/// What each provider accepts, from the pinned CLIs' own help (claude 2.1.332, codex 0.171.0). The provider table of
+/// What each provider accepts, from the pinned CLIs' own help (claude 2.1.332, codex 0.171.0, gemini 0.61.0). The provider table of
 /// docs/fleet-json.md is this class in prose.
 /// </summary>
 public static class ProviderCatalog
@@ -11,6 +11,9 @@ public static class ProviderCatalog
 
     /// <summary>The codex release fleet is tested against (its pin: <see cref="Setup.AgentCliPins"/>).</summary>
     public static string TestedCodexVersion => Setup.AgentCliPins.VersionOf("codex");
+
+    /// <summary>The Gemini CLI release fleet is tested against (its pin: <see cref="Setup.AgentCliPins"/>).</summary>
+    public static string TestedGeminiVersion => Setup.AgentCliPins.VersionOf("gemini");
 
     /// <summary>Aliases claude resolves to its latest model of a family (<c>claude --help</c>: 'fable', 'opus', 'sonnet'; 'haiku' as documented).</summary>
     public static IReadOnlyList<string> ClaudeModelAliases { get; } = ["sonnet", "opus", "haiku", "fable"];
@@ -38,14 +41,16 @@ public static class ProviderCatalog
     {
         Provider.Claude => "claude",
         Provider.Codex => "codex",
+        Provider.Gemini => "gemini",
         _ => throw new ArgumentOutOfRangeException(nameof(provider), provider, "a command worker names its own executable"),
     };
 
     /// <summary>True when the model name plainly belongs to another provider (a hint, not a rule: ids evolve).</summary>
     public static bool LooksForeign(Provider provider, string model) => provider switch
     {
-        Provider.Claude => model.StartsWith("gpt-", StringComparison.OrdinalIgnoreCase) || model.StartsWith("o3", StringComparison.OrdinalIgnoreCase) || model.StartsWith("o4", StringComparison.OrdinalIgnoreCase),
-        Provider.Codex => model.StartsWith("claude", StringComparison.OrdinalIgnoreCase) || ClaudeModelAliases.Contains(model, StringComparer.OrdinalIgnoreCase),
+        Provider.Claude => model.StartsWith("gpt-", StringComparison.OrdinalIgnoreCase) || model.StartsWith("gemini", StringComparison.OrdinalIgnoreCase) || model.StartsWith("o3", StringComparison.OrdinalIgnoreCase) || model.StartsWith("o4", StringComparison.OrdinalIgnoreCase),
+        Provider.Codex => model.StartsWith("claude", StringComparison.OrdinalIgnoreCase) || ClaudeModelAliases.Contains(model, StringComparer.OrdinalIgnoreCase) || model.StartsWith("gemini", StringComparison.OrdinalIgnoreCase),
+        Provider.Gemini => model.StartsWith("claude", StringComparison.OrdinalIgnoreCase) || ClaudeModelAliases.Contains(model, StringComparer.OrdinalIgnoreCase) || model.StartsWith("gpt-", StringComparison.OrdinalIgnoreCase),
         _ => false,
     };
 
@@ -53,7 +58,21 @@ public static class ProviderCatalog
     {
         Provider.Claude => "claude",
         Provider.Codex => "codex",
+        Provider.Gemini => "gemini",
         _ => "command",
+    };
+
+    /// <summary>
+    /// Gemini's <c>--approval-mode</c> for a fleet permission mode. Headless gemini asks nobody: a tool its mode would ask
+    /// about is taken out of the model's tool list (0.61.0 answers a call to it with <c>tool_not_registered</c>), so
+    /// <c>default</c> is read-only, <c>auto_edit</c> edits files but runs no shell command, <c>yolo</c> runs everything.
+    /// </summary>
+    public static string GeminiApprovalMode(PermissionMode mode) => mode switch
+    {
+        PermissionMode.BypassPermissions or PermissionMode.Auto or PermissionMode.DontAsk => "yolo",
+        PermissionMode.Plan => "plan",
+        PermissionMode.Default or PermissionMode.Manual => "default",
+        _ => "auto_edit",
     };
 
     public static string Name(this ReasoningEffort effort) => effort switch

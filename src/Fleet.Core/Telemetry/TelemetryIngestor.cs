@@ -328,6 +328,8 @@ public sealed class TelemetryIngestor(TelemetryStore store, TimeProvider time)
         TranscriptFormat.ClaudeStream => "claude-stream-json",
         TranscriptFormat.CodexRollout => "codex-rollout",
         TranscriptFormat.CodexExec => "codex-exec-json",
+        TranscriptFormat.GeminiStream => "gemini-stream-json",
+        TranscriptFormat.GeminiSession => "gemini-session",
         _ => "unknown",
     };
 
@@ -337,6 +339,8 @@ public sealed class TelemetryIngestor(TelemetryStore store, TimeProvider time)
         "claude-stream-json" => TranscriptFormat.ClaudeStream,
         "codex-rollout" => TranscriptFormat.CodexRollout,
         "codex-exec-json" => TranscriptFormat.CodexExec,
+        "gemini-stream-json" => TranscriptFormat.GeminiStream,
+        "gemini-session" => TranscriptFormat.GeminiSession,
         _ => TranscriptFormat.Unknown,
     };
 

@@ -31,6 +31,14 @@ public static class TranscriptDiscovery
         return home is null ? [] : [.. new[] { Path.Combine(home, "sessions"), Path.Combine(home, "archived_sessions") }.Where(Directory.Exists)];
     }
 
+    /// <summary>Gemini CLI's session folders: <c>GEMINI_CLI_HOME</c> (else the home folder), its <c>.gemini/tmp</c>.</summary>
+    public static IReadOnlyList<string> GeminiRoots(Func<string, string?> env)
+    {
+        ArgumentNullException.ThrowIfNull(env);
+        var home = env("GEMINI_CLI_HOME") is { Length: > 0 } configured ? configured : env("HOME");
+        return home is { Length: > 0 } && Directory.Exists(Path.Combine(home, ".gemini", "tmp")) ? [Path.Combine(home, ".gemini", "tmp")] : [];
+    }
+
     /// <summary>Files as given, and every transcript-looking file below folders; sorted, without duplicates.</summary>
     public static IReadOnlyList<TranscriptPath> Expand(IEnumerable<string> paths)
     {

@@ -285,16 +285,16 @@ internal sealed class FleetRules(string file, string root, SourceNode document, 
             }
         }
 
-        if (provider == Provider.Codex)
+        if (provider is Provider.Codex or Provider.Gemini)
         {
             if (worker.FallbackModel is not null)
             {
-                Warning($"{path}.fallback_model", "fallback_model is a claude option; codex ignores it");
+                Warning($"{path}.fallback_model", $"fallback_model is a claude option; {providerName} ignores it");
             }
 
             if (worker.MaxBudgetPerIter is not null)
             {
-                Warning($"{path}.max_budget_per_iter", "codex has no per-run budget flag; only the fleet's cost_cap_usd limits this worker");
+                Warning($"{path}.max_budget_per_iter", $"{providerName} has no per-run budget flag; only the fleet's cost_cap_usd limits this worker");
             }
         }
     }

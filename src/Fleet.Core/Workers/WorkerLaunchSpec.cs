@@ -27,7 +27,7 @@ public sealed record WorkerLaunchSpec
     /// <summary>Environment changes: a value sets a variable, null removes it.</summary>
     public IReadOnlyDictionary<string, string?>? Environment { get; init; }
 
-    /// <summary>Which reader parses stdout: <c>claude</c>, <c>codex</c> or <c>plain</c> (a command worker).</summary>
+    /// <summary>Which reader parses stdout: <c>claude</c>, <c>codex</c>, <c>gemini</c> or <c>plain</c> (a command worker).</summary>
     public string StreamFormat { get; init; } = WorkerStreamFormats.Plain;
 
     /// <summary>The model the worker asked for; codex streams never name it, and its cost needs it.</summary>
@@ -188,5 +188,6 @@ public static class WorkerStreamFormats
 {
     public const string Claude = "claude";
     public const string Codex = "codex";
+    public const string Gemini = "gemini";
     public const string Plain = "plain";
 }

@@ -69,8 +69,8 @@ public static class WorkerPreparation
             brief = $"{brief.TrimEnd()}\n\n{doctrine.Trim()}\n";
         }
 
-        // Codex has no system-prompt flag: its fleet context leads the prompt.
-        var prompt = worker.Provider == Provider.Codex ? $"{context}\n\n{brief}" : brief;
+        // Codex and gemini have no system-prompt flag: their fleet context leads the prompt.
+        var prompt = worker.Provider is Provider.Codex or Provider.Gemini ? $"{context}\n\n{brief}" : brief;
         var promptFile = layout.TaskPromptFile(iteration, workerId);
         if (continuation is { Limited.SessionId: not null })
         {
@@ -84,7 +84,7 @@ public static class WorkerPreparation
 
         var (sessionId, resume) = worker.Provider switch
         {
-            Provider.Claude => previous?.SessionId is { } s ? (s, true) : (Guid.NewGuid().ToString(), false),
+            Provider.Claude or Provider.Gemini => previous?.SessionId is { } s ? (s, true) : (Guid.NewGuid().ToString(), false),
             Provider.Codex => previous?.SessionId is { } t ? (t, true) : ((string?)null, false),
             _ => ((string?)null, false),
         };
@@ -121,6 +121,7 @@ public static class WorkerPreparation
             {
                 Provider.Claude => WorkerStreamFormats.Claude,
                 Provider.Codex => WorkerStreamFormats.Codex,
+                Provider.Gemini => WorkerStreamFormats.Gemini,
                 _ => WorkerStreamFormats.Plain,
             },
             Model = worker.Model,
@@ -194,7 +195,7 @@ public static class WorkerPreparation
         var rehearsalDir = Path.Combine(layout.StateDir, "rehearsal");
         var key = RehearsalKey.Create(fleet.Name, worker.Id, iteration).ToString();
         var rehearsal = RehearsalEnvironment.For(
-            worker.Provider == Provider.Claude ? RehearsalProvider.Claude : RehearsalProvider.Codex, endpoint, key, rehearsalDir);
+            RehearsalPlayer.ProviderOf(worker.Provider), endpoint, key, rehearsalDir);
         rehearsal.WriteFiles();
         foreach (var (name, value) in rehearsal.Changes())
         {

@@ -30,6 +30,9 @@ public static class WorkerStreams
             WorkerStreamFormats.Codex => new EventReader(
                 new CodexStreamReader(spec.Model, spec.PricesFile is { } file ? PriceTable.Load(file) : PriceTable.Default, spec.CodexBaseline),
                 (r, line) => ((CodexStreamReader)r).Read(line)),
+            WorkerStreamFormats.Gemini => new EventReader(
+                new GeminiStreamReader(spec.PricesFile is { } prices ? PriceTable.Load(prices) : PriceTable.Default),
+                (r, line) => ((GeminiStreamReader)r).Read(line)),
             _ => new EventReader(new PlainStreamReader(), (r, line) =>
             {
                 r.Accept(line);

@@ -20,6 +20,9 @@ public class AgentCommandTests
         { "claude-bypass", Worker(Provider.Claude) with { PermissionMode = PermissionMode.BypassPermissions } },
         { "codex-defaults", Worker(Provider.Codex) },
         { "codex-full", Worker(Provider.Codex) with { Model = "gpt-5-codex", ReasoningEffort = ReasoningEffort.Minimal } },
+        { "gemini-defaults", Worker(Provider.Gemini) },
+        { "gemini-full", Worker(Provider.Gemini) with { Model = "gemini-2.5-pro", PermissionMode = PermissionMode.BypassPermissions } },
+        { "gemini-plan", Worker(Provider.Gemini) with { PermissionMode = PermissionMode.Plan } },
         { "command", Worker(Provider.Command) with { Command = ["run-tests", "--iteration={iteration}", "{prompt_file}", "{root}/{worker}", "{unknown}"] } },
     };
 
@@ -122,6 +125,33 @@ public class AgentCommandTests
         resumeHelp.ShouldContain("[SESSION_ID]");
     }
 
+    [Fact]
+    public async Task Every_gemini_flag_fleet_uses_exists_in_the_pinned_gemini_help()
+    {
+        var help = await HelpAsync("gemini", "--help");
+        var worker = Worker(Provider.Gemini) with { Model = "gemini-2.5-pro" };
+
+        foreach (var flag in Flags(AgentCommand.Build(worker, First)).Concat(Flags(AgentCommand.Build(worker, Second))))
+        {
+            help.ShouldContain(flag, customMessage: $"gemini --help does not list {flag}");
+        }
+
+        help.ShouldContain("\"stream-json\"");
+    }
+
+    [Fact]
+    public async Task Every_approval_mode_fleet_passes_is_a_choice_the_pinned_gemini_lists()
+    {
+        var help = await HelpAsync("gemini", "--help");
+        var start = help.IndexOf("--approval-mode", StringComparison.Ordinal);
+        var choices = help[start..help.IndexOf(']', help.IndexOf("[choices:", start, StringComparison.Ordinal))];
+
+        foreach (var mode in Enum.GetValues<PermissionMode>())
+        {
+            choices.ShouldContain($"\"{ProviderCatalog.GeminiApprovalMode(mode)}\"", customMessage: $"gemini --help does not offer --approval-mode {ProviderCatalog.GeminiApprovalMode(mode)}");
+        }
+    }
+
     internal static IEnumerable<string> Flags(IReadOnlyList<string> argv) =>
         argv.Where(a => a.StartsWith('-') && a.Length > 1).Select(a => a.Length == 2 ? $"{a}, " : a).Distinct();
 
@@ -138,7 +168,8 @@ public class AgentCommandTests
         process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
         var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-        await process.WaitForExitAsync(TestContext.Current.CancellationToken).DefaultTimeout();
+        // Gemini CLI is a node bundle that relaunches itself: its --help alone takes seconds on a loaded machine.
+        await process.WaitForExitAsync(TestContext.Current.CancellationToken).SlowTimeout();
         return await stdout.DefaultTimeout() + await stderr.DefaultTimeout();
     }
 

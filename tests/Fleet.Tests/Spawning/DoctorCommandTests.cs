@@ -36,7 +36,7 @@ public sealed class DoctorCommandTests : IDisposable
         root.GetProperty("reason").GetString().ShouldBe("tmux 9.9z found");
         root.GetProperty("inside_tmux").GetBoolean().ShouldBeFalse();
         var tools = root.GetProperty("tools").EnumerateArray().ToDictionary(t => t.GetProperty("name").GetString()!);
-        tools.Keys.ShouldBe(["tmux", "git", "sh", "setsid", "claude", "codex", "gh", "notify-send"]);
+        tools.Keys.ShouldBe(["tmux", "git", "sh", "setsid", "claude", "codex", "gemini", "gh", "notify-send"]);
         tools["tmux"].EnumerateObject().Select(p => p.Name).ShouldBe(["name", "found", "path", "version", "error", "required", "install"]);
         tools["git"].GetProperty("version").GetString().ShouldBe("git version 9.9.9");
         tools["git"].GetProperty("required").GetBoolean().ShouldBeTrue();
@@ -48,6 +48,8 @@ public sealed class DoctorCommandTests : IDisposable
         keys[0].GetProperty("set").GetBoolean().ShouldBeTrue();
         keys[0].GetProperty("display").GetString().ShouldBe("set (sk-ant-…xyz masked)");
         keys[1].GetProperty("display").GetString().ShouldBe("set");
+        keys[2].GetProperty("name").GetString().ShouldBe("GEMINI_API_KEY");
+        keys[2].GetProperty("set").GetBoolean().ShouldBeFalse();
         console.Stdout.ShouldNotContain("PLANTED");
     }
 

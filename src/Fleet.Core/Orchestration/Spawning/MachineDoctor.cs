@@ -34,7 +34,7 @@ public sealed record MachineDiagnosis(IReadOnlyList<ToolCheck> Tools, bool Insid
 /// <summary>Diagnoses the machine for launch: tmux, the agent CLIs, gh, git, the shell, the API keys.</summary>
 public static class MachineDoctor
 {
-    public static readonly IReadOnlyList<string> KeyVariables = ["ANTHROPIC_API_KEY", "OPENAI_API_KEY"];
+    public static readonly IReadOnlyList<string> KeyVariables = ["ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GEMINI_API_KEY"];
 
     /// <summary>Runs every check (the version queries in parallel, each with a short deadline).</summary>
     /// <param name="getEnvironmentVariable">The invocation's environment (PATH, TMUX, the keys, FLEET_TMUX_SOCKET).</param>
@@ -61,6 +61,7 @@ public static class MachineDoctor
             (Probe("setsid", ToolProbe.FindOnPath("setsid", path)), true, apt + "util-linux"),
             (Probe("claude", AgentCliLocator.Find("claude", dirs, path, userBin)), false, installAgents),
             (Probe("codex", AgentCliLocator.Find("codex", dirs, path, userBin)), false, installAgents),
+            (Probe("gemini", AgentCliLocator.Find("gemini", dirs, path, userBin)), false, installAgents),
             (Probe("gh", ToolProbe.FindOnPath("gh", path)), false, apt + "gh"),
             (Probe("notify-send", ToolProbe.FindOnPath("notify-send", path), "--version"), false, apt + "libnotify-bin"),
         };

@@ -23,6 +23,12 @@ public enum TranscriptFormat
 
     /// <summary><c>codex exec --json</c> (a fleet worker's log).</summary>
     CodexExec,
+
+    /// <summary><c>gemini -p -o stream-json</c> (a fleet worker's log).</summary>
+    GeminiStream,
+
+    /// <summary>Gemini CLI's on-disk session (<c>~/.gemini/tmp/&lt;project&gt;/chats/session-*.jsonl</c>).</summary>
+    GeminiSession,
 }
 
 /// <summary>What a reader's own scan of a raw line decided.</summary>
@@ -119,6 +125,8 @@ internal abstract class TranscriptReader(ReaderContext context)
         TranscriptFormat.ClaudeStream => new ClaudeStreamTranscriptReader(context),
         TranscriptFormat.CodexRollout => new CodexRolloutReader(context),
         TranscriptFormat.CodexExec => new CodexExecTranscriptReader(context),
+        TranscriptFormat.GeminiStream => new GeminiStreamTranscriptReader(context),
+        TranscriptFormat.GeminiSession => new GeminiSessionReader(context),
         _ => throw new ArgumentOutOfRangeException(nameof(format), format, "no reader for this format"),
     };
 
@@ -132,6 +140,12 @@ internal abstract class TranscriptReader(ReaderContext context)
             return TranscriptFormat.CodexExec;
         if (root.Str("method") is { } method && (method.StartsWith("thread/", StringComparison.Ordinal) || method.StartsWith("turn/", StringComparison.Ordinal) || method.StartsWith("item/", StringComparison.Ordinal)))
             return TranscriptFormat.CodexExec; // app-server's JSON-RPC, as a fleet worker's log keeps it
+        if (root.Prop("projectHash") is not null && root.Prop("sessionId") is not null)
+            return TranscriptFormat.GeminiSession;
+        if (type is "init" or "tool_use" or "tool_result" && root.Prop("timestamp") is not null && root.Prop("uuid") is null)
+            return TranscriptFormat.GeminiStream;
+        if (type == "result" && root.Prop("stats") is not null && root.Prop("status") is not null)
+            return TranscriptFormat.GeminiStream;
         if (root.Prop("sessionId") is not null || root.Prop("parentUuid") is not null || root.Prop("leafUuid") is not null)
             return TranscriptFormat.ClaudeTranscript;
         if (root.Prop("session_id") is not null || type is "result" or "stream_event")

@@ -13,6 +13,9 @@ public enum AgentProvider
     [JsonStringEnumMemberName("codex")]
     Codex,
 
+    [JsonStringEnumMemberName("gemini")]
+    Gemini,
+
     /// <summary>Fleet's own files (gates: the inbox's logs and the journal), not an agent's transcript.</summary>
     [JsonStringEnumMemberName("fleet")]
     Fleet,

@@ -527,6 +527,7 @@ internal sealed class StoreWriter : IDisposable
     {
         AgentProvider.Claude => "claude",
         AgentProvider.Codex => "codex",
+        AgentProvider.Gemini => "gemini",
         _ => "fleet",
     };
 

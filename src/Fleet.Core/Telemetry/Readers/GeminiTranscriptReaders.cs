@@ -1,0 +1,144 @@
+using System.Text.Json;
+using Fleet.Streams;
+using Fleet.Telemetry.Schema;
+
+namespace Fleet.Telemetry.Readers;
+
+/// <summary>
+/// A fleet worker's <c>gemini -p -o stream-json</c> log. The <c>result</c> line carries the run's tokens per model
+/// (this process's calls only); each model becomes one call record with the tokens the worker's exit record priced
+/// (<see cref="GeminiStreamReader.Usage"/>), so <c>fleet usage</c> and <c>fleet status</c> agree.
+/// </summary>
+internal sealed class GeminiStreamTranscriptReader(ReaderContext context) : TranscriptReader(context)
+{
+    private readonly Dictionary<string, string> _toolNames = new(StringComparer.Ordinal);
+    private string? _sessionId;
+
+    public override void Read(JsonElement root, long line)
+    {
+        var time = Time(root) ?? Context.FallbackTime;
+        switch (root.Str("type"))
+        {
+            case "init":
+                _sessionId ??= root.Str("session_id");
+                Add(new SessionRecord { Provider = AgentProvider.Gemini, Source = Context.At(line), Project = Context.Project, Entrypoint = "gemini_headless" }, time);
+                break;
+            case "tool_use" when root.Str("tool_id") is { } id:
+                _toolNames[id] = root.Str("tool_name") ?? "?";
+                break;
+            case "tool_result" when root.Str("tool_id") is { } id:
+                var name = _toolNames.GetValueOrDefault(id, "?");
+                Add(new ToolCallRecord { Provider = AgentProvider.Gemini, Source = Context.At(line), Name = name, ToolUseId = id, Outcome = GeminiTools.Outcome(root.Str("status")) }, time);
+                break;
+            case "error":
+                Add(new ApiErrorRecord { Provider = AgentProvider.Gemini, Source = Context.At(line), ErrorKind = root.Str("severity") ?? "error", Message = root.Str("message") }, time);
+                break;
+            case "result":
+                if (root.Prop("error") is { } error)
+                    Add(new ApiErrorRecord { Provider = AgentProvider.Gemini, Source = Context.At(line), ErrorKind = error.Str("type") ?? "error", Message = error.Str("message") }, time);
+                if (root.Prop("stats")?.Prop("models") is { ValueKind: JsonValueKind.Object } models)
+                {
+                    foreach (var model in models.EnumerateObject())
+                    {
+                        var usage = GeminiStreamReader.Usage(model.Value);
+                        if (usage.InputTokens + usage.OutputTokens == 0)
+                            continue;
+                        Add(GeminiTools.Call(Context.At(line), model.Name, usage, _sessionId is null ? null : $"{_sessionId}:{line}:{model.Name}"), time);
+                    }
+                }
+
+                break;
+        }
+    }
+
+    private void Add(TelemetryRecord record, DateTimeOffset? time) =>
+        Sink.Add(record with { SessionId = _sessionId, Timestamp = time, Tags = Context.Tags, Folder = Context.Project });
+}
+
+/// <summary>
+/// Gemini CLI's own session file (<c>~/.gemini/tmp/&lt;project&gt;/chats/session-*.jsonl</c>, 0.61.0): a first line of
+/// metadata (<c>sessionId</c>, <c>projectHash</c>, <c>startTime</c>), then messages (<c>type</c> <c>user</c>,
+/// <c>gemini</c>, <c>info</c>, <c>error</c>) and <c>$set</c> updates. A model message is written again when its tool
+/// calls complete (same <c>id</c>), so calls and tool calls are counted once per id. Each model message's
+/// <c>tokens</c> are one model call; thoughts are billed as output.
+/// </summary>
+internal sealed class GeminiSessionReader(ReaderContext context) : TranscriptReader(context)
+{
+    private readonly HashSet<string> _seen = new(StringComparer.Ordinal);
+    private string? _sessionId;
+
+    public override void Read(JsonElement root, long line)
+    {
+        var time = Time(root) ?? ParseTime(root.Str("startTime")) ?? Context.FallbackTime;
+        if (root.Str("projectHash") is not null && root.Str("sessionId") is { } session)
+        {
+            if (_sessionId != session)
+            {
+                _sessionId = session;
+                Add(new SessionRecord { Provider = AgentProvider.Gemini, Source = Context.At(line), Project = Context.Project, Entrypoint = root.Str("kind") ?? "gemini" }, time);
+            }
+
+            return;
+        }
+
+        var id = root.Str("id");
+        switch (root.Str("type"))
+        {
+            case "user" when id is not null && _seen.Add(id):
+                var text = string.Join('\n', root.Array("content").Select(p => p.Str("text")).OfType<string>().Where(t => !t.StartsWith("<session_context>", StringComparison.Ordinal)));
+                if (text.Length > 0)
+                    Add(new HumanPromptRecord { Provider = AgentProvider.Gemini, Source = Context.At(line), Length = text.Length, Text = Privacy.KeepsText ? Privacy.Text(text) : null }, time);
+                break;
+            case "gemini" when id is not null:
+                if (root.Prop("tokens") is { } tokens && _seen.Add(id))
+                {
+                    var input = tokens.Long("input") ?? 0;
+                    var usage = new GeminiUsage(input, tokens.Long("cached") ?? 0, (tokens.Long("output") ?? 0) + (tokens.Long("thoughts") ?? 0));
+                    Add(GeminiTools.Call(Context.At(line), root.Str("model") ?? "gemini", usage, $"{_sessionId}:{id}"), time);
+                }
+
+                foreach (var call in root.Array("toolCalls"))
+                {
+                    if (call.Str("id") is { } callId && call.Str("status") is { } status && _seen.Add("tool:" + callId))
+                    {
+                        Add(new ToolCallRecord
+                        {
+                            Provider = AgentProvider.Gemini, Source = Context.At(line), Name = call.Str("name") ?? "?", ToolUseId = callId, Outcome = GeminiTools.Outcome(status),
+                            Input = Privacy.KeepsText && call.Prop("args") is { } args ? Privacy.Text(args.GetRawText()) : null,
+                        }, Time(call) ?? time);
+                    }
+                }
+
+                break;
+            case "error" when id is not null && _seen.Add(id):
+                Add(new ApiErrorRecord { Provider = AgentProvider.Gemini, Source = Context.At(line), ErrorKind = "error", Message = TextOfContent(root.Prop("content")) }, time);
+                break;
+        }
+    }
+
+    private void Add(TelemetryRecord record, DateTimeOffset? time) =>
+        Sink.Add(record with { SessionId = _sessionId, Timestamp = time, Tags = Context.Tags, Folder = Context.Project });
+}
+
+/// <summary>What both gemini readers build the same way.</summary>
+internal static class GeminiTools
+{
+    public static ToolOutcome Outcome(string? status) => status switch
+    {
+        "success" => ToolOutcome.Ok,
+        "cancelled" => ToolOutcome.Rejected,
+        _ => ToolOutcome.Error,
+    };
+
+    /// <summary>One model's tokens as a call record; the usage report prices it from the same table and rule as the exit record.</summary>
+    public static ModelCallRecord Call(SourceRef source, string model, GeminiUsage usage, string? messageId) => new()
+    {
+        Provider = AgentProvider.Gemini,
+        Source = source,
+        Model = model,
+        MessageId = messageId,
+        InputTokens = usage.UncachedInputTokens,
+        CacheReadTokens = Math.Min(usage.CachedInputTokens, usage.InputTokens),
+        OutputTokens = usage.OutputTokens,
+    };
+}

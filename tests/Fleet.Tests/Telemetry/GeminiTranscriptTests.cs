@@ -1,0 +1,117 @@
+using System.Runtime.CompilerServices;
+using Fleet.Pricing;
+using Fleet.Streams;
+using Fleet.Telemetry;
+using Fleet.Telemetry.Readers;
+using Fleet.Telemetry.Privacy;
+using Fleet.Telemetry.Reports;
+using Fleet.Telemetry.Schema;
+using Fleet.Telemetry.Store;
+using Fleet.Tests.Infrastructure;
+
+namespace Fleet.Tests.Telemetry;
+
+/// <summary>
+/// Gemini CLI 0.61.0's own session file and a worker's stream-json log, both written by the real CLI in rehearsal
+/// (<c>Golden/gemini/</c>: a yolo run of shell, write, edit, read and text against the scripted endpoint, then the same
+/// session resumed once; <c>worker.log</c> is the first run's stdout).
+/// </summary>
+public sealed class GeminiTranscriptTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static string Data(string name, [CallerFilePath] string caller = "") => Golden.PathFor(Path.Combine("gemini", name), caller);
+
+    private static string SessionFile => Directory.GetFiles(Path.GetDirectoryName(Data("worker.log"))!, "session-*.jsonl").Single();
+
+    [Fact]
+    public async Task The_session_file_and_the_worker_log_are_told_apart_by_their_first_lines()
+    {
+        (await TranscriptFile.SniffLinesAsync(SessionFile, Ct).DefaultTimeout()).ShouldBe(TranscriptFormat.GeminiSession);
+        (await TranscriptFile.SniffLinesAsync(Data("worker.log"), Ct).DefaultTimeout()).ShouldBe(TranscriptFormat.GeminiStream);
+    }
+
+    [Fact]
+    public async Task The_session_file_gives_one_session_its_prompt_each_model_call_once_and_each_tool_call_once()
+    {
+        using var dir = new TempDir("fleet-gemini-telemetry-");
+        var report = await UsageAsync(dir, UsageGrouping.Session, SessionFile);
+
+        var row = report.Rows.ShouldHaveSingleItem();
+        row.Key.ShouldBe("5e1f0c8e-1111-4222-8333-444455556666");
+        row.Models.ShouldHaveSingleItem().Model.ShouldBe("gemini-2.5-pro");
+        // Two runs of five model answers (four tools, the text), each model message counted once though the file
+        // writes it again when its tool call completes; thoughts (10 a run) billed as output.
+        row.Models.ShouldHaveSingleItem().Calls.ShouldBe(10);
+        row.InputTokens.ShouldBe(2 * (1000 + (3 * 1000) + 2000));
+        row.CacheReadTokens.ShouldBe(2 * 4000);
+        row.OutputTokens.ShouldBe(2 * (50 + (3 * 100) + 30));
+        report.UnpricedModels.ShouldBeEmpty();
+        row.CostUsd.ShouldBe(2 * ((6000 * 1.25m) + (4000 * 0.125m) + (380 * 10.00m)) / 1_000_000m);
+    }
+
+    [Fact]
+    public async Task The_session_file_gives_the_prompts_a_person_typed_and_every_tool_call_with_its_outcome()
+    {
+        var records = await RecordsAsync(SessionFile);
+
+        records.OfType<SessionRecord>().ShouldHaveSingleItem().SessionId.ShouldBe("5e1f0c8e-1111-4222-8333-444455556666");
+        records.OfType<HumanPromptRecord>().Select(p => p.Text).ShouldBe(["Make the files.", "Go on."]);
+        var tools = records.OfType<ToolCallRecord>().ToList();
+        tools.Select(t => t.Name).ShouldBe(["run_shell_command", "write_file", "replace", "read_file", "run_shell_command", "write_file", "replace", "read_file"]);
+        tools.ShouldAllBe(t => t.Outcome == ToolOutcome.Ok && t.Provider == AgentProvider.Gemini);
+    }
+
+    [Fact]
+    public async Task The_worker_log_gives_its_session_and_its_tool_calls()
+    {
+        var records = await RecordsAsync(Data("worker.log"));
+
+        records.OfType<SessionRecord>().ShouldHaveSingleItem().SessionId.ShouldBe("5e1f0c8e-1111-4222-8333-444455556666");
+        records.OfType<ToolCallRecord>().Select(t => t.Name).ShouldBe(["run_shell_command", "write_file", "replace", "read_file"]);
+        records.OfType<ModelCallRecord>().ShouldHaveSingleItem().Model.ShouldBe("gemini-2.5-pro");
+    }
+
+    private static async Task<List<TelemetryRecord>> RecordsAsync(string path)
+    {
+        var format = await TranscriptFile.SniffLinesAsync(path, Ct).DefaultTimeout();
+        var sink = new RecordSink();
+        var records = new List<TelemetryRecord>();
+        var reader = TranscriptReader.Create(format, new ReaderContext { File = path, Sink = sink, Privacy = new PrivacyPolicy(PrivacyLevel.Full) });
+        ValueTask Flush(RecordBatch batch)
+        {
+            records.AddRange(batch.Records);
+            return ValueTask.CompletedTask;
+        }
+
+        _ = await TranscriptFile.FeedLinesAsync(path, 0, 0, reader, sink, Flush, Ct).DefaultTimeout();
+        await Flush(sink.Flush());
+        return records;
+    }
+
+    [Fact]
+    public async Task Usage_from_the_worker_log_costs_what_the_stream_reader_put_in_the_exit_record()
+    {
+        using var dir = new TempDir("fleet-gemini-telemetry-");
+        var reader = new GeminiStreamReader();
+        foreach (var line in File.ReadAllLines(Data("worker.log")))
+        {
+            reader.Accept(System.Text.Encoding.UTF8.GetBytes(line));
+        }
+
+        var report = await UsageAsync(dir, UsageGrouping.Model, Data("worker.log"));
+
+        reader.Summary.CostUsd.ShouldNotBeNull();
+        report.Totals.CostUsd.ShouldBe(reader.Summary.CostUsd.Value);
+        report.Totals.InputTokens.ShouldBe(reader.Summary.InputTokens!.Value);
+        report.Totals.OutputTokens.ShouldBe(reader.Summary.OutputTokens!.Value);
+    }
+
+    private static async Task<UsageReportJson> UsageAsync(TempDir dir, UsageGrouping by, params string[] paths)
+    {
+        var db = dir.Combine($"t-{Guid.NewGuid():n}.db");
+        await using var store = await TelemetryStore.OpenAsync(db, Ct).DefaultTimeout();
+        await new TelemetryIngestor(store, TimeProvider.System).IngestAsync(paths, new IngestOptions(), Ct).SlowTimeout();
+        return await UsageReport.BuildAsync(store, by, null, null, PriceTable.Default, Ct).DefaultTimeout();
+    }
+}
