@@ -17,84 +17,97 @@ public sealed class SlurmLocalComparisonTests
     [Fact]
     public async Task A_dag_fleet_of_claude_and_codex_workers_spread_over_the_nodes_ends_with_the_same_outcomes_and_files_as_run_locally()
     {
-        AgentCli.RequireOrSkip("claude");
-        AgentCli.RequireOrSkip("codex");
-        var conf = await SlurmCluster.RequireAsync();
-        var nodes = await SlurmCluster.UsableNodesAsync();
-        var name = $"cmp-dag-{Guid.NewGuid().ToString("N")[..8]}";
-
         // Two workers pinned to two different nodes (a worker's own slurm section), so the spread never depends on
         // how Slurm packs jobs; the dependent goes wherever Slurm puts it.
-        string Fleet(bool slurm) => $$"""
+        await using var runs = await RunBothAsync("cmp-dag", iterations: 1, (name, slurm, nodes) => $$"""
             { "fleet_name": "{{name}}", "type": "dag",
               "config": { "provider": "claude", "model": "claude-sonnet-4-5", "max_concurrent": 3, "placement": "{{(slurm ? "slurm" : "local")}}" },
               "workers": [
                 { "id": "schema", "type": "code-run", "task": "Write the schema."{{Pin(slurm, nodes[0])}} },
                 { "id": "parser", "type": "code-run", "task": "Write the parser.", "provider": "codex", "model": "gpt-5-codex"{{Pin(slurm, nodes[1])}} },
                 { "id": "docs", "type": "code-run", "task": "Document the schema.", "provider": "codex", "model": "gpt-5-codex", "depends_on": ["schema"] } ] }
-            """;
+            """);
 
-        await using var remote = new FleetRun(Fleet(slurm: true));
-        await using var local = new FleetRun(Fleet(slurm: false));
-        remote.Environment["SLURM_CONF"] = conf;
-
-        var (remoteCode, localCode) = await BothAsync(remote, local);
-
-        remoteCode.ShouldBe(0, remote.Diagnostics());
-        localCode.ShouldBe(0, local.Diagnostics());
-        Outcomes(remote).ShouldBe(Outcomes(local));
-        Outcomes(remote).Keys.ShouldBe(["docs 1", "parser 1", "schema 1"]);
-        Outcomes(remote).Values.ShouldAllBe(o => o == "Succeeded");
-        remote.State.Ended!.Outcome.ShouldBe(local.State.Ended!.Outcome);
-        Tree(remote.Root).ShouldBe(Tree(local.Root));
-        Tree(remote.Root).Keys.ShouldBe(["rehearsal/docs.iteration-1.txt", "rehearsal/parser.iteration-1.txt", "rehearsal/schema.iteration-1.txt"]);
-        await ShouldNameTheirNodesAsync(remote, local, iterations: 1);
-        WorkerClaim.TryRead(remote.Layout.IterationDir(1), "schema")!.SlurmNode.ShouldBe(nodes[0]);
-        WorkerClaim.TryRead(remote.Layout.IterationDir(1), "parser")!.SlurmNode.ShouldBe(nodes[1]);
+        Outcomes(runs.Remote).Keys.ShouldBe(["docs 1", "parser 1", "schema 1"]);
+        Tree(runs.Remote.Root).Keys.ShouldBe(["rehearsal/docs.iteration-1.txt", "rehearsal/parser.iteration-1.txt", "rehearsal/schema.iteration-1.txt"]);
+        WorkerClaim.TryRead(runs.Remote.Layout.IterationDir(1), "schema")!.SlurmNode.ShouldBe(runs.Nodes[0]);
+        WorkerClaim.TryRead(runs.Remote.Layout.IterationDir(1), "parser")!.SlurmNode.ShouldBe(runs.Nodes[1]);
     }
 
     [Fact]
     public async Task An_iterative_fleet_of_a_codex_builder_and_a_claude_reviewer_on_the_nodes_has_the_same_verdicts_outcomes_and_files_as_run_locally()
     {
-        AgentCli.RequireOrSkip("claude");
-        AgentCli.RequireOrSkip("codex");
-        var conf = await SlurmCluster.RequireAsync();
-        var nodes = await SlurmCluster.UsableNodesAsync();
-        var name = $"cmp-iter-{Guid.NewGuid().ToString("N")[..8]}";
-        string Fleet(bool slurm) => $$"""
+        await using var runs = await RunBothAsync("cmp-iter", iterations: 2, (name, slurm, nodes) => $$"""
             { "fleet_name": "{{name}}", "type": "iterative",
               "config": { "provider": "claude", "model": "claude-sonnet-4-5", "max_concurrent": 2, "placement": "{{(slurm ? "slurm" : "local")}}" },
               "workers": [
                 { "id": "builder", "type": "code-run", "task": "Build the feature.", "provider": "codex", "model": "gpt-5-codex"{{Pin(slurm, nodes[0])}} },
                 { "id": "reviewer", "type": "reviewer", "task": "Review the feature.", "depends_on": ["builder"]{{Pin(slurm, nodes[1])}} } ],
               "stop_when": { "reviewer_lgtm_count": 1, "max_iterations": 3 } }
-            """;
+            """);
 
-        await using var remote = new FleetRun(Fleet(slurm: true));
-        await using var local = new FleetRun(Fleet(slurm: false));
-        remote.Environment["SLURM_CONF"] = conf;
-
-        var (remoteCode, localCode) = await BothAsync(remote, local);
-
-        remoteCode.ShouldBe(0, remote.Diagnostics());
-        localCode.ShouldBe(0, local.Diagnostics());
-        Verdicts(remote).ShouldBe(Verdicts(local));
-        Verdicts(remote).ShouldBe(["1 iterate", "2 lgtm"]);
-        Outcomes(remote).ShouldBe(Outcomes(local));
-        Outcomes(remote).Keys.ShouldBe(["builder 1", "builder 2", "reviewer 1", "reviewer 2"]);
-        Outcomes(remote).Values.ShouldAllBe(o => o == "Succeeded");
-        remote.State.Ended!.Outcome.ShouldBe(local.State.Ended!.Outcome);
-        Tree(remote.Root).ShouldBe(Tree(local.Root));
-        Tree(remote.Root).Keys.ShouldBe(["iterations/1/review.md", "iterations/2/review.md", "rehearsal/builder.iteration-1.txt", "rehearsal/builder.iteration-2.txt"]);
-        await ShouldNameTheirNodesAsync(remote, local, iterations: 2);
+        Verdicts(runs.Remote).ShouldBe(Verdicts(runs.Local));
+        Verdicts(runs.Remote).ShouldBe(["1 iterate", "2 lgtm"]);
+        Outcomes(runs.Remote).Keys.ShouldBe(["builder 1", "builder 2", "reviewer 1", "reviewer 2"]);
+        Tree(runs.Remote.Root).Keys.ShouldBe(["iterations/1/review.md", "iterations/2/review.md", "rehearsal/builder.iteration-1.txt", "rehearsal/builder.iteration-2.txt"]);
 
         // Iteration 2 continued iteration 1's session on a node: codex's thread from CODEX_HOME, claude's from its config folder.
         foreach (var worker in new[] { "builder", "reviewer" })
         {
-            var first = await WorkerExitRecord.ReadAsync(Path.Combine(remote.Layout.IterationDir(1), $"{worker}.exit.json"), TestContext.Current.CancellationToken);
-            var second = await WorkerExitRecord.ReadAsync(Path.Combine(remote.Layout.IterationDir(2), $"{worker}.exit.json"), TestContext.Current.CancellationToken);
+            var first = await WorkerExitRecord.ReadAsync(Path.Combine(runs.Remote.Layout.IterationDir(1), $"{worker}.exit.json"), TestContext.Current.CancellationToken);
+            var second = await WorkerExitRecord.ReadAsync(Path.Combine(runs.Remote.Layout.IterationDir(2), $"{worker}.exit.json"), TestContext.Current.CancellationToken);
             first.SessionId.ShouldNotBeNullOrEmpty();
             second.SessionId.ShouldBe(first.SessionId, $"{worker} did not continue its own session on the node");
+        }
+    }
+
+    /// <summary>The slurm run, the local run and the nodes the slurm one could use; disposing it ends both runs' processes.</summary>
+    private sealed class RunPair(FleetRun remote, FleetRun local, IReadOnlyList<string> nodes) : IAsyncDisposable
+    {
+        public FleetRun Remote { get; } = remote;
+
+        public FleetRun Local { get; } = local;
+
+        public IReadOnlyList<string> Nodes { get; } = nodes;
+
+        public async ValueTask DisposeAsync()
+        {
+            await Remote.DisposeAsync();
+            await Local.DisposeAsync();
+        }
+    }
+
+    /// <summary>
+    /// Runs the fleet <paramref name="fleet"/>(name, slurm, nodes) gives with placement slurm and with placement local,
+    /// both at once, and checks what every comparison needs: both succeeded, the same outcome per (worker, iteration)
+    /// and per run, the same files, and each slurm worker's claim and status naming its node, two nodes at least.
+    /// </summary>
+    private static async Task<RunPair> RunBothAsync(string stem, int iterations, Func<string, bool, IReadOnlyList<string>, string> fleet)
+    {
+        AgentCli.RequireOrSkip("claude");
+        AgentCli.RequireOrSkip("codex");
+        var conf = await SlurmCluster.RequireAsync();
+        var nodes = await SlurmCluster.UsableNodesAsync();
+        var name = $"{stem}-{Guid.NewGuid().ToString("N")[..8]}";
+        var runs = new RunPair(new FleetRun(fleet(name, true, nodes)), new FleetRun(fleet(name, false, nodes)), nodes);
+        try
+        {
+            runs.Remote.Environment["SLURM_CONF"] = conf;
+            var (remoteCode, localCode) = await BothAsync(runs.Remote, runs.Local);
+
+            remoteCode.ShouldBe(0, runs.Remote.Diagnostics());
+            localCode.ShouldBe(0, runs.Local.Diagnostics());
+            Outcomes(runs.Remote).ShouldBe(Outcomes(runs.Local));
+            Outcomes(runs.Remote).Values.ShouldAllBe(o => o == "Succeeded");
+            runs.Remote.State.Ended!.Outcome.ShouldBe(runs.Local.State.Ended!.Outcome);
+            Tree(runs.Remote.Root).ShouldBe(Tree(runs.Local.Root));
+            await ShouldNameTheirNodesAsync(runs.Remote, runs.Local, iterations);
+            return runs;
+        }
+        catch
+        {
+            await runs.DisposeAsync();
+            throw;
         }
     }
 
