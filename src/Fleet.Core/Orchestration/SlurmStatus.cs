@@ -29,11 +29,21 @@ public static class SlurmStatus
             }
 
             var view = liveness.Job(record.JobId);
-            var node = WorkerClaim.TryRead(dir, r.Line.Worker)?.SlurmNode;
-            var text = view?.Display ?? $"slurm job {record.JobId}{(node is null ? "" : $" on {node}")} (squeue did not answer)";
+            var text = Describe(view, record.JobId, WorkerClaim.TryRead(dir, r.Line.Worker)?.SlurmNode);
             var queued = view?.Phase == JobPhase.Queued && r.Line.State == "starting";
             return r.Line with { Slurm = text, State = queued ? "queued" : r.Line.State };
         }).ToList();
         return status with { Workers = lines };
     }
+
+    /// <summary>
+    /// A slurm worker's line in status: the job as squeue sees it, and the node from the worker's claim when squeue
+    /// does not say (it forgets an ended job after MinJobAge, or does not answer). <paramref name="view"/> null: no answer.
+    /// </summary>
+    public static string Describe(JobView? view, string jobId, string? node) => view switch
+    {
+        null => $"slurm job {jobId}{(node is null ? "" : $" on {node}")} (squeue did not answer)",
+        { Phase: JobPhase.Unknown } when node is not null => $"{view.Display} (ran on {node})",
+        _ => view.Display,
+    };
 }

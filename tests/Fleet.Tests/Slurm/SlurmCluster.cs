@@ -47,9 +47,22 @@ internal static class SlurmCluster
             return $"sinfo does not answer: {result.FirstLine}";
         }
 
-        var idle = result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Count(l => !l.Contains("down", StringComparison.Ordinal) && !l.Contains("drain", StringComparison.Ordinal));
-        return idle >= 2 ? null : $"the cluster has fewer than 2 usable nodes:\n{result.Stdout}";
+        return Usable(result.Stdout).Count >= 2 ? null : $"the cluster has fewer than 2 usable nodes:\n{result.Stdout}";
     }
+
+    /// <summary>The nodes that can take a job now (not down, not drained), in sinfo's order; at least two once <see cref="RequireAsync"/> passed.</summary>
+    public static async Task<IReadOnlyList<string>> UsableNodesAsync()
+    {
+        var result = await Run(["sinfo", "-h", "-N", "-o", "%N %T"]);
+        return Usable(result.Stdout);
+    }
+
+    private static List<string> Usable(string sinfo) =>
+        [.. sinfo.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(l => l.Split(' ', 2, StringSplitOptions.RemoveEmptyEntries))
+            .Where(f => f.Length == 2 && !f[1].Contains("down", StringComparison.Ordinal) && !f[1].Contains("drain", StringComparison.Ordinal))
+            .Select(f => f[0])
+            .Distinct(StringComparer.Ordinal)];
 
     /// <summary>Runs a Slurm client command against the cluster.</summary>
     public static Task<CommandResult> Run(IReadOnlyList<string> argv) =>
