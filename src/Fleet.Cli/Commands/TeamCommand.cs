@@ -182,7 +182,8 @@ internal static class TeamCommand
                 throw new CliException($"{check.Message}; nothing was started");
             }
 
-            var launcher = new SquadLauncher(new LaunchFleet(CommandHelpers.Host(console)), settings.FleetCommand, parse.GetValue(rehearse), preference);
+            var host = CommandHelpers.Host(console);
+            var launcher = new SquadLauncher(new LaunchFleet(host), settings.FleetCommand, parse.GetValue(rehearse), preference, host.GetEnvironmentVariable(TmuxServer.SocketVariable));
             TeamRunResult result;
             try
             {

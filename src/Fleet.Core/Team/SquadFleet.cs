@@ -31,7 +31,12 @@ public static class SquadFleet
     public static readonly IReadOnlyList<string> DeveloperAllow =
         ["Bash(git add:*)", "Bash(git commit:*)", "Bash(git status:*)", "Bash(git diff:*)", "Bash(git log:*)"];
 
-    public static string FleetName(int issue) => TeamLayout.SquadName(issue);
+    /// <summary>The squad's fleet name, which names its tmux server too (<see cref="SquadTmux.FleetName"/>).</summary>
+    public static string FleetName(SquadDefinition squad)
+    {
+        ArgumentNullException.ThrowIfNull(squad);
+        return SquadTmux.FleetName(squad.Repository, squad.TeamRun, squad.Issue);
+    }
 
     /// <param name="fleetCommand">How the publish worker runs fleet (argv prefix).</param>
     public static void Write(string squadRoot, SquadDefinition squad, IReadOnlyList<string> fleetCommand, string? rehearsalScript)
@@ -42,7 +47,7 @@ public static class SquadFleet
         squad.Save(squadRoot);
         var spec = new FleetSpec
         {
-            FleetName = FleetName(squad.Issue),
+            FleetName = FleetName(squad),
             Type = FleetType.Iterative,
             Config = new FleetConfig { MaxConcurrent = 1 },
             Workers =

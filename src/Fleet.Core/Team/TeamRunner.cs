@@ -296,6 +296,7 @@ public sealed class TeamRunner(TeamRunSettings settings, IForge forge, ISquadLau
                 if (state.Ended is not null)
                 {
                     await PostAsync(issue.Number, async () => await SquadReporter.PostEngagementLogAsync(root, state, forge, StallAfter, cancellationToken));
+                    await launcher.ReleaseAsync(root, cancellationToken);
                 }
 
                 var publish = SquadPublisher.LatestUpTo(root, state.Iteration);
