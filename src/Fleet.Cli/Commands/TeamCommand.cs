@@ -50,10 +50,17 @@ internal static class TeamCommand
         var rehearse = new Option<bool>("--rehearse") { Description = "Run the architect against fleet's scripted endpoint on 127.0.0.1: no key, no spend." };
         var script = new Option<string?>("--script") { Description = "With --rehearse: the rehearsal script (default: the architect finds no overlap)." };
         var noMemory = new Option<bool>("--no-memory") { Description = "Plan without the latest fleet-retro issue and the doctrine (the memory experiment's control arm, docs/flywheel.md)." };
+        var overlap = new Option<string>("--overlap")
+        {
+            Description = "Issues that change the same file: bundle (one squad, one pull request closing each; the default) or serialize (wave after wave, a pull request each).",
+            DefaultValueFactory = _ => OverlapModes.Default,
+        };
+        overlap.AcceptOnlyFromAmong([.. OverlapModes.All]);
+        var checks = new Option<string?>("--checks") { Description = "With a local forge: the checks command run in each squad's worktree after each publish (sh -c); its failure goes back to the developer and blocks approval." };
         var json = CommandHelpers.JsonOption();
         var command = new Command("plan", "Step 0, pre-flight (is anyone already on it?), the architect's footprints, and the waves: which issues run at once and why others wait. Writes plan.json, a file you may edit.")
         {
-            repo, issues, label, output, baseBranch, localForge, shared, footprints, developer, reviewer, sdet, maxIterations, costCap, architectModel, rehearse, script, noMemory, json,
+            repo, issues, label, output, baseBranch, localForge, shared, footprints, developer, reviewer, sdet, maxIterations, costCap, architectModel, rehearse, script, overlap, checks, noMemory, json,
         };
         command.Validators.Add(r =>
         {
@@ -94,6 +101,8 @@ internal static class TeamCommand
                 FootprintsFile = footprintFile,
                 StateDir = layout.StateDir,
                 NoMemory = parse.GetValue(noMemory),
+                Overlap = parse.GetValue(overlap) ?? OverlapModes.Default,
+                ChecksCommand = parse.GetValue(checks),
             };
             var forge = OpenForge(forgeSettings, repository);
             var rehearsal = parse.GetValue(rehearse);
@@ -133,10 +142,11 @@ internal static class TeamCommand
         var noTmux = new Option<bool>("--no-tmux") { Description = "Run workers in the background." };
         var wait = new Option<bool>("--wait") { Description = "Follow the run to its end (its progress on stderr) and exit with its outcome (0 all approved, 1 one was not, 3 one needs a person)." };
         var noMemory = LaunchCommand.NoMemoryOption();
+        var merge = new Option<bool>("--merge") { Description = "Merge each wave's approved pull requests (team merge's rules: lgtm at the current head, checks green) before the next wave starts; without it, an issue that needs another is stacked on its branch." };
         var json = CommandHelpers.JsonOption();
         var command = new Command("run", "Start a plan's team run in the background (fleet team status|resume|kill): wave by wave, a squad per issue (an iterative fleet), verdicts posted on each pull request, the run's retro posted with label fleet-retro.")
         {
-            planArg, rehearse, script, tmux, noTmux, wait, noMemory, json,
+            planArg, rehearse, script, tmux, noTmux, merge, wait, noMemory, json,
         };
         command.Validators.Add(r =>
         {
@@ -163,12 +173,14 @@ internal static class TeamCommand
             var byNumber = plan.Issues.ToDictionary(i => i.Number);
             var settings = new TeamRunSettings(
                 plan.Repo, plan.Base, plan.Forge,
-                [.. plan.Waves.Select(w => (IReadOnlyList<RunIssue>)[.. w.Issues.Select(n => new RunIssue(n, byNumber[n].Title, byNumber[n].Url, byNumber[n].Footprint.Needs, byNumber[n].Taken))])],
+                TeamRunWaves.From(plan),
                 plan.Squad.Developer, plan.Squad.Reviewer, plan.Squad.Sdet, plan.Squad.MaxIterations, plan.Squad.ReviewerLgtmCount, plan.Squad.CostCapUsd,
                 SelfCommand.Argv(console), rehearsalScript, planFile)
             {
                 Taken = [.. plan.Issues.Where(i => i.Taken is not null).Select(i => new RunIssue(i.Number, i.Title, i.Url, i.Footprint.Needs, i.Taken))],
                 NoMemory = parse.GetValue(noMemory),
+                MergeApproved = parse.GetValue(merge),
+                Checks = plan.Checks,
             };
             var forge = OpenForge(plan.Forge, plan.Repo);
             var check = await forge.CheckAsync(cancellationToken);
@@ -177,7 +189,6 @@ internal static class TeamCommand
                 throw new CliException($"{check.Message}; nothing was started");
             }
 
-            var host = CommandHelpers.Host(console);
             var started = await new StartTeamRun(CommandHelpers.Host(console)).RunAsync(settings, parse.GetValue(rehearse), preference, settings.FleetCommand, cancellationToken);
             if (parse.GetValue(wait))
             {
@@ -254,7 +265,7 @@ internal static class TeamCommand
     {
         var root = new Argument<string>("SQUAD_ROOT") { Description = "The squad's fleet root." };
         var iteration = new Option<int>("--iteration") { Description = "The iteration being published.", Required = true };
-        var command = new Command("publish", "Internal: a squad's publish worker (commit what was left, push, open or update the pull request).") { root, iteration };
+        var command = new Command("publish", "Internal: a squad's publish worker (commit what was left, push, open or update the pull request, wait for its checks).") { root, iteration };
         command.Hidden = true;
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -265,6 +276,10 @@ internal static class TeamCommand
                 var forge = OpenForge(squad.Forge, squad.Repository);
                 var record = await SquadPublisher.PublishAsync(squadRoot, parse.GetValue(iteration), forge, GitCli.Default, cancellationToken);
                 await console.Out.WriteLineAsync($"{(record.Created ? "opened" : "updated")} pull request #{record.PullRequest} ({record.Url}): {record.Commits} commits, head {record.Head}");
+                var checks = await SquadChecks.RunAsync(squadRoot, squad, record, forge, TimeProvider.System, cancellationToken);
+                await console.Out.WriteLineAsync(checks.IsGreen
+                    ? "checks: green"
+                    : $"checks: {checks.Status} ({checks.Summary}): the developer's and the reviewer's briefs say so, and this head cannot be approved");
                 return ExitCodes.Success;
             }
             catch (Exception e) when (e is TeamException or ForgeException or GitException or WorktreeException or InvalidDataException)

@@ -27,6 +27,12 @@ public sealed record TeamPlanRequest
     /// <summary>Footprints a person wrote (the architect's answer format); null: the architect agent gives them.</summary>
     public string? FootprintsFile { get; init; }
 
+    /// <summary>Issues that change the same file: one bundle (<see cref="OverlapModes.Bundle"/>) or wave after wave.</summary>
+    public string Overlap { get; init; } = OverlapModes.Default;
+
+    /// <summary>The checks command each squad runs in its worktree after each publish on a local forge; null: none.</summary>
+    public string? ChecksCommand { get; init; }
+
     /// <summary>Where this planning keeps its files (the architect's raw output).</summary>
     public required string StateDir { get; init; }
 
@@ -97,8 +103,9 @@ public sealed class TeamPlanner(IForge forge, Func<ArchitectRequest, Cancellatio
             i.Number, i.Title, i.Url,
             byIssue.TryGetValue(i.Number, out var f) ? f : new IssueFootprint(i.Number, [], [], [], []),
             taken[i.Number])).ToList();
-        return TeamPlan.Create(repo, baseBranch, request.Forge, time.GetUtcNow(), request.SharedFolders, request.Squad, planned, retroRef,
-            doctrine is null ? null : doctrineFile);
+        var plan = TeamPlan.Create(repo, baseBranch, request.Forge, time.GetUtcNow(), request.SharedFolders, request.Squad, planned, retroRef,
+            doctrine is null ? null : doctrineFile, request.Overlap);
+        return plan with { Checks = plan.Checks with { Command = request.ChecksCommand } };
     }
 
     /// <summary>Step 0: every check a squad would otherwise trip over mid-run; the first failure stops with its text.</summary>

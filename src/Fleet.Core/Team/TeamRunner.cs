@@ -13,7 +13,16 @@ using Fleet.Worktrees;
 namespace Fleet.Team;
 
 /// <summary>One issue as a team run takes it from the plan.</summary>
-public sealed record RunIssue(int Number, string Title, string Url, IReadOnlyList<int> Needs, TakenBy? Taken);
+public sealed record RunIssue(int Number, string Title, string Url, IReadOnlyList<int> Needs, TakenBy? Taken)
+{
+    /// <summary>The other issues of this issue's bundle: one squad does them all, on this issue's branch, in one pull request.</summary>
+    public IReadOnlyList<RunIssue> Bundled { get; init; } = [];
+
+    public IReadOnlyList<int> AllNumbers => [Number, .. Bundled.Select(b => b.Number)];
+
+    /// <summary>What the squad needs from outside it: every member's needs, less the members.</summary>
+    public IReadOnlyList<int> AllNeeds => [.. Needs.Concat(Bundled.SelectMany(b => b.Needs)).Except(AllNumbers).Distinct().Order()];
+}
 
 /// <summary>What a team run does: the plan's waves and the squads' settings.</summary>
 public sealed record TeamRunSettings(
@@ -36,6 +45,12 @@ public sealed record TeamRunSettings(
 
     /// <summary>The memory experiment's no-memory arm: squads get no doctrine, allow rules or preconditions from the repository.</summary>
     public bool NoMemory { get; init; }
+
+    /// <summary><c>--merge</c>: each wave's approved pull requests are merged (team merge's rules) before the next wave starts.</summary>
+    public bool MergeApproved { get; init; }
+
+    /// <summary>The checks each squad waits for after each publish.</summary>
+    public ChecksSettings Checks { get; init; } = new();
 }
 
 /// <summary>How one issue's squad ended (or why it never started).</summary>
@@ -99,6 +114,7 @@ public sealed class TeamRunner(TeamRunSettings settings, IForge forge, ISquadLau
         PrivateFiles.CreateDirectory(layout.RunDir(run));
         var journal = new TeamRunJournal(layout.RunDir(run), time);
         var outcomes = new Dictionary<int, SquadOutcome>();
+        var work = new ApprovedWork(settings.Repository, settings.Base, settings.Forge, forge, GitCli.Default, Say);
         var waveNumber = 0;
         foreach (var wave in settings.Waves)
         {
@@ -106,50 +122,83 @@ public sealed class TeamRunner(TeamRunSettings settings, IForge forge, ISquadLau
             Say($"wave {waveNumber}: {string.Join(", ", wave.Select(i => $"#{i.Number}"))}");
             var open = await forge.ListOpenPullRequestsAsync(cancellationToken);
             var active = new List<(RunIssue Issue, string Root, string FleetRun)>();
-            foreach (var issue in wave)
+            foreach (var planned in wave)
             {
-                if (await AlreadyStartedAsync(journal, layout, run, issue, cancellationToken) is { } started)
+                if (await AlreadyStartedAsync(journal, layout, run, planned, cancellationToken) is { } started)
                 {
-                    active.Add((issue, started.Root, started.FleetRun));
-                    Say($"  #{issue.Number} squad already started: fleet status {started.Root}");
+                    active.Add((planned, started.Root, started.FleetRun));
+                    work.Started(planned);
+                    Say($"  #{planned.Number} squad already started: fleet status {started.Root}");
                     continue;
                 }
 
-                if ((issue.Taken ?? TakenDetector.Find(issue.Number, open, [])) is { } taken)
+                // A bundle never includes a taken issue: each member is checked, and the squad does the free ones.
+                var free = new List<RunIssue>();
+                foreach (var member in (IEnumerable<RunIssue>)[planned with { Bundled = [] }, .. planned.Bundled])
                 {
-                    outcomes[issue.Number] = NotRun(issue.Number, SquadStatus.Taken, taken.Reason + (taken.Url is null ? "" : $" ({taken.Url})"));
-                    Say($"  #{issue.Number} taken: {outcomes[issue.Number].Reason}");
+                    if ((member.Taken ?? TakenDetector.Find(member.Number, open, [])) is { } taken)
+                    {
+                        outcomes[member.Number] = NotRun(member.Number, SquadStatus.Taken, taken.Reason + (taken.Url is null ? "" : $" ({taken.Url})"));
+                        Say($"  #{member.Number} taken: {outcomes[member.Number].Reason}");
+                    }
+                    else
+                    {
+                        free.Add(member);
+                    }
+                }
+
+                if (free.Count == 0)
+                {
                     continue;
                 }
 
-                var blockers = issue.Needs.Where(n => outcomes.TryGetValue(n, out var o) && o.Status != SquadStatus.Approved).ToList();
+                var issue = free[0] with { Bundled = [.. free.Skip(1)] };
+                var blockers = issue.AllNeeds.Where(n => outcomes.TryGetValue(n, out var o) && o.Status != SquadStatus.Approved).ToList();
                 if (blockers.Count > 0)
                 {
-                    outcomes[issue.Number] = NotRun(issue.Number, SquadStatus.Skipped,
-                        string.Join("; ", blockers.Select(b => $"needs #{b}, which ended {outcomes[b].Status}")));
-                    Say($"  #{issue.Number} skipped: {outcomes[issue.Number].Reason}");
+                    var reason = string.Join("; ", blockers.Select(b => $"needs #{b}, which ended {outcomes[b].Status}"));
+                    foreach (var number in issue.AllNumbers)
+                    {
+                        outcomes[number] = NotRun(number, SquadStatus.Skipped, reason);
+                        Say($"  #{number} skipped: {reason}");
+                    }
+
                     continue;
                 }
 
                 try
                 {
                     await journal.SquadStartingAsync(run, issue.Number, cancellationToken);
-                    var (root, fleetRun) = await StartSquadAsync(layout, run, issue, cancellationToken);
+                    var (root, fleetRun) = await StartSquadAsync(layout, run, issue, work.StartFor(issue, outcomes), cancellationToken);
                     await journal.SquadStartedAsync(run, issue.Number, fleetRun, cancellationToken);
+                    work.Started(issue);
                     active.Add((issue, root, fleetRun));
                     Say($"  #{issue.Number} squad started: fleet status {root}");
                 }
                 catch (Exception e) when (e is TeamException or FleetOperationException or ForgeException or GitException or WorktreeException or IOException)
                 {
-                    outcomes[issue.Number] = NotRun(issue.Number, SquadStatus.NotStarted, e.Message);
-                    Say($"  #{issue.Number} not started: {e.Message}");
+                    foreach (var number in issue.AllNumbers)
+                    {
+                        outcomes[number] = NotRun(number, SquadStatus.NotStarted, e.Message);
+                        Say($"  #{number} not started: {e.Message}");
+                    }
                 }
             }
 
+            var ended = new List<SquadOutcome>();
             foreach (var (number, outcome) in await FollowAsync(active, cancellationToken))
             {
-                outcomes[number] = outcome;
                 Say($"  #{number} {outcome.Status}: {outcome.Reason}{(outcome.PullRequestUrl is null ? "" : $" ({outcome.PullRequestUrl})")}");
+
+                // Each issue of a bundle ends as its squad did: one pull request, one verdict.
+                var squad = active.First(a => a.Issue.Number == number).Issue;
+                ended.AddRange(squad.AllNumbers.Select(n => n == number ? outcome : outcome with { Issue = n, Reason = $"in #{number}'s bundle: {outcome.Reason}" }));
+            }
+
+            ended.ForEach(o => outcomes[o.Issue] = o);
+            if (settings.MergeApproved)
+            {
+                await work.MergeApprovedAsync(ended, cancellationToken);
             }
         }
 
@@ -218,13 +267,29 @@ public sealed class TeamRunner(TeamRunSettings settings, IForge forge, ISquadLau
         return (root, fleetRun);
     }
 
-    private async Task<(string Root, string FleetRun)> StartSquadAsync(TeamLayout layout, string run, RunIssue issue, CancellationToken cancellationToken)
+    private async Task<(string Root, string FleetRun)> StartSquadAsync(TeamLayout layout, string run, RunIssue issue, SquadStart start, CancellationToken cancellationToken)
     {
         var full = await forge.GetIssueAsync(issue.Number, cancellationToken);
-        var worktree = await new SquadWorktree().EnsureAsync(layout, issue.Number, settings.Base, cancellationToken);
+        var bundled = new List<BundledIssue>();
+        foreach (var member in issue.Bundled)
+        {
+            var text = await forge.GetIssueAsync(member.Number, cancellationToken);
+            bundled.Add(new BundledIssue(text.Number, text.Title, text.Url, IssueText(text)));
+        }
+
+        var worktree = await ApprovedWork.PrepareWorktreeAsync(layout, issue, start, GitCli.Default, cancellationToken);
+        if (start.PullRequestBase != settings.Base)
+        {
+            Say($"  #{issue.Number} stacked on {start.PullRequestBase}{(start.MergeIn.Count == 0 ? "" : $" with {string.Join(", ", start.MergeIn)} merged in")}: the approved work it needs is not merged yet");
+        }
+
         var squad = new SquadDefinition(
-            run, issue.Number, full.Title, full.Url, IssueText(full), layout.Repository, settings.Base, TeamLayout.Branch(issue.Number), worktree,
-            settings.Forge, settings.Developer, settings.Reviewer, settings.Sdet, settings.MaxIterations, settings.ReviewerLgtmCount, settings.CostCapUsd);
+            run, issue.Number, full.Title, full.Url, IssueText(full), layout.Repository, start.PullRequestBase, TeamLayout.Branch(issue.Number), worktree,
+            settings.Forge, settings.Developer, settings.Reviewer, settings.Sdet, settings.MaxIterations, settings.ReviewerLgtmCount, settings.CostCapUsd)
+        {
+            Bundled = bundled,
+            Checks = settings.Checks,
+        };
         var root = layout.SquadRoot(run, issue.Number);
         SquadFleet.Write(root, squad, settings.FleetCommand, settings.RehearsalScript, settings.NoMemory);
         var fleetRun = await launcher.LaunchAsync(root, cancellationToken);
