@@ -43,7 +43,7 @@ internal static class TrendCommand
             }
             else
             {
-                await console.Out.WriteAsync(TrendReport.Table(rows));
+                await console.Out.WriteAsync(TrendReport.Table(rows) + TrendReport.Arms(rows));
             }
 
             return ExitCodes.Success;

@@ -39,7 +39,8 @@ public static class SquadFleet
     }
 
     /// <param name="fleetCommand">How the publish worker runs fleet (argv prefix).</param>
-    public static void Write(string squadRoot, SquadDefinition squad, IReadOnlyList<string> fleetCommand, string? rehearsalScript)
+    /// <param name="noMemory">The no-memory arm: the repository's doctrine, allow rules and preconditions are not copied in.</param>
+    public static void Write(string squadRoot, SquadDefinition squad, IReadOnlyList<string> fleetCommand, string? rehearsalScript, bool noMemory = false)
     {
         ArgumentNullException.ThrowIfNull(squad);
         ArgumentNullException.ThrowIfNull(fleetCommand);
@@ -72,7 +73,10 @@ public static class SquadFleet
         WriteBrief(layout, Developer, DeveloperBrief(squad));
         WriteBrief(layout, Sdet, SdetBrief(squad, layout));
         WriteBrief(layout, Reviewer, ReviewerBrief(squad, layout));
-        CopyDoctrine(squad.Repository, squadRoot);
+        if (!noMemory)
+        {
+            CopyDoctrine(squad.Repository, squadRoot);
+        }
         if (rehearsalScript is not null)
         {
             File.WriteAllText(layout.RehearsalFile, rehearsalScript);

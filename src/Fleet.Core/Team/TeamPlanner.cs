@@ -35,6 +35,9 @@ public sealed record TeamPlanRequest
 
     /// <summary>Where this planning keeps its files (the architect's raw output).</summary>
     public required string StateDir { get; init; }
+
+    /// <summary>The memory experiment's control arm: the latest retro and the doctrine are not read.</summary>
+    public bool NoMemory { get; init; }
 }
 
 /// <summary>
@@ -81,9 +84,9 @@ public sealed class TeamPlanner(IForge forge, Func<ArchitectRequest, Cancellatio
             Say($"#{number} is taken: {by!.Reason}{(by.Url is null ? "" : $" ({by.Url})")}");
         }
 
-        var (retroRef, retroSummary) = await LatestRetroAsync(cancellationToken);
+        var (retroRef, retroSummary) = request.NoMemory ? (null, null) : await LatestRetroAsync(cancellationToken);
         var doctrineFile = DoctrineFiles.Doctrine(repo);
-        var doctrine = File.Exists(doctrineFile) ? await File.ReadAllTextAsync(doctrineFile, cancellationToken) : null;
+        var doctrine = !request.NoMemory && File.Exists(doctrineFile) ? await File.ReadAllTextAsync(doctrineFile, cancellationToken) : null;
         Say(retroRef is null ? "no earlier retro" : $"read the latest retro: {retroRef}");
 
         var free = issues.Where(i => taken[i.Number] is null).ToList();

@@ -43,6 +43,9 @@ public sealed record TeamRunSettings(
     /// <summary>Issues the plan found taken (someone is already on them): never started, listed in the results and the retro.</summary>
     public IReadOnlyList<RunIssue> Taken { get; init; } = [];
 
+    /// <summary>The memory experiment's no-memory arm: squads get no doctrine, allow rules or preconditions from the repository.</summary>
+    public bool NoMemory { get; init; }
+
     /// <summary><c>--merge</c>: each wave's approved pull requests are merged (team merge's rules) before the next wave starts.</summary>
     public bool MergeApproved { get; init; }
 
@@ -96,11 +99,20 @@ public sealed class TeamRunner(TeamRunSettings settings, IForge forge, ISquadLau
 {
     private static readonly TimeSpan StallAfter = TimeSpan.FromMinutes(10);
 
-    public async Task<TeamRunResult> RunAsync(CancellationToken cancellationToken)
+    /// <summary>Each issue's outcome, in the run's folder, once the run has ended.</summary>
+    public const string ResultFile = "team-run.json";
+
+    public Task<TeamRunResult> RunAsync(CancellationToken cancellationToken) => RunAsync(TeamLayout.NewRunId(time.GetUtcNow()), cancellationToken);
+
+    /// <summary>
+    /// Runs <paramref name="run"/>, or goes on with it after its orchestrator stopped: squads its journal (or their own
+    /// journals) say were started are followed, never started again; posts already made are not made again.
+    /// </summary>
+    public async Task<TeamRunResult> RunAsync(string run, CancellationToken cancellationToken)
     {
         var layout = new TeamLayout(settings.Repository);
-        var run = TeamLayout.NewRunId(time.GetUtcNow());
         PrivateFiles.CreateDirectory(layout.RunDir(run));
+        var journal = new TeamRunJournal(layout.RunDir(run), time);
         var outcomes = new Dictionary<int, SquadOutcome>();
         var work = new ApprovedWork(settings.Repository, settings.Base, settings.Forge, forge, GitCli.Default, Say);
         var waveNumber = 0;
@@ -112,6 +124,14 @@ public sealed class TeamRunner(TeamRunSettings settings, IForge forge, ISquadLau
             var active = new List<(RunIssue Issue, string Root, string FleetRun)>();
             foreach (var planned in wave)
             {
+                if (await AlreadyStartedAsync(journal, layout, run, planned, cancellationToken) is { } started)
+                {
+                    active.Add((planned, started.Root, started.FleetRun));
+                    work.Started(planned);
+                    Say($"  #{planned.Number} squad already started: fleet status {started.Root}");
+                    continue;
+                }
+
                 // A bundle never includes a taken issue: each member is checked, and the squad does the free ones.
                 var free = new List<RunIssue>();
                 foreach (var member in (IEnumerable<RunIssue>)[planned with { Bundled = [] }, .. planned.Bundled])
@@ -148,7 +168,9 @@ public sealed class TeamRunner(TeamRunSettings settings, IForge forge, ISquadLau
 
                 try
                 {
+                    await journal.SquadStartingAsync(run, issue.Number, cancellationToken);
                     var (root, fleetRun) = await StartSquadAsync(layout, run, issue, work.StartFor(issue, outcomes), cancellationToken);
+                    await journal.SquadStartedAsync(run, issue.Number, fleetRun, cancellationToken);
                     work.Started(issue);
                     active.Add((issue, root, fleetRun));
                     Say($"  #{issue.Number} squad started: fleet status {root}");
@@ -189,12 +211,21 @@ public sealed class TeamRunner(TeamRunSettings settings, IForge forge, ISquadLau
         var retro = TeamRetro.Markdown(run, settings, squads);
         var retroFile = Path.Combine(layout.RunDir(run), "retro.md");
         await PrivateFiles.WriteAllTextAsync(retroFile, retro, cancellationToken);
-        string? retroUrl = null;
+        string? retroUrl = journal.RetroUrl();
         try
         {
-            var issue = await forge.CreateIssueAsync($"Fleet retro: team run {run}", retro, [TeamLayout.RetroLabel], cancellationToken);
-            retroUrl = issue.Url;
-            Say($"retro posted: {issue.Url}");
+            retroUrl ??= journal.RetroPostBegun() ? await FindRetroAsync(run, cancellationToken) : null;
+            if (retroUrl is null)
+            {
+                await journal.RetroPostingAsync(run, cancellationToken);
+                retroUrl = (await forge.CreateIssueAsync(RetroTitle(run), retro, [TeamLayout.RetroLabel], cancellationToken)).Url;
+                Say($"retro posted: {retroUrl}");
+            }
+
+            if (journal.RetroUrl() is null)
+            {
+                await journal.RetroPostedAsync(run, retroUrl, cancellationToken);
+            }
         }
         catch (ForgeException e)
         {
@@ -202,8 +233,38 @@ public sealed class TeamRunner(TeamRunSettings settings, IForge forge, ISquadLau
         }
 
         var result = new TeamRunResult(run, layout.RunDir(run), squads, retroUrl, retroFile);
-        await PrivateFiles.WriteAllTextAsync(Path.Combine(layout.RunDir(run), "team-run.json"), JsonSerializer.Serialize(result, TeamRunJsonContext.Default.TeamRunResult) + "\n", cancellationToken);
+        await PrivateFiles.WriteAllTextAsync(Path.Combine(layout.RunDir(run), ResultFile), JsonSerializer.Serialize(result, TeamRunJsonContext.Default.TeamRunResult) + "\n", cancellationToken);
         return result;
+    }
+
+    private static string RetroTitle(string run) => $"Fleet retro: team run {run}";
+
+    /// <summary>The retro an orchestrator posted before it was stopped, before journaling that it had.</summary>
+    private async Task<string?> FindRetroAsync(string run, CancellationToken cancellationToken) =>
+        (await forge.ListIssuesAsync(new IssueQuery(Label: TeamLayout.RetroLabel, State: IssueState.All), cancellationToken))
+            .FirstOrDefault(i => i.Title == RetroTitle(run))?.Url;
+
+    /// <summary>
+    /// A squad of this run started before (journaled as started, or its own journal has a run: a start cut short between
+    /// the squad's launch and the journal): continued, not started again. Null for a squad never started.
+    /// </summary>
+    private async Task<(string Root, string FleetRun)?> AlreadyStartedAsync(TeamRunJournal journal, TeamLayout layout, string run, RunIssue issue, CancellationToken cancellationToken)
+    {
+        var root = layout.SquadRoot(run, issue.Number);
+        var fleetRun = journal.StartedSquad(issue.Number);
+        if (fleetRun is null && FleetRuns.Load(new FleetLayout(root)).RunId is { } begun)
+        {
+            fleetRun = begun;
+            await journal.SquadStartedAsync(run, issue.Number, begun, cancellationToken);
+        }
+
+        if (fleetRun is null)
+        {
+            return null;
+        }
+
+        await launcher.ContinueAsync(root, cancellationToken);
+        return (root, fleetRun);
     }
 
     private async Task<(string Root, string FleetRun)> StartSquadAsync(TeamLayout layout, string run, RunIssue issue, SquadStart start, CancellationToken cancellationToken)
@@ -230,7 +291,7 @@ public sealed class TeamRunner(TeamRunSettings settings, IForge forge, ISquadLau
             Checks = settings.Checks,
         };
         var root = layout.SquadRoot(run, issue.Number);
-        SquadFleet.Write(root, squad, settings.FleetCommand, settings.RehearsalScript);
+        SquadFleet.Write(root, squad, settings.FleetCommand, settings.RehearsalScript, settings.NoMemory);
         var fleetRun = await launcher.LaunchAsync(root, cancellationToken);
         return (root, fleetRun);
     }

@@ -50,7 +50,7 @@ public sealed class TeamRunEndToEndTests : LocalForgeRepo
 
         (await Repo.GitAsync("status", "--porcelain")).ShouldBeEmpty("the plan lives under .fleet/team/, which git ignores");
 
-        var (runCode, run) = await FleetAsync("team", "run", "--rehearse", "--no-tmux", "--json");
+        var (runCode, run) = await FleetAsync("team", "run", "--rehearse", "--no-tmux", "--wait", "--json");
         runCode.ShouldBe(0, run.Stderr);
         var squads = JsonDocument.Parse(run.Stdout).RootElement.GetProperty("squads").EnumerateArray()
             .ToDictionary(s => s.GetProperty("issue").GetInt32(), s => s.Clone());
