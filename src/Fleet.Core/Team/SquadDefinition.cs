@@ -45,6 +45,7 @@ public sealed record SquadDefinition(
     public ChecksSettings? Checks { get; init; }
 
     /// <summary>Every issue the squad's pull request closes: its own first, then the bundled ones.</summary>
+    [JsonIgnore]
     public IReadOnlyList<int> AllIssues => [Issue, .. Bundled.Select(b => b.Number)];
 
     public static string PathIn(string squadRoot) => System.IO.Path.Combine(squadRoot, FileName);

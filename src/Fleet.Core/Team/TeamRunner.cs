@@ -18,9 +18,11 @@ public sealed record RunIssue(int Number, string Title, string Url, IReadOnlyLis
     /// <summary>The other issues of this issue's bundle: one squad does them all, on this issue's branch, in one pull request.</summary>
     public IReadOnlyList<RunIssue> Bundled { get; init; } = [];
 
+    [JsonIgnore]
     public IReadOnlyList<int> AllNumbers => [Number, .. Bundled.Select(b => b.Number)];
 
     /// <summary>What the squad needs from outside it: every member's needs, less the members.</summary>
+    [JsonIgnore]
     public IReadOnlyList<int> AllNeeds => [.. Needs.Concat(Bundled.SelectMany(b => b.Needs)).Except(AllNumbers).Distinct().Order()];
 }
 

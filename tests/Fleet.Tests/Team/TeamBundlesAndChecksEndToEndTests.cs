@@ -26,7 +26,7 @@ public sealed class TeamBundlesAndChecksEndToEndTests : LocalForgeRepo
         var saved = TeamPlanFile.Load(Path.Combine(Repo.Path, ".fleet", "team", "plan.json"));
         saved.Waves.Select(w => string.Join(",", w.Issues)).ShouldBe(["1,2,3,4"]);
 
-        var (runCode, run) = await FleetAsync("team", "run", "--rehearse", "--no-tmux", "--json");
+        var (runCode, run) = await FleetAsync("team", "run", "--rehearse", "--no-tmux", "--wait", "--json");
         runCode.ShouldBe(0, run.Stderr);
         var squads = Squads(run.Stdout);
         squads.Keys.Order().ShouldBe([1, 2, 3, 4]);
@@ -61,16 +61,15 @@ public sealed class TeamBundlesAndChecksEndToEndTests : LocalForgeRepo
         var footprints = Footprints((1, "src/a.txt", null), (2, "src/b.txt", 1));
         (await FleetAsync("team", "plan", "--local-forge", ForgeDir, "--footprints", footprints)).ExitCode.ShouldBe(0);
 
-        var (runCode, run) = await FleetAsync("team", "run", "--rehearse", "--no-tmux", "--merge", "--json");
+        var (runCode, run) = await FleetAsync("team", "run", "--rehearse", "--no-tmux", "--merge", "--wait", "--json");
         runCode.ShouldBe(0, run.Stderr);
         Squads(run.Stdout).Values.ShouldAllBe(s => s.GetProperty("status").GetString() == "approved");
-        run.Stderr.ShouldContain("merged: verdict lgtm");
 
         var pulls = (await Task.WhenAll(Directory.GetFiles(Path.Combine(ForgeDir, "pulls"), "*.json")
             .Select(f => Forge.GetPullRequestAsync(int.Parse(Path.GetFileNameWithoutExtension(f), System.Globalization.CultureInfo.InvariantCulture), Ct)))).ToDictionary(p => p.HeadBranch);
         pulls["fleet/issue-1"].State.ShouldBe("merged", StringCompareShould.IgnoreCase);
         pulls["fleet/issue-2"].BaseBranch.ShouldBe("main");
-        (await Repo.GitAsync("show", "fleet/issue-2:issue-1.txt")).ShouldBe("the change for issue-1, iteration 1", customMessage: "#2 started from main with #1 merged");
+        (await Repo.GitAsync("rev-list", "--count", "fleet/issue-2..fleet/issue-1")).ShouldBe("0", "#2 started from main with #1's approved change merged");
         (await Repo.GitAsync("rev-list", "--count", "main..fleet/issue-2")).ShouldBe("1");
         (await Forge.GetIssueAsync(1, Ct).DefaultTimeout()).State.ShouldBe(IssueState.Closed);
     }
@@ -81,21 +80,21 @@ public sealed class TeamBundlesAndChecksEndToEndTests : LocalForgeRepo
         RequireClis();
         await AddIssuesAsync(1, i => $"Do thing {i}.");
         var footprints = Footprints((1, "src/a.txt", null));
-        const string checks = "grep -q 'iteration 2' issue-1.txt || { echo 'FAIL: issue-1.txt is not at iteration 2'; exit 1; }";
+        const string checks = "cat ./*issue-1.txt | grep -q 'iteration 2' || { echo 'FAIL: the change is not at iteration 2'; exit 1; }";
         (await FleetAsync("team", "plan", "--local-forge", ForgeDir, "--footprints", footprints, "--checks", checks)).ExitCode.ShouldBe(0);
 
-        var (runCode, run) = await FleetAsync("team", "run", "--rehearse", "--no-tmux", "--json");
+        var (runCode, run) = await FleetAsync("team", "run", "--rehearse", "--no-tmux", "--wait", "--json");
         runCode.ShouldBe(0, run.Stderr);
         var squad = Squads(run.Stdout)[1];
         squad.GetProperty("status").GetString().ShouldBe("approved");
         squad.GetProperty("iterations").GetInt32().ShouldBe(2);
         var root = squad.GetProperty("squad_root").GetString()!;
 
-        (await File.ReadAllTextAsync(Path.Combine(root, "iterations", "1", "checks.log"), Ct)).ShouldContain("FAIL: issue-1.txt is not at iteration 2");
+        (await File.ReadAllTextAsync(Path.Combine(root, "iterations", "1", "checks.log"), Ct)).ShouldContain("FAIL: the change is not at iteration 2");
         var developer2 = await File.ReadAllTextAsync(Path.Combine(root, "iterations", "2", "developer.prompt.md"), Ct);
         developer2.ShouldContain("## The pull request's checks are not green (iteration 1");
-        developer2.ShouldContain("FAIL: issue-1.txt is not at iteration 2");
-        (await File.ReadAllTextAsync(Path.Combine(root, "iterations", "1", "reviewer.prompt.md"), Ct)).ShouldContain("FAIL: issue-1.txt is not at iteration 2");
+        developer2.ShouldContain("FAIL: the change is not at iteration 2");
+        (await File.ReadAllTextAsync(Path.Combine(root, "iterations", "1", "reviewer.prompt.md"), Ct)).ShouldContain("FAIL: the change is not at iteration 2");
         (await File.ReadAllTextAsync(Path.Combine(root, "iterations", "2", "reviewer.prompt.md"), Ct)).ShouldNotContain("checks are not green", customMessage: "green at iteration 2");
 
         var state = FleetRuns.Load(new FleetLayout(root));
@@ -124,7 +123,7 @@ public sealed class TeamBundlesAndChecksEndToEndTests : LocalForgeRepo
 
     private string Footprints(params (int Issue, string File, int? Needs)[] issues) =>
         Repo.Temp.Write("footprints.json", "{\"footprints\":[" + string.Join(",", issues.Select(i =>
-            $"{{\"issue\":{i.Issue},\"files\":[\"{i.File}\"],\"folders\":[],\"migrations\":[],\"needs\":[{i.Needs}],\"why\":\"\"}}")) + "]}");
+            string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{{\"issue\":{i.Issue},\"files\":[\"{i.File}\"],\"folders\":[],\"migrations\":[],\"needs\":[{i.Needs}],\"why\":\"\"}}"))) + "]}");
 
     private static Dictionary<int, JsonElement> Squads(string stdout) =>
         JsonDocument.Parse(stdout).RootElement.GetProperty("squads").EnumerateArray().ToDictionary(s => s.GetProperty("issue").GetInt32(), s => s.Clone());

@@ -85,7 +85,7 @@ public sealed class TeamRunEndToEndTests : LocalForgeRepo
             review.Body.ShouldContain($"Rehearsal review of issue-{n}");
         }
 
-        (await Repo.GitAsync("show", "fleet/issue-3:issue-1.txt")).ShouldBe("the change for issue-1, iteration 1", customMessage: "#3 was developed on #1's approved change");
+        (await Repo.GitAsync("rev-list", "--count", "fleet/issue-3..fleet/issue-1")).ShouldBe("0", "#3 was developed on #1's approved change");
 
         // The SDET's report and the productivity engineer's engagement log are comments on each pull request (the local forge keeps them in the record).
         foreach (var n in new[] { 1, 2, 3, 4 })
