@@ -93,7 +93,7 @@ public sealed class DashboardServer : IAsyncDisposable
         var shown = address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any) ? "127.0.0.1" : DashboardSecurity.HostName(address);
         server.Url = new Uri(string.Create(CultureInfo.InvariantCulture, $"http://{shown}:{port}/"));
         server._security = new DashboardSecurity(options.Token ?? DashboardSecurity.NewToken(), DashboardSecurity.HostsFor(address, InterfaceAddresses()), port);
-        server._watch = new FleetWatch(new FleetRegistry(host.UserDirs), server._events);
+        server._watch = new FleetWatch(new FleetRegistry(host.UserDirs), server._events, host.Time);
         return server;
     }
 

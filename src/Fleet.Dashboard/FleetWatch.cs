@@ -5,30 +5,45 @@ namespace Fleet.Dashboard;
 /// <summary>
 /// File-system watchers on every registered fleet root (its journal, exit, claim, gate and stream files, the pause flag)
 /// and on the registry itself, so a fleet launched while the dashboard runs is watched too. Changes go to <see cref="LiveEvents"/>.
+/// Where the system refuses a watcher (inotify's instances are few and shared by all of a user's processes), the
+/// root is compared with its last look every <see cref="PollInterval"/> instead, and watching is tried again.
 /// </summary>
 public sealed class FleetWatch : IDisposable
 {
+    /// <summary>How often a root or registry without its watchers is looked at again.</summary>
+    public static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(1);
+
     private readonly LiveEvents _events;
     private readonly FleetRegistry _registry;
+    private readonly StartWatcher _start;
     private readonly Dictionary<string, RootWatchers> _roots = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
-    private readonly FileSystemWatcher? _registryWatcher;
+    private readonly ITimer _poll;
+    private FileSystemWatcher? _registryWatcher;
+    private HashSet<string> _registered = new(StringComparer.Ordinal);
+    private int _polling;
     private bool _disposed;
 
-    public FleetWatch(FleetRegistry registry, LiveEvents events)
+    /// <summary>Starts a watcher on a folder, or null when the system refuses one.</summary>
+    internal delegate FileSystemWatcher? StartWatcher(string dir, bool recursive, FileSystemEventHandler handler);
+
+    public FleetWatch(FleetRegistry registry, LiveEvents events, TimeProvider time)
+        : this(registry, events, time, StartDefault)
+    {
+    }
+
+    internal FleetWatch(FleetRegistry registry, LiveEvents events, TimeProvider time, StartWatcher start)
     {
         ArgumentNullException.ThrowIfNull(registry);
+        ArgumentNullException.ThrowIfNull(time);
         _registry = registry;
         _events = events;
+        _start = start;
         // Created when missing, so the first fleet launched while the dashboard runs shows up at once.
         Fleet.Paths.PrivateFiles.CreateDirectory(registry.Dir);
-        _registryWatcher = Watch(registry.Dir, recursive: false, (_, _) =>
-        {
-            Refresh();
-            _events.Changed(string.Empty, "registry", null);
-        });
-
+        _registryWatcher = _start(registry.Dir, recursive: false, OnRegistryChange);
         Refresh();
+        _poll = time.CreateTimer(_ => Poll(), null, PollInterval, PollInterval);
     }
 
     /// <summary>What a changed path under a fleet root means, or null for a file no page shows.</summary>
@@ -74,15 +89,15 @@ public sealed class FleetWatch : IDisposable
         (".exit.json", "exit"), (".run.json", "claim"), (".stderr.log", "stream"), (".shim.log", "view"), (".log", "stream"), (".gates.jsonl", "gate"),
     ];
 
-    /// <summary>Watches the registered roots not watched yet and lets go of those no longer registered.</summary>
-    public void Refresh()
+    /// <summary>Watches the registered roots not watched yet and lets go of those no longer registered; true when the set changed.</summary>
+    public bool Refresh()
     {
         var registered = _registry.List().Select(e => e.Root).Where(Directory.Exists).ToHashSet(StringComparer.Ordinal);
         lock (_gate)
         {
             if (_disposed)
             {
-                return;
+                return false;
             }
 
             foreach (var gone in _roots.Keys.Where(r => !registered.Contains(r)).ToList())
@@ -101,11 +116,16 @@ public sealed class FleetWatch : IDisposable
 
                 watchers.Complete();
             }
+
+            var changed = !registered.SetEquals(_registered);
+            _registered = registered;
+            return changed;
         }
     }
 
     public void Dispose()
     {
+        _poll.Dispose();
         lock (_gate)
         {
             _disposed = true;
@@ -115,9 +135,57 @@ public sealed class FleetWatch : IDisposable
             }
 
             _roots.Clear();
+            _registryWatcher?.Dispose();
+        }
+    }
+
+    private void OnRegistryChange(object? sender, FileSystemEventArgs e)
+    {
+        Refresh();
+        _events.Changed(string.Empty, "registry", null);
+    }
+
+    /// <summary>Tries the refused watchers again and compares the roots still without them with their last look.</summary>
+    private void Poll()
+    {
+        // A slow look (a large fleet on a busy disk) is not started again over itself.
+        if (Interlocked.Exchange(ref _polling, 1) != 0)
+        {
+            return;
         }
 
-        _registryWatcher?.Dispose();
+        try
+        {
+            List<RootWatchers> roots;
+            lock (_gate)
+            {
+                if (_disposed)
+                {
+                    return;
+                }
+
+                _registryWatcher ??= _start(_registry.Dir, recursive: false, OnRegistryChange);
+                roots = [.. _roots.Values];
+            }
+
+            if (Refresh())
+            {
+                _events.Changed(string.Empty, "registry", null);
+            }
+
+            foreach (var root in roots)
+            {
+                root.Poll();
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A root or the registry went away during the look: the next look sees what is left.
+        }
+        finally
+        {
+            Volatile.Write(ref _polling, 0);
+        }
     }
 
     private void OnChange(string root, string path)
@@ -128,34 +196,33 @@ public sealed class FleetWatch : IDisposable
         }
     }
 
-    private static FileSystemWatcher Watch(string dir, bool recursive, FileSystemEventHandler handler)
-    {
-        var watcher = new FileSystemWatcher(dir)
-        {
-            IncludeSubdirectories = recursive,
-            NotifyFilter = NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.LastWrite | NotifyFilters.Size,
-            InternalBufferSize = 64 * 1024,
-        };
-        watcher.Changed += handler;
-        watcher.Created += handler;
-        watcher.Deleted += handler;
-        watcher.Renamed += (s, e) => handler(s, e);
-        watcher.EnableRaisingEvents = true;
-        return watcher;
-    }
+    private static FileSystemWatcher? StartDefault(string dir, bool recursive, FileSystemEventHandler handler) =>
+        Fleet.Paths.FileWatchers.TryStart(dir, "*", recursive, NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.LastWrite | NotifyFilters.Size, handler, bufferSize: 64 * 1024);
 
     /// <summary>The root itself (the pause flag, the iterations folder appearing), <c>.fleet</c> and <c>iterations</c> (recursively).</summary>
     private sealed class RootWatchers(string root, FleetWatch owner) : IDisposable
     {
+        private readonly Lock _lock = new();
         private FileSystemWatcher? _root;
         private FileSystemWatcher? _state;
         private FileSystemWatcher? _iterations;
+        private Dictionary<string, (long Length, long Written)>? _lastLook;
+        private bool _disposed;
+
+        private string StateDir => Path.Combine(root, ".fleet");
+
+        private string IterationsDir => Path.Combine(root, "iterations");
 
         public void Complete()
         {
-            try
+            lock (_lock)
             {
-                _root ??= Watch(root, recursive: false, (_, e) =>
+                if (_disposed || !Directory.Exists(root))
+                {
+                    return;
+                }
+
+                _root ??= owner._start(root, recursive: false, (_, e) =>
                 {
                     if (e.Name is "iterations" or ".fleet")
                     {
@@ -164,29 +231,94 @@ public sealed class FleetWatch : IDisposable
 
                     owner.OnChange(root, e.FullPath);
                 });
-                var state = Path.Combine(root, ".fleet");
-                if (_state is null && Directory.Exists(state))
+                if (_state is null && Directory.Exists(StateDir))
                 {
-                    _state = Watch(state, recursive: false, (_, e) => owner.OnChange(root, e.FullPath));
+                    _state = owner._start(StateDir, recursive: false, (_, e) => owner.OnChange(root, e.FullPath));
                 }
 
-                var iterations = Path.Combine(root, "iterations");
-                if (_iterations is null && Directory.Exists(iterations))
+                if (_iterations is null && Directory.Exists(IterationsDir))
                 {
-                    _iterations = Watch(iterations, recursive: true, (_, e) => owner.OnChange(root, e.FullPath));
+                    _iterations = owner._start(IterationsDir, recursive: true, (_, e) => owner.OnChange(root, e.FullPath));
                 }
             }
-            catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException)
+        }
+
+        /// <summary>Watched in full: nothing to look at. Else every file that is new, changed or gone since the last look is a change.</summary>
+        public void Poll()
+        {
+            Complete();
+            Dictionary<string, (long, long)>? earlier;
+            lock (_lock)
             {
-                // The root went away meanwhile, or inotify's limit is reached: the page still reads it on every load.
+                if (_disposed || (_root is not null && (_state is not null || !Directory.Exists(StateDir)) && (_iterations is not null || !Directory.Exists(IterationsDir))))
+                {
+                    _lastLook = null;
+                    return;
+                }
+
+                earlier = _lastLook;
             }
+
+            var now = Look();
+            lock (_lock)
+            {
+                _lastLook = now;
+            }
+
+            if (earlier is null)
+            {
+                // The first look has nothing to compare with: whatever changed before it, the page fetches itself once.
+                owner.OnChange(root, Path.Combine(StateDir, "journal.jsonl"));
+                return;
+            }
+
+            foreach (var (path, stamp) in now)
+            {
+                if (!earlier.TryGetValue(path, out var before) || before != stamp)
+                {
+                    owner.OnChange(root, path);
+                }
+            }
+
+            foreach (var path in earlier.Keys.Where(p => !now.ContainsKey(p)))
+            {
+                owner.OnChange(root, path);
+            }
+        }
+
+        private Dictionary<string, (long, long)> Look()
+        {
+            var files = new Dictionary<string, (long, long)>(StringComparer.Ordinal);
+            void Add(FileInfo file) => files[file.FullName] = (file.Length, file.LastWriteTimeUtc.Ticks);
+            var paused = new FileInfo(Path.Combine(root, ".paused"));
+            if (paused.Exists)
+            {
+                Add(paused);
+            }
+
+            foreach (var (dir, recurse) in new[] { (StateDir, false), (IterationsDir, true) })
+            {
+                if (Directory.Exists(dir))
+                {
+                    foreach (var file in new DirectoryInfo(dir).EnumerateFiles("*", new EnumerationOptions { RecurseSubdirectories = recurse, IgnoreInaccessible = true }))
+                    {
+                        Add(file);
+                    }
+                }
+            }
+
+            return files;
         }
 
         public void Dispose()
         {
-            _root?.Dispose();
-            _state?.Dispose();
-            _iterations?.Dispose();
+            lock (_lock)
+            {
+                _disposed = true;
+                _root?.Dispose();
+                _state?.Dispose();
+                _iterations?.Dispose();
+            }
         }
     }
 }

@@ -529,47 +529,30 @@ public sealed class Orchestrator
 
     private FileSystemWatcher? Watch(SemaphoreSlim wake)
     {
-        try
+        PrivateFiles.CreateDirectory(Path.Combine(_layout.Root, "iterations"));
+        void Signal(object sender, FileSystemEventArgs e)
         {
-            PrivateFiles.CreateDirectory(Path.Combine(_layout.Root, "iterations"));
-            var watcher = new FileSystemWatcher(_layout.Root)
+            var name = Path.GetFileName(e.FullPath);
+            if (name.EndsWith(".request.json", StringComparison.Ordinal))
             {
-                IncludeSubdirectories = true,
-                NotifyFilter = NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.LastWrite,
-            };
-            void Signal(object sender, FileSystemEventArgs e)
-            {
-                var name = Path.GetFileName(e.FullPath);
-                if (name.EndsWith(".request.json", StringComparison.Ordinal))
-                {
-                    // A gate opened: news for the notifier only; the orchestrator's decisions do not read gates.
-                    _options.Notifier?.Poke();
-                    return;
-                }
-
-                // Claims (.run.json) are not watched: a claim appearing or changing decides nothing. The journal's own
-                // appends change it; only its removal or replacement is news.
-                if (name.EndsWith(".exit.json", StringComparison.Ordinal) || name == ".paused" || e.FullPath == _layout.ContinueNowFile
-                    || (e.ChangeType != WatcherChangeTypes.Changed && IsJournal(e)))
-                {
-                    Wake(wake);
-                }
+                // A gate opened: news for the notifier only; the orchestrator's decisions do not read gates.
+                _options.Notifier?.Poke();
+                return;
             }
 
-            bool IsJournal(FileSystemEventArgs e) =>
-                e.FullPath == _layout.JournalFile || (e is RenamedEventArgs r && r.OldFullPath == _layout.JournalFile);
+            // Claims (.run.json) are not watched: a claim appearing or changing decides nothing. The journal's own
+            // appends change it; only its removal or replacement is news.
+            if (name.EndsWith(".exit.json", StringComparison.Ordinal) || name == ".paused" || e.FullPath == _layout.ContinueNowFile
+                || (e.ChangeType != WatcherChangeTypes.Changed && IsJournal(e)))
+            {
+                Wake(wake);
+            }
+        }
 
-            watcher.Created += Signal;
-            watcher.Deleted += Signal;
-            watcher.Renamed += (s, e) => Signal(s, e);
-            watcher.Changed += Signal;
-            watcher.EnableRaisingEvents = true;
-            return watcher;
-        }
-        catch (IOException)
-        {
-            // Out of inotify watches: the safety poll still finds every change, only later.
-            return null;
-        }
+        bool IsJournal(FileSystemEventArgs e) =>
+            e.FullPath == _layout.JournalFile || (e is RenamedEventArgs r && r.OldFullPath == _layout.JournalFile);
+
+        // Refused (no inotify instance left): the safety poll still finds every change, only later.
+        return FileWatchers.TryStart(_layout.Root, "*", recursive: true, NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.LastWrite, Signal);
     }
 }

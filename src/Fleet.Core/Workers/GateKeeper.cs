@@ -150,15 +150,10 @@ internal sealed class GateKeeper : IDisposable
     {
         var path = GatePaths.Answer(_spec.IterationDir, id);
         using var changed = new SemaphoreSlim(0);
-        using var watcher = new FileSystemWatcher(GatePaths.Dir(_spec.IterationDir), Path.GetFileName(path))
-        {
-            NotifyFilter = NotifyFilters.FileName | NotifyFilters.LastWrite | NotifyFilters.Size,
-        };
         void Wake(object? sender, FileSystemEventArgs e) => changed.Release();
-        watcher.Created += Wake;
-        watcher.Changed += Wake;
-        watcher.Renamed += (s, e) => Wake(s, e);
-        watcher.EnableRaisingEvents = true;
+
+        // Refused (no inotify instance left), the poll below still finds the answer, only later.
+        using var watcher = FileWatchers.TryStart(GatePaths.Dir(_spec.IterationDir), Path.GetFileName(path), recursive: false, NotifyFilters.FileName | NotifyFilters.LastWrite | NotifyFilters.Size, Wake);
         while (true)
         {
             if (await TryReadAnswerAsync(path, cancellationToken) is { } answer)

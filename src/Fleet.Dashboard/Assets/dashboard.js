@@ -52,7 +52,9 @@
 
   function connect() {
     const events = new EventSource('/events');
-    events.onopen = () => { live.textContent = 'live'; live.className = 'on'; document.body.dataset.live = '1'; };
+    // Changes are pushed only to a page already listening: what changed between this page's rendering (or a lost
+    // connection) and now is fetched once on every (re)connection, or a page waiting on a quiet fleet would never see it.
+    events.onopen = () => { live.textContent = 'live'; live.className = 'on'; document.body.dataset.live = '1'; refresh(null); };
     events.onerror = () => { live.textContent = 'reconnecting…'; live.className = 'off'; };
     events.addEventListener('change', e => {
       const change = JSON.parse(e.data);

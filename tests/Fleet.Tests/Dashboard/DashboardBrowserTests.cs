@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using Fleet.Dashboard;
+using Fleet.Gates;
 using Fleet.Gates.Inbox;
 using Fleet.State;
 using Fleet.Tests.Infrastructure;
@@ -106,7 +107,15 @@ public sealed class DashboardBrowserTests
         await browser.WaitForAsync("document.body.dataset.live === '1'", TestTimeouts.Default);
 
         // The agent is alive and waiting on its gate: the message goes to it through its shim.
-        await browser.WaitForAsync("document.getElementById('gate-writer-1-1')", TestTimeouts.Slow);
+        try
+        {
+            await browser.WaitForAsync("document.getElementById('gate-writer-1-1')", TestTimeouts.Slow);
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException(e.Message + "\n" + run.Diagnostics(), e);
+        }
+
         await browser.EvalAsync($$"""
             (() => { const f = document.querySelector('form.steer'); f.querySelector('input[name=message]').value = {{System.Text.Json.JsonSerializer.Serialize(message)}}; f.querySelector('button[value=say]').click(); })()
             """);
@@ -168,6 +177,54 @@ public sealed class DashboardBrowserTests
         await browser.ScreenshotAsync("kill-confirm");
         await browser.NavigateAsync(new Uri(server.Url, "/usage").AbsoluteUri);
         await browser.ScreenshotAsync("usage");
+    }
+
+    [Fact]
+    public async Task A_gate_asked_before_the_page_listens_shows_once_it_listens_though_nothing_changes_after()
+    {
+        await using var d = await DashboardFixture.StartAsync();
+        await using var browser = await Chromium.StartAsync();
+        // The page's event stream opens only when the test says: the gap between a page's rendering and its listening, held open.
+        await browser.CallAsync("Page.addScriptToEvaluateOnNewDocument", new System.Text.Json.Nodes.JsonObject
+        {
+            ["source"] = """
+                (() => {
+                  const Real = window.EventSource;
+                  let release; const released = new Promise(r => release = r); window.releaseEvents = release;
+                  window.EventSource = function (url, init) {
+                    const proxy = { listeners: [] };
+                    proxy.addEventListener = (type, f) => proxy.listeners.push([type, f]);
+                    released.then(() => {
+                      const real = new Real(url, init);
+                      real.onopen = e => proxy.onopen && proxy.onopen(e);
+                      real.onerror = e => proxy.onerror && proxy.onerror(e);
+                      for (const [type, f] of proxy.listeners) real.addEventListener(type, f);
+                    });
+                    return proxy;
+                  };
+                })();
+                """,
+        });
+        await browser.NavigateAsync(d.Server.TokenUrl.AbsoluteUri.Replace("/?token", "/inbox?token", StringComparison.Ordinal));
+        await browser.WaitForAsync("document.querySelectorAll('article.gate').length === 1", TestTimeouts.Default);
+
+        using var published = d.Server.Events.Subscribe();
+        var second = new GateRequest("builder-1-2", "builder", 1, "permission", "Bash", "npm publish", null, "no allow rule matches Bash(npm publish)", DateTimeOffset.UtcNow);
+        await File.WriteAllTextAsync(GatePaths.Request(Path.Combine(d.Root, "iterations", "1"), second.Id), System.Text.Json.JsonSerializer.Serialize(second, GatePaths.Options), TestContext.Current.CancellationToken);
+        // The change is published while the page does not listen yet: only this test's own subscription receives it.
+        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken))
+        {
+            timeout.CancelAfter(TestTimeouts.Default);
+            while (!(await published.Reader.ReadAsync(timeout.Token)).Kinds.Contains("gate"))
+            {
+            }
+        }
+
+        await browser.EvalAsync("window.releaseEvents()");
+
+        await browser.WaitForAsync("document.body.dataset.live === '1'", TestTimeouts.Default);
+        await browser.WaitForAsync("document.querySelectorAll('article.gate').length === 2", TestTimeouts.Default);
+        (await browser.TextAsync("main")).ShouldContain("npm publish");
     }
 
     private static async Task<DashboardServer> StartAsync(FleetRun run)

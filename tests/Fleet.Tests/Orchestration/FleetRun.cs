@@ -65,6 +65,31 @@ internal sealed class FleetRun : IAsyncDisposable
         }
     }
 
+    /// <summary>What a failed wait shows: the journal, the rehearsal requests and the tail of each log and record of the run.</summary>
+    public string Diagnostics()
+    {
+        var text = new System.Text.StringBuilder();
+        text.AppendLine("--- journal ---");
+        foreach (var e in Journal)
+        {
+            text.AppendLine($"{e.Type} {e.Worker} {e.Iteration} {e.Outcome} {e.Reason}");
+        }
+
+        var files = new[] { Layout.RehearsalRequestsFile }
+            .Concat(Directory.Exists(Path.Combine(Root, "iterations")) ? Directory.EnumerateFiles(Path.Combine(Root, "iterations"), "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal) : []);
+        foreach (var file in files.Where(File.Exists))
+        {
+            var lines = File.ReadAllLines(file);
+            text.AppendLine($"--- {Path.GetRelativePath(Root, file)} ({lines.Length} lines, last 25) ---");
+            foreach (var line in lines.TakeLast(25))
+            {
+                text.AppendLine(line.Length > 400 ? line[..400] + "…" : line);
+            }
+        }
+
+        return text.ToString();
+    }
+
     public async ValueTask DisposeAsync()
     {
         // Never leave a test's processes behind, whatever the test did.

@@ -86,6 +86,8 @@ public partial class LaunchLockTests
         var (launched, launch) = await run.FleetAsync("launch", run.Root, "--no-tmux").SlowTimeout();
         launched.ShouldBe(0, launch.Stderr);
         var orchestrator = OrchestratorInfo.TryRead(run.Layout).ShouldNotBeNull();
+        // The launched run writes on until its worker is spawned; from then on it writes nothing until the worker ends.
+        await run.WaitForAsync(s => s.Worker("waiter", 1).Status == WorkerStatus.Started);
         var journal = File.ReadAllText(run.Layout.JournalFile);
 
         var attempt = await LaunchLock.AcquireAsync(run.Layout, "test", TimeProvider.System, Ct).DefaultTimeout();
