@@ -13,7 +13,18 @@ using Fleet.Worktrees;
 namespace Fleet.Team;
 
 /// <summary>One issue as a team run takes it from the plan.</summary>
-public sealed record RunIssue(int Number, string Title, string Url, IReadOnlyList<int> Needs, TakenBy? Taken);
+public sealed record RunIssue(int Number, string Title, string Url, IReadOnlyList<int> Needs, TakenBy? Taken)
+{
+    /// <summary>The other issues of this issue's bundle: one squad does them all, on this issue's branch, in one pull request.</summary>
+    public IReadOnlyList<RunIssue> Bundled { get; init; } = [];
+
+    [JsonIgnore]
+    public IReadOnlyList<int> AllNumbers => [Number, .. Bundled.Select(b => b.Number)];
+
+    /// <summary>What the squad needs from outside it: every member's needs, less the members.</summary>
+    [JsonIgnore]
+    public IReadOnlyList<int> AllNeeds => [.. Needs.Concat(Bundled.SelectMany(b => b.Needs)).Except(AllNumbers).Distinct().Order()];
+}
 
 /// <summary>What a team run does: the plan's waves and the squads' settings.</summary>
 public sealed record TeamRunSettings(
@@ -33,6 +44,15 @@ public sealed record TeamRunSettings(
 {
     /// <summary>Issues the plan found taken (someone is already on them): never started, listed in the results and the retro.</summary>
     public IReadOnlyList<RunIssue> Taken { get; init; } = [];
+
+    /// <summary>The memory experiment's no-memory arm: squads get no doctrine, allow rules or preconditions from the repository.</summary>
+    public bool NoMemory { get; init; }
+
+    /// <summary><c>--merge</c>: each wave's approved pull requests are merged (team merge's rules) before the next wave starts.</summary>
+    public bool MergeApproved { get; init; }
+
+    /// <summary>The checks each squad waits for after each publish.</summary>
+    public ChecksSettings Checks { get; init; } = new();
 }
 
 /// <summary>How one issue's squad ended (or why it never started).</summary>
@@ -81,12 +101,22 @@ public sealed class TeamRunner(TeamRunSettings settings, IForge forge, ISquadLau
 {
     private static readonly TimeSpan StallAfter = TimeSpan.FromMinutes(10);
 
-    public async Task<TeamRunResult> RunAsync(CancellationToken cancellationToken)
+    /// <summary>Each issue's outcome, in the run's folder, once the run has ended.</summary>
+    public const string ResultFile = "team-run.json";
+
+    public Task<TeamRunResult> RunAsync(CancellationToken cancellationToken) => RunAsync(TeamLayout.NewRunId(time.GetUtcNow()), cancellationToken);
+
+    /// <summary>
+    /// Runs <paramref name="run"/>, or goes on with it after its orchestrator stopped: squads its journal (or their own
+    /// journals) say were started are followed, never started again; posts already made are not made again.
+    /// </summary>
+    public async Task<TeamRunResult> RunAsync(string run, CancellationToken cancellationToken)
     {
         var layout = new TeamLayout(settings.Repository);
-        var run = TeamLayout.NewRunId(time.GetUtcNow());
         PrivateFiles.CreateDirectory(layout.RunDir(run));
+        var journal = new TeamRunJournal(layout.RunDir(run), time);
         var outcomes = new Dictionary<int, SquadOutcome>();
+        var work = new ApprovedWork(settings.Repository, settings.Base, settings.Forge, forge, GitCli.Default, Say);
         var waveNumber = 0;
         foreach (var wave in settings.Waves)
         {
@@ -94,41 +124,83 @@ public sealed class TeamRunner(TeamRunSettings settings, IForge forge, ISquadLau
             Say($"wave {waveNumber}: {string.Join(", ", wave.Select(i => $"#{i.Number}"))}");
             var open = await forge.ListOpenPullRequestsAsync(cancellationToken);
             var active = new List<(RunIssue Issue, string Root, string FleetRun)>();
-            foreach (var issue in wave)
+            foreach (var planned in wave)
             {
-                if ((issue.Taken ?? TakenDetector.Find(issue.Number, open, [])) is { } taken)
+                if (await AlreadyStartedAsync(journal, layout, run, planned, cancellationToken) is { } started)
                 {
-                    outcomes[issue.Number] = NotRun(issue.Number, SquadStatus.Taken, taken.Reason + (taken.Url is null ? "" : $" ({taken.Url})"));
-                    Say($"  #{issue.Number} taken: {outcomes[issue.Number].Reason}");
+                    active.Add((planned, started.Root, started.FleetRun));
+                    work.Started(planned);
+                    Say($"  #{planned.Number} squad already started: fleet status {started.Root}");
                     continue;
                 }
 
-                var blockers = issue.Needs.Where(n => outcomes.TryGetValue(n, out var o) && o.Status != SquadStatus.Approved).ToList();
+                // A bundle never includes a taken issue: each member is checked, and the squad does the free ones.
+                var free = new List<RunIssue>();
+                foreach (var member in (IEnumerable<RunIssue>)[planned with { Bundled = [] }, .. planned.Bundled])
+                {
+                    if ((member.Taken ?? TakenDetector.Find(member.Number, open, [])) is { } taken)
+                    {
+                        outcomes[member.Number] = NotRun(member.Number, SquadStatus.Taken, taken.Reason + (taken.Url is null ? "" : $" ({taken.Url})"));
+                        Say($"  #{member.Number} taken: {outcomes[member.Number].Reason}");
+                    }
+                    else
+                    {
+                        free.Add(member);
+                    }
+                }
+
+                if (free.Count == 0)
+                {
+                    continue;
+                }
+
+                var issue = free[0] with { Bundled = [.. free.Skip(1)] };
+                var blockers = issue.AllNeeds.Where(n => outcomes.TryGetValue(n, out var o) && o.Status != SquadStatus.Approved).ToList();
                 if (blockers.Count > 0)
                 {
-                    outcomes[issue.Number] = NotRun(issue.Number, SquadStatus.Skipped,
-                        string.Join("; ", blockers.Select(b => $"needs #{b}, which ended {outcomes[b].Status}")));
-                    Say($"  #{issue.Number} skipped: {outcomes[issue.Number].Reason}");
+                    var reason = string.Join("; ", blockers.Select(b => $"needs #{b}, which ended {outcomes[b].Status}"));
+                    foreach (var number in issue.AllNumbers)
+                    {
+                        outcomes[number] = NotRun(number, SquadStatus.Skipped, reason);
+                        Say($"  #{number} skipped: {reason}");
+                    }
+
                     continue;
                 }
 
                 try
                 {
-                    var (root, fleetRun) = await StartSquadAsync(layout, run, issue, cancellationToken);
+                    await journal.SquadStartingAsync(run, issue.Number, cancellationToken);
+                    var (root, fleetRun) = await StartSquadAsync(layout, run, issue, work.StartFor(issue, outcomes), cancellationToken);
+                    await journal.SquadStartedAsync(run, issue.Number, fleetRun, cancellationToken);
+                    work.Started(issue);
                     active.Add((issue, root, fleetRun));
                     Say($"  #{issue.Number} squad started: fleet status {root}");
                 }
                 catch (Exception e) when (e is TeamException or FleetOperationException or ForgeException or GitException or WorktreeException or IOException)
                 {
-                    outcomes[issue.Number] = NotRun(issue.Number, SquadStatus.NotStarted, e.Message);
-                    Say($"  #{issue.Number} not started: {e.Message}");
+                    foreach (var number in issue.AllNumbers)
+                    {
+                        outcomes[number] = NotRun(number, SquadStatus.NotStarted, e.Message);
+                        Say($"  #{number} not started: {e.Message}");
+                    }
                 }
             }
 
+            var ended = new List<SquadOutcome>();
             foreach (var (number, outcome) in await FollowAsync(active, cancellationToken))
             {
-                outcomes[number] = outcome;
                 Say($"  #{number} {outcome.Status}: {outcome.Reason}{(outcome.PullRequestUrl is null ? "" : $" ({outcome.PullRequestUrl})")}");
+
+                // Each issue of a bundle ends as its squad did: one pull request, one verdict.
+                var squad = active.First(a => a.Issue.Number == number).Issue;
+                ended.AddRange(squad.AllNumbers.Select(n => n == number ? outcome : outcome with { Issue = n, Reason = $"in #{number}'s bundle: {outcome.Reason}" }));
+            }
+
+            ended.ForEach(o => outcomes[o.Issue] = o);
+            if (settings.MergeApproved)
+            {
+                await work.MergeApprovedAsync(ended, cancellationToken);
             }
         }
 
@@ -141,12 +213,21 @@ public sealed class TeamRunner(TeamRunSettings settings, IForge forge, ISquadLau
         var retro = TeamRetro.Markdown(run, settings, squads);
         var retroFile = Path.Combine(layout.RunDir(run), "retro.md");
         await PrivateFiles.WriteAllTextAsync(retroFile, retro, cancellationToken);
-        string? retroUrl = null;
+        string? retroUrl = journal.RetroUrl();
         try
         {
-            var issue = await forge.CreateIssueAsync($"Fleet retro: team run {run}", retro, [TeamLayout.RetroLabel], cancellationToken);
-            retroUrl = issue.Url;
-            Say($"retro posted: {issue.Url}");
+            retroUrl ??= journal.RetroPostBegun() ? await FindRetroAsync(run, cancellationToken) : null;
+            if (retroUrl is null)
+            {
+                await journal.RetroPostingAsync(run, cancellationToken);
+                retroUrl = (await forge.CreateIssueAsync(RetroTitle(run), retro, [TeamLayout.RetroLabel], cancellationToken)).Url;
+                Say($"retro posted: {retroUrl}");
+            }
+
+            if (journal.RetroUrl() is null)
+            {
+                await journal.RetroPostedAsync(run, retroUrl, cancellationToken);
+            }
         }
         catch (ForgeException e)
         {
@@ -154,19 +235,65 @@ public sealed class TeamRunner(TeamRunSettings settings, IForge forge, ISquadLau
         }
 
         var result = new TeamRunResult(run, layout.RunDir(run), squads, retroUrl, retroFile);
-        await PrivateFiles.WriteAllTextAsync(Path.Combine(layout.RunDir(run), "team-run.json"), JsonSerializer.Serialize(result, TeamRunJsonContext.Default.TeamRunResult) + "\n", cancellationToken);
+        await PrivateFiles.WriteAllTextAsync(Path.Combine(layout.RunDir(run), ResultFile), JsonSerializer.Serialize(result, TeamRunJsonContext.Default.TeamRunResult) + "\n", cancellationToken);
         return result;
     }
 
-    private async Task<(string Root, string FleetRun)> StartSquadAsync(TeamLayout layout, string run, RunIssue issue, CancellationToken cancellationToken)
+    private static string RetroTitle(string run) => $"Fleet retro: team run {run}";
+
+    /// <summary>The retro an orchestrator posted before it was stopped, before journaling that it had.</summary>
+    private async Task<string?> FindRetroAsync(string run, CancellationToken cancellationToken) =>
+        (await forge.ListIssuesAsync(new IssueQuery(Label: TeamLayout.RetroLabel, State: IssueState.All), cancellationToken))
+            .FirstOrDefault(i => i.Title == RetroTitle(run))?.Url;
+
+    /// <summary>
+    /// A squad of this run started before (journaled as started, or its own journal has a run: a start cut short between
+    /// the squad's launch and the journal): continued, not started again. Null for a squad never started.
+    /// </summary>
+    private async Task<(string Root, string FleetRun)?> AlreadyStartedAsync(TeamRunJournal journal, TeamLayout layout, string run, RunIssue issue, CancellationToken cancellationToken)
+    {
+        var root = layout.SquadRoot(run, issue.Number);
+        var fleetRun = journal.StartedSquad(issue.Number);
+        if (fleetRun is null && FleetRuns.Load(new FleetLayout(root)).RunId is { } begun)
+        {
+            fleetRun = begun;
+            await journal.SquadStartedAsync(run, issue.Number, begun, cancellationToken);
+        }
+
+        if (fleetRun is null)
+        {
+            return null;
+        }
+
+        await launcher.ContinueAsync(root, cancellationToken);
+        return (root, fleetRun);
+    }
+
+    private async Task<(string Root, string FleetRun)> StartSquadAsync(TeamLayout layout, string run, RunIssue issue, SquadStart start, CancellationToken cancellationToken)
     {
         var full = await forge.GetIssueAsync(issue.Number, cancellationToken);
-        var worktree = await new SquadWorktree().EnsureAsync(layout, issue.Number, settings.Base, cancellationToken);
+        var bundled = new List<BundledIssue>();
+        foreach (var member in issue.Bundled)
+        {
+            var text = await forge.GetIssueAsync(member.Number, cancellationToken);
+            bundled.Add(new BundledIssue(text.Number, text.Title, text.Url, IssueText(text)));
+        }
+
+        var worktree = await ApprovedWork.PrepareWorktreeAsync(layout, issue, start, GitCli.Default, cancellationToken);
+        if (start.PullRequestBase != settings.Base)
+        {
+            Say($"  #{issue.Number} stacked on {start.PullRequestBase}{(start.MergeIn.Count == 0 ? "" : $" with {string.Join(", ", start.MergeIn)} merged in")}: the approved work it needs is not merged yet");
+        }
+
         var squad = new SquadDefinition(
-            run, issue.Number, full.Title, full.Url, IssueText(full), layout.Repository, settings.Base, TeamLayout.Branch(issue.Number), worktree,
-            settings.Forge, settings.Developer, settings.Reviewer, settings.Sdet, settings.MaxIterations, settings.ReviewerLgtmCount, settings.CostCapUsd);
+            run, issue.Number, full.Title, full.Url, IssueText(full), layout.Repository, start.PullRequestBase, TeamLayout.Branch(issue.Number), worktree,
+            settings.Forge, settings.Developer, settings.Reviewer, settings.Sdet, settings.MaxIterations, settings.ReviewerLgtmCount, settings.CostCapUsd)
+        {
+            Bundled = bundled,
+            Checks = settings.Checks,
+        };
         var root = layout.SquadRoot(run, issue.Number);
-        SquadFleet.Write(root, squad, settings.FleetCommand, settings.RehearsalScript);
+        SquadFleet.Write(root, squad, settings.FleetCommand, settings.RehearsalScript, settings.NoMemory);
         var fleetRun = await launcher.LaunchAsync(root, cancellationToken);
         return (root, fleetRun);
     }
@@ -232,6 +359,7 @@ public sealed class TeamRunner(TeamRunSettings settings, IForge forge, ISquadLau
                 if (state.Ended is not null)
                 {
                     await PostAsync(issue.Number, async () => await SquadReporter.PostEngagementLogAsync(root, state, forge, StallAfter, cancellationToken));
+                    await launcher.ReleaseAsync(root, cancellationToken);
                 }
 
                 var publish = SquadPublisher.LatestUpTo(root, state.Iteration);

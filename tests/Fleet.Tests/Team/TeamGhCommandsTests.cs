@@ -58,7 +58,7 @@ public sealed partial class TeamGhCommandsTests : IAsyncLifetime
 
         (await FleetAsync("team", "plan", "--footprints", footprints)).ShouldBe(0);
         var afterPlan = _gh.Calls().Count;
-        (await FleetAsync("team", "run", "--rehearse", "--no-tmux")).ShouldBe(0);
+        (await FleetAsync("team", "run", "--rehearse", "--no-tmux", "--wait")).ShouldBe(0);
         var runCalls = _gh.Calls().Skip(afterPlan).ToList();
         runCalls[1].Line.ShouldStartWith("pr list --state open", customMessage: "the pre-flight comes before any squad starts");
         runCalls.FindIndex(c => c.Line.StartsWith("pr create", StringComparison.Ordinal)).ShouldBeGreaterThan(1);
