@@ -155,7 +155,7 @@ public static class TrendReport
         }
 
         var inv = CultureInfo.InvariantCulture;
-        var text = new StringBuilder().AppendLine().AppendLine("Interventions per issue by arm:");
+        var text = new System.Text.StringBuilder().AppendLine().AppendLine("Interventions per issue by arm:");
         foreach (var arm in arms)
         {
             var workers = arm.Sum(r => r.Workers);
