@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the pinned npm tools that fleet runs and tests against, into the project-local folder
 # .tools/npm (gitignored):
-#   @anthropic-ai/claude-code, @openai/codex  the real agent CLIs (rehearsal and end-to-end tests)
+#   @anthropic-ai/claude-code, @openai/codex  the real agent CLIs (rehearsal and end-to-end tests), pinned in
+#                                              src/Fleet.Core/Setup/agent-clis.pins (fleet setup installs the same)
 #   ajv                                        a real JSON Schema validator (schema tests)
 #   ccusage (+ its native linux-x64 binary)    the peer that fleet usage is compared with (scripts/compare-ccusage.sh,
 #                                              scripts/bench-usage.sh); 20.0.24 is the newest version that exists for both
@@ -11,9 +12,15 @@
 # env:   FLEET_TOOLS_DIR  install somewhere else than <repo>/.tools/npm
 set -euo pipefail
 
-PINS=(
-  "@anthropic-ai/claude-code@2.1.332"
-  "@openai/codex@0.171.0"
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/.." && pwd)"
+
+PINS=()
+while read -r pkg ver _exe; do
+  [[ -z "$pkg" || "$pkg" == \#* ]] && continue
+  PINS+=("$pkg@$ver")
+done < "$repo/src/Fleet.Core/Setup/agent-clis.pins"
+PINS+=(
   "ajv@8.20.0"
   "ccusage@20.0.24"
 )
@@ -22,8 +29,6 @@ if [[ "$(uname -s)" == "Linux" && "$(uname -m)" == "x86_64" ]]; then
   PINS+=("@ccusage/ccusage-linux-x64@20.0.24")
 fi
 
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-repo="$(cd "$here/.." && pwd)"
 prefix="${FLEET_TOOLS_DIR:-$repo/.tools/npm}"
 bin="$prefix/node_modules/.bin"
 

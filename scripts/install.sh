@@ -24,7 +24,7 @@ out=$(mktemp -d "${TMPDIR:-/tmp}/fleet-pack-XXXXXX")
 log="$out/pack.log"
 trap 'rm -rf "$out"' EXIT
 
-echo "== fleet $version ($([ "$rid" = linux-x64 ] && echo native linux-x64 || echo portable)): packing"
+echo "== fleet $version ($([ "$rid" = linux-x64 ] && echo native linux-x64 || echo portable)): building and packing"
 pack() {
   if ! dotnet pack src/Fleet.Cli -c Release --nologo -o "$out/nupkg" -p:FleetVersionFromGit=false -p:Version="$version" \
       -p:ToolPackageRuntimeIdentifiers="$rid" -p:RuntimeIdentifiers="$rid" "$@" >>"$log" 2>&1; then
@@ -33,8 +33,10 @@ pack() {
     exit 1
   fi
 }
-pack
+# One build: the platform's package (for linux-x64 the ahead-of-time compile). The tool's top-level package only
+# names the platform packages, so it is packed from that build without building again.
 pack -r "$rid"
+pack --no-build
 
 echo "== installing into $tool_path"
 mkdir -p "$tool_path"

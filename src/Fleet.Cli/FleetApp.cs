@@ -42,6 +42,8 @@ public static class FleetApp
         root.Subcommands.Add(DoctrineCommand.Create(console));
         root.Subcommands.Add(TeamCommand.Create(console));
         root.Subcommands.Add(StatusLineCommand.Create(console));
+        root.Subcommands.Add(SetupCommand.Create(console));
+        root.Subcommands.Add(SkillCommand.Create(console));
         root.Subcommands.Add(CompletionCommand.Create(console, () => root));
         return root;
     }

@@ -51,7 +51,20 @@ public sealed record DoctorNotifyJson(string UserFile, IReadOnlyList<string> Cha
 /// <summary>Agent data other local users can read, and the command that makes it private.</summary>
 public sealed record DoctorSharedJson(string Path, string Mode, string Fix);
 
+/// <summary>One pinned CLI after <c>fleet setup</c>; installed is false when it was already there.</summary>
+public sealed record SetupToolJson(string Name, string Package, string Version, string Path, bool Installed);
+
+/// <summary><c>fleet setup --json</c>: the tools folder, where fleet finds the CLIs, npm's log (null: nothing installed).</summary>
+public sealed record SetupJson(string ToolsDir, string Bin, string? Log, IReadOnlyList<SetupToolJson> Tools);
+
+/// <summary>One skill: action is installed, up to date, updated, kept (edited) or replaced (edited copy kept).</summary>
+public sealed record SkillJson(string Name, string Path, string Action);
+
+public sealed record SkillInstallJson(string Dir, IReadOnlyList<SkillJson> Skills);
+
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true)]
+[JsonSerializable(typeof(SetupJson))]
+[JsonSerializable(typeof(SkillInstallJson))]
 [JsonSerializable(typeof(ValidateJson))]
 [JsonSerializable(typeof(DryRunJson))]
 [JsonSerializable(typeof(InitJson))]

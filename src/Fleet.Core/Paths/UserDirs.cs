@@ -17,6 +17,9 @@ public sealed class UserDirs(Func<string, string?> getEnvironmentVariable)
     /// <summary>The user's settings: <c>notify.json</c>.</summary>
     public string ConfigDir => Resolve("XDG_CONFIG_HOME", ".config");
 
+    /// <summary>The agent CLIs <c>fleet setup</c> installs (an npm prefix): <c>$XDG_DATA_HOME/fleet/tools</c>.</summary>
+    public string ToolsDir => Path.Combine(DataDir, "tools");
+
     /// <summary>Internal-error logs, one file per failure.</summary>
     public string LogDir => Path.Combine(StateDir, "logs");
 

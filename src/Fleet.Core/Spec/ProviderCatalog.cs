@@ -6,11 +6,11 @@ namespace Fleet.Spec;
 /// </summary>
 public static class ProviderCatalog
 {
-    /// <summary>The claude release fleet is tested against (scripts/install-npm-tools.sh pins it).</summary>
-    public const string TestedClaudeVersion = "2.1.332";
+    /// <summary>The claude release fleet is tested against (its pin: <see cref="Setup.AgentCliPins"/>).</summary>
+    public static string TestedClaudeVersion => Setup.AgentCliPins.VersionOf("claude");
 
-    /// <summary>The codex release fleet is tested against (scripts/install-npm-tools.sh pins it).</summary>
-    public const string TestedCodexVersion = "0.171.0";
+    /// <summary>The codex release fleet is tested against (its pin: <see cref="Setup.AgentCliPins"/>).</summary>
+    public static string TestedCodexVersion => Setup.AgentCliPins.VersionOf("codex");
 
     /// <summary>Aliases claude resolves to its latest model of a family (<c>claude --help</c>: 'fable', 'opus', 'sonnet'; 'haiku' as documented).</summary>
     public static IReadOnlyList<string> ClaudeModelAliases { get; } = ["sonnet", "opus", "haiku", "fable"];

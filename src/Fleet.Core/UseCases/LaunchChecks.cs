@@ -10,7 +10,7 @@ namespace Fleet.UseCases;
 /// <summary>What must hold before a fleet starts; each failure is a refusal (exit 2) that says what to do, nothing started.</summary>
 public static class LaunchChecks
 {
-    /// <summary>Where the agent CLIs are looked for: the project-local install near the fleet or near fleet itself, then PATH.</summary>
+    /// <summary>Where the agent CLIs are looked for: a source checkout's install near the fleet or near fleet itself, then the user's (<c>fleet setup</c>), then PATH.</summary>
     public static IReadOnlyList<string> ToolSearchDirs(FleetHost host, string root)
     {
         ArgumentNullException.ThrowIfNull(host);
@@ -21,13 +21,15 @@ public static class LaunchChecks
     public static void RequireAgentClis(FleetHost host, ResolvedFleet fleet)
     {
         ArgumentNullException.ThrowIfNull(fleet);
+        var dirs = ToolSearchDirs(host, fleet.Root);
+        var userBin = AgentCliLocator.UserBin(host.UserDirs);
         var missing = fleet.Workers.Select(w => w.Provider).Where(p => p != Provider.Command).Distinct()
             .Select(ProviderCatalog.ExecutableOf)
-            .Where(name => AgentCliLocator.Find(name, ToolSearchDirs(host, fleet.Root)) is null)
+            .Where(name => AgentCliLocator.Find(name, dirs, userBin: userBin) is null)
             .ToList();
         if (missing.Count > 0)
         {
-            throw new FleetOperationException(string.Join("; ", missing.Select(AgentCliLocator.MissingMessage)) + "; nothing was started");
+            throw new FleetOperationException(string.Join("; ", missing.Select(name => AgentCliLocator.MissingMessage(name, dirs))) + "; nothing was started");
         }
     }
 

@@ -19,7 +19,7 @@ internal static class AgentCli
         return path;
     }
 
-    public static async Task<AgentRunResult> RunAsync(string exe, IEnumerable<string> args, string cwd, RehearsalEnvironment env, string home)
+    public static async Task<AgentRunResult> RunAsync(string exe, IEnumerable<string> args, string cwd, RehearsalEnvironment env, string home, IReadOnlyDictionary<string, string>? environment = null, TimeSpan? bound = null)
     {
         var psi = new ProcessStartInfo(exe)
         {
@@ -38,6 +38,10 @@ internal static class AgentCli
         psi.Environment["HOME"] = home;
         psi.Environment["TERM"] = "dumb";
         env.ApplyTo(psi);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            psi.Environment[name] = value;
+        }
 
         using var process = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {exe}");
         process.StandardInput.Close(); // as </dev/null: codex would otherwise read stdin into the prompt
@@ -45,7 +49,7 @@ internal static class AgentCli
         var stderr = process.StandardError.ReadToEndAsync();
         try
         {
-            await process.WaitForExitAsync().SlowTimeout();
+            await process.WaitForExitAsync().WaitAsync(bound ?? TestTimeouts.Slow, TestContext.Current.CancellationToken);
         }
         catch (Exception e) when (e is TimeoutException or OperationCanceledException)
         {

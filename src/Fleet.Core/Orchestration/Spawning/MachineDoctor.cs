@@ -38,7 +38,7 @@ public static class MachineDoctor
 
     /// <summary>Runs every check (the version queries in parallel, each with a short deadline).</summary>
     /// <param name="getEnvironmentVariable">The invocation's environment (PATH, TMUX, the keys, FLEET_TMUX_SOCKET).</param>
-    /// <param name="agentSearchDirs">Where to look for the project's pinned agent CLIs before PATH (see <see cref="AgentCliLocator"/>); null for its defaults.</param>
+    /// <param name="agentSearchDirs">Where to look for a source checkout's pinned agent CLIs before the user's and PATH (see <see cref="AgentCliLocator"/>); null for its defaults. Outside a checkout the install hint is <c>fleet setup</c>.</param>
     /// <param name="timeProvider">Time for the deadlines.</param>
     /// <param name="cancellationToken">Cancels the checks.</param>
     public static async Task<MachineDiagnosis> DiagnoseAsync(Func<string, string?> getEnvironmentVariable, IEnumerable<string>? agentSearchDirs, TimeProvider? timeProvider, CancellationToken cancellationToken)
@@ -46,6 +46,8 @@ public static class MachineDoctor
         ArgumentNullException.ThrowIfNull(getEnvironmentVariable);
         var path = getEnvironmentVariable("PATH") ?? string.Empty;
         var dirs = agentSearchDirs?.ToList();
+        var userBin = AgentCliLocator.UserBin(new Paths.UserDirs(getEnvironmentVariable));
+        var installAgents = AgentCliLocator.InstallCommand(dirs);
         const string apt = "sudo apt-get install ";
 
         Task<ToolInfo> Probe(string name, string? full, params string[] args) =>
@@ -57,8 +59,8 @@ public static class MachineDoctor
             (Probe("git", ToolProbe.FindOnPath("git", path)), true, apt + "git"),
             (Probe("sh", ToolProbe.FindOnPath("sh", path), "-c", "echo works"), true, apt + "dash"),
             (Probe("setsid", ToolProbe.FindOnPath("setsid", path)), true, apt + "util-linux"),
-            (Probe("claude", AgentCliLocator.Find("claude", dirs, path)), false, AgentCliLocator.InstallCommand),
-            (Probe("codex", AgentCliLocator.Find("codex", dirs, path)), false, AgentCliLocator.InstallCommand),
+            (Probe("claude", AgentCliLocator.Find("claude", dirs, path, userBin)), false, installAgents),
+            (Probe("codex", AgentCliLocator.Find("codex", dirs, path, userBin)), false, installAgents),
             (Probe("gh", ToolProbe.FindOnPath("gh", path)), false, apt + "gh"),
             (Probe("notify-send", ToolProbe.FindOnPath("notify-send", path), "--version"), false, apt + "libnotify-bin"),
         };
