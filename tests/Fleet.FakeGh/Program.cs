@@ -88,7 +88,8 @@ internal static partial class FakeGh
             ("pr", "list") => WithState(s => PrList(s, Parse("gh pr list", rest, ["--state", "--limit", "--json"], []))),
             ("pr", "view") => WithState(s => PrView(s, Parse("gh pr view", rest, ["--json"], []))),
             ("pr", "create") => WithState(s => PrCreate(s, Parse("gh pr create", rest, ["--head", "--base", "--title", "--body"], []))),
-            ("pr", "edit") => WithState(s => PrEdit(s, Parse("gh pr edit", rest, ["--body"], []))),
+            ("pr", "edit") => WithState(s => PrEdit(s, Parse("gh pr edit", rest, ["--body", "--base"], []))),
+            ("pr", "checks") => WithState(s => PrChecks(s, Parse("gh pr checks", rest, ["--json"], []))),
             ("pr", "review") => WithState(s => PrReview(s, Parse("gh pr review", rest, ["--body"], ["--approve", "--request-changes", "--comment"]))),
             ("pr", "comment") => WithState(s => PrComment(s, Parse("gh pr comment", rest, ["--body"], []))),
             ("pr", "merge") => WithState(s => PrMerge(s, Parse("gh pr merge", rest, ["--match-head-commit"], ["--squash", "--merge", "--rebase"]))),
@@ -189,6 +190,25 @@ internal static partial class FakeGh
         return 0;
     }
 
+    /// <summary>
+    /// The checks the state holds for the pull request's head commit (<c>checks.&lt;sha&gt;</c>: name, bucket, link), as
+    /// gh prints them; like gh, exit 1 when one failed, 8 when one is pending, and "no checks reported" when there are none.
+    /// </summary>
+    private static int PrChecks(JsonObject state, Args a)
+    {
+        var pr = FindPull(state, a.Number());
+        var runs = state["checks"]?[Str(pr, "headRefOid")] as JsonArray;
+        if (runs is null || runs.Count == 0)
+        {
+            throw new GhError($"no checks reported on the '{Str(pr, "headRefName")}' branch");
+        }
+
+        var fields = (a.One("--json") ?? "name,bucket").Split(',');
+        Print(new JsonArray([.. runs.OfType<JsonObject>().Select(r => (JsonNode)new JsonObject([.. fields.Select(f => KeyValuePair.Create(f, r[f]?.DeepClone()))]))]));
+        var buckets = runs.OfType<JsonObject>().Select(r => Str(r, "bucket")).ToList();
+        return buckets.Any(b => b is "fail" or "cancel") ? 1 : buckets.Any(b => b == "pending") ? 8 : 0;
+    }
+
     private static int PrView(JsonObject state, Args a)
     {
         var fields = Fields(a, PullFields);
@@ -245,6 +265,11 @@ internal static partial class FakeGh
         if (a.One("--body") is { } body)
         {
             pr["body"] = body;
+        }
+
+        if (a.One("--base") is { } baseBranch)
+        {
+            pr["baseRefName"] = baseBranch;
         }
 
         Console.Out.Write($"{RepoUrl(state)}/pull/{Num(pr)}\n");

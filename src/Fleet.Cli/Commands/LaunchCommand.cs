@@ -20,6 +20,7 @@ internal static class LaunchCommand
         var wait = new Option<bool>("--wait") { Description = "Follow the run to its end and exit with its outcome (0 success, 1 failed, 3 needs a person)." };
         var tmux = new Option<bool>("--tmux") { Description = "Run each worker in a window of the fleet's tmux session, fleet-<name>-<root key> (the default when tmux is installed)." };
         var noTmux = new Option<bool>("--no-tmux") { Description = "Run workers in the background; their readable views go to iterations/N/<id>.shim.log." };
+        var noMemory = NoMemoryOption();
         var placement = new Option<string?>("--placement")
         {
             Description = "With --dry-run: show the plan as if every worker had this placement: local, slurm (the sbatch argv), or kubernetes (the Job manifests; designed, not run: docs/scale-out.md).",
@@ -28,7 +29,7 @@ internal static class LaunchCommand
         var json = CommandHelpers.JsonOption();
         var command = new Command("launch", "Start a fleet: the orchestrator runs in the background; this prints the commands to watch, pause and kill it.")
         {
-            root, dryRun, rehearse, wait, tmux, noTmux, placement, json,
+            root, dryRun, rehearse, wait, tmux, noTmux, noMemory, placement, json,
         };
         command.Validators.Add(r =>
         {
@@ -85,6 +86,7 @@ internal static class LaunchCommand
             {
                 Rehearse = parse.GetValue(rehearse),
                 Tmux = parse.GetValue(tmux) ? TmuxPreference.Always : parse.GetValue(noTmux) ? TmuxPreference.Never : TmuxPreference.Auto,
+                NoMemory = parse.GetValue(noMemory),
             };
             var launched = await new LaunchFleet(CommandHelpers.Host(console)).RunAsync(request, cancellationToken);
             await RenderAsync(console, fleet, displayRoot, request.Rehearse, launched, parse.GetValue(json));
@@ -93,10 +95,16 @@ internal static class LaunchCommand
         return command;
     }
 
+    /// <summary>The memory experiment's control arm, for launch and team run alike.</summary>
+    internal static Option<bool> NoMemoryOption() => new("--no-memory")
+    {
+        Description = "Run without anything carried from earlier runs (no doctrine in the briefs, no allow rules from .fleet/gates.json, no preconditions; fleet.json's own rules stay): the control arm of the memory experiment (docs/flywheel.md).",
+    };
+
     private static async Task RenderAsync(ICliConsole console, ResolvedFleet fleet, string displayRoot, bool rehearse, LaunchFleetResult launched, bool json)
     {
         var (run, layout, orchestrator, spawner) = (launched.Run, launched.Layout, launched.Orchestrator, launched.Spawner);
-        var info = $"launched \"{fleet.Name}\" ({fleet.Type.Name()}, run {run}, orchestrator pid {orchestrator.Pid}{(rehearse ? $"; rehearsal: no model spend{(launched.RehearsalFile ? ", script rehearsal.json" : "")}" : "")})\n" +
+        var info = $"launched \"{fleet.Name}\" ({fleet.Type.Name()}, run {run}, orchestrator pid {orchestrator.Pid}{(rehearse ? $"; rehearsal: no model spend{(launched.RehearsalFile ? ", script rehearsal.json" : "")}" : "")}{(launched.NoMemory ? "; no-memory arm: nothing carried from earlier runs" : "")})\n" +
             $"  workers: {spawner.Reason}{(spawner.Mode == "tmux" ? $"; watch them with: fleet attach {displayRoot}" : "")}\n" +
             $"  status: fleet status {displayRoot}\n  pause:  fleet pause {displayRoot}\n  kill:   fleet kill {displayRoot}";
         if (json)

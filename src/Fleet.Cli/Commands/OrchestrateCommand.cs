@@ -65,7 +65,7 @@ internal static class OrchestrateCommand
                     Slurm = slurm,
                     Workspace = fleet.Type == FleetType.Worktree ? new WorktreeWorkspace(fleet) : null,
                     FleetCommand = SelfCommand.Argv(console),
-                    WorkerOptions = new WorkerRunOptions(server?.BaseUrl, ToolSearchDirs: LaunchChecks.ToolSearchDirs(CommandHelpers.Host(console), layout.Root)),
+                    WorkerOptions = new WorkerRunOptions(server?.BaseUrl, ToolSearchDirs: LaunchChecks.ToolSearchDirs(CommandHelpers.Host(console), layout.Root), NoMemory: FleetRuns.Load(layout).NoMemory),
                     Time = time,
                     Recorder = recorder,
                     LimitPolicy = LimitPolicyFor(console),
@@ -155,7 +155,7 @@ internal static class OrchestrateCommand
             ? Fleet.Limits.LimitPolicy.Default with { BackoffBase = TimeSpan.FromSeconds(seconds) }
             : Fleet.Limits.LimitPolicy.Default;
 
-    private static async Task WriteInfoAsync(FleetLayout layout, OrchestratorInfo info, CancellationToken cancellationToken)
+    internal static async Task WriteInfoAsync(FleetLayout layout, OrchestratorInfo info, CancellationToken cancellationToken)
     {
         var path = OrchestratorInfo.PathFor(layout);
         var temp = path + ".tmp";

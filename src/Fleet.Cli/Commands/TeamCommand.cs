@@ -5,6 +5,7 @@ using Fleet.Forge;
 using Fleet.Orchestration.Spawning;
 using Fleet.Paths;
 using Fleet.Rehearsal;
+using Fleet.State;
 using Fleet.Team;
 using Fleet.UseCases;
 using Fleet.Worktrees;
@@ -21,7 +22,8 @@ internal static class TeamCommand
     {
         var team = new Command("team", "Team mode: plan a backlog's parallel set, run a squad per issue (developer, adversarial reviewer, SDET, productivity engineer), merge what was approved.")
         {
-            Plan(console), Run(console), Merge(console), Publish(console),
+            Plan(console), Run(console), TeamRunCommands.Status(console), TeamRunCommands.Resume(console), TeamRunCommands.Kill(console), Merge(console), Publish(console),
+            TeamRunCommands.Orchestrate(console),
         };
         return team;
     }
@@ -47,10 +49,18 @@ internal static class TeamCommand
         var architectModel = new Option<string?>("--architect-model") { Description = "The architect's claude model (default: claude's default)." };
         var rehearse = new Option<bool>("--rehearse") { Description = "Run the architect against fleet's scripted endpoint on 127.0.0.1: no key, no spend." };
         var script = new Option<string?>("--script") { Description = "With --rehearse: the rehearsal script (default: the architect finds no overlap)." };
+        var noMemory = new Option<bool>("--no-memory") { Description = "Plan without the latest fleet-retro issue and the doctrine (the memory experiment's control arm, docs/flywheel.md)." };
+        var overlap = new Option<string>("--overlap")
+        {
+            Description = "Issues that change the same file: bundle (one squad, one pull request closing each; the default) or serialize (wave after wave, a pull request each).",
+            DefaultValueFactory = _ => OverlapModes.Default,
+        };
+        overlap.AcceptOnlyFromAmong([.. OverlapModes.All]);
+        var checks = new Option<string?>("--checks") { Description = "With a local forge: the checks command run in each squad's worktree after each publish (sh -c); its failure goes back to the developer and blocks approval." };
         var json = CommandHelpers.JsonOption();
         var command = new Command("plan", "Step 0, pre-flight (is anyone already on it?), the architect's footprints, and the waves: which issues run at once and why others wait. Writes plan.json, a file you may edit.")
         {
-            repo, issues, label, output, baseBranch, localForge, shared, footprints, developer, reviewer, sdet, maxIterations, costCap, architectModel, rehearse, script, json,
+            repo, issues, label, output, baseBranch, localForge, shared, footprints, developer, reviewer, sdet, maxIterations, costCap, architectModel, rehearse, script, overlap, checks, noMemory, json,
         };
         command.Validators.Add(r =>
         {
@@ -88,8 +98,12 @@ internal static class TeamCommand
                 Label = parse.GetValue(label),
                 SharedFolders = parse.GetValue(shared) ?? [],
                 Squad = squadSettings,
+                MaxSquads = SquadBound.ForThisMachine(),
                 FootprintsFile = footprintFile,
                 StateDir = layout.StateDir,
+                NoMemory = parse.GetValue(noMemory),
+                Overlap = parse.GetValue(overlap) ?? OverlapModes.Default,
+                ChecksCommand = parse.GetValue(checks),
             };
             var forge = OpenForge(forgeSettings, repository);
             var rehearsal = parse.GetValue(rehearse);
@@ -127,10 +141,15 @@ internal static class TeamCommand
         var script = new Option<string?>("--script") { Description = "With --rehearse: the squads' rehearsal script (default: the developer commits a change, the SDET reports, the reviewer approves)." };
         var tmux = new Option<bool>("--tmux") { Description = "Run each squad's workers in tmux windows (the default when tmux is installed)." };
         var noTmux = new Option<bool>("--no-tmux") { Description = "Run workers in the background." };
+        var wait = new Option<bool>("--wait") { Description = "Follow the run to its end (its progress on stderr) and exit with its outcome (0 all approved, 1 one was not, 3 one needs a person)." };
+        var noMemory = LaunchCommand.NoMemoryOption();
+        var merge = new Option<bool>("--merge") { Description = "Merge each wave's approved pull requests (team merge's rules: lgtm at the current head, checks green) before the next wave starts; without it, an issue that needs another is stacked on its branch." };
+        var maxSquads = new Option<int?>("--max-squads") { Description = "At most N squads of a wave at once; the others wait their turn (default: the plan's max_squads, from the planning machine's cores and memory)." };
+        var costCap = new Option<decimal?>("--cost-cap") { Description = "The whole run's cap, in US dollars: checked before each squad starts and, through each squad's share, before each of its spawns." };
         var json = CommandHelpers.JsonOption();
-        var command = new Command("run", "Run a plan wave by wave: a squad per issue (an iterative fleet), verdicts posted on each pull request, the run's retro posted with label fleet-retro.")
+        var command = new Command("run", "Start a plan's team run in the background (fleet team status|resume|kill): wave by wave, a squad per issue (an iterative fleet), verdicts posted on each pull request, the run's retro posted with label fleet-retro.")
         {
-            planArg, rehearse, script, tmux, noTmux, json,
+            planArg, rehearse, script, tmux, noTmux, merge, maxSquads, costCap, wait, noMemory, json,
         };
         command.Validators.Add(r =>
         {
@@ -142,6 +161,16 @@ internal static class TeamCommand
             if (r.GetValue(script) is not null && !r.GetValue(rehearse))
             {
                 r.AddError("--script is the rehearsal's script: it needs --rehearse");
+            }
+
+            if (r.GetValue(maxSquads) is < 1)
+            {
+                r.AddError("--max-squads: at least 1");
+            }
+
+            if (r.GetValue(costCap) is <= 0)
+            {
+                r.AddError("--cost-cap: more than 0");
             }
         });
         command.SetAction(async (parse, cancellationToken) =>
@@ -157,11 +186,16 @@ internal static class TeamCommand
             var byNumber = plan.Issues.ToDictionary(i => i.Number);
             var settings = new TeamRunSettings(
                 plan.Repo, plan.Base, plan.Forge,
-                [.. plan.Waves.Select(w => (IReadOnlyList<RunIssue>)[.. w.Issues.Select(n => new RunIssue(n, byNumber[n].Title, byNumber[n].Url, byNumber[n].Footprint.Needs, byNumber[n].Taken))])],
+                TeamRunWaves.From(plan),
                 plan.Squad.Developer, plan.Squad.Reviewer, plan.Squad.Sdet, plan.Squad.MaxIterations, plan.Squad.ReviewerLgtmCount, plan.Squad.CostCapUsd,
                 SelfCommand.Argv(console), rehearsalScript, planFile)
             {
                 Taken = [.. plan.Issues.Where(i => i.Taken is not null).Select(i => new RunIssue(i.Number, i.Title, i.Url, i.Footprint.Needs, i.Taken))],
+                NoMemory = parse.GetValue(noMemory),
+                MergeApproved = parse.GetValue(merge),
+                Checks = plan.Checks,
+                MaxSquads = parse.GetValue(maxSquads) ?? plan.MaxSquads ?? SquadBound.ForThisMachine(),
+                TeamCostCapUsd = parse.GetValue(costCap),
             };
             var forge = OpenForge(plan.Forge, plan.Repo);
             var check = await forge.CheckAsync(cancellationToken);
@@ -170,33 +204,23 @@ internal static class TeamCommand
                 throw new CliException($"{check.Message}; nothing was started");
             }
 
-            var launcher = new SquadLauncher(new LaunchFleet(CommandHelpers.Host(console)), settings.FleetCommand, parse.GetValue(rehearse), preference);
-            TeamRunResult result;
-            try
+            var started = await new StartTeamRun(CommandHelpers.Host(console)).RunAsync(settings, parse.GetValue(rehearse), preference, settings.FleetCommand, cancellationToken);
+            if (parse.GetValue(wait))
             {
-                result = await new TeamRunner(settings, forge, launcher, TimeProvider.System, Progress(console)).RunAsync(cancellationToken);
-            }
-            catch (Exception e) when (e is ForgeException or TeamException or GitException)
-            {
-                // Squads already started are ordinary fleets and go on without this process.
-                throw new CliException($"team run stopped: {e.Message}; squads already started go on (fleet ls shows them)", ExitCodes.Failed);
+                return await TeamRunCommands.FollowAsync(console, started.RunDir, parse.GetValue(json), cancellationToken);
             }
 
             if (parse.GetValue(json))
             {
-                await CommandHelpers.WriteJsonAsync(console, result, TeamRunJsonContext.Default.TeamRunResult);
+                await CommandHelpers.WriteJsonAsync(console, new TeamRunStartedJson(started.Run, started.RunDir, started.Orchestrator.Pid, RunArms.Of(RunArms.Journaled(settings.NoMemory))), TeamCliJsonContext.Default.TeamRunStartedJson);
             }
             else
             {
-                foreach (var squad in result.Squads)
-                {
-                    await console.Out.WriteLineAsync($"#{squad.Issue} {squad.Status}: {squad.Reason}{(squad.PullRequestUrl is null ? "" : $" — {squad.PullRequestUrl}")}");
-                }
-
-                await console.Out.WriteLineAsync($"team run {result.Run}: retro {result.RetroUrl ?? result.RetroFile}; merge what was approved with: fleet team merge {planFile}");
+                await console.Out.WriteLineAsync($"team run {started.Run} started in the background (orchestrator pid {started.Orchestrator.Pid}{(settings.NoMemory ? "; no-memory arm" : "")})");
+                await console.Out.WriteLineAsync($"  status: fleet team status {started.Run}\n  resume: fleet team resume {started.Run}\n  kill:   fleet team kill {started.Run}");
             }
 
-            return result.ExitCode;
+            return ExitCodes.Success;
         });
         return command;
     }
@@ -256,7 +280,7 @@ internal static class TeamCommand
     {
         var root = new Argument<string>("SQUAD_ROOT") { Description = "The squad's fleet root." };
         var iteration = new Option<int>("--iteration") { Description = "The iteration being published.", Required = true };
-        var command = new Command("publish", "Internal: a squad's publish worker (commit what was left, push, open or update the pull request).") { root, iteration };
+        var command = new Command("publish", "Internal: a squad's publish worker (commit what was left, push, open or update the pull request, wait for its checks).") { root, iteration };
         command.Hidden = true;
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -267,6 +291,10 @@ internal static class TeamCommand
                 var forge = OpenForge(squad.Forge, squad.Repository);
                 var record = await SquadPublisher.PublishAsync(squadRoot, parse.GetValue(iteration), forge, GitCli.Default, cancellationToken);
                 await console.Out.WriteLineAsync($"{(record.Created ? "opened" : "updated")} pull request #{record.PullRequest} ({record.Url}): {record.Commits} commits, head {record.Head}");
+                var checks = await SquadChecks.RunAsync(squadRoot, squad, record, forge, TimeProvider.System, cancellationToken);
+                await console.Out.WriteLineAsync(checks.IsGreen
+                    ? "checks: green"
+                    : $"checks: {checks.Status} ({checks.Summary}): the developer's and the reviewer's briefs say so, and this head cannot be approved");
                 return ExitCodes.Success;
             }
             catch (Exception e) when (e is TeamException or ForgeException or GitException or WorktreeException or InvalidDataException)
@@ -390,6 +418,10 @@ internal static class TeamCommand
     private static Action<string> Progress(ICliConsole console) => line => console.Error.WriteLine(line);
 }
 
+/// <summary><c>team run --json</c> without <c>--wait</c>: the run that was started.</summary>
+internal sealed record TeamRunStartedJson(string Run, string RunDir, int OrchestratorPid, string Arm);
+
 [System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true)]
 [System.Text.Json.Serialization.JsonSerializable(typeof(List<MergeDecision>))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(TeamRunStartedJson))]
 internal sealed partial class TeamCliJsonContext : System.Text.Json.Serialization.JsonSerializerContext;

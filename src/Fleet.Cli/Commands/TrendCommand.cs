@@ -44,6 +44,7 @@ internal static class TrendCommand
             else
             {
                 await HumanOutput.WriteAsync(console, TrendReport.Human(rows));
+                await console.Out.WriteAsync(TrendReport.Arms(rows));
             }
 
             return ExitCodes.Success;

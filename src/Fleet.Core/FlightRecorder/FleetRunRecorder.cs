@@ -30,10 +30,11 @@ public sealed class FleetRunRecorder(string databasePath, TimeProvider time) : I
         // <root>/iterations/<N>/<worker>.log: the journal is two folders up.
         var root = Path.GetDirectoryName(Path.GetDirectoryName(iterationDir));
         var journal = root is null ? null : new FleetLayout(root).JournalFile;
+        var arm = root is null ? null : FleetRuns.Load(new FleetLayout(root)).Arm;
         if (File.Exists(gateLog) || (journal is not null && File.Exists(journal)))
         {
             _store ??= await TelemetryStore.OpenAsync(databasePath, cancellationToken);
-            var gates = GateTelemetry.ReadLog(gateLog, new RunTags(recording.Run, recording.Fleet), PrivacyPolicy.Default)
+            var gates = GateTelemetry.ReadLog(gateLog, new RunTags(recording.Run, recording.Fleet) { Arm = arm }, PrivacyPolicy.Default)
                 .Concat(journal is null ? [] : GateTelemetry.FromJournal(journal, PrivacyPolicy.Default))
                 .ToList();
             await GateTelemetry.WriteAsync(_store, gates, cancellationToken);
@@ -49,7 +50,7 @@ public sealed class FleetRunRecorder(string databasePath, TimeProvider time) : I
         var ingestor = new TelemetryIngestor(_store, time);
         await ingestor.IngestAsync([recording.LogFile], new IngestOptions
         {
-            Tags = new RunTags(recording.Run, recording.Fleet, recording.Worker.Id, recording.Iteration, SquadIssue(root), recording.Rehearsal),
+            Tags = new RunTags(recording.Run, recording.Fleet, recording.Worker.Id, recording.Iteration, SquadIssue(root), recording.Rehearsal) { Arm = arm },
             Model = recording.Worker.Model,
             CodexBaseline = spec?.CodexBaseline,
             ClaudeBaseline = spec?.ClaudeBaseline,

@@ -207,6 +207,23 @@ public sealed partial class GhForge : IForge
         return await GetIssueAsync(NumberFromUrl(stdout, "issues", args), cancellationToken);
     }
 
+    public async Task<IReadOnlyList<ForgeCheckRun>> GetChecksAsync(int number, CancellationToken cancellationToken)
+    {
+        List<string> args = ["pr", "checks", Number(number), "--json", "name,bucket,link"];
+        var result = await RunAsync(ResolveOrThrow(args), args, cancellationToken);
+
+        // gh exits non-zero when a check fails (1) or is pending (8) and still prints the list; with no checks it says so.
+        if (result.Stdout.TrimStart().StartsWith('['))
+        {
+            return ParseArray(result.Stdout, args, e => new ForgeCheckRun(String(e, "name"), String(e, "bucket"), String(e, "link") is { Length: > 0 } link ? link : null));
+        }
+
+        return result.Stderr.Contains("no checks reported", StringComparison.OrdinalIgnoreCase) ? [] : throw Failure(args, result);
+    }
+
+    public Task SetPullRequestBaseAsync(int number, string baseBranch, CancellationToken cancellationToken) =>
+        RunCheckedAsync(["pr", "edit", Number(number), "--base", baseBranch], cancellationToken);
+
     /// <summary>gh's words with anything that looks like a GitHub token masked, so no message carries a secret.</summary>
     internal static string Redact(string text) => TokenPattern().Replace(text, m => m.Value[..Math.Min(4, m.Value.Length)] + "***");
 

@@ -51,6 +51,19 @@ public sealed record ForgePullRequest(
 /// <summary>A pull request to open: branch <see cref="Head"/> into <see cref="Base"/>.</summary>
 public sealed record NewPullRequest(string Head, string Base, string Title, string Body);
 
+/// <summary>
+/// One check of a pull request's head: <see cref="Bucket"/> is gh's word for its state (<c>pass</c>, <c>fail</c>,
+/// <c>pending</c>, <c>skipping</c>, <c>cancel</c>); <see cref="Log"/> the tail of its output when the forge keeps it.
+/// </summary>
+public sealed record ForgeCheckRun(string Name, string Bucket, string? Link = null, string? Log = null)
+{
+    public const string Pass = "pass";
+    public const string Fail = "fail";
+    public const string Pending = "pending";
+    public const string Skipping = "skipping";
+    public const string Cancel = "cancel";
+}
+
 /// <summary>Which issues to read: given numbers, or those with a label, or all in the state.</summary>
 public sealed record IssueQuery(IReadOnlyList<int>? Numbers = null, string? Label = null, IssueState State = IssueState.Open);
 
@@ -109,4 +122,10 @@ public interface IForge
     Task MergePullRequestAsync(int number, string expectedHeadSha, CancellationToken cancellationToken);
 
     Task<ForgeIssue> CreateIssueAsync(string title, string body, IReadOnlyList<string> labels, CancellationToken cancellationToken);
+
+    /// <summary>The checks of the pull request's current head (empty when it has none).</summary>
+    Task<IReadOnlyList<ForgeCheckRun>> GetChecksAsync(int number, CancellationToken cancellationToken);
+
+    /// <summary>Points the pull request at another base branch (a stacked one, when the branch it was on has merged).</summary>
+    Task SetPullRequestBaseAsync(int number, string baseBranch, CancellationToken cancellationToken);
 }

@@ -220,6 +220,45 @@ public sealed partial class LocalForge : IForge
             },
             cancellationToken);
 
+    public async Task<IReadOnlyList<ForgeCheckRun>> GetChecksAsync(int number, CancellationToken cancellationToken)
+    {
+        var record = await ReadPullAsync(number, cancellationToken);
+        var head = record.HeadSha ?? await HeadShaAsync(record.Head ?? "", cancellationToken);
+        return [.. (record.Checks ?? []).Where(c => head is not null && string.Equals(c.Head, head, StringComparison.OrdinalIgnoreCase))
+            .Select(c => new ForgeCheckRun(c.Name ?? "check", c.Bucket ?? ForgeCheckRun.Pending, c.Link, c.Log))];
+    }
+
+    /// <summary>Records a check's result for head commit <paramref name="head"/>, replacing an earlier result of the same check for that head.</summary>
+    public Task RecordCheckAsync(int number, string head, ForgeCheckRun check, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(check);
+        return UpdatePullAsync(
+            number,
+            (record, _) =>
+            {
+                var checks = record.Checks ??= [];
+                checks.RemoveAll(c => c.Name == check.Name && string.Equals(c.Head, head, StringComparison.OrdinalIgnoreCase));
+                checks.Add(new LocalCheckRecord { Name = check.Name, Bucket = check.Bucket, Head = head, Log = check.Log, Link = check.Link, At = Now });
+                return Task.CompletedTask;
+            },
+            cancellationToken);
+    }
+
+    public Task SetPullRequestBaseAsync(int number, string baseBranch, CancellationToken cancellationToken) =>
+        UpdatePullAsync(
+            number,
+            async (record, ct) =>
+            {
+                RequireOpen(number, record, "retarget");
+                if (await HeadShaAsync(baseBranch, ct) is null)
+                {
+                    throw new ForgeException($"cannot point pull request #{number} at {baseBranch}: no such branch in {RepositoryDir}");
+                }
+
+                record.Base = baseBranch;
+            },
+            cancellationToken);
+
     public async Task MergePullRequestAsync(int number, string expectedHeadSha, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(expectedHeadSha);

@@ -70,6 +70,25 @@ internal sealed class LocalPullRecord
     public List<LocalReviewRecord>? Reviews { get; set; }
 
     public List<LocalCommentRecord>? Comments { get; set; }
+
+    /// <summary>Checks recorded against head commits (a local forge has no CI of its own: team mode runs the plan's checks command).</summary>
+    public List<LocalCheckRecord>? Checks { get; set; }
+}
+
+internal sealed class LocalCheckRecord
+{
+    public string? Name { get; set; }
+
+    /// <summary>pass | fail | pending | skipping | cancel</summary>
+    public string? Bucket { get; set; }
+
+    public string? Head { get; set; }
+
+    public string? Log { get; set; }
+
+    public string? Link { get; set; }
+
+    public DateTimeOffset? At { get; set; }
 }
 
 internal sealed class LocalReviewRecord

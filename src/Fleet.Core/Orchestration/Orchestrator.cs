@@ -310,7 +310,8 @@ public sealed class Orchestrator
                 _shims?.Trim(keep.Count);
                 break;
             case ReadReview read:
-                _review = new ReviewRead(read.Iteration, ReviewVerdicts.Read(_layout.ReviewFile(read.Iteration)));
+                _review = new ReviewRead(read.Iteration, ReviewVerdicts.Capped(
+                    ReviewVerdicts.Read(_layout.ReviewFile(read.Iteration)), ReviewVerdicts.ReadBlock(_layout.LgtmBlockFile(read.Iteration))));
                 break;
             case Wait wait:
                 await WaitAsync(wait, wake, cancellationToken);

@@ -18,7 +18,11 @@ public sealed record RetroGateLine(string Id, int? Iteration, string Kind, strin
 
 public sealed record RetroWorker(string Worker, int Iterations, int? IterationsToApproval, decimal CostUsd, int Rework, int Interventions, IReadOnlyList<RetroVerdict> Verdicts, IReadOnlyList<RetroGateLine> Stalls, IReadOnlyList<RetroGateLine> Gates);
 
-public sealed record Retrospective(string Run, string? Fleet, RunTotals Totals, RunTotals? Previous, double StallSeconds, IReadOnlyList<RetroWorker> Workers, IReadOnlyList<RetroGateLine> RunGates, IReadOnlyList<GateRecommendation> Recommendations);
+public sealed record Retrospective(string Run, string? Fleet, RunTotals Totals, RunTotals? Previous, double StallSeconds, IReadOnlyList<RetroWorker> Workers, IReadOnlyList<RetroGateLine> RunGates, IReadOnlyList<GateRecommendation> Recommendations)
+{
+    /// <summary>The run's arm of the memory experiment (<see cref="RunArms"/>).</summary>
+    public string Arm { get; init; } = RunArms.Memory;
+}
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true)]
 [JsonSerializable(typeof(Retrospective))]
@@ -70,7 +74,7 @@ public static class RetroReport
         }).ToList();
         var runGates = pairs.Where(p => p.Worker is null).Select(p => p.Line).ToList();
         var previous = index > 0 ? Totals(Slice(index - 1), all) : null;
-        return new Retrospective(runId, state.FleetName, Totals(state, all), previous, stallAfter.TotalSeconds, workers, runGates, classification.Recommendations);
+        return new Retrospective(runId, state.FleetName, Totals(state, all), previous, stallAfter.TotalSeconds, workers, runGates, classification.Recommendations) { Arm = state.Arm };
     }
 
     public static string Markdown(Retrospective r)
@@ -78,7 +82,7 @@ public static class RetroReport
         ArgumentNullException.ThrowIfNull(r);
         var inv = CultureInfo.InvariantCulture;
         var md = new StringBuilder();
-        md.AppendLine(inv, $"# Retrospective: {r.Fleet ?? "fleet"}, run {r.Run}").AppendLine();
+        md.AppendLine(inv, $"# Retrospective: {r.Fleet ?? "fleet"}, run {r.Run} ({r.Arm} arm)").AppendLine();
         md.AppendLine("| | this run" + (r.Previous is { } p0 ? $" | previous ({p0.Run})" : "") + " |").AppendLine(r.Previous is null ? "|---|---|" : "|---|---|---|");
         void Row(string name, Func<RunTotals, string> value) => md.AppendLine(string.Create(inv, $"| {name} | {value(r.Totals)}") + (r.Previous is { } p ? $" | {value(p)}" : "") + " |");
         Row("iterations", t => t.Iterations.ToString(inv));

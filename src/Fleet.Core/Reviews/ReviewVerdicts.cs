@@ -23,6 +23,21 @@ public static partial class ReviewVerdicts
         return Parse(File.ReadAllText(reviewFile));
     }
 
+    /// <summary>
+    /// The verdict that counts when a worker blocked approval (<paramref name="block"/>: why; null: nothing blocks): an lgtm
+    /// becomes iterate with the block as its reason; iterate and escalate stand.
+    /// </summary>
+    public static ReviewVerdict Capped(ReviewVerdict verdict, string? block)
+    {
+        ArgumentNullException.ThrowIfNull(verdict);
+        return verdict.Verdict == Lgtm && !string.IsNullOrWhiteSpace(block)
+            ? new ReviewVerdict(Iterate, Shorten($"lgtm refused: {block.Trim()}"), $"{verdict.Source} (lgtm blocked)")
+            : verdict;
+    }
+
+    /// <summary>The block a worker wrote for the iteration (<see cref="FleetLayout.LgtmBlockFile"/>), or null.</summary>
+    public static string? ReadBlock(string blockFile) => File.Exists(blockFile) ? File.ReadAllText(blockFile) : null;
+
     public static ReviewVerdict Parse(string text)
     {
         ArgumentNullException.ThrowIfNull(text);

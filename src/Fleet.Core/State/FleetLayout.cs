@@ -28,6 +28,12 @@ public sealed class FleetLayout(string root)
 
     public string ReviewFile(int iteration) => Path.Combine(IterationDir(iteration), "review.md");
 
+    /// <summary>
+    /// Written by a worker of the iteration (a team squad's publish, when the checks are red): why this iteration's
+    /// work may not be approved. While it exists, an lgtm for the iteration counts as iterate.
+    /// </summary>
+    public string LgtmBlockFile(int iteration) => Path.Combine(IterationDir(iteration), "lgtm-blocked.md");
+
     public string PausedFile => Path.Combine(Root, ".paused");
 
     /// <summary><c>.fleet/continue-now</c>: a person asked (<c>fleet resume</c>) to continue limited workers without waiting for the reset.</summary>

@@ -42,7 +42,8 @@ public static class FleetRuns
     /// fleet.json is snapshotted to <c>.fleet/launch.json</c> (edits apply from the next launch), and the journal
     /// gets its <c>run_started</c> entry.
     /// </summary>
-    public static async Task<string> BeginAsync(FleetLayout layout, string fleetName, string fleetType, string spawnMode, bool rehearse, TimeProvider time, CancellationToken cancellationToken)
+    /// <param name="noMemory">The run is the experiment's no-memory arm (<see cref="RunArms"/>): journaled, so every process of the run reads it.</param>
+    public static async Task<string> BeginAsync(FleetLayout layout, string fleetName, string fleetType, string spawnMode, bool rehearse, TimeProvider time, CancellationToken cancellationToken, bool noMemory = false)
     {
         ArgumentNullException.ThrowIfNull(layout);
         var previous = Load(layout);
@@ -77,6 +78,7 @@ public static class FleetRuns
             FleetType = fleetType,
             SpawnMode = spawnMode,
             Rehearsal = rehearse ? "yes" : null,
+            Arm = RunArms.Journaled(noMemory),
         }, cancellationToken);
         return run;
     }

@@ -71,6 +71,9 @@ public sealed record JournalEntry
 
     public string? Rehearsal { get; init; }
 
+    /// <summary>run_started: <c>no-memory</c> for a run launched without anything carried from earlier runs; absent for the memory arm.</summary>
+    public string? Arm { get; init; }
+
     /// <summary>verdict: where it came from (<c>review.md</c>, or <c>no verdict</c> when the file was missing or ambiguous).</summary>
     public string? Source { get; init; }
 

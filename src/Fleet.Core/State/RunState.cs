@@ -67,6 +67,12 @@ public sealed class RunState
 
     public string? Rehearsal { get; private set; }
 
+    /// <summary>The run's arm of the memory experiment: <see cref="RunArms.NoMemory"/> or <see cref="RunArms.Memory"/>.</summary>
+    public string Arm { get; private set; } = RunArms.Memory;
+
+    /// <summary>True when the run carries nothing from earlier runs (no doctrine, no repository allow rules, no preconditions).</summary>
+    public bool NoMemory => Arm == RunArms.NoMemory;
+
     public DateTimeOffset? StartedAt { get; private set; }
 
     /// <summary>The iteration in progress (or the last one), 0 before the first.</summary>
@@ -139,6 +145,7 @@ public sealed class RunState
                 _workers.Clear();
                 Verdicts.Clear();
                 (RunId, FleetName, FleetType, SpawnMode, Rehearsal, StartedAt) = (e.Run, e.Fleet, e.FleetType, e.SpawnMode, e.Rehearsal, e.Ts);
+                Arm = RunArms.Of(e.Arm);
                 (Iteration, Paused, PauseReason, Escalated, CostCapReached, Ended, Spent, ResumedAtIteration) = (0, false, null, false, false, null, 0m, null);
                 break;
             case JournalTypes.IterationStarted:

@@ -38,6 +38,16 @@ public sealed record SquadDefinition(
 {
     public const string FileName = "squad.json";
 
+    /// <summary>The other issues of the squad's bundle (none: the squad does <see cref="Issue"/> alone); its pull request closes each.</summary>
+    public IReadOnlyList<BundledIssue> Bundled { get; init; } = [];
+
+    /// <summary>The checks the publish worker waits for after each publish; null: none (a squad written before checks existed).</summary>
+    public ChecksSettings? Checks { get; init; }
+
+    /// <summary>Every issue the squad's pull request closes: its own first, then the bundled ones.</summary>
+    [JsonIgnore]
+    public IReadOnlyList<int> AllIssues => [Issue, .. Bundled.Select(b => b.Number)];
+
     public static string PathIn(string squadRoot) => System.IO.Path.Combine(squadRoot, FileName);
 
     public static SquadDefinition Load(string squadRoot)
@@ -58,6 +68,15 @@ public sealed record SquadDefinition(
         Doctrine.DoctrineFiles.WriteAtomic(PathIn(squadRoot), JsonSerializer.Serialize(this, TeamJsonContext.Default.SquadDefinition) + "\n");
 }
 
+/// <summary>One more issue a bundle's squad does, as its briefs quote it.</summary>
+public sealed record BundledIssue(int Number, string Title, string Url, string Text);
+
+/// <summary>The checks of one published head: what they said, and where the checks command's output is kept (local forge).</summary>
+public sealed record ChecksRecord(int Iteration, string Head, string Status, IReadOnlyList<ForgeCheckRunRecord> Checks, string? LogFile);
+
+/// <summary>One check in <see cref="ChecksRecord"/>.</summary>
+public sealed record ForgeCheckRunRecord(string Name, string Bucket, string? Link);
+
 /// <summary>What the publish worker did in one iteration: the pull request and the head commit it published.</summary>
 public sealed record PublishRecord(int Iteration, int PullRequest, string Url, string Head, int Commits, bool Created);
 
@@ -71,4 +90,5 @@ public sealed record PostedRecord(int Iteration, string Verdict, int PullRequest
 [JsonSerializable(typeof(SquadDefinition))]
 [JsonSerializable(typeof(PublishRecord))]
 [JsonSerializable(typeof(PostedRecord))]
+[JsonSerializable(typeof(ChecksRecord))]
 public sealed partial class TeamJsonContext : JsonSerializerContext;

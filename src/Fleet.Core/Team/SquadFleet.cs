@@ -31,10 +31,16 @@ public static class SquadFleet
     public static readonly IReadOnlyList<string> DeveloperAllow =
         ["Bash(git add:*)", "Bash(git commit:*)", "Bash(git status:*)", "Bash(git diff:*)", "Bash(git log:*)"];
 
-    public static string FleetName(int issue) => TeamLayout.SquadName(issue);
+    /// <summary>The squad's fleet name, which names its tmux server too (<see cref="SquadTmux.FleetName"/>).</summary>
+    public static string FleetName(SquadDefinition squad)
+    {
+        ArgumentNullException.ThrowIfNull(squad);
+        return SquadTmux.FleetName(squad.Repository, squad.TeamRun, squad.Issue);
+    }
 
     /// <param name="fleetCommand">How the publish worker runs fleet (argv prefix).</param>
-    public static void Write(string squadRoot, SquadDefinition squad, IReadOnlyList<string> fleetCommand, string? rehearsalScript)
+    /// <param name="noMemory">The no-memory arm: the repository's doctrine, allow rules and preconditions are not copied in.</param>
+    public static void Write(string squadRoot, SquadDefinition squad, IReadOnlyList<string> fleetCommand, string? rehearsalScript, bool noMemory = false)
     {
         ArgumentNullException.ThrowIfNull(squad);
         ArgumentNullException.ThrowIfNull(fleetCommand);
@@ -42,7 +48,7 @@ public static class SquadFleet
         squad.Save(squadRoot);
         var spec = new FleetSpec
         {
-            FleetName = FleetName(squad.Issue),
+            FleetName = FleetName(squad),
             Type = FleetType.Iterative,
             Config = new FleetConfig { MaxConcurrent = 1 },
             Workers =
@@ -67,10 +73,13 @@ public static class SquadFleet
         WriteBrief(layout, Developer, DeveloperBrief(squad));
         WriteBrief(layout, Sdet, SdetBrief(squad, layout));
         WriteBrief(layout, Reviewer, ReviewerBrief(squad, layout));
-        CopyDoctrine(squad.Repository, squadRoot);
+        if (!noMemory)
+        {
+            CopyDoctrine(squad.Repository, squadRoot);
+        }
         if (rehearsalScript is not null)
         {
-            File.WriteAllText(layout.RehearsalFile, rehearsalScript);
+            File.WriteAllText(layout.RehearsalFile, TeamRehearsalScript.ForSquad(rehearsalScript, squad.Issue));
         }
     }
 
@@ -118,8 +127,50 @@ public static class SquadFleet
         }
     }
 
-    private static string IssueHeader(SquadDefinition s) =>
-        $"# Issue #{s.Issue}: {s.Title}\n\n{s.IssueUrl}\n\n{s.IssueText.Trim()}\n";
+    private static string IssueHeader(SquadDefinition s)
+    {
+        if (s.Bundled.Count == 0)
+        {
+            return $"# Issue #{s.Issue}: {s.Title}\n\n{s.IssueUrl}\n\n{s.IssueText.Trim()}\n";
+        }
+
+        // A bundle: every issue whole, so each one's acceptance is in front of every role.
+        var issues = string.Join(", ", s.AllIssues.Select(n => $"#{n}"));
+        var text = new StringBuilder(string.Create(CultureInfo.InvariantCulture, $"# A bundle of {s.AllIssues.Count} issues: {issues}\n\n"));
+        text.AppendLine(CultureInfo.InvariantCulture, $"These issues change the same files, so one squad does them together in one pull request that closes each ({issues}).");
+        text.AppendLine("Each issue's acceptance must hold; the verdict covers every one of them.");
+        text.AppendLine(CultureInfo.InvariantCulture, $"\n## Issue #{s.Issue}: {s.Title}\n\n{s.IssueUrl}\n\n{s.IssueText.Trim()}");
+        foreach (var issue in s.Bundled)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"\n## Issue #{issue.Number}: {issue.Title}\n\n{issue.Url}\n\n{issue.Text.Trim()}");
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>The heading <see cref="ChecksGate.BriefSection"/> starts with: where a brief's checks section begins.</summary>
+    private const string ChecksHeading = "## The pull request's checks are not green";
+
+    /// <summary>
+    /// Puts <paramref name="section"/> at the end of a worker's prompt.md in place of the previous one (none when null). The
+    /// orchestrator reads prompt.md again at every iteration, so the next brief carries it; the rest of the file, a person's
+    /// edits included, stays.
+    /// </summary>
+    public static void ReplaceChecksSection(FleetLayout layout, string worker, string? section)
+    {
+        ArgumentNullException.ThrowIfNull(layout);
+        var file = layout.PromptFile(worker);
+        var text = File.Exists(file) ? File.ReadAllText(file) : string.Empty;
+        var at = text.IndexOf("\n" + ChecksHeading, StringComparison.Ordinal);
+        var kept = (at >= 0 ? text[..at] : text).TrimEnd() + "\n";
+        var updated = section is null ? kept : $"{kept}\n{section.Trim()}\n";
+        if (updated != text)
+        {
+            DoctrineFiles.WriteAtomic(file, updated);
+        }
+    }
+
+    private static string Closes(SquadDefinition s) => string.Join(", ", s.AllIssues.Select(n => $"\"Closes #{n}\""));
 
     internal static string DeveloperBrief(SquadDefinition s)
     {
@@ -129,7 +180,7 @@ public static class SquadFleet
         text.AppendLine();
         text.AppendLine(CultureInfo.InvariantCulture, $"You work in the git worktree {s.Worktree}, on branch {s.Branch} (made from {s.Base}). Build what the issue asks, with tests where the");
         text.AppendLine("repository has them. Commit your work on this branch with clear messages (git add, git commit). Do not push and do not open a pull request:");
-        text.AppendLine(CultureInfo.InvariantCulture, $"fleet opens it, with \"Closes #{s.Issue}\", when you finish. An SDET then drives your change like a user and an adversarial reviewer");
+        text.AppendLine(CultureInfo.InvariantCulture, $"fleet opens it, with {Closes(s)}, when you finish. An SDET then drives your change like a user and an adversarial reviewer");
         text.AppendLine("tries to break it; from the second iteration on, the reviewer's fixes for you follow this brief.");
         return text.ToString();
     }

@@ -53,7 +53,8 @@ public static class SquadPublisher
         }
         else
         {
-            var pr = await forge.CreatePullRequestAsync(new NewPullRequest(squad.Branch, squad.Base, $"{squad.Title} (#{squad.Issue})", Body(squad)), cancellationToken);
+            var title = squad.Bundled.Count == 0 ? $"{squad.Title} (#{squad.Issue})" : $"{squad.Title} and {squad.Bundled.Count} more ({string.Join(", ", squad.AllIssues.Select(n => $"#{n}"))})";
+            var pr = await forge.CreatePullRequestAsync(new NewPullRequest(squad.Branch, squad.Base, title, Body(squad)), cancellationToken);
             (number, url, created) = (pr.Number, pr.Url, true);
         }
 
@@ -86,8 +87,8 @@ public static class SquadPublisher
     public static string Body(SquadDefinition squad)
     {
         ArgumentNullException.ThrowIfNull(squad);
-        return string.Create(CultureInfo.InvariantCulture, $"Closes #{squad.Issue}\n\n") +
-            $"Opened by fleet team mode (team run {squad.TeamRun}) for {squad.IssueUrl}.\n\n" +
+        return string.Concat(squad.AllIssues.Select(n => string.Create(CultureInfo.InvariantCulture, $"Closes #{n}\n"))) + "\n" +
+            $"Opened by fleet team mode (team run {squad.TeamRun}) for {string.Join(", ", [squad.IssueUrl, .. squad.Bundled.Select(b => b.Url)])}.\n\n" +
             $"Squad: developer {squad.Developer.Name()}; adversarial reviewer {squad.Reviewer.Name()}; SDET {squad.Sdet.Name()}.\n" +
             $"The reviewer's verdict is posted as a review and kept below as a `{VerdictTrailer.Key}` trailer, with the head commit it covers.\n";
     }

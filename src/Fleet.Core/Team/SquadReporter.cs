@@ -47,18 +47,31 @@ public static class SquadReporter
 
             var head = publish.Iteration == verdict.Iteration ? publish.Head : null;
             var shortHead = head is null ? "no new head" : $"head {head[..Math.Min(12, head.Length)]}";
-            var sdetFile = Path.Combine(squadRoot, SquadFleet.SdetReport(verdict.Iteration));
-            var sdet = File.Exists(sdetFile)
-                ? (await File.ReadAllTextAsync(sdetFile, cancellationToken)).Trim()
-                : $"(the SDET wrote no report: {SquadFleet.SdetReport(verdict.Iteration)} is missing)";
-            await forge.CommentOnPullRequestAsync(publish.PullRequest,
-                $"**SDET report, iteration {verdict.Iteration}** ({squad.Sdet.Name()}, {shortHead})\n\n{sdet}\n", cancellationToken);
+            // Each post has a marker of its own, written as soon as the forge took it: a poster stopped between two posts
+            // (the team orchestrator killed) goes on with the next one when it runs again, never repeating one.
+            var iteration = verdict.Iteration.ToString(CultureInfo.InvariantCulture);
+            var sdetPosted = PostedFile(squadRoot, iteration + ".sdet");
+            if (!File.Exists(sdetPosted))
+            {
+                var sdetFile = Path.Combine(squadRoot, SquadFleet.SdetReport(verdict.Iteration));
+                var sdet = File.Exists(sdetFile)
+                    ? (await File.ReadAllTextAsync(sdetFile, cancellationToken)).Trim()
+                    : $"(the SDET wrote no report: {SquadFleet.SdetReport(verdict.Iteration)} is missing)";
+                await forge.CommentOnPullRequestAsync(publish.PullRequest,
+                    $"**SDET report, iteration {verdict.Iteration}** ({squad.Sdet.Name()}, {shortHead})\n\n{sdet}\n", cancellationToken);
+                Mark(sdetPosted);
+            }
 
-            var reviewFile = layout.ReviewFile(verdict.Iteration);
-            var review = File.Exists(reviewFile) ? (await File.ReadAllTextAsync(reviewFile, cancellationToken)).Trim() : $"(no review file: {verdict.Reason})";
-            var approve = verdict.Verdict == ReviewVerdicts.Lgtm;
-            await forge.ReviewPullRequestAsync(publish.PullRequest, approve ? ReviewState.Approved : ReviewState.ChangesRequested,
-                $"**Fleet review, iteration {verdict.Iteration}: verdict {verdict.Verdict}** (adversarial reviewer {squad.Reviewer.Name()}, {shortHead})\n\n{review}\n", cancellationToken);
+            var reviewPosted = PostedFile(squadRoot, iteration + ".review");
+            if (!File.Exists(reviewPosted))
+            {
+                var reviewFile = layout.ReviewFile(verdict.Iteration);
+                var review = File.Exists(reviewFile) ? (await File.ReadAllTextAsync(reviewFile, cancellationToken)).Trim() : $"(no review file: {verdict.Reason})";
+                var approve = verdict.Verdict == ReviewVerdicts.Lgtm;
+                await forge.ReviewPullRequestAsync(publish.PullRequest, approve ? ReviewState.Approved : ReviewState.ChangesRequested,
+                    $"**Fleet review, iteration {verdict.Iteration}: verdict {verdict.Verdict}** (adversarial reviewer {squad.Reviewer.Name()}, {shortHead})\n\n{review}\n", cancellationToken);
+                Mark(reviewPosted);
+            }
 
             var pr = await forge.GetPullRequestAsync(publish.PullRequest, cancellationToken);
             var trailer = new VerdictTrailer(verdict.Verdict, squad.Reviewer.Name(), verdict.Iteration, head);
@@ -71,6 +84,12 @@ public static class SquadReporter
         }
 
         return posted;
+    }
+
+    private static void Mark(string marker)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(marker)!);
+        Doctrine.DoctrineFiles.WriteAtomic(marker, "{\"posted\":true}\n");
     }
 
     /// <summary>The productivity engineer's report, once the squad's run has ended: its retro, on the pull request.</summary>

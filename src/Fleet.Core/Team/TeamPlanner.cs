@@ -27,8 +27,20 @@ public sealed record TeamPlanRequest
     /// <summary>Footprints a person wrote (the architect's answer format); null: the architect agent gives them.</summary>
     public string? FootprintsFile { get; init; }
 
+    /// <summary>At most this many squads at once, kept in the plan (<see cref="TeamPlan.MaxSquads"/>); null: none kept.</summary>
+    public int? MaxSquads { get; init; }
+
+    /// <summary>Issues that change the same file: one bundle (<see cref="OverlapModes.Bundle"/>) or wave after wave.</summary>
+    public string Overlap { get; init; } = OverlapModes.Default;
+
+    /// <summary>The checks command each squad runs in its worktree after each publish on a local forge; null: none.</summary>
+    public string? ChecksCommand { get; init; }
+
     /// <summary>Where this planning keeps its files (the architect's raw output).</summary>
     public required string StateDir { get; init; }
+
+    /// <summary>The memory experiment's control arm: the latest retro and the doctrine are not read.</summary>
+    public bool NoMemory { get; init; }
 }
 
 /// <summary>
@@ -75,9 +87,9 @@ public sealed class TeamPlanner(IForge forge, Func<ArchitectRequest, Cancellatio
             Say($"#{number} is taken: {by!.Reason}{(by.Url is null ? "" : $" ({by.Url})")}");
         }
 
-        var (retroRef, retroSummary) = await LatestRetroAsync(cancellationToken);
+        var (retroRef, retroSummary) = request.NoMemory ? (null, null) : await LatestRetroAsync(cancellationToken);
         var doctrineFile = DoctrineFiles.Doctrine(repo);
-        var doctrine = File.Exists(doctrineFile) ? await File.ReadAllTextAsync(doctrineFile, cancellationToken) : null;
+        var doctrine = !request.NoMemory && File.Exists(doctrineFile) ? await File.ReadAllTextAsync(doctrineFile, cancellationToken) : null;
         Say(retroRef is null ? "no earlier retro" : $"read the latest retro: {retroRef}");
 
         var free = issues.Where(i => taken[i.Number] is null).ToList();
@@ -94,8 +106,9 @@ public sealed class TeamPlanner(IForge forge, Func<ArchitectRequest, Cancellatio
             i.Number, i.Title, i.Url,
             byIssue.TryGetValue(i.Number, out var f) ? f : new IssueFootprint(i.Number, [], [], [], []),
             taken[i.Number])).ToList();
-        return TeamPlan.Create(repo, baseBranch, request.Forge, time.GetUtcNow(), request.SharedFolders, request.Squad, planned, retroRef,
-            doctrine is null ? null : doctrineFile);
+        var plan = TeamPlan.Create(repo, baseBranch, request.Forge, time.GetUtcNow(), request.SharedFolders, request.Squad, planned, retroRef,
+            doctrine is null ? null : doctrineFile, request.Overlap);
+        return plan with { Checks = plan.Checks with { Command = request.ChecksCommand }, MaxSquads = request.MaxSquads };
     }
 
     /// <summary>Step 0: every check a squad would otherwise trip over mid-run; the first failure stops with its text.</summary>

@@ -7,13 +7,23 @@ using Fleet.Orchestration;
 using Fleet.Paths;
 using Fleet.Retro;
 using Fleet.State;
-using Fleet.UseCases;
 using Fleet.Worktrees;
 
 namespace Fleet.Team;
 
 /// <summary>One issue as a team run takes it from the plan.</summary>
-public sealed record RunIssue(int Number, string Title, string Url, IReadOnlyList<int> Needs, TakenBy? Taken);
+public sealed record RunIssue(int Number, string Title, string Url, IReadOnlyList<int> Needs, TakenBy? Taken)
+{
+    /// <summary>The other issues of this issue's bundle: one squad does them all, on this issue's branch, in one pull request.</summary>
+    public IReadOnlyList<RunIssue> Bundled { get; init; } = [];
+
+    [JsonIgnore]
+    public IReadOnlyList<int> AllNumbers => [Number, .. Bundled.Select(b => b.Number)];
+
+    /// <summary>What the squad needs from outside it: every member's needs, less the members.</summary>
+    [JsonIgnore]
+    public IReadOnlyList<int> AllNeeds => [.. Needs.Concat(Bundled.SelectMany(b => b.Needs)).Except(AllNumbers).Distinct().Order()];
+}
 
 /// <summary>What a team run does: the plan's waves and the squads' settings.</summary>
 public sealed record TeamRunSettings(
@@ -33,6 +43,21 @@ public sealed record TeamRunSettings(
 {
     /// <summary>Issues the plan found taken (someone is already on them): never started, listed in the results and the retro.</summary>
     public IReadOnlyList<RunIssue> Taken { get; init; } = [];
+
+    /// <summary>The memory experiment's no-memory arm: squads get no doctrine, allow rules or preconditions from the repository.</summary>
+    public bool NoMemory { get; init; }
+
+    /// <summary><c>--merge</c>: each wave's approved pull requests are merged (team merge's rules) before the next wave starts.</summary>
+    public bool MergeApproved { get; init; }
+
+    /// <summary>The checks each squad waits for after each publish.</summary>
+    public ChecksSettings Checks { get; init; } = new();
+
+    /// <summary><c>--max-squads</c>: at most this many squads of a wave run at once, the others wait their turn; null: no bound.</summary>
+    public int? MaxSquads { get; init; }
+
+    /// <summary><c>--cost-cap</c>: the whole run's cap; each squad's fleet gets a share of what is left (<see cref="TeamBudget"/>).</summary>
+    public decimal? TeamCostCapUsd { get; init; }
 }
 
 /// <summary>How one issue's squad ended (or why it never started).</summary>
@@ -81,54 +106,81 @@ public sealed class TeamRunner(TeamRunSettings settings, IForge forge, ISquadLau
 {
     private static readonly TimeSpan StallAfter = TimeSpan.FromMinutes(10);
 
-    public async Task<TeamRunResult> RunAsync(CancellationToken cancellationToken)
+    /// <summary>Each issue's outcome, in the run's folder, once the run has ended.</summary>
+    public const string ResultFile = "team-run.json";
+
+    public Task<TeamRunResult> RunAsync(CancellationToken cancellationToken) => RunAsync(TeamLayout.NewRunId(time.GetUtcNow()), cancellationToken);
+
+    /// <summary>
+    /// Runs <paramref name="run"/>, or goes on with it after its orchestrator stopped: squads its journal (or their own
+    /// journals) say were started are followed, never started again; posts already made are not made again.
+    /// </summary>
+    public async Task<TeamRunResult> RunAsync(string run, CancellationToken cancellationToken)
     {
         var layout = new TeamLayout(settings.Repository);
-        var run = TeamLayout.NewRunId(time.GetUtcNow());
         PrivateFiles.CreateDirectory(layout.RunDir(run));
+        var journal = new TeamRunJournal(layout.RunDir(run), time);
         var outcomes = new Dictionary<int, SquadOutcome>();
+        var work = new ApprovedWork(settings.Repository, settings.Base, settings.Forge, forge, GitCli.Default, Say);
         var waveNumber = 0;
         foreach (var wave in settings.Waves)
         {
             waveNumber++;
             Say($"wave {waveNumber}: {string.Join(", ", wave.Select(i => $"#{i.Number}"))}");
             var open = await forge.ListOpenPullRequestsAsync(cancellationToken);
-            var active = new List<(RunIssue Issue, string Root, string FleetRun)>();
-            foreach (var issue in wave)
+            var active = new List<Squad>();
+            var waiting = new List<RunIssue>();
+            foreach (var planned in wave)
             {
-                if ((issue.Taken ?? TakenDetector.Find(issue.Number, open, [])) is { } taken)
+                if (await AlreadyStartedAsync(journal, layout, run, planned, cancellationToken) is { } started)
                 {
-                    outcomes[issue.Number] = NotRun(issue.Number, SquadStatus.Taken, taken.Reason + (taken.Url is null ? "" : $" ({taken.Url})"));
-                    Say($"  #{issue.Number} taken: {outcomes[issue.Number].Reason}");
-                    continue;
+                    active.Add(started);
+                    work.Started(planned);
+                    Say($"  #{planned.Number} squad already started: fleet status {started.Root}");
                 }
-
-                var blockers = issue.Needs.Where(n => outcomes.TryGetValue(n, out var o) && o.Status != SquadStatus.Approved).ToList();
-                if (blockers.Count > 0)
+                else
                 {
-                    outcomes[issue.Number] = NotRun(issue.Number, SquadStatus.Skipped,
-                        string.Join("; ", blockers.Select(b => $"needs #{b}, which ended {outcomes[b].Status}")));
-                    Say($"  #{issue.Number} skipped: {outcomes[issue.Number].Reason}");
-                    continue;
-                }
-
-                try
-                {
-                    var (root, fleetRun) = await StartSquadAsync(layout, run, issue, cancellationToken);
-                    active.Add((issue, root, fleetRun));
-                    Say($"  #{issue.Number} squad started: fleet status {root}");
-                }
-                catch (Exception e) when (e is TeamException or FleetOperationException or ForgeException or GitException or WorktreeException or IOException)
-                {
-                    outcomes[issue.Number] = NotRun(issue.Number, SquadStatus.NotStarted, e.Message);
-                    Say($"  #{issue.Number} not started: {e.Message}");
+                    waiting.Add(planned);
                 }
             }
 
-            foreach (var (number, outcome) in await FollowAsync(active, cancellationToken))
+            // At most MaxSquads at once: the others wait their turn and start as running ones end. Squads a resumed run
+            // found started count against the bound, so a resume never runs more than it.
+            var done = new Dictionary<int, SquadOutcome>();
+            var deadSince = new Dictionary<int, DateTimeOffset>();
+            while (waiting.Count > 0 || done.Count < active.Count)
             {
-                outcomes[number] = outcome;
-                Say($"  #{number} {outcome.Status}: {outcome.Reason}{(outcome.PullRequestUrl is null ? "" : $" ({outcome.PullRequestUrl})")}");
+                while (waiting.Count > 0 && active.Count - done.Count < (settings.MaxSquads ?? int.MaxValue))
+                {
+                    var planned = waiting[0];
+                    waiting.RemoveAt(0);
+                    if (await StartOneAsync(journal, layout, run, planned, open, outcomes, active, done, waiting.Count, work, cancellationToken) is { } started)
+                    {
+                        active.Add(started);
+                    }
+                }
+
+                foreach (var (number, outcome) in await PollAsync(active, done, deadSince, cancellationToken))
+                {
+                    Say($"  #{number} {outcome.Status}: {outcome.Reason}{(outcome.PullRequestUrl is null ? "" : $" ({outcome.PullRequestUrl})")}");
+
+                    // Each issue of a bundle ends as its squad did: one pull request, one verdict.
+                    var squad = active.First(a => a.Issue.Number == number).Issue;
+                    foreach (var n in squad.AllNumbers)
+                    {
+                        outcomes[n] = n == number ? outcome : outcome with { Issue = n, Reason = $"in #{number}'s bundle: {outcome.Reason}" };
+                    }
+                }
+
+                if (done.Count < active.Count)
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(500), time, cancellationToken);
+                }
+            }
+
+            if (settings.MergeApproved)
+            {
+                await work.MergeApprovedAsync([.. active.SelectMany(a => a.Issue.AllNumbers).Select(n => outcomes[n])], cancellationToken);
             }
         }
 
@@ -141,12 +193,21 @@ public sealed class TeamRunner(TeamRunSettings settings, IForge forge, ISquadLau
         var retro = TeamRetro.Markdown(run, settings, squads);
         var retroFile = Path.Combine(layout.RunDir(run), "retro.md");
         await PrivateFiles.WriteAllTextAsync(retroFile, retro, cancellationToken);
-        string? retroUrl = null;
+        string? retroUrl = journal.RetroUrl();
         try
         {
-            var issue = await forge.CreateIssueAsync($"Fleet retro: team run {run}", retro, [TeamLayout.RetroLabel], cancellationToken);
-            retroUrl = issue.Url;
-            Say($"retro posted: {issue.Url}");
+            retroUrl ??= journal.RetroPostBegun() ? await FindRetroAsync(run, cancellationToken) : null;
+            if (retroUrl is null)
+            {
+                await journal.RetroPostingAsync(run, cancellationToken);
+                retroUrl = (await forge.CreateIssueAsync(RetroTitle(run), retro, [TeamLayout.RetroLabel], cancellationToken)).Url;
+                Say($"retro posted: {retroUrl}");
+            }
+
+            if (journal.RetroUrl() is null)
+            {
+                await journal.RetroPostedAsync(run, retroUrl, cancellationToken);
+            }
         }
         catch (ForgeException e)
         {
@@ -154,19 +215,159 @@ public sealed class TeamRunner(TeamRunSettings settings, IForge forge, ISquadLau
         }
 
         var result = new TeamRunResult(run, layout.RunDir(run), squads, retroUrl, retroFile);
-        await PrivateFiles.WriteAllTextAsync(Path.Combine(layout.RunDir(run), "team-run.json"), JsonSerializer.Serialize(result, TeamRunJsonContext.Default.TeamRunResult) + "\n", cancellationToken);
+        await PrivateFiles.WriteAllTextAsync(Path.Combine(layout.RunDir(run), ResultFile), JsonSerializer.Serialize(result, TeamRunJsonContext.Default.TeamRunResult) + "\n", cancellationToken);
         return result;
     }
 
-    private async Task<(string Root, string FleetRun)> StartSquadAsync(TeamLayout layout, string run, RunIssue issue, CancellationToken cancellationToken)
+    private static string RetroTitle(string run) => $"Fleet retro: team run {run}";
+
+    /// <summary>The retro an orchestrator posted before it was stopped, before journaling that it had.</summary>
+    private async Task<string?> FindRetroAsync(string run, CancellationToken cancellationToken) =>
+        (await forge.ListIssuesAsync(new IssueQuery(Label: TeamLayout.RetroLabel, State: IssueState.All), cancellationToken))
+            .FirstOrDefault(i => i.Title == RetroTitle(run))?.Url;
+
+    /// <summary>
+    /// A squad of this run started before (journaled as started, or its own journal has a run: a start cut short between
+    /// the squad's launch and the journal): continued, not started again. Null for a squad never started.
+    /// </summary>
+    private async Task<Squad?> AlreadyStartedAsync(TeamRunJournal journal, TeamLayout layout, string run, RunIssue issue, CancellationToken cancellationToken)
+    {
+        var root = layout.SquadRoot(run, issue.Number);
+        var fleetRun = journal.StartedSquad(issue.Number);
+        if (fleetRun is null && FleetRuns.Load(new FleetLayout(root)).RunId is { } begun)
+        {
+            fleetRun = begun;
+            await journal.SquadStartedAsync(run, issue.Number, begun, cancellationToken);
+        }
+
+        if (fleetRun is null)
+        {
+            return null;
+        }
+
+        await launcher.ContinueAsync(root, cancellationToken);
+        return new Squad(issue, root, fleetRun);
+    }
+
+    /// <summary>A squad of a wave: its issue (with its bundle), its fleet root and the fleet run it was started with.</summary>
+    private sealed record Squad(RunIssue Issue, string Root, string FleetRun);
+
+    /// <summary>
+    /// Starts one planned squad, or records why it does not start (taken, a needed issue not approved, the team's cost
+    /// cap, a refusal): null then, with the outcomes recorded.
+    /// </summary>
+    private async Task<Squad?> StartOneAsync(
+        TeamRunJournal journal, TeamLayout layout, string run, RunIssue planned, IReadOnlyList<ForgePullRequest> open, Dictionary<int, SquadOutcome> outcomes,
+        List<Squad> active, Dictionary<int, SquadOutcome> done, int stillWaiting, ApprovedWork work, CancellationToken cancellationToken)
+    {
+        // A bundle never includes a taken issue: each member is checked, and the squad does the free ones.
+        var free = new List<RunIssue>();
+        foreach (var member in (IEnumerable<RunIssue>)[planned with { Bundled = [] }, .. planned.Bundled])
+        {
+            if ((member.Taken ?? TakenDetector.Find(member.Number, open, [])) is { } taken)
+            {
+                outcomes[member.Number] = NotRun(member.Number, SquadStatus.Taken, taken.Reason + (taken.Url is null ? "" : $" ({taken.Url})"));
+                Say($"  #{member.Number} taken: {outcomes[member.Number].Reason}");
+            }
+            else
+            {
+                free.Add(member);
+            }
+        }
+
+        if (free.Count == 0)
+        {
+            return null;
+        }
+
+        var issue = free[0] with { Bundled = [.. free.Skip(1)] };
+        var blockers = issue.AllNeeds.Where(n => outcomes.TryGetValue(n, out var o) && o.Status != SquadStatus.Approved).ToList();
+        if (blockers.Count > 0)
+        {
+            NotStarted(outcomes, issue, SquadStatus.Skipped, string.Join("; ", blockers.Select(b => $"needs #{b}, which ended {outcomes[b].Status}")));
+            return null;
+        }
+
+        decimal? cap = settings.CostCapUsd;
+        if (settings.TeamCostCapUsd is { } teamCap)
+        {
+            // A refusal is journaled once and stands: a resumed run does not start the squad after all.
+            var refused = journal.CostCapRefusal(issue.Number);
+            var running = active.Where(a => !done.ContainsKey(a.Issue.Number)).ToList();
+            var committed = outcomes.Values.Where(o => o.SquadRoot is not null).DistinctBy(o => o.SquadRoot).Sum(o => o.CostUsd)
+                + running.Sum(a => Held(a.Root));
+            var sharers = Math.Min(1 + stillWaiting, (settings.MaxSquads ?? int.MaxValue) - running.Count);
+            cap = refused is null ? TeamBudget.SquadCap(teamCap, committed, sharers, settings.CostCapUsd) : null;
+            if (cap is null)
+            {
+                var reason = refused ?? string.Create(CultureInfo.InvariantCulture, $"the team's cost cap is reached: {committed:$0.00##} of {teamCap:$0.00##} spent or held by running squads");
+                if (refused is null)
+                {
+                    await journal.CostCapRefusedAsync(run, issue.Number, committed, reason, cancellationToken);
+                }
+
+                NotStarted(outcomes, issue, SquadStatus.NotStarted, reason);
+                return null;
+            }
+        }
+
+        try
+        {
+            await journal.SquadStartingAsync(run, issue.Number, cancellationToken);
+            var (root, fleetRun) = await StartSquadAsync(layout, run, issue, work.StartFor(issue, outcomes), cap, cancellationToken);
+            await journal.SquadStartedAsync(run, issue.Number, fleetRun, cancellationToken);
+            work.Started(issue);
+            Say($"  #{issue.Number} squad started: fleet status {root}");
+            return new Squad(issue, root, fleetRun);
+        }
+        catch (Exception e) when (e is TeamException or ForgeException or GitException or WorktreeException or IOException)
+        {
+            NotStarted(outcomes, issue, SquadStatus.NotStarted, e.Message);
+            return null;
+        }
+    }
+
+    private void NotStarted(Dictionary<int, SquadOutcome> outcomes, RunIssue issue, string status, string reason)
+    {
+        foreach (var number in issue.AllNumbers)
+        {
+            outcomes[number] = NotRun(number, status, reason);
+            Say($"  #{number} {status}: {reason}");
+        }
+    }
+
+    /// <summary>What a running squad may spend: its fleet's cost cap (a team cap gives every squad one), or more if it went past it.</summary>
+    private static decimal Held(string root)
+    {
+        var spent = FleetRuns.Load(new FleetLayout(root)).Spent;
+        return SquadDefinition.Load(root).CostCapUsd is { } cap ? Math.Max(cap, spent) : spent;
+    }
+
+    private async Task<(string Root, string FleetRun)> StartSquadAsync(TeamLayout layout, string run, RunIssue issue, SquadStart start, decimal? costCap, CancellationToken cancellationToken)
     {
         var full = await forge.GetIssueAsync(issue.Number, cancellationToken);
-        var worktree = await new SquadWorktree().EnsureAsync(layout, issue.Number, settings.Base, cancellationToken);
+        var bundled = new List<BundledIssue>();
+        foreach (var member in issue.Bundled)
+        {
+            var text = await forge.GetIssueAsync(member.Number, cancellationToken);
+            bundled.Add(new BundledIssue(text.Number, text.Title, text.Url, IssueText(text)));
+        }
+
+        var worktree = await ApprovedWork.PrepareWorktreeAsync(layout, issue, start, GitCli.Default, cancellationToken);
+        if (start.PullRequestBase != settings.Base)
+        {
+            Say($"  #{issue.Number} stacked on {start.PullRequestBase}{(start.MergeIn.Count == 0 ? "" : $" with {string.Join(", ", start.MergeIn)} merged in")}: the approved work it needs is not merged yet");
+        }
+
         var squad = new SquadDefinition(
-            run, issue.Number, full.Title, full.Url, IssueText(full), layout.Repository, settings.Base, TeamLayout.Branch(issue.Number), worktree,
-            settings.Forge, settings.Developer, settings.Reviewer, settings.Sdet, settings.MaxIterations, settings.ReviewerLgtmCount, settings.CostCapUsd);
+            run, issue.Number, full.Title, full.Url, IssueText(full), layout.Repository, start.PullRequestBase, TeamLayout.Branch(issue.Number), worktree,
+            settings.Forge, settings.Developer, settings.Reviewer, settings.Sdet, settings.MaxIterations, settings.ReviewerLgtmCount, costCap)
+        {
+            Bundled = bundled,
+            Checks = settings.Checks,
+        };
         var root = layout.SquadRoot(run, issue.Number);
-        SquadFleet.Write(root, squad, settings.FleetCommand, settings.RehearsalScript);
+        SquadFleet.Write(root, squad, settings.FleetCommand, settings.RehearsalScript, settings.NoMemory);
         var fleetRun = await launcher.LaunchAsync(root, cancellationToken);
         return (root, fleetRun);
     }
@@ -189,73 +390,69 @@ public sealed class TeamRunner(TeamRunSettings settings, IForge forge, ISquadLau
         return text.ToString();
     }
 
-    /// <summary>Follows a wave's squads to their ends, posting verdicts as they come. Not a hot path: a person's pace.</summary>
-    private async Task<Dictionary<int, SquadOutcome>> FollowAsync(List<(RunIssue Issue, string Root, string FleetRun)> active, CancellationToken cancellationToken)
+    /// <summary>
+    /// One look at a wave's running squads, posting verdicts as they come: the squads that ended since the last look, also
+    /// added to <paramref name="done"/>. Not a hot path: a person's pace.
+    /// </summary>
+    private async Task<List<(int Issue, SquadOutcome Outcome)>> PollAsync(List<Squad> active, Dictionary<int, SquadOutcome> done, Dictionary<int, DateTimeOffset> deadSince, CancellationToken cancellationToken)
     {
-        var done = new Dictionary<int, SquadOutcome>();
-        var deadSince = new Dictionary<int, DateTimeOffset>();
-        while (done.Count < active.Count)
+        var endedNow = new List<(int, SquadOutcome)>();
+        foreach (var (issue, root, fleetRun) in active.Where(a => !done.ContainsKey(a.Issue.Number)).ToList())
         {
-            foreach (var (issue, root, fleetRun) in active.Where(a => !done.ContainsKey(a.Issue.Number)))
+            var squadLayout = new FleetLayout(root);
+            var state = FleetRuns.Load(squadLayout);
+            await PostAsync(issue.Number, () => SquadReporter.PostNewVerdictsAsync(root, state, forge, time, cancellationToken));
+            string? status = null;
+            string reason = "";
+            if (state.Ended is { } ended)
             {
-                var squadLayout = new FleetLayout(root);
-                var state = FleetRuns.Load(squadLayout);
-                await PostAsync(issue.Number, () => SquadReporter.PostNewVerdictsAsync(root, state, forge, time, cancellationToken));
-                string? status = null;
-                string reason = "";
-                if (state.Ended is { } ended)
+                status = ended.ExitCode == ExitCodes.Success ? SquadStatus.Approved : SquadStatus.NotApproved;
+                reason = $"{ended.Outcome}: {ended.Reason}";
+            }
+            else if (state.Paused)
+            {
+                status = state.Escalated ? SquadStatus.Escalated : SquadStatus.Paused;
+                reason = $"{state.PauseReason} (a person decides: fleet resume {root} or fleet kill {root})";
+            }
+            else if (OrchestratorInfo.Running(squadLayout) is null && !FleetLock.IsHeld(squadLayout))
+            {
+                // The orchestrator may be on its way out after journaling the end: give it a moment before calling it dead.
+                var since = deadSince.TryGetValue(issue.Number, out var s) ? s : deadSince[issue.Number] = time.GetUtcNow();
+                if (time.GetUtcNow() - since > TimeSpan.FromSeconds(5))
                 {
-                    status = ended.ExitCode == ExitCodes.Success ? SquadStatus.Approved : SquadStatus.NotApproved;
-                    reason = $"{ended.Outcome}: {ended.Reason}";
+                    status = SquadStatus.Stopped;
+                    reason = $"its orchestrator stopped before the run ended; continue with: fleet resume {root}";
                 }
-                else if (state.Paused)
-                {
-                    status = state.Escalated ? SquadStatus.Escalated : SquadStatus.Paused;
-                    reason = $"{state.PauseReason} (a person decides: fleet resume {root} or fleet kill {root})";
-                }
-                else if (OrchestratorInfo.Running(squadLayout) is null && !FleetLock.IsHeld(squadLayout))
-                {
-                    // The orchestrator may be on its way out after journaling the end: give it a moment before calling it dead.
-                    var since = deadSince.TryGetValue(issue.Number, out var s) ? s : deadSince[issue.Number] = time.GetUtcNow();
-                    if (time.GetUtcNow() - since > TimeSpan.FromSeconds(5))
-                    {
-                        status = SquadStatus.Stopped;
-                        reason = $"its orchestrator stopped before the run ended; continue with: fleet resume {root}";
-                    }
-                }
-
-                if (status is null)
-                {
-                    continue;
-                }
-
-                if (state.Ended is not null)
-                {
-                    await PostAsync(issue.Number, async () => await SquadReporter.PostEngagementLogAsync(root, state, forge, StallAfter, cancellationToken));
-                }
-
-                var publish = SquadPublisher.LatestUpTo(root, state.Iteration);
-                var interventions = 0;
-                try
-                {
-                    interventions = RetroReport.Build(root, null, StallAfter).Totals.Interventions;
-                }
-                catch (InvalidOperationException)
-                {
-                    // No run in the journal yet: nothing happened, nobody intervened.
-                }
-
-                done[issue.Number] = new SquadOutcome(issue.Number, status, reason, publish?.PullRequest, publish?.Url,
-                    state.Verdicts.OrderBy(v => v.Iteration).LastOrDefault()?.Verdict, state.Iteration, state.Spent, interventions, root, fleetRun);
             }
 
-            if (done.Count < active.Count)
+            if (status is null)
             {
-                await Task.Delay(TimeSpan.FromMilliseconds(500), time, cancellationToken);
+                continue;
             }
+
+            if (state.Ended is not null)
+            {
+                await PostAsync(issue.Number, async () => await SquadReporter.PostEngagementLogAsync(root, state, forge, StallAfter, cancellationToken));
+                await launcher.ReleaseAsync(root, cancellationToken);
+            }
+
+            var publish = SquadPublisher.LatestUpTo(root, state.Iteration);
+            var interventions = 0;
+            try
+            {
+                interventions = RetroReport.Build(root, null, StallAfter).Totals.Interventions;
+            }
+            catch (InvalidOperationException)
+            {
+                // No run in the journal yet: nothing happened, nobody intervened.
+            }
+
+            done[issue.Number] = new SquadOutcome(issue.Number, status, reason, publish?.PullRequest, publish?.Url,
+                state.Verdicts.OrderBy(v => v.Iteration).LastOrDefault()?.Verdict, state.Iteration, state.Spent, interventions, root, fleetRun);
+            endedNow.Add((issue.Number, done[issue.Number]));
         }
 
-        return done;
+        return endedNow;
     }
 
     /// <summary>A forge hiccup must not end the run: say it, and the next round tries again (markers keep it once).</summary>

@@ -73,7 +73,7 @@ public static class GateTelemetry
         ArgumentNullException.ThrowIfNull(privacy);
         var entries = Journal.Read(journalFile);
         var records = new List<HumanGateRecord>();
-        string? run = null, fleet = null;
+        string? run = null, fleet = null, arm = null;
         var briefs = new Dictionary<string, (string? Hash, int? Iteration)>(StringComparer.Ordinal);
         int? waiting = null; // index in records of the pause or escalation a person has yet to end
         for (var i = 0; i < entries.Count; i++)
@@ -84,7 +84,7 @@ public static class GateTelemetry
                 Provider = AgentProvider.Fleet,
                 Timestamp = e.Ts,
                 Source = new SourceRef(journalFile, i + 1),
-                Tags = new RunTags(run, fleet, worker, e.Iteration),
+                Tags = new RunTags(run, fleet, worker, e.Iteration) { Arm = arm },
                 GateId = string.Create(CultureInfo.InvariantCulture, $"{kind}-{i + 1}"),
                 GateKind = kind,
                 Asked = privacy.Text(asked),
@@ -106,7 +106,7 @@ public static class GateTelemetry
             switch (e.Type)
             {
                 case JournalTypes.RunStarted:
-                    (run, fleet, waiting) = (e.Run, e.Fleet, null);
+                    (run, fleet, arm, waiting) = (e.Run, e.Fleet, RunArms.Of(e.Arm), null);
                     briefs.Clear();
                     break;
                 case JournalTypes.WorkerSpawning when e.Worker is { } worker:
@@ -155,7 +155,7 @@ public static class GateTelemetry
     {
         var layout = new FleetLayout(root);
         var entries = Journal.Read(layout.JournalFile);
-        var fleets = entries.Where(e => e.Type == JournalTypes.RunStarted && e.Run is not null).GroupBy(e => e.Run!).ToDictionary(g => g.Key, g => g.Last().Fleet, StringComparer.Ordinal);
+        var starts = entries.Where(e => e.Type == JournalTypes.RunStarted && e.Run is not null).GroupBy(e => e.Run!).ToDictionary(g => g.Key, g => g.Last(), StringComparer.Ordinal);
         var records = new List<HumanGateRecord>(FromJournal(layout.JournalFile, privacy));
         var current = RunState.Fold(entries).RunId;
         var sets = new List<(string? Run, string Dir)> { (current, Path.Combine(layout.Root, "iterations")) };
@@ -167,7 +167,8 @@ public static class GateTelemetry
 
         foreach (var (run, dir) in sets.Where(s => Directory.Exists(s.Dir)))
         {
-            var tags = new RunTags(run, run is null ? null : fleets.GetValueOrDefault(run));
+            var start = run is null ? null : starts.GetValueOrDefault(run);
+            var tags = new RunTags(run, start?.Fleet) { Arm = start is null ? null : RunArms.Of(start.Arm) };
             foreach (var log in Directory.EnumerateFiles(dir, "*.gates.jsonl", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
             {
                 records.AddRange(ReadLog(log, tags, privacy));

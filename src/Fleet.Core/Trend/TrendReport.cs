@@ -31,6 +31,9 @@ public sealed record TrendRow(
     /// <summary>False for a run no reviewer judged (a dag): it has no approval to show.</summary>
     public bool HasVerdicts { get; init; } = true;
 
+    /// <summary>The run's arm of the memory experiment: <c>memory</c> or <c>no-memory</c>.</summary>
+    public string Arm { get; init; } = RunArms.Memory;
+
     /// <summary>Each worker's cost in the run, by the rule every report uses (<see cref="RunState.WorkerCostUsd"/>).</summary>
     public IReadOnlyDictionary<string, decimal> CostByWorker { get; init; } = new Dictionary<string, decimal>();
 }
@@ -75,6 +78,7 @@ public static class TrendReport
             FleetType = fleetType,
             HasVerdicts = fleetType is null or "iterative" || r.Totals.Lgtm + r.Totals.Iterate > 0 || r.Workers.Any(w => w.Verdicts.Count > 0),
             CostByWorker = r.Workers.ToDictionary(w => w.Worker, w => w.CostUsd, StringComparer.Ordinal),
+            Arm = r.Arm,
         };
     }
 
@@ -136,6 +140,32 @@ public static class TrendReport
             Approval(r),
             Classes(r),
         ]))]);
+    }
+
+    /// <summary>
+    /// The memory experiment side by side: per arm, its runs and the interventions per issue (per worker outside team
+    /// mode) over all of them. Empty when every run is of one arm, so a trend without the experiment reads as before.
+    /// </summary>
+    public static string Arms(IReadOnlyList<TrendRow> rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        var arms = rows.GroupBy(r => r.Arm, StringComparer.Ordinal).OrderBy(g => g.Key == RunArms.Memory ? 0 : 1).ToList();
+        if (arms.Count < 2)
+        {
+            return "";
+        }
+
+        var inv = CultureInfo.InvariantCulture;
+        var text = new System.Text.StringBuilder().AppendLine().AppendLine("Interventions per issue by arm:");
+        foreach (var arm in arms)
+        {
+            var workers = arm.Sum(r => r.Workers);
+            var interventions = arm.Sum(r => r.Interventions);
+            var perIssue = workers == 0 ? 0 : Math.Round((double)interventions / workers, 2);
+            text.AppendLine(inv, $"  {arm.Key,-9}  {arm.Count()} run{(arm.Count() == 1 ? "" : "s")}  {interventions} interventions over {workers} issues  {perIssue.ToString("0.##", inv)} per issue");
+        }
+
+        return text.ToString();
     }
 
     public static string Classes(TrendRow r)

@@ -16,11 +16,21 @@ public sealed record LaunchFleetRequest(ResolvedFleet Fleet, string DisplayRoot,
     public bool Rehearse { get; init; }
 
     public TmuxPreference Tmux { get; init; } = TmuxPreference.Auto;
+
+    /// <summary>
+    /// The memory experiment's control arm: nothing carried from earlier runs (no doctrine in the briefs, no allow rules
+    /// from .fleet/gates.json, no preconditions); fleet.json's own rules stay.
+    /// </summary>
+    public bool NoMemory { get; init; }
 }
 
 /// <summary>A launched fleet: its run, its orchestrator, how its workers run.</summary>
 /// <param name="RehearsalFile">The rehearsal plays the root's own script (rehearsal.json) rather than the default.</param>
-public sealed record LaunchFleetResult(string Run, FleetLayout Layout, OrchestratorInfo Orchestrator, SpawnerChoice Spawner, bool RehearsalFile);
+public sealed record LaunchFleetResult(string Run, FleetLayout Layout, OrchestratorInfo Orchestrator, SpawnerChoice Spawner, bool RehearsalFile)
+{
+    /// <summary>The run is the memory experiment's no-memory arm.</summary>
+    public bool NoMemory { get; init; }
+}
 
 /// <summary>
 /// <c>fleet launch</c>, and a squad's start in team mode: the checks (each failure a refusal, nothing started), the run's
@@ -82,15 +92,18 @@ public sealed class LaunchFleet(FleetHost host)
             }
         }
 
-        await LaunchChecks.RequirePreconditionsAsync(fleet, cancellationToken);
+        if (!request.NoMemory)
+        {
+            await LaunchChecks.RequirePreconditionsAsync(fleet, cancellationToken);
+        }
 
         var spawner = await LaunchChecks.SpawnerAsync(host, request.Tmux, cancellationToken);
         using var launchLock = await OrchestratorStart.TakeLaunchLockAsync(layout, fleet.Name, "launch", displayRoot, host.Time, cancellationToken);
         await RequireNoRunAsync(layout, fleet, displayRoot, cancellationToken);
-        var run = await FleetRuns.BeginAsync(layout, fleet.Name, fleet.Type.Name(), spawner.Mode, request.Rehearse, host.Time, cancellationToken);
+        var run = await FleetRuns.BeginAsync(layout, fleet.Name, fleet.Type.Name(), spawner.Mode, request.Rehearse, host.Time, cancellationToken, request.NoMemory);
         var orchestrator = await OrchestratorStart.StartAsync(host, request.FleetCommand, layout, request.Rehearse, cancellationToken);
         new FleetRegistry(host.UserDirs).Register(layout.Root, fleet.Name, host.Time);
-        return new LaunchFleetResult(run, layout, orchestrator, spawner, request.Rehearse && File.Exists(layout.RehearsalFile));
+        return new LaunchFleetResult(run, layout, orchestrator, spawner, request.Rehearse && File.Exists(layout.RehearsalFile)) { NoMemory = request.NoMemory };
     }
 
     /// <summary>No orchestrator runs at the root and its last run has ended (checked under the launch lock).</summary>

@@ -39,14 +39,21 @@ public static class OrchestratorStart
     /// reported at once.
     /// </summary>
     /// <param name="fleetCommand">The argv that runs fleet itself; only the front end knows it.</param>
-    public static async Task<OrchestratorInfo> StartAsync(FleetHost host, IReadOnlyList<string> fleetCommand, FleetLayout layout, bool rehearse, CancellationToken cancellationToken)
+    public static Task<OrchestratorInfo> StartAsync(FleetHost host, IReadOnlyList<string> fleetCommand, FleetLayout layout, bool rehearse, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(layout);
+        string[] args = rehearse ? ["orchestrate", layout.Root, "--rehearse"] : ["orchestrate", layout.Root];
+        return StartAsync(host, fleetCommand, layout, args, cancellationToken);
+    }
+
+    /// <summary>The same start for another orchestrator of a root (<paramref name="args"/> after the fleet command): a team run's.</summary>
+    public static async Task<OrchestratorInfo> StartAsync(FleetHost host, IReadOnlyList<string> fleetCommand, FleetLayout layout, IReadOnlyList<string> args, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(host);
         ArgumentNullException.ThrowIfNull(layout);
         var time = host.Time;
         var log = Path.Combine(layout.StateDir, FleetRuns.LaunchLog);
         var previous = OrchestratorInfo.TryRead(layout);
-        string[] args = ["orchestrate", layout.Root, .. rehearse ? new[] { "--rehearse" } : []];
         var environment = new Dictionary<string, string?>();
         foreach (var name in Inherited)
         {

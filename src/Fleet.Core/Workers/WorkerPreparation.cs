@@ -17,7 +17,8 @@ namespace Fleet.Workers;
 /// <param name="PricesFile">Overrides the embedded codex price table.</param>
 /// <param name="ToolSearchDirs">Where to look for the project-local agent CLIs (default: the app's folder and the current one).</param>
 /// <param name="WorkingDirectory">Where the agent runs; the fleet root when null (worktree fleets give the worker's worktree).</param>
-public sealed record WorkerRunOptions(Uri? RehearsalEndpoint = null, string? PricesFile = null, IReadOnlyList<string>? ToolSearchDirs = null, string? WorkingDirectory = null);
+/// <param name="NoMemory">The run is the no-memory arm: its briefs get no doctrine and its gates no repository allow rules.</param>
+public sealed record WorkerRunOptions(Uri? RehearsalEndpoint = null, string? PricesFile = null, IReadOnlyList<string>? ToolSearchDirs = null, string? WorkingDirectory = null, bool NoMemory = false);
 
 /// <summary>
 /// Turns (fleet, worker, iteration) into the shim's launch spec: the brief, the argv, the environment and
@@ -64,7 +65,7 @@ public static class WorkerPreparation
             brief = $"{brief.TrimEnd()}\n\n{extraBrief.Trim()}\n";
         }
 
-        if (await DoctrineBrief.SectionAsync(layout.Root, cancellationToken) is { } doctrine)
+        if (!options.NoMemory && await DoctrineBrief.SectionAsync(layout.Root, cancellationToken) is { } doctrine)
         {
             brief = $"{brief.TrimEnd()}\n\n{doctrine.Trim()}\n";
         }
@@ -90,7 +91,7 @@ public static class WorkerPreparation
         };
         var codex = worker.Provider == Provider.Codex ? AgentCliLocator.Require("codex", options.ToolSearchDirs) : null;
         var appServer = codex is not null && await CodexAppServerProbe.HasAppServerAsync(codex, cancellationToken);
-        var gates = worker.Provider == Provider.Claude || appServer ? fleet.Gates.Concat(await RepoGateRules.ReadAsync(layout.Root, cancellationToken)) : null;
+        var gates = worker.Provider == Provider.Claude || appServer ? (options.NoMemory ? fleet.Gates : fleet.Gates.Concat(await RepoGateRules.ReadAsync(layout.Root, cancellationToken))) : null;
         var invocation = new InvocationContext(
             Root: layout.Root,
             Iteration: iteration,

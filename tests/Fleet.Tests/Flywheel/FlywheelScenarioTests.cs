@@ -112,10 +112,55 @@ public sealed class FlywheelScenarioTests
         page.ShouldContain(second);
     }
 
-    /// <summary>Launches the fleet and plays the person until the run ends; returns "worker kind asked" for each gate the person answered.</summary>
-    private static async Task<List<string>> LaunchAndAnswerAsync(FleetRun run, string destructive)
+    /// <summary>
+    /// The memory experiment's two arms on the flywheel: run 1 (memory) leaves doctrine and an allow rule behind; run 2,
+    /// launched with --no-memory in the same root, ignores them and asks the person the avoidable gates again; the trend
+    /// shows both arms and the retro says which arm run 2 was.
+    /// </summary>
+    [Fact]
+    public async Task The_no_memory_arm_ignores_what_earlier_runs_left_and_asks_the_avoidable_gates_again()
     {
-        var (code, console) = await run.FleetAsync("launch", run.Root, "--rehearse", "--no-tmux").SlowTimeout();
+        AgentCli.RequireOrSkip("claude");
+        await using var run = new FleetRun(File.ReadAllText(Path.Combine(Example, "fleet.json")));
+        CopyExample(run.Root);
+
+        var memory = await LaunchAndAnswerAsync(run, destructive: "approve");
+        var first = run.State.RunId!;
+        var (applyCode, apply) = await run.FleetAsync("doctrine", "apply", run.Root, "--run", first).DefaultTimeout();
+        applyCode.ShouldBe(0, apply.Stdout + apply.Stderr);
+        File.ReadAllText(Path.Combine(run.Root, ".fleet", "doctrine.md")).ShouldContain(Default);
+
+        Directory.CreateDirectory(Path.Combine(run.Root, "build"));
+        var noMemory = await LaunchAndAnswerAsync(run, destructive: "approve", "--no-memory");
+        var second = run.State.RunId!;
+        run.State.Arm.ShouldBe("no-memory");
+        run.State.Ended!.Outcome.ShouldBe("success");
+        noMemory.Order(StringComparer.Ordinal).ShouldBe(memory.Order(StringComparer.Ordinal), "the avoidable gates are asked again");
+        File.ReadAllText(Path.Combine(run.Root, "iterations", "1", "api.prompt.md")).ShouldNotContain(Default);
+        GateLog(run.Root, "api").ShouldAllBe(g => g.DecidedBy == "person", "no rule from .fleet/gates.json decided a gate");
+
+        var (trendCode, trend) = await run.FleetAsync("trend", run.Root, "--json").DefaultTimeout();
+        trendCode.ShouldBe(0, trend.Stderr);
+        using (var rows = JsonDocument.Parse(trend.Stdout))
+        {
+            rows.RootElement.EnumerateArray().Select(r => (r.GetProperty("run").GetString(), r.GetProperty("arm").GetString(), r.GetProperty("interventions").GetInt32()))
+                .ShouldBe([(first, "memory", 6), (second, "no-memory", 6)]);
+        }
+
+        var (tableCode, table) = await run.FleetAsync("trend", run.Root).DefaultTimeout();
+        tableCode.ShouldBe(0, table.Stderr);
+        table.Stdout.ShouldContain("Interventions per issue by arm:");
+        table.Stdout.ShouldContain("no-memory  1 run  6 interventions over 2 issues  3 per issue");
+
+        var (retroCode, retro) = await run.FleetAsync("retro", run.Root).DefaultTimeout();
+        retroCode.ShouldBe(0, retro.Stderr);
+        retro.Stdout.ShouldStartWith($"# Retrospective: flywheel, run {second} (no-memory arm)");
+    }
+
+    /// <summary>Launches the fleet and plays the person until the run ends; returns "worker kind asked" for each gate the person answered.</summary>
+    private static async Task<List<string>> LaunchAndAnswerAsync(FleetRun run, string destructive, params string[] launchOptions)
+    {
+        var (code, console) = await run.FleetAsync(["launch", run.Root, "--rehearse", "--no-tmux", .. launchOptions]).SlowTimeout();
         code.ShouldBe(0, console.Stdout + console.Stderr);
         var runId = run.State.RunId;
         var answered = new List<string>();

@@ -14,6 +14,7 @@ namespace Fleet.Tests.Team;
 /// and a merge are a golden file. The real fleet binary runs as a person would run it (its squads' orchestrators and
 /// publish workers inherit the environment), pushing to a bare repository that stands for GitHub's copy.
 /// </summary>
+[Collection(TeamEndToEnd.Collection)]
 public sealed partial class TeamGhCommandsTests : IAsyncLifetime
 {
     private TestRepo _repo = null!;
@@ -58,7 +59,7 @@ public sealed partial class TeamGhCommandsTests : IAsyncLifetime
 
         (await FleetAsync("team", "plan", "--footprints", footprints)).ShouldBe(0);
         var afterPlan = _gh.Calls().Count;
-        (await FleetAsync("team", "run", "--rehearse", "--no-tmux")).ShouldBe(0);
+        (await FleetAsync("team", "run", "--rehearse", "--no-tmux", "--wait")).ShouldBe(0);
         var runCalls = _gh.Calls().Skip(afterPlan).ToList();
         runCalls[1].Line.ShouldStartWith("pr list --state open", customMessage: "the pre-flight comes before any squad starts");
         runCalls.FindIndex(c => c.Line.StartsWith("pr create", StringComparison.Ordinal)).ShouldBeGreaterThan(1);
@@ -121,7 +122,7 @@ public sealed partial class TeamGhCommandsTests : IAsyncLifetime
         using var process = Process.Start(psi)!;
         var stdout = process.StandardOutput.ReadToEndAsync(Ct);
         var stderr = process.StandardError.ReadToEndAsync(Ct);
-        await process.WaitForExitAsync(Ct).SlowTimeout();
+        await process.WaitForExitAsync(Ct).WaitAsync(TestTimeouts.TeamRun, Ct);
         TestContext.Current.TestOutputHelper?.WriteLine($"$ fleet {string.Join(' ', args)} → {process.ExitCode}\n{await stdout}\n{await stderr}");
         return process.ExitCode;
     }

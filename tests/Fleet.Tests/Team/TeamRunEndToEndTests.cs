@@ -13,10 +13,11 @@ namespace Fleet.Tests.Team;
 /// Team mode end to end with the local forge and the rehearsal endpoint: the real claude (developer, SDET) and codex
 /// (reviewer) CLIs, real git worktrees and commits, real pull-request records, the real orchestrator per squad.
 /// </summary>
+[Collection(TeamEndToEnd.Collection)]
 public sealed class TeamRunEndToEndTests : LocalForgeRepo
 {
     [Fact]
-    public async Task A_backlog_of_four_issues_runs_in_the_planned_waves_leaves_a_reviewed_pull_request_per_issue_and_merges_only_what_was_approved_at_its_head()
+    public async Task A_serialized_backlog_of_four_issues_runs_in_the_planned_waves_stacks_a_dependent_on_approved_work_and_merges_only_what_was_approved_at_its_head()
     {
         AgentCli.RequireOrSkip("claude");
         AgentCli.RequireOrSkip("codex");
@@ -34,7 +35,7 @@ public sealed class TeamRunEndToEndTests : LocalForgeRepo
             ]}
             """);
 
-        var (planCode, plan) = await FleetAsync("team", "plan", "--local-forge", ForgeDir, "--footprints", footprints, "--json");
+        var (planCode, plan) = await FleetAsync("team", "plan", "--local-forge", ForgeDir, "--footprints", footprints, "--overlap", "serialize", "--json");
         planCode.ShouldBe(0, plan.Stderr);
         using (var doc = JsonDocument.Parse(plan.Stdout))
         {
@@ -50,7 +51,7 @@ public sealed class TeamRunEndToEndTests : LocalForgeRepo
 
         (await Repo.GitAsync("status", "--porcelain")).ShouldBeEmpty("the plan lives under .fleet/team/, which git ignores");
 
-        var (runCode, run) = await FleetAsync("team", "run", "--rehearse", "--no-tmux", "--json");
+        var (runCode, run) = await FleetAsync("team", "run", "--rehearse", "--no-tmux", "--wait", "--json");
         runCode.ShouldBe(0, run.Stderr);
         var squads = JsonDocument.Parse(run.Stdout).RootElement.GetProperty("squads").EnumerateArray()
             .ToDictionary(s => s.GetProperty("issue").GetInt32(), s => s.Clone());
@@ -65,11 +66,15 @@ public sealed class TeamRunEndToEndTests : LocalForgeRepo
             squads[n].GetProperty("status").GetString().ShouldBe("approved", $"#{n}: {squads[n].GetProperty("reason").GetString()}");
             roots[n] = squads[n].GetProperty("squad_root").GetString()!;
             var branch = $"fleet/issue-{n}";
-            (await Repo.GitAsync("rev-list", "--count", $"main..{branch}")).ShouldBe("1", $"{branch} holds the developer's own commit");
+
+            // #3 needs #1: without --merge its branch is stacked on #1's approved branch, and its pull request is based on it.
+            var prBase = n == 3 ? "fleet/issue-1" : "main";
+            (await Repo.GitAsync("rev-list", "--count", $"{prBase}..{branch}")).ShouldBe("1", $"{branch} holds the developer's own commit");
             (await Repo.GitAsync("log", "-1", "--format=%s", branch)).ShouldBe($"issue-{n}: the change, iteration 1");
             (await Repo.GitAsync("show", $"{branch}:issue-{n}.txt")).ShouldBe($"the change for issue-{n}, iteration 1");
 
             var pr = await Forge.GetPullRequestAsync(open.Single(p => p.HeadBranch == branch).Number, Ct).DefaultTimeout();
+            pr.BaseBranch.ShouldBe(prBase);
             pr.Body.ShouldStartWith($"Closes #{n}\n");
             pr.ClosingIssues.ShouldBe([n]);
             var head = await Repo.GitAsync("rev-parse", branch);
@@ -80,6 +85,8 @@ public sealed class TeamRunEndToEndTests : LocalForgeRepo
             review.Body.ShouldContain("verdict: lgtm");
             review.Body.ShouldContain($"Rehearsal review of issue-{n}");
         }
+
+        (await Repo.GitAsync("rev-list", "--count", "fleet/issue-3..fleet/issue-1")).ShouldBe("0", "#3 was developed on #1's approved change");
 
         // The SDET's report and the productivity engineer's engagement log are comments on each pull request (the local forge keeps them in the record).
         foreach (var n in new[] { 1, 2, 3, 4 })
@@ -123,6 +130,8 @@ public sealed class TeamRunEndToEndTests : LocalForgeRepo
         decisions[four].Action.ShouldBe("refused");
         decisions[four].Reason.ShouldEndWith($"but its head is now {lateHead[..12]}: the commits after the approval were not reviewed");
         decisions.Where(d => d.Key != four).Select(d => d.Value.Action).ShouldAllBe(a => a == "merged");
+        var three = open.Single(p => p.HeadBranch == "fleet/issue-3").Number;
+        (await Forge.GetPullRequestAsync(three, Ct).DefaultTimeout()).BaseBranch.ShouldBe("main", "merging #1 moved the pull request stacked on it to main");
         foreach (var n in new[] { 1, 2, 3 })
         {
             File.Exists(Path.Combine(Repo.Path, $"issue-{n}.txt")).ShouldBeTrue($"#{n} was merged into main");
@@ -146,7 +155,7 @@ public sealed class TeamRunEndToEndTests : LocalForgeRepo
     private string Home => Repo.Temp.Combine("fleet-home");
 
     private Task<(int ExitCode, TestConsole Console)> FleetAsync(params string[] args) =>
-        TestConsole.RunAsync(Repo.Path, new Dictionary<string, string> { ["FLEET_HOME"] = Home }, args);
+        TestConsole.RunWithinAsync(TestTimeouts.TeamRun, Repo.Path, new Dictionary<string, string> { ["FLEET_HOME"] = Home }, args);
 
     private static async Task<Dictionary<(string Issue, string Worker), HashSet<string>>> SessionsByWorkerAsync(string db)
     {

@@ -17,10 +17,11 @@ public static class PlanTable
             .Append(CultureInfo.InvariantCulture, $"{Count(planned, "issue")} in {Count(plan.Waves.Count, "wave")}")
             .AppendLine(taken.Count == 0 ? string.Empty : string.Create(CultureInfo.InvariantCulture, $", {taken.Count} taken"));
 
+        var leadOf = plan.Bundles.SelectMany(b => b.Issues.Select(i => (Issue: i, b.Lead))).DistinctBy(p => p.Issue).ToDictionary(p => p.Issue, p => p.Lead);
         var rows = plan.Waves.SelectMany(w => w.Issues.Select((issue, k) => (
             Wave: k == 0 ? w.Wave.ToString(CultureInfo.InvariantCulture) : string.Empty,
             Issue: $"#{issue}",
-            Title: titles.GetValueOrDefault(issue, "(not in issues)")))).ToList();
+            Title: titles.GetValueOrDefault(issue, "(not in issues)") + (leadOf.TryGetValue(issue, out var lead) ? $"  [bundle #{lead}]" : string.Empty)))).ToList();
         var waveWidth = rows.Select(r => r.Wave.Length).Append("Wave".Length).Max();
         var issueWidth = rows.Select(r => r.Issue.Length).Append("Issue".Length).Max();
         var titleWidth = rows.Select(r => r.Title.Length).Append("Title".Length).Max();
@@ -37,6 +38,13 @@ public static class PlanTable
             text.AppendLine("(no issue to run)");
         }
 
+        if (plan.MaxSquads is { } maxSquads)
+        {
+            text.AppendLine().AppendLine(CultureInfo.InvariantCulture,
+                $"At most {Count(maxSquads, "squad")} at once (max_squads in the plan, or team run --max-squads N); the others wait their turn in the wave.");
+        }
+
+        Section(text, "Bundles (one squad, one branch, one pull request closing each)", plan.Bundles.Select(b => b.Reason));
         Section(text, "Why issues wait", plan.Serializations.Select(s => s.Reason));
         var takenWidth = taken.Select(i => $"#{i.Number}".Length).DefaultIfEmpty(0).Max();
         Section(text, "Taken (never started)", taken.Select(i =>

@@ -25,14 +25,29 @@ public sealed record TeamPlan
 
     public SquadSettings Squad { get; init; } = SquadSettings.Default;
 
+    /// <summary>The checks each squad waits for after each publish (see <see cref="ChecksSettings"/>).</summary>
+    public ChecksSettings Checks { get; init; } = new();
+
     /// <summary>Every issue in scope, taken or not, ascending by number.</summary>
     public List<PlannedIssue> Issues { get; init; } = [];
 
     public List<PlannedWave> Waves { get; init; } = [];
 
+    /// <summary>How issues on the same file were planned: <see cref="OverlapModes.Bundle"/> or <see cref="OverlapModes.Serialize"/>.</summary>
+    public string Overlap { get; init; } = OverlapModes.Serialize;
+
+    /// <summary>Issues one squad does together in one pull request; all of a bundle's issues are in one wave.</summary>
+    public List<PlannedBundle> Bundles { get; init; } = [];
+
     public List<Serialization> Serializations { get; init; } = [];
 
     public List<string> Notes { get; init; } = [];
+
+    /// <summary>
+    /// At most this many squads of a wave run at once (<see cref="SquadBound.Default"/> of the planning machine; a person
+    /// may edit it, <c>team run --max-squads</c> overrides it); null: the running machine's default.
+    /// </summary>
+    public int? MaxSquads { get; init; }
 
     /// <summary>Which retro was read at step 0: a URL or a path; null when there was none.</summary>
     public string? Retro { get; init; }
@@ -54,7 +69,8 @@ public sealed record TeamPlan
         SquadSettings squad,
         IReadOnlyList<PlannedIssue> issues,
         string? retro = null,
-        string? doctrine = null)
+        string? doctrine = null,
+        string overlap = OverlapModes.Serialize)
     {
         ArgumentNullException.ThrowIfNull(issues);
         var mismatched = issues.Where(i => i.Footprint.Issue != i.Number)
@@ -69,7 +85,13 @@ public sealed record TeamPlan
         var open = issues.Where(i => i.Taken is null).Select(i => i.Footprint).ToList();
         var notes = open.SelectMany(f => (f.Needs ?? []).Where(taken.Contains).Distinct().Order()
             .Select(n => $"#{f.Issue} needs #{n}, which is taken (someone is already on it): that need is ignored")).ToList();
-        var waves = WavePlanner.Plan([.. open.Select(f => f with { Needs = [.. (f.Needs ?? []).Where(n => !taken.Contains(n))] })], sharedFolders);
+        var free = open.Select(f => f with { Needs = [.. (f.Needs ?? []).Where(n => !taken.Contains(n))] }).ToList();
+
+        // Bundling compares paths, so the footprints are brought to normal form first (a bad path throws here as in the planner).
+        var bundles = overlap == OverlapModes.Bundle ? Bundler.Group([.. free.Select(FootprintPaths.Normalize)]) : [];
+        var waves = WavePlanner.Plan(bundles.Count == 0 ? free : Bundler.Merge([.. free.Select(FootprintPaths.Normalize)], bundles), sharedFolders);
+        var members = bundles.ToDictionary(b => b.Lead, b => b.Issues);
+        var planned = waves.Waves.Select(w => new PlannedWave(w.Wave, [.. w.Issues.SelectMany(i => members.GetValueOrDefault(i, [i])).Order()])).ToList();
         return new TeamPlan
         {
             Repo = repo,
@@ -79,7 +101,9 @@ public sealed record TeamPlan
             SharedFolders = [.. FootprintPaths.NormalizeFolders(sharedFolders ?? [])],
             Squad = squad,
             Issues = [.. issues.OrderBy(i => i.Number).Select(i => i with { Footprint = FootprintPaths.Normalize(i.Footprint) })],
-            Waves = [.. waves.Waves],
+            Waves = planned,
+            Overlap = overlap,
+            Bundles = [.. bundles],
             Serializations = [.. waves.Serializations],
             Notes = [.. notes, .. waves.Notes],
             Retro = retro,
@@ -106,6 +130,15 @@ public sealed record SquadSettings(RoleSettings Developer, RoleSettings Reviewer
     public int ReviewerLgtmCount { get; init; } = 1;
 
     public decimal? CostCapUsd { get; init; }
+}
+
+/// <summary>
+/// A pull request's checks: on GitHub the checks GitHub runs, waited for at most <see cref="WaitSeconds"/>; on a local forge
+/// <see cref="Command"/> (sh -c, in the squad's worktree), if given.
+/// </summary>
+public sealed record ChecksSettings(string? Command = null, int WaitSeconds = ChecksSettings.DefaultWaitSeconds)
+{
+    public const int DefaultWaitSeconds = 900;
 }
 
 /// <summary>One squad role: <see cref="Provider"/> is <c>claude</c> or <c>codex</c>; a null model or effort is the provider's default.</summary>

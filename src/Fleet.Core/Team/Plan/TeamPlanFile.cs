@@ -44,6 +44,7 @@ public static class TeamPlanFile
             },
             CreatedAt = plan.CreatedAt.ToString("o", CultureInfo.InvariantCulture),
             SharedFolders = [.. plan.SharedFolders],
+            Overlap = plan.Overlap == OverlapModes.Bundle ? OverlapKind.Bundle : OverlapKind.Serialize,
             Squad = new SquadJson
             {
                 Developer = ToJson(plan.Squad.Developer),
@@ -53,6 +54,8 @@ public static class TeamPlanFile
                 ReviewerLgtmCount = plan.Squad.ReviewerLgtmCount,
                 CostCapUsd = plan.Squad.CostCapUsd,
             },
+            Checks = new ChecksJson { Command = plan.Checks.Command, WaitSeconds = plan.Checks.WaitSeconds },
+            MaxSquads = plan.MaxSquads,
             Issues = [.. plan.Issues.Select(i => new IssueJson
             {
                 Number = i.Number,
@@ -68,6 +71,7 @@ public static class TeamPlanFile
                 Taken = i.Taken is null ? null : new TakenJson { Reason = i.Taken.Reason, Url = i.Taken.Url },
             })],
             Waves = [.. plan.Waves.Select(w => new WaveJson { Wave = w.Wave, Issues = [.. w.Issues] })],
+            Bundles = [.. plan.Bundles.Select(b => new BundleJson { Issues = [.. b.Issues], SharedFiles = [.. b.SharedFiles] })],
             Serializations = [.. plan.Serializations.Select(s => new SerializationJson
             {
                 Issue = s.Issue,

@@ -24,11 +24,19 @@ internal sealed class PlanJson
 
     public List<string> SharedFolders { get; set; } = [];
 
+    public OverlapKind Overlap { get; set; } = OverlapKind.Serialize;
+
     public required SquadJson Squad { get; set; }
+
+    public ChecksJson Checks { get; set; } = new();
+
+    public int? MaxSquads { get; set; }
 
     public required List<IssueJson> Issues { get; set; }
 
     public required List<WaveJson> Waves { get; set; }
+
+    public List<BundleJson> Bundles { get; set; } = [];
 
     public List<SerializationJson> Serializations { get; set; } = [];
 
@@ -117,6 +125,22 @@ internal sealed class WaveJson
 }
 
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+internal sealed class ChecksJson
+{
+    public string? Command { get; set; }
+
+    public int WaitSeconds { get; set; } = ChecksSettings.DefaultWaitSeconds;
+}
+
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+internal sealed class BundleJson
+{
+    public required List<int> Issues { get; set; }
+
+    public List<string> SharedFiles { get; set; } = [];
+}
+
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 internal sealed class SerializationJson
 {
     public required int Issue { get; set; }
@@ -135,6 +159,13 @@ internal enum ForgeKind
 {
     [JsonStringEnumMemberName(ForgeSettingsRecord.GitHub)] GitHub,
     [JsonStringEnumMemberName(ForgeSettingsRecord.Local)] Local,
+}
+
+[JsonConverter(typeof(JsonStringEnumConverter<OverlapKind>))]
+internal enum OverlapKind
+{
+    [JsonStringEnumMemberName(OverlapModes.Bundle)] Bundle,
+    [JsonStringEnumMemberName(OverlapModes.Serialize)] Serialize,
 }
 
 [JsonConverter(typeof(JsonStringEnumConverter<SquadProvider>))]

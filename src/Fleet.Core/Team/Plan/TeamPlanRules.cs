@@ -27,9 +27,20 @@ internal sealed class TeamPlanRules(string file, SourceNode document, List<Diagn
         }
 
         var squad = CheckSquad(json.Squad);
+        AtLeastOne(json.Checks.WaitSeconds, "$.checks.wait_seconds");
+        if (json.MaxSquads is { } maxSquads)
+        {
+            AtLeastOne(maxSquads, "$.max_squads");
+        }
+
+        if (json.Checks.Command is { } command && string.IsNullOrWhiteSpace(command))
+        {
+            Error("$.checks.command", "an empty checks command; write null for no checks");
+        }
         var shared = NormalizeAll(json.SharedFolders, "$.shared_folders", folder: true);
         var issues = CheckIssues(json.Issues);
-        CheckWaves(json, issues, shared);
+        var bundleOf = CheckBundles(json, issues);
+        CheckWaves(json, issues, shared, bundleOf);
 
         return new TeamPlan
         {
@@ -40,6 +51,8 @@ internal sealed class TeamPlanRules(string file, SourceNode document, List<Diagn
             CreatedAt = createdAt,
             SharedFolders = shared,
             Squad = squad,
+            Checks = new ChecksSettings(json.Checks.Command, json.Checks.WaitSeconds),
+            MaxSquads = json.MaxSquads,
             Issues = [.. json.Issues.Select((issue, i) => new PlannedIssue(
                 issue.Number,
                 issue.Title,
@@ -47,6 +60,8 @@ internal sealed class TeamPlanRules(string file, SourceNode document, List<Diagn
                 issues.TryGetValue(issue.Number, out var planned) && planned.Index == i && planned.Footprint is { } normalized ? normalized : Footprint(issue.Number, issue.Footprint),
                 issue.Taken is null ? null : new TakenBy(issue.Taken.Reason, issue.Taken.Url)))],
             Waves = [.. json.Waves.Select(w => new PlannedWave(w.Wave, [.. w.Issues]))],
+            Overlap = json.Overlap == OverlapKind.Bundle ? OverlapModes.Bundle : OverlapModes.Serialize,
+            Bundles = [.. json.Bundles.Select(b => new PlannedBundle([.. b.Issues.Distinct().Order()], [.. b.SharedFiles]))],
             Serializations = [.. json.Serializations.Select(s => new Serialization(s.Issue, s.After, TeamPlanFile.KindName(s.Kind), s.Detail, s.Reason))],
             Notes = [.. json.Notes],
             Retro = json.Retro,
@@ -132,8 +147,64 @@ internal sealed class TeamPlanRules(string file, SourceNode document, List<Diagn
         return byNumber;
     }
 
-    private void CheckWaves(PlanJson json, Dictionary<int, (int Index, IssueJson Json, IssueFootprint? Footprint)> issues, List<string> shared)
+    /// <summary>
+    /// A bundle names two or more known issues that are not taken, each in one bundle only, all in the same wave. Returns
+    /// each bundled issue's bundle (its index), so that conflicts and needs inside one bundle are not reported.
+    /// </summary>
+    private Dictionary<int, int> CheckBundles(PlanJson json, Dictionary<int, (int Index, IssueJson Json, IssueFootprint? Footprint)> issues)
     {
+        var bundleOf = new Dictionary<int, int>();
+        var waveOf = Placed(json).GroupBy(p => p.Issue).ToDictionary(g => g.Key, g => g.First().Wave + 1);
+        for (var b = 0; b < json.Bundles.Count; b++)
+        {
+            var members = json.Bundles[b].Issues;
+            if (members.Distinct().Count() < 2)
+            {
+                Error($"$.bundles[{b}].issues", "a bundle has two or more issues; to split it, remove the bundle (its issues then run as their own squads)");
+            }
+
+            for (var k = 0; k < members.Count; k++)
+            {
+                var number = members[k];
+                var path = $"$.bundles[{b}].issues[{k}]";
+                if (!issues.TryGetValue(number, out var issue))
+                {
+                    Error(path, $"bundle {b + 1} names #{number}, which is not in issues; add the issue or remove it from the bundle");
+                }
+                else if (issue.Json.Taken is { } taken)
+                {
+                    Error(path, $"#{number} is taken ({taken.Reason}); a bundle never includes a taken issue: remove it from the bundle");
+                }
+                else if (bundleOf.TryGetValue(number, out var other))
+                {
+                    Error(path, other == b
+                        ? $"#{number} is twice in bundle {b + 1}; list it once"
+                        : $"#{number} is in bundle {other + 1} and again in bundle {b + 1}; an issue is in one bundle: join the bundles or remove it from one");
+                }
+                else
+                {
+                    bundleOf[number] = b;
+                }
+            }
+
+            var waves = members.Where(waveOf.ContainsKey).Select(m => (Issue: m, Wave: waveOf[m])).DistinctBy(m => m.Wave).ToList();
+            if (waves.Count > 1)
+            {
+                Error($"$.bundles[{b}].issues", $"a bundle's issues run together, in one wave, but {string.Join(", ", waves.Select(w => $"#{w.Issue} is in wave {w.Wave}"))}: put them in one wave");
+            }
+            else if (members.FirstOrDefault(m => issues.TryGetValue(m, out var i) && i.Json.Taken is null && !waveOf.ContainsKey(m)) is var missing and > 0 && waves.Count == 1)
+            {
+                Error($"$.bundles[{b}].issues", $"#{missing} is in no wave but its bundle runs in wave {waves[0].Wave}: put it in that wave or remove it from the bundle");
+            }
+        }
+
+        return bundleOf;
+    }
+
+    private void CheckWaves(PlanJson json, Dictionary<int, (int Index, IssueJson Json, IssueFootprint? Footprint)> issues, List<string> shared, Dictionary<int, int> bundleOf)
+    {
+        bool Together(int a, int b) => bundleOf.TryGetValue(a, out var x) && bundleOf.TryGetValue(b, out var y) && x == y;
+
         var waveOf = new Dictionary<int, int>();
         for (var w = 0; w < json.Waves.Count; w++)
         {
@@ -175,9 +246,11 @@ internal sealed class TeamPlanRules(string file, SourceNode document, List<Diagn
                 continue;
             }
 
-            CheckNeeds(footprint, w + 1, $"$.waves[{w}].issues[{k}]", issues, waveOf);
+            CheckNeeds(footprint with { Needs = [.. footprint.Needs.Where(n => !Together(n, number))] }, w + 1, $"$.waves[{w}].issues[{k}]", issues, waveOf);
             var wave = json.Waves[w].Issues;
-            foreach (var other in wave.Take(k).Distinct().Where(o => o != number && waveOf.GetValueOrDefault(o) == w + 1))
+
+            // One squad does a bundle's issues together: what they share is why they are bundled.
+            foreach (var other in wave.Take(k).Distinct().Where(o => o != number && waveOf.GetValueOrDefault(o) == w + 1 && !Together(o, number)))
             {
                 if (issues[other].Footprint is not { } otherFootprint)
                 {

@@ -38,6 +38,10 @@ public sealed record RunTags(
     [property: Description("The issue the worker's squad works on (team mode).")] string? Issue = null,
     [property: Description("True when the run was a rehearsal (fleet's scripted endpoint): its usage is no spend.")] bool Rehearsal = false)
 {
+    /// <summary>The run's arm of the memory experiment: <c>memory</c> or <c>no-memory</c>; null outside a run.</summary>
+    [Description("The run's arm of the memory experiment: memory, or no-memory for a run without anything carried from earlier runs (null outside a run).")]
+    public string? Arm { get; init; }
+
     public static RunTags None { get; } = new();
 }
 

@@ -32,8 +32,8 @@ internal static class GateTable
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = """
-            INSERT INTO gates(key, gate_id, kind, tool, asked, decision, decided_by, by_whom, rule, message, asked_at, decided_at, waited_ms, source, line, run, fleet, worker, iteration, issue)
-            VALUES ($key, $gate_id, $kind, $tool, $asked, $decision, $decided_by, $by_whom, $rule, $message, $asked_at, $decided_at, $waited_ms, $source, $line, $run, $fleet, $worker, $iteration, $issue)
+            INSERT INTO gates(key, gate_id, kind, tool, asked, decision, decided_by, by_whom, rule, message, asked_at, decided_at, waited_ms, source, line, run, fleet, worker, iteration, issue, arm)
+            VALUES ($key, $gate_id, $kind, $tool, $asked, $decision, $decided_by, $by_whom, $rule, $message, $asked_at, $decided_at, $waited_ms, $source, $line, $run, $fleet, $worker, $iteration, $issue, $arm)
             ON CONFLICT(key) DO UPDATE SET asked = excluded.asked, decision = excluded.decision, decided_by = excluded.decided_by, by_whom = excluded.by_whom,
               rule = excluded.rule, message = excluded.message, decided_at = excluded.decided_at, waited_ms = excluded.waited_ms
             WHERE gates.decision IS NOT excluded.decision OR gates.decided_at IS NOT excluded.decided_at OR gates.asked IS NOT excluded.asked
@@ -62,6 +62,7 @@ internal static class GateTable
             Add(command, "$worker", g.Tags.Worker);
             Add(command, "$iteration", (long?)g.Tags.Iteration);
             Add(command, "$issue", g.Tags.Issue);
+            Add(command, "$arm", g.Tags.Arm);
             written += await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 

@@ -68,22 +68,22 @@ internal sealed class StoreWriter : IDisposable
 
         // Parameters are bound in the order they appear (RawStatement): keep each VALUES list in column order.
         _insertEvent = new RawStatement(connection, """
-            INSERT INTO events(source_id, line, kind, provider, session_id, agent_id, sidechain, ts, name, tool_use_id, outcome, subject, count, number, text, run, fleet, worker, iteration, issue)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO events(source_id, line, kind, provider, session_id, agent_id, sidechain, ts, name, tool_use_id, outcome, subject, count, number, text, run, fleet, worker, iteration, issue, arm)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """);
-        const string CallColumns = "source_id, line, provider, session_id, agent_id, sidechain, project, ts, model, model_assumed, message_id, request_id, input, output, cache_write_5m, cache_write_1h, cache_read, reasoning, fast, reported_cost, run, fleet, worker, iteration, issue, rehearsal";
-        const string CallValues = "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?";
+        const string CallColumns = "source_id, line, provider, session_id, agent_id, sidechain, project, ts, model, model_assumed, message_id, request_id, input, output, cache_write_5m, cache_write_1h, cache_read, reasoning, fast, reported_cost, run, fleet, worker, iteration, issue, arm, rehearsal";
+        const string CallValues = "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?";
         _insertCall = new RawStatement(connection, $"INSERT INTO model_calls({CallColumns}) VALUES ({CallValues})");
         _updateCall = new RawStatement(connection, $"UPDATE model_calls SET ({CallColumns}) = ({CallValues}) WHERE id = ?");
         // Served by the partial index events_pending: only calls still waiting for their result are indexed.
         _outcome = new RawStatement(connection, "UPDATE events SET outcome = ? WHERE tool_use_id = ? AND kind = 'tool_call' AND outcome = 'pending'");
         _saveSource = new RawStatement(connection, """
-            INSERT INTO sources(path, format, prefix_len, prefix_hash, size, offset, line, malformed, truncated, state, project, run, fleet, worker, iteration, issue, ingested_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO sources(path, format, prefix_len, prefix_hash, size, offset, line, malformed, truncated, state, project, run, fleet, worker, iteration, issue, arm, ingested_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(path) DO UPDATE SET format = excluded.format, prefix_len = excluded.prefix_len, prefix_hash = excluded.prefix_hash,
               size = excluded.size, offset = excluded.offset, line = excluded.line, malformed = excluded.malformed, truncated = excluded.truncated,
               state = excluded.state, project = excluded.project, run = excluded.run, fleet = excluded.fleet, worker = excluded.worker,
-              iteration = excluded.iteration, issue = excluded.issue, ingested_at = excluded.ingested_at
+              iteration = excluded.iteration, issue = excluded.issue, arm = excluded.arm, ingested_at = excluded.ingested_at
             RETURNING id
             """);
 
@@ -495,6 +495,7 @@ internal sealed class StoreWriter : IDisposable
         Text(command, tags.Worker);
         command.Add((long?)tags.Iteration);
         Text(command, tags.Issue);
+        command.Add(tags.Arm);
     }
 
     /// <summary>Binds text that came from outside fleet: through the secret masker first, whatever the privacy level.</summary>

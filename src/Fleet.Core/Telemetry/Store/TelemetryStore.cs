@@ -53,12 +53,12 @@ public sealed class TelemetryStore : IAsyncDisposable, IDisposable
           id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE, format TEXT NOT NULL,
           prefix_len INTEGER NOT NULL, prefix_hash TEXT NOT NULL, size INTEGER NOT NULL,
           offset INTEGER NOT NULL, line INTEGER NOT NULL, malformed INTEGER NOT NULL, truncated INTEGER NOT NULL,
-          state TEXT, project TEXT, run TEXT, fleet TEXT, worker TEXT, iteration INTEGER, issue TEXT, ingested_at TEXT);
+          state TEXT, project TEXT, run TEXT, fleet TEXT, worker TEXT, iteration INTEGER, issue TEXT, ingested_at TEXT, arm TEXT);
         CREATE TABLE IF NOT EXISTS events(
           id INTEGER PRIMARY KEY, source_id INTEGER NOT NULL, line INTEGER NOT NULL, kind TEXT NOT NULL,
           provider TEXT NOT NULL, session_id TEXT, agent_id TEXT, sidechain INTEGER NOT NULL, ts INTEGER,
           name TEXT, tool_use_id TEXT, outcome TEXT, subject TEXT, count INTEGER, number INTEGER, text TEXT,
-          run TEXT, fleet TEXT, worker TEXT, iteration INTEGER, issue TEXT);
+          run TEXT, fleet TEXT, worker TEXT, iteration INTEGER, issue TEXT, arm TEXT);
         -- Only tool calls still waiting for their result: an index over every tool_use_id (random keys) cost more
         -- than any other part of a large ingest's writes, and the writer's outcome updates are its only reader.
         DROP INDEX IF EXISTS events_tool_use;
@@ -72,11 +72,11 @@ public sealed class TelemetryStore : IAsyncDisposable, IDisposable
           model_assumed INTEGER NOT NULL, message_id TEXT, request_id TEXT,
           input INTEGER NOT NULL, output INTEGER NOT NULL, cache_write_5m INTEGER NOT NULL, cache_write_1h INTEGER NOT NULL,
           cache_read INTEGER NOT NULL, reasoning INTEGER NOT NULL, fast INTEGER NOT NULL, reported_cost REAL,
-          run TEXT, fleet TEXT, worker TEXT, iteration INTEGER, issue TEXT, rehearsal INTEGER NOT NULL DEFAULT 0);
+          run TEXT, fleet TEXT, worker TEXT, iteration INTEGER, issue TEXT, rehearsal INTEGER NOT NULL DEFAULT 0, arm TEXT);
         CREATE TABLE IF NOT EXISTS gates(
           id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, gate_id TEXT NOT NULL, kind TEXT NOT NULL, tool TEXT, asked TEXT,
           decision TEXT, decided_by TEXT, by_whom TEXT, rule TEXT, message TEXT, asked_at INTEGER, decided_at INTEGER, waited_ms INTEGER,
-          source TEXT NOT NULL, line INTEGER NOT NULL, run TEXT, fleet TEXT, worker TEXT, iteration INTEGER, issue TEXT);
+          source TEXT NOT NULL, line INTEGER NOT NULL, run TEXT, fleet TEXT, worker TEXT, iteration INTEGER, issue TEXT, arm TEXT);
         CREATE INDEX IF NOT EXISTS gates_run ON gates(run, worker);
         """;
 
@@ -199,6 +199,7 @@ public sealed class TelemetryStore : IAsyncDisposable, IDisposable
             // One transaction for the whole schema: each statement on its own would be a commit of its own.
             await ExecuteAsync(connection, "BEGIN IMMEDIATE;" + Tables + CreateBulkIndexes + "COMMIT;", cancellationToken).ConfigureAwait(false);
             await AddRehearsalColumnAsync(connection, cancellationToken).ConfigureAwait(false);
+            await AddArmColumnsAsync(connection, cancellationToken).ConfigureAwait(false);
             await using var version = connection.CreateCommand();
             version.CommandText = "INSERT INTO meta(key, value) VALUES ('schema_version', $v) ON CONFLICT(key) DO NOTHING; SELECT value FROM meta WHERE key = 'schema_version';";
             version.Parameters.AddWithValue("$v", TelemetrySchema.Version.ToString(CultureInfo.InvariantCulture));
@@ -315,6 +316,18 @@ public sealed class TelemetryStore : IAsyncDisposable, IDisposable
         probe.CommandText = "SELECT COUNT(*) FROM pragma_table_info('model_calls') WHERE name = 'rehearsal'";
         if (Convert.ToInt64(await probe.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture) == 0)
             await ExecuteAsync(connection, "ALTER TABLE model_calls ADD COLUMN rehearsal INTEGER NOT NULL DEFAULT 0", cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>A store made before runs were tagged with their arm gets the column in each table; its earlier rows have none.</summary>
+    private static async Task AddArmColumnsAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    {
+        foreach (var table in new[] { "sources", "events", "model_calls", "gates" })
+        {
+            await using var probe = connection.CreateCommand();
+            probe.CommandText = $"SELECT COUNT(*) FROM pragma_table_info('{table}') WHERE name = 'arm'";
+            if (Convert.ToInt64(await probe.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture) == 0)
+                await ExecuteAsync(connection, $"ALTER TABLE {table} ADD COLUMN arm TEXT", cancellationToken).ConfigureAwait(false);
+        }
     }
 
     internal static async Task ExecuteAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken)
