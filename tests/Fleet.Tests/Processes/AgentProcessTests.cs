@@ -48,12 +48,13 @@ public sealed class AgentProcessTests
         {
             await stdout.WaitForAsync("forked").DefaultTimeout();
             var grandchildPid = stdout.NumberAfter("grandchild-pid");
+            // The subshell prints the pid right after its fork; the child becomes `sleep` when it gets to its exec.
+            await Eventually.TrueAsync(() => ProcStat.TryRead(grandchildPid)?.Command == "sleep", "the grandchild is the sleep");
             var stat = ProcStat.TryRead(grandchildPid).ShouldNotBeNull();
             grandchild = new ProcessIdentity(grandchildPid, stat.StartTime);
 
             // Re-parented away from the agent (what Process.Kill(entireProcessTree) cannot follow) …
             stat.ParentPid.ShouldNotBe(agent.Pid);
-            stat.Command.ShouldBe("sleep");
 
             // … yet still in the agent's process group.
             stat.ProcessGroupId.ShouldBe(agent.Pid);
