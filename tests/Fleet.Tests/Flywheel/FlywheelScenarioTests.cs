@@ -186,7 +186,8 @@ public sealed class FlywheelScenarioTests
             rows.RootElement.EnumerateArray().Select(r => (r.GetProperty("run").GetString(), r.GetProperty("arm").GetString(), r.GetProperty("interventions").GetInt32()))
                 .ShouldBe([(noneArm.First, "no-memory", 6), (noneArm.Second, "no-memory", 6), (memoryArm.First, "memory", 6), (memoryArm.Second, "memory", 1)]);
             var classes = rows.RootElement.EnumerateArray().ToDictionary(r => r.GetProperty("run").GetString()!, Classes);
-            classes[noneArm.Second].ShouldBe(["destructive 1", "repeatable_permission 3", "repeated_question 1", "setup_question 1"]);
+            classes[noneArm.First].ShouldBe(["destructive 1", "repeatable_permission 3", "repeated_question 1", "setup_question 1"]);
+            classes[noneArm.Second].ShouldBe(["destructive 1", "repeatable_permission 3", "repeated_question 2"], "run 2 asks again what run 1 asked: both questions are repeats now");
             classes[memoryArm.Second].ShouldBe(["destructive 1", "rule 3"]);
         }
 
