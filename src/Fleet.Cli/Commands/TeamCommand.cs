@@ -98,6 +98,7 @@ internal static class TeamCommand
                 Label = parse.GetValue(label),
                 SharedFolders = parse.GetValue(shared) ?? [],
                 Squad = squadSettings,
+                MaxSquads = SquadBound.ForThisMachine(),
                 FootprintsFile = footprintFile,
                 StateDir = layout.StateDir,
                 NoMemory = parse.GetValue(noMemory),
@@ -143,10 +144,12 @@ internal static class TeamCommand
         var wait = new Option<bool>("--wait") { Description = "Follow the run to its end (its progress on stderr) and exit with its outcome (0 all approved, 1 one was not, 3 one needs a person)." };
         var noMemory = LaunchCommand.NoMemoryOption();
         var merge = new Option<bool>("--merge") { Description = "Merge each wave's approved pull requests (team merge's rules: lgtm at the current head, checks green) before the next wave starts; without it, an issue that needs another is stacked on its branch." };
+        var maxSquads = new Option<int?>("--max-squads") { Description = "At most N squads of a wave at once; the others wait their turn (default: the plan's max_squads, from the planning machine's cores and memory)." };
+        var costCap = new Option<decimal?>("--cost-cap") { Description = "The whole run's cap, in US dollars: checked before each squad starts and, through each squad's share, before each of its spawns." };
         var json = CommandHelpers.JsonOption();
         var command = new Command("run", "Start a plan's team run in the background (fleet team status|resume|kill): wave by wave, a squad per issue (an iterative fleet), verdicts posted on each pull request, the run's retro posted with label fleet-retro.")
         {
-            planArg, rehearse, script, tmux, noTmux, merge, wait, noMemory, json,
+            planArg, rehearse, script, tmux, noTmux, merge, maxSquads, costCap, wait, noMemory, json,
         };
         command.Validators.Add(r =>
         {
@@ -158,6 +161,16 @@ internal static class TeamCommand
             if (r.GetValue(script) is not null && !r.GetValue(rehearse))
             {
                 r.AddError("--script is the rehearsal's script: it needs --rehearse");
+            }
+
+            if (r.GetValue(maxSquads) is < 1)
+            {
+                r.AddError("--max-squads: at least 1");
+            }
+
+            if (r.GetValue(costCap) is <= 0)
+            {
+                r.AddError("--cost-cap: more than 0");
             }
         });
         command.SetAction(async (parse, cancellationToken) =>
@@ -181,6 +194,8 @@ internal static class TeamCommand
                 NoMemory = parse.GetValue(noMemory),
                 MergeApproved = parse.GetValue(merge),
                 Checks = plan.Checks,
+                MaxSquads = parse.GetValue(maxSquads) ?? plan.MaxSquads ?? SquadBound.ForThisMachine(),
+                TeamCostCapUsd = parse.GetValue(costCap),
             };
             var forge = OpenForge(plan.Forge, plan.Repo);
             var check = await forge.CheckAsync(cancellationToken);

@@ -223,17 +223,24 @@ internal static class TeamRunCommands
     {
         var text = new System.Text.StringBuilder();
         text.Append(CultureInfo.InvariantCulture, $"team run {s.Run}: {s.State}{(s.Reason is null ? "" : $" ({s.Reason})")}{(s.OrchestratorPid is { } pid ? $", orchestrator pid {pid}" : "")}");
-        text.Append(CultureInfo.InvariantCulture, $"; arm {s.Arm}{(s.Rehearsal ? "; rehearsal" : "")}\n\n");
+        text.Append(CultureInfo.InvariantCulture, $"; arm {s.Arm}{(s.Rehearsal ? "; rehearsal" : "")}");
+        text.Append(CultureInfo.InvariantCulture, $"{(s.MaxSquads is { } max ? $"; at most {max} squads at once" : "")}{(s.CostCapUsd is { } cap ? $"; team cost cap {cap:$0.00}" : "")}\n\n");
         var rows = s.Squads.Select(q => new[]
         {
             q.Wave == 0 ? "-" : q.Wave.ToString(CultureInfo.InvariantCulture), $"#{q.Issue}", q.State, q.Iteration.ToString(CultureInfo.InvariantCulture),
             q.SpentUsd.ToString("$0.00", CultureInfo.InvariantCulture), q.SquadRoot ?? "",
         }).ToList();
         string[] head = ["WAVE", "ISSUE", "STATE", "ITER", "SPENT", "SQUAD"];
+        var refusals = s.Squads.Where(q => q.State == SquadStatus.NotStarted && q.Reason is not null).Select(q => $"#{q.Issue} not started: {q.Reason}").ToList();
         var widths = head.Select((h, i) => rows.Select(r => r[i].Length).Append(h.Length).Max()).ToArray();
         void Line(string[] cells) => text.AppendLine(string.Join("  ", cells.Select((c, i) => i == cells.Length - 1 ? c : c.PadRight(widths[i]))).TrimEnd());
         Line(head);
         rows.ForEach(Line);
+        if (refusals.Count > 0)
+        {
+            text.AppendLine().AppendJoin('\n', refusals).AppendLine();
+        }
+
         return text.ToString();
     }
 

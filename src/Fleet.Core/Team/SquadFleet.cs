@@ -79,7 +79,7 @@ public static class SquadFleet
         }
         if (rehearsalScript is not null)
         {
-            File.WriteAllText(layout.RehearsalFile, rehearsalScript);
+            File.WriteAllText(layout.RehearsalFile, TeamRehearsalScript.ForSquad(rehearsalScript, squad.Issue));
         }
     }
 

@@ -27,6 +27,9 @@ public sealed record TeamPlanRequest
     /// <summary>Footprints a person wrote (the architect's answer format); null: the architect agent gives them.</summary>
     public string? FootprintsFile { get; init; }
 
+    /// <summary>At most this many squads at once, kept in the plan (<see cref="TeamPlan.MaxSquads"/>); null: none kept.</summary>
+    public int? MaxSquads { get; init; }
+
     /// <summary>Issues that change the same file: one bundle (<see cref="OverlapModes.Bundle"/>) or wave after wave.</summary>
     public string Overlap { get; init; } = OverlapModes.Default;
 
@@ -105,7 +108,7 @@ public sealed class TeamPlanner(IForge forge, Func<ArchitectRequest, Cancellatio
             taken[i.Number])).ToList();
         var plan = TeamPlan.Create(repo, baseBranch, request.Forge, time.GetUtcNow(), request.SharedFolders, request.Squad, planned, retroRef,
             doctrine is null ? null : doctrineFile, request.Overlap);
-        return plan with { Checks = plan.Checks with { Command = request.ChecksCommand } };
+        return plan with { Checks = plan.Checks with { Command = request.ChecksCommand }, MaxSquads = request.MaxSquads };
     }
 
     /// <summary>Step 0: every check a squad would otherwise trip over mid-run; the first failure stops with its text.</summary>

@@ -8,6 +8,19 @@ namespace Fleet.Team;
 /// </summary>
 public static class TeamRehearsalScript
 {
+    /// <summary>
+    /// Filled in with the squad's issue (<c>issue-&lt;n&gt;</c>) when the script is written into a squad: a commit subject
+    /// names the issue, while <c>{fleet}</c> is the squad's long fleet name (repository and run too), made for tmux.
+    /// </summary>
+    public const string SquadPlaceholder = "{squad}";
+
+    /// <summary>The script as a squad plays it: <see cref="SquadPlaceholder"/> replaced by the squad's issue.</summary>
+    public static string ForSquad(string script, int issue)
+    {
+        ArgumentNullException.ThrowIfNull(script);
+        return script.Replace(SquadPlaceholder, TeamLayout.SquadName(issue), StringComparison.Ordinal);
+    }
+
     public static string Json()
     {
         var usage = new JsonObject { ["input_tokens"] = 1200, ["output_tokens"] = 80, ["cache_creation_input_tokens"] = 300, ["cache_read_input_tokens"] = 2000 };
@@ -24,8 +37,8 @@ public static class TeamRehearsalScript
                 ["worker"] = SquadFleet.Developer,
                 ["turns"] = new JsonArray(
                 [
-                    Turn(new JsonObject { ["type"] = "write_file", ["path"] = "{fleet}.txt", ["content"] = "the change for {fleet}, iteration {iteration}\n" }),
-                    Turn(new JsonObject { ["type"] = "shell", ["command"] = "git add -A && git commit -q -m \"{fleet}: the change, iteration {iteration}\"", ["say"] = "Committing." }),
+                    Turn(new JsonObject { ["type"] = "write_file", ["path"] = "{squad}.txt", ["content"] = "the change for {squad}, iteration {iteration}\n" }),
+                    Turn(new JsonObject { ["type"] = "shell", ["command"] = "git add -A && git commit -q -m \"{squad}: the change, iteration {iteration}\"", ["say"] = "Committing." }),
                     Turn(new JsonObject { ["type"] = "text", ["text"] = "Done: committed the change." }),
                 ]),
             },
@@ -34,7 +47,7 @@ public static class TeamRehearsalScript
                 ["worker"] = SquadFleet.Sdet,
                 ["turns"] = new JsonArray(
                 [
-                    Turn(new JsonObject { ["type"] = "write_file", ["path"] = "iterations/{iteration}/sdet.md", ["content"] = "SDET report for {fleet}, iteration {iteration}: built it and ran it like a user; it works.\n" }),
+                    Turn(new JsonObject { ["type"] = "write_file", ["path"] = "iterations/{iteration}/sdet.md", ["content"] = "SDET report for {squad}, iteration {iteration}: built it and ran it like a user; it works.\n" }),
                     Turn(new JsonObject { ["type"] = "text", ["text"] = "Report written." }),
                 ]),
             },
@@ -43,7 +56,7 @@ public static class TeamRehearsalScript
                 ["worker"] = SquadFleet.Reviewer,
                 ["turns"] = new JsonArray(
                 [
-                    Turn(new JsonObject { ["type"] = "write_file", ["path"] = "iterations/{iteration}/review.md", ["content"] = "verdict: lgtm\n\nRehearsal review of {fleet}: I tried to break it and could not.\n" }),
+                    Turn(new JsonObject { ["type"] = "write_file", ["path"] = "iterations/{iteration}/review.md", ["content"] = "verdict: lgtm\n\nRehearsal review of {squad}: I tried to break it and could not.\n" }),
                     Turn(new JsonObject { ["type"] = "text", ["text"] = "Review written: verdict lgtm." }),
                 ]),
             },

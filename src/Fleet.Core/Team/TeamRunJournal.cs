@@ -44,11 +44,30 @@ public sealed class TeamRunJournal(string runDir, TimeProvider time)
     public string? StartedSquad(int issue) =>
         Entries().LastOrDefault(e => e.Type == SquadStarted && e.Worker == Squad(issue))?.Reason;
 
-    public Task SquadStartingAsync(string run, int issue, CancellationToken cancellationToken) =>
-        _journal.AppendAsync(new JournalEntry { Type = SquadStarting, Run = run, Worker = Squad(issue) }, cancellationToken);
+    /// <summary>True when a squad's start was begun (journaled before the launch), whether or not it was journaled as done.</summary>
+    public bool SquadStartBegun(int issue) => Entries().Any(e => e.Type == SquadStarting && e.Worker == Squad(issue));
+
+    /// <summary>
+    /// The intent to start a squad, journaled once: a start cut short before the squad's fleet began a run is taken up
+    /// again by a resumed orchestrator under the intent it already journaled.
+    /// </summary>
+    public async Task SquadStartingAsync(string run, int issue, CancellationToken cancellationToken)
+    {
+        if (!SquadStartBegun(issue))
+        {
+            await _journal.AppendAsync(new JournalEntry { Type = SquadStarting, Run = run, Worker = Squad(issue) }, cancellationToken);
+        }
+    }
 
     public Task SquadStartedAsync(string run, int issue, string fleetRun, CancellationToken cancellationToken) =>
         _journal.AppendAsync(new JournalEntry { Type = SquadStarted, Run = run, Worker = Squad(issue), Reason = fleetRun }, cancellationToken);
+
+    /// <summary>Why the team's cost cap kept a squad from starting, when it did (journaled once; a resume keeps to it).</summary>
+    public string? CostCapRefusal(int issue) =>
+        Entries().LastOrDefault(e => e.Type == JournalTypes.CostCapReached && e.Worker == Squad(issue))?.Reason;
+
+    public Task CostCapRefusedAsync(string run, int issue, decimal committed, string reason, CancellationToken cancellationToken) =>
+        _journal.AppendAsync(new JournalEntry { Type = JournalTypes.CostCapReached, Run = run, Worker = Squad(issue), CostUsd = committed, Reason = reason }, cancellationToken);
 
     /// <summary>True when the retro's post was begun (journaled before the forge call) and not journaled as done.</summary>
     public bool RetroPostBegun() => Entries().Any(e => e.Type == RetroPosting) && RetroUrl() is null;

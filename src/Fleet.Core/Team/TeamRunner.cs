@@ -7,7 +7,6 @@ using Fleet.Orchestration;
 using Fleet.Paths;
 using Fleet.Retro;
 using Fleet.State;
-using Fleet.UseCases;
 using Fleet.Worktrees;
 
 namespace Fleet.Team;
@@ -53,6 +52,12 @@ public sealed record TeamRunSettings(
 
     /// <summary>The checks each squad waits for after each publish.</summary>
     public ChecksSettings Checks { get; init; } = new();
+
+    /// <summary><c>--max-squads</c>: at most this many squads of a wave run at once, the others wait their turn; null: no bound.</summary>
+    public int? MaxSquads { get; init; }
+
+    /// <summary><c>--cost-cap</c>: the whole run's cap; each squad's fleet gets a share of what is left (<see cref="TeamBudget"/>).</summary>
+    public decimal? TeamCostCapUsd { get; init; }
 }
 
 /// <summary>How one issue's squad ended (or why it never started).</summary>
@@ -123,84 +128,59 @@ public sealed class TeamRunner(TeamRunSettings settings, IForge forge, ISquadLau
             waveNumber++;
             Say($"wave {waveNumber}: {string.Join(", ", wave.Select(i => $"#{i.Number}"))}");
             var open = await forge.ListOpenPullRequestsAsync(cancellationToken);
-            var active = new List<(RunIssue Issue, string Root, string FleetRun)>();
+            var active = new List<Squad>();
+            var waiting = new List<RunIssue>();
             foreach (var planned in wave)
             {
                 if (await AlreadyStartedAsync(journal, layout, run, planned, cancellationToken) is { } started)
                 {
-                    active.Add((planned, started.Root, started.FleetRun));
+                    active.Add(started);
                     work.Started(planned);
                     Say($"  #{planned.Number} squad already started: fleet status {started.Root}");
-                    continue;
                 }
-
-                // A bundle never includes a taken issue: each member is checked, and the squad does the free ones.
-                var free = new List<RunIssue>();
-                foreach (var member in (IEnumerable<RunIssue>)[planned with { Bundled = [] }, .. planned.Bundled])
+                else
                 {
-                    if ((member.Taken ?? TakenDetector.Find(member.Number, open, [])) is { } taken)
-                    {
-                        outcomes[member.Number] = NotRun(member.Number, SquadStatus.Taken, taken.Reason + (taken.Url is null ? "" : $" ({taken.Url})"));
-                        Say($"  #{member.Number} taken: {outcomes[member.Number].Reason}");
-                    }
-                    else
-                    {
-                        free.Add(member);
-                    }
-                }
-
-                if (free.Count == 0)
-                {
-                    continue;
-                }
-
-                var issue = free[0] with { Bundled = [.. free.Skip(1)] };
-                var blockers = issue.AllNeeds.Where(n => outcomes.TryGetValue(n, out var o) && o.Status != SquadStatus.Approved).ToList();
-                if (blockers.Count > 0)
-                {
-                    var reason = string.Join("; ", blockers.Select(b => $"needs #{b}, which ended {outcomes[b].Status}"));
-                    foreach (var number in issue.AllNumbers)
-                    {
-                        outcomes[number] = NotRun(number, SquadStatus.Skipped, reason);
-                        Say($"  #{number} skipped: {reason}");
-                    }
-
-                    continue;
-                }
-
-                try
-                {
-                    await journal.SquadStartingAsync(run, issue.Number, cancellationToken);
-                    var (root, fleetRun) = await StartSquadAsync(layout, run, issue, work.StartFor(issue, outcomes), cancellationToken);
-                    await journal.SquadStartedAsync(run, issue.Number, fleetRun, cancellationToken);
-                    work.Started(issue);
-                    active.Add((issue, root, fleetRun));
-                    Say($"  #{issue.Number} squad started: fleet status {root}");
-                }
-                catch (Exception e) when (e is TeamException or FleetOperationException or ForgeException or GitException or WorktreeException or IOException)
-                {
-                    foreach (var number in issue.AllNumbers)
-                    {
-                        outcomes[number] = NotRun(number, SquadStatus.NotStarted, e.Message);
-                        Say($"  #{number} not started: {e.Message}");
-                    }
+                    waiting.Add(planned);
                 }
             }
 
-            var ended = new List<SquadOutcome>();
-            foreach (var (number, outcome) in await FollowAsync(active, cancellationToken))
+            // At most MaxSquads at once: the others wait their turn and start as running ones end. Squads a resumed run
+            // found started count against the bound, so a resume never runs more than it.
+            var done = new Dictionary<int, SquadOutcome>();
+            var deadSince = new Dictionary<int, DateTimeOffset>();
+            while (waiting.Count > 0 || done.Count < active.Count)
             {
-                Say($"  #{number} {outcome.Status}: {outcome.Reason}{(outcome.PullRequestUrl is null ? "" : $" ({outcome.PullRequestUrl})")}");
+                while (waiting.Count > 0 && active.Count - done.Count < (settings.MaxSquads ?? int.MaxValue))
+                {
+                    var planned = waiting[0];
+                    waiting.RemoveAt(0);
+                    if (await StartOneAsync(journal, layout, run, planned, open, outcomes, active, done, waiting.Count, work, cancellationToken) is { } started)
+                    {
+                        active.Add(started);
+                    }
+                }
 
-                // Each issue of a bundle ends as its squad did: one pull request, one verdict.
-                var squad = active.First(a => a.Issue.Number == number).Issue;
-                ended.AddRange(squad.AllNumbers.Select(n => n == number ? outcome : outcome with { Issue = n, Reason = $"in #{number}'s bundle: {outcome.Reason}" }));
+                foreach (var (number, outcome) in await PollAsync(active, done, deadSince, cancellationToken))
+                {
+                    Say($"  #{number} {outcome.Status}: {outcome.Reason}{(outcome.PullRequestUrl is null ? "" : $" ({outcome.PullRequestUrl})")}");
+
+                    // Each issue of a bundle ends as its squad did: one pull request, one verdict.
+                    var squad = active.First(a => a.Issue.Number == number).Issue;
+                    foreach (var n in squad.AllNumbers)
+                    {
+                        outcomes[n] = n == number ? outcome : outcome with { Issue = n, Reason = $"in #{number}'s bundle: {outcome.Reason}" };
+                    }
+                }
+
+                if (done.Count < active.Count)
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(500), time, cancellationToken);
+                }
             }
 
-            ended.ForEach(o => outcomes[o.Issue] = o);
             if (settings.MergeApproved)
             {
-                await work.MergeApprovedAsync(ended, cancellationToken);
+                await work.MergeApprovedAsync([.. active.SelectMany(a => a.Issue.AllNumbers).Select(n => outcomes[n])], cancellationToken);
             }
         }
 
@@ -250,7 +230,7 @@ public sealed class TeamRunner(TeamRunSettings settings, IForge forge, ISquadLau
     /// A squad of this run started before (journaled as started, or its own journal has a run: a start cut short between
     /// the squad's launch and the journal): continued, not started again. Null for a squad never started.
     /// </summary>
-    private async Task<(string Root, string FleetRun)?> AlreadyStartedAsync(TeamRunJournal journal, TeamLayout layout, string run, RunIssue issue, CancellationToken cancellationToken)
+    private async Task<Squad?> AlreadyStartedAsync(TeamRunJournal journal, TeamLayout layout, string run, RunIssue issue, CancellationToken cancellationToken)
     {
         var root = layout.SquadRoot(run, issue.Number);
         var fleetRun = journal.StartedSquad(issue.Number);
@@ -266,10 +246,104 @@ public sealed class TeamRunner(TeamRunSettings settings, IForge forge, ISquadLau
         }
 
         await launcher.ContinueAsync(root, cancellationToken);
-        return (root, fleetRun);
+        return new Squad(issue, root, fleetRun);
     }
 
-    private async Task<(string Root, string FleetRun)> StartSquadAsync(TeamLayout layout, string run, RunIssue issue, SquadStart start, CancellationToken cancellationToken)
+    /// <summary>A squad of a wave: its issue (with its bundle), its fleet root and the fleet run it was started with.</summary>
+    private sealed record Squad(RunIssue Issue, string Root, string FleetRun);
+
+    /// <summary>
+    /// Starts one planned squad, or records why it does not start (taken, a needed issue not approved, the team's cost
+    /// cap, a refusal): null then, with the outcomes recorded.
+    /// </summary>
+    private async Task<Squad?> StartOneAsync(
+        TeamRunJournal journal, TeamLayout layout, string run, RunIssue planned, IReadOnlyList<ForgePullRequest> open, Dictionary<int, SquadOutcome> outcomes,
+        List<Squad> active, Dictionary<int, SquadOutcome> done, int stillWaiting, ApprovedWork work, CancellationToken cancellationToken)
+    {
+        // A bundle never includes a taken issue: each member is checked, and the squad does the free ones.
+        var free = new List<RunIssue>();
+        foreach (var member in (IEnumerable<RunIssue>)[planned with { Bundled = [] }, .. planned.Bundled])
+        {
+            if ((member.Taken ?? TakenDetector.Find(member.Number, open, [])) is { } taken)
+            {
+                outcomes[member.Number] = NotRun(member.Number, SquadStatus.Taken, taken.Reason + (taken.Url is null ? "" : $" ({taken.Url})"));
+                Say($"  #{member.Number} taken: {outcomes[member.Number].Reason}");
+            }
+            else
+            {
+                free.Add(member);
+            }
+        }
+
+        if (free.Count == 0)
+        {
+            return null;
+        }
+
+        var issue = free[0] with { Bundled = [.. free.Skip(1)] };
+        var blockers = issue.AllNeeds.Where(n => outcomes.TryGetValue(n, out var o) && o.Status != SquadStatus.Approved).ToList();
+        if (blockers.Count > 0)
+        {
+            NotStarted(outcomes, issue, SquadStatus.Skipped, string.Join("; ", blockers.Select(b => $"needs #{b}, which ended {outcomes[b].Status}")));
+            return null;
+        }
+
+        decimal? cap = settings.CostCapUsd;
+        if (settings.TeamCostCapUsd is { } teamCap)
+        {
+            // A refusal is journaled once and stands: a resumed run does not start the squad after all.
+            var refused = journal.CostCapRefusal(issue.Number);
+            var running = active.Where(a => !done.ContainsKey(a.Issue.Number)).ToList();
+            var committed = outcomes.Values.Where(o => o.SquadRoot is not null).DistinctBy(o => o.SquadRoot).Sum(o => o.CostUsd)
+                + running.Sum(a => Held(a.Root));
+            var sharers = Math.Min(1 + stillWaiting, (settings.MaxSquads ?? int.MaxValue) - running.Count);
+            cap = refused is null ? TeamBudget.SquadCap(teamCap, committed, sharers, settings.CostCapUsd) : null;
+            if (cap is null)
+            {
+                var reason = refused ?? string.Create(CultureInfo.InvariantCulture, $"the team's cost cap is reached: {committed:$0.00##} of {teamCap:$0.00##} spent or held by running squads");
+                if (refused is null)
+                {
+                    await journal.CostCapRefusedAsync(run, issue.Number, committed, reason, cancellationToken);
+                }
+
+                NotStarted(outcomes, issue, SquadStatus.NotStarted, reason);
+                return null;
+            }
+        }
+
+        try
+        {
+            await journal.SquadStartingAsync(run, issue.Number, cancellationToken);
+            var (root, fleetRun) = await StartSquadAsync(layout, run, issue, work.StartFor(issue, outcomes), cap, cancellationToken);
+            await journal.SquadStartedAsync(run, issue.Number, fleetRun, cancellationToken);
+            work.Started(issue);
+            Say($"  #{issue.Number} squad started: fleet status {root}");
+            return new Squad(issue, root, fleetRun);
+        }
+        catch (Exception e) when (e is TeamException or ForgeException or GitException or WorktreeException or IOException)
+        {
+            NotStarted(outcomes, issue, SquadStatus.NotStarted, e.Message);
+            return null;
+        }
+    }
+
+    private void NotStarted(Dictionary<int, SquadOutcome> outcomes, RunIssue issue, string status, string reason)
+    {
+        foreach (var number in issue.AllNumbers)
+        {
+            outcomes[number] = NotRun(number, status, reason);
+            Say($"  #{number} {status}: {reason}");
+        }
+    }
+
+    /// <summary>What a running squad may spend: its fleet's cost cap (a team cap gives every squad one), or more if it went past it.</summary>
+    private static decimal Held(string root)
+    {
+        var spent = FleetRuns.Load(new FleetLayout(root)).Spent;
+        return SquadDefinition.Load(root).CostCapUsd is { } cap ? Math.Max(cap, spent) : spent;
+    }
+
+    private async Task<(string Root, string FleetRun)> StartSquadAsync(TeamLayout layout, string run, RunIssue issue, SquadStart start, decimal? costCap, CancellationToken cancellationToken)
     {
         var full = await forge.GetIssueAsync(issue.Number, cancellationToken);
         var bundled = new List<BundledIssue>();
@@ -287,7 +361,7 @@ public sealed class TeamRunner(TeamRunSettings settings, IForge forge, ISquadLau
 
         var squad = new SquadDefinition(
             run, issue.Number, full.Title, full.Url, IssueText(full), layout.Repository, start.PullRequestBase, TeamLayout.Branch(issue.Number), worktree,
-            settings.Forge, settings.Developer, settings.Reviewer, settings.Sdet, settings.MaxIterations, settings.ReviewerLgtmCount, settings.CostCapUsd)
+            settings.Forge, settings.Developer, settings.Reviewer, settings.Sdet, settings.MaxIterations, settings.ReviewerLgtmCount, costCap)
         {
             Bundled = bundled,
             Checks = settings.Checks,
@@ -316,74 +390,69 @@ public sealed class TeamRunner(TeamRunSettings settings, IForge forge, ISquadLau
         return text.ToString();
     }
 
-    /// <summary>Follows a wave's squads to their ends, posting verdicts as they come. Not a hot path: a person's pace.</summary>
-    private async Task<Dictionary<int, SquadOutcome>> FollowAsync(List<(RunIssue Issue, string Root, string FleetRun)> active, CancellationToken cancellationToken)
+    /// <summary>
+    /// One look at a wave's running squads, posting verdicts as they come: the squads that ended since the last look, also
+    /// added to <paramref name="done"/>. Not a hot path: a person's pace.
+    /// </summary>
+    private async Task<List<(int Issue, SquadOutcome Outcome)>> PollAsync(List<Squad> active, Dictionary<int, SquadOutcome> done, Dictionary<int, DateTimeOffset> deadSince, CancellationToken cancellationToken)
     {
-        var done = new Dictionary<int, SquadOutcome>();
-        var deadSince = new Dictionary<int, DateTimeOffset>();
-        while (done.Count < active.Count)
+        var endedNow = new List<(int, SquadOutcome)>();
+        foreach (var (issue, root, fleetRun) in active.Where(a => !done.ContainsKey(a.Issue.Number)).ToList())
         {
-            foreach (var (issue, root, fleetRun) in active.Where(a => !done.ContainsKey(a.Issue.Number)))
+            var squadLayout = new FleetLayout(root);
+            var state = FleetRuns.Load(squadLayout);
+            await PostAsync(issue.Number, () => SquadReporter.PostNewVerdictsAsync(root, state, forge, time, cancellationToken));
+            string? status = null;
+            string reason = "";
+            if (state.Ended is { } ended)
             {
-                var squadLayout = new FleetLayout(root);
-                var state = FleetRuns.Load(squadLayout);
-                await PostAsync(issue.Number, () => SquadReporter.PostNewVerdictsAsync(root, state, forge, time, cancellationToken));
-                string? status = null;
-                string reason = "";
-                if (state.Ended is { } ended)
+                status = ended.ExitCode == ExitCodes.Success ? SquadStatus.Approved : SquadStatus.NotApproved;
+                reason = $"{ended.Outcome}: {ended.Reason}";
+            }
+            else if (state.Paused)
+            {
+                status = state.Escalated ? SquadStatus.Escalated : SquadStatus.Paused;
+                reason = $"{state.PauseReason} (a person decides: fleet resume {root} or fleet kill {root})";
+            }
+            else if (OrchestratorInfo.Running(squadLayout) is null && !FleetLock.IsHeld(squadLayout))
+            {
+                // The orchestrator may be on its way out after journaling the end: give it a moment before calling it dead.
+                var since = deadSince.TryGetValue(issue.Number, out var s) ? s : deadSince[issue.Number] = time.GetUtcNow();
+                if (time.GetUtcNow() - since > TimeSpan.FromSeconds(5))
                 {
-                    status = ended.ExitCode == ExitCodes.Success ? SquadStatus.Approved : SquadStatus.NotApproved;
-                    reason = $"{ended.Outcome}: {ended.Reason}";
+                    status = SquadStatus.Stopped;
+                    reason = $"its orchestrator stopped before the run ended; continue with: fleet resume {root}";
                 }
-                else if (state.Paused)
-                {
-                    status = state.Escalated ? SquadStatus.Escalated : SquadStatus.Paused;
-                    reason = $"{state.PauseReason} (a person decides: fleet resume {root} or fleet kill {root})";
-                }
-                else if (OrchestratorInfo.Running(squadLayout) is null && !FleetLock.IsHeld(squadLayout))
-                {
-                    // The orchestrator may be on its way out after journaling the end: give it a moment before calling it dead.
-                    var since = deadSince.TryGetValue(issue.Number, out var s) ? s : deadSince[issue.Number] = time.GetUtcNow();
-                    if (time.GetUtcNow() - since > TimeSpan.FromSeconds(5))
-                    {
-                        status = SquadStatus.Stopped;
-                        reason = $"its orchestrator stopped before the run ended; continue with: fleet resume {root}";
-                    }
-                }
-
-                if (status is null)
-                {
-                    continue;
-                }
-
-                if (state.Ended is not null)
-                {
-                    await PostAsync(issue.Number, async () => await SquadReporter.PostEngagementLogAsync(root, state, forge, StallAfter, cancellationToken));
-                    await launcher.ReleaseAsync(root, cancellationToken);
-                }
-
-                var publish = SquadPublisher.LatestUpTo(root, state.Iteration);
-                var interventions = 0;
-                try
-                {
-                    interventions = RetroReport.Build(root, null, StallAfter).Totals.Interventions;
-                }
-                catch (InvalidOperationException)
-                {
-                    // No run in the journal yet: nothing happened, nobody intervened.
-                }
-
-                done[issue.Number] = new SquadOutcome(issue.Number, status, reason, publish?.PullRequest, publish?.Url,
-                    state.Verdicts.OrderBy(v => v.Iteration).LastOrDefault()?.Verdict, state.Iteration, state.Spent, interventions, root, fleetRun);
             }
 
-            if (done.Count < active.Count)
+            if (status is null)
             {
-                await Task.Delay(TimeSpan.FromMilliseconds(500), time, cancellationToken);
+                continue;
             }
+
+            if (state.Ended is not null)
+            {
+                await PostAsync(issue.Number, async () => await SquadReporter.PostEngagementLogAsync(root, state, forge, StallAfter, cancellationToken));
+                await launcher.ReleaseAsync(root, cancellationToken);
+            }
+
+            var publish = SquadPublisher.LatestUpTo(root, state.Iteration);
+            var interventions = 0;
+            try
+            {
+                interventions = RetroReport.Build(root, null, StallAfter).Totals.Interventions;
+            }
+            catch (InvalidOperationException)
+            {
+                // No run in the journal yet: nothing happened, nobody intervened.
+            }
+
+            done[issue.Number] = new SquadOutcome(issue.Number, status, reason, publish?.PullRequest, publish?.Url,
+                state.Verdicts.OrderBy(v => v.Iteration).LastOrDefault()?.Verdict, state.Iteration, state.Spent, interventions, root, fleetRun);
+            endedNow.Add((issue.Number, done[issue.Number]));
         }
 
-        return done;
+        return endedNow;
     }
 
     /// <summary>A forge hiccup must not end the run: say it, and the next round tries again (markers keep it once).</summary>

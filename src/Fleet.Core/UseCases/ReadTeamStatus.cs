@@ -11,7 +11,14 @@ namespace Fleet.UseCases;
 public sealed record TeamSquadStatus(int Issue, int Wave, string State, string? Reason, string? SquadRoot, string? FleetRun, int Iteration, decimal SpentUsd);
 
 /// <summary>A team run: its orchestrator's state (as <c>fleet status</c> names a fleet's) and each squad's.</summary>
-public sealed record TeamStatus(string Run, string RunDir, string State, string? Reason, int? OrchestratorPid, string Arm, bool Rehearsal, IReadOnlyList<TeamSquadStatus> Squads);
+public sealed record TeamStatus(string Run, string RunDir, string State, string? Reason, int? OrchestratorPid, string Arm, bool Rehearsal, IReadOnlyList<TeamSquadStatus> Squads)
+{
+    /// <summary>At most this many squads of a wave at once (null: no bound).</summary>
+    public int? MaxSquads { get; init; }
+
+    /// <summary>The run's team-wide cost cap, if any.</summary>
+    public decimal? CostCapUsd { get; init; }
+}
 
 /// <summary><c>fleet team status</c>: reads the run's journal, its outcomes when it has them, and each started squad's fleet.</summary>
 public sealed class ReadTeamStatus(FleetHost host)
@@ -22,6 +29,7 @@ public sealed class ReadTeamStatus(FleetHost host)
         var run = FleetStatus.Read(runDir, host.Time);
         var state = FleetRuns.Load(new FleetLayout(runDir));
         var outcomes = Outcomes(runDir);
+        var journal = new TeamRunJournal(runDir, host.Time);
         var squads = new List<TeamSquadStatus>();
         var wave = 0;
         foreach (var issues in spec.Settings.Waves)
@@ -29,7 +37,7 @@ public sealed class ReadTeamStatus(FleetHost host)
             wave++;
             foreach (var issue in issues)
             {
-                squads.Add(Squad(runDir, issue.Number, wave, outcomes.GetValueOrDefault(issue.Number)));
+                squads.Add(Squad(runDir, issue.Number, wave, outcomes.GetValueOrDefault(issue.Number), journal.CostCapRefusal(issue.Number)));
             }
         }
 
@@ -38,10 +46,15 @@ public sealed class ReadTeamStatus(FleetHost host)
             squads.Add(new TeamSquadStatus(taken.Number, 0, SquadStatus.Taken, taken.Taken?.Reason, null, null, 0, 0m));
         }
 
-        return new TeamStatus(spec.Run, runDir, run.State, run.Why, run.OrchestratorPid, state.Arm, spec.Rehearse, squads);
+        return new TeamStatus(spec.Run, runDir, run.State, run.Why, run.OrchestratorPid, state.Arm, spec.Rehearse, squads)
+        {
+            MaxSquads = spec.Settings.MaxSquads,
+            CostCapUsd = spec.Settings.TeamCostCapUsd,
+        };
     }
 
-    private TeamSquadStatus Squad(string runDir, int issue, int wave, SquadOutcome? outcome)
+    /// <param name="refused">Why the team's cost cap kept the squad from starting, when it did.</param>
+    private TeamSquadStatus Squad(string runDir, int issue, int wave, SquadOutcome? outcome, string? refused)
     {
         var root = Path.Combine(runDir, TeamLayout.SquadName(issue));
         var fleet = Directory.Exists(root) ? FleetStatus.Read(root, host.Time) : null;
@@ -50,7 +63,9 @@ public sealed class ReadTeamStatus(FleetHost host)
             ? new TeamSquadStatus(issue, wave, outcome.Status, outcome.Reason, outcome.SquadRoot, outcome.FleetRun, outcome.Iterations, outcome.CostUsd)
             : started
                 ? new TeamSquadStatus(issue, wave, fleet!.State, fleet.Why, root, fleet.RunId, fleet.Iteration, fleet.Spent)
-                : new TeamSquadStatus(issue, wave, "waiting", null, null, null, 0, 0m);
+                : refused is not null
+                    ? new TeamSquadStatus(issue, wave, SquadStatus.NotStarted, refused, null, null, 0, 0m)
+                    : new TeamSquadStatus(issue, wave, "waiting", null, null, null, 0, 0m);
     }
 
     /// <summary>The run's outcomes, once it wrote them (team-run.json); none before.</summary>

@@ -35,7 +35,11 @@ public sealed class TestConsole(string currentDirectory, IReadOnlyDictionary<str
         RunAsync(currentDirectory, new Dictionary<string, string>(), args);
 
     /// <summary>Runs <c>fleet ARGS</c> in-process with extra environment variables.</summary>
-    public static async Task<(int ExitCode, TestConsole Console)> RunAsync(string currentDirectory, IReadOnlyDictionary<string, string> environment, params string[] args)
+    public static Task<(int ExitCode, TestConsole Console)> RunAsync(string currentDirectory, IReadOnlyDictionary<string, string> environment, params string[] args) =>
+        RunWithinAsync(TestTimeouts.Slow, currentDirectory, environment, args);
+
+    /// <summary>Runs <c>fleet ARGS</c> in-process, bounded by <paramref name="bound"/> (a command that follows a whole team run with real CLIs).</summary>
+    public static async Task<(int ExitCode, TestConsole Console)> RunWithinAsync(TimeSpan bound, string currentDirectory, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
 #pragma warning disable CA2000 // The caller owns the console it gets back.
         var variables = new Dictionary<string, string>
@@ -52,7 +56,7 @@ public sealed class TestConsole(string currentDirectory, IReadOnlyDictionary<str
         var console = new TestConsole(currentDirectory, variables);
 #pragma warning restore CA2000
         // launch --wait and resume --wait follow whole runs: bounded, but by the slow limit.
-        var code = await FleetApp.RunAsync(args, console, TestContext.Current.CancellationToken).SlowTimeout();
+        var code = await FleetApp.RunAsync(args, console, TestContext.Current.CancellationToken).WaitAsync(bound, TestContext.Current.CancellationToken);
         return (code, console);
     }
 }

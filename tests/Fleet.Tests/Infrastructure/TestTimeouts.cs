@@ -6,6 +6,9 @@ public static class TestTimeouts
     public static readonly TimeSpan Default = TimeSpan.FromSeconds(30);
     public static readonly TimeSpan Slow = TimeSpan.FromSeconds(120);
 
+    /// <summary>A whole team run with the real CLIs (squads of four agents, wave after wave) on a loaded machine.</summary>
+    public static readonly TimeSpan TeamRun = TimeSpan.FromMinutes(10);
+
     public static Task<T> DefaultTimeout<T>(this Task<T> task) => task.WaitAsync(Default, TestContext.Current.CancellationToken);
 
     public static Task DefaultTimeout(this Task task) => task.WaitAsync(Default, TestContext.Current.CancellationToken);

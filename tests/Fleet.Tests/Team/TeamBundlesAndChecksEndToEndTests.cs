@@ -11,6 +11,7 @@ namespace Fleet.Tests.Team;
 /// Bundles, waves on approved work with --merge, and CI feedback, end to end on a local forge with the real claude and
 /// codex CLIs against the rehearsal endpoint, real git and the real orchestrator per squad.
 /// </summary>
+[Collection(TeamEndToEnd.Collection)]
 public sealed class TeamBundlesAndChecksEndToEndTests : LocalForgeRepo
 {
     [Fact]
@@ -70,7 +71,11 @@ public sealed class TeamBundlesAndChecksEndToEndTests : LocalForgeRepo
         pulls["fleet/issue-1"].State.ShouldBe("merged", StringCompareShould.IgnoreCase);
         pulls["fleet/issue-2"].BaseBranch.ShouldBe("main");
         (await Repo.GitAsync("rev-list", "--count", "fleet/issue-2..fleet/issue-1")).ShouldBe("0", "#2 started from main with #1's approved change merged");
-        (await Repo.GitAsync("rev-list", "--count", "main..fleet/issue-2")).ShouldBe("1");
+        (await Repo.GitAsync("rev-list", "--count", "--no-merges", "fleet/issue-1..fleet/issue-2")).ShouldBe("1", "#2's branch has its own change on top of #1's");
+
+        // The last wave's approved work is merged too: --merge leaves nothing approved unmerged.
+        pulls["fleet/issue-2"].State.ShouldBe("merged", StringCompareShould.IgnoreCase);
+        (await Repo.GitAsync("rev-list", "--count", "main..fleet/issue-2")).ShouldBe("0");
         (await Forge.GetIssueAsync(1, Ct).DefaultTimeout()).State.ShouldBe(IssueState.Closed);
     }
 
@@ -131,5 +136,5 @@ public sealed class TeamBundlesAndChecksEndToEndTests : LocalForgeRepo
     private string Home => Repo.Temp.Combine("fleet-home");
 
     private Task<(int ExitCode, TestConsole Console)> FleetAsync(params string[] args) =>
-        TestConsole.RunAsync(Repo.Path, new Dictionary<string, string> { ["FLEET_HOME"] = Home }, args);
+        TestConsole.RunWithinAsync(TestTimeouts.TeamRun, Repo.Path, new Dictionary<string, string> { ["FLEET_HOME"] = Home }, args);
 }

@@ -14,6 +14,7 @@ namespace Fleet.Tests.Team;
 /// and a merge are a golden file. The real fleet binary runs as a person would run it (its squads' orchestrators and
 /// publish workers inherit the environment), pushing to a bare repository that stands for GitHub's copy.
 /// </summary>
+[Collection(TeamEndToEnd.Collection)]
 public sealed partial class TeamGhCommandsTests : IAsyncLifetime
 {
     private TestRepo _repo = null!;
@@ -121,7 +122,7 @@ public sealed partial class TeamGhCommandsTests : IAsyncLifetime
         using var process = Process.Start(psi)!;
         var stdout = process.StandardOutput.ReadToEndAsync(Ct);
         var stderr = process.StandardError.ReadToEndAsync(Ct);
-        await process.WaitForExitAsync(Ct).SlowTimeout();
+        await process.WaitForExitAsync(Ct).WaitAsync(TestTimeouts.TeamRun, Ct);
         TestContext.Current.TestOutputHelper?.WriteLine($"$ fleet {string.Join(' ', args)} → {process.ExitCode}\n{await stdout}\n{await stderr}");
         return process.ExitCode;
     }

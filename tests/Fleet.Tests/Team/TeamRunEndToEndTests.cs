@@ -13,6 +13,7 @@ namespace Fleet.Tests.Team;
 /// Team mode end to end with the local forge and the rehearsal endpoint: the real claude (developer, SDET) and codex
 /// (reviewer) CLIs, real git worktrees and commits, real pull-request records, the real orchestrator per squad.
 /// </summary>
+[Collection(TeamEndToEnd.Collection)]
 public sealed class TeamRunEndToEndTests : LocalForgeRepo
 {
     [Fact]
@@ -154,7 +155,7 @@ public sealed class TeamRunEndToEndTests : LocalForgeRepo
     private string Home => Repo.Temp.Combine("fleet-home");
 
     private Task<(int ExitCode, TestConsole Console)> FleetAsync(params string[] args) =>
-        TestConsole.RunAsync(Repo.Path, new Dictionary<string, string> { ["FLEET_HOME"] = Home }, args);
+        TestConsole.RunWithinAsync(TestTimeouts.TeamRun, Repo.Path, new Dictionary<string, string> { ["FLEET_HOME"] = Home }, args);
 
     private static async Task<Dictionary<(string Issue, string Worker), HashSet<string>>> SessionsByWorkerAsync(string db)
     {

@@ -14,12 +14,13 @@ namespace Fleet.Tests.Team;
 /// SIGKILLed during wave 1 and again during a squad's publish, and <c>fleet team resume</c> takes it up each time.
 /// Every squad starts once and every post (SDET report, review, engagement log, retro) is made once.
 /// </summary>
+[Collection(TeamEndToEnd.Collection)]
 public sealed class TeamRunKillResumeTests : LocalForgeRepo
 {
     private string Home => Repo.Temp.Combine("fleet-home");
 
     private Task<(int ExitCode, TestConsole Console)> FleetAsync(params string[] args) =>
-        TestConsole.RunAsync(Repo.Path, new Dictionary<string, string> { ["FLEET_HOME"] = Home }, args);
+        TestConsole.RunWithinAsync(TestTimeouts.TeamRun, Repo.Path, new Dictionary<string, string> { ["FLEET_HOME"] = Home }, args);
 
     [Fact]
     public async Task A_team_orchestrator_killed_in_wave_1_and_during_a_publish_and_resumed_starts_each_squad_once_and_posts_each_once()
@@ -66,7 +67,7 @@ public sealed class TeamRunKillResumeTests : LocalForgeRepo
             doc.RootElement.GetProperty("state").GetString().ShouldBe("orchestrator not running");
         }
 
-        var (endCode, end) = await FleetAsync("team", "resume", runDir, "--wait").WaitAsync(TestTimeouts.Slow * 3, Ct);
+        var (endCode, end) = await FleetAsync("team", "resume", runDir, "--wait").WaitAsync(TestTimeouts.TeamRun, Ct);
         endCode.ShouldBe(0, end.Stderr);
 
         var result = JsonSerializer.Deserialize(File.ReadAllText(Path.Combine(runDir, TeamRunner.ResultFile)), TeamRunJsonContext.Default.TeamRunResult)!;

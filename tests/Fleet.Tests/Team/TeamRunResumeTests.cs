@@ -88,6 +88,110 @@ public sealed class TeamRunResumeTests : LocalForgeRepo
     }
 
     [Fact]
+    public async Task A_squad_whose_start_was_cut_short_before_its_launch_is_started_once_under_the_intent_already_journaled()
+    {
+        // Killed between the journal's "starting" and the squad's launch: no run anywhere, the intent in the journal.
+        var journal = new TeamRunJournal(RunDir, TimeProvider.System);
+        await journal.SquadStartingAsync(Run, 1, Ct);
+        var launcher = new ApprovingLauncher();
+
+        var result = await new TeamRunner(Settings([Issue(1), Issue(2)]), Forge, launcher, TimeProvider.System).RunAsync(Run, Ct).SlowTimeout();
+
+        launcher.Launched.ShouldBe([1, 2]);
+        journal.Entries().Count(e => e.Type == TeamRunJournal.SquadStarting && e.Worker == "issue-1").ShouldBe(1);
+        journal.StartedSquad(1).ShouldBe("r-1");
+        result.ExitCode.ShouldBe(ExitCodes.Success);
+    }
+
+    /// <summary>
+    /// Squads that stay running until the test ends them: each launch samples how many squads of the run are running (a
+    /// run begun in its journal and not ended), so the bound is seen from the squads' own state, never from timing.
+    /// </summary>
+    private sealed class HeldLauncher(string runDir, decimal spendEach = 0m) : ISquadLauncher
+    {
+        public List<int> Launched { get; } = [];
+
+        public List<int> RunningAtLaunch { get; } = [];
+
+        public async Task<string> LaunchAsync(string squadRoot, CancellationToken cancellationToken)
+        {
+            RunningAtLaunch.Add(Running(runDir).Count + 1);
+            var issue = SquadDefinition.Load(squadRoot).Issue;
+            Launched.Add(issue);
+            var journal = new Journal(new FleetLayout(squadRoot).JournalFile, TimeProvider.System);
+            Directory.CreateDirectory(Path.Combine(squadRoot, ".fleet"));
+            await journal.AppendAsync(new JournalEntry { Type = JournalTypes.RunStarted, Run = $"r-{issue}", Fleet = $"issue-{issue}", FleetType = "iterative" }, cancellationToken);
+            await journal.AppendAsync(new JournalEntry { Type = JournalTypes.WorkerSpawning, Worker = "developer", Iteration = 1 }, cancellationToken);
+            await journal.AppendAsync(new JournalEntry { Type = JournalTypes.WorkerEnded, Worker = "developer", Iteration = 1, Outcome = "succeeded", CostUsd = spendEach }, cancellationToken);
+            return $"r-{issue}";
+        }
+
+        /// <summary>The squads whose run has begun and not ended.</summary>
+        public static List<string> Running(string runDir) =>
+            Directory.Exists(runDir)
+                ? [.. Directory.EnumerateDirectories(runDir, "issue-*").Where(d => FleetRuns.Load(new FleetLayout(d)) is { RunId: not null, Ended: null })]
+                : [];
+    }
+
+    /// <summary>Ends, one at a time, each squad the run has running, until the run is over.</summary>
+    private static async Task EndSquadsAsync(string runDir, Task run)
+    {
+        while (!run.IsCompleted)
+        {
+            foreach (var squad in HeldLauncher.Running(runDir).Take(1))
+            {
+                var journal = new Journal(new FleetLayout(squad).JournalFile, TimeProvider.System);
+                await journal.AppendAsync(new JournalEntry { Type = JournalTypes.RunEnded, Outcome = "success", Reason = "1 lgtm verdict", ExitCode = ExitCodes.Success }, Ct);
+            }
+
+            await Task.WhenAny(run, Task.Delay(50, Ct));
+        }
+    }
+
+    [Fact]
+    public async Task A_wave_runs_at_most_max_squads_at_once_and_the_others_wait_their_turn()
+    {
+        await AddIssuesAsync(2, i => $"Do {i}.");
+        var launcher = new HeldLauncher(RunDir);
+        var settings = Settings([Issue(1), Issue(2), Issue(3), Issue(4), Issue(5)]) with { MaxSquads = 2 };
+
+        var run = new TeamRunner(settings, Forge, launcher, TimeProvider.System).RunAsync(Run, Ct);
+        await EndSquadsAsync(RunDir, run).WaitAsync(TestTimeouts.Slow, Ct);
+        var result = await run.SlowTimeout();
+
+        launcher.Launched.ShouldBe([1, 2, 3, 4, 5]);
+        launcher.RunningAtLaunch.Max().ShouldBe(2, "two at once, never more: " + string.Join(",", launcher.RunningAtLaunch));
+        result.Squads.Select(s => s.Status).ShouldAllBe(s => s == "approved");
+    }
+
+    [Fact]
+    public async Task The_team_cost_cap_gives_each_squad_a_share_and_refuses_a_squad_once_the_cap_is_spent()
+    {
+        var launcher = new HeldLauncher(RunDir, spendEach: 0.6m);
+        var settings = Settings([Issue(1), Issue(2), Issue(3)]) with { MaxSquads = 1, TeamCostCapUsd = 1.0m };
+
+        var run = new TeamRunner(settings, Forge, launcher, TimeProvider.System).RunAsync(Run, Ct);
+        await EndSquadsAsync(RunDir, run).WaitAsync(TestTimeouts.Slow, Ct);
+        var result = await run.SlowTimeout();
+
+        launcher.Launched.ShouldBe([1, 2], "#3 would start with $1.20 of $1.00 spent");
+        SquadDefinition.Load(SquadRoot(1)).CostCapUsd.ShouldBe(1.0m, "alone, #1 may spend all of it; its fleet checks that before each spawn");
+        SquadDefinition.Load(SquadRoot(2)).CostCapUsd.ShouldBe(0.4m, "what #1 left");
+        var refused = result.Squads.Single(s => s.Issue == 3);
+        refused.Status.ShouldBe("not started");
+        refused.Reason.ShouldBe("the team's cost cap is reached: $1.20 of $1.00 spent or held by running squads");
+        var journal = new TeamRunJournal(RunDir, TimeProvider.System);
+        journal.CostCapRefusal(3).ShouldBe(refused.Reason);
+        journal.Entries().Count(e => e.Type == JournalTypes.CostCapReached).ShouldBe(1);
+
+        // A resume keeps to the refusal: #3 is not started after all.
+        var again = await new TeamRunner(settings, Forge, launcher, TimeProvider.System).RunAsync(Run, Ct).SlowTimeout();
+        launcher.Launched.ShouldBe([1, 2]);
+        again.Squads.Single(s => s.Issue == 3).Reason.ShouldBe(refused.Reason);
+        journal.Entries().Count(e => e.Type == JournalTypes.CostCapReached).ShouldBe(1);
+    }
+
+    [Fact]
     public async Task A_retro_posted_before_the_orchestrator_was_stopped_is_not_posted_again()
     {
         var journal = new TeamRunJournal(RunDir, TimeProvider.System);

@@ -38,6 +38,12 @@ public static class PlanTable
             text.AppendLine("(no issue to run)");
         }
 
+        if (plan.MaxSquads is { } maxSquads)
+        {
+            text.AppendLine().AppendLine(CultureInfo.InvariantCulture,
+                $"At most {Count(maxSquads, "squad")} at once (max_squads in the plan, or team run --max-squads N); the others wait their turn in the wave.");
+        }
+
         Section(text, "Bundles (one squad, one branch, one pull request closing each)", plan.Bundles.Select(b => b.Reason));
         Section(text, "Why issues wait", plan.Serializations.Select(s => s.Reason));
         var takenWidth = taken.Select(i => $"#{i.Number}".Length).DefaultIfEmpty(0).Max();

@@ -43,6 +43,12 @@ public sealed record TeamPlan
 
     public List<string> Notes { get; init; } = [];
 
+    /// <summary>
+    /// At most this many squads of a wave run at once (<see cref="SquadBound.Default"/> of the planning machine; a person
+    /// may edit it, <c>team run --max-squads</c> overrides it); null: the running machine's default.
+    /// </summary>
+    public int? MaxSquads { get; init; }
+
     /// <summary>Which retro was read at step 0: a URL or a path; null when there was none.</summary>
     public string? Retro { get; init; }
 

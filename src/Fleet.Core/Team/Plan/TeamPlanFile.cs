@@ -55,6 +55,7 @@ public static class TeamPlanFile
                 CostCapUsd = plan.Squad.CostCapUsd,
             },
             Checks = new ChecksJson { Command = plan.Checks.Command, WaitSeconds = plan.Checks.WaitSeconds },
+            MaxSquads = plan.MaxSquads,
             Issues = [.. plan.Issues.Select(i => new IssueJson
             {
                 Number = i.Number,

@@ -30,6 +30,8 @@ internal sealed class PlanJson
 
     public ChecksJson Checks { get; set; } = new();
 
+    public int? MaxSquads { get; set; }
+
     public required List<IssueJson> Issues { get; set; }
 
     public required List<WaveJson> Waves { get; set; }

@@ -28,6 +28,11 @@ internal sealed class TeamPlanRules(string file, SourceNode document, List<Diagn
 
         var squad = CheckSquad(json.Squad);
         AtLeastOne(json.Checks.WaitSeconds, "$.checks.wait_seconds");
+        if (json.MaxSquads is { } maxSquads)
+        {
+            AtLeastOne(maxSquads, "$.max_squads");
+        }
+
         if (json.Checks.Command is { } command && string.IsNullOrWhiteSpace(command))
         {
             Error("$.checks.command", "an empty checks command; write null for no checks");
@@ -47,6 +52,7 @@ internal sealed class TeamPlanRules(string file, SourceNode document, List<Diagn
             SharedFolders = shared,
             Squad = squad,
             Checks = new ChecksSettings(json.Checks.Command, json.Checks.WaitSeconds),
+            MaxSquads = json.MaxSquads,
             Issues = [.. json.Issues.Select((issue, i) => new PlannedIssue(
                 issue.Number,
                 issue.Title,

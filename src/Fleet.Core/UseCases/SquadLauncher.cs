@@ -1,27 +1,15 @@
 using Fleet.Orchestration;
 using Fleet.Orchestration.Spawning;
 using Fleet.State;
-using Fleet.UseCases;
+using Fleet.Team;
 using Fleet.Validation;
 
-namespace Fleet.Team;
+namespace Fleet.UseCases;
 
-/// <summary>Starts a squad's fleet and returns the fleet's run id; tests stand in a launcher of their own.</summary>
-public interface ISquadLauncher
-{
-    Task<string> LaunchAsync(string squadRoot, CancellationToken cancellationToken);
-
-    /// <summary>
-    /// A squad started before the team orchestrator stopped: its run goes on where it is (its orchestrator restarted when
-    /// it died with the run unended and not waiting for a person). Never a new run.
-    /// </summary>
-    Task ContinueAsync(string squadRoot, CancellationToken cancellationToken) => Task.CompletedTask;
-
-    /// <summary>Called once when the squad's run has ended: lets go of what the run held open (its tmux server).</summary>
-    Task ReleaseAsync(string squadRoot, CancellationToken cancellationToken) => Task.CompletedTask;
-}
-
-/// <summary>A squad's fleet launched as <c>fleet launch</c> launches any fleet (<see cref="LaunchFleet"/>); a refusal is the squad's "not started".</summary>
+/// <summary>
+/// A squad's fleet launched as <c>fleet launch</c> launches any fleet (<see cref="LaunchFleet"/>) and resumed as <c>fleet
+/// resume</c> resumes one; a refusal is a <see cref="TeamException"/>, the squad's "not started".
+/// </summary>
 /// <param name="fleetCommand">The argv that runs fleet itself.</param>
 /// <param name="noMemory">Squads run as the memory experiment's no-memory arm.</param>
 public sealed class SquadLauncher(FleetHost host, IReadOnlyList<string> fleetCommand, bool rehearse, TmuxPreference tmux, bool noMemory = false) : ISquadLauncher
@@ -35,8 +23,14 @@ public sealed class SquadLauncher(FleetHost host, IReadOnlyList<string> fleetCom
         }
 
         var request = new LaunchFleetRequest(fleet, squadRoot, fleetCommand) { Rehearse = rehearse, Tmux = tmux, NoMemory = noMemory };
-        var launched = await new LaunchFleet(host).RunAsync(request, cancellationToken);
-        return launched.Run;
+        try
+        {
+            return (await new LaunchFleet(host).RunAsync(request, cancellationToken)).Run;
+        }
+        catch (FleetOperationException e)
+        {
+            throw new TeamException(e.Message, e);
+        }
     }
 
     public async Task ContinueAsync(string squadRoot, CancellationToken cancellationToken)
@@ -48,7 +42,14 @@ public sealed class SquadLauncher(FleetHost host, IReadOnlyList<string> fleetCom
             return;
         }
 
-        await new ResumeFleet(host).RunAsync(new ResumeFleetRequest(squadRoot, squadRoot, fleetCommand), cancellationToken);
+        try
+        {
+            await new ResumeFleet(host).RunAsync(new ResumeFleetRequest(squadRoot, squadRoot, fleetCommand), cancellationToken);
+        }
+        catch (FleetOperationException e)
+        {
+            throw new TeamException(e.Message, e);
+        }
     }
 
     public async Task ReleaseAsync(string squadRoot, CancellationToken cancellationToken)
