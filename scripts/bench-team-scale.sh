@@ -4,17 +4,18 @@
 #   independent issues (a file each), two bundles (3 issues on one file, 2 on another), dependencies (a chain of two
 #   on an independent issue, one on a bundle, one on two independent issues) and one issue taken by someone else's
 #   open pull request.
-# It runs `fleet team plan --footprints` and `fleet team run --rehearse --wait` (with `--max-squads N` when fleet has
-# it and BENCH_MAX_SQUADS is set), samples every second the squads running (a squad's journal has run_started and
-# no run_ended) and the summed RSS of every process of the run (fleet, shims, agents: any process whose command line,
-# folder or environment names the bench's temp dir), then checks every squad's outcome: approved (taken: never
-# started), one squad and one pull request per bundle closing each member, each dependent's branch holds its needed
-# branches and started after they ended, at most N squads at once; then `fleet team merge` merges every pull request.
+# It runs `fleet team plan --footprints` and `fleet team run --rehearse --wait` (with `--max-squads N` when
+# BENCH_MAX_SQUADS is set; else the plan's bound holds), samples every second the squads running (a squad's journal
+# has run_started and no run_ended) and the summed RSS of every process of the run (fleet, shims, agents: any process
+# whose command line, folder or environment names the bench's temp dir), then checks every squad's outcome: approved
+# (taken: never started), one squad and one pull request per bundle closing each member, each dependent's branch holds
+# its needed branches and started after they ended, at most N squads at once (N: --max-squads, else the plan's
+# max_squads, else the widest wave); then `fleet team merge` merges every pull request.
 # Prints wall time, peak RSS, the most squads at once and the load average. Timing is informational; exit 1 when a
 # check fails.
 #
 # usage: scripts/bench-team-scale.sh [ISSUES]   (at least 12; default 32)
-# env:   BENCH_MAX_SQUADS=N   pass --max-squads N to team run (needs a fleet that has it)
+# env:   BENCH_MAX_SQUADS=N   pass --max-squads N to team run (default: the plan's max_squads, from this machine)
 #        BENCH_NO_BUILD=1     use the existing Release build        BENCH_KEEP=1 keep the temp dir
 #        BENCH_FLEET_DLL=F    run this fleet.dll (a copy, so that a build meanwhile does not change it; implies BENCH_NO_BUILD)
 set -euo pipefail
@@ -227,7 +228,8 @@ peak_squads = max((int(s[1]) for s in samples), default=0)
 peak_rss = max((int(s[2]) for s in samples), default=0)
 peak_procs = max((int(s[3]) for s in samples), default=0)
 widest = max(sum(1 for i in w["issues"] if lead.get(i, i) == i) for w in plan["waves"])
-bound = int(max_squads) if max_squads else widest
+# The bound: --max-squads, else the plan's max_squads (team plan's default from this machine), else the widest wave.
+bound = int(max_squads) if max_squads else plan.get("max_squads") or widest
 check(0 < peak_squads <= bound, "%d squads ran at once (sampled), the bound is %d" % (peak_squads, bound))
 
 # The merge: every pull request of the run merged, every issue but the taken one closed.
@@ -244,7 +246,7 @@ for n in range(1, int(issues) + 1):
 squad_count = len(set(roots.values()))
 print("issues %s: %d squads in %d waves (widest %d), %d independent, bundles %s, dependents %s, taken #%d" % (
     issues, squad_count, len(plan["waves"]), widest, len(expected["independent"]), expected["bundles"], sorted(int(d) for d in expected["needs"]), expected["taken"]))
-print("max squads: %s" % (max_squads or "default (no --max-squads)"))
+print("max squads: %s" % ("--max-squads " + max_squads if max_squads else "the plan's %s" % plan.get("max_squads", "(none: the widest wave)")))
 print("wall %.1f s (team run --wait), samples %d" % (int(wall_ms) / 1000, len(samples)))
 print("peak running squads (sampled each second): %d of at most %d" % (peak_squads, bound))
 print("peak RSS of the run's processes: %.0f MB (%d processes at most)" % (peak_rss / 1024, peak_procs))
