@@ -133,12 +133,16 @@ public sealed class TeamRunResumeTests : LocalForgeRepo
                 : [];
     }
 
-    /// <summary>Ends, one at a time, each squad the run has running, until the run is over.</summary>
-    private static async Task EndSquadsAsync(string runDir, Task run)
+    /// <summary>
+    /// Ends one running squad at a time, until the run is over: only once <paramref name="full"/> squads run or every
+    /// squad has started, so a runner that kept to no bound would have had the chance to start more.
+    /// </summary>
+    private static async Task EndSquadsAsync(string runDir, Task run, HeldLauncher launcher, int full, int squads)
     {
         while (!run.IsCompleted)
         {
-            foreach (var squad in HeldLauncher.Running(runDir).Take(1))
+            var running = HeldLauncher.Running(runDir);
+            foreach (var squad in running.Count >= full || launcher.Launched.Count == squads ? running.Take(1) : [])
             {
                 var journal = new Journal(new FleetLayout(squad).JournalFile, TimeProvider.System);
                 await journal.AppendAsync(new JournalEntry { Type = JournalTypes.RunEnded, Outcome = "success", Reason = "1 lgtm verdict", ExitCode = ExitCodes.Success }, Ct);
@@ -156,7 +160,7 @@ public sealed class TeamRunResumeTests : LocalForgeRepo
         var settings = Settings([Issue(1), Issue(2), Issue(3), Issue(4), Issue(5)]) with { MaxSquads = 2 };
 
         var run = new TeamRunner(settings, Forge, launcher, TimeProvider.System).RunAsync(Run, Ct);
-        await EndSquadsAsync(RunDir, run).WaitAsync(TestTimeouts.Slow, Ct);
+        await EndSquadsAsync(RunDir, run, launcher, full: 2, squads: 5).WaitAsync(TestTimeouts.Slow, Ct);
         var result = await run.SlowTimeout();
 
         launcher.Launched.ShouldBe([1, 2, 3, 4, 5]);
@@ -171,7 +175,7 @@ public sealed class TeamRunResumeTests : LocalForgeRepo
         var settings = Settings([Issue(1), Issue(2), Issue(3)]) with { MaxSquads = 1, TeamCostCapUsd = 1.0m };
 
         var run = new TeamRunner(settings, Forge, launcher, TimeProvider.System).RunAsync(Run, Ct);
-        await EndSquadsAsync(RunDir, run).WaitAsync(TestTimeouts.Slow, Ct);
+        await EndSquadsAsync(RunDir, run, launcher, full: 1, squads: 2).WaitAsync(TestTimeouts.Slow, Ct);
         var result = await run.SlowTimeout();
 
         launcher.Launched.ShouldBe([1, 2], "#3 would start with $1.20 of $1.00 spent");
