@@ -19,37 +19,11 @@ root="$work/fleet"
 export FLEET_HOME="$work/home"
 
 # The person: answers each open gate as the scenario scripts it, until the run has ended and nothing is open.
-# $1: what the person does with rm -rf build (approve | deny).
-person() {
-  local destructive=$1 answered=0
-  while :; do
-    while IFS=$'\t' read -r id kind summary; do
-      [ -n "$id" ] || continue
-      case "$kind|$summary" in
-        "question|Which environment should the smoke tests run against?") "${fleet[@]}" answer "$root" "$id" staging ;;
-        "permission|npm test") "${fleet[@]}" approve "$root" "$id" ;;
-        "permission|rm -rf build")
-          if [ "$destructive" = approve ]; then "${fleet[@]}" approve "$root" "$id"
-          else "${fleet[@]}" deny "$root" "$id" --message "Keep the build."; fi ;;
-        *) echo "unexpected gate $id: $kind $summary" >&2; return 1 ;;
-      esac
-      answered=$((answered + 1))
-    done < <("${fleet[@]}" inbox "$root" --json | node -e '
-      const gates = JSON.parse(require("fs").readFileSync(0, "utf8"));
-      for (const g of gates) if (g.state === "open") console.log([g.gate, g.kind, g.summary].join("\t"));')
-    state=$("${fleet[@]}" status "$root" --json | node -e 'console.log(JSON.parse(require("fs").readFileSync(0, "utf8")).state)')
-    case "$state" in
-      running|"orchestrator not running") sleep 0.5 ;;
-      *) [ -z "$("${fleet[@]}" inbox "$root" --json | node -e '
-            const g = JSON.parse(require("fs").readFileSync(0, "utf8")).filter(x => x.state === "open"); if (g.length) console.log(g.length)')" ] && break ;;
-    esac
-  done
-  echo "-- the run ended ($state); the person answered $answered gates"
-}
+. scripts/flywheel-person.sh
 
 echo "== run 1 (rehearsal): every gate goes to the person"
 "${fleet[@]}" launch "$root" --rehearse --no-tmux
-person approve
+person "$root" approve
 run1=$("${fleet[@]}" status "$root" --json | node -e 'console.log(JSON.parse(require("fs").readFileSync(0, "utf8")).run)')
 
 echo "== retro of run 1"
@@ -60,7 +34,7 @@ cat "$root/.fleet/gates.json"
 
 echo "== run 2 (rehearsal): the briefs carry the doctrine"
 "${fleet[@]}" launch "$root" --rehearse --no-tmux
-person deny
+person "$root" deny
 
 echo "== trend"
 "${fleet[@]}" trend "$root"

@@ -157,6 +157,70 @@ public sealed class FlywheelScenarioTests
         retro.Stdout.ShouldStartWith($"# Retrospective: flywheel, run {second} (no-memory arm)");
     }
 
+    /// <summary>
+    /// The memory experiment as docs/flywheel.md says to run it: each arm on a fresh copy of the flywheel, the same
+    /// scenario in each (run 1, its retro's doctrine applied, run 2). The memory arm's run 2 asks a person only the
+    /// destructive request; the no-memory arm's run 2 asks every avoidable gate again; one <c>fleet trend</c> over both
+    /// copies shows both arms.
+    /// </summary>
+    [Fact]
+    public async Task On_fresh_copies_the_no_memory_arm_asks_the_avoidable_gates_again_and_the_memory_arm_does_not()
+    {
+        AgentCli.RequireOrSkip("claude");
+        await using var none = new FleetRun(File.ReadAllText(Path.Combine(Example, "fleet.json")));
+        await using var memory = new FleetRun(File.ReadAllText(Path.Combine(Example, "fleet.json")));
+        CopyExample(none.Root);
+        CopyExample(memory.Root);
+
+        var noneArm = await ArmAsync(none, "--no-memory");
+        var memoryArm = await ArmAsync(memory);
+
+        memoryArm.Run2.ShouldBe(["api permission rm -rf build"]);
+        noneArm.Run2.Order(StringComparer.Ordinal).ShouldBe(noneArm.Run1.Order(StringComparer.Ordinal), "the no-memory arm asks its run-1 gates again");
+        noneArm.Run1.Order(StringComparer.Ordinal).ShouldBe(memoryArm.Run1.Order(StringComparer.Ordinal), "both arms start from the same backlog");
+
+        var (trendCode, trend) = await memory.FleetAsync("trend", none.Root, memory.Root, "--json").DefaultTimeout();
+        trendCode.ShouldBe(0, trend.Stderr);
+        using (var rows = JsonDocument.Parse(trend.Stdout))
+        {
+            rows.RootElement.EnumerateArray().Select(r => (r.GetProperty("run").GetString(), r.GetProperty("arm").GetString(), r.GetProperty("interventions").GetInt32()))
+                .ShouldBe([(noneArm.First, "no-memory", 6), (noneArm.Second, "no-memory", 6), (memoryArm.First, "memory", 6), (memoryArm.Second, "memory", 1)]);
+            var classes = rows.RootElement.EnumerateArray().ToDictionary(r => r.GetProperty("run").GetString()!, Classes);
+            classes[noneArm.First].ShouldBe(["destructive 1", "repeatable_permission 3", "repeated_question 1", "setup_question 1"]);
+            classes[noneArm.Second].ShouldBe(["destructive 1", "repeatable_permission 3", "repeated_question 2"], "run 2 asks again what run 1 asked: both questions are repeats now");
+            classes[memoryArm.Second].ShouldBe(["destructive 1", "rule 3"]);
+        }
+
+        var (tableCode, table) = await memory.FleetAsync("trend", none.Root, memory.Root).DefaultTimeout();
+        tableCode.ShouldBe(0, table.Stderr);
+        TestContext.Current.TestOutputHelper?.WriteLine(table.Stdout);
+        table.Stdout.ShouldContain("memory     2 runs  7 interventions over 4 issues  1.75 per issue");
+        table.Stdout.ShouldContain("no-memory  2 runs  12 interventions over 4 issues  3 per issue");
+    }
+
+    [Fact]
+    public async Task A_trend_over_several_roots_refuses_one_that_does_not_exist()
+    {
+        using var dir = new TempDir("trend-roots-");
+        var (code, console) = await TestConsole.RunAsync(dir.Path, new Dictionary<string, string> { ["FLEET_HOME"] = dir.Combine("home") }, "trend", dir.Path, "missing").DefaultTimeout();
+
+        code.ShouldBe(2);
+        console.Stderr.ShouldContain("missing: no such folder");
+    }
+
+    /// <summary>One arm of the experiment on its own copy: run 1, the retro's doctrine applied, run 2, each launched with <paramref name="arm"/>.</summary>
+    private static async Task<(List<string> Run1, string First, List<string> Run2, string Second)> ArmAsync(FleetRun run, params string[] arm)
+    {
+        var run1 = await LaunchAndAnswerAsync(run, "approve", arm);
+        var first = run.State.RunId!;
+        var (applyCode, apply) = await run.FleetAsync("doctrine", "apply", run.Root, "--run", first).DefaultTimeout();
+        applyCode.ShouldBe(0, apply.Stdout + apply.Stderr);
+        Directory.CreateDirectory(Path.Combine(run.Root, "build"));
+        var run2 = await LaunchAndAnswerAsync(run, "deny", arm);
+        run.State.Ended!.Outcome.ShouldBe("success");
+        return (run1, first, run2, run.State.RunId!);
+    }
+
     /// <summary>Launches the fleet and plays the person until the run ends; returns "worker kind asked" for each gate the person answered.</summary>
     private static async Task<List<string>> LaunchAndAnswerAsync(FleetRun run, string destructive, params string[] launchOptions)
     {
