@@ -2,6 +2,7 @@ using System.Text.Json;
 using Fleet.Doctrine;
 using Fleet.Forge;
 using Fleet.Paths;
+using Fleet.Pricing;
 using Fleet.Worktrees;
 
 namespace Fleet.Team;
@@ -186,7 +187,7 @@ public sealed class TeamPlanner(IForge forge, Func<ArchitectRequest, Cancellatio
         };
         Say($"the architect reads {issues.Count} issues and the repository ({architectRequest.RawOutputPath})");
         var result = await architect(architectRequest, cancellationToken);
-        Say($"the architect answered: {result.Footprints.Count} footprints{(result.CostUsd is { } c ? $", ${c:0.0000}" : "")}");
+        Say($"the architect answered: {result.Footprints.Count} footprints{(result.CostUsd is { } c ? $", {Usd.Text(c)}" : "")}");
         return result.Footprints;
     }
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Fleet.Pricing;
 
 namespace Fleet.Team;
 
@@ -25,14 +26,14 @@ public static class TeamRetro
         text.AppendLine(CultureInfo.InvariantCulture, $"Repository {settings.Repository}, base {settings.Base}{(settings.PlanFile is null ? "" : $", plan {settings.PlanFile}")}.");
         text.AppendLine(CultureInfo.InvariantCulture, $"Squads: developer {settings.Developer.Name()}, adversarial reviewer {settings.Reviewer.Name()}, SDET {settings.Sdet.Name()}.");
         text.AppendLine();
-        text.AppendLine(CultureInfo.InvariantCulture, $"{InterventionsLine} {perIssue.ToString("0.##", CultureInfo.InvariantCulture)} ({interventions} over {ran.Count} squads); cost ${ran.Sum(s => s.CostUsd).ToString("0.0000", CultureInfo.InvariantCulture)}; approved {squads.Count(s => s.Status == SquadStatus.Approved)} of {squads.Count} issues.");
+        text.AppendLine(CultureInfo.InvariantCulture, $"{InterventionsLine} {perIssue.ToString("0.##", CultureInfo.InvariantCulture)} ({interventions} over {ran.Count} squads); cost {Usd.Text(ran.Sum(s => s.CostUsd))}; approved {squads.Count(s => s.Status == SquadStatus.Approved)} of {squads.Count} issues.");
         text.AppendLine();
         text.AppendLine("| issue | outcome | iterations | last verdict | interventions | cost | pull request |");
         text.AppendLine("|---|---|---|---|---|---|---|");
         foreach (var s in squads)
         {
             text.AppendLine(CultureInfo.InvariantCulture,
-                $"| #{s.Issue} | {s.Status} | {s.Iterations} | {s.LastVerdict ?? "-"} | {s.Interventions} | ${s.CostUsd.ToString("0.0000", CultureInfo.InvariantCulture)} | {s.PullRequestUrl ?? "-"} |");
+                $"| #{s.Issue} | {s.Status} | {s.Iterations} | {s.LastVerdict ?? "-"} | {s.Interventions} | {Usd.Text(s.CostUsd)} | {s.PullRequestUrl ?? "-"} |");
         }
 
         text.AppendLine();

@@ -5,6 +5,7 @@ using System.Text.Json.Serialization;
 using Fleet.Forge;
 using Fleet.Orchestration;
 using Fleet.Paths;
+using Fleet.Pricing;
 using Fleet.Retro;
 using Fleet.State;
 using Fleet.Worktrees;
@@ -300,7 +301,7 @@ public sealed class TeamRunner(TeamRunSettings settings, IForge forge, ISquadLau
             cap = refused is null ? TeamBudget.SquadCap(teamCap, committed, sharers, settings.CostCapUsd) : null;
             if (cap is null)
             {
-                var reason = refused ?? string.Create(CultureInfo.InvariantCulture, $"the team's cost cap is reached: {committed:$0.00##} of {teamCap:$0.00##} spent or held by running squads");
+                var reason = refused ?? string.Create(CultureInfo.InvariantCulture, $"the team's cost cap is reached: {Usd.Text(committed)} of {Usd.Text(teamCap)} spent or held by running squads");
                 if (refused is null)
                 {
                     await journal.CostCapRefusedAsync(run, issue.Number, committed, reason, cancellationToken);

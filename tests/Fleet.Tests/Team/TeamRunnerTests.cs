@@ -53,7 +53,7 @@ public sealed class TeamRunnerTests : LocalForgeRepo
         result.Squads.Select(s => (s.Issue, s.Status)).ShouldBe([(1, "not approved"), (2, "approved"), (3, "skipped"), (4, "approved")]);
         result.Squads.Single(s => s.Issue == 3).Reason.ShouldBe("needs #1, which ended not approved");
         result.ExitCode.ShouldBe(ExitCodes.Failed);
-        File.ReadAllText(result.RetroFile).ShouldContain("| #3 | skipped | 0 | - | 0 | $0.0000 | - |");
+        File.ReadAllText(result.RetroFile).ShouldContain("| #3 | skipped | 0 | - | 0 | $0.00 | - |");
     }
 
     [Fact]
