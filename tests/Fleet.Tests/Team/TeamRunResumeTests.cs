@@ -1,4 +1,5 @@
 using Fleet.Forge;
+using Fleet.Orchestration;
 using Fleet.State;
 using Fleet.Team;
 using Fleet.Tests.Infrastructure;
@@ -105,10 +106,14 @@ public sealed class TeamRunResumeTests : LocalForgeRepo
 
     /// <summary>
     /// Squads that stay running until the test ends them: each launch samples how many squads of the run are running (a
-    /// run begun in its journal and not ended), so the bound is seen from the squads' own state, never from timing.
+    /// run begun in its journal and not ended), so the bound is seen from the squads' own state, never from timing. Each
+    /// holds its fleet's lock as its orchestrator would until its end is journaled: a squad with no lock and no end is
+    /// one whose orchestrator stopped, and the runner rightly gives it up after a few seconds.
     /// </summary>
     private sealed class HeldLauncher(string runDir, decimal spendEach = 0m) : ISquadLauncher
     {
+        private readonly Dictionary<string, FleetLock> _locks = [];
+
         public List<int> Launched { get; } = [];
 
         public List<int> RunningAtLaunch { get; } = [];
@@ -116,6 +121,11 @@ public sealed class TeamRunResumeTests : LocalForgeRepo
         public async Task<string> LaunchAsync(string squadRoot, CancellationToken cancellationToken)
         {
             RunningAtLaunch.Add(Running(runDir).Count + 1);
+            lock (_locks)
+            {
+                _locks[squadRoot] = FleetLock.TryAcquire(new FleetLayout(squadRoot)) ?? throw new InvalidOperationException($"{squadRoot}: its lock is held already");
+            }
+
             var issue = SquadDefinition.Load(squadRoot).Issue;
             Launched.Add(issue);
             var journal = new Journal(new FleetLayout(squadRoot).JournalFile, TimeProvider.System);
@@ -124,6 +134,18 @@ public sealed class TeamRunResumeTests : LocalForgeRepo
             await journal.AppendAsync(new JournalEntry { Type = JournalTypes.WorkerSpawning, Worker = "developer", Iteration = 1 }, cancellationToken);
             await journal.AppendAsync(new JournalEntry { Type = JournalTypes.WorkerEnded, Worker = "developer", Iteration = 1, Outcome = "succeeded", CostUsd = spendEach }, cancellationToken);
             return $"r-{issue}";
+        }
+
+        /// <summary>What the squad's orchestrator does as it exits after journaling its end.</summary>
+        public void Exit(string squadRoot)
+        {
+            lock (_locks)
+            {
+                if (_locks.Remove(squadRoot, out var held))
+                {
+                    held.Dispose();
+                }
+            }
         }
 
         /// <summary>The squads whose run has begun and not ended.</summary>
@@ -146,6 +168,7 @@ public sealed class TeamRunResumeTests : LocalForgeRepo
             {
                 var journal = new Journal(new FleetLayout(squad).JournalFile, TimeProvider.System);
                 await journal.AppendAsync(new JournalEntry { Type = JournalTypes.RunEnded, Outcome = "success", Reason = "1 lgtm verdict", ExitCode = ExitCodes.Success }, Ct);
+                launcher.Exit(squad);
             }
 
             await Task.WhenAny(run, Task.Delay(50, Ct));
