@@ -103,12 +103,21 @@ public sealed class SetupAgentClis(FleetHost host)
         await using var writer = new StreamWriter(log, append: false) { AutoFlush = true };
         var argv = NpmArgv(npm, dir, pins);
         await writer.WriteLineAsync($"$ {string.Join(' ', argv)}");
+        // The message's tail is kept per stream: the two pipes are read apart, so npm's closing error (on stderr) can reach
+        // the log before the last lines of its stdout, and one tail of the log could leave the error out.
         var gate = new Lock();
-        void Write(string line)
+        var outputTail = new Queue<string>();
+        var errorTail = new Queue<string>();
+        void Write(string line, Queue<string> tail)
         {
             lock (gate)
             {
                 writer.WriteLine(line);
+                tail.Enqueue(line);
+                if (tail.Count > TailLines)
+                {
+                    tail.Dequeue();
+                }
             }
         }
 
@@ -116,7 +125,7 @@ public sealed class SetupAgentClis(FleetHost host)
         var run = CommandRunner.For(argv)
             .WithEnvironment(path is null ? null : [new("PATH", path)])
             .WithTimeout(NpmTimeout, host.Time)
-            .ExecuteStreamedAsync(Write, Write, cancellationToken);
+            .ExecuteStreamedAsync(line => Write(line, outputTail), line => Write(line, errorTail), cancellationToken);
         while (!run.IsCompleted)
         {
             var tick = Task.Delay(ProgressInterval, host.Time, cancellationToken);
@@ -129,12 +138,15 @@ public sealed class SetupAgentClis(FleetHost host)
         var result = await run;
         if (!result.Succeeded)
         {
-            Write(result.Stderr);
+            if (result.Stderr.Length > 0)
+            {
+                Write(result.Stderr, errorTail); // why it could not start
+            }
+
             var why = result.TimedOut ? $"did not finish within {NpmTimeout.TotalMinutes:0} minutes" : result.Started ? $"exited with {result.ExitCode}" : "could not start";
             await writer.FlushAsync(cancellationToken);
             writer.Close();
-            var tail = File.ReadLines(log).TakeLast(TailLines);
-            throw new FleetOperationException(ExitCodes.Failed, $"npm install {why}; the end of its output:\n{string.Join('\n', tail)}\nthe whole log: {log}");
+            throw new FleetOperationException(ExitCodes.Failed, $"npm install {why}; the end of its output:\n{string.Join('\n', [.. outputTail, .. errorTail])}\nthe whole log: {log}");
         }
     }
 }

@@ -12,7 +12,7 @@ public class AgentCliPinsTests
         var file = File.ReadAllText(Path.Combine(RepoPaths.Root, "src", "Fleet.Core", "Setup", "agent-clis.pins"));
 
         AgentCliPins.All.ShouldBe(AgentCliPins.Parse(file));
-        AgentCliPins.All.Select(p => p.Executable).ShouldBe(["claude", "codex"]);
+        AgentCliPins.All.Select(p => p.Executable).ShouldBe(["claude", "codex", "gemini"]);
         ProviderCatalog.TestedClaudeVersion.ShouldBe(AgentCliPins.All[0].Version);
         ProviderCatalog.TestedCodexVersion.ShouldBe(AgentCliPins.All[1].Version);
         File.ReadAllText(Path.Combine(RepoPaths.Root, "scripts", "install-npm-tools.sh")).ShouldContain("src/Fleet.Core/Setup/agent-clis.pins");

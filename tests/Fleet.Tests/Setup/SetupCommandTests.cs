@@ -80,7 +80,8 @@ public sealed class SetupCommandTests : IDisposable
     public async Task A_failing_npm_is_reported_with_the_tail_of_its_output_and_the_log_path_and_exit_1()
     {
         var fakeBin = Directory.CreateDirectory(_dir.Combine("bin")).FullName;
-        var npm = _dir.Write("bin/npm", "#!/bin/sh\necho \"npm args: $*\"\ni=1; while [ $i -le 40 ]; do echo \"line $i\"; i=$((i+1)); done\necho 'npm error 404 Not Found' >&2\nexit 1\n");
+        // The error goes out first: the two pipes are read apart, so in the log it may come before the end of stdout.
+        var npm = _dir.Write("bin/npm", "#!/bin/sh\necho 'npm error 404 Not Found' >&2\necho \"npm args: $*\"\ni=1; while [ $i -le 40 ]; do echo \"line $i\"; i=$((i+1)); done\nexit 1\n");
         File.SetUnixFileMode(npm, UnixFileMode.UserRead | UnixFileMode.UserExecute);
 
         var (code, console) = await TestConsole.RunAsync(_dir.Path, new Dictionary<string, string> { ["PATH"] = fakeBin + ":/usr/bin:/bin" }, "setup");
