@@ -27,7 +27,7 @@ trap 'rm -rf "$out"' EXIT
 echo "== fleet $version ($([ "$rid" = linux-x64 ] && echo native linux-x64 || echo portable)): building and packing"
 pack() {
   if ! dotnet pack src/Fleet.Cli -c Release --nologo -o "$out/nupkg" -p:FleetVersionFromGit=false -p:Version="$version" \
-      -p:ToolPackageRuntimeIdentifiers="$rid" -p:RuntimeIdentifiers="$rid" "$@" >>"$log" 2>&1; then
+      -p:ToolPackageRuntimeIdentifiers="$rid" "$@" >>"$log" 2>&1; then
     cat "$log" >&2
     echo "install.sh: dotnet pack failed (above)" >&2
     exit 1
