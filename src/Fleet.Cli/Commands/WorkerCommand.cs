@@ -65,7 +65,7 @@ internal static class WorkerCommand
     /// window's keyboard. Background shims read /dev/null.
     /// </summary>
     private static bool Steerable(ICliConsole console, WorkerLaunchSpec launch) =>
-        console.IsInputTerminal && (launch.PromptOnStdin is not null || launch.CodexSession is not null);
+        console.IsInputTerminal && (launch.PromptOnStdin is not null || launch.CodexSession is not null || launch.GeminiSession is not null);
 
     /// <summary>The window's steering console, for the first worker only (a window is named after one worker); its failure never reaches the run.</summary>
     private static async Task SteerFromWindowAsync(ICliConsole console, WorkerLaunchSpec launch, CancellationToken cancellationToken)

@@ -11,7 +11,7 @@ namespace Fleet.Providers;
 /// <param name="Prompt">The brief as the agent receives it.</param>
 /// <param name="PromptFile">The file that holds the brief (for command workers' {prompt_file}).</param>
 /// <param name="FleetContext">What fleet tells the agent about its place in the run (claude: --append-system-prompt).</param>
-/// <param name="SessionId">Claude and Gemini: the session id fleet chose for this worker; Codex: the thread id to resume, if any.</param>
+/// <param name="SessionId">Claude: the session id fleet chose for this worker; Codex and Gemini: the thread or session to resume, if any.</param>
 /// <param name="Resume">True from the worker's second iteration on: continue its own session so the prompt cache is reused.</param>
 /// <param name="LastMessageFile">Codex: where <c>-o</c> writes the final message.</param>
 /// <param name="AskRules">Claude: rules claude must always ask about (<see cref="AgentCommand.AskRules"/>), passed as <c>permissions.ask</c>.</param>
@@ -43,7 +43,7 @@ public static class AgentCommand
         {
             Provider.Claude => Claude(worker, context),
             Provider.Codex => Codex(worker, context),
-            Provider.Gemini => Gemini(worker, context),
+            Provider.Gemini => Gemini(worker),
             _ => Command(worker, context),
         };
     }
@@ -141,21 +141,15 @@ public static class AgentCommand
     }
 
     /// <summary>
-    /// Gemini in headless mode: the brief (fleet's context leading it: gemini has no system-prompt flag) as the
-    /// <c>-p</c> argument, JSONL events on stdout, the session fleet chose (<c>--session-id</c>) and from the second
-    /// iteration on that session resumed (<c>--resume</c> takes the id). <c>--skip-trust</c>: in a folder not trusted
-    /// before, headless gemini would silently drop the approval mode to <c>default</c>.
+    /// Gemini under ACP (<c>--acp</c>, the Agent Client Protocol on stdio): the argv holds only configuration; the session
+    /// (new, or the worker's own from its previous iteration loaded), the prompts and every permission request go over
+    /// JSON-RPC on stdin (<see cref="Fleet.Workers.GeminiAcpSession"/>), as codex's app-server does. <c>--skip-trust</c>:
+    /// in a folder not trusted before, gemini would otherwise run in a restricted mode.
     /// </summary>
-    private static List<string> Gemini(ResolvedWorker worker, InvocationContext context)
+    private static List<string> Gemini(ResolvedWorker worker)
     {
-        var argv = new List<string> { "gemini", "-o", "stream-json", "--skip-trust", "--approval-mode", ProviderCatalog.GeminiApprovalMode(worker.PermissionMode) };
+        var argv = new List<string> { "gemini", "--acp", "--skip-trust", "--approval-mode", GeminiGates.ApprovalMode(worker.PermissionMode) };
         AddIf(argv, "-m", worker.Model);
-        if (context.SessionId is { } session)
-        {
-            argv.AddRange(context.Resume ? ["--resume", session] : ["--session-id", session]);
-        }
-
-        argv.AddRange(["-p", context.Prompt]);
         return argv;
     }
 

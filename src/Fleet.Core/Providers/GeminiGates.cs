@@ -1,25 +1,99 @@
+using System.Text.Json.Nodes;
+using Fleet.Gates.Policy;
 using Fleet.Spec;
 
 namespace Fleet.Providers;
 
 /// <summary>
-/// What fleet's gates reach of a gemini worker, said once for <c>fleet doctor</c>, <c>fleet launch --dry-run</c> and the
-/// README. Gemini CLI 0.61.0 in headless mode (<c>-p</c>) never asks: a tool its <c>--approval-mode</c> would ask about
-/// is not offered to the model at all (a call to it is answered <c>tool_not_registered</c>). Permission requests reach a
-/// host only in ACP mode (<c>--acp</c>), which fleet does not drive yet, so fleet's rules and inbox do not see gemini's tools.
+/// How fleet gates a gemini worker. Gemini CLI 0.61.0 asks a host about a tool call only in ACP mode (<c>--acp</c>):
+/// headless <c>-p</c> never asks (a tool its <c>--approval-mode</c> would ask about is not offered to the model at
+/// all). So fleet runs gemini under ACP with <c>--approval-mode default</c>, where every call gemini does not itself
+/// count as safe (reads, searches) comes to the shim as <c>session/request_permission</c>, and fleet's policy decides
+/// it as it decides claude's. The worker's permission mode is applied by fleet, not by gemini: what the mode runs
+/// unasked (edits under <c>acceptEdits</c>, everything under <c>bypassPermissions</c>) is allowed where no rule says
+/// otherwise, while deny rules and destructive and opaque commands still hold.
 /// </summary>
 public static class GeminiGates
 {
     /// <summary>One line for <c>fleet doctor</c>.</summary>
     public const string Summary =
-        "gemini workers run headless (gemini -p): fleet's gates and inbox do not reach them; --approval-mode decides which tools the model is given";
+        "gemini workers run under ACP (gemini --acp): every tool call gemini would ask about comes to fleet's gates and inbox; reads and searches gemini counts as safe run unasked";
 
-    /// <summary>What a gemini worker under <paramref name="mode"/> can and cannot do, for <c>fleet launch --dry-run</c>.</summary>
-    public static string Describe(PermissionMode mode) => ProviderCatalog.GeminiApprovalMode(mode) switch
+    /// <summary>Gemini's own approval mode for a worker: <c>plan</c> keeps it read-only; otherwise <c>default</c>, so fleet decides.</summary>
+    public static string ApprovalMode(PermissionMode mode) => mode == PermissionMode.Plan ? "plan" : "default";
+
+    /// <summary>What a gemini worker under <paramref name="mode"/> has gated, for <c>fleet launch --dry-run</c>.</summary>
+    public static string Describe(PermissionMode mode) => mode switch
     {
-        "yolo" => "--approval-mode yolo runs every tool call, shell commands included, with no gate and no inbox",
-        "plan" => "--approval-mode plan offers read-only tools; nothing is written or run",
-        "default" => "--approval-mode default offers read-only tools only (headless gemini drops the tools it would ask about): no file is written, no shell command runs",
-        _ => "--approval-mode auto_edit writes and edits files without a gate; shell commands are not offered (headless gemini drops the tools it would ask about)",
+        PermissionMode.Plan => "gemini --approval-mode plan: read-only tools only; nothing is written or run",
+        PermissionMode.BypassPermissions or PermissionMode.Auto or PermissionMode.DontAsk =>
+            $"every tool call comes to fleet's gates; {mode.Name()} allows what no rule matches, deny rules and destructive or opaque commands still stop",
+        PermissionMode.AcceptEdits =>
+            "every tool call comes to fleet's gates; acceptEdits allows edits no rule matches, shell commands follow the rules or ask a person",
+        _ => "every tool call comes to fleet's gates; what no rule allows asks a person",
     };
+
+    /// <summary>
+    /// What runs a gemini tool call of ACP <paramref name="kind"/> unasked under <paramref name="mode"/> where no rule of
+    /// the fleet's matches; null when a person decides it.
+    /// </summary>
+    public static Unasked? UnaskedBy(PermissionMode mode, string? kind) => mode switch
+    {
+        PermissionMode.BypassPermissions or PermissionMode.Auto or PermissionMode.DontAsk =>
+            new Unasked($"permission_mode {mode.Name()}", $"the worker's permission mode {mode.Name()} runs it unasked"),
+        PermissionMode.AcceptEdits when kind is "edit" or "delete" or "move" =>
+            new Unasked("permission_mode acceptEdits", "the worker's permission mode acceptEdits runs edits unasked"),
+        _ => null,
+    };
+
+    /// <summary>
+    /// An ACP permission request's tool call as fleet's rules see it: <c>execute</c> is <c>Bash</c> with the command
+    /// (gemini's title for a shell call is the command itself), <c>edit</c>/<c>delete</c>/<c>move</c> are <c>Write</c>
+    /// (a new file) or <c>Edit</c> with each path the call touches, <c>read</c>/<c>search</c> are <c>Read</c>,
+    /// <c>fetch</c> is <c>WebFetch</c>; any other kind keeps its title as the description of a tool named after it.
+    /// </summary>
+    public static GeminiToolRequest Request(JsonObject? toolCall)
+    {
+        var kind = Text(toolCall, "kind");
+        var title = Text(toolCall, "title") ?? string.Empty;
+        var content = (toolCall?["content"] as JsonArray ?? []).OfType<JsonObject>().ToList();
+        var paths = content.Where(c => Text(c, "type") == "diff").Select(c => Text(c, "path"))
+            .Concat((toolCall?["locations"] as JsonArray ?? []).OfType<JsonObject>().Select(l => Text(l, "path")))
+            .OfType<string>().Distinct(StringComparer.Ordinal).ToList();
+        switch (kind)
+        {
+            case "execute":
+                var command = new JsonObject { ["command"] = title };
+                return new GeminiToolRequest(kind, "Bash", command, []);
+            case "edit" or "delete" or "move":
+                var added = content.Any(c => Text(c, "type") == "diff" && Text(c["_meta"] as JsonObject, "kind") == "add");
+                var tool = added && kind == "edit" ? "Write" : "Edit";
+                var files = paths.Count == 0 ? [title] : paths;
+                return new GeminiToolRequest(kind, tool, new JsonObject { ["file_path"] = files[0] }, [.. files.Skip(1).Select(f => new JsonObject { ["file_path"] = f })]);
+            case "read" or "search":
+                return new GeminiToolRequest(kind, "Read", new JsonObject { ["file_path"] = paths.FirstOrDefault() ?? title }, []);
+            case "fetch":
+                return new GeminiToolRequest(kind, "WebFetch", new JsonObject { ["url"] = title }, []);
+            default:
+                var name = string.IsNullOrEmpty(kind) ? "Other" : char.ToUpperInvariant(kind[0]) + kind[1..];
+                return new GeminiToolRequest(kind, name, new JsonObject { ["description"] = title }, []);
+        }
+    }
+
+    /// <summary>The option that answers a permission request: the first of <paramref name="optionKind"/> offered, else gemini's own id for it.</summary>
+    public static string Option(JsonArray? options, string optionKind)
+    {
+        var offered = (options ?? []).OfType<JsonObject>().FirstOrDefault(o => Text(o, "kind") == optionKind);
+        return Text(offered, "optionId") ?? (optionKind.StartsWith("allow", StringComparison.Ordinal) ? "proceed_once" : "cancel");
+    }
+
+    private static string? Text(JsonObject? node, string name) =>
+        node?[name] is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
 }
+
+/// <summary>A gemini tool call in the rules' terms.</summary>
+/// <param name="Kind">The ACP tool kind gemini gave (<c>execute</c>, <c>edit</c> …).</param>
+/// <param name="Tool">The tool name the rules match: <c>Bash</c>, <c>Edit</c>, <c>Write</c>, <c>Read</c>, <c>WebFetch</c> ….</param>
+/// <param name="Input">The input the rules match (<c>command</c>, <c>file_path</c>, <c>url</c>).</param>
+/// <param name="AlsoFor">The further files the same call touches: each must pass as well.</param>
+public sealed record GeminiToolRequest(string? Kind, string Tool, JsonObject Input, IReadOnlyList<JsonObject> AlsoFor);

@@ -62,19 +62,6 @@ public static class ProviderCatalog
         _ => "command",
     };
 
-    /// <summary>
-    /// Gemini's <c>--approval-mode</c> for a fleet permission mode. Headless gemini asks nobody: a tool its mode would ask
-    /// about is taken out of the model's tool list (0.61.0 answers a call to it with <c>tool_not_registered</c>), so
-    /// <c>default</c> is read-only, <c>auto_edit</c> edits files but runs no shell command, <c>yolo</c> runs everything.
-    /// </summary>
-    public static string GeminiApprovalMode(PermissionMode mode) => mode switch
-    {
-        PermissionMode.BypassPermissions or PermissionMode.Auto or PermissionMode.DontAsk => "yolo",
-        PermissionMode.Plan => "plan",
-        PermissionMode.Default or PermissionMode.Manual => "default",
-        _ => "auto_edit",
-    };
-
     public static string Name(this ReasoningEffort effort) => effort switch
     {
         ReasoningEffort.XHigh => "xhigh",

@@ -10,12 +10,20 @@ namespace Fleet.Streams;
 /// <param name="OutputTokens">Output billed as output: the candidates plus the model's thoughts (<c>total_tokens</c> minus the prompt).</param>
 public sealed record GeminiUsage(long InputTokens, long CachedInputTokens, long OutputTokens)
 {
+    /// <summary>Both runs' tokens together.</summary>
+    public GeminiUsage Add(GeminiUsage other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        return new GeminiUsage(InputTokens + other.InputTokens, CachedInputTokens + other.CachedInputTokens, OutputTokens + other.OutputTokens);
+    }
+
     /// <summary>Input billed at the full input price.</summary>
     public long UncachedInputTokens => Math.Max(0, InputTokens - CachedInputTokens);
 }
 
 /// <summary>
-/// Reads <c>gemini -p … -o stream-json</c> (Gemini CLI 0.61.0). Rules:
+/// Reads a gemini worker's stdout: <c>gemini --acp</c>'s JSON-RPC (what fleet runs; <see cref="GeminiAcp"/>), or
+/// <c>gemini -p … -o stream-json</c> (Gemini CLI 0.61.0 headless, as earlier fleets ran it). Headless rules:
 /// <list type="bullet">
 /// <item>The session id is <c>init.session_id</c>; <c>init.model</c> is what was asked for (<c>auto</c> routes per call).</item>
 /// <item>The last line is <c>result</c> with <c>status</c> <c>success</c> or <c>error</c> and <c>stats</c>: this process's
@@ -61,6 +69,12 @@ public sealed class GeminiStreamReader : IAgentStreamReader
 
     private void Parse(JsonElement e)
     {
+        if (GeminiAcp.IsMessage(e))
+        {
+            ParseAcp(e);
+            return;
+        }
+
         switch (e.Str("type"))
         {
             case "init":
@@ -104,6 +118,73 @@ public sealed class GeminiStreamReader : IAgentStreamReader
                 }
 
                 break;
+        }
+    }
+
+    /// <summary>
+    /// One ACP message: the session from <c>session/new</c>'s answer or any update; each <c>session/prompt</c> answer's
+    /// usage is added per model (a process's prompts are its own); the last prompt's stop reason is the status; an error
+    /// answer is a failure. Updates a loaded session replays (tool calls already <c>completed</c>) are not new calls.
+    /// </summary>
+    private void ParseAcp(JsonElement e)
+    {
+        if (e.Str("method") is { } method)
+        {
+            var p = e.Prop("params");
+            if (p?.Str("sessionId") is { } session && _sessionId is null)
+            {
+                _sessionId = session;
+                _scratch.Add(new SessionStarted(session, _model, null, null, [], null));
+            }
+
+            if (method == "session/request_permission" && p?.Prop("toolCall") is { } asked)
+            {
+                _scratch.Add(new ToolCall(GeminiAcp.ToolName(asked), asked.Str("toolCallId") ?? string.Empty, FirstLine(asked.Str("title") ?? string.Empty), null));
+            }
+            else if (method == "session/update" && p?.Prop("update") is { } update)
+            {
+                switch (update.Str("sessionUpdate"))
+                {
+                    case "agent_message_chunk" when update.Prop("content")?.Str("text") is { Length: > 0 } text:
+                        _scratch.Add(new AssistantText(text, null));
+                        break;
+                    case "tool_call" when update.Str("status") is null or "pending" or "in_progress":
+                        _scratch.Add(new ToolCall(GeminiAcp.ToolName(update), update.Str("toolCallId") ?? string.Empty, FirstLine(update.Str("title") ?? string.Empty), null));
+                        break;
+                    case "tool_call_update" when update.Str("status") is "completed" or "failed":
+                        var said = update.Array("content").Select(c => c.Prop("content")?.Str("text")).OfType<string>().FirstOrDefault() ?? update.Str("title") ?? string.Empty;
+                        _scratch.Add(new ToolResult(update.Str("toolCallId") ?? string.Empty, update.Str("status") == "failed", FirstLine(said)));
+                        break;
+                }
+            }
+
+            return;
+        }
+
+        if (e.Prop("error") is { } error)
+        {
+            var message = error.Str("message") ?? "error";
+            _error ??= message;
+            _scratch.Add(new ApiError(error.Long("code") is { } code ? (int)code : null, "error", message));
+            return;
+        }
+
+        if (e.Prop("result") is not { ValueKind: JsonValueKind.Object } result)
+            return;
+        if (result.Prop("models")?.Str("currentModelId") is { } model)
+            _model ??= model;
+        if (result.Str("sessionId") is { } id && _sessionId is null)
+        {
+            _sessionId = id;
+            _scratch.Add(new SessionStarted(id, _model, null, null, [], null));
+        }
+
+        if (result.Str("stopReason") is { } stop)
+        {
+            _sawResult = true;
+            _status = stop;
+            foreach (var (name, usage) in GeminiAcp.Usage(result))
+                _usage[name] = _usage.TryGetValue(name, out var before) ? before.Add(usage) : usage;
         }
     }
 
@@ -155,7 +236,7 @@ public sealed class GeminiStreamReader : IAgentStreamReader
 
             var (failure, text) = !_sawResult
                 ? (StreamFailure.NoResult, _error ?? "no result: the stream ended without a result line")
-                : _status == "success" && _error is null ? (StreamFailure.None, (string?)null)
+                : _status is "success" or "end_turn" && _error is null ? (StreamFailure.None, (string?)null)
                 : (StreamFailure.ExecutionError, _error ?? string.Create(CultureInfo.InvariantCulture, $"result status {_status ?? "missing"}"));
             var priced = _usage.Where(u => u.Value.InputTokens > 0 || u.Value.OutputTokens > 0).ToList();
             return new AgentStreamSummary(
@@ -189,5 +270,49 @@ public sealed class GeminiStreamReader : IAgentStreamReader
     {
         var nl = s.IndexOf('\n', StringComparison.Ordinal);
         return nl < 0 ? s : s[..nl];
+    }
+}
+
+/// <summary>
+/// What fleet reads of <c>gemini --acp</c>'s stdout (Agent Client Protocol, Gemini CLI 0.61.0), shared by the worker's
+/// stream reader and the telemetry reader of its log, so the exit record and <c>fleet usage</c> price the same tokens.
+/// Each <c>session/prompt</c> answer carries that prompt's tokens in <c>_meta.quota.model_usage</c>: per model, input
+/// (the whole prompt, cached part included) and output (the candidates). ACP reports neither the cached part nor the
+/// model's thoughts, so a gemini worker's cost prices all input at the full input price and leaves the thoughts out;
+/// gemini's own session file has both (<c>fleet usage</c> reads it for sessions a person ran).
+/// </summary>
+public static class GeminiAcp
+{
+    /// <summary>A JSON-RPC message (ACP), as opposed to a headless stream-json event.</summary>
+    public static bool IsMessage(JsonElement e) =>
+        e.Str("jsonrpc") == "2.0" || (e.Prop("type") is null && (e.Prop("method") is not null || e.Prop("result") is not null || e.Prop("error") is not null));
+
+    /// <summary>The tokens of one <c>session/prompt</c> answer, per model.</summary>
+    public static IEnumerable<(string Model, GeminiUsage Usage)> Usage(JsonElement result)
+    {
+        var quota = result.Prop("_meta")?.Prop("quota");
+        if (quota is not { ValueKind: JsonValueKind.Object } q)
+            yield break;
+        foreach (var model in q.Array("model_usage"))
+        {
+            if (model.Str("model") is { } name && model.Prop("token_count") is { } tokens)
+                yield return (name, new GeminiUsage(tokens.Long("input_tokens") ?? 0, 0, tokens.Long("output_tokens") ?? 0));
+        }
+    }
+
+    /// <summary>
+    /// The tool a tool call ran: gemini names its call ids after the tool (<c>run_shell_command__…</c> when the model gave
+    /// the id, <c>run_shell_command-1765000000000-1</c> when gemini made one up); else the call's kind.
+    /// </summary>
+    public static string ToolName(JsonElement toolCall)
+    {
+        var id = toolCall.Str("toolCallId") ?? string.Empty;
+        var cut = id.IndexOf("__", StringComparison.Ordinal);
+        if (cut > 0)
+            return id[..cut];
+        var parts = id.Split('-');
+        if (parts.Length >= 3 && parts[^1].All(char.IsAsciiDigit) && parts[^2].All(char.IsAsciiDigit) && parts[^1].Length > 0 && parts[^2].Length > 0)
+            return string.Join('-', parts[..^2]);
+        return toolCall.Str("kind") ?? "?";
     }
 }

@@ -1,6 +1,4 @@
 using System.Collections.Concurrent;
-using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Fleet.Gates.Policy;
 
@@ -28,18 +26,14 @@ internal sealed class CodexAppServerControl : IAgentSession
     private readonly GateKeeper _gates;
     private readonly TimeProvider _time;
     private readonly Action<string> _note;
-    private readonly TaskCompletionSource<Stream> _stdin = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly SemaphoreSlim _stdinLock = new(1, 1);
-    private readonly ConcurrentDictionary<long, TaskCompletionSource<JsonNode?>> _calls = new();
+    private readonly JsonRpcStdio _rpc = new("codex", versionField: false);
     private readonly ConcurrentDictionary<string, JsonArray> _fileChanges = new(StringComparer.Ordinal);
     private readonly ConcurrentBag<Task> _work = [];
     private readonly object _turnLock = new();
     private TaskCompletionSource _turnEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private long _nextId;
     private int _openTurns;
     private string? _threadId;
     private string? _activeTurn;
-    private bool _stdinClosed;
 
     // Under _turnLock: an interrupt holds one open turn for the message that follows it (the next SayAsync takes it).
     private bool _held;
@@ -58,7 +52,7 @@ internal sealed class CodexAppServerControl : IAgentSession
     /// <summary>The thread, once app-server has started or resumed it.</summary>
     public string? ThreadId => Volatile.Read(ref _threadId);
 
-    public void Attach(Stream stdin) => _stdin.TrySetResult(stdin);
+    public void Attach(Stream stdin) => _rpc.Attach(stdin);
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -69,17 +63,8 @@ internal sealed class CodexAppServerControl : IAgentSession
 
     public void OnLine(ReadOnlySpan<byte> line)
     {
-        JsonObject? root;
-        try
-        {
-            root = JsonNode.Parse(line) as JsonObject;
-        }
-        catch (JsonException)
-        {
-            return;
-        }
-
-        if (root is null)
+        var root = JsonRpcStdio.Parse(line);
+        if (root is null || _rpc.TryTakeAnswer(root))
         {
             return;
         }
@@ -88,18 +73,6 @@ internal sealed class CodexAppServerControl : IAgentSession
         var parameters = root["params"] as JsonObject;
         if (method is null)
         {
-            if (root["id"] is JsonValue id && id.TryGetValue<long>(out var callId) && _calls.TryRemove(callId, out var call))
-            {
-                if (root["error"] is JsonObject error)
-                {
-                    call.TrySetException(new CodexCallException(Text(error, "message") ?? error.ToJsonString()));
-                }
-                else
-                {
-                    call.TrySetResult(root["result"]?.DeepClone());
-                }
-            }
-
             return;
         }
 
@@ -183,7 +156,7 @@ internal sealed class CodexAppServerControl : IAgentSession
                 await StartTurnAsync(thread, text, counted: true, cancellationToken);
             }
         }
-        catch (CodexCallException e)
+        catch (JsonRpcException e)
         {
             throw new SteeringRefusedException($"codex did not take the message: {e.Message}", e);
         }
@@ -216,7 +189,7 @@ internal sealed class CodexAppServerControl : IAgentSession
             {
                 await CallAsync("turn/interrupt", new JsonObject { ["threadId"] = thread, ["turnId"] = turn }, cancellationToken);
             }
-            catch (CodexCallException e)
+            catch (JsonRpcException e)
             {
                 throw new SteeringRefusedException($"codex did not stop the turn: {e.Message}", e);
             }
@@ -227,12 +200,7 @@ internal sealed class CodexAppServerControl : IAgentSession
 
     public async Task CompleteAsync()
     {
-        _stdin.TrySetCanceled();
-        foreach (var call in _calls.Values)
-        {
-            call.TrySetCanceled();
-        }
-
+        _rpc.Abandon();
         await _gates.EndAsync();
         try
         {
@@ -246,7 +214,7 @@ internal sealed class CodexAppServerControl : IAgentSession
     public void Dispose()
     {
         _gates.Dispose();
-        _stdinLock.Dispose();
+        _rpc.Dispose();
     }
 
     private void Track(Task task) => _work.Add(task);
@@ -260,7 +228,7 @@ internal sealed class CodexAppServerControl : IAgentSession
             {
                 ["clientInfo"] = new JsonObject { ["name"] = "fleet", ["title"] = "fleet", ["version"] = typeof(CodexAppServerControl).Assembly.GetName().Version?.ToString() ?? "0" },
             }, CancellationToken.None);
-            await WriteAsync(new JsonObject { ["method"] = "initialized" });
+            await _rpc.NotifyAsync("initialized");
 
             var thread = new JsonObject
             {
@@ -275,12 +243,12 @@ internal sealed class CodexAppServerControl : IAgentSession
             }
 
             var started = await CallAsync(step, thread, CancellationToken.None);
-            var id = Text(started?["thread"] as JsonObject, "id") ?? throw new CodexCallException("the answer names no thread");
+            var id = Text(started?["thread"] as JsonObject, "id") ?? throw new JsonRpcException("the answer names no thread");
             Volatile.Write(ref _threadId, id);
             step = "turn/start";
             await StartTurnAsync(id, _session.Prompt, counted: false, CancellationToken.None);
         }
-        catch (CodexCallException e)
+        catch (JsonRpcException e)
         {
             Failure = $"codex app-server refused {step}: {e.Message}";
             _note($"[fleet] {Failure}");
@@ -312,7 +280,7 @@ internal sealed class CodexAppServerControl : IAgentSession
                 _activeTurn ??= Text(started?["turn"] as JsonObject, "id");
             }
         }
-        catch (Exception e) when (e is CodexCallException or OperationCanceledException)
+        catch (Exception e) when (e is JsonRpcException or OperationCanceledException)
         {
             TurnEnded();
             throw;
@@ -350,7 +318,7 @@ internal sealed class CodexAppServerControl : IAgentSession
                 // A plain command runs inside the sandbox; one that asks for more (a reason, network) is judged without it.
                 var sandboxed = _session.Sandbox == "workspace-write" && Text(parameters, "kind") is null or "command"
                     && Text(parameters, "reason") is null && parameters?["networkApprovalContext"] is null;
-                await _gates.DecideAsync("Bash", input, askedAt, v => AnswerApprovalAsync(id, parameters, v), CancellationToken.None, sandboxed: sandboxed);
+                await _gates.DecideAsync("Bash", input, askedAt, v => AnswerApprovalAsync(id, parameters, v), CancellationToken.None, unasked: sandboxed ? Unasked.CodexSandbox : null);
                 break;
             case "item/fileChange/requestApproval":
                 var changes = Text(parameters, "itemId") is { } item && _fileChanges.TryGetValue(item, out var c) ? c : [];
@@ -375,11 +343,7 @@ internal sealed class CodexAppServerControl : IAgentSession
                 await _gates.DecideAsync("AskUserQuestion", asked, askedAt, v => AnswerQuestionsAsync(id, parameters, questions, v), CancellationToken.None);
                 break;
             default:
-                await WriteAsync(new JsonObject
-                {
-                    ["id"] = id,
-                    ["error"] = new JsonObject { ["code"] = -32601, ["message"] = $"fleet does not handle {method}" },
-                });
+                await _rpc.RefuseAsync(id, -32601, $"fleet does not handle {method}");
                 break;
         }
     }
@@ -391,7 +355,7 @@ internal sealed class CodexAppServerControl : IAgentSession
             await TellDeniedAsync(parameters, verdict.Message);
         }
 
-        await WriteAsync(new JsonObject { ["id"] = id.DeepClone(), ["result"] = new JsonObject { ["decision"] = verdict.Allowed ? "accept" : "decline" } });
+        await _rpc.AnswerAsync(id, new JsonObject { ["decision"] = verdict.Allowed ? "accept" : "decline" });
     }
 
     private async Task AnswerQuestionsAsync(JsonNode id, JsonObject? parameters, List<JsonObject> questions, GateVerdict verdict)
@@ -410,7 +374,7 @@ internal sealed class CodexAppServerControl : IAgentSession
             await TellDeniedAsync(parameters, verdict.Message);
         }
 
-        await WriteAsync(new JsonObject { ["id"] = id.DeepClone(), ["result"] = new JsonObject { ["answers"] = answers } });
+        await _rpc.AnswerAsync(id, new JsonObject { ["answers"] = answers });
     }
 
     /// <summary>
@@ -428,7 +392,7 @@ internal sealed class CodexAppServerControl : IAgentSession
         {
             await CallAsync("turn/steer", new JsonObject { ["threadId"] = thread, ["expectedTurnId"] = turn, ["input"] = Input(message) }, CancellationToken.None);
         }
-        catch (Exception e) when (e is CodexCallException or OperationCanceledException)
+        catch (Exception e) when (e is JsonRpcException or OperationCanceledException)
         {
             _note($"[fleet] the denial's message did not reach codex: {e.Message}");
         }
@@ -437,100 +401,23 @@ internal sealed class CodexAppServerControl : IAgentSession
     // The JsonNode constructor, not a collection expression: its generic Add is not AOT-safe.
     private static JsonArray Input(string text) => new(new JsonObject { ["type"] = "text", ["text"] = text });
 
-    private async Task<JsonNode?> CallAsync(string method, JsonObject parameters, CancellationToken cancellationToken)
-    {
-        if (_stdinClosed)
-        {
-            throw new CodexCallException("codex has finished its last turn and takes no more input");
-        }
-
-        var id = Interlocked.Increment(ref _nextId);
-        var answer = new TaskCompletionSource<JsonNode?>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _calls[id] = answer;
-        if (!await WriteAsync(new JsonObject { ["id"] = id, ["method"] = method, ["params"] = parameters }))
-        {
-            _calls.TryRemove(id, out _);
-            throw new CodexCallException("app-server's stdin is closed");
-        }
-
-        return await answer.Task.WaitAsync(cancellationToken);
-    }
-
-    /// <summary>Writes one message; false when stdin is gone or closed.</summary>
-    private async Task<bool> WriteAsync(JsonObject message)
-    {
-        Stream stdin;
-        try
-        {
-            stdin = await _stdin.Task;
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
-        }
-
-        var bytes = Encoding.UTF8.GetBytes(message.ToJsonString() + "\n");
-        await _stdinLock.WaitAsync(CancellationToken.None);
-        try
-        {
-            if (_stdinClosed)
-            {
-                return false;
-            }
-
-            await stdin.WriteAsync(bytes, CancellationToken.None);
-            await stdin.FlushAsync(CancellationToken.None);
-            return true;
-        }
-        catch (Exception e) when (e is IOException or ObjectDisposedException)
-        {
-            return false;
-        }
-        finally
-        {
-            _stdinLock.Release();
-        }
-    }
+    private Task<JsonNode?> CallAsync(string method, JsonObject parameters, CancellationToken cancellationToken) =>
+        _rpc.CallAsync(method, parameters, cancellationToken);
 
     /// <summary>
     /// Closes stdin, so app-server ends. <paramref name="onlyIfIdle"/>: unless a turn was asked for since the last one
-    /// ended (a message that came just then), checked under the write lock so that turn's request is never cut off.
+    /// ended (a message that came just then).
     /// </summary>
-    private async Task CloseStdinAsync(bool onlyIfIdle = false)
+    private Task CloseStdinAsync(bool onlyIfIdle = false) => _rpc.CloseAsync(onlyIfIdle ? () =>
     {
-        if (!_stdin.Task.IsCompletedSuccessfully)
+        lock (_turnLock)
         {
-            return;
-        }
-
-        await _stdinLock.WaitAsync(CancellationToken.None);
-        try
-        {
-            bool idle;
-            lock (_turnLock)
-            {
-                idle = _openTurns <= 0;
-            }
-
-            if (!_stdinClosed && (idle || !onlyIfIdle))
-            {
-                _stdinClosed = true;
-                await _stdin.Task.Result.DisposeAsync();
-            }
-        }
-        catch (IOException)
-        {
-        }
-        finally
-        {
-            _stdinLock.Release();
+            return _openTurns <= 0;
         }
     }
+    : null);
 
-    private static string? Text(JsonObject? node, string name) =>
-        node?[name] is JsonValue value && value.GetValueKind() == JsonValueKind.String ? value.GetValue<string>() : null;
-
-    private sealed class CodexCallException(string message) : Exception(message);
+    private static string? Text(JsonObject? node, string name) => JsonRpcStdio.Text(node, name);
 }
 
 /// <summary>Codex's commands as fleet's rules see them.</summary>

@@ -63,8 +63,8 @@ internal sealed class GateKeeper : IDisposable
     /// <param name="tool">The tool name in the rules' syntax: <c>Bash</c>, <c>Edit</c>, <c>AskUserQuestion</c> …</param>
     /// <param name="input">The tool input as the agent sent it (rules match the real values; the inbox gets it masked).</param>
     /// <param name="alsoFor">Further inputs the same request covers (a patch of several files): each must pass as well.</param>
-    /// <param name="sandboxed">The request runs inside codex's workspace-write sandbox (see <see cref="GatePolicy.Decide"/>).</param>
-    public async Task DecideAsync(string tool, JsonObject? input, DateTimeOffset askedAt, Func<GateVerdict, Task> respond, CancellationToken withdrawn, IEnumerable<JsonObject>? alsoFor = null, bool sandboxed = false)
+    /// <param name="unasked">What runs the request unasked where no rule matches (see <see cref="GatePolicy.Decide"/>); null for none.</param>
+    public async Task DecideAsync(string tool, JsonObject? input, DateTimeOffset askedAt, Func<GateVerdict, Task> respond, CancellationToken withdrawn, IEnumerable<JsonObject>? alsoFor = null, Unasked? unasked = null)
     {
         var id = $"{_spec.Worker}-{_spec.Iteration}-{Interlocked.Increment(ref _sequence)}";
         var query = new GateQuery(tool, input, _workingDirectory);
@@ -74,7 +74,7 @@ internal sealed class GateKeeper : IDisposable
         GateRule[] allowed = [.. runAllow, .. _alwaysAllowed];
         var decision = _policy is null
             ? new GateDecision(GateAction.Ask, null, "no gate rules")
-            : Strictest([query, .. (alsoFor ?? []).Select(i => new GateQuery(tool, i, _workingDirectory))], q => _policy.Decide(q, allowed, sandboxed));
+            : Strictest([query, .. (alsoFor ?? []).Select(i => new GateQuery(tool, i, _workingDirectory))], q => _policy.Decide(q, allowed, unasked));
 
         if (decision.Action != GateAction.Ask)
         {

@@ -58,6 +58,12 @@ public sealed record WorkerLaunchSpec
     public CodexAppServerSession? CodexSession { get; init; }
 
     /// <summary>
+    /// Gemini under <c>gemini --acp</c>: the session and the prompt the shim asks for on its stdin (JSON-RPC). stdin stays
+    /// open while a prompt runs and is closed once the last one has ended. Null: not an ACP worker.
+    /// </summary>
+    public GeminiAcpSession? GeminiSession { get; init; }
+
+    /// <summary>
     /// Claude with <c>--permission-prompt-tool stdio</c>, codex under app-server: the rules that answer its <c>can_use_tool</c> requests; the
     /// rest go to a person through the inbox (<see cref="Fleet.Gates.GatePaths"/>). Needs <see cref="PromptOnStdin"/>.
     /// </summary>
@@ -113,14 +119,15 @@ public sealed record WorkerLaunchSpec
             throw new ArgumentException($"attempt is 2 or more (a continuation), or absent; not {Attempt}.", nameof(Attempt));
         }
 
-        if (Gates is not null && PromptOnStdin is null && CodexSession is null)
+        var channels = (PromptOnStdin is null ? 0 : 1) + (CodexSession is null ? 0 : 1) + (GeminiSession is null ? 0 : 1);
+        if (Gates is not null && channels == 0)
         {
-            throw new ArgumentException("gates need prompt_on_stdin or codex_session: the gates are answered on the agent's stdin.", nameof(Gates));
+            throw new ArgumentException("gates need prompt_on_stdin, codex_session or gemini_session: the gates are answered on the agent's stdin.", nameof(Gates));
         }
 
-        if (PromptOnStdin is not null && CodexSession is not null)
+        if (channels > 1)
         {
-            throw new ArgumentException("prompt_on_stdin (claude) and codex_session (codex app-server) exclude each other.", nameof(CodexSession));
+            throw new ArgumentException("prompt_on_stdin (claude), codex_session (codex app-server) and gemini_session (gemini --acp) exclude each other.", nameof(CodexSession));
         }
 
         Gates?.ToPolicy();
@@ -190,4 +197,17 @@ public static class WorkerStreamFormats
     public const string Codex = "codex";
     public const string Gemini = "gemini";
     public const string Plain = "plain";
+}
+
+/// <summary>What the shim asks a <c>gemini --acp</c> for: a session (new, or loaded) and one prompt with the brief.</summary>
+public sealed record GeminiAcpSession
+{
+    /// <summary>The brief: the first prompt.</summary>
+    public required string Prompt { get; init; }
+
+    /// <summary>The session to load (<c>session/load</c>); null starts a new one (<c>session/new</c>).</summary>
+    public string? ResumeSession { get; init; }
+
+    /// <summary>The worker's permission mode, applied by fleet's gates (<see cref="Fleet.Providers.GeminiGates.UnaskedBy"/>).</summary>
+    public Fleet.Spec.PermissionMode PermissionMode { get; init; } = Fleet.Spec.FleetDefaults.DefaultPermissionMode;
 }

@@ -85,13 +85,15 @@ public static class WorkerPreparation
 
         var (sessionId, resume) = worker.Provider switch
         {
-            Provider.Claude or Provider.Gemini => previous?.SessionId is { } s ? (s, true) : (Guid.NewGuid().ToString(), false),
-            Provider.Codex => previous?.SessionId is { } t ? (t, true) : ((string?)null, false),
+            Provider.Claude => previous?.SessionId is { } s ? (s, true) : (Guid.NewGuid().ToString(), false),
+
+            // Codex and gemini name their own thread or session; fleet resumes the one the previous run's record names.
+            Provider.Codex or Provider.Gemini => previous?.SessionId is { } t ? (t, true) : ((string?)null, false),
             _ => ((string?)null, false),
         };
         var codex = worker.Provider == Provider.Codex ? AgentCliLocator.Require("codex", options.ToolSearchDirs) : null;
         var appServer = codex is not null && await CodexAppServerProbe.HasAppServerAsync(codex, cancellationToken);
-        var gates = worker.Provider == Provider.Claude || appServer ? (options.NoMemory ? fleet.Gates : fleet.Gates.Concat(await RepoGateRules.ReadAsync(layout.Root, cancellationToken))) : null;
+        var gates = worker.Provider is Provider.Claude or Provider.Gemini || appServer ? (options.NoMemory ? fleet.Gates : fleet.Gates.Concat(await RepoGateRules.ReadAsync(layout.Root, cancellationToken))) : null;
         var invocation = new InvocationContext(
             Root: layout.Root,
             Iteration: iteration,
@@ -135,6 +137,7 @@ public static class WorkerPreparation
                 : null,
             PromptOnStdin = worker.Provider == Provider.Claude ? prompt : null,
             CodexSession = appServer ? new CodexAppServerSession { Prompt = prompt, ResumeThread = resume ? sessionId : null } : null,
+            GeminiSession = worker.Provider == Provider.Gemini ? new GeminiAcpSession { Prompt = prompt, ResumeSession = resume ? sessionId : null, PermissionMode = worker.PermissionMode } : null,
             Gates = gates is null ? null : WorkerGatesFor(gates, layout),
             Attempt = continuation?.Attempt,
         };

@@ -121,6 +121,7 @@ public static class WorkerShim
         var reader = (options.ReaderFactory ?? DefaultReader)(spec);
         var view = new View(options.View, options.Renderer);
         using IAgentSession? control = spec.CodexSession is not null ? new CodexAppServerControl(spec, options.TimeProvider, view.Note)
+            : spec.GeminiSession is not null ? new GeminiAcpControl(spec, options.TimeProvider, view.Note)
             : spec.PromptOnStdin is not null ? new ClaudeControl(spec, options.TimeProvider, view.Note)
             : null;
         var lines = new LineSplitter(line =>
@@ -158,7 +159,7 @@ public static class WorkerShim
             Stderr = (chunk, ct) => recording.WriteAsync(stderrLog, files.StderrLog, chunk, ct),
         };
 
-        view.Note($"[fleet] {spec.Worker} iteration {spec.Iteration}: {string.Join(' ', spec.Argv)}{(control is null ? string.Empty : spec.CodexSession is null ? " (brief on stdin)" : " (thread and turn over JSON-RPC on stdin)")}");
+        view.Note($"[fleet] {spec.Worker} iteration {spec.Iteration}: {string.Join(' ', spec.Argv)}{(control is null ? string.Empty : spec.CodexSession is not null ? " (thread and turn over JSON-RPC on stdin)" : spec.GeminiSession is not null ? " (session and prompt over ACP on stdin)" : " (brief on stdin)")}");
         WorkerExitRecord record;
         AgentProcess agent;
 

@@ -33,7 +33,7 @@ public class GateKeeperTests
     {
         var policy = GatePolicy.Parse(["Bash(npm test:*)"], ["Bash(curl:*)"], []);
 
-        var decision = policy.Decide(new GateQuery("Bash", new System.Text.Json.Nodes.JsonObject { ["command"] = command }, "/repo"), null, sandboxed);
+        var decision = policy.Decide(new GateQuery("Bash", new System.Text.Json.Nodes.JsonObject { ["command"] = command }, "/repo"), null, sandboxed ? Unasked.CodexSandbox : null);
 
         (decision.Action, decision.Rule).ShouldBe((action, rule));
     }

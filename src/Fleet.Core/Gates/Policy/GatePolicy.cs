@@ -50,12 +50,12 @@ public sealed class GatePolicy
     /// (<see cref="BashAnalysis"/>).
     /// </summary>
     /// <param name="runAllow">Allow rules added during the run (<c>approve --always</c>).</param>
-    /// <param name="sandboxed">
-    /// The command runs inside a sandbox that confines it to the worktree (codex's <c>workspace-write</c>): where no
-    /// rule matches it is allowed instead of asked, as codex ran it before fleet gated it. Deny rules, destructive and
-    /// opaque commands, and commands inside commands are judged as without a sandbox.
+    /// <param name="unasked">
+    /// What runs the request unasked where no rule matches it (codex's <c>workspace-write</c> sandbox, a gemini worker's
+    /// permission mode): it is then allowed instead of asked, as the agent ran it before fleet gated it. Deny rules,
+    /// destructive and opaque commands, and commands inside commands are judged as without it. Null: unmatched asks.
     /// </param>
-    public GateDecision Decide(GateQuery query, IEnumerable<GateRule>? runAllow = null, bool sandboxed = false)
+    public GateDecision Decide(GateQuery query, IEnumerable<GateRule>? runAllow = null, Unasked? unasked = null)
     {
         ArgumentNullException.ThrowIfNull(query);
         if (query.IsQuestion)
@@ -95,7 +95,7 @@ public sealed class GatePolicy
             var rule = allow.FirstOrDefault(r => r.Matches(query));
             return rule is not null
                 ? new GateDecision(GateAction.Allow, rule.Text, $"allowed by the rule {rule.Text}")
-                : Unmatched($"no allow rule matches {query.Tool}", sandboxed);
+                : Unmatched($"no allow rule matches {query.Tool}", unasked);
         }
 
         // Bash: the exact command, or every simple command of it, must be allowed (so "npm test && rm -rf x" is not
@@ -107,7 +107,7 @@ public sealed class GatePolicy
         {
             return wholeRule is not null
                 ? new GateDecision(GateAction.Allow, wholeRule.Text, $"allowed by the rule {wholeRule.Text}")
-                : shell.HasSubstitution ? new GateDecision(GateAction.Ask, null, "no allow rule matches the whole command (it runs commands inside commands)") : Unmatched("no allow rule matches Bash", sandboxed);
+                : shell.HasSubstitution ? new GateDecision(GateAction.Ask, null, "no allow rule matches the whole command (it runs commands inside commands)") : Unmatched("no allow rule matches Bash", unasked);
         }
 
         if (wholeRule is not null && !wholeRule.IsWildcard)
@@ -121,7 +121,7 @@ public sealed class GatePolicy
             var rule = allow.FirstOrDefault(r => r.AppliesTo("Bash") && r.MatchesCommand(part));
             if (rule is null)
             {
-                return Unmatched($"no allow rule matches \"{part}\"", sandboxed);
+                return Unmatched($"no allow rule matches \"{part}\"", unasked);
             }
 
             if (!used.Contains(rule.Text))
@@ -134,11 +134,8 @@ public sealed class GatePolicy
         return new GateDecision(GateAction.Allow, rules, $"allowed by the rule{(used.Count == 1 ? string.Empty : "s")} {rules}");
     }
 
-    /// <summary>The rule name a sandboxed command is allowed by when no rule of the fleet's matches it.</summary>
-    public const string SandboxRule = "sandbox";
-
-    private static GateDecision Unmatched(string reason, bool sandboxed) => sandboxed
-        ? new GateDecision(GateAction.Allow, SandboxRule, reason + "; it runs inside codex's workspace-write sandbox")
+    private static GateDecision Unmatched(string reason, Unasked? unasked) => unasked is not null
+        ? new GateDecision(GateAction.Allow, unasked.Rule, $"{reason}; {unasked.Why}")
         : new GateDecision(GateAction.Ask, null, reason);
 
     private static bool MatchesAny(GateRule rule, GateQuery query, ShellCommand? shell, BashAnalysis? analysis)
@@ -157,4 +154,14 @@ public sealed class GatePolicy
         return rule.MatchesCommand(query.Command!.Trim()) || shell.Texts.Any(rule.MatchesCommand)
             || (analysis is not null && analysis.Commands.Any(c => c.Words.Count > 0 && rule.MatchesCommand(c.Text)));
     }
+}
+
+/// <summary>
+/// What lets an agent run a request no rule of the fleet's matches without asking a person: <see cref="Rule"/> is what
+/// the gate log names as the deciding rule, <see cref="Why"/> ends the decision's reason.
+/// </summary>
+public sealed record Unasked(string Rule, string Why)
+{
+    /// <summary>A codex command that runs inside codex's <c>workspace-write</c> sandbox (confined to the worktree).</summary>
+    public static readonly Unasked CodexSandbox = new("sandbox", "it runs inside codex's workspace-write sandbox");
 }

@@ -5,9 +5,10 @@ using Fleet.Telemetry.Schema;
 namespace Fleet.Telemetry.Readers;
 
 /// <summary>
-/// A fleet worker's <c>gemini -p -o stream-json</c> log. The <c>result</c> line carries the run's tokens per model
-/// (this process's calls only); each model becomes one call record with the tokens the worker's exit record priced
-/// (<see cref="GeminiStreamReader.Usage"/>), so <c>fleet usage</c> and <c>fleet status</c> agree.
+/// A fleet worker's gemini log: <c>gemini --acp</c>'s JSON-RPC (each <c>session/prompt</c> answer's tokens per model are
+/// one call record each, <see cref="GeminiAcp.Usage"/>), or headless <c>gemini -p -o stream-json</c> (the
+/// <c>result</c> line's tokens per model, this process's calls only, <see cref="GeminiStreamReader.Usage"/>). Either way
+/// the records hold the tokens the worker's exit record priced, so <c>fleet usage</c> and <c>fleet status</c> agree.
 /// </summary>
 internal sealed class GeminiStreamTranscriptReader(ReaderContext context) : TranscriptReader(context)
 {
@@ -17,6 +18,12 @@ internal sealed class GeminiStreamTranscriptReader(ReaderContext context) : Tran
     public override void Read(JsonElement root, long line)
     {
         var time = Time(root) ?? Context.FallbackTime;
+        if (GeminiAcp.IsMessage(root))
+        {
+            ReadAcp(root, line, time);
+            return;
+        }
+
         switch (root.Str("type"))
         {
             case "init":
@@ -48,6 +55,43 @@ internal sealed class GeminiStreamTranscriptReader(ReaderContext context) : Tran
                 }
 
                 break;
+        }
+    }
+
+    /// <summary>ACP lines have no times: records take the log's. Replayed history (tool calls already ended) is not counted.</summary>
+    private void ReadAcp(JsonElement root, long line, DateTimeOffset? time)
+    {
+        var session = root.Prop("params")?.Str("sessionId") ?? root.Prop("result")?.Str("sessionId");
+        if (session is not null && _sessionId is null)
+        {
+            _sessionId = session;
+            Add(new SessionRecord { Provider = AgentProvider.Gemini, Source = Context.At(line), Project = Context.Project, Entrypoint = "gemini_acp" }, time);
+        }
+
+        if (root.Prop("error") is { } error)
+        {
+            Add(new ApiErrorRecord { Provider = AgentProvider.Gemini, Source = Context.At(line), ErrorKind = "error", Message = error.Str("message") }, time);
+            return;
+        }
+
+        if (root.Prop("result") is { ValueKind: JsonValueKind.Object } result && result.Str("stopReason") is not null)
+        {
+            var prompt = 0;
+            foreach (var (model, usage) in GeminiAcp.Usage(result))
+            {
+                if (usage.InputTokens + usage.OutputTokens > 0)
+                    Add(GeminiTools.Call(Context.At(line), model, usage, _sessionId is null ? null : $"{_sessionId}:{line}:{prompt++}:{model}"), time);
+            }
+
+            return;
+        }
+
+        var update = root.Prop("params")?.Prop("update");
+        if (root.Str("method") == "session/update" && update?.Str("sessionUpdate") == "tool_call_update" && update.Value.Str("status") is "completed" or "failed"
+            && update.Value.Str("toolCallId") is { } id)
+        {
+            var outcome = update.Value.Str("status") == "completed" ? ToolOutcome.Ok : ToolOutcome.Error;
+            Add(new ToolCallRecord { Provider = AgentProvider.Gemini, Source = Context.At(line), Name = GeminiAcp.ToolName(update.Value), ToolUseId = id, Outcome = outcome }, time);
         }
     }
 

@@ -140,6 +140,8 @@ internal abstract class TranscriptReader(ReaderContext context)
             return TranscriptFormat.CodexExec;
         if (root.Str("method") is { } method && (method.StartsWith("thread/", StringComparison.Ordinal) || method.StartsWith("turn/", StringComparison.Ordinal) || method.StartsWith("item/", StringComparison.Ordinal)))
             return TranscriptFormat.CodexExec; // app-server's JSON-RPC, as a fleet worker's log keeps it
+        if (root.Str("jsonrpc") == "2.0")
+            return TranscriptFormat.GeminiStream; // gemini --acp's JSON-RPC, as a fleet worker's log keeps it
         if (root.Prop("projectHash") is not null && root.Prop("sessionId") is not null)
             return TranscriptFormat.GeminiSession;
         if (type is "init" or "tool_use" or "tool_result" && root.Prop("timestamp") is not null && root.Prop("uuid") is null)

@@ -1,0 +1,336 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+using Fleet.Providers;
+
+namespace Fleet.Workers;
+
+/// <summary>
+/// The client side of <c>gemini --acp</c> (the Agent Client Protocol: JSON-RPC 2.0, one message a line on stdio), run by
+/// the shim, which holds the agent's stdin:
+/// <list type="bullet">
+/// <item><c>initialize</c>, then <c>session/new</c> (or <c>session/load</c> of the worker's session from its previous
+/// iteration) and <c>session/prompt</c> with the brief;</item>
+/// <item>answers each <c>session/request_permission</c> through the worker's <see cref="GateKeeper"/>, as claude's are
+/// (<see cref="GeminiGates.Request"/> says what the rules see); a denial's message reaches the model as the next prompt,
+/// since a rejection carries no text;</item>
+/// <item>a person's message: ACP takes input only as a prompt, and a prompt sent while one runs cancels it, so a message
+/// that comes mid-prompt waits in the shim and is the next prompt once the running one ends; with <c>now</c> the running
+/// prompt is cancelled (<c>session/cancel</c>) first;</item>
+/// <item>closes stdin once the last prompt has ended and nothing waits, so gemini ends.</item>
+/// </list>
+/// The log keeps gemini's stdout as it is: the stream reader reads its updates and each prompt's usage.
+/// </summary>
+internal sealed class GeminiAcpControl : IAgentSession
+{
+    private const int ProtocolVersion = 1;
+
+    private readonly WorkerLaunchSpec _spec;
+    private readonly GeminiAcpSession _session;
+    private readonly GateKeeper _gates;
+    private readonly TimeProvider _time;
+    private readonly Action<string> _note;
+    private readonly JsonRpcStdio _rpc = new("gemini", versionField: true);
+    private readonly ConcurrentBag<Task> _work = [];
+    private readonly object _lock = new();
+    private readonly List<string> _waiting = [];
+    private readonly List<CancellationTokenSource> _cancelled = [];
+    private CancellationTokenSource _withdraw = new();
+    private string? _sessionId;
+
+    // Under _lock: a prompt is running (or about to be sent); an interrupt holds stdin open for the message that follows;
+    // stdin is being closed (the last prompt ended and nothing waits), so no message is taken any more.
+    private bool _prompting;
+    private bool _held;
+    private bool _closing;
+
+    public GeminiAcpControl(WorkerLaunchSpec spec, TimeProvider time, Action<string> note)
+    {
+        _spec = spec;
+        _session = spec.GeminiSession ?? throw new ArgumentException("the spec has no gemini_session.", nameof(spec));
+        _gates = new GateKeeper(spec, time, note);
+        _time = time;
+        _note = note;
+    }
+
+    public string? Failure { get; private set; }
+
+    /// <summary>The session, once gemini has started or loaded it.</summary>
+    public string? SessionId => Volatile.Read(ref _sessionId);
+
+    public void Attach(Stream stdin) => _rpc.Attach(stdin);
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        // The answers arrive on stdout, which the shim reads after this returns: the handshake runs beside it.
+        Track(HandshakeAsync());
+        return Task.CompletedTask;
+    }
+
+    public void OnLine(ReadOnlySpan<byte> line)
+    {
+        var root = JsonRpcStdio.Parse(line);
+        if (root is null || _rpc.TryTakeAnswer(root))
+        {
+            return;
+        }
+
+        if (JsonRpcStdio.Text(root, "method") is { } method && root["id"] is { } requestId)
+        {
+            Track(HandleRequestAsync(requestId.DeepClone(), method, root["params"] as JsonObject, _time.GetUtcNow()));
+        }
+    }
+
+    /// <summary>
+    /// Gives the model <paramref name="text"/> as a prompt: at once between prompts; while one runs, as the next prompt
+    /// once it ends (or, with <paramref name="now"/>, once it has been cancelled). Returns once the message is sent or
+    /// waits in the shim for the running prompt's end.
+    /// </summary>
+    public async Task SayAsync(string text, bool now, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(text);
+        var session = SessionId ?? throw new SteeringRefusedException("gemini has not started its session yet");
+        bool start;
+        lock (_lock)
+        {
+            if (_closing || _rpc.IsClosed)
+            {
+                throw new SteeringRefusedException("gemini has finished its last prompt and takes no more input");
+            }
+
+            _waiting.Add(text);
+            start = !_prompting;
+            _prompting = true;
+            _held = false;
+        }
+
+        if (start)
+        {
+            Track(PromptAsync(session, null));
+        }
+        else if (now)
+        {
+            await CancelPromptAsync(session).WaitAsync(cancellationToken);
+        }
+
+        _note($"[fleet] a person says{(now ? " (after cancelling the running prompt)" : start ? string.Empty : " (the next prompt, once the running one ends)")}: {Fleet.Telemetry.Privacy.SecretMasker.Mask(text)}");
+    }
+
+    /// <summary>Cancels the running prompt (<c>session/cancel</c>); gemini stays and waits for the next <see cref="SayAsync"/>.</summary>
+    public async Task InterruptAsync(CancellationToken cancellationToken)
+    {
+        var session = SessionId ?? throw new SteeringRefusedException("gemini has not started its session yet");
+        lock (_lock)
+        {
+            if (_closing || _rpc.IsClosed)
+            {
+                throw new SteeringRefusedException("gemini has finished its last prompt and takes no more input");
+            }
+
+            _held = true;
+        }
+
+        await CancelPromptAsync(session).WaitAsync(cancellationToken);
+        _note("[fleet] a person interrupted the prompt; the agent waits for `fleet say`");
+    }
+
+    public async Task CompleteAsync()
+    {
+        _rpc.Abandon();
+        await _gates.EndAsync();
+        try
+        {
+            await Task.WhenAll(_work);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    public void Dispose()
+    {
+        _gates.Dispose();
+        _rpc.Dispose();
+        lock (_lock)
+        {
+            foreach (var cts in _cancelled.Append(_withdraw))
+            {
+                cts.Dispose();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Cancels the running prompt. ACP asks the client to answer the prompt's pending permission requests as cancelled:
+    /// their gates are withdrawn (closed unanswered in the inbox) and gemini is told <c>cancelled</c>.
+    /// </summary>
+    private async Task CancelPromptAsync(string session)
+    {
+        CancellationTokenSource withdrawn;
+        lock (_lock)
+        {
+            withdrawn = _withdraw;
+            _cancelled.Add(withdrawn);
+            _withdraw = new CancellationTokenSource();
+        }
+
+        await _rpc.NotifyAsync("session/cancel", new JsonObject { ["sessionId"] = session });
+        await withdrawn.CancelAsync();
+    }
+
+    private void Track(Task task) => _work.Add(task);
+
+    private async Task HandshakeAsync()
+    {
+        var step = "initialize";
+        try
+        {
+            // No fs or terminal capability: gemini reads, writes and runs commands itself, after asking.
+            await _rpc.CallAsync(step, new JsonObject
+            {
+                ["protocolVersion"] = ProtocolVersion,
+                ["clientCapabilities"] = new JsonObject { ["fs"] = new JsonObject { ["readTextFile"] = false, ["writeTextFile"] = false }, ["terminal"] = false },
+            }, CancellationToken.None);
+
+            var cwd = Path.GetFullPath(_spec.WorkingDirectory ?? Directory.GetCurrentDirectory());
+            string session;
+            if (_session.ResumeSession is { } resume)
+            {
+                step = "session/load";
+                await _rpc.CallAsync(step, new JsonObject { ["sessionId"] = resume, ["cwd"] = cwd, ["mcpServers"] = new JsonArray() }, CancellationToken.None);
+                session = resume;
+            }
+            else
+            {
+                step = "session/new";
+                var created = await _rpc.CallAsync(step, new JsonObject { ["cwd"] = cwd, ["mcpServers"] = new JsonArray() }, CancellationToken.None);
+                session = JsonRpcStdio.Text(created as JsonObject, "sessionId") ?? throw new JsonRpcException("the answer names no session");
+            }
+
+            Volatile.Write(ref _sessionId, session);
+            lock (_lock)
+            {
+                _prompting = true;
+            }
+
+            await PromptAsync(session, _session.Prompt);
+        }
+        catch (JsonRpcException e)
+        {
+            Failure = $"gemini refused {step}: {e.Message}";
+            _note($"[fleet] {Failure}");
+            await _rpc.CloseAsync();
+        }
+        catch (OperationCanceledException)
+        {
+            // The agent ended during the handshake: its exit says why.
+        }
+    }
+
+    /// <summary>
+    /// Runs prompts until none waits: <paramref name="first"/> (or the waiting messages), then each batch of messages that
+    /// came while one ran. Closes stdin after the last unless an interrupt holds it for a message to come.
+    /// </summary>
+    private async Task PromptAsync(string session, string? first)
+    {
+        var text = first;
+        while (true)
+        {
+            lock (_lock)
+            {
+                if (text is null)
+                {
+                    if (_waiting.Count == 0)
+                    {
+                        _prompting = false;
+                        break;
+                    }
+
+                    text = string.Join("\n\n", _waiting);
+                    _waiting.Clear();
+                }
+            }
+
+            try
+            {
+                await _rpc.CallAsync("session/prompt", new JsonObject { ["sessionId"] = session, ["prompt"] = Prompt(text) }, CancellationToken.None);
+            }
+            catch (JsonRpcException e)
+            {
+                // The failure is in the log for the stream reader; waiting messages still get their prompt.
+                _note($"[fleet] gemini's prompt ended in an error: {e.Message}");
+                if (_rpc.IsClosed)
+                {
+                    return;
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            text = null;
+        }
+
+        await _rpc.CloseAsync(() =>
+        {
+            lock (_lock)
+            {
+                _closing = !_prompting && !_held && _waiting.Count == 0;
+                return _closing;
+            }
+        });
+    }
+
+    private async Task HandleRequestAsync(JsonNode id, string method, JsonObject? parameters, DateTimeOffset askedAt)
+    {
+        if (method != "session/request_permission")
+        {
+            await _rpc.RefuseAsync(id, -32601, $"fleet does not handle {method}");
+            return;
+        }
+
+        var request = GeminiGates.Request(parameters?["toolCall"] as JsonObject);
+        var options = parameters?["options"] as JsonArray;
+        CancellationToken withdrawn;
+        lock (_lock)
+        {
+            withdrawn = _withdraw.Token;
+        }
+
+        var answered = false;
+        await _gates.DecideAsync(
+            request.Tool,
+            request.Input,
+            askedAt,
+            verdict =>
+            {
+                answered = true;
+                return AnswerAsync(id, options, verdict);
+            },
+            withdrawn,
+            request.AlsoFor,
+            GeminiGates.UnaskedBy(_session.PermissionMode, request.Kind));
+        if (!answered && withdrawn.IsCancellationRequested)
+        {
+            await _rpc.AnswerAsync(id, new JsonObject { ["outcome"] = new JsonObject { ["outcome"] = "cancelled" } });
+        }
+    }
+
+    private async Task AnswerAsync(JsonNode id, JsonArray? options, GateVerdict verdict)
+    {
+        if (!verdict.Allowed && !string.IsNullOrWhiteSpace(verdict.Message))
+        {
+            // A rejection carries no text: the reason is the next prompt.
+            lock (_lock)
+            {
+                _waiting.Add(verdict.Message);
+            }
+        }
+
+        var option = GeminiGates.Option(options, verdict.Allowed ? "allow_once" : "reject_once");
+        await _rpc.AnswerAsync(id, new JsonObject { ["outcome"] = new JsonObject { ["outcome"] = "selected", ["optionId"] = option } });
+    }
+
+    // The JsonNode constructor, not a collection expression: its generic Add is not AOT-safe.
+    private static JsonArray Prompt(string text) => new(new JsonObject { ["type"] = "text", ["text"] = text });
+}

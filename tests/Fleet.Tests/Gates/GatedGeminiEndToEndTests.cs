@@ -1,0 +1,125 @@
+using System.Text.Json;
+using Fleet.Gates.Inbox;
+using Fleet.Rehearsal;
+using Fleet.State;
+using Fleet.Tests.Gates.Inbox;
+using Fleet.Tests.Infrastructure;
+using Fleet.Tests.Orchestration;
+using Fleet.Tests.Rehearsal;
+
+namespace Fleet.Tests.Gates;
+
+/// <summary>
+/// Whole rehearsed runs of a gemini worker under ACP (the real gemini 0.61.0) through the CLI, as a person drives them:
+/// a destructive command waits in <c>fleet inbox</c> although <c>Bash(*)</c> allows every command, a safe one is
+/// allowed by that rule, an edit runs under acceptEdits without asking, a denial's message and a person's
+/// <c>fleet say</c> reach the model as the next prompt, and the gates show in <c>fleet telemetry gates</c>.
+/// </summary>
+public sealed class GatedGeminiEndToEndTests
+{
+    [Fact]
+    public async Task A_gemini_workers_destructive_command_under_a_wildcard_allow_rule_waits_in_fleet_inbox_and_a_deny_message_reaches_gemini()
+    {
+        AgentCli.RequireOrSkip("gemini");
+        await using var run = new FleetRun("""
+            { "fleet_name": "gemini-gates", "type": "dag", "config": { "provider": "gemini", "model": "gemini-2.5-pro" },
+              "gates": { "allow": ["Bash(*)"] },
+              "workers": [ { "id": "w", "type": "code-run", "task": "Clean the build." } ] }
+            """);
+        run.Dir.Write("outside/keep.txt", "kept\n");
+        run.Dir.Write("fleet/rehearsal.json", """
+            { "rules": [
+                { "worker": "w", "when_prompt_contains": "No deleting, please.", "turns": [ { "type": "shell", "command": "touch told.txt" }, { "type": "text", "text": "Understood." } ] },
+                { "worker": "w", "turns": [
+                    { "type": "shell", "command": "touch safe.txt" },
+                    { "type": "shell", "command": "rm -rf ../outside" },
+                    { "type": "text", "text": "Went on after the gate." } ] } ] }
+            """);
+
+        var (code, launch) = await run.FleetAsync("launch", run.Root, "--rehearse", "--no-tmux").SlowTimeout();
+        code.ShouldBe(0, launch.Stdout + launch.Stderr);
+        var gate = await InboxEndToEndTests.WaitForOpenGateAsync(run);
+
+        var (inboxCode, inbox) = await run.FleetAsync("inbox", run.Root);
+        using (inbox)
+        {
+            inboxCode.ShouldBe(0, inbox.Stderr);
+            inbox.Stdout.ShouldContain("rm -rf ../outside");
+            inbox.Stdout.ShouldNotContain("touch safe.txt");
+        }
+
+        File.Exists(Path.Combine(run.Root, "safe.txt")).ShouldBeTrue("Bash(*) allowed the safe command before the gate");
+        var (denyCode, deny) = await run.FleetAsync("deny", run.Root, gate.Id, "--message", "No deleting, please.");
+        using (deny)
+        {
+            denyCode.ShouldBe(0, deny.Stderr);
+        }
+
+        await run.WaitForAsync(s => s.Ended is not null, TestTimeouts.Slow);
+        run.State.Ended!.Outcome.ShouldBe("success", string.Join('\n', run.Journal.Select(e => $"{e.Type} {e.Worker} {e.Outcome} {e.Reason}")));
+        File.Exists(run.Dir.Combine("outside/keep.txt")).ShouldBeTrue("the denied command did not run");
+        File.Exists(Path.Combine(run.Root, "told.txt")).ShouldBeTrue("the denial's message was gemini's next prompt");
+        var requests = await RehearsalRequestLog.ReadAsync(new FleetLayout(run.Root), TestContext.Current.CancellationToken);
+        requests.ShouldContain(r => r.Said != null && r.Said.Contains("No deleting, please.", StringComparison.Ordinal));
+        await InboxEndToEndTests.WaitForOrchestratorExitAsync(run);
+
+        var (gatesCode, gates) = await run.FleetAsync("telemetry", "gates", "--json", "--run", run.State.RunId!);
+        using (gates)
+        {
+            gatesCode.ShouldBe(0, gates.Stderr);
+            using var doc = JsonDocument.Parse(gates.Stdout);
+            var w = doc.RootElement.GetProperty("workers").EnumerateArray().Single(x => x.GetProperty("worker").GetString() == "w");
+            w.GetProperty("by_person").GetInt64().ShouldBe(1, doc.RootElement.ToString());
+            w.GetProperty("by_rule").GetInt64().ShouldBe(2, "touch safe.txt, then touch told.txt: " + doc.RootElement);
+        }
+    }
+
+    [Fact]
+    public async Task An_approved_destructive_command_runs_an_edit_runs_unasked_under_accept_edits_and_a_message_said_meanwhile_is_the_next_prompt()
+    {
+        AgentCli.RequireOrSkip("gemini");
+        await using var run = new FleetRun("""
+            { "fleet_name": "gemini-approve", "type": "dag", "config": { "provider": "gemini", "model": "gemini-2.5-pro" },
+              "gates": { "allow": ["Bash(*)"] },
+              "workers": [ { "id": "w", "type": "code-run", "task": "Clean the build." } ] }
+            """);
+        run.Dir.Write("outside/old.txt", "old\n");
+        run.Dir.Write("fleet/rehearsal.json", """
+            { "rules": [
+                { "worker": "w", "when_prompt_contains": "Also write the docs.", "turns": [
+                    { "type": "write_file", "path": "docs.md", "content": "# docs\n" }, { "type": "text", "text": "Docs written." } ] },
+                { "worker": "w", "turns": [
+                    { "type": "shell", "command": "rm -rf ../outside && echo gone > gone.txt" },
+                    { "type": "write_file", "path": "notes.md", "content": "# notes\n" },
+                    { "type": "text", "text": "Cleaned." } ] } ] }
+            """);
+
+        var (code, launch) = await run.FleetAsync("launch", run.Root, "--rehearse", "--no-tmux").SlowTimeout();
+        code.ShouldBe(0, launch.Stdout + launch.Stderr);
+        var gate = await InboxEndToEndTests.WaitForOpenGateAsync(run);
+        gate.Request.Summary.ShouldContain("rm -rf ../outside");
+
+        var (sayCode, say) = await run.FleetAsync("say", run.Root, "w", "Also write the docs.");
+        using (say)
+        {
+            sayCode.ShouldBe(0, say.Stdout + say.Stderr);
+        }
+
+        var (approveCode, approve) = await run.FleetAsync("approve", run.Root, gate.Id);
+        using (approve)
+        {
+            approveCode.ShouldBe(0, approve.Stderr);
+        }
+
+        await run.WaitForAsync(s => s.Ended is not null, TestTimeouts.Slow);
+        run.State.Ended!.Outcome.ShouldBe("success", string.Join('\n', run.Journal.Select(e => $"{e.Type} {e.Worker} {e.Outcome} {e.Reason}")));
+        Directory.Exists(run.Dir.Combine("outside")).ShouldBeFalse("the approved command ran");
+        File.ReadAllText(Path.Combine(run.Root, "gone.txt")).ShouldBe("gone\n");
+        File.ReadAllText(Path.Combine(run.Root, "notes.md")).ShouldBe("# notes\n");
+        File.ReadAllText(Path.Combine(run.Root, "docs.md")).ShouldBe("# docs\n", "the message said during the gate was the next prompt");
+        GateInbox.Open(run.Layout).ShouldBeEmpty("the edits ran under acceptEdits without a gate");
+        var gateLog = File.ReadAllLines(Path.Combine(run.Root, "iterations", "1", "w.gates.jsonl"));
+        gateLog.Count(l => l.Contains("\"permission_mode acceptEdits\"", StringComparison.Ordinal)).ShouldBe(2, string.Join('\n', gateLog));
+        await InboxEndToEndTests.WaitForOrchestratorExitAsync(run);
+    }
+}
