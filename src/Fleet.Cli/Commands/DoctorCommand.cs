@@ -134,7 +134,7 @@ internal static class DoctorCommand
 
         if (d.Tools.Any(t => t.Tool.Name == "gemini" && t.Tool.Works))
         {
-            rows.Add(("gemini workers", "headless", Fleet.Providers.GeminiGates.Summary));
+            rows.Add(("gemini workers", "acp", Fleet.Providers.GeminiGates.Summary));
         }
 
         var notifyState = d.Notify.Problems.Count > 0 ? "invalid, ignored" : d.Notify.Channels.Count == 0 ? "none" : string.Join(", ", d.Notify.Channels);

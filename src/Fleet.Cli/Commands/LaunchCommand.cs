@@ -133,7 +133,7 @@ internal static class LaunchCommand
         w.WriteLine($"iteration 1: {plan.LayerLine}");
         if (fleet.Type == FleetType.Iterative && fleet.StopRules.MaxIterations > 1)
         {
-            w.WriteLine($"iterations 2..{fleet.StopRules.MaxIterations}: the same layers, while the reviewer's verdict is iterate (claude workers --resume their session, codex workers resume their thread)");
+            w.WriteLine($"iterations 2..{fleet.StopRules.MaxIterations}: the same layers, while the reviewer's verdict is iterate (claude workers --resume their session, codex workers resume their thread, gemini workers load their session)");
         }
 
         w.WriteLine();
@@ -160,7 +160,8 @@ internal static class LaunchCommand
             }
             else if (worker.Provider == Provider.Gemini)
             {
-                w.WriteLine($"    not gated: {Fleet.Providers.GeminiGates.Describe(worker.PermissionMode)}");
+                w.WriteLine("    stdin: ACP (session/new or session/load, session/prompt with the brief); permission requests answered by fleet's gates (rules, else fleet inbox)");
+                w.WriteLine($"    gates: {Fleet.Providers.GeminiGates.Describe(worker.PermissionMode)}");
             }
         }
 

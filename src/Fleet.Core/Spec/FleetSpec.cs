@@ -32,7 +32,7 @@ public sealed class FleetSpec
     [Description("When an iterative fleet stops. Values here win over the same keys in config.")]
     public StopRules? StopWhen { get; set; }
 
-    [Description("Claude workers' permission requests: which a rule decides and which go to a person (fleet inbox). Added to by .fleet/gates.json.")]
+    [Description("Agent workers' permission requests (claude, codex under app-server, gemini under ACP): which a rule decides and which go to a person (fleet inbox). Added to by .fleet/gates.json.")]
     public GatesSpec? Gates { get; set; }
 
     [Description("Who is told when the fleet needs a person or ends: a webhook, a command, the desktop, the terminal bell. Merged over the user's $XDG_CONFIG_HOME/fleet/notify.json key by key (docs/notifications.md).")]
@@ -116,7 +116,7 @@ public sealed class FleetConfig
     public decimal? CostCapUsd { get; set; }
 
     [DefaultValue("acceptEdits")]
-    [Description("Claude's permission mode for every claude worker. bypassPermissions skips all permission checks: only when the fleet really asks for it.")]
+    [Description("The permission mode of every claude worker, and of every gemini worker (there applied by fleet's gates). bypassPermissions skips all permission checks: only when the fleet really asks for it.")]
     public PermissionMode? PermissionMode { get; set; }
 
     [DefaultValue("local")]

@@ -182,6 +182,26 @@ public sealed class CliTests : IDisposable
         Golden.Match(console.Stdout.Replace(root, "<root>", StringComparison.Ordinal), "dry-run-iterative.txt");
     }
 
+    [Theory]
+    [InlineData("acceptEdits", "--approval-mode default", "gates: every tool call comes to fleet's gates; acceptEdits allows edits no rule matches")]
+    [InlineData("bypassPermissions", "--approval-mode default", "gates: every tool call comes to fleet's gates; bypassPermissions allows what no rule matches, deny rules and destructive or opaque commands still stop")]
+    [InlineData("manual", "--approval-mode default", "gates: every tool call comes to fleet's gates; what no rule allows asks a person")]
+    [InlineData("plan", "--approval-mode plan", "gates: gemini --approval-mode plan: read-only tools only")]
+    public async Task Dry_run_of_a_gemini_worker_says_it_runs_under_acp_and_what_its_permission_mode_lets_run_unasked(string mode, string argv, string gates)
+    {
+        _dir.Write($"g-{mode}/fleet.json", $$"""
+            { "fleet_name": "g", "type": "dag", "config": { "provider": "gemini", "permission_mode": "{{mode}}" },
+              "workers": [ { "id": "w", "type": "code-run", "task": "t" } ] }
+            """);
+
+        var (code, console) = await Fleet("launch", _dir.Combine($"g-{mode}"), "--dry-run");
+
+        code.ShouldBe(0, console.Stderr);
+        console.Stdout.ShouldContain($"gemini --acp --skip-trust {argv}");
+        console.Stdout.ShouldContain("stdin: ACP (session/new or session/load, session/prompt with the brief)");
+        console.Stdout.ShouldContain(gates);
+    }
+
     [Fact]
     public async Task Dry_run_of_command_workers_shows_their_argv_with_placeholders_filled()
     {

@@ -30,6 +30,14 @@ public class ThreeProviderFleetTests
 
         code.ShouldBe(0, console.Stdout + console.Stderr);
         run.State.Iteration.ShouldBeGreaterThanOrEqualTo(2, "the builders are resumed once");
+        using (var first = JsonDocument.Parse(File.ReadAllText(Path.Combine(run.Root, "iterations", "1", "builder-g.exit.json"))))
+        using (var second = JsonDocument.Parse(File.ReadAllText(Path.Combine(run.Root, "iterations", "2", "builder-g.spec.json"))))
+        {
+            var session = first.RootElement.GetProperty("session_id").GetString();
+            session.ShouldNotBeNullOrEmpty();
+            second.RootElement.GetProperty("gemini_session").GetProperty("resume_session").GetString().ShouldBe(session, "iteration 2 loads the gemini session of iteration 1");
+        }
+
         var status = await JsonAsync(run, "status", run.Root, "--json");
         status.RootElement.GetProperty("verdicts").EnumerateArray().Last().GetProperty("verdict").GetString().ShouldBe("lgtm", status.RootElement.ToString());
         var fromStatus = status.RootElement.GetProperty("workers").EnumerateArray()

@@ -107,6 +107,68 @@ public sealed class GeminiTranscriptTests
         report.Totals.OutputTokens.ShouldBe(reader.Summary.OutputTokens!.Value);
     }
 
+    [Fact]
+    public async Task An_acp_worker_log_is_read_as_a_gemini_log_and_its_usage_costs_what_its_exit_record_did()
+    {
+        // acp-worker.log: the real gemini --acp's stdout in a fleet run: a first prompt (allowed shell, a denied
+        // destructive one, text) and the denial's message as a second prompt.
+        using var dir = new TempDir("fleet-gemini-telemetry-");
+        (await TranscriptFile.SniffLinesAsync(Data("acp-worker.log"), Ct).DefaultTimeout()).ShouldBe(TranscriptFormat.GeminiStream);
+        var reader = new GeminiStreamReader();
+        foreach (var line in File.ReadAllLines(Data("acp-worker.log")))
+        {
+            reader.Accept(System.Text.Encoding.UTF8.GetBytes(line));
+        }
+
+        var report = await UsageAsync(dir, UsageGrouping.Model, Data("acp-worker.log"));
+
+        // ACP gives each prompt's input (cached part included, so priced in full) and candidates (no thoughts).
+        var summary = reader.Summary;
+        summary.IsError.ShouldBeFalse(summary.ErrorText);
+        summary.SessionId.ShouldBe("2e4da6d3-0b5a-4379-9e40-d854264e8a8a");
+        summary.ResultKind.ShouldBe("end_turn");
+        summary.InputTokens.ShouldBe((1000 + 4000) + 1000 + 1000 + 2000);
+        summary.OutputTokens.ShouldBe((50 - 10) + 100 + 100 + 30);
+        summary.CostUsd.ShouldBe(((9000 * 1.25m) + (270 * 10.00m)) / 1_000_000m);
+        report.Totals.CostUsd.ShouldBe(summary.CostUsd!.Value);
+        report.Totals.InputTokens.ShouldBe(summary.InputTokens!.Value);
+        report.Totals.OutputTokens.ShouldBe(summary.OutputTokens!.Value);
+        report.Rows.ShouldHaveSingleItem().Models.ShouldHaveSingleItem().Calls.ShouldBe(2, "one call record per prompt");
+    }
+
+    [Fact]
+    public async Task An_acp_worker_log_gives_one_session_each_tool_call_that_ran_once_and_the_denied_one_as_rejected()
+    {
+        var records = await RecordsAsync(Data("acp-worker.log"));
+
+        records.OfType<SessionRecord>().ShouldHaveSingleItem().SessionId.ShouldBe("2e4da6d3-0b5a-4379-9e40-d854264e8a8a");
+        records.OfType<ToolCallRecord>().Select(t => (t.Name, t.Outcome)).ShouldBe([("run_shell_command", ToolOutcome.Ok), ("run_shell_command", ToolOutcome.Rejected)]);
+    }
+
+    [Fact]
+    public void A_loaded_sessions_replayed_history_is_not_taken_for_new_tool_calls_and_an_error_answer_fails_the_run()
+    {
+        string[] lines =
+        [
+            """{"jsonrpc":"2.0","id":2,"result":{"modes":{"currentModeId":"default"},"models":{"currentModelId":"gemini-2.5-pro"}}}""",
+            """{"jsonrpc":"2.0","method":"session/update","params":{"sessionId":"s-1","update":{"sessionUpdate":"user_message_chunk","content":{"type":"text","text":"earlier"}}}}""",
+            """{"jsonrpc":"2.0","method":"session/update","params":{"sessionId":"s-1","update":{"sessionUpdate":"tool_call","toolCallId":"write_file-1765000000000-1","status":"completed","title":"old","kind":"edit"}}}""",
+            """{"jsonrpc":"2.0","method":"session/update","params":{"sessionId":"s-1","update":{"sessionUpdate":"tool_call","toolCallId":"read_file-1765000000001-2","status":"in_progress","title":"a.txt","kind":"read"}}}""",
+            """{"jsonrpc":"2.0","method":"session/update","params":{"sessionId":"s-1","update":{"sessionUpdate":"tool_call_update","toolCallId":"read_file-1765000000001-2","status":"completed","content":[],"kind":"read"}}}""",
+            """{"jsonrpc":"2.0","id":3,"error":{"code":429,"message":"Rate limit exceeded. Try again later."}}""",
+        ];
+        var reader = new GeminiStreamReader();
+        var events = lines.SelectMany(l => reader.Read(System.Text.Encoding.UTF8.GetBytes(l))).ToList();
+
+        events.OfType<ToolCall>().ShouldHaveSingleItem().Name.ShouldBe("read_file");
+        events.OfType<ToolResult>().ShouldHaveSingleItem().IsError.ShouldBeFalse();
+        var summary = reader.Summary;
+        summary.SessionId.ShouldBe("s-1");
+        summary.IsError.ShouldBeTrue();
+        summary.ErrorText.ShouldBe("Rate limit exceeded. Try again later.");
+        summary.CostUsd.ShouldBeNull("no prompt ended: nothing to price");
+    }
+
     private static async Task<UsageReportJson> UsageAsync(TempDir dir, UsageGrouping by, params string[] paths)
     {
         var db = dir.Combine($"t-{Guid.NewGuid():n}.db");

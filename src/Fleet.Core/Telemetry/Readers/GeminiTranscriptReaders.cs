@@ -58,7 +58,10 @@ internal sealed class GeminiStreamTranscriptReader(ReaderContext context) : Tran
         }
     }
 
-    /// <summary>ACP lines have no times: records take the log's. Replayed history (tool calls already ended) is not counted.</summary>
+    /// <summary>
+    /// ACP lines have no times: records take the log's. Replayed history (tool calls already ended) is not counted. A call
+    /// gemini asked about and never ran (rejected: gemini sends no update for it) is recorded as rejected when its prompt ends.
+    /// </summary>
     private void ReadAcp(JsonElement root, long line, DateTimeOffset? time)
     {
         var session = root.Prop("params")?.Str("sessionId") ?? root.Prop("result")?.Str("sessionId");
@@ -76,6 +79,9 @@ internal sealed class GeminiStreamTranscriptReader(ReaderContext context) : Tran
 
         if (root.Prop("result") is { ValueKind: JsonValueKind.Object } result && result.Str("stopReason") is not null)
         {
+            foreach (var (callId, name) in _toolNames)
+                Add(new ToolCallRecord { Provider = AgentProvider.Gemini, Source = Context.At(line), Name = name, ToolUseId = callId, Outcome = ToolOutcome.Rejected }, time);
+            _toolNames.Clear();
             var prompt = 0;
             foreach (var (model, usage) in GeminiAcp.Usage(result))
             {
@@ -86,10 +92,17 @@ internal sealed class GeminiStreamTranscriptReader(ReaderContext context) : Tran
             return;
         }
 
+        if (root.Str("method") == "session/request_permission" && root.Prop("params")?.Prop("toolCall") is { } asked && asked.Str("toolCallId") is { } askedId)
+        {
+            _toolNames[askedId] = GeminiAcp.ToolName(asked);
+            return;
+        }
+
         var update = root.Prop("params")?.Prop("update");
         if (root.Str("method") == "session/update" && update?.Str("sessionUpdate") == "tool_call_update" && update.Value.Str("status") is "completed" or "failed"
             && update.Value.Str("toolCallId") is { } id)
         {
+            _toolNames.Remove(id);
             var outcome = update.Value.Str("status") == "completed" ? ToolOutcome.Ok : ToolOutcome.Error;
             Add(new ToolCallRecord { Provider = AgentProvider.Gemini, Source = Context.At(line), Name = GeminiAcp.ToolName(update.Value), ToolUseId = id, Outcome = outcome }, time);
         }
