@@ -48,7 +48,11 @@ public sealed class FleetRunRecorder(string databasePath, TimeProvider time) : I
         _store ??= await TelemetryStore.OpenAsync(databasePath, cancellationToken);
         var spec = await SpecOfAsync(iterationDir, recording.Worker.Id, cancellationToken);
         var ingestor = new TelemetryIngestor(_store, time);
-        await ingestor.IngestAsync([recording.LogFile], new IngestOptions
+
+        // A gemini run was priced from the CLI's own session file: its calls are read from there, tagged as the log is.
+        var exit = await Fleet.Workers.WorkerExitRecord.TryReadAsync(iterationDir, recording.Worker.Id, cancellationToken);
+        string[] files = exit?.SessionFile is { } sessionFile && File.Exists(sessionFile) ? [recording.LogFile, sessionFile] : [recording.LogFile];
+        await ingestor.IngestAsync(files, new IngestOptions
         {
             Tags = new RunTags(recording.Run, recording.Fleet, recording.Worker.Id, recording.Iteration, SquadIssue(root), recording.Rehearsal) { Arm = arm },
             Model = recording.Worker.Model,

@@ -97,6 +97,9 @@ public sealed record WorkerExitRecord
     /// <summary>A limited run: when the limit resets, when the CLI said so.</summary>
     public DateTimeOffset? ResetsAt { get; init; }
 
+    /// <summary>Gemini: the CLI's own session file this run was priced from (the flight recorder ingests it); null otherwise.</summary>
+    public string? SessionFile { get; init; }
+
     /// <summary>Reads an exit record.</summary>
     public static Task<WorkerExitRecord> ReadAsync(string path, CancellationToken cancellationToken)
     {

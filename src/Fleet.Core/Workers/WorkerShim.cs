@@ -236,7 +236,7 @@ public static class WorkerShim
             await control.CompleteAsync();
         }
 
-        record = BuildRecord(spec, agent.Pid, result, reader.Summary, recording.First, control?.Failure);
+        record = GeminiRunUsage.Apply(BuildRecord(spec, agent.Pid, result, reader.Summary, recording.First, control?.Failure), spec);
         if (record.Outcome == WorkerOutcome.Limited)
         {
             // Not the worker's outcome yet: the orchestrator continues the session after the reset.

@@ -30,12 +30,17 @@ public class ThreeProviderFleetTests
 
         code.ShouldBe(0, console.Stdout + console.Stderr);
         run.State.Iteration.ShouldBeGreaterThanOrEqualTo(2, "the builders are resumed once");
-        using (var first = JsonDocument.Parse(File.ReadAllText(Path.Combine(run.Root, "iterations", "1", "builder-g.exit.json"))))
-        using (var second = JsonDocument.Parse(File.ReadAllText(Path.Combine(run.Root, "iterations", "2", "builder-g.spec.json"))))
+        foreach (var gemini in new[] { "builder-g", "reviewer" })
         {
+            using var first = JsonDocument.Parse(File.ReadAllText(Path.Combine(run.Root, "iterations", "1", $"{gemini}.exit.json")));
+            using var spec = JsonDocument.Parse(File.ReadAllText(Path.Combine(run.Root, "iterations", "2", $"{gemini}.spec.json")));
+            using var second = JsonDocument.Parse(File.ReadAllText(Path.Combine(run.Root, "iterations", "2", $"{gemini}.exit.json")));
             var session = first.RootElement.GetProperty("session_id").GetString();
             session.ShouldNotBeNullOrEmpty();
-            second.RootElement.GetProperty("gemini_session").GetProperty("resume_session").GetString().ShouldBe(session, "iteration 2 loads the gemini session of iteration 1");
+            spec.RootElement.GetProperty("gemini_session").GetProperty("resume_session").GetString().ShouldBe(session, $"{gemini}'s iteration 2 loads its session of iteration 1");
+            second.RootElement.GetProperty("outcome").GetString().ShouldBe("succeeded", second.RootElement.ToString());
+            second.RootElement.GetProperty("session_id").GetString().ShouldBe(session);
+            second.RootElement.GetProperty("session_file").GetString().ShouldBe(first.RootElement.GetProperty("session_file").GetString(), "priced from the same session file");
         }
 
         var status = await JsonAsync(run, "status", run.Root, "--json");

@@ -107,42 +107,84 @@ public sealed class GeminiTranscriptTests
         report.Totals.OutputTokens.ShouldBe(reader.Summary.OutputTokens!.Value);
     }
 
+    // acp/: the real gemini --acp in a fleet run (worker.log, its stdout) and the session file it wrote: a first prompt
+    // (an allowed shell command, a denied destructive one, text), then the denial's message as a second prompt.
+    private static string AcpLog => Data(Path.Combine("acp", "worker.log"));
+
+    private static string AcpSessionFile => Directory.GetFiles(Path.GetDirectoryName(AcpLog)!, "session-*.jsonl").Single();
+
     [Fact]
-    public async Task An_acp_worker_log_is_read_as_a_gemini_log_and_its_usage_costs_what_its_exit_record_did()
+    public async Task An_acp_worker_log_is_told_apart_and_its_per_prompt_totals_price_the_cached_part_in_full_and_leave_the_thoughts_out()
     {
-        // acp-worker.log: the real gemini --acp's stdout in a fleet run: a first prompt (allowed shell, a denied
-        // destructive one, text) and the denial's message as a second prompt.
-        using var dir = new TempDir("fleet-gemini-telemetry-");
-        (await TranscriptFile.SniffLinesAsync(Data("acp-worker.log"), Ct).DefaultTimeout()).ShouldBe(TranscriptFormat.GeminiStream);
+        (await TranscriptFile.SniffLinesAsync(AcpLog, Ct).DefaultTimeout()).ShouldBe(TranscriptFormat.GeminiStream);
         var reader = new GeminiStreamReader();
-        foreach (var line in File.ReadAllLines(Data("acp-worker.log")))
+        foreach (var line in File.ReadAllLines(AcpLog))
         {
             reader.Accept(System.Text.Encoding.UTF8.GetBytes(line));
         }
 
-        var report = await UsageAsync(dir, UsageGrouping.Model, Data("acp-worker.log"));
-
-        // ACP gives each prompt's input (cached part included, so priced in full) and candidates (no thoughts).
         var summary = reader.Summary;
         summary.IsError.ShouldBeFalse(summary.ErrorText);
         summary.SessionId.ShouldBe("2e4da6d3-0b5a-4379-9e40-d854264e8a8a");
         summary.ResultKind.ShouldBe("end_turn");
-        summary.InputTokens.ShouldBe((1000 + 4000) + 1000 + 1000 + 2000);
-        summary.OutputTokens.ShouldBe((50 - 10) + 100 + 100 + 30);
+        summary.InputTokens.ShouldBe(9000, "the 4000 cached tokens inside the prompt are not told apart");
+        summary.OutputTokens.ShouldBe(270, "candidates only: the 10 thought tokens are missing");
         summary.CostUsd.ShouldBe(((9000 * 1.25m) + (270 * 10.00m)) / 1_000_000m);
-        report.Totals.CostUsd.ShouldBe(summary.CostUsd!.Value);
-        report.Totals.InputTokens.ShouldBe(summary.InputTokens!.Value);
-        report.Totals.OutputTokens.ShouldBe(summary.OutputTokens!.Value);
-        report.Rows.ShouldHaveSingleItem().Models.ShouldHaveSingleItem().Calls.ShouldBe(2, "one call record per prompt");
     }
 
     [Fact]
-    public async Task An_acp_worker_log_gives_one_session_each_tool_call_that_ran_once_and_the_denied_one_as_rejected()
+    public void The_session_file_gives_a_runs_exact_tokens_and_only_the_messages_written_since_it_started()
     {
-        var records = await RecordsAsync(Data("acp-worker.log"));
+        var lines = File.ReadAllLines(AcpSessionFile);
 
-        records.OfType<SessionRecord>().ShouldHaveSingleItem().SessionId.ShouldBe("2e4da6d3-0b5a-4379-9e40-d854264e8a8a");
-        records.OfType<ToolCallRecord>().Select(t => (t.Name, t.Outcome)).ShouldBe([("run_shell_command", ToolOutcome.Ok), ("run_shell_command", ToolOutcome.Rejected)]);
+        var all = GeminiSessionFile.UsageSince(lines, DateTimeOffset.MinValue).ShouldHaveSingleItem();
+        all.Key.ShouldBe("gemini-2.5-pro");
+        all.Value.ShouldBe(new GeminiUsage(9000, 4000, 280));
+        GeminiStreamReader.Cost(new Dictionary<string, GeminiUsage> { [all.Key] = all.Value }, PriceTable.Default, [])
+            .ShouldBe(((5000 * 1.25m) + (4000 * 0.125m) + (280 * 10.00m)) / 1_000_000m);
+
+        // The second prompt (the denial's message) alone, as a later run of the same session is counted.
+        GeminiSessionFile.UsageSince(lines, DateTimeOffset.Parse("2026-12-07T23:25:16.800Z", System.Globalization.CultureInfo.InvariantCulture))
+            .ShouldHaveSingleItem().Value.ShouldBe(new GeminiUsage(2000, 0, 30));
+    }
+
+    [Fact]
+    public async Task Usage_from_an_acp_worker_log_and_its_session_file_counts_each_call_once_from_the_session_file()
+    {
+        using var dir = new TempDir("fleet-gemini-telemetry-");
+        var logRecords = await RecordsAsync(AcpLog);
+        logRecords.ShouldNotContain(r => r is ModelCallRecord || r is ToolCallRecord || r is SessionRecord, "the session file has them");
+
+        var report = await UsageAsync(dir, UsageGrouping.Model, AcpLog, AcpSessionFile);
+
+        var row = report.Rows.ShouldHaveSingleItem();
+        row.Models.ShouldHaveSingleItem().Calls.ShouldBe(4);
+        row.InputTokens.ShouldBe(5000);
+        row.CacheReadTokens.ShouldBe(4000);
+        row.OutputTokens.ShouldBe(280);
+        row.CostUsd.ShouldBe(((5000 * 1.25m) + (4000 * 0.125m) + (280 * 10.00m)) / 1_000_000m);
+        var tools = (await RecordsAsync(AcpSessionFile)).OfType<ToolCallRecord>().Select(t => (t.Name, t.Outcome)).ToList();
+        tools.ShouldBe([("run_shell_command", ToolOutcome.Ok)]);
+    }
+
+    [Fact]
+    public void A_session_file_is_found_by_its_whole_id_not_only_the_eight_characters_in_its_name()
+    {
+        using var dir = new TempDir("fleet-gemini-home-");
+        dir.Write(".gemini/tmp/a/chats/session-2026-12-07T23-23-2e4da6d3.jsonl", """{"sessionId":"2e4da6d3-ffff-4000-8000-000000000000","projectHash":"x"}""" + "\n");
+        dir.Write(".gemini/tmp/b/chats/session-2026-12-07T23-24-2e4da6d3.jsonl", """{"sessionId":"2e4da6d3-0b5a-4379-9e40-d854264e8a8a","projectHash":"y"}""" + "\n");
+
+        GeminiSessionFile.Find(dir.Path, "2e4da6d3-0b5a-4379-9e40-d854264e8a8a").ShouldBe(dir.Combine(".gemini/tmp/b/chats/session-2026-12-07T23-24-2e4da6d3.jsonl"));
+        GeminiSessionFile.Find(dir.Path, "0b9f0c8e-1111-4222-8333-444455556666").ShouldBeNull();
+
+        // Kept apart once (a name gemini's cleanup never takes for this session's), then found under that name.
+        var kept = GeminiSessionFile.KeepApart(dir.Combine(".gemini/tmp/b/chats/session-2026-12-07T23-24-2e4da6d3.jsonl"));
+        kept.ShouldBe(dir.Combine(".gemini/tmp/b/chats/session-2026-12-07T23-24-2e4da6d3.fleet.jsonl"));
+        GeminiSessionFile.KeepApart(kept).ShouldBe(kept);
+        dir.Write(".gemini/tmp/b/chats/session-2026-12-07T23-25-2e4da6d3.jsonl", """{"sessionId":"2e4da6d3-0b5a-4379-9e40-d854264e8a8a","projectHash":"y"}""" + "\n");
+        GeminiSessionFile.Find(dir.Path, "2e4da6d3-0b5a-4379-9e40-d854264e8a8a").ShouldBe(kept, "the empty file a load starts is not the session's");
+        GeminiSessionFile.HomeOf(n => n == "GEMINI_CLI_HOME" ? "/g" : "/h").ShouldBe("/g");
+        GeminiSessionFile.HomeOf(n => n == "HOME" ? "/h" : null).ShouldBe("/h");
     }
 
     [Fact]

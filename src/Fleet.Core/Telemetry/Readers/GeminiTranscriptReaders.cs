@@ -5,10 +5,9 @@ using Fleet.Telemetry.Schema;
 namespace Fleet.Telemetry.Readers;
 
 /// <summary>
-/// A fleet worker's gemini log: <c>gemini --acp</c>'s JSON-RPC (each <c>session/prompt</c> answer's tokens per model are
-/// one call record each, <see cref="GeminiAcp.Usage"/>), or headless <c>gemini -p -o stream-json</c> (the
-/// <c>result</c> line's tokens per model, this process's calls only, <see cref="GeminiStreamReader.Usage"/>). Either way
-/// the records hold the tokens the worker's exit record priced, so <c>fleet usage</c> and <c>fleet status</c> agree.
+/// A fleet worker's gemini log: headless <c>gemini -p -o stream-json</c> (the <c>result</c> line's tokens per model,
+/// this process's calls only, <see cref="GeminiStreamReader.Usage"/>: the tokens its exit record priced), or
+/// <c>gemini --acp</c>'s JSON-RPC, of which only errors are read (<see cref="ReadAcp"/>).
 /// </summary>
 internal sealed class GeminiStreamTranscriptReader(ReaderContext context) : TranscriptReader(context)
 {
@@ -59,53 +58,15 @@ internal sealed class GeminiStreamTranscriptReader(ReaderContext context) : Tran
     }
 
     /// <summary>
-    /// ACP lines have no times: records take the log's. Replayed history (tool calls already ended) is not counted. A call
-    /// gemini asked about and never ran (rejected: gemini sends no update for it) is recorded as rejected when its prompt ends.
+    /// An ACP log gives only its errors: ACP's per-prompt totals do not split cached input or thoughts, so the session,
+    /// its calls and its tool calls are read from gemini's own session file, which the worker's exit record names and the
+    /// flight recorder ingests beside the log (<see cref="GeminiSessionReader"/>); the log would count them twice.
     /// </summary>
     private void ReadAcp(JsonElement root, long line, DateTimeOffset? time)
     {
-        var session = root.Prop("params")?.Str("sessionId") ?? root.Prop("result")?.Str("sessionId");
-        if (session is not null && _sessionId is null)
-        {
-            _sessionId = session;
-            Add(new SessionRecord { Provider = AgentProvider.Gemini, Source = Context.At(line), Project = Context.Project, Entrypoint = "gemini_acp" }, time);
-        }
-
+        _sessionId ??= root.Prop("params")?.Str("sessionId") ?? root.Prop("result")?.Str("sessionId");
         if (root.Prop("error") is { } error)
-        {
             Add(new ApiErrorRecord { Provider = AgentProvider.Gemini, Source = Context.At(line), ErrorKind = "error", Message = error.Str("message") }, time);
-            return;
-        }
-
-        if (root.Prop("result") is { ValueKind: JsonValueKind.Object } result && result.Str("stopReason") is not null)
-        {
-            foreach (var (callId, name) in _toolNames)
-                Add(new ToolCallRecord { Provider = AgentProvider.Gemini, Source = Context.At(line), Name = name, ToolUseId = callId, Outcome = ToolOutcome.Rejected }, time);
-            _toolNames.Clear();
-            var prompt = 0;
-            foreach (var (model, usage) in GeminiAcp.Usage(result))
-            {
-                if (usage.InputTokens + usage.OutputTokens > 0)
-                    Add(GeminiTools.Call(Context.At(line), model, usage, _sessionId is null ? null : $"{_sessionId}:{line}:{prompt++}:{model}"), time);
-            }
-
-            return;
-        }
-
-        if (root.Str("method") == "session/request_permission" && root.Prop("params")?.Prop("toolCall") is { } asked && asked.Str("toolCallId") is { } askedId)
-        {
-            _toolNames[askedId] = GeminiAcp.ToolName(asked);
-            return;
-        }
-
-        var update = root.Prop("params")?.Prop("update");
-        if (root.Str("method") == "session/update" && update?.Str("sessionUpdate") == "tool_call_update" && update.Value.Str("status") is "completed" or "failed"
-            && update.Value.Str("toolCallId") is { } id)
-        {
-            _toolNames.Remove(id);
-            var outcome = update.Value.Str("status") == "completed" ? ToolOutcome.Ok : ToolOutcome.Error;
-            Add(new ToolCallRecord { Provider = AgentProvider.Gemini, Source = Context.At(line), Name = GeminiAcp.ToolName(update.Value), ToolUseId = id, Outcome = outcome }, time);
-        }
     }
 
     private void Add(TelemetryRecord record, DateTimeOffset? time) =>
@@ -121,8 +82,31 @@ internal sealed class GeminiStreamTranscriptReader(ReaderContext context) : Tran
 /// </summary>
 internal sealed class GeminiSessionReader(ReaderContext context) : TranscriptReader(context)
 {
+    // Kept across passes: a fleet worker's session file is read again after each iteration from where the last pass ended.
+    private const int SeenKept = 256;
     private readonly HashSet<string> _seen = new(StringComparer.Ordinal);
+    private readonly Queue<string> _seenOrder = new();
     private string? _sessionId;
+
+    public override string? SaveState() => JsonSerializer.Serialize(new GeminiSessionState { SessionId = _sessionId, Seen = [.. _seenOrder] }, ReaderStateJsonContext.Default.GeminiSessionState);
+
+    public override void LoadState(string state)
+    {
+        var saved = JsonSerializer.Deserialize(state, ReaderStateJsonContext.Default.GeminiSessionState) ?? new GeminiSessionState();
+        _sessionId = saved.SessionId;
+        foreach (var id in saved.Seen)
+            Remember(id);
+    }
+
+    private bool Remember(string id)
+    {
+        if (!_seen.Add(id))
+            return false;
+        _seenOrder.Enqueue(id);
+        if (_seenOrder.Count > SeenKept)
+            _seen.Remove(_seenOrder.Dequeue());
+        return true;
+    }
 
     public override void Read(JsonElement root, long line)
     {
@@ -141,22 +125,18 @@ internal sealed class GeminiSessionReader(ReaderContext context) : TranscriptRea
         var id = root.Str("id");
         switch (root.Str("type"))
         {
-            case "user" when id is not null && _seen.Add(id):
+            case "user" when id is not null && Remember(id):
                 var text = string.Join('\n', root.Array("content").Select(p => p.Str("text")).OfType<string>().Where(t => !t.StartsWith("<session_context>", StringComparison.Ordinal)));
                 if (text.Length > 0)
                     Add(new HumanPromptRecord { Provider = AgentProvider.Gemini, Source = Context.At(line), Length = text.Length, Text = Privacy.KeepsText ? Privacy.Text(text) : null }, time);
                 break;
             case "gemini" when id is not null:
-                if (root.Prop("tokens") is { } tokens && _seen.Add(id))
-                {
-                    var input = tokens.Long("input") ?? 0;
-                    var usage = new GeminiUsage(input, tokens.Long("cached") ?? 0, (tokens.Long("output") ?? 0) + (tokens.Long("thoughts") ?? 0));
-                    Add(GeminiTools.Call(Context.At(line), root.Str("model") ?? "gemini", usage, $"{_sessionId}:{id}"), time);
-                }
+                if (root.Prop("tokens") is { } tokens && Remember(id))
+                    Add(GeminiTools.Call(Context.At(line), root.Str("model") ?? "gemini", GeminiSessionFile.Usage(tokens), $"{_sessionId}:{id}"), time);
 
                 foreach (var call in root.Array("toolCalls"))
                 {
-                    if (call.Str("id") is { } callId && call.Str("status") is { } status && _seen.Add("tool:" + callId))
+                    if (call.Str("id") is { } callId && call.Str("status") is { } status && Remember("tool:" + callId))
                     {
                         Add(new ToolCallRecord
                         {
@@ -167,7 +147,7 @@ internal sealed class GeminiSessionReader(ReaderContext context) : TranscriptRea
                 }
 
                 break;
-            case "error" when id is not null && _seen.Add(id):
+            case "error" when id is not null && Remember(id):
                 Add(new ApiErrorRecord { Provider = AgentProvider.Gemini, Source = Context.At(line), ErrorKind = "error", Message = TextOfContent(root.Prop("content")) }, time);
                 break;
         }
@@ -198,4 +178,12 @@ internal static class GeminiTools
         CacheReadTokens = Math.Min(usage.CachedInputTokens, usage.InputTokens),
         OutputTokens = usage.OutputTokens,
     };
+}
+
+/// <summary>What a gemini session file's reader carries from one pass to the next.</summary>
+internal sealed class GeminiSessionState
+{
+    public string? SessionId { get; set; }
+
+    public List<string> Seen { get; set; } = [];
 }

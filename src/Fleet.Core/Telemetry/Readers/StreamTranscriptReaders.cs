@@ -301,4 +301,5 @@ internal sealed class ModelTotals
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
 [JsonSerializable(typeof(CodexState))]
 [JsonSerializable(typeof(ClaudeStreamState))]
+[JsonSerializable(typeof(GeminiSessionState))]
 internal sealed partial class ReaderStateJsonContext : JsonSerializerContext;
