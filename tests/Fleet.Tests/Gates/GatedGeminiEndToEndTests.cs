@@ -122,4 +122,45 @@ public sealed class GatedGeminiEndToEndTests
         gateLog.Count(l => l.Contains("\"permission_mode acceptEdits\"", StringComparison.Ordinal)).ShouldBe(2, string.Join('\n', gateLog));
         await InboxEndToEndTests.WaitForOrchestratorExitAsync(run);
     }
+
+    [Fact]
+    public async Task Say_now_cancels_the_running_gemini_prompt_and_the_message_is_the_next_one()
+    {
+        AgentCli.RequireOrSkip("gemini");
+        await using var run = new FleetRun("""
+            { "fleet_name": "gemini-now", "type": "dag", "config": { "provider": "gemini", "model": "gemini-2.5-pro" },
+              "gates": { "allow": ["Bash(sleep:*)", "Bash(touch:*)"] },
+              "workers": [ { "id": "w", "type": "code-run", "task": "Wait." } ] }
+            """);
+        run.Dir.Write("fleet/rehearsal.json", """
+            { "rules": [
+                { "worker": "w", "when_prompt_contains": "Stop waiting.", "turns": [
+                    { "type": "write_file", "path": "stopped.md", "content": "stopped\n" }, { "type": "text", "text": "Stopped." } ] },
+                { "worker": "w", "turns": [
+                    { "type": "shell", "command": "sleep 60 && touch slept.txt" },
+                    { "type": "text", "text": "Slept." } ] } ] }
+            """);
+
+        var (code, launch) = await run.FleetAsync("launch", run.Root, "--rehearse", "--no-tmux").SlowTimeout();
+        code.ShouldBe(0, launch.Stdout + launch.Stderr);
+        var gates = Path.Combine(run.Root, "iterations", "1", "w.gates.jsonl");
+        var deadline = DateTimeOffset.UtcNow + TestTimeouts.Slow;
+        while (!(File.Exists(gates) && File.ReadAllText(gates).Contains("sleep 60", StringComparison.Ordinal)))
+        {
+            DateTimeOffset.UtcNow.ShouldBeLessThan(deadline, "the sleep command was never allowed");
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
+
+        var (sayCode, say) = await run.FleetAsync("say", run.Root, "w", "--now", "Stop waiting.");
+        using (say)
+        {
+            sayCode.ShouldBe(0, say.Stdout + say.Stderr);
+        }
+
+        await run.WaitForAsync(s => s.Ended is not null, TestTimeouts.Slow);
+        run.State.Ended!.Outcome.ShouldBe("success", string.Join('\n', run.Journal.Select(e => $"{e.Type} {e.Worker} {e.Outcome} {e.Reason}")));
+        File.ReadAllText(Path.Combine(run.Root, "stopped.md")).ShouldBe("stopped\n");
+        File.Exists(Path.Combine(run.Root, "slept.txt")).ShouldBeFalse("the cancelled prompt's command was stopped");
+        await InboxEndToEndTests.WaitForOrchestratorExitAsync(run);
+    }
 }

@@ -7,7 +7,7 @@ using Fleet.Workers;
 namespace Fleet.Tests.Rehearsal;
 
 /// <summary>
-/// A rehearsal reaches nothing beyond 127.0.0.1: the real claude and codex run as fleet workers (<c>fleet worker
+/// A rehearsal reaches nothing beyond 127.0.0.1: the real claude, codex and gemini run as fleet workers (<c>fleet worker
 /// --spec</c>, the shim and its agent) beside <c>fleet rehearse serve</c>, in a network namespace that has only
 /// loopback, under <c>strace -f -e trace=connect</c>. Any connect to another address (a DNS server, github.com for
 /// codex's plugin sync, an update or telemetry host) fails the test, whether or not it could have succeeded.
@@ -29,6 +29,7 @@ public sealed partial class HermeticRehearsalTests : IDisposable
     [Theory]
     [InlineData("claude", "claude-sonnet-4-5")]
     [InlineData("codex", "gpt-5-codex")]
+    [InlineData("gemini", "gemini-2.5-pro")]
     public async Task A_rehearsed_worker_connects_to_nothing_but_loopback(string provider, string model)
     {
         AgentCli.RequireOrSkip(provider);
