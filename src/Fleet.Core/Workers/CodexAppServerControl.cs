@@ -19,16 +19,10 @@ namespace Fleet.Workers;
 /// </list>
 /// The log keeps app-server's stdout as it is: the stream reader reads its notifications.
 /// </summary>
-internal sealed class CodexAppServerControl : IAgentSession
+internal sealed class CodexAppServerControl : JsonRpcAgentSession
 {
-    private readonly WorkerLaunchSpec _spec;
     private readonly CodexAppServerSession _session;
-    private readonly GateKeeper _gates;
-    private readonly TimeProvider _time;
-    private readonly Action<string> _note;
-    private readonly JsonRpcStdio _rpc = new("codex", versionField: false);
     private readonly ConcurrentDictionary<string, JsonArray> _fileChanges = new(StringComparer.Ordinal);
-    private readonly ConcurrentBag<Task> _work = [];
     private readonly object _turnLock = new();
     private TaskCompletionSource _turnEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _openTurns;
@@ -39,49 +33,14 @@ internal sealed class CodexAppServerControl : IAgentSession
     private bool _held;
 
     public CodexAppServerControl(WorkerLaunchSpec spec, TimeProvider time, Action<string> note)
-    {
-        _spec = spec;
+        : base(spec, "codex", versionField: false, time, note) =>
         _session = spec.CodexSession ?? throw new ArgumentException("the spec has no codex_session.", nameof(spec));
-        _gates = new GateKeeper(spec, time, note);
-        _time = time;
-        _note = note;
-    }
-
-    public string? Failure { get; private set; }
 
     /// <summary>The thread, once app-server has started or resumed it.</summary>
     public string? ThreadId => Volatile.Read(ref _threadId);
 
-    public void Attach(Stream stdin) => _rpc.Attach(stdin);
-
-    public Task StartAsync(CancellationToken cancellationToken)
+    protected override void OnNotification(string method, JsonObject? parameters)
     {
-        // The answers arrive on stdout, which the shim reads after this returns: the handshake runs beside it.
-        Track(HandshakeAsync());
-        return Task.CompletedTask;
-    }
-
-    public void OnLine(ReadOnlySpan<byte> line)
-    {
-        var root = JsonRpcStdio.Parse(line);
-        if (root is null || _rpc.TryTakeAnswer(root))
-        {
-            return;
-        }
-
-        var method = Text(root, "method");
-        var parameters = root["params"] as JsonObject;
-        if (method is null)
-        {
-            return;
-        }
-
-        if (root["id"] is { } requestId)
-        {
-            Track(HandleRequestAsync(requestId.DeepClone(), method, parameters, _time.GetUtcNow()));
-            return;
-        }
-
         switch (method)
         {
             case "turn/started":
@@ -116,7 +75,7 @@ internal sealed class CodexAppServerControl : IAgentSession
     /// model request), or, with <paramref name="now"/>, after interrupting that turn, as the next turn. Between turns (after
     /// <see cref="InterruptAsync"/>) it starts one. Returns once app-server has accepted it.
     /// </summary>
-    public async Task SayAsync(string text, bool now, CancellationToken cancellationToken)
+    public override async Task SayAsync(string text, bool now, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(text);
         var thread = ThreadId ?? throw new SteeringRefusedException("codex has not started its thread yet");
@@ -161,14 +120,14 @@ internal sealed class CodexAppServerControl : IAgentSession
             throw new SteeringRefusedException($"codex did not take the message: {e.Message}", e);
         }
 
-        _note($"[fleet] a person says{(now ? " (after an interrupt)" : string.Empty)}: {Fleet.Telemetry.Privacy.SecretMasker.Mask(text)}");
+        Note($"[fleet] a person says{(now ? " (after an interrupt)" : string.Empty)}: {Fleet.Telemetry.Privacy.SecretMasker.Mask(text)}");
     }
 
     /// <summary>
     /// Stops the running turn (<c>turn/interrupt</c>). App-server stays and waits for the next <see cref="SayAsync"/>,
     /// which starts the next turn.
     /// </summary>
-    public async Task InterruptAsync(CancellationToken cancellationToken)
+    public override async Task InterruptAsync(CancellationToken cancellationToken)
     {
         var thread = ThreadId ?? throw new SteeringRefusedException("codex has not started its thread yet");
         string? turn;
@@ -195,31 +154,10 @@ internal sealed class CodexAppServerControl : IAgentSession
             }
         }
 
-        _note("[fleet] a person interrupted the turn; the agent waits for `fleet say`");
+        Note("[fleet] a person interrupted the turn; the agent waits for `fleet say`");
     }
 
-    public async Task CompleteAsync()
-    {
-        _rpc.Abandon();
-        await _gates.EndAsync();
-        try
-        {
-            await Task.WhenAll(_work);
-        }
-        catch (OperationCanceledException)
-        {
-        }
-    }
-
-    public void Dispose()
-    {
-        _gates.Dispose();
-        _rpc.Dispose();
-    }
-
-    private void Track(Task task) => _work.Add(task);
-
-    private async Task HandshakeAsync()
+    protected override async Task HandshakeAsync()
     {
         var step = "initialize";
         try
@@ -228,11 +166,11 @@ internal sealed class CodexAppServerControl : IAgentSession
             {
                 ["clientInfo"] = new JsonObject { ["name"] = "fleet", ["title"] = "fleet", ["version"] = typeof(CodexAppServerControl).Assembly.GetName().Version?.ToString() ?? "0" },
             }, CancellationToken.None);
-            await _rpc.NotifyAsync("initialized");
+            await Rpc.NotifyAsync("initialized");
 
             var thread = new JsonObject
             {
-                ["cwd"] = Path.GetFullPath(_spec.WorkingDirectory ?? Directory.GetCurrentDirectory()),
+                ["cwd"] = Path.GetFullPath(Spec.WorkingDirectory ?? Directory.GetCurrentDirectory()),
                 ["approvalPolicy"] = _session.ApprovalPolicy,
                 ["sandbox"] = _session.Sandbox,
             };
@@ -251,7 +189,7 @@ internal sealed class CodexAppServerControl : IAgentSession
         catch (JsonRpcException e)
         {
             Failure = $"codex app-server refused {step}: {e.Message}";
-            _note($"[fleet] {Failure}");
+            Note($"[fleet] {Failure}");
             await CloseStdinAsync();
         }
         catch (OperationCanceledException)
@@ -303,7 +241,7 @@ internal sealed class CodexAppServerControl : IAgentSession
         }
     }
 
-    private async Task HandleRequestAsync(JsonNode id, string method, JsonObject? parameters, DateTimeOffset askedAt)
+    protected override async Task HandleRequestAsync(JsonNode id, string method, JsonObject? parameters, DateTimeOffset askedAt)
     {
         switch (method)
         {
@@ -318,15 +256,15 @@ internal sealed class CodexAppServerControl : IAgentSession
                 // A plain command runs inside the sandbox; one that asks for more (a reason, network) is judged without it.
                 var sandboxed = _session.Sandbox == "workspace-write" && Text(parameters, "kind") is null or "command"
                     && Text(parameters, "reason") is null && parameters?["networkApprovalContext"] is null;
-                await _gates.DecideAsync("Bash", input, askedAt, v => AnswerApprovalAsync(id, parameters, v), CancellationToken.None, unasked: sandboxed ? Unasked.CodexSandbox : null);
+                await Gates.DecideAsync("Bash", input, askedAt, v => AnswerApprovalAsync(id, parameters, v), CancellationToken.None, unasked: sandboxed ? Unasked.CodexSandbox : null);
                 break;
             case "item/fileChange/requestApproval":
                 var changes = Text(parameters, "itemId") is { } item && _fileChanges.TryGetValue(item, out var c) ? c : [];
                 var files = changes.OfType<JsonObject>().Select(f => Text(f, "path")).OfType<string>().ToList();
                 var inputs = files.Count == 0
-                    ? [new JsonObject { ["file_path"] = Text(parameters, "grantRoot") ?? _spec.WorkingDirectory ?? "." }]
+                    ? [new JsonObject { ["file_path"] = Text(parameters, "grantRoot") ?? Spec.WorkingDirectory ?? "." }]
                     : files.Select(f => new JsonObject { ["file_path"] = f }).ToList();
-                await _gates.DecideAsync("Edit", inputs[0], askedAt, v => AnswerApprovalAsync(id, parameters, v), CancellationToken.None, inputs.Skip(1));
+                await Gates.DecideAsync("Edit", inputs[0], askedAt, v => AnswerApprovalAsync(id, parameters, v), CancellationToken.None, inputs.Skip(1));
                 break;
             case "item/tool/requestUserInput":
                 var questions = ((parameters?["questions"] as JsonArray) ?? []).OfType<JsonObject>().ToList();
@@ -340,10 +278,10 @@ internal sealed class CodexAppServerControl : IAgentSession
                             .Select(o => (JsonNode)new JsonObject { ["label"] = Text(o, "label"), ["description"] = Text(o, "description") })]),
                     })]),
                 };
-                await _gates.DecideAsync("AskUserQuestion", asked, askedAt, v => AnswerQuestionsAsync(id, parameters, questions, v), CancellationToken.None);
+                await Gates.DecideAsync("AskUserQuestion", asked, askedAt, v => AnswerQuestionsAsync(id, parameters, questions, v), CancellationToken.None);
                 break;
             default:
-                await _rpc.RefuseAsync(id, -32601, $"fleet does not handle {method}");
+                await Rpc.RefuseAsync(id, -32601, $"fleet does not handle {method}");
                 break;
         }
     }
@@ -355,7 +293,7 @@ internal sealed class CodexAppServerControl : IAgentSession
             await TellDeniedAsync(parameters, verdict.Message);
         }
 
-        await _rpc.AnswerAsync(id, new JsonObject { ["decision"] = verdict.Allowed ? "accept" : "decline" });
+        await Rpc.AnswerAsync(id, new JsonObject { ["decision"] = verdict.Allowed ? "accept" : "decline" });
     }
 
     private async Task AnswerQuestionsAsync(JsonNode id, JsonObject? parameters, List<JsonObject> questions, GateVerdict verdict)
@@ -374,7 +312,7 @@ internal sealed class CodexAppServerControl : IAgentSession
             await TellDeniedAsync(parameters, verdict.Message);
         }
 
-        await _rpc.AnswerAsync(id, new JsonObject { ["answers"] = answers });
+        await Rpc.AnswerAsync(id, new JsonObject { ["answers"] = answers });
     }
 
     /// <summary>
@@ -394,7 +332,7 @@ internal sealed class CodexAppServerControl : IAgentSession
         }
         catch (Exception e) when (e is JsonRpcException or OperationCanceledException)
         {
-            _note($"[fleet] the denial's message did not reach codex: {e.Message}");
+            Note($"[fleet] the denial's message did not reach codex: {e.Message}");
         }
     }
 
@@ -402,13 +340,13 @@ internal sealed class CodexAppServerControl : IAgentSession
     private static JsonArray Input(string text) => new(new JsonObject { ["type"] = "text", ["text"] = text });
 
     private Task<JsonNode?> CallAsync(string method, JsonObject parameters, CancellationToken cancellationToken) =>
-        _rpc.CallAsync(method, parameters, cancellationToken);
+        Rpc.CallAsync(method, parameters, cancellationToken);
 
     /// <summary>
     /// Closes stdin, so app-server ends. <paramref name="onlyIfIdle"/>: unless a turn was asked for since the last one
     /// ended (a message that came just then).
     /// </summary>
-    private Task CloseStdinAsync(bool onlyIfIdle = false) => _rpc.CloseAsync(onlyIfIdle ? () =>
+    private Task CloseStdinAsync(bool onlyIfIdle = false) => Rpc.CloseAsync(onlyIfIdle ? () =>
     {
         lock (_turnLock)
         {

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using Fleet.Providers;
 
@@ -20,17 +19,11 @@ namespace Fleet.Workers;
 /// </list>
 /// The log keeps gemini's stdout as it is: the stream reader reads its updates and each prompt's usage.
 /// </summary>
-internal sealed class GeminiAcpControl : IAgentSession
+internal sealed class GeminiAcpControl : JsonRpcAgentSession
 {
     private const int ProtocolVersion = 1;
 
-    private readonly WorkerLaunchSpec _spec;
     private readonly GeminiAcpSession _session;
-    private readonly GateKeeper _gates;
-    private readonly TimeProvider _time;
-    private readonly Action<string> _note;
-    private readonly JsonRpcStdio _rpc = new("gemini", versionField: true);
-    private readonly ConcurrentBag<Task> _work = [];
     private readonly object _lock = new();
     private readonly List<string> _waiting = [];
     private readonly List<CancellationTokenSource> _cancelled = [];
@@ -44,55 +37,25 @@ internal sealed class GeminiAcpControl : IAgentSession
     private bool _closing;
 
     public GeminiAcpControl(WorkerLaunchSpec spec, TimeProvider time, Action<string> note)
-    {
-        _spec = spec;
+        : base(spec, "gemini", versionField: true, time, note) =>
         _session = spec.GeminiSession ?? throw new ArgumentException("the spec has no gemini_session.", nameof(spec));
-        _gates = new GateKeeper(spec, time, note);
-        _time = time;
-        _note = note;
-    }
-
-    public string? Failure { get; private set; }
 
     /// <summary>The session, once gemini has started or loaded it.</summary>
     public string? SessionId => Volatile.Read(ref _sessionId);
-
-    public void Attach(Stream stdin) => _rpc.Attach(stdin);
-
-    public Task StartAsync(CancellationToken cancellationToken)
-    {
-        // The answers arrive on stdout, which the shim reads after this returns: the handshake runs beside it.
-        Track(HandshakeAsync());
-        return Task.CompletedTask;
-    }
-
-    public void OnLine(ReadOnlySpan<byte> line)
-    {
-        var root = JsonRpcStdio.Parse(line);
-        if (root is null || _rpc.TryTakeAnswer(root))
-        {
-            return;
-        }
-
-        if (JsonRpcStdio.Text(root, "method") is { } method && root["id"] is { } requestId)
-        {
-            Track(HandleRequestAsync(requestId.DeepClone(), method, root["params"] as JsonObject, _time.GetUtcNow()));
-        }
-    }
 
     /// <summary>
     /// Gives the model <paramref name="text"/> as a prompt: at once between prompts; while one runs, as the next prompt
     /// once it ends (or, with <paramref name="now"/>, once it has been cancelled). Returns once the message is sent or
     /// waits in the shim for the running prompt's end.
     /// </summary>
-    public async Task SayAsync(string text, bool now, CancellationToken cancellationToken)
+    public override async Task SayAsync(string text, bool now, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(text);
         var session = SessionId ?? throw new SteeringRefusedException("gemini has not started its session yet");
         bool start;
         lock (_lock)
         {
-            if (_closing || _rpc.IsClosed)
+            if (_closing || Rpc.IsClosed)
             {
                 throw new SteeringRefusedException("gemini has finished its last prompt and takes no more input");
             }
@@ -112,16 +75,16 @@ internal sealed class GeminiAcpControl : IAgentSession
             await CancelPromptAsync(session).WaitAsync(cancellationToken);
         }
 
-        _note($"[fleet] a person says{(now ? " (after cancelling the running prompt)" : start ? string.Empty : " (the next prompt, once the running one ends)")}: {Fleet.Telemetry.Privacy.SecretMasker.Mask(text)}");
+        Note($"[fleet] a person says{(start ? string.Empty : now ? " (after cancelling the running prompt)" : " (the next prompt, once the running one ends)")}: {Fleet.Telemetry.Privacy.SecretMasker.Mask(text)}");
     }
 
     /// <summary>Cancels the running prompt (<c>session/cancel</c>); gemini stays and waits for the next <see cref="SayAsync"/>.</summary>
-    public async Task InterruptAsync(CancellationToken cancellationToken)
+    public override async Task InterruptAsync(CancellationToken cancellationToken)
     {
         var session = SessionId ?? throw new SteeringRefusedException("gemini has not started its session yet");
         lock (_lock)
         {
-            if (_closing || _rpc.IsClosed)
+            if (_closing || Rpc.IsClosed)
             {
                 throw new SteeringRefusedException("gemini has finished its last prompt and takes no more input");
             }
@@ -130,33 +93,23 @@ internal sealed class GeminiAcpControl : IAgentSession
         }
 
         await CancelPromptAsync(session).WaitAsync(cancellationToken);
-        _note("[fleet] a person interrupted the prompt; the agent waits for `fleet say`");
+        Note("[fleet] a person interrupted the prompt; the agent waits for `fleet say`");
     }
 
-    public async Task CompleteAsync()
+    protected override void Dispose(bool disposing)
     {
-        _rpc.Abandon();
-        await _gates.EndAsync();
-        try
+        if (disposing)
         {
-            await Task.WhenAll(_work);
-        }
-        catch (OperationCanceledException)
-        {
-        }
-    }
-
-    public void Dispose()
-    {
-        _gates.Dispose();
-        _rpc.Dispose();
-        lock (_lock)
-        {
-            foreach (var cts in _cancelled.Append(_withdraw))
+            lock (_lock)
             {
-                cts.Dispose();
+                foreach (var cts in _cancelled.Append(_withdraw))
+                {
+                    cts.Dispose();
+                }
             }
         }
+
+        base.Dispose(disposing);
     }
 
     /// <summary>
@@ -173,36 +126,34 @@ internal sealed class GeminiAcpControl : IAgentSession
             _withdraw = new CancellationTokenSource();
         }
 
-        await _rpc.NotifyAsync("session/cancel", new JsonObject { ["sessionId"] = session });
+        await Rpc.NotifyAsync("session/cancel", new JsonObject { ["sessionId"] = session });
         await withdrawn.CancelAsync();
     }
 
-    private void Track(Task task) => _work.Add(task);
-
-    private async Task HandshakeAsync()
+    protected override async Task HandshakeAsync()
     {
         var step = "initialize";
         try
         {
             // No fs or terminal capability: gemini reads, writes and runs commands itself, after asking.
-            await _rpc.CallAsync(step, new JsonObject
+            await Rpc.CallAsync(step, new JsonObject
             {
                 ["protocolVersion"] = ProtocolVersion,
                 ["clientCapabilities"] = new JsonObject { ["fs"] = new JsonObject { ["readTextFile"] = false, ["writeTextFile"] = false }, ["terminal"] = false },
             }, CancellationToken.None);
 
-            var cwd = Path.GetFullPath(_spec.WorkingDirectory ?? Directory.GetCurrentDirectory());
+            var cwd = Path.GetFullPath(Spec.WorkingDirectory ?? Directory.GetCurrentDirectory());
             string session;
             if (_session.ResumeSession is { } resume)
             {
                 step = "session/load";
-                await _rpc.CallAsync(step, new JsonObject { ["sessionId"] = resume, ["cwd"] = cwd, ["mcpServers"] = new JsonArray() }, CancellationToken.None);
+                await Rpc.CallAsync(step, new JsonObject { ["sessionId"] = resume, ["cwd"] = cwd, ["mcpServers"] = new JsonArray() }, CancellationToken.None);
                 session = resume;
             }
             else
             {
                 step = "session/new";
-                var created = await _rpc.CallAsync(step, new JsonObject { ["cwd"] = cwd, ["mcpServers"] = new JsonArray() }, CancellationToken.None);
+                var created = await Rpc.CallAsync(step, new JsonObject { ["cwd"] = cwd, ["mcpServers"] = new JsonArray() }, CancellationToken.None);
                 session = JsonRpcStdio.Text(created as JsonObject, "sessionId") ?? throw new JsonRpcException("the answer names no session");
             }
 
@@ -217,8 +168,8 @@ internal sealed class GeminiAcpControl : IAgentSession
         catch (JsonRpcException e)
         {
             Failure = $"gemini refused {step}: {e.Message}";
-            _note($"[fleet] {Failure}");
-            await _rpc.CloseAsync();
+            Note($"[fleet] {Failure}");
+            await Rpc.CloseAsync();
         }
         catch (OperationCanceledException)
         {
@@ -252,13 +203,13 @@ internal sealed class GeminiAcpControl : IAgentSession
 
             try
             {
-                await _rpc.CallAsync("session/prompt", new JsonObject { ["sessionId"] = session, ["prompt"] = Prompt(text) }, CancellationToken.None);
+                await Rpc.CallAsync("session/prompt", new JsonObject { ["sessionId"] = session, ["prompt"] = Prompt(text) }, CancellationToken.None);
             }
             catch (JsonRpcException e)
             {
                 // The failure is in the log for the stream reader; waiting messages still get their prompt.
-                _note($"[fleet] gemini's prompt ended in an error: {e.Message}");
-                if (_rpc.IsClosed)
+                Note($"[fleet] gemini's prompt ended in an error: {e.Message}");
+                if (Rpc.IsClosed)
                 {
                     return;
                 }
@@ -271,7 +222,7 @@ internal sealed class GeminiAcpControl : IAgentSession
             text = null;
         }
 
-        await _rpc.CloseAsync(() =>
+        await Rpc.CloseAsync(() =>
         {
             lock (_lock)
             {
@@ -281,11 +232,11 @@ internal sealed class GeminiAcpControl : IAgentSession
         });
     }
 
-    private async Task HandleRequestAsync(JsonNode id, string method, JsonObject? parameters, DateTimeOffset askedAt)
+    protected override async Task HandleRequestAsync(JsonNode id, string method, JsonObject? parameters, DateTimeOffset askedAt)
     {
         if (method != "session/request_permission")
         {
-            await _rpc.RefuseAsync(id, -32601, $"fleet does not handle {method}");
+            await Rpc.RefuseAsync(id, -32601, $"fleet does not handle {method}");
             return;
         }
 
@@ -298,7 +249,7 @@ internal sealed class GeminiAcpControl : IAgentSession
         }
 
         var answered = false;
-        await _gates.DecideAsync(
+        await Gates.DecideAsync(
             request.Tool,
             request.Input,
             askedAt,
@@ -312,7 +263,7 @@ internal sealed class GeminiAcpControl : IAgentSession
             GeminiGates.UnaskedBy(_session.PermissionMode, request.Kind));
         if (!answered && withdrawn.IsCancellationRequested)
         {
-            await _rpc.AnswerAsync(id, new JsonObject { ["outcome"] = new JsonObject { ["outcome"] = "cancelled" } });
+            await Rpc.AnswerAsync(id, new JsonObject { ["outcome"] = new JsonObject { ["outcome"] = "cancelled" } });
         }
     }
 
@@ -328,7 +279,7 @@ internal sealed class GeminiAcpControl : IAgentSession
         }
 
         var option = GeminiGates.Option(options, verdict.Allowed ? "allow_once" : "reject_once");
-        await _rpc.AnswerAsync(id, new JsonObject { ["outcome"] = new JsonObject { ["outcome"] = "selected", ["optionId"] = option } });
+        await Rpc.AnswerAsync(id, new JsonObject { ["outcome"] = new JsonObject { ["outcome"] = "selected", ["optionId"] = option } });
     }
 
     // The JsonNode constructor, not a collection expression: its generic Add is not AOT-safe.
