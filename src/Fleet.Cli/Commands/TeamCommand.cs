@@ -207,7 +207,7 @@ internal static class TeamCommand
             var started = await new StartTeamRun(CommandHelpers.Host(console)).RunAsync(settings, parse.GetValue(rehearse), preference, settings.FleetCommand, cancellationToken);
             if (parse.GetValue(wait))
             {
-                return await TeamRunCommands.FollowAsync(console, started.RunDir, parse.GetValue(json), cancellationToken);
+                return await TeamRunCommands.FollowAsync(console, started.RunDir, parse.GetValue(json), TimeProvider.System, cancellationToken);
             }
 
             if (parse.GetValue(json))

@@ -90,7 +90,7 @@ internal static class TeamRunCommands
             await console.Error.WriteLineAsync(resumed.OrchestratorStarted
                 ? $"team run {resumed.Run} resumed: orchestrator pid {resumed.OrchestratorPid}; status: fleet team status {dir}"
                 : $"team run {resumed.Run}: its orchestrator (pid {resumed.OrchestratorPid}) is running and goes on");
-            return parse.GetValue(wait) ? await FollowAsync(console, dir, json: false, cancellationToken) : ExitCodes.Success;
+            return parse.GetValue(wait) ? await FollowAsync(console, dir, json: false, TimeProvider.System, cancellationToken) : ExitCodes.Success;
         });
         return command;
     }
@@ -126,7 +126,7 @@ internal static class TeamRunCommands
     /// <c>team run --wait</c>: the orchestrator's progress on stderr as it logs it, then the outcomes (or their JSON) and
     /// the run's exit code. Ctrl+C stops the following, never the run.
     /// </summary>
-    public static async Task<int> FollowAsync(ICliConsole console, string runDir, bool json, CancellationToken cancellationToken)
+    public static async Task<int> FollowAsync(ICliConsole console, string runDir, bool json, TimeProvider time, CancellationToken cancellationToken)
     {
         var layout = new FleetLayout(runDir);
         var log = Path.Combine(layout.StateDir, FleetRuns.LaunchLog);
@@ -145,8 +145,8 @@ internal static class TeamRunCommands
 
                 if (OrchestratorInfo.Running(layout) is null && !FleetLock.IsHeld(layout))
                 {
-                    goneSince ??= DateTimeOffset.UtcNow;
-                    if (DateTimeOffset.UtcNow - goneSince > TimeSpan.FromSeconds(5))
+                    goneSince ??= time.GetUtcNow();
+                    if (time.GetUtcNow() - goneSince > TimeSpan.FromSeconds(5))
                     {
                         await console.Error.WriteLineAsync($"fleet: the team orchestrator stopped before the run ended; continue it with: fleet team resume {runDir}");
                         return ExitCodes.Failed;
@@ -157,7 +157,7 @@ internal static class TeamRunCommands
                     goneSince = null;
                 }
 
-                await Task.Delay(TimeSpan.FromMilliseconds(300), cancellationToken);
+                await Task.Delay(TimeSpan.FromMilliseconds(300), time, cancellationToken);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

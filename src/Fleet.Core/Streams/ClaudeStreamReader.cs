@@ -14,13 +14,11 @@ namespace Fleet.Streams;
 /// </list>
 /// </summary>
 /// <param name="baseline">The resumed session's cumulative cost before this run; null for a new session.</param>
-public sealed class ClaudeStreamReader(ClaudeBaseline? baseline = null) : IAgentStreamReader
+public sealed class ClaudeStreamReader(ClaudeBaseline? baseline = null) : JsonStreamReader
 {
-    private readonly List<AgentEvent> _scratch = [];
     private string? _sessionId;
     private string? _model;
     private ClaudeResult? _result;
-    private int _malformed;
     private int _retries;
     private string? _apiErrorKind;
     private int? _exitCode;
@@ -28,26 +26,11 @@ public sealed class ClaudeStreamReader(ClaudeBaseline? baseline = null) : IAgent
     /// <summary>The session id, as soon as any line has told it.</summary>
     public string? SessionId => _sessionId;
 
-    public void Accept(ReadOnlySpan<byte> line) => Read(line);
-
-    /// <summary>Reads one line, updates the summary, and returns the line's events (for a viewer).</summary>
-    public IReadOnlyList<AgentEvent> Read(ReadOnlySpan<byte> line)
+    protected override void Parse(System.Text.Json.JsonElement root, List<AgentEvent> events)
     {
-        var kind = JsonLine.TryParse(line, out var doc);
-        if (kind == JsonLine.Kind.Malformed)
-            _malformed++;
-        if (kind != JsonLine.Kind.Object)
-            return [];
-
-        using (doc)
-        {
-            var root = doc!.RootElement;
-            _sessionId ??= root.Str("session_id");
-            _scratch.Clear();
-            ClaudeStreamParser.Parse(root, _scratch);
-        }
-
-        foreach (var e in _scratch)
+        _sessionId ??= root.Str("session_id");
+        ClaudeStreamParser.Parse(root, events);
+        foreach (var e in events)
         {
             switch (e)
             {
@@ -68,14 +51,12 @@ public sealed class ClaudeStreamReader(ClaudeBaseline? baseline = null) : IAgent
                     break;
             }
         }
-
-        return [.. _scratch];
     }
 
     /// <summary>Tells the reader the process ended with <paramref name="exitCode"/>; a stream without a result then fails.</summary>
     public void Complete(int exitCode) => _exitCode = exitCode;
 
-    public AgentStreamSummary Summary => Summarize();
+    public override AgentStreamSummary Summary => Summarize();
 
     private AgentStreamSummary Summarize()
     {
@@ -83,7 +64,7 @@ public sealed class ClaudeStreamReader(ClaudeBaseline? baseline = null) : IAgent
         if (_result is not { } r)
         {
             var ended = _exitCode.HasValue;
-            return new AgentStreamSummary(_sessionId, null, null, null, ended, ended ? NoResultText(_exitCode!.Value) : null, _malformed)
+            return new AgentStreamSummary(_sessionId, null, null, null, ended, ended ? NoResultText(_exitCode!.Value) : null, MalformedLines)
             {
                 Failure = ended ? StreamFailure.NoResult : StreamFailure.None,
                 Model = _model,
@@ -114,7 +95,7 @@ public sealed class ClaudeStreamReader(ClaudeBaseline? baseline = null) : IAgent
 
         // A CLI that does not fold earlier runs in reports less than the baseline: its total is this run's.
         var cost = ResumedRun.ClaudeCost(r.TotalCostUsd, resumed ? baseline!.CumulativeCostUsd : null);
-        return new AgentStreamSummary(_sessionId, cost, r.NumTurns, r.Subtype.Length > 0 ? r.Subtype : "unknown", r.IsError, errorText, _malformed, input, output)
+        return new AgentStreamSummary(_sessionId, cost, r.NumTurns, r.Subtype.Length > 0 ? r.Subtype : "unknown", r.IsError, errorText, MalformedLines, input, output)
         {
             Failure = failure,
             Model = _model ?? (r.ModelUsage.Count == 1 ? r.ModelUsage.Keys.First() : null),

@@ -22,9 +22,8 @@ public sealed record CodexBaseline(string? ThreadId, CodexUsage CumulativeUsage)
 /// items are warnings, not failures.</item>
 /// </list>
 /// </summary>
-public sealed class CodexStreamReader : IAgentStreamReader
+public sealed class CodexStreamReader : JsonStreamReader
 {
-    private readonly List<AgentEvent> _scratch = [];
     private readonly string? _model;
     private readonly PriceTable _prices;
     private readonly CodexBaseline? _baseline;
@@ -34,7 +33,6 @@ public sealed class CodexStreamReader : IAgentStreamReader
     private bool _completed;
     private string? _turnFailed;
     private string? _streamError;
-    private int _malformed;
     private int? _exitCode;
 
     /// <param name="model">The model the worker ran (fleet config); null when unknown.</param>
@@ -50,22 +48,10 @@ public sealed class CodexStreamReader : IAgentStreamReader
     /// <summary>The thread id, as soon as <c>thread.started</c> has told it.</summary>
     public string? ThreadId => _threadId;
 
-    public void Accept(ReadOnlySpan<byte> line) => Read(line);
-
-    /// <summary>Reads one line, updates the summary, and returns the line's events (for a viewer).</summary>
-    public IReadOnlyList<AgentEvent> Read(ReadOnlySpan<byte> line)
+    protected override void Parse(System.Text.Json.JsonElement root, List<AgentEvent> events)
     {
-        var kind = JsonLine.TryParse(line, out var doc);
-        if (kind == JsonLine.Kind.Malformed)
-            _malformed++;
-        if (kind != JsonLine.Kind.Object)
-            return [];
-
-        _scratch.Clear();
-        using (doc)
-            CodexStreamParser.Parse(doc!.RootElement, _scratch);
-
-        foreach (var e in _scratch)
+        CodexStreamParser.Parse(root, events);
+        foreach (var e in events)
         {
             switch (e)
             {
@@ -91,14 +77,12 @@ public sealed class CodexStreamReader : IAgentStreamReader
                     break;
             }
         }
-
-        return [.. _scratch];
     }
 
     /// <summary>Tells the reader the process ended with <paramref name="exitCode"/> (non-zero fails the run).</summary>
     public void Complete(int exitCode) => _exitCode = exitCode;
 
-    public AgentStreamSummary Summary => Summarize();
+    public override AgentStreamSummary Summary => Summarize();
 
     private AgentStreamSummary Summarize()
     {
@@ -139,7 +123,7 @@ public sealed class CodexStreamReader : IAgentStreamReader
             resultKind,
             failure != StreamFailure.None,
             errorText,
-            _malformed,
+            MalformedLines,
             run?.UncachedInputTokens,
             run?.OutputTokens)
         {

@@ -34,9 +34,8 @@ public sealed record GeminiUsage(long InputTokens, long CachedInputTokens, long 
 /// <item>Failure: <c>result.status:"error"</c>, a top-level <c>error</c> event of severity <c>error</c>, or no result.</item>
 /// </list>
 /// </summary>
-public sealed class GeminiStreamReader : IAgentStreamReader
+public sealed class GeminiStreamReader : JsonStreamReader
 {
-    private readonly List<AgentEvent> _scratch = [];
     private readonly PriceTable _prices;
     private readonly Dictionary<string, GeminiUsage> _usage = new(StringComparer.Ordinal);
     private string? _sessionId;
@@ -44,69 +43,51 @@ public sealed class GeminiStreamReader : IAgentStreamReader
     private string? _status;
     private string? _error;
     private long? _durationMs;
-    private int _malformed;
     private bool _sawResult;
 
     /// <param name="prices">Prices to cost the run with; <see cref="PriceTable.Default"/> when null.</param>
     public GeminiStreamReader(PriceTable? prices = null) => _prices = prices ?? PriceTable.Default;
 
-    public void Accept(ReadOnlySpan<byte> line) => Read(line);
-
-    /// <summary>Reads one line, updates the summary, and returns the line's events (for a viewer).</summary>
-    public IReadOnlyList<AgentEvent> Read(ReadOnlySpan<byte> line)
+    protected override void Parse(JsonElement root, List<AgentEvent> events)
     {
-        var kind = JsonLine.TryParse(line, out var doc);
-        if (kind == JsonLine.Kind.Malformed)
-            _malformed++;
-        if (kind != JsonLine.Kind.Object)
-            return [];
-
-        _scratch.Clear();
-        using (doc)
-            Parse(doc!.RootElement);
-        return [.. _scratch];
-    }
-
-    private void Parse(JsonElement e)
-    {
-        if (GeminiAcp.IsMessage(e))
+        if (GeminiAcp.IsMessage(root))
         {
-            ParseAcp(e);
+            ParseAcp(root, events);
             return;
         }
 
-        switch (e.Str("type"))
+        switch (root.Str("type"))
         {
             case "init":
-                _sessionId ??= e.Str("session_id");
-                _model ??= e.Str("model");
-                if (e.Str("session_id") is { } id)
-                    _scratch.Add(new SessionStarted(id, e.Str("model"), null, null, [], null));
+                _sessionId ??= root.Str("session_id");
+                _model ??= root.Str("model");
+                if (root.Str("session_id") is { } id)
+                    events.Add(new SessionStarted(id, root.Str("model"), null, null, [], null));
                 break;
-            case "message" when e.Str("role") == "assistant" && e.Str("content") is { Length: > 0 } text:
-                _scratch.Add(new AssistantText(text, null));
+            case "message" when root.Str("role") == "assistant" && root.Str("content") is { Length: > 0 } text:
+                events.Add(new AssistantText(text, null));
                 break;
             case "tool_use":
-                _scratch.Add(new ToolCall(e.Str("tool_name") ?? "?", e.Str("tool_id") ?? string.Empty, InputSummary(e.Prop("parameters")), null));
+                events.Add(new ToolCall(root.Str("tool_name") ?? "?", root.Str("tool_id") ?? string.Empty, InputSummary(root.Prop("parameters")), null));
                 break;
             case "tool_result":
-                var failed = e.Str("status") == "error";
-                var message = e.Prop("error") is { } err ? err.Str("message") : e.Str("output");
-                _scratch.Add(new ToolResult(e.Str("tool_id") ?? string.Empty, failed, FirstLine(message ?? string.Empty)));
+                var failed = root.Str("status") == "error";
+                var message = root.Prop("error") is { } err ? err.Str("message") : root.Str("output");
+                events.Add(new ToolResult(root.Str("tool_id") ?? string.Empty, failed, FirstLine(message ?? string.Empty)));
                 break;
             case "error":
-                var severity = e.Str("severity");
-                var said = e.Str("message") ?? "error";
+                var severity = root.Str("severity");
+                var said = root.Str("message") ?? "error";
                 if (severity is null or "error")
                     _error ??= said;
-                _scratch.Add(new ApiError(null, severity, said));
+                events.Add(new ApiError(null, severity, said));
                 break;
             case "result":
                 _sawResult = true;
-                _status = e.Str("status");
-                if (e.Prop("error") is { } resultError)
+                _status = root.Str("status");
+                if (root.Prop("error") is { } resultError)
                     _error ??= resultError.Str("message") ?? resultError.Str("type");
-                if (e.Prop("stats") is { } stats)
+                if (root.Prop("stats") is { } stats)
                 {
                     _durationMs = stats.Long("duration_ms");
                     _usage.Clear();
@@ -126,7 +107,7 @@ public sealed class GeminiStreamReader : IAgentStreamReader
     /// usage is added per model (a process's prompts are its own); the last prompt's stop reason is the status; an error
     /// answer is a failure. Updates a loaded session replays (tool calls already <c>completed</c>) are not new calls.
     /// </summary>
-    private void ParseAcp(JsonElement e)
+    private void ParseAcp(JsonElement e, List<AgentEvent> events)
     {
         if (e.Str("method") is { } method)
         {
@@ -134,26 +115,26 @@ public sealed class GeminiStreamReader : IAgentStreamReader
             if (p?.Str("sessionId") is { } session && _sessionId is null)
             {
                 _sessionId = session;
-                _scratch.Add(new SessionStarted(session, _model, null, null, [], null));
+                events.Add(new SessionStarted(session, _model, null, null, [], null));
             }
 
             if (method == "session/request_permission" && p?.Prop("toolCall") is { } asked)
             {
-                _scratch.Add(new ToolCall(GeminiAcp.ToolName(asked), asked.Str("toolCallId") ?? string.Empty, FirstLine(asked.Str("title") ?? string.Empty), null));
+                events.Add(new ToolCall(GeminiAcp.ToolName(asked), asked.Str("toolCallId") ?? string.Empty, FirstLine(asked.Str("title") ?? string.Empty), null));
             }
             else if (method == "session/update" && p?.Prop("update") is { } update)
             {
                 switch (update.Str("sessionUpdate"))
                 {
                     case "agent_message_chunk" when update.Prop("content")?.Str("text") is { Length: > 0 } text:
-                        _scratch.Add(new AssistantText(text, null));
+                        events.Add(new AssistantText(text, null));
                         break;
                     case "tool_call" when update.Str("status") is null or "pending" or "in_progress":
-                        _scratch.Add(new ToolCall(GeminiAcp.ToolName(update), update.Str("toolCallId") ?? string.Empty, FirstLine(update.Str("title") ?? string.Empty), null));
+                        events.Add(new ToolCall(GeminiAcp.ToolName(update), update.Str("toolCallId") ?? string.Empty, FirstLine(update.Str("title") ?? string.Empty), null));
                         break;
                     case "tool_call_update" when update.Str("status") is "completed" or "failed":
                         var said = update.Array("content").Select(c => c.Prop("content")?.Str("text")).OfType<string>().FirstOrDefault() ?? update.Str("title") ?? string.Empty;
-                        _scratch.Add(new ToolResult(update.Str("toolCallId") ?? string.Empty, update.Str("status") == "failed", FirstLine(said)));
+                        events.Add(new ToolResult(update.Str("toolCallId") ?? string.Empty, update.Str("status") == "failed", FirstLine(said)));
                         break;
                 }
             }
@@ -165,7 +146,7 @@ public sealed class GeminiStreamReader : IAgentStreamReader
         {
             var message = error.Str("message") ?? "error";
             _error ??= message;
-            _scratch.Add(new ApiError(error.Long("code") is { } code ? (int)code : null, "error", message));
+            events.Add(new ApiError(error.Long("code") is { } code ? (int)code : null, "error", message));
             return;
         }
 
@@ -176,7 +157,7 @@ public sealed class GeminiStreamReader : IAgentStreamReader
         if (result.Str("sessionId") is { } id && _sessionId is null)
         {
             _sessionId = id;
-            _scratch.Add(new SessionStarted(id, _model, null, null, [], null));
+            events.Add(new SessionStarted(id, _model, null, null, [], null));
         }
 
         if (result.Str("stopReason") is { } stop)
@@ -223,7 +204,7 @@ public sealed class GeminiStreamReader : IAgentStreamReader
         return known ? cost : null;
     }
 
-    public AgentStreamSummary Summary
+    public override AgentStreamSummary Summary
     {
         get
         {
@@ -246,7 +227,7 @@ public sealed class GeminiStreamReader : IAgentStreamReader
                 _status,
                 failure != StreamFailure.None,
                 text,
-                _malformed,
+                MalformedLines,
                 _sawResult ? priced.Sum(u => u.Value.UncachedInputTokens) : null,
                 _sawResult ? priced.Sum(u => u.Value.OutputTokens) : null)
             {

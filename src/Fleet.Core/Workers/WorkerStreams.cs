@@ -26,18 +26,11 @@ public static class WorkerStreams
         ArgumentNullException.ThrowIfNull(spec);
         return spec.StreamFormat switch
         {
-            WorkerStreamFormats.Claude => new EventReader(new ClaudeStreamReader(spec.ClaudeBaseline), (r, line) => ((ClaudeStreamReader)r).Read(line)),
+            WorkerStreamFormats.Claude => new EventReader(new ClaudeStreamReader(spec.ClaudeBaseline)),
             WorkerStreamFormats.Codex => new EventReader(
-                new CodexStreamReader(spec.Model, spec.PricesFile is { } file ? PriceTable.Load(file) : PriceTable.Default, spec.CodexBaseline),
-                (r, line) => ((CodexStreamReader)r).Read(line)),
-            WorkerStreamFormats.Gemini => new EventReader(
-                new GeminiStreamReader(spec.PricesFile is { } prices ? PriceTable.Load(prices) : PriceTable.Default),
-                (r, line) => ((GeminiStreamReader)r).Read(line)),
-            _ => new EventReader(new PlainStreamReader(), (r, line) =>
-            {
-                r.Accept(line);
-                return [];
-            }),
+                new CodexStreamReader(spec.Model, spec.PricesFile is { } file ? PriceTable.Load(file) : PriceTable.Default, spec.CodexBaseline)),
+            WorkerStreamFormats.Gemini => new EventReader(new GeminiStreamReader(spec.PricesFile is { } prices ? PriceTable.Load(prices) : PriceTable.Default)),
+            _ => new EventReader(new PlainStreamReader()),
         };
     }
 
@@ -45,20 +38,24 @@ public static class WorkerStreams
     public sealed class EventReader : IAgentStreamReader
     {
         private readonly IAgentStreamReader _inner;
-        private readonly ReadLine _read;
         private IReadOnlyList<AgentEvent> _last = [];
 
-        internal EventReader(IAgentStreamReader inner, ReadLine read)
-        {
-            _inner = inner;
-            _read = read;
-        }
-
-        internal delegate IReadOnlyList<AgentEvent> ReadLine(IAgentStreamReader reader, ReadOnlySpan<byte> line);
+        internal EventReader(IAgentStreamReader inner) => _inner = inner;
 
         public AgentStreamSummary Summary => _inner.Summary;
 
-        public void Accept(ReadOnlySpan<byte> line) => _last = _read(_inner, line);
+        public void Accept(ReadOnlySpan<byte> line)
+        {
+            if (_inner is JsonStreamReader json)
+            {
+                _last = json.Read(line);
+            }
+            else
+            {
+                _inner.Accept(line);
+                _last = [];
+            }
+        }
 
         /// <summary>The readable lines for the events of the line just accepted; a plain worker's own line as it is.</summary>
         public string? RenderLast(ReadOnlySpan<byte> line)

@@ -15,10 +15,11 @@ public sealed record ToolInfo(string Name, string? Path, string? Version, string
     public bool Works => Path is not null && Version is not null;
 }
 
-/// <summary>Finds a program on a PATH and asks its version, with a short deadline.</summary>
+/// <summary>Finds a program on a PATH and asks its version, with a deadline.</summary>
 public static class ToolProbe
 {
-    public static readonly TimeSpan VersionTimeout = TimeSpan.FromSeconds(5);
+    /// <summary>Long enough for a node CLI that relaunches itself (gemini) on a loaded machine; a hung program still fails.</summary>
+    public static readonly TimeSpan VersionTimeout = TimeSpan.FromSeconds(30);
 
     /// <summary>The full path of an executable <paramref name="name"/> on <paramref name="pathVariable"/>, or null.</summary>
     public static string? FindOnPath(string name, string? pathVariable)
