@@ -29,22 +29,40 @@ public static class GeminiGates
         PermissionMode.BypassPermissions or PermissionMode.Auto or PermissionMode.DontAsk =>
             $"every tool call comes to fleet's gates; {mode.Name()} allows what no rule matches, deny rules and destructive or opaque commands still stop",
         PermissionMode.AcceptEdits =>
-            "every tool call comes to fleet's gates; acceptEdits allows edits no rule matches, shell commands follow the rules or ask a person",
+            "every tool call comes to fleet's gates; acceptEdits allows edits in the working directory that no rule matches, shell commands follow the rules or ask a person",
         _ => "every tool call comes to fleet's gates; what no rule allows asks a person",
     };
 
     /// <summary>
-    /// What runs a gemini tool call of ACP <paramref name="kind"/> unasked under <paramref name="mode"/> where no rule of
-    /// the fleet's matches; null when a person decides it.
+    /// What runs <paramref name="request"/> unasked under <paramref name="mode"/> where no rule of the fleet's matches;
+    /// null when a person decides it. As claude's <c>acceptEdits</c>, gemini's runs edits only inside the worker's
+    /// working directory.
     /// </summary>
-    public static Unasked? UnaskedBy(PermissionMode mode, string? kind) => mode switch
+    public static Unasked? UnaskedBy(PermissionMode mode, GeminiToolRequest request, string workingDirectory)
     {
-        PermissionMode.BypassPermissions or PermissionMode.Auto or PermissionMode.DontAsk =>
-            new Unasked($"permission_mode {mode.Name()}", $"the worker's permission mode {mode.Name()} runs it unasked"),
-        PermissionMode.AcceptEdits when kind is "edit" or "delete" or "move" =>
-            new Unasked("permission_mode acceptEdits", "the worker's permission mode acceptEdits runs edits unasked"),
-        _ => null,
-    };
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(workingDirectory);
+        return mode switch
+        {
+            PermissionMode.BypassPermissions or PermissionMode.Auto or PermissionMode.DontAsk =>
+                new Unasked($"permission_mode {mode.Name()}", $"the worker's permission mode {mode.Name()} runs it unasked"),
+            PermissionMode.AcceptEdits when request.Kind is "edit" or "delete" or "move"
+                && request.AlsoFor.Prepend(request.Input).All(i => Inside(i["file_path"]?.GetValue<string>(), workingDirectory)) =>
+                new Unasked("permission_mode acceptEdits", "the worker's permission mode acceptEdits runs edits in its working directory unasked"),
+            _ => null,
+        };
+    }
+
+    private static bool Inside(string? path, string workingDirectory)
+    {
+        if (string.IsNullOrEmpty(path))
+        {
+            return false;
+        }
+
+        var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(workingDirectory)) + Path.DirectorySeparatorChar;
+        return Path.GetFullPath(path, workingDirectory).StartsWith(root, StringComparison.Ordinal);
+    }
 
     /// <summary>
     /// An ACP permission request's tool call as fleet's rules see it: <c>execute</c> is <c>Bash</c> with the command

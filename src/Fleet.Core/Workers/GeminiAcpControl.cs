@@ -260,7 +260,7 @@ internal sealed class GeminiAcpControl : JsonRpcAgentSession
             },
             withdrawn,
             request.AlsoFor,
-            GeminiGates.UnaskedBy(_session.PermissionMode, request.Kind));
+            GeminiGates.UnaskedBy(_session.PermissionMode, request, Path.GetFullPath(Spec.WorkingDirectory ?? Directory.GetCurrentDirectory())));
         if (!answered && withdrawn.IsCancellationRequested)
         {
             await Rpc.AnswerAsync(id, new JsonObject { ["outcome"] = new JsonObject { ["outcome"] = "cancelled" } });

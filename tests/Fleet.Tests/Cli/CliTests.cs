@@ -183,7 +183,7 @@ public sealed class CliTests : IDisposable
     }
 
     [Theory]
-    [InlineData("acceptEdits", "--approval-mode default", "gates: every tool call comes to fleet's gates; acceptEdits allows edits no rule matches")]
+    [InlineData("acceptEdits", "--approval-mode default", "gates: every tool call comes to fleet's gates; acceptEdits allows edits in the working directory that no rule matches")]
     [InlineData("bypassPermissions", "--approval-mode default", "gates: every tool call comes to fleet's gates; bypassPermissions allows what no rule matches, deny rules and destructive or opaque commands still stop")]
     [InlineData("manual", "--approval-mode default", "gates: every tool call comes to fleet's gates; what no rule allows asks a person")]
     [InlineData("plan", "--approval-mode plan", "gates: gemini --approval-mode plan: read-only tools only")]

@@ -56,7 +56,8 @@ public sealed class LiveWaitTmuxTests : IAsyncDisposable
 
         await _terminal.RunCheckedAsync(["send-keys", "-t", "live", "C-c"], Ct).DefaultTimeout();
 
-        var pane = await WaitForPaneAsync(p => p.Contains("fleet kill", StringComparison.Ordinal));
+        // Not "fleet kill": the launch banner's own "kill:" line has it before Ctrl+C is handled.
+        var pane = await WaitForPaneAsync(p => p.Contains("stopped following", StringComparison.Ordinal));
         pane.ShouldContain($"the fleet goes on (fleet status {run.Root}); to stop it: fleet kill {run.Root}");
         pane.ShouldNotContain("fleet: cancelled");
         await WaitForPaneDeadAsync();

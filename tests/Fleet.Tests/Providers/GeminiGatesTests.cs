@@ -27,18 +27,31 @@ public sealed class GeminiGatesTests
     }
 
     [Theory]
-    [InlineData(PermissionMode.AcceptEdits, "edit", "permission_mode acceptEdits")]
-    [InlineData(PermissionMode.AcceptEdits, "move", "permission_mode acceptEdits")]
-    [InlineData(PermissionMode.AcceptEdits, "execute", null)]
-    [InlineData(PermissionMode.AcceptEdits, "fetch", null)]
-    [InlineData(PermissionMode.Default, "edit", null)]
-    [InlineData(PermissionMode.Manual, "execute", null)]
-    [InlineData(PermissionMode.Plan, "edit", null)]
-    [InlineData(PermissionMode.BypassPermissions, "execute", "permission_mode bypassPermissions")]
-    [InlineData(PermissionMode.DontAsk, "fetch", "permission_mode dontAsk")]
-    [InlineData(PermissionMode.Auto, "edit", "permission_mode auto")]
-    public void A_permission_mode_lets_run_unasked_only_what_it_would_run_unasked(PermissionMode mode, string kind, string? rule) =>
-        (GeminiGates.UnaskedBy(mode, kind)?.Rule).ShouldBe(rule);
+    [InlineData(PermissionMode.AcceptEdits, "edit", "/w/a.md", "permission_mode acceptEdits")]
+    [InlineData(PermissionMode.AcceptEdits, "edit", "src/b.md", "permission_mode acceptEdits")]
+    [InlineData(PermissionMode.AcceptEdits, "move", "/w/a", "permission_mode acceptEdits")]
+    [InlineData(PermissionMode.AcceptEdits, "edit", "/etc/hosts", null)]
+    [InlineData(PermissionMode.AcceptEdits, "edit", "/w/../etc/hosts", null)]
+    [InlineData(PermissionMode.AcceptEdits, "edit", "/wx/a.md", null)]
+    [InlineData(PermissionMode.AcceptEdits, "execute", "touch a", null)]
+    [InlineData(PermissionMode.AcceptEdits, "fetch", "https://example.com", null)]
+    [InlineData(PermissionMode.Default, "edit", "/w/a.md", null)]
+    [InlineData(PermissionMode.Manual, "execute", "touch a", null)]
+    [InlineData(PermissionMode.Plan, "edit", "/w/a.md", null)]
+    [InlineData(PermissionMode.BypassPermissions, "execute", "rm -rf /", "permission_mode bypassPermissions")]
+    [InlineData(PermissionMode.BypassPermissions, "edit", "/etc/hosts", "permission_mode bypassPermissions")]
+    [InlineData(PermissionMode.DontAsk, "fetch", "https://example.com", "permission_mode dontAsk")]
+    [InlineData(PermissionMode.Auto, "edit", "/w/a.md", "permission_mode auto")]
+    public void A_permission_mode_lets_run_unasked_only_what_it_would_run_unasked(PermissionMode mode, string kind, string target, string? rule)
+    {
+        var toolCall = new JsonObject { ["kind"] = kind, ["title"] = target };
+        if (kind is "edit" or "move")
+        {
+            toolCall["locations"] = new JsonArray(new JsonObject { ["path"] = target });
+        }
+
+        (GeminiGates.UnaskedBy(mode, GeminiGates.Request(toolCall), "/w")?.Rule).ShouldBe(rule);
+    }
 
     [Theory]
     [InlineData(PermissionMode.Plan, "plan")]
