@@ -33,23 +33,14 @@ public sealed class GatedCodexEndToEndTests
                     { "type": "text", "text": "Went on after the gate." } ] } ] }
             """);
 
-        var (code, launch) = await run.FleetAsync("launch", run.Root, "--rehearse", "--no-tmux").SlowTimeout();
-        code.ShouldBe(0, launch.Stdout + launch.Stderr);
+        await InboxEndToEndTests.SucceedsAsync(run, "launch", run.Root, "--rehearse", "--no-tmux");
         var gate = await InboxEndToEndTests.WaitForOpenGateAsync(run);
 
-        var (inboxCode, inbox) = await run.FleetAsync("inbox", run.Root);
-        using (inbox)
-        {
-            inboxCode.ShouldBe(0, inbox.Stderr);
-            inbox.Stdout.ShouldContain("prisma db push --accept-data-loss");
-            inbox.Stdout.ShouldNotContain("touch safe.txt");
-        }
+        var inbox = await InboxEndToEndTests.SucceedsAsync(run, "inbox", run.Root);
+        inbox.ShouldContain("prisma db push --accept-data-loss");
+        inbox.ShouldNotContain("touch safe.txt");
 
-        var (denyCode, deny) = await run.FleetAsync("deny", run.Root, gate.Id, "--message", "No data loss, please.");
-        using (deny)
-        {
-            denyCode.ShouldBe(0, deny.Stderr);
-        }
+        await InboxEndToEndTests.SucceedsAsync(run, "deny", run.Root, gate.Id, "--message", "No data loss, please.");
 
         await run.WaitForAsync(s => s.Ended is not null, TestTimeouts.Slow);
         run.State.Ended!.Outcome.ShouldBe("success", string.Join('\n', run.Journal.Select(e => $"{e.Type} {e.Worker} {e.Outcome} {e.Reason}")));
@@ -59,22 +50,12 @@ public sealed class GatedCodexEndToEndTests
         File.Exists(Path.Combine(run.Root, "safe.txt")).ShouldBeTrue();
         await InboxEndToEndTests.WaitForOrchestratorExitAsync(run);
 
-        var (gatesCode, gates) = await run.FleetAsync("telemetry", "gates", "--json", "--run", run.State.RunId!);
-        using (gates)
-        {
-            gatesCode.ShouldBe(0, gates.Stderr);
-            using var doc = JsonDocument.Parse(gates.Stdout);
-            var w = doc.RootElement.GetProperty("workers").EnumerateArray().Single(x => x.GetProperty("worker").GetString() == "w");
-            w.GetProperty("gates").GetInt64().ShouldBe(2);
-            w.GetProperty("by_person").GetInt64().ShouldBe(1);
-            w.GetProperty("by_rule").GetInt64().ShouldBe(1);
-        }
+        using var doc = JsonDocument.Parse(await InboxEndToEndTests.SucceedsAsync(run, "telemetry", "gates", "--json", "--run", run.State.RunId!));
+        var w = doc.RootElement.GetProperty("workers").EnumerateArray().Single(x => x.GetProperty("worker").GetString() == "w");
+        w.GetProperty("gates").GetInt64().ShouldBe(2);
+        w.GetProperty("by_person").GetInt64().ShouldBe(1);
+        w.GetProperty("by_rule").GetInt64().ShouldBe(1);
 
-        var (retroCode, retro) = await run.FleetAsync("retro", run.Root);
-        using (retro)
-        {
-            retroCode.ShouldBe(0, retro.Stderr);
-            retro.Stdout.ShouldContain("prisma db push --accept-data-loss");
-        }
+        (await InboxEndToEndTests.SucceedsAsync(run, "retro", run.Root)).ShouldContain("prisma db push --accept-data-loss");
     }
 }

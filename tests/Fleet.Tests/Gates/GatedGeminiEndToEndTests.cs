@@ -36,24 +36,15 @@ public sealed class GatedGeminiEndToEndTests
                     { "type": "text", "text": "Went on after the gate." } ] } ] }
             """);
 
-        var (code, launch) = await run.FleetAsync("launch", run.Root, "--rehearse", "--no-tmux").SlowTimeout();
-        code.ShouldBe(0, launch.Stdout + launch.Stderr);
+        await InboxEndToEndTests.SucceedsAsync(run, "launch", run.Root, "--rehearse", "--no-tmux");
         var gate = await InboxEndToEndTests.WaitForOpenGateAsync(run);
 
-        var (inboxCode, inbox) = await run.FleetAsync("inbox", run.Root);
-        using (inbox)
-        {
-            inboxCode.ShouldBe(0, inbox.Stderr);
-            inbox.Stdout.ShouldContain("rm -rf ../outside");
-            inbox.Stdout.ShouldNotContain("touch safe.txt");
-        }
+        var inbox = await InboxEndToEndTests.SucceedsAsync(run, "inbox", run.Root);
+        inbox.ShouldContain("rm -rf ../outside");
+        inbox.ShouldNotContain("touch safe.txt");
 
         File.Exists(Path.Combine(run.Root, "safe.txt")).ShouldBeTrue("Bash(*) allowed the safe command before the gate");
-        var (denyCode, deny) = await run.FleetAsync("deny", run.Root, gate.Id, "--message", "No deleting, please.");
-        using (deny)
-        {
-            denyCode.ShouldBe(0, deny.Stderr);
-        }
+        await InboxEndToEndTests.SucceedsAsync(run, "deny", run.Root, gate.Id, "--message", "No deleting, please.");
 
         await run.WaitForAsync(s => s.Ended is not null, TestTimeouts.Slow);
         run.State.Ended!.Outcome.ShouldBe("success", string.Join('\n', run.Journal.Select(e => $"{e.Type} {e.Worker} {e.Outcome} {e.Reason}")));
@@ -63,15 +54,10 @@ public sealed class GatedGeminiEndToEndTests
         requests.ShouldContain(r => r.Said != null && r.Said.Contains("No deleting, please.", StringComparison.Ordinal));
         await InboxEndToEndTests.WaitForOrchestratorExitAsync(run);
 
-        var (gatesCode, gates) = await run.FleetAsync("telemetry", "gates", "--json", "--run", run.State.RunId!);
-        using (gates)
-        {
-            gatesCode.ShouldBe(0, gates.Stderr);
-            using var doc = JsonDocument.Parse(gates.Stdout);
-            var w = doc.RootElement.GetProperty("workers").EnumerateArray().Single(x => x.GetProperty("worker").GetString() == "w");
-            w.GetProperty("by_person").GetInt64().ShouldBe(1, doc.RootElement.ToString());
-            w.GetProperty("by_rule").GetInt64().ShouldBe(2, "touch safe.txt, then touch told.txt: " + doc.RootElement);
-        }
+        using var doc = JsonDocument.Parse(await InboxEndToEndTests.SucceedsAsync(run, "telemetry", "gates", "--json", "--run", run.State.RunId!));
+        var w = doc.RootElement.GetProperty("workers").EnumerateArray().Single(x => x.GetProperty("worker").GetString() == "w");
+        w.GetProperty("by_person").GetInt64().ShouldBe(1, doc.RootElement.ToString());
+        w.GetProperty("by_rule").GetInt64().ShouldBe(2, "touch safe.txt, then touch told.txt: " + doc.RootElement);
     }
 
     [Fact]
@@ -94,22 +80,13 @@ public sealed class GatedGeminiEndToEndTests
                     { "type": "text", "text": "Cleaned." } ] } ] }
             """);
 
-        var (code, launch) = await run.FleetAsync("launch", run.Root, "--rehearse", "--no-tmux").SlowTimeout();
-        code.ShouldBe(0, launch.Stdout + launch.Stderr);
+        await InboxEndToEndTests.SucceedsAsync(run, "launch", run.Root, "--rehearse", "--no-tmux");
         var gate = await InboxEndToEndTests.WaitForOpenGateAsync(run);
         gate.Request.Summary.ShouldContain("rm -rf ../outside");
 
-        var (sayCode, say) = await run.FleetAsync("say", run.Root, "w", "Also write the docs.");
-        using (say)
-        {
-            sayCode.ShouldBe(0, say.Stdout + say.Stderr);
-        }
+        await InboxEndToEndTests.SucceedsAsync(run, "say", run.Root, "w", "Also write the docs.");
 
-        var (approveCode, approve) = await run.FleetAsync("approve", run.Root, gate.Id);
-        using (approve)
-        {
-            approveCode.ShouldBe(0, approve.Stderr);
-        }
+        await InboxEndToEndTests.SucceedsAsync(run, "approve", run.Root, gate.Id);
 
         await run.WaitForAsync(s => s.Ended is not null, TestTimeouts.Slow);
         run.State.Ended!.Outcome.ShouldBe("success", string.Join('\n', run.Journal.Select(e => $"{e.Type} {e.Worker} {e.Outcome} {e.Reason}")));
@@ -141,8 +118,7 @@ public sealed class GatedGeminiEndToEndTests
                     { "type": "text", "text": "Slept." } ] } ] }
             """);
 
-        var (code, launch) = await run.FleetAsync("launch", run.Root, "--rehearse", "--no-tmux").SlowTimeout();
-        code.ShouldBe(0, launch.Stdout + launch.Stderr);
+        await InboxEndToEndTests.SucceedsAsync(run, "launch", run.Root, "--rehearse", "--no-tmux");
         var gates = Path.Combine(run.Root, "iterations", "1", "w.gates.jsonl");
         var deadline = DateTimeOffset.UtcNow + TestTimeouts.Slow;
         while (!(File.Exists(gates) && File.ReadAllText(gates).Contains("sleep 60", StringComparison.Ordinal)))
@@ -151,11 +127,7 @@ public sealed class GatedGeminiEndToEndTests
             await Task.Delay(50, TestContext.Current.CancellationToken);
         }
 
-        var (sayCode, say) = await run.FleetAsync("say", run.Root, "w", "--now", "Stop waiting.");
-        using (say)
-        {
-            sayCode.ShouldBe(0, say.Stdout + say.Stderr);
-        }
+        await InboxEndToEndTests.SucceedsAsync(run, "say", run.Root, "w", "--now", "Stop waiting.");
 
         await run.WaitForAsync(s => s.Ended is not null, TestTimeouts.Slow);
         run.State.Ended!.Outcome.ShouldBe("success", string.Join('\n', run.Journal.Select(e => $"{e.Type} {e.Worker} {e.Outcome} {e.Reason}")));

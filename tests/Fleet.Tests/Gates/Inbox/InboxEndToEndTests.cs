@@ -92,6 +92,17 @@ public sealed class InboxEndToEndTests
         }
     }
 
+    /// <summary>Runs a fleet command of <paramref name="run"/>, which must exit 0 (its output in the failure), and returns its stdout.</summary>
+    internal static async Task<string> SucceedsAsync(FleetRun run, params string[] args)
+    {
+        var (code, console) = await run.FleetAsync(args).SlowTimeout();
+        using (console)
+        {
+            code.ShouldBe(0, $"fleet {string.Join(' ', args)}: {console.Stdout}{console.Stderr}");
+            return console.Stdout;
+        }
+    }
+
     internal static async Task<InboxGate> WaitForOpenGateAsync(FleetRun run)
     {
         var deadline = DateTimeOffset.UtcNow + TestTimeouts.Slow;
